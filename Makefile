@@ -1,0 +1,59 @@
+# Auffusion for Swift — build, test and demo entry points.
+# `make demo` and `make test` are the two commands a new user needs (see README.md).
+
+SWIFT        ?= swift
+CONFIG       ?= release
+SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enforce-exclusivity=unchecked
+APT_PACKAGES := libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev zlib1g-dev pkg-config
+VENV         := .venv-reference
+PYTHON       := $(VENV)/bin/python
+BIN          = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
+DEMO_DIR     := demo-output
+
+.PHONY: deps build test demo bench fixtures clean
+
+## deps: install the system libraries with apt-get, only those that are missing.
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+## build: compile the library, the CLI and the examples.
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+## test: run every test (Swift only; fixtures are committed, no Python needed).
+test: deps
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
+
+## demo: analyse the bundled clip, draw its spectrogram and resynthesise it.
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	$(BIN)/auffusion spectrogram Examples/audio/speech.wav -o $(DEMO_DIR)/speech.png --mel-npy $(DEMO_DIR)/speech-mel.npy
+	$(BIN)/auffusion vocode $(DEMO_DIR)/speech-mel.npy -o $(DEMO_DIR)/speech-griffinlim.wav
+	@echo "demo: wrote $(DEMO_DIR)/speech.png, $(DEMO_DIR)/speech-mel.npy and $(DEMO_DIR)/speech-griffinlim.wav"
+
+## bench: time our kernels beside the PyTorch/librosa reference on this machine.
+bench: build $(VENV)/.installed
+	$(BIN)/auffusion bench --json > .bench-swift.json
+	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
+
+## fixtures: regenerate every golden fixture from the Python reference.
+fixtures: $(VENV)/.installed
+	$(PYTHON) scripts/reference/generate.py
+
+$(VENV)/.installed: scripts/reference/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r scripts/reference/requirements.txt
+	touch $@
+
+clean:
+	rm -rf .build $(DEMO_DIR) .bench-swift.json

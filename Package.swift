@@ -1,0 +1,63 @@
+// swift-tools-version: 6.0
+// Auffusion for Swift: text-to-audio diffusion and audio editing on the CPU.
+// Layers depend downwards only: C shims ← Compute ← AudioDSP/Weights ← … ← CLI (docs/architecture.md).
+
+import PackageDescription
+
+// MARK: - System libraries (each imported by exactly one Swift target)
+
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+    .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+    .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+]
+
+// MARK: - Libraries
+
+let swiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let libraries: [Target] = [
+    .target(name: "Compute", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+    .target(name: "AudioDSP", dependencies: ["Compute", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
+            swiftSettings: swiftSettings),
+    .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
+]
+
+// MARK: - Tools
+
+let tools: [Target] = [
+    .executableTarget(
+        name: "CLI",
+        dependencies: ["AudioDSP", "Compute", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
+]
+
+// MARK: - Test support and tests
+
+let tests: [Target] = [
+    // Fixtures stay in Tests/Fixtures and are found through #filePath, so they are not copied into bundles.
+    .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
+    .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
+    .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
+    .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
+]
+
+let package = Package(
+    name: "Auffusion",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "auffusion", targets: ["CLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: systemLibraries + libraries + tools + tests,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,31 @@
+/// Why an audio file could not be read or written. Each message names the file and says what
+/// the user can do about it.
+public enum AudioFileError: Error, Equatable, CustomStringConvertible {
+    /// The file does not exist.
+    case missing(path: String)
+    /// libsndfile could not decode the file (corrupt, or a format it does not know).
+    case unreadable(path: String, reason: String)
+    /// The file holds no samples.
+    case empty(path: String)
+    /// The file holds NaN or infinite samples.
+    case nonFiniteSamples(path: String)
+    /// The output extension names no format this toolkit writes.
+    case unsupportedExtension(path: String)
+    /// The output path is one of the inputs.
+    case wouldOverwriteInput(path: String)
+    /// libsndfile could not create or write the output.
+    case unwritable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path): "no audio file at \(path)"
+        case .unreadable(let path, let reason): "cannot read audio from \(path): \(reason)"
+        case .empty(let path): "\(path) contains no audio samples"
+        case .nonFiniteSamples(let path): "\(path) contains NaN or infinite samples"
+        case .unsupportedExtension(let path):
+            "cannot write \(path): unknown extension; use .wav, .flac, .ogg or .aiff"
+        case .wouldOverwriteInput(let path): "refusing to overwrite the input file \(path); choose another output path"
+        case .unwritable(let path, let reason): "cannot write \(path): \(reason)"
+        }
+    }
+}

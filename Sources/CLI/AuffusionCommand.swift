@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `auffusion` command-line tool: analysis, resynthesis and (as the models land) generation
+/// and editing of audio with the Auffusion diffusion pipeline.
+@main
+struct AuffusionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auffusion",
+        abstract: "Text-guided audio generation and editing with Auffusion, on the CPU.",
+        subcommands: [SpectrogramCommand.self, VocodeCommand.self, BenchCommand.self]
+    )
+}

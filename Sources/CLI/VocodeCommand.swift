@@ -1,0 +1,56 @@
+import ArgumentParser
+import AudioDSP
+import Compute
+import Foundation
+
+/// `auffusion vocode`: turn a log-mel spectrogram back into audio.
+struct VocodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vocode",
+        abstract: "Resynthesise audio from a log-mel spectrogram (.npy, shape (256, frames)).",
+        discussion: "Uses Griffin-Lim phase reconstruction, which needs no model weights."
+    )
+
+    @Argument(help: "Log-mel spectrogram as written by `auffusion spectrogram --mel-npy`.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Output audio file; the format follows the extension (.wav, .flac, .ogg, .aiff).")
+    var output: String
+
+    @Option(help: "Griffin-Lim iterations.")
+    var iterations = 32
+
+    @Flag(help: "Print no progress.")
+    var quiet = false
+
+    func validate() throws {
+        guard iterations >= 1, iterations <= 10_000 else { throw ValidationError("--iterations must be in 1...10000") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
+            guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
+            try AtomicFile.ensure(outputURL, isNotOneOf: [inputURL])
+            let parameters = MelParameters()
+            let logMel = try NumPyFile.read(inputURL)
+            guard logMel.rank == 2, logMel.shape[0] == parameters.melBinCount, logMel.shape[1] > 0 else {
+                throw AnalysisError.wrongShape(expected: "(\(parameters.melBinCount), frames)", actual: logMel.shape)
+            }
+            guard logMel.scalars.allSatisfy(\.isFinite) else { throw AnalysisError.nonFiniteValues }
+
+            let inversion = try MelInversion(filterbank: MelFilterbank.make(parameters))
+            let magnitudes = inversion.magnitudes(fromLogMel: logMel)
+            let progress = ProgressReporter(label: "griffin-lim", quiet: quiet)
+            let samples = GriffinLim(parameters: parameters, iterations: iterations)
+                .reconstruct(magnitudes: magnitudes, frameCount: logMel.shape[1]) { done, total in
+                    progress.step(done, of: total)
+                }
+            progress.finish()
+            let peak = samples.reduce(0) { max($0, abs($1)) }
+            let normalized = peak > 0.95 ? samples.map { $0 * 0.95 / peak } : samples
+            try AudioFile.write(AudioBuffer(mono: normalized, sampleRate: Double(parameters.sampleRate)),
+                                to: outputURL, protecting: [inputURL])
+        }
+    }
+}

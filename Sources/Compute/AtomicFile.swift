@@ -1,0 +1,55 @@
+import Foundation
+
+/// Writes files atomically: into a temporary file in the destination's folder, then renamed
+/// over the destination, so a reader never sees a half-written output and a failed write
+/// leaves any previous file intact.
+public enum AtomicFile {
+    /// Why an output could not be written.
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        case wouldOverwriteInput(path: String)
+        case unwritable(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .wouldOverwriteInput(let path): "refusing to overwrite the input file \(path); choose another output path"
+            case .unwritable(let path, let reason): "cannot write \(path): \(reason)"
+            }
+        }
+    }
+
+    /// A temporary path next to `url`, with the same extension (libraries that pick a format
+    /// from the extension still see the right one).
+    public static func temporaryURL(besides url: URL) -> URL {
+        let folder = url.deletingLastPathComponent()
+        let name = ".\(url.deletingPathExtension().lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).partial"
+        let ext = url.pathExtension
+        return folder.appendingPathComponent(ext.isEmpty ? name : "\(name).\(ext)")
+    }
+
+    /// Throws ``Error/wouldOverwriteInput(path:)`` when `output` is the same file as one of `inputs`
+    /// (after resolving symbolic links).
+    public static func ensure(_ output: URL, isNotOneOf inputs: [URL]) throws {
+        let target = output.resolvingSymlinksInPath().standardizedFileURL.path
+        for input in inputs where input.resolvingSymlinksInPath().standardizedFileURL.path == target {
+            throw Error.wouldOverwriteInput(path: output.path)
+        }
+    }
+
+    /// Moves a finished temporary file over `url`.
+    public static func commit(_ temporary: URL, to url: URL) throws {
+        if rename(temporary.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw Error.unwritable(path: url.path, reason: reason)
+        }
+    }
+
+    /// Writes `data` to `url` atomically.
+    public static func write(_ data: Data, to url: URL) throws {
+        let temporary = temporaryURL(besides: url)
+        do { try data.write(to: temporary) } catch {
+            throw Error.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        try commit(temporary, to: url)
+    }
+}

@@ -1,0 +1,52 @@
+import COpenBLAS
+
+/// Row-major wrappers over OpenBLAS single-precision GEMM/GEMV.
+///
+/// Every matrix product of the project goes through here, so that OpenBLAS stays behind one
+/// module (no caller sees a CBLAS type) and its thread count is set in one place
+/// (``ComputeThreads``).
+public enum BLAS {
+    /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, all row-major.
+    ///
+    /// - Parameters:
+    ///   - a: `m×k` (or `k×m` when `transposeA`), leading dimension `lda`.
+    ///   - b: `k×n` (or `n×k` when `transposeB`), leading dimension `ldb`.
+    ///   - c: `m×n`, leading dimension `ldc`.
+    /// - Complexity: O(m·n·k).
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafeBufferPointer<Float>, lda: Int,
+        b: UnsafeBufferPointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutableBufferPointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0, let pa = a.baseAddress, let pb = b.baseAddress, let pc = c.baseAddress else { return }
+        precondition(a.count >= (transposeA ? (k - 1) * lda + m : (m - 1) * lda + k), "sgemm: A too small")
+        precondition(b.count >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n), "sgemm: B too small")
+        precondition(c.count >= (m - 1) * ldc + n, "sgemm: C too small")
+        ComputeThreads.configureOnce()
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k),
+                    alpha, pa, blasint(lda), pb, blasint(ldb), beta, pc, blasint(ldc))
+    }
+
+    /// `C = A · B` for row-major tensors `A [m, k]` and `B [k, n]`; returns `[m, n]`.
+    public static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
+        precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0],
+                     "matmul: shapes \(a.shape) and \(b.shape) do not chain")
+        let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+        var c = [Float](repeating: 0, count: m * n)
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    sgemm(m: m, n: n, k: k, a: pa, lda: k, b: pb, ldb: n, c: pc, ldc: n)
+                }
+            }
+        }
+        return Tensor(shape: [m, n], scalars: c)
+    }
+}
