@@ -22,6 +22,7 @@ struct BenchCommand: ParsableCommand {
             var results: [(String, Double)] = []
             results.append(("audio.analysis_10s", try median(of: analysis())))
             results.append(("audio.griffinlim_32", try median(of: griffinLim())))
+            for (name, work) in ComputeBenchmarks.all() { results.append((name, try median(of: work))) }
             if json {
                 let entries = results.map { "{\"name\": \"\($0.0)\", \"seconds\": \($0.1)}" }
                 print("{\"threads\": \(ComputeThreads.count), \"results\": [\(entries.joined(separator: ", "))]}")

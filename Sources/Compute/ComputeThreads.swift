@@ -41,6 +41,25 @@ public enum ComputeThreads {
         }
     }
 
+    private static let serialBLASLock = NSLock()
+
+    /// Runs `body(chunk)` for `chunk` in `0..<chunks` in parallel while OpenBLAS runs on one
+    /// thread, for kernels whose parallel pieces call BLAS themselves (attention blocks): the
+    /// threads come from Dispatch, never from both at once. Such regions are serialised with
+    /// each other by a lock, since OpenBLAS's thread count is process-wide.
+    public static func parallelWithSerialBLAS(_ chunks: Int, _ body: (Int) -> Void) {
+        guard chunks > 1, count > 1 else {
+            parallelFor(chunks, body)
+            return
+        }
+        configureOnce()
+        serialBLASLock.lock()
+        defer { serialBLASLock.unlock() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(count)) }
+        parallelFor(chunks, body)
+    }
+
     /// Splits `0..<total` into at most ``count`` contiguous ranges and runs `body` on each in parallel.
     public static func parallelRanges(_ total: Int, minimumPerRange: Int = 1, _ body: (Range<Int>) -> Void) {
         let pieces = max(1, min(count, total / max(1, minimumPerRange)))

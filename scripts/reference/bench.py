@@ -112,10 +112,110 @@ def setup_griffinlim(workdir: pathlib.Path) -> Callable[[], object]:
                                       momentum=GRIFFIN_LIM_MOMENTUM, init=None, length=None)
 
 
+def seeded(*shape: int, seed: int) -> torch.Tensor:
+    """A float32 standard-normal tensor from its own seeded generator (benchmark inputs)."""
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+SGEMM_N = 1024
+CONV_SHAPE = (1, 320, 32, 128)   # the UNet's first level on a 256 x 1024 spectrogram (latents 32 x 128)
+ATTENTION_SHAPE = (1, 8, 4096, 40)  # batch, heads, tokens (32 x 128), head size
+
+
+def setup_sgemm(workdir: pathlib.Path) -> Callable[[], object]:
+    """compute.sgemm_1024: torch.mm of two 1024 x 1024 float32 matrices."""
+    a, b = seeded(SGEMM_N, SGEMM_N, seed=1), seeded(SGEMM_N, SGEMM_N, seed=2)
+    return lambda: torch.mm(a, b)
+
+
+def setup_conv2d(workdir: pathlib.Path) -> Callable[[], object]:
+    """compute.conv2d_3x3: F.conv2d, x (1, 320, 32, 128), weight (320, 320, 3, 3), bias, padding 1."""
+    channels = CONV_SHAPE[1]
+    x = seeded(*CONV_SHAPE, seed=3)
+    weight, bias = 0.02 * seeded(channels, channels, 3, 3, seed=4), seeded(channels, seed=5)
+    return lambda: torch.nn.functional.conv2d(x, weight, bias, padding=1)
+
+
+def setup_attention(workdir: pathlib.Path) -> Callable[[], object]:
+    """compute.attention: F.scaled_dot_product_attention (softmax(q k^T / sqrt(40)) v), 8 heads,
+    4096 tokens, head size 40, batch 1 (torch 2.0.1 runs its math path on the CPU)."""
+    q, k, v = (seeded(*ATTENTION_SHAPE, seed=seed) for seed in (6, 7, 8))
+    return lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+
+def setup_groupnorm(workdir: pathlib.Path) -> Callable[[], object]:
+    """compute.groupnorm: F.group_norm, x (1, 320, 32, 128), 32 groups, eps 1e-6, affine."""
+    channels = CONV_SHAPE[1]
+    x = seeded(*CONV_SHAPE, seed=9)
+    weight, bias = seeded(channels, seed=10), seeded(channels, seed=11)
+    return lambda: torch.nn.functional.group_norm(x, 32, weight, bias, eps=1e-6)
+
+
 REFERENCES: dict[str, Callable[[pathlib.Path], Callable[[], object]]] = {
     "audio.analysis_10s": setup_analysis,
     "audio.griffinlim_32": setup_griffinlim,
+    "compute.sgemm_1024": setup_sgemm,
+    "compute.conv2d_3x3": setup_conv2d,
+    "compute.attention": setup_attention,
+    "compute.groupnorm": setup_groupnorm,
 }
+
+# Floating-point operations of one call (a multiply-add counts 2), for the GFLOP/s lines.
+_B, _H, _N, _D = ATTENTION_SHAPE
+FLOPS: dict[str, int] = {
+    "compute.sgemm_1024": 2 * SGEMM_N ** 3,
+    "compute.conv2d_3x3": 2 * CONV_SHAPE[1] * CONV_SHAPE[1] * 9 * CONV_SHAPE[2] * CONV_SHAPE[3],
+    "compute.attention": 2 * 2 * _B * _H * _N * _N * _D,  # q k^T and p v; the softmax is not counted
+}
+
+
+def cpu_fp32_peak(threads: int) -> tuple[str, float | None]:
+    """An estimate of the fp32 peak of `threads` cores: (a line giving the formula, GFLOP/s or None).
+
+    cores x GHz x FLOPs/cycle, with GHz the maximum boost clock from cpufreq when the kernel exposes
+    it, else the largest "cpu MHz" in /proc/cpuinfo (the current or, under a hypervisor, nominal
+    clock: boost can beat the estimate), and FLOPs/cycle from the SIMD flags (FMA units x lanes x 2).
+    """
+    try:
+        text = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "fp32 peak: unknown (no /proc/cpuinfo on this system)", None
+    fields: dict[str, str] = {}
+    megahertz, cores = [], set()
+    for block in text.strip().split("\n\n"):
+        entry = dict((key.strip(), value.strip()) for key, _, value in
+                     (line.partition(":") for line in block.splitlines()))
+        fields = fields or entry
+        if "cpu MHz" in entry:
+            megahertz.append(float(entry["cpu MHz"]))
+        if "processor" in entry:  # one physical core per (package, core id), else per logical CPU
+            cores.add((entry.get("physical id"), entry["core id"]) if "core id" in entry
+                      else entry["processor"])
+    flags = set(fields.get("flags", "").split())
+    if not megahertz:
+        return "fp32 peak: unknown (no 'cpu MHz' in /proc/cpuinfo)", None
+    amd = fields.get("vendor_id") == "AuthenticAMD"
+    family = int(fields.get("cpu family", "0"))
+    if "avx512f" in flags and amd and family == 25:
+        per_cycle, why = 32, "Zen 4: 2 FMA pipes x 8 fp32 lanes x 2, AVX-512 runs as two 256-bit halves"
+    elif "avx512f" in flags:
+        per_cycle, why = 64, "AVX-512: 2 FMA units x 16 fp32 lanes x 2 (parts with one FMA unit: half)"
+    elif "avx2" in flags and "fma" in flags:
+        per_cycle, why = 32, "AVX2 + FMA: 2 FMA units x 8 fp32 lanes x 2"
+    elif "avx" in flags:
+        per_cycle, why = 16, "AVX: 1 add + 1 multiply x 8 fp32 lanes"
+    else:
+        per_cycle, why = 8, "SSE: 1 add + 1 multiply x 4 fp32 lanes"
+    used = min(threads, len(cores))
+    try:
+        boost_khz = pathlib.Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()
+        gigahertz, clock = int(boost_khz) / 1e6, "max boost clock from cpufreq"
+    except (OSError, ValueError):
+        gigahertz = max(megahertz) / 1000.0
+        clock = "clock from /proc/cpuinfo 'cpu MHz', boost can exceed it"
+    peak = used * gigahertz * per_cycle
+    return (f"fp32 peak ~ {used} cores x {gigahertz:.3f} GHz x {per_cycle} FLOP/cycle = {peak:.1f} GFLOP/s "
+            f"({why}; {fields.get('model name', '?')}, family {family}; {clock})"), peak
 
 
 def median_seconds(run: Callable[[], object], runs: int) -> float:
@@ -156,7 +256,7 @@ def main() -> None:
     results = json.loads(arguments.swift.read_text())["results"]
     print(f"threads {THREADS}, torch {torch.__version__}, librosa {librosa.__version__}, "
           f"resampler {resampler()}, median of {arguments.runs} runs after a warm-up\n")
-    rows = []
+    rows, throughput = [], []
     with tempfile.TemporaryDirectory() as folder:
         for result in results:
             name, swift_ms = result["name"], 1000.0 * result["seconds"]
@@ -167,7 +267,18 @@ def main() -> None:
             reference_ms = 1000.0 * median_seconds(setup(pathlib.Path(folder)), arguments.runs)
             rows.append((name, f"{swift_ms:.2f}", f"{reference_ms:.2f}",
                          f"{swift_ms / reference_ms:.2f}"))
+            if name in FLOPS:
+                throughput.append((name, FLOPS[name] / swift_ms / 1e6, FLOPS[name] / reference_ms / 1e6))
     print_table(rows)
+    if throughput:
+        text, peak = cpu_fp32_peak(THREADS)
+        print()
+        for name, swift_gflops, reference_gflops in throughput:
+            share = (f"  ({100 * swift_gflops / peak:.0f}% / {100 * reference_gflops / peak:.0f}% of peak)"
+                     if peak else "")
+            print(f"{name}: swift {swift_gflops:.1f} GFLOP/s, reference {reference_gflops:.1f} GFLOP/s"
+                  f"{share}")
+        print(text)
 
 
 if __name__ == "__main__":

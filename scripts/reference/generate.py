@@ -14,7 +14,7 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "Tests" / "Fixtures"
-COMPONENTS = ["audio_fixtures", "picture_fixtures", "random_fixtures", "weights_fixtures"]
+COMPONENTS = ["audio_fixtures", "compute_fixtures", "picture_fixtures", "random_fixtures", "weights_fixtures"]
 
 
 def versions() -> dict:

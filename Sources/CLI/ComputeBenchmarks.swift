@@ -1,0 +1,28 @@
+import Compute
+
+/// The compute-kernel benchmarks of `auffusion bench`, at the sizes of the U-Net's top level
+/// for a 10 s clip (latent 32 × 128). Inputs come from `TorchRandomSource`, as in the reference.
+enum ComputeBenchmarks {
+    /// (name, prepared work) pairs; preparation is not timed.
+    static func all() -> [(String, () throws -> Void)] {
+        var random = TorchRandomSource(seed: 0)
+        let a = random.normal(shape: [1024, 1024]), b = random.normal(shape: [1024, 1024])
+        let image = random.normal(shape: [1, 320, 32, 128])
+        let kernel = random.normal(shape: [320, 320, 3, 3]) * 0.02
+        let bias = random.normal(shape: [320])
+        let query = random.normal(shape: [1, 8, 4096, 40])
+        let key = random.normal(shape: [1, 8, 4096, 40])
+        let value = random.normal(shape: [1, 8, 4096, 40])
+        let gamma = random.normal(shape: [320]), beta = random.normal(shape: [320])
+        return [
+            ("compute.sgemm_1024", { _ = BLAS.matmul(a, b) }),
+            ("compute.conv2d_3x3", { _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1) }),
+            ("compute.attention", {
+                _ = Attention.scaledDotProduct(query: query, key: key, value: value, scale: 1 / Float(40).squareRoot())
+            }),
+            ("compute.groupnorm", {
+                _ = Normalization.groupNorm(image, groups: 32, weight: gamma, bias: beta, epsilon: 1e-6)
+            }),
+        ]
+    }
+}

@@ -1,0 +1,160 @@
+/// Convolutions as PyTorch defines them (cross-correlation, zero padding, `groups = 1`), lowered
+/// to one OpenBLAS GEMM per batch item through an im2col buffer (a 1×1, stride-1, unpadded
+/// convolution is a GEMM on the input itself).
+public enum Convolution {
+    /// `torch.nn.functional.conv2d`.
+    ///
+    /// - Parameters:
+    ///   - input: `[N, C, H, W]`.
+    ///   - weight: `[O, C, kh, kw]`.
+    ///   - bias: `[O]`, optional.
+    /// - Returns: `[N, O, H′, W′]` with `H′ = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1` (likewise W′).
+    /// - Complexity: `N·O·C·kh·kw·H′·W′` multiply-adds in GEMM; im2col memory `C·kh·kw·H′·W′` floats.
+    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                              stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
+        precondition(input.rank == 4 && weight.rank == 4 && input.shape[1] == weight.shape[1],
+                     "conv2d: input \(input.shape) does not match weight \(weight.shape)")
+        let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (outputs, kernelHeight, kernelWidth) = (weight.shape[0], weight.shape[2], weight.shape[3])
+        let outHeight = (height + 2 * padding - dilation * (kernelHeight - 1) - 1) / stride + 1
+        let outWidth = (width + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1
+        precondition(outHeight > 0 && outWidth > 0, "conv2d: output would be empty for \(input.shape)")
+        let plane = outHeight * outWidth, patch = channels * kernelHeight * kernelWidth
+        let direct = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
+        var output = [Float](repeating: 0, count: batch * outputs * plane)
+        var columns = [Float](repeating: 0, count: direct ? 0 : patch * plane)
+        input.scalars.withUnsafeBufferPointer { x in
+            weight.scalars.withUnsafeBufferPointer { w in
+                output.withUnsafeMutableBufferPointer { y in
+                    columns.withUnsafeMutableBufferPointer { cols in
+                        for item in 0..<batch {
+                            let image = UnsafeBufferPointer(rebasing: x[item * channels * height * width..<(item + 1) * channels * height * width])
+                            let result = UnsafeMutableBufferPointer(rebasing: y[item * outputs * plane..<(item + 1) * outputs * plane])
+                            if !direct {
+                                Im2Col.image2d(image, channels: channels, height: height, width: width,
+                                               kernel: (kernelHeight, kernelWidth), stride: stride, padding: padding,
+                                               dilation: dilation, output: (outHeight, outWidth), into: cols)
+                            }
+                            // [O, C·kh·kw] · [C·kh·kw, H′·W′] -> [O, H′·W′]
+                            BLAS.sgemm(m: outputs, n: plane, k: patch, a: w, lda: patch,
+                                       b: direct ? image : UnsafeBufferPointer(cols), ldb: plane, c: result, ldc: plane)
+                        }
+                    }
+                }
+            }
+        }
+        var result = Tensor(shape: [batch, outputs, outHeight, outWidth], scalars: output)
+        if let bias { result.addChannelBias(bias) }
+        return result
+    }
+
+    /// `torch.nn.functional.conv1d`.
+    ///
+    /// - Parameters:
+    ///   - input: `[N, C, L]`.
+    ///   - weight: `[O, C, k]`.
+    ///   - bias: `[O]`, optional.
+    /// - Returns: `[N, O, L′]`, `L′ = ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1`.
+    public static func conv1d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                              stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
+        precondition(input.rank == 3 && weight.rank == 3, "conv1d: expected [N, C, L] and [O, C, k]")
+        // A 1-D convolution is a 2-D one on a height-1 image with a 1×k kernel, except that
+        // padding applies to the length only.
+        precondition(input.shape[1] == weight.shape[1], "conv1d: input \(input.shape) does not match weight \(weight.shape)")
+        let (batch, channels, length) = (input.shape[0], input.shape[1], input.shape[2])
+        let (outputs, kernel) = (weight.shape[0], weight.shape[2])
+        let outLength = (length + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
+        precondition(outLength > 0, "conv1d: output would be empty for \(input.shape)")
+        let patch = channels * kernel
+        let direct = kernel == 1 && stride == 1 && padding == 0
+        var output = [Float](repeating: 0, count: batch * outputs * outLength)
+        var columns = [Float](repeating: 0, count: direct ? 0 : patch * outLength)
+        input.scalars.withUnsafeBufferPointer { x in
+            weight.scalars.withUnsafeBufferPointer { w in
+                output.withUnsafeMutableBufferPointer { y in
+                    columns.withUnsafeMutableBufferPointer { cols in
+                        for item in 0..<batch {
+                            let signal = UnsafeBufferPointer(rebasing: x[item * channels * length..<(item + 1) * channels * length])
+                            let result = UnsafeMutableBufferPointer(rebasing: y[item * outputs * outLength..<(item + 1) * outputs * outLength])
+                            if !direct {
+                                Im2Col.signal1d(signal, channels: channels, length: length, kernel: kernel, stride: stride,
+                                                padding: padding, dilation: dilation, outputLength: outLength, into: cols)
+                            }
+                            // [O, C·k] · [C·k, L′] -> [O, L′]
+                            BLAS.sgemm(m: outputs, n: outLength, k: patch, a: w, lda: patch,
+                                       b: direct ? signal : UnsafeBufferPointer(cols), ldb: outLength, c: result, ldc: outLength)
+                        }
+                    }
+                }
+            }
+        }
+        var result = Tensor(shape: [batch, outputs, outLength], scalars: output)
+        if let bias { result.addChannelBias(bias) }
+        return result
+    }
+
+    /// `torch.nn.functional.conv_transpose1d` (the HiFi-GAN upsampler).
+    ///
+    /// Computed as one GEMM `Wᵀ · x` into per-tap columns `[O·k, L]`, then scattered (col2im)
+    /// to positions `l·s − p + j`.
+    /// - Parameters:
+    ///   - input: `[N, C, L]`.
+    ///   - weight: `[C, O, k]` (PyTorch's transposed-convolution layout).
+    ///   - bias: `[O]`, optional.
+    /// - Returns: `[N, O, (L − 1)·s − 2p + k + outputPadding]`.
+    public static func convTranspose1d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                                       stride: Int = 1, padding: Int = 0, outputPadding: Int = 0) -> Tensor {
+        precondition(input.rank == 3 && weight.rank == 3 && input.shape[1] == weight.shape[0],
+                     "convTranspose1d: input \(input.shape) does not match weight \(weight.shape)")
+        precondition(outputPadding < stride, "convTranspose1d: output padding must be smaller than the stride")
+        let (batch, channels, length) = (input.shape[0], input.shape[1], input.shape[2])
+        let (outputs, kernel) = (weight.shape[1], weight.shape[2])
+        let outLength = (length - 1) * stride - 2 * padding + kernel + outputPadding
+        precondition(outLength > 0, "convTranspose1d: output would be empty")
+        var output = [Float](repeating: 0, count: batch * outputs * outLength)
+        var columns = [Float](repeating: 0, count: outputs * kernel * length)
+        input.scalars.withUnsafeBufferPointer { x in
+            weight.scalars.withUnsafeBufferPointer { w in
+                columns.withUnsafeMutableBufferPointer { cols in
+                    for item in 0..<batch {
+                        let signal = UnsafeBufferPointer(rebasing: x[item * channels * length..<(item + 1) * channels * length])
+                        // [C, O·k]ᵀ · [C, L] -> [O·k, L]
+                        BLAS.sgemm(transposeA: true, m: outputs * kernel, n: length, k: channels, a: w, lda: outputs * kernel,
+                                   b: signal, ldb: length, c: cols, ldc: length)
+                        output.withUnsafeMutableBufferPointer { y in
+                            let base = item * outputs * outLength
+                            for channel in 0..<outputs {
+                                for tap in 0..<kernel {
+                                    let row = (channel * kernel + tap) * length
+                                    for position in 0..<length {
+                                        let target = position * stride - padding + tap
+                                        if target >= 0 && target < outLength {
+                                            y[base + channel * outLength + target] += cols[row + position]
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var result = Tensor(shape: [batch, outputs, outLength], scalars: output)
+        if let bias { result.addChannelBias(bias) }
+        return result
+    }
+}
+
+extension Tensor {
+    /// Adds `bias[c]` to every element of channel `c` of an `[N, C, …]` tensor.
+    mutating func addChannelBias(_ bias: Tensor) {
+        precondition(rank >= 2 && bias.shape == [shape[1]], "bias \(bias.shape) does not match channels of \(shape)")
+        let channels = shape[1], inner = shape[2...].reduce(1, *), blocks = count / Swift.max(1, inner)
+        scalars.withUnsafeMutableBufferPointer { values in
+            for block in 0..<blocks {
+                let value = bias.scalars[block % channels]
+                for index in block * inner..<(block + 1) * inner { values[index] += value }
+            }
+        }
+    }
+}

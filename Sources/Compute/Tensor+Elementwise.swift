@@ -1,0 +1,175 @@
+import Foundation
+
+/// Element-wise arithmetic with NumPy/PyTorch broadcasting, and the activations the models use.
+///
+/// Broadcasting: shapes are aligned at their last axis; each pair of dimensions must be equal or
+/// one of them 1 (a missing leading axis counts as 1), and the result takes the larger.
+/// E.g. `[2, 3, 4, 5] + [3, 1, 1] → [2, 3, 4, 5]`.
+extension Tensor {
+    /// The broadcast shape of two shapes, or `nil` when they are incompatible.
+    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = Swift.max(a.count, b.count)
+        let left = [Int](repeating: 1, count: rank - a.count) + a
+        let right = [Int](repeating: 1, count: rank - b.count) + b
+        var result: [Int] = []
+        for (x, y) in zip(left, right) {
+            guard x == y || x == 1 || y == 1 else { return nil }
+            result.append(x == 1 ? y : x)
+        }
+        return result
+    }
+
+    /// `lhs ∘ rhs` element-wise with broadcasting.
+    static func broadcasting(_ lhs: Tensor, _ rhs: Tensor, _ operation: (Float, Float) -> Float) -> Tensor {
+        if lhs.shape == rhs.shape {
+            var result = lhs.scalars
+            rhs.scalars.withUnsafeBufferPointer { other in
+                result.withUnsafeMutableBufferPointer { values in
+                    for index in values.indices { values[index] = operation(values[index], other[index]) }
+                }
+            }
+            return Tensor(shape: lhs.shape, scalars: result)
+        }
+        guard let shape = broadcastShape(lhs.shape, rhs.shape) else {
+            preconditionFailure("broadcasting: shapes \(lhs.shape) and \(rhs.shape) are incompatible")
+        }
+        let rank = shape.count
+        let leftStrides = broadcastStrides(lhs.shape, rank: rank), rightStrides = broadcastStrides(rhs.shape, rank: rank)
+        let count = shape.reduce(1, *)
+        var result = [Float](repeating: 0, count: count)
+        lhs.scalars.withUnsafeBufferPointer { a in
+            rhs.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { out in
+                    var index = [Int](repeating: 0, count: rank)
+                    var leftOffset = 0, rightOffset = 0
+                    for flat in 0..<count {
+                        out[flat] = operation(a[leftOffset], b[rightOffset])
+                        var axis = rank - 1
+                        while axis >= 0 {
+                            index[axis] += 1
+                            leftOffset += leftStrides[axis]
+                            rightOffset += rightStrides[axis]
+                            if index[axis] < shape[axis] { break }
+                            leftOffset -= leftStrides[axis] * shape[axis]
+                            rightOffset -= rightStrides[axis] * shape[axis]
+                            index[axis] = 0
+                            axis -= 1
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: shape, scalars: result)
+    }
+
+    /// Row-major strides of `shape` left-padded to `rank`, with 0 on broadcast (size-1) axes.
+    private static func broadcastStrides(_ shape: [Int], rank: Int) -> [Int] {
+        let padded = [Int](repeating: 1, count: rank - shape.count) + shape
+        var strides = [Int](repeating: 0, count: rank)
+        var stride = 1
+        for axis in (0..<rank).reversed() {
+            strides[axis] = padded[axis] == 1 ? 0 : stride
+            stride *= padded[axis]
+        }
+        return strides
+    }
+
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { broadcasting(lhs, rhs, +) }
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { broadcasting(lhs, rhs, -) }
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { broadcasting(lhs, rhs, *) }
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 * rhs } }
+    public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 + rhs } }
+
+    /// `self += other` for equal shapes, without allocating.
+    public mutating func add(_ other: Tensor) {
+        precondition(shape == other.shape, "add: \(shape) vs \(other.shape)")
+        other.scalars.withUnsafeBufferPointer { source in
+            scalars.withUnsafeMutableBufferPointer { values in
+                for index in values.indices { values[index] += source[index] }
+            }
+        }
+    }
+
+    /// A tensor of the same shape with `transform` applied to every element.
+    public func map(_ transform: (Float) -> Float) -> Tensor {
+        Tensor(shape: shape, scalars: scalars.map(transform))
+    }
+
+    /// Applies an 8-lane vector function to every element, in parallel for large tensors.
+    func vectorMap(_ transform: (SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
+        var result = [Float](repeating: 0, count: count)
+        scalars.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { destination in
+                guard let input = source.baseAddress, let output = destination.baseAddress else { return }
+                ComputeThreads.parallelRanges(count, minimumPerRange: 1 << 16) { range in
+                    VectorMath.map(input + range.lowerBound, output + range.lowerBound, count: range.count, transform)
+                }
+            }
+        }
+        return Tensor(shape: shape, scalars: result)
+    }
+
+    /// `x · σ(x)` (SiLU, `torch.nn.functional.silu`).
+    public func silu() -> Tensor { vectorMap { $0 / (1 + VectorMath.exp(-$0)) } }
+
+    /// `x · σ(1.702 x)` (CLIP's `quick_gelu`).
+    public func quickGELU() -> Tensor { vectorMap { $0 / (1 + VectorMath.exp(-1.702 * $0)) } }
+
+    /// `tanh(x)`, computed as `1 − 2 / (e^{2x} + 1)` (exact limits ±1 for large |x|).
+    public func tanh() -> Tensor { vectorMap { 1 - 2 / (VectorMath.exp(2 * $0) + 1) } }
+
+    /// How `gelu` evaluates the Gaussian CDF.
+    public enum GELUApproximation: Sendable {
+        /// `x · ½(1 + erf(x/√2))` (PyTorch's default).
+        case none
+        /// `x · ½(1 + tanh(√(2/π)(x + 0.044715x³)))` (`approximate='tanh'`).
+        case tanh
+    }
+
+    /// The Gaussian error linear unit, `torch.nn.functional.gelu`.
+    public func gelu(approximation: GELUApproximation = .none) -> Tensor {
+        switch approximation {
+        case .none:
+            return map { 0.5 * $0 * (1 + Foundation.erf($0 * 0.707_106_781_186_547_5)) }
+        case .tanh:
+            return vectorMap { x in
+                let inner = 0.797_884_560_802_865_4 * (x + 0.044715 * x * x * x)
+                return 0.5 * x * (2 - 2 / (VectorMath.exp(2 * inner) + 1))
+            }
+        }
+    }
+
+    /// `x` for `x ≥ 0`, `slope · x` otherwise (`torch.nn.functional.leaky_relu`; PyTorch's default slope is 0.01).
+    public func leakyReLU(slope: Float = 0.01) -> Tensor { map { $0 >= 0 ? $0 : $0 * slope } }
+
+    /// Softmax over the last axis, `exp(x − max) / Σ exp(x − max)` (stable for any magnitude).
+    public func softmax() -> Tensor {
+        var result = scalars
+        let width = shape.last ?? 1
+        result.withUnsafeMutableBufferPointer { values in
+            guard let base = values.baseAddress, width > 0 else { return }
+            let rows = count / width
+            ComputeThreads.parallelRanges(rows, minimumPerRange: Swift.max(1, 4096 / width)) { range in
+                for row in range { Softmax.normalizeRow(base + row * width, count: width) }
+            }
+        }
+        return Tensor(shape: shape, scalars: result)
+    }
+}
+
+/// The row kernel shared by `softmax` and attention.
+enum Softmax {
+    /// In place: `row ← exp(row − max) / Σ`.
+    @inline(__always)
+    static func normalizeRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for index in 0..<count { maximum = Swift.max(maximum, row[index]) }
+        if maximum == -.infinity { maximum = 0 }
+        let shift = SIMD8<Float>(repeating: maximum)
+        VectorMath.map(row, row, count: count) { VectorMath.exp($0 - shift) }
+        var sum: Float = 0
+        for index in 0..<count { sum += row[index] }
+        let inverse = 1 / sum
+        for index in 0..<count { row[index] *= inverse }
+    }
+}

@@ -1,0 +1,82 @@
+/// Layout operations. All of them return new contiguous tensors (copies), because `Tensor` is
+/// always contiguous; none of them allocates more than its result.
+extension Tensor {
+    /// The tensor with its axes reordered: result axis `i` is input axis `axes[i]`
+    /// (`torch.permute`). E.g. `[B, C, H, W].permuted([0, 2, 3, 1]) → [B, H, W, C]`.
+    public func permuted(_ axes: [Int]) -> Tensor {
+        precondition(axes.sorted() == Array(0..<rank), "permuted: \(axes) is not a permutation of \(rank) axes")
+        if axes == Array(0..<rank) { return self }
+        let newShape = axes.map { shape[$0] }
+        let sourceStrides = strides
+        let permutedStrides = axes.map { sourceStrides[$0] }
+        var result = [Float](repeating: 0, count: count)
+        scalars.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { destination in
+                // Walk the output in order with an odometer over its shape; the innermost axis is a
+                // strided copy.
+                let inner = newShape.last ?? 1, innerStride = permutedStrides.last ?? 1
+                var index = [Int](repeating: 0, count: Swift.max(0, rank - 1))
+                var offset = 0, written = 0
+                while written < count {
+                    for i in 0..<inner { destination[written + i] = source[offset + i * innerStride] }
+                    written += inner
+                    var axis = rank - 2
+                    while axis >= 0 {
+                        index[axis] += 1
+                        offset += permutedStrides[axis]
+                        if index[axis] < newShape[axis] { break }
+                        offset -= permutedStrides[axis] * newShape[axis]
+                        index[axis] = 0
+                        axis -= 1
+                    }
+                }
+            }
+        }
+        return Tensor(shape: newShape, scalars: result)
+    }
+
+    /// The elements `start..<end` along `axis` (`x.narrow(axis, start, end − start)`).
+    public func sliced(axis: Int, _ range: Range<Int>) -> Tensor {
+        precondition(axis >= 0 && axis < rank && range.lowerBound >= 0 && range.upperBound <= shape[axis],
+                     "sliced: \(range) out of bounds for axis \(axis) of \(shape)")
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        var newShape = shape
+        newShape[axis] = range.count
+        var result = [Float]()
+        result.reserveCapacity(outer * range.count * inner)
+        for block in 0..<outer {
+            let start = (block * shape[axis] + range.lowerBound) * inner
+            result.append(contentsOf: scalars[start..<start + range.count * inner])
+        }
+        return Tensor(shape: newShape, scalars: result)
+    }
+
+    /// Tensors joined along `axis` (`torch.cat`); all other dimensions must agree.
+    public static func concatenated(_ tensors: [Tensor], axis: Int) -> Tensor {
+        guard let first = tensors.first else { preconditionFailure("concatenated: no tensors") }
+        precondition(axis >= 0 && axis < first.rank, "concatenated: bad axis \(axis) for \(first.shape)")
+        for tensor in tensors {
+            precondition(tensor.rank == first.rank && (0..<first.rank).allSatisfy { $0 == axis || tensor.shape[$0] == first.shape[$0] },
+                         "concatenated: \(tensor.shape) does not fit \(first.shape) along axis \(axis)")
+        }
+        let outer = first.shape[..<axis].reduce(1, *), inner = first.shape[(axis + 1)...].reduce(1, *)
+        var newShape = first.shape
+        newShape[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }
+        var result = [Float]()
+        result.reserveCapacity(newShape.reduce(1, *))
+        for block in 0..<outer {
+            for tensor in tensors {
+                let length = tensor.shape[axis] * inner
+                result.append(contentsOf: tensor.scalars[block * length..<(block + 1) * length])
+            }
+        }
+        return Tensor(shape: newShape, scalars: result)
+    }
+
+    /// `parts` equal pieces along `axis` (`torch.chunk` with a divisible size).
+    public func chunked(_ parts: Int, axis: Int) -> [Tensor] {
+        precondition(parts > 0 && shape[axis] % parts == 0, "chunked: \(shape[axis]) is not divisible by \(parts)")
+        let size = shape[axis] / parts
+        return (0..<parts).map { sliced(axis: axis, $0 * size..<($0 + 1) * size) }
+    }
+}

@@ -1,0 +1,53 @@
+/// Vectorised transcendental functions on 8-lane float vectors, for the activation and softmax
+/// kernels (scalar `expf` costs several nanoseconds a call; these run 8 lanes at a time).
+///
+/// `exp` is Cephes' `expf` (range reduction by `n·ln 2` in two parts, degree-5 polynomial,
+/// `2ⁿ` built in the exponent bits): relative error below 2 ulp on [−87.3, 88.7]; inputs below
+/// that range return 0, above it +∞, as `expf`.
+enum VectorMath {
+    typealias Vector = SIMD8<Float>
+
+    @inline(__always)
+    static func exp(_ x: Vector) -> Vector {
+        let upper = Vector(repeating: 88.72283), lower = Vector(repeating: -87.33654)
+        let clamped = x.clamped(lowerBound: lower, upperBound: upper)
+        // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits,
+        // which avoids Swift's generic (slow) SIMD float ↔ integer conversions.
+        let magic = Vector(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
+        var r = clamped - n * 0.693_359_375
+        r = r + n * 2.121_944_4e-4
+        var p = Vector(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        let y = p * r * r + r + 1
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let exponent = (integer &+ 127) &<< 23
+        var result = y * unsafeBitCast(exponent, to: Vector.self)
+        result.replace(with: 0, where: x .< lower)
+        result.replace(with: .infinity, where: x .> upper)
+        return result
+    }
+
+    /// Applies `transform` to `count` floats, 8 at a time, with a padded tail.
+    @inline(__always)
+    static func map(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, count: Int,
+                    _ transform: (Vector) -> Vector) {
+        var index = 0
+        while index + 8 <= count {
+            let input = UnsafeRawPointer(source + index).loadUnaligned(as: Vector.self)
+            UnsafeMutableRawPointer(destination + index).storeBytes(of: transform(input), as: Vector.self)
+            index += 8
+        }
+        if index < count {
+            var tail = Vector(repeating: 0)
+            for lane in 0..<(count - index) { tail[lane] = source[index + lane] }
+            let output = transform(tail)
+            for lane in 0..<(count - index) { destination[index + lane] = output[lane] }
+        }
+    }
+}
