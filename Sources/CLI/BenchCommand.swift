@@ -17,12 +17,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs per benchmark.")
     var repetitions = 5
 
+    @Option(help: "Run only the benchmarks whose name contains this text.")
+    var filter: String?
+
     func run() throws {
         try reportingErrors {
+            let selected = { (name: String) in filter.map { name.contains($0) } ?? true }
             var results: [(String, Double)] = []
-            results.append(("audio.analysis_10s", try median(of: analysis())))
-            results.append(("audio.griffinlim_32", try median(of: griffinLim())))
-            for (name, work) in ComputeBenchmarks.all() { results.append((name, try median(of: work))) }
+            if selected("audio.analysis_10s") { results.append(("audio.analysis_10s", try median(of: analysis()))) }
+            if selected("audio.griffinlim_32") { results.append(("audio.griffinlim_32", try median(of: griffinLim()))) }
+            for (name, work) in ComputeBenchmarks.all() where selected(name) {
+                results.append((name, try median(of: work)))
+            }
             if json {
                 let entries = results.map { "{\"name\": \"\($0.0)\", \"seconds\": \($0.1)}" }
                 print("{\"threads\": \(ComputeThreads.count), \"results\": [\(entries.joined(separator: ", "))]}")

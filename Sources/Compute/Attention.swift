@@ -139,8 +139,7 @@ private struct OnlineSoftmaxBlock {
                             for column in Swift.max(0, lastVisible + 1)..<columns { scoresRow[column] = -.infinity }
                         }
                     }
-                    var blockMax = -Float.infinity
-                    for column in 0..<columns { blockMax = Swift.max(blockMax, scoresRow[column]) }
+                    let blockMax = VectorMath.maximum(scoresRow, count: columns)
                     let newMax = Swift.max(runningMax[row], blockMax)
                     if newMax == -.infinity {  // every key so far is masked for this row
                         for column in 0..<columns { scoresRow[column] = 0 }
@@ -148,8 +147,7 @@ private struct OnlineSoftmaxBlock {
                     }
                     let shift = SIMD8<Float>(repeating: newMax)
                     VectorMath.map(scoresRow, scoresRow, count: columns) { VectorMath.exp($0 - shift) }
-                    var blockSum: Float = 0
-                    for column in 0..<columns { blockSum += scoresRow[column] }
+                    let blockSum = VectorMath.sum(scoresRow, count: columns)
                     let correction = runningMax[row] == -.infinity ? 0 : VectorMath.exp(SIMD8(repeating: runningMax[row] - newMax))[0]
                     runningSum[row] = runningSum[row] * correction + blockSum
                     runningMax[row] = newMax

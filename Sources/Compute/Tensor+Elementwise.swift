@@ -162,14 +162,11 @@ enum Softmax {
     /// In place: `row ← exp(row − max) / Σ`.
     @inline(__always)
     static func normalizeRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var maximum = -Float.infinity
-        for index in 0..<count { maximum = Swift.max(maximum, row[index]) }
+        var maximum = VectorMath.maximum(row, count: count)
         if maximum == -.infinity { maximum = 0 }
         let shift = SIMD8<Float>(repeating: maximum)
         VectorMath.map(row, row, count: count) { VectorMath.exp($0 - shift) }
-        var sum: Float = 0
-        for index in 0..<count { sum += row[index] }
-        let inverse = 1 / sum
+        let inverse = 1 / VectorMath.sum(row, count: count)
         for index in 0..<count { row[index] *= inverse }
     }
 }

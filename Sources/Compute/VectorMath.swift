@@ -10,7 +10,8 @@ enum VectorMath {
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
         let upper = Vector(repeating: 88.72283), lower = Vector(repeating: -87.33654)
-        let clamped = x.clamped(lowerBound: lower, upperBound: upper)
+        var clamped = x.replacing(with: lower, where: x .< lower)
+        clamped.replace(with: upper, where: clamped .> upper)
         // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits,
         // which avoids Swift's generic (slow) SIMD float ↔ integer conversions.
         let magic = Vector(repeating: 12_582_912)
@@ -30,6 +31,41 @@ enum VectorMath {
         var result = y * unsafeBitCast(exponent, to: Vector.self)
         result.replace(with: 0, where: x .< lower)
         result.replace(with: .infinity, where: x .> upper)
+        return result
+    }
+
+    /// The largest of `count` floats (−∞ for none).
+    @inline(__always)
+    static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = Vector(repeating: -.infinity)
+        var index = 0
+        while index + 8 <= count {
+            let chunk = UnsafeRawPointer(values + index).loadUnaligned(as: Vector.self)
+            lanes.replace(with: chunk, where: chunk .> lanes)
+            index += 8
+        }
+        var result = lanes.max()
+        while index < count {
+            result = Swift.max(result, values[index])
+            index += 1
+        }
+        return result
+    }
+
+    /// The sum of `count` floats, accumulated in 8 lanes.
+    @inline(__always)
+    static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = Vector(repeating: 0)
+        var index = 0
+        while index + 8 <= count {
+            lanes += UnsafeRawPointer(values + index).loadUnaligned(as: Vector.self)
+            index += 8
+        }
+        var result = lanes.sum()
+        while index < count {
+            result += values[index]
+            index += 1
+        }
         return result
     }
 
