@@ -44,7 +44,8 @@ demo: build
 
 ## bench: time our kernels beside the PyTorch/librosa reference on this machine.
 bench: build $(VENV)/.installed
-	$(BIN)/auffusion bench --json > .bench-swift.json
+	$(PYTHON) scripts/reference/bench.py --write-clip .bench-clip.wav
+	$(BIN)/auffusion bench --clip .bench-clip.wav --json > .bench-swift.json
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
 
 ## fixtures: regenerate every golden fixture from the Python reference.
@@ -58,4 +59,4 @@ $(VENV)/.installed: scripts/reference/requirements.txt
 	touch $@
 
 clean:
-	rm -rf .build $(DEMO_DIR) .bench-swift.json
+	rm -rf .build $(DEMO_DIR) .bench-swift.json .bench-clip.wav

@@ -2,6 +2,9 @@
 /// to one OpenBLAS GEMM per batch item through an im2col buffer (a 1×1, stride-1, unpadded
 /// convolution is a GEMM on the input itself).
 public enum Convolution {
+    /// Largest im2col buffer, in floats (64 MB).
+    static let columnBudget = 16 << 20
+
     /// `torch.nn.functional.conv2d`.
     ///
     /// - Parameters:
@@ -21,23 +24,37 @@ public enum Convolution {
         precondition(outHeight > 0 && outWidth > 0, "conv2d: output would be empty for \(input.shape)")
         let plane = outHeight * outWidth, patch = channels * kernelHeight * kernelWidth
         let direct = kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
+        // im2col in bands of output rows, so the column buffer stays under `columnBudget` floats
+        // (a 3×3 convolution of the VAE decoder's 128 × 256 × 1024 activations would need 1.2 GB at once).
+        let bandRows = direct ? outHeight : Swift.max(1, Swift.min(outHeight, columnBudget / Swift.max(1, patch * outWidth)))
         var output = [Float](repeating: 0, count: batch * outputs * plane)
-        var columns = [Float](repeating: 0, count: direct ? 0 : patch * plane)
         input.scalars.withUnsafeBufferPointer { x in
             weight.scalars.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { y in
-                    columns.withUnsafeMutableBufferPointer { cols in
+                    Workspace.shared.withScratch(count: direct ? 0 : patch * bandRows * outWidth) { cols in
                         for item in 0..<batch {
                             let image = UnsafeBufferPointer(rebasing: x[item * channels * height * width..<(item + 1) * channels * height * width])
                             let result = UnsafeMutableBufferPointer(rebasing: y[item * outputs * plane..<(item + 1) * outputs * plane])
-                            if !direct {
+                            if direct {
+                                // [O, C] · [C, H·W] -> [O, H·W]
+                                BLAS.sgemm(m: outputs, n: plane, k: patch, a: w, lda: patch, b: image, ldb: plane,
+                                           c: result, ldc: plane)
+                                continue
+                            }
+                            var firstRow = 0
+                            while firstRow < outHeight {
+                                let rows = Swift.min(bandRows, outHeight - firstRow), columns = rows * outWidth
+                                let band = UnsafeMutableBufferPointer(rebasing: cols[0..<patch * columns])
                                 Im2Col.image2d(image, channels: channels, height: height, width: width,
                                                kernel: (kernelHeight, kernelWidth), stride: stride, padding: padding,
-                                               dilation: dilation, output: (outHeight, outWidth), into: cols)
+                                               dilation: dilation, outputRows: firstRow..<firstRow + rows, outputWidth: outWidth,
+                                               into: band)
+                                // [O, C·kh·kw] · [C·kh·kw, rows·W′] -> columns of [O, H′·W′]
+                                BLAS.sgemm(m: outputs, n: columns, k: patch, a: w, lda: patch,
+                                           b: UnsafeBufferPointer(band), ldb: columns,
+                                           c: UnsafeMutableBufferPointer(rebasing: result[(firstRow * outWidth)...]), ldc: plane)
+                                firstRow += rows
                             }
-                            // [O, C·kh·kw] · [C·kh·kw, H′·W′] -> [O, H′·W′]
-                            BLAS.sgemm(m: outputs, n: plane, k: patch, a: w, lda: patch,
-                                       b: direct ? image : UnsafeBufferPointer(cols), ldb: plane, c: result, ldc: plane)
                         }
                     }
                 }

@@ -1,19 +1,20 @@
 /// Unfolds images and signals into patch columns so that a convolution becomes one GEMM.
 enum Im2Col {
-    /// `columns[(c·kh + i)·kw + j, y·W′ + x] = image[c, y·s − p + i·d, x·s − p + j·d]` (0 outside).
+    /// `columns[(c·kh + i)·kw + j, (y − y₀)·W′ + x] = image[c, y·s − p + i·d, x·s − p + j·d]`
+    /// (0 outside) for the output rows `y ∈ outputRows`.
     static func image2d(_ image: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int,
-                        kernel: (Int, Int), stride: Int, padding: Int, dilation: Int, output: (Int, Int),
-                        into columns: UnsafeMutableBufferPointer<Float>) {
-        let (kernelHeight, kernelWidth) = kernel, (outHeight, outWidth) = output
-        let plane = outHeight * outWidth
+                        kernel: (Int, Int), stride: Int, padding: Int, dilation: Int, outputRows: Range<Int>,
+                        outputWidth outWidth: Int, into columns: UnsafeMutableBufferPointer<Float>) {
+        let (kernelHeight, kernelWidth) = kernel
+        let plane = outputRows.count * outWidth
         ComputeThreads.parallelFor(channels) { channel in
             let source = channel * height * width
             for i in 0..<kernelHeight {
                 for j in 0..<kernelWidth {
                     let row = ((channel * kernelHeight + i) * kernelWidth + j) * plane
-                    for y in 0..<outHeight {
+                    for y in outputRows {
                         let sourceY = y * stride - padding + i * dilation
-                        let destination = row + y * outWidth
+                        let destination = row + (y - outputRows.lowerBound) * outWidth
                         guard sourceY >= 0 && sourceY < height else {
                             for x in 0..<outWidth { columns[destination + x] = 0 }
                             continue

@@ -22,11 +22,12 @@ public enum Normalization {
                     let start = index * groupSize
                     let (mean, inverse) = statistics(x, start..<start + groupSize, epsilon: epsilon)
                     let firstChannel = (index % groups) * channelsPerGroup
+                    guard let source = x.baseAddress, let destination = y.baseAddress else { return }
                     for c in 0..<channelsPerGroup {
-                        let scale = inverse * weight.scalars[firstChannel + c]
-                        let shift = bias.scalars[firstChannel + c] - mean * scale
+                        let scale = SIMD8<Float>(repeating: inverse * weight.scalars[firstChannel + c])
+                        let shift = SIMD8<Float>(repeating: bias.scalars[firstChannel + c]) - SIMD8(repeating: mean) * scale
                         let base = start + c * spatial
-                        for i in base..<base + spatial { y[i] = x[i] * scale + shift }
+                        VectorMath.map(source + base, destination + base, count: spatial) { $0 * scale + shift }
                     }
                 }
             }
@@ -60,17 +61,40 @@ public enum Normalization {
         return Tensor(shape: input.shape, scalars: output)
     }
 
-    /// Mean and `1/√(biased variance + eps)` of a range, two-pass in double precision.
+    /// Mean and `1/√(biased variance + eps)` of a range, in two passes (mean, then squared
+    /// deviations, so a large mean costs no precision). Each pass sums 8 float lanes over chunks
+    /// of 512 elements and adds the chunk sums in double precision.
     private static func statistics(_ x: UnsafeBufferPointer<Float>, _ range: Range<Int>, epsilon: Float) -> (Float, Float) {
-        var sum = 0.0
-        for i in range { sum += Double(x[i]) }
-        let mean = sum / Double(range.count)
-        var squares = 0.0
-        for i in range {
-            let deviation = Double(x[i]) - mean
-            squares += deviation * deviation
-        }
-        let variance = squares / Double(range.count)
+        guard let base = x.baseAddress else { return (0, 1) }
+        let values = base + range.lowerBound, count = range.count
+        let mean = chunkedSum(values, count: count) { $0 } / Double(count)
+        let center = SIMD8<Float>(repeating: Float(mean))
+        let squares = chunkedSum(values, count: count) { ($0 - center) * ($0 - center) }
+        // Deviations from the float-rounded mean: correct the variance for the rounding offset.
+        let offset = mean - Double(Float(mean))
+        let variance = Swift.max(0, squares / Double(count) - offset * offset)
         return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
+    }
+
+    /// `Σ transform(x)` over 8-lane vectors (zero-padded tail lanes are excluded).
+    @inline(__always)
+    private static func chunkedSum(_ values: UnsafePointer<Float>, count: Int,
+                                   _ transform: (SIMD8<Float>) -> SIMD8<Float>) -> Double {
+        var total = 0.0, index = 0
+        while index < count {
+            let end = Swift.min(count, index + 512)
+            var lanes = SIMD8<Float>(repeating: 0)
+            while index + 8 <= end {
+                lanes += transform(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self))
+                index += 8
+            }
+            var tail: Float = 0
+            while index < end {
+                tail += transform(SIMD8(repeating: values[index]))[0]
+                index += 1
+            }
+            total += Double(lanes.sum()) + Double(tail)
+        }
+        return total
     }
 }

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Reusable scratch memory for kernels (im2col columns, attention score blocks), so that a
+/// denoising step does not map, fault in and zero fresh pages for its temporaries every time.
+///
+/// Buffers are handed out under a lock and returned after use; a buffer is reused when it is
+/// large enough. Contents are undefined on entry: kernels overwrite what they read.
+public final class Workspace: @unchecked Sendable {
+    // @unchecked: `free` is only touched under `lock`; a lent buffer belongs to one caller.
+    /// The process-wide pool.
+    public static let shared = Workspace()
+
+    private let lock = NSLock()
+    private var free: [UnsafeMutableBufferPointer<Float>] = []
+
+    /// Runs `body` with at least `count` floats of scratch memory.
+    public func withScratch<Result>(count: Int, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        let buffer = take(count)
+        defer { give(buffer) }
+        return try body(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+    }
+
+    private func take(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let index = free.firstIndex(where: { $0.count >= count }) { return free.remove(at: index) }
+        if !free.isEmpty {  // replace the largest smaller buffer rather than growing the pool
+            let smaller = free.removeLast()
+            smaller.deallocate()
+        }
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
+        buffer.initialize(repeating: 0)
+        return buffer
+    }
+
+    private func give(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        lock.lock()
+        defer { lock.unlock() }
+        free.append(buffer)
+        free.sort { $0.count < $1.count }
+    }
+}
