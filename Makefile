@@ -52,10 +52,11 @@ bench: build $(VENV)/.installed
 fixtures: $(VENV)/.installed
 	$(PYTHON) scripts/reference/generate.py
 
-$(VENV)/.installed: scripts/reference/requirements.txt
+$(VENV)/.installed: scripts/reference/requirements.txt scripts/reference/requirements-nodeps.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r scripts/reference/requirements.txt
+	$(VENV)/bin/pip install -q --no-deps -r scripts/reference/requirements-nodeps.txt
 	touch $@
 
 clean:

@@ -25,6 +25,7 @@ let libraries: [Target] = [
     .target(name: "AudioDSP", dependencies: ["Compute", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
             swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
+    .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
 ]
 
 // MARK: - Tools
@@ -46,6 +47,7 @@ let tests: [Target] = [
     .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
 ]
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Regenerates every golden fixture in Tests/Fixtures/ from the Python reference.
 
-Each component has its own module here (audio_fixtures.py, random_fixtures.py, ...) exposing
-`generate(out_dir: pathlib.Path) -> None`; this script runs them all (or the ones named on the
-command line) and writes Tests/Fixtures/GENERATED.json with the library versions used.
+Each component has its own module here, named `<component>_fixtures.py` (audio, compute, ...),
+exposing `generate(out_dir: pathlib.Path) -> None`; this script runs every such module it finds
+(or the ones named on the command line) and writes Tests/Fixtures/GENERATED.json with the library versions used.
 Run it through `make fixtures`, which builds the pinned virtualenv first.
 """
 import importlib
@@ -14,7 +14,7 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "Tests" / "Fixtures"
-COMPONENTS = ["audio_fixtures", "compute_fixtures", "picture_fixtures", "random_fixtures", "weights_fixtures"]
+COMPONENTS = sorted(path.stem for path in HERE.glob("*_fixtures.py"))
 
 
 def versions() -> dict:

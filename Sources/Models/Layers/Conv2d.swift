@@ -1,0 +1,23 @@
+import Compute
+
+/// A 2-D convolution, `torch.nn.Conv2d` (groups 1). Keys: `weight [O, C, kh, kw]`, `bias [O]`.
+public struct Conv2d: Sendable {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: Int
+    public let padding: Int
+
+    /// Loads a `kernel × kernel` convolution.
+    public init(_ parameters: Parameters, inputs: Int, outputs: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true) {
+        weight = parameters.tensor("weight", shape: [outputs, inputs, kernel, kernel])
+        self.bias = bias ? parameters.tensor("bias", shape: [outputs]) : nil
+        self.stride = stride
+        self.padding = padding
+    }
+
+    /// `[N, C, H, W] → [N, O, H′, W′]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        Convolution.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    }
+}
