@@ -80,3 +80,24 @@ extension Tensor {
         return (0..<parts).map { sliced(axis: axis, $0 * size..<($0 + 1) * size) }
     }
 }
+
+extension Tensor {
+    /// `[N, C, H, W]` zero-padded by the given number of rows and columns on each side
+    /// (`torch.nn.functional.pad(x, (left, right, top, bottom))`).
+    public func padded2d(top: Int = 0, bottom: Int = 0, left: Int = 0, right: Int = 0) -> Tensor {
+        precondition(rank == 4 && top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "padded2d: expected [N, C, H, W]")
+        let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
+        let newHeight = height + top + bottom, newWidth = width + left + right
+        var result = [Float](repeating: 0, count: planes * newHeight * newWidth)
+        scalars.withUnsafeBufferPointer { source in
+            for plane in 0..<planes {
+                for row in 0..<height {
+                    let from = (plane * height + row) * width
+                    let to = (plane * newHeight + row + top) * newWidth + left
+                    for column in 0..<width { result[to + column] = source[from + column] }
+                }
+            }
+        }
+        return Tensor(shape: [shape[0], shape[1], newHeight, newWidth], scalars: result)
+    }
+}
