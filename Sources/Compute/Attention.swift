@@ -8,7 +8,9 @@
 /// `ℓ ← ℓ·e^{m−m′} + Σ e^{S−m′}`, `O ← O·e^{m−m′} + e^{S−m′} V`; finally `O / ℓ`. At the
 /// top U-Net level of a 10 s clip (4096 tokens) the full score matrix would be 64 MB per head.
 /// When prompt-to-prompt needs the probabilities themselves, ``probabilities(query:key:scale:causal:)``
-/// and ``weightedSum(probabilities:value:)`` split the computation.
+/// and ``weightedSum(probabilities:value:)`` split the computation. When all keys fit one key
+/// block (cross-attention's 77, and every layer up to 1024 tokens) the fast path performs the very
+/// same operations as the split form, so the two agree bit for bit.
 public enum Attention {
     static let queryBlock = 256
     static let keyBlock = 1024
@@ -65,7 +67,7 @@ public enum Attention {
                                    c: rows, ldc: keys)
                         guard let base = rows.baseAddress else { return }
                         for row in 0..<queries {
-                            if causal { for column in (row + 1)..<Swift.max(row + 1, keys) { base[row * keys + column] = -.infinity } }
+                            if causal { maskFuture(base + row * keys, query: row, keys: keys) }
                             Softmax.normalizeRow(base + row * keys, count: keys)
                         }
                     }
@@ -100,6 +102,15 @@ public enum Attention {
         return Tensor(shape: [value.shape[0], value.shape[1], queries, valueDepth], scalars: output)
     }
 
+    /// Sets the scores of keys after position `query` to −∞ (causal masking).
+    static func maskFuture(_ row: UnsafeMutablePointer<Float>, query: Int, keys: Int) {
+        var column = query + 1
+        while column < keys {
+            row[column] = -.infinity
+            column += 1
+        }
+    }
+
     /// Checks the shapes and returns (B·H, Nq, Nk, D, Dv).
     private static func validate(_ query: Tensor, _ key: Tensor, _ value: Tensor) -> (Int, Int, Int, Int, Int) {
         precondition(query.rank == 4 && key.rank == 4 && value.rank == 4, "attention: expected [B, H, N, D] tensors")
@@ -115,6 +126,23 @@ private struct OnlineSoftmaxBlock {
     let rows: Int, firstQuery: Int, keys: Int, depth: Int, valueDepth: Int
     let scale: Float, causal: Bool
 
+    /// All keys in one block: the plain softmax, exactly as `probabilities` + `weightedSum`.
+    private func singleBlock(query: UnsafeBufferPointer<Float>, key: UnsafeBufferPointer<Float>,
+                             value: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
+                             scores: UnsafeMutableBufferPointer<Float>) {
+        guard let base = scores.baseAddress else { return }
+        // [rows, D] · [Nk, D]ᵀ -> [rows, Nk]
+        BLAS.sgemm(transposeB: true, m: rows, n: keys, k: depth, alpha: scale, a: query, lda: depth,
+                   b: key, ldb: depth, c: scores, ldc: keys)
+        for row in 0..<rows {
+            if causal { Attention.maskFuture(base + row * keys, query: firstQuery + row, keys: keys) }
+            Softmax.normalizeRow(base + row * keys, count: keys)
+        }
+        // [rows, Nk] · [Nk, Dv] -> [rows, Dv]
+        BLAS.sgemm(m: rows, n: valueDepth, k: keys, a: UnsafeBufferPointer(scores), lda: keys, b: value,
+                   ldb: valueDepth, c: output, ldc: valueDepth)
+    }
+
     func run(query: UnsafeBufferPointer<Float>, key: UnsafeBufferPointer<Float>, value: UnsafeBufferPointer<Float>,
              output: UnsafeMutableBufferPointer<Float>) {
         let width = Swift.min(Attention.keyBlock, keys)
@@ -124,6 +152,10 @@ private struct OnlineSoftmaxBlock {
         for index in output.indices { output[index] = 0 }
         scores.withUnsafeMutableBufferPointer { s in
             guard let scoreBase = s.baseAddress else { return }
+            if keys <= width {
+                singleBlock(query: query, key: key, value: value, output: output, scores: s)
+                return
+            }
             var start = 0
             while start < keys {
                 let columns = Swift.min(width, keys - start)
@@ -133,11 +165,8 @@ private struct OnlineSoftmaxBlock {
                            c: s, ldc: columns)
                 for row in 0..<rows {
                     let scoresRow = scoreBase + row * columns
-                    if causal {
-                        let lastVisible = firstQuery + row - start  // keys after the query are masked
-                        if lastVisible + 1 < columns {
-                            for column in Swift.max(0, lastVisible + 1)..<columns { scoresRow[column] = -.infinity }
-                        }
+                    if causal {  // this block's column c is key start + c
+                        Attention.maskFuture(scoresRow, query: Swift.max(-1, firstQuery + row - start), keys: columns)
                     }
                     let blockMax = VectorMath.maximum(scoresRow, count: columns)
                     let newMax = Swift.max(runningMax[row], blockMax)
@@ -160,6 +189,7 @@ private struct OnlineSoftmaxBlock {
                 start += columns
             }
         }
+        guard keys > width else { return }
         for row in 0..<rows where runningSum[row] > 0 {
             let inverse = 1 / runningSum[row]
             for d in 0..<valueDepth { output[row * valueDepth + d] *= inverse }

@@ -1,0 +1,99 @@
+import Compute
+import Foundation
+import Weights
+
+/// The denoising network: diffusers' `UNet2DConditionModel` (models/unet_2d_condition.py,
+/// diffusers 0.18.2) in the Stable-Diffusion-1.x family Auffusion uses.
+///
+/// `ε = unet(x_t, t, text)`: the noisy latents `[B, 4, h, w]` (sides divisible by
+/// 2^(levels − 1)), one timestep per batch item, and the text embeddings `[B, 77, C_ctx]`.
+/// An ``AttentionController`` may observe or rewrite any attention layer's probabilities.
+///
+/// ```swift
+/// let unet = try UNet2DConditionModel(folder: modelFolder.appendingPathComponent("unet"))
+/// let noise = try unet(latents, timesteps: [981, 981], context: embeddings)
+/// ```
+public struct UNet2DConditionModel: Sendable {
+    public let configuration: UNetConfiguration
+    let conditionIn: Conv2d
+    let timeEmbedding: TimestepEmbedding
+    let downBlocks: [DownBlock]
+    let midBlock: MidBlock?
+    let upBlocks: [UpBlock]
+    let normOut: GroupNorm
+    let conditionOut: Conv2d
+
+    /// Builds the network from its configuration, taking every parameter from `parameters`.
+    /// - Throws: ``ModelError/unsupportedConfiguration(model:reason:)``.
+    public init(configuration c: UNetConfiguration, parameters p: Parameters) throws {
+        try c.validate()
+        configuration = c
+        let channels = c.blockOutChannels, levels = channels.count
+        let timeChannels = channels[0] * 4
+        conditionIn = Conv2d(p["conv_in"], inputs: c.inChannels, outputs: channels[0], kernel: 3, padding: 1)
+        timeEmbedding = TimestepEmbedding(p["time_embedding"], channels: channels[0], embeddingChannels: timeChannels,
+                                          flipSinToCos: c.flipSinToCos, frequencyShift: c.frequencyShift)
+        downBlocks = (0..<levels).map { i in
+            DownBlock(p["down_blocks", i], index: i, inputs: i == 0 ? channels[0] : channels[i - 1], outputs: channels[i],
+                      layers: UNetConfiguration.perBlock(c.layersPerBlock, i),
+                      crossAttention: c.downBlockTypes[i] == "CrossAttnDownBlock2D",
+                      heads: UNetConfiguration.perBlock(c.attentionHeads, i), configuration: c,
+                      timeChannels: timeChannels, isFinal: i == levels - 1)
+        }
+        midBlock = c.midBlockType == nil ? nil : MidBlock(
+            p["mid_block"], channels: channels[levels - 1], heads: UNetConfiguration.perBlock(c.attentionHeads, levels - 1),
+            configuration: c, timeChannels: timeChannels)
+        let reversed = Array(channels.reversed())
+        upBlocks = (0..<levels).map { i in
+            let mirrored = levels - 1 - i
+            return UpBlock(p["up_blocks", i], index: i, previousOutputs: i == 0 ? reversed[0] : reversed[i - 1],
+                           outputs: reversed[i], skipInputs: reversed[min(i + 1, levels - 1)],
+                           layers: UNetConfiguration.perBlock(c.layersPerBlock, mirrored) + 1,
+                           crossAttention: c.upBlockTypes[i] == "CrossAttnUpBlock2D",
+                           heads: UNetConfiguration.perBlock(c.attentionHeads, mirrored), configuration: c,
+                           timeChannels: timeChannels, isFinal: i == levels - 1)
+        }
+        normOut = GroupNorm(p["conv_norm_out"], groups: c.normGroups, channels: channels[0], epsilon: c.normEpsilon)
+        conditionOut = Conv2d(p["conv_out"], inputs: channels[0], outputs: c.outChannels, kernel: 3, padding: 1)
+    }
+
+    /// Loads `config.json` and the weights (`diffusion_pytorch_model{.fp16,}.{safetensors,bin}`)
+    /// of a diffusers `unet/` folder.
+    /// - Throws: ``ModelError`` for the configuration, `WeightsError` listing every key problem.
+    public init(folder: URL) throws {
+        let configuration = try ModelFolder.configuration(UNetConfiguration.self, in: folder)
+        let loader = ParameterLoader(.store(try ModelFolder.weights(in: folder, baseName: "diffusion_pytorch_model")))
+        try self.init(configuration: configuration, parameters: loader.root)
+        try loader.finish()
+    }
+
+    /// The predicted noise (or `v`) for latents `[B, C_in, h, w]` at one timestep per batch item,
+    /// conditioned on `context` `[B, M, C_ctx]`. Returns `[B, C_out, h, w]`.
+    /// - Throws: ``ModelError/invalidInput(model:reason:)`` for inconsistent shapes.
+    public func callAsFunction(_ sample: Tensor, timesteps: [Float], context: Tensor,
+                               controller: (any AttentionController)? = nil) throws -> Tensor {
+        try validate(sample, timesteps: timesteps, context: context)
+        let unetContext = UNetContext(timeEmbedding: timeEmbedding(timesteps), textContext: context, controller: controller)
+        var h = conditionIn(sample)
+        var skips = [h]
+        for block in downBlocks { h = block(h, unetContext, skips: &skips) }
+        if let midBlock { h = midBlock(h, unetContext) }
+        for block in upBlocks { h = block(h, unetContext, skips: &skips) }
+        return conditionOut(normOut(h).silu())
+    }
+
+    private func validate(_ sample: Tensor, timesteps: [Float], context: Tensor) throws {
+        func fail(_ reason: String) -> ModelError { .invalidInput(model: "UNet2DConditionModel", reason: reason) }
+        let factor = 1 << (configuration.blockOutChannels.count - 1)
+        guard sample.rank == 4, sample.shape[1] == configuration.inChannels else {
+            throw fail("latents must be [B, \(configuration.inChannels), h, w], got \(sample.shape)")
+        }
+        guard sample.shape[2] % factor == 0, sample.shape[3] % factor == 0 else {
+            throw fail("latent sides must be multiples of \(factor), got \(sample.shape[2])×\(sample.shape[3])")
+        }
+        guard timesteps.count == sample.shape[0] else { throw fail("\(timesteps.count) timesteps for a batch of \(sample.shape[0])") }
+        guard context.rank == 3, context.shape[0] == sample.shape[0], context.shape[2] == configuration.crossAttentionDimension else {
+            throw fail("context must be [\(sample.shape[0]), tokens, \(configuration.crossAttentionDimension)], got \(context.shape)")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Compute
+
+/// What the U-Net's blocks share during one forward pass.
+struct UNetContext {
+    let timeEmbedding: Tensor                         // [B, T]
+    let textContext: Tensor                           // [B, M, C_ctx]
+    let controller: (any AttentionController)?
+}
+
+/// diffusers' `CrossAttnDownBlock2D` / `DownBlock2D` (models/unet_2d_blocks.py): `layers`
+/// × (resnet, optional transformer), then an optional stride-2 downsampler. Every layer's
+/// output, and the downsampler's, is pushed on the skip stack.
+/// Keys: `resnets.j`, `attentions.j`, `downsamplers.0`.
+struct DownBlock: Sendable {
+    let index: Int
+    let resnets: [ResnetBlock2D]
+    let attentions: [Transformer2D]
+    let downsampler: Downsample2D?
+
+    init(_ parameters: Parameters, index: Int, inputs: Int, outputs: Int, layers: Int, crossAttention: Bool,
+         heads: Int, configuration c: UNetConfiguration, timeChannels: Int, isFinal: Bool) {
+        self.index = index
+        resnets = (0..<layers).map { j in
+            ResnetBlock2D(parameters["resnets", j], inputs: j == 0 ? inputs : outputs, outputs: outputs,
+                          timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+        }
+        attentions = crossAttention ? (0..<layers).map { j in
+            Transformer2D(parameters["attentions", j], channels: outputs, heads: heads,
+                          contextWidth: c.crossAttentionDimension, groups: c.normGroups)
+        } : []
+        downsampler = isFinal ? nil : Downsample2D(parameters["downsamplers", 0], channels: outputs, padding: c.downsamplePadding)
+    }
+
+    func callAsFunction(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor]) -> Tensor {
+        var h = x
+        for (j, resnet) in resnets.enumerated() {
+            h = resnet(h, timeEmbedding: context.timeEmbedding)
+            if !attentions.isEmpty {
+                let site = AttentionSite(place: .down, block: index, layer: j, isCrossAttention: false, height: 0, width: 0)
+                h = attentions[j](h, context: context.textContext, site: site, controller: context.controller)
+            }
+            skips.append(h)
+        }
+        if let downsampler {
+            h = downsampler(h)
+            skips.append(h)
+        }
+        return h
+    }
+}
+
+/// diffusers' `UNetMidBlock2DCrossAttn`: resnet, then (transformer, resnet) once.
+/// Keys: `resnets.0`, `attentions.0`, `resnets.1`.
+struct MidBlock: Sendable {
+    let first: ResnetBlock2D
+    let attention: Transformer2D
+    let second: ResnetBlock2D
+
+    init(_ parameters: Parameters, channels: Int, heads: Int, configuration c: UNetConfiguration, timeChannels: Int) {
+        first = ResnetBlock2D(parameters["resnets", 0], inputs: channels, outputs: channels,
+                              timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+        attention = Transformer2D(parameters["attentions", 0], channels: channels, heads: heads,
+                                  contextWidth: c.crossAttentionDimension, groups: c.normGroups)
+        second = ResnetBlock2D(parameters["resnets", 1], inputs: channels, outputs: channels,
+                               timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+    }
+
+    func callAsFunction(_ x: Tensor, _ context: UNetContext) -> Tensor {
+        let site = AttentionSite(place: .mid, block: 0, layer: 0, isCrossAttention: false, height: 0, width: 0)
+        let h = attention(first(x, timeEmbedding: context.timeEmbedding), context: context.textContext,
+                          site: site, controller: context.controller)
+        return second(h, timeEmbedding: context.timeEmbedding)
+    }
+}
+
+/// diffusers' `CrossAttnUpBlock2D` / `UpBlock2D`: `layers` × (concatenate the newest skip
+/// after the features along channels, resnet, optional transformer), then an optional
+/// nearest ×2 upsampler. Keys: `resnets.j`, `attentions.j`, `upsamplers.0`.
+struct UpBlock: Sendable {
+    let index: Int
+    let resnets: [ResnetBlock2D]
+    let attentions: [Transformer2D]
+    let upsampler: Upsample2D?
+
+    /// - Parameters:
+    ///   - previousOutputs: channels arriving from the block below.
+    ///   - skipInputs: channels of the down level this block mirrors (its last skip).
+    init(_ parameters: Parameters, index: Int, previousOutputs: Int, outputs: Int, skipInputs: Int, layers: Int,
+         crossAttention: Bool, heads: Int, configuration c: UNetConfiguration, timeChannels: Int, isFinal: Bool) {
+        self.index = index
+        resnets = (0..<layers).map { j in
+            let skip = j == layers - 1 ? skipInputs : outputs
+            let incoming = j == 0 ? previousOutputs : outputs
+            return ResnetBlock2D(parameters["resnets", j], inputs: incoming + skip, outputs: outputs,
+                                 timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+        }
+        attentions = crossAttention ? (0..<layers).map { j in
+            Transformer2D(parameters["attentions", j], channels: outputs, heads: heads,
+                          contextWidth: c.crossAttentionDimension, groups: c.normGroups)
+        } : []
+        upsampler = isFinal ? nil : Upsample2D(parameters["upsamplers", 0], channels: outputs)
+    }
+
+    func callAsFunction(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor]) -> Tensor {
+        var h = x
+        for (j, resnet) in resnets.enumerated() {
+            let skip = skips.removeLast()
+            h = resnet(Tensor.concatenated([h, skip], axis: 1), timeEmbedding: context.timeEmbedding)   // [B, C_h + C_skip, H, W]
+            if !attentions.isEmpty {
+                let site = AttentionSite(place: .up, block: index, layer: j, isCrossAttention: false, height: 0, width: 0)
+                h = attentions[j](h, context: context.textContext, site: site, controller: context.controller)
+            }
+        }
+        return upsampler.map { $0(h) } ?? h
+    }
+}

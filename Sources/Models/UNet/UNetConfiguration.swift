@@ -1,0 +1,122 @@
+/// The `unet/config.json` of a diffusers `UNet2DConditionModel` (models/unet_2d_condition.py,
+/// diffusers 0.18.2), with diffusers' defaults for absent keys. Unknown keys (EMA settings,
+/// `_diffusers_version`, …) are ignored.
+///
+/// `attention_head_dim` keeps diffusers' legacy meaning: it is the number of heads per block
+/// (`num_attention_heads`, when given, takes precedence). Both it and `layers_per_block` may be
+/// a number or a per-block list.
+public struct UNetConfiguration: Codable, Sendable, Equatable {
+    public var inChannels = 4
+    public var outChannels = 4
+    public var blockOutChannels = [320, 640, 1280, 1280]
+    public var downBlockTypes = ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"]
+    public var upBlockTypes = ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]
+    public var midBlockType: String? = "UNetMidBlock2DCrossAttn"
+    public var layersPerBlock = [2]
+    public var attentionHeads = [8]
+    public var crossAttentionDimension = 1280
+    public var useLinearProjection = false
+    public var normGroups = 32
+    public var normEpsilon: Float = 1e-5
+    public var flipSinToCos = true
+    public var frequencyShift: Float = 0
+    public var downsamplePadding = 1
+    public var activation = "silu"
+    public var onlyCrossAttention = false
+    public var upcastAttention = false
+    public var classEmbedType: String?
+    public var sampleSize: Int?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case inChannels = "in_channels", outChannels = "out_channels", blockOutChannels = "block_out_channels"
+        case downBlockTypes = "down_block_types", upBlockTypes = "up_block_types", midBlockType = "mid_block_type"
+        case layersPerBlock = "layers_per_block", attentionHeadDimension = "attention_head_dim"
+        case numAttentionHeads = "num_attention_heads", crossAttentionDimension = "cross_attention_dim"
+        case useLinearProjection = "use_linear_projection", normGroups = "norm_num_groups", normEpsilon = "norm_eps"
+        case flipSinToCos = "flip_sin_to_cos", frequencyShift = "freq_shift", downsamplePadding = "downsample_padding"
+        case activation = "act_fn", onlyCrossAttention = "only_cross_attention", upcastAttention = "upcast_attention"
+        case classEmbedType = "class_embed_type", sampleSize = "sample_size"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = UNetConfiguration()
+        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
+        outChannels = try c.decodeIfPresent(Int.self, forKey: .outChannels) ?? d.outChannels
+        blockOutChannels = try c.decodeIfPresent([Int].self, forKey: .blockOutChannels) ?? d.blockOutChannels
+        downBlockTypes = try c.decodeIfPresent([String].self, forKey: .downBlockTypes) ?? d.downBlockTypes
+        upBlockTypes = try c.decodeIfPresent([String].self, forKey: .upBlockTypes) ?? d.upBlockTypes
+        midBlockType = c.contains(.midBlockType) ? try c.decodeIfPresent(String.self, forKey: .midBlockType) : d.midBlockType
+        layersPerBlock = try Self.numberOrList(c, .layersPerBlock) ?? d.layersPerBlock
+        attentionHeads = try Self.numberOrList(c, .numAttentionHeads) ?? Self.numberOrList(c, .attentionHeadDimension) ?? d.attentionHeads
+        crossAttentionDimension = try c.decodeIfPresent(Int.self, forKey: .crossAttentionDimension) ?? d.crossAttentionDimension
+        useLinearProjection = try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) ?? d.useLinearProjection
+        normGroups = try c.decodeIfPresent(Int.self, forKey: .normGroups) ?? d.normGroups
+        normEpsilon = try c.decodeIfPresent(Float.self, forKey: .normEpsilon) ?? d.normEpsilon
+        flipSinToCos = try c.decodeIfPresent(Bool.self, forKey: .flipSinToCos) ?? d.flipSinToCos
+        frequencyShift = try c.decodeIfPresent(Float.self, forKey: .frequencyShift) ?? d.frequencyShift
+        downsamplePadding = try c.decodeIfPresent(Int.self, forKey: .downsamplePadding) ?? d.downsamplePadding
+        activation = try c.decodeIfPresent(String.self, forKey: .activation) ?? d.activation
+        onlyCrossAttention = (try? c.decodeIfPresent(Bool.self, forKey: .onlyCrossAttention)) ?? d.onlyCrossAttention
+        upcastAttention = try c.decodeIfPresent(Bool.self, forKey: .upcastAttention) ?? d.upcastAttention
+        classEmbedType = try c.decodeIfPresent(String.self, forKey: .classEmbedType)
+        sampleSize = try? c.decodeIfPresent(Int.self, forKey: .sampleSize)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inChannels, forKey: .inChannels)
+        try c.encode(outChannels, forKey: .outChannels)
+        try c.encode(blockOutChannels, forKey: .blockOutChannels)
+        try c.encode(downBlockTypes, forKey: .downBlockTypes)
+        try c.encode(upBlockTypes, forKey: .upBlockTypes)
+        try c.encode(midBlockType, forKey: .midBlockType)
+        try c.encode(layersPerBlock, forKey: .layersPerBlock)
+        try c.encode(attentionHeads, forKey: .attentionHeadDimension)
+        try c.encode(crossAttentionDimension, forKey: .crossAttentionDimension)
+        try c.encode(useLinearProjection, forKey: .useLinearProjection)
+        try c.encode(normGroups, forKey: .normGroups)
+        try c.encode(normEpsilon, forKey: .normEpsilon)
+        try c.encode(flipSinToCos, forKey: .flipSinToCos)
+        try c.encode(frequencyShift, forKey: .frequencyShift)
+        try c.encode(downsamplePadding, forKey: .downsamplePadding)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(onlyCrossAttention, forKey: .onlyCrossAttention)
+        try c.encode(upcastAttention, forKey: .upcastAttention)
+        try c.encodeIfPresent(classEmbedType, forKey: .classEmbedType)
+        try c.encodeIfPresent(sampleSize, forKey: .sampleSize)
+    }
+
+    private static func numberOrList(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [Int]? {
+        if let number = try? c.decodeIfPresent(Int.self, forKey: key) { return [number] }
+        return try c.decodeIfPresent([Int].self, forKey: key)
+    }
+
+    /// The per-block value of a number-or-list setting.
+    static func perBlock(_ values: [Int], _ block: Int) -> Int { values.count == 1 ? values[0] : values[block] }
+
+    /// Checks what this port supports; throws ``ModelError/unsupportedConfiguration(model:reason:)``.
+    func validate() throws {
+        func fail(_ reason: String) -> ModelError { .unsupportedConfiguration(model: "UNet2DConditionModel", reason: reason) }
+        let levels = blockOutChannels.count
+        guard levels > 0, downBlockTypes.count == levels, upBlockTypes.count == levels else {
+            throw fail("block_out_channels, down_block_types and up_block_types must have the same length")
+        }
+        for type in downBlockTypes where !["CrossAttnDownBlock2D", "DownBlock2D"].contains(type) { throw fail("down block \(type)") }
+        for type in upBlockTypes where !["CrossAttnUpBlock2D", "UpBlock2D"].contains(type) { throw fail("up block \(type)") }
+        if let midBlockType, midBlockType != "UNetMidBlock2DCrossAttn" { throw fail("mid block \(midBlockType)") }
+        guard activation == "silu" else { throw fail("act_fn \(activation)") }
+        guard classEmbedType == nil else { throw fail("class_embed_type \(classEmbedType ?? "")") }
+        guard !onlyCrossAttention else { throw fail("only_cross_attention") }
+        guard [1, levels].contains(layersPerBlock.count), [1, levels].contains(attentionHeads.count) else {
+            throw fail("layers_per_block and attention_head_dim must be a number or one value per block")
+        }
+        for (index, channels) in blockOutChannels.enumerated() {
+            guard channels % normGroups == 0, channels % Self.perBlock(attentionHeads, index) == 0 else {
+                throw fail("block \(index): \(channels) channels do not divide into \(normGroups) groups and \(Self.perBlock(attentionHeads, index)) heads")
+            }
+        }
+    }
+}

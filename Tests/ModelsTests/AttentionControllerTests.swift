@@ -1,0 +1,89 @@
+import Compute
+import Foundation
+import Models
+import Testing
+import TestSupport
+
+/// Records every site it is offered; optionally asks for (and returns unchanged) the probabilities.
+private final class RecordingController: AttentionController {
+    let wantsAll: Bool
+    var offered: [AttentionSite] = []
+    var received: [(AttentionSite, [Int])] = []
+
+    init(wantsAll: Bool) { self.wantsAll = wantsAll }
+
+    func wantsProbabilities(at site: AttentionSite) -> Bool {
+        offered.append(site)
+        return wantsAll
+    }
+
+    func process(_ probabilities: Tensor, at site: AttentionSite) -> Tensor {
+        received.append((site, probabilities.shape))
+        return probabilities
+    }
+}
+
+/// Sets one token's cross-attention to zero everywhere.
+private final class SilencingController: AttentionController {
+    func wantsProbabilities(at site: AttentionSite) -> Bool { site.isCrossAttention }
+    func process(_ probabilities: Tensor, at site: AttentionSite) -> Tensor {
+        var edited = probabilities
+        let keys = probabilities.shape[3]
+        for row in 0..<(probabilities.count / keys) { edited.scalars[row * keys + 1] = 0 }
+        return edited
+    }
+}
+
+@Suite("Attention controller hooks in the U-Net")
+struct AttentionControllerTests {
+    /// The small two-level fixture U-Net (latents 16×32, cross-attention in down0 and up1).
+    private func model() throws -> (UNet2DConditionModel, Tensor, Tensor) {
+        let unet = try UNet2DConditionModel(folder: Fixtures.url("unet/unet_small_linear"))
+        var random = TorchRandomSource(seed: 5)
+        return (unet, random.normal(shape: [2, 4, 8, 24]), random.normal(shape: [2, 9, 20]))
+    }
+
+    @Test("every attention layer is offered once per forward, in execution order, with its site")
+    func sites() throws {
+        let (unet, latents, context) = try model()
+        let recorder = RecordingController(wantsAll: true)
+        _ = try unet(latents, timesteps: [981, 981], context: context, controller: recorder)
+        // unet_small_linear: down0 and down1 have 2 transformers (8×24, 4×12), mid 1 (2×6),
+        // up1 and up2 have 3 each (4×12, 8×24); each transformer has self then cross attention.
+        var expected: [AttentionSite] = []
+        func add(_ place: AttentionSite.Place, _ block: Int, _ layers: Int, _ height: Int, _ width: Int) {
+            for layer in 0..<layers {
+                for cross in [false, true] {
+                    expected.append(AttentionSite(place: place, block: block, layer: layer, isCrossAttention: cross,
+                                                  height: height, width: width))
+                }
+            }
+        }
+        add(.down, 0, 2, 8, 24); add(.down, 1, 2, 4, 12); add(.mid, 0, 1, 2, 6); add(.up, 1, 3, 4, 12); add(.up, 2, 3, 8, 24)
+        #expect(recorder.offered == expected)
+        #expect(recorder.received.map(\.0) == expected)
+        // Probabilities are [B, heads, Nq, Nk]: self-attention Nk = Nq, cross-attention Nk = 9 tokens.
+        for (site, shape) in recorder.received {
+            let heads = site.place == .mid ? 8 : (site.height == 8 ? 2 : 4)
+            #expect(shape == [2, heads, site.queryCount, site.isCrossAttention ? 9 : site.queryCount], "\(site)")
+        }
+    }
+
+    @Test("an identity controller changes nothing: the output is bit-identical to no controller")
+    func identity() throws {
+        let (unet, latents, context) = try model()
+        let plain = try unet(latents, timesteps: [981, 981], context: context)
+        let observed = try unet(latents, timesteps: [981, 981], context: context, controller: RecordingController(wantsAll: true))
+        let declined = try unet(latents, timesteps: [981, 981], context: context, controller: RecordingController(wantsAll: false))
+        #expect(observed.scalars.map(\.bitPattern) == plain.scalars.map(\.bitPattern))
+        #expect(declined.scalars.map(\.bitPattern) == plain.scalars.map(\.bitPattern))
+    }
+
+    @Test("an editing controller changes the output")
+    func editing() throws {
+        let (unet, latents, context) = try model()
+        let plain = try unet(latents, timesteps: [981, 981], context: context)
+        let edited = try unet(latents, timesteps: [981, 981], context: context, controller: SilencingController())
+        #expect(compare(edited, plain).nmse > 1e-6)
+    }
+}
