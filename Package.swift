@@ -12,6 +12,7 @@ let systemLibraries: [Target] = [
     .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
     .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CMalloc"),  // glibc's <malloc.h> (mallopt), part of libc6-dev
 ]
 
 // MARK: - Libraries
@@ -21,7 +22,7 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 let libraries: [Target] = [
-    .target(name: "Compute", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+    .target(name: "Compute", dependencies: ["COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
     .target(name: "AudioDSP", dependencies: ["Compute", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
             swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
@@ -33,7 +34,7 @@ let libraries: [Target] = [
 let tools: [Target] = [
     .executableTarget(
         name: "CLI",
-        dependencies: ["AudioDSP", "Compute", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["AudioDSP", "Compute", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),

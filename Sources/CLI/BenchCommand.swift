@@ -8,7 +8,17 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the compute-heavy parts (median of several runs after a warm-up)."
+        abstract: "Time the compute-heavy parts on this machine.",
+        subcommands: [KernelBenchCommand.self, UNetBenchmark.self],
+        defaultSubcommand: KernelBenchCommand.self
+    )
+}
+
+/// `auffusion bench [kernels]`: the audio front end and the compute kernels.
+struct KernelBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "Time the audio front end and the compute kernels (median of several runs after a warm-up)."
     )
 
     @Flag(help: "Print the results as JSON: {\"results\": [{\"name\": …, \"seconds\": …}]}.")

@@ -1,3 +1,4 @@
+import CMalloc
 import COpenBLAS
 import Dispatch
 import Foundation
@@ -19,6 +20,11 @@ public enum ComputeThreads {
 
     private static let configured: Bool = {
         openblas_set_num_threads(Int32(count))
+        // Activations are tens of megabytes and short-lived. glibc would map each with mmap and
+        // return it on free, so every kernel call faulted in and zeroed fresh pages; keeping such
+        // blocks in the heap makes a U-Net step reuse its memory.
+        mallopt(M_MMAP_THRESHOLD, 1 << 30)
+        mallopt(M_TRIM_THRESHOLD, 1 << 30)
         return true
     }()
 

@@ -1,17 +1,19 @@
 /// Unfolds images and signals into patch columns so that a convolution becomes one GEMM.
 enum Im2Col {
-    /// `columns[(c·kh + i)·kw + j, (y − y₀)·W′ + x] = image[c, y·s − p + i·d, x·s − p + j·d]`
-    /// (0 outside) for the output rows `y ∈ outputRows`.
+    /// `columns[(c·kh + i)·kw + j, offset + (y − y₀)·W′ + x] = image[c, y·s − p + i·d, x·s − p + j·d]`
+    /// (0 outside) for the output rows `y ∈ outputRows`; column rows are `rowStride` apart
+    /// (default: exactly the band, `rows · W′`).
     static func image2d(_ image: UnsafeBufferPointer<Float>, channels: Int, height: Int, width: Int,
                         kernel: (Int, Int), stride: Int, padding: Int, dilation: Int, outputRows: Range<Int>,
-                        outputWidth outWidth: Int, into columns: UnsafeMutableBufferPointer<Float>) {
+                        outputWidth outWidth: Int, into columns: UnsafeMutableBufferPointer<Float>,
+                        rowStride: Int? = nil, columnOffset: Int = 0) {
         let (kernelHeight, kernelWidth) = kernel
-        let plane = outputRows.count * outWidth
+        let plane = rowStride ?? outputRows.count * outWidth
         ComputeThreads.parallelFor(channels) { channel in
             let source = channel * height * width
             for i in 0..<kernelHeight {
                 for j in 0..<kernelWidth {
-                    let row = ((channel * kernelHeight + i) * kernelWidth + j) * plane
+                    let row = ((channel * kernelHeight + i) * kernelWidth + j) * plane + columnOffset
                     for y in outputRows {
                         let sourceY = y * stride - padding + i * dilation
                         let destination = row + (y - outputRows.lowerBound) * outWidth
