@@ -1,0 +1,22 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Examples that need no weights")
+struct ExampleTests {
+    @Test("mel-roundtrip analyses a clip and reports an exact image round trip")
+    func melRoundTrip() throws {
+        let result = try CommandRunner.run("mel-roundtrip", [Fixtures.url("audio/speech.wav").path])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("log-mel: 256 bands × 331 frames"))
+        let worst = try #require(result.standardOutput.split(separator: "=").last.flatMap { Float($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        #expect(worst <= 2e-6)
+    }
+
+    @Test("mel-roundtrip without an argument prints its usage and fails")
+    func usage() throws {
+        let result = try CommandRunner.run("mel-roundtrip", [])
+        #expect(result.exitCode == 2)
+        #expect(result.standardError.hasPrefix("usage: mel-roundtrip"))
+    }
+}
