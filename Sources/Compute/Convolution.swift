@@ -132,22 +132,35 @@ public enum Convolution {
         precondition(outLength > 0, "conv1d: output would be empty for \(input.shape)")
         let patch = channels * kernel
         let direct = kernel == 1 && stride == 1 && padding == 0
+        // im2col in bands of output positions, so the column buffer stays under `columnBudget`
+        // floats (the last HiFi-GAN stage would need 225 MB at once for 10 s of audio).
+        let bandLength = direct ? outLength : Swift.max(1, Swift.min(outLength, columnBudget / Swift.max(1, patch)))
         var output = [Float](repeating: 0, count: batch * outputs * outLength)
-        var columns = [Float](repeating: 0, count: direct ? 0 : patch * outLength)
         input.scalars.withUnsafeBufferPointer { x in
             weight.scalars.withUnsafeBufferPointer { w in
                 output.withUnsafeMutableBufferPointer { y in
-                    columns.withUnsafeMutableBufferPointer { cols in
+                    Workspace.shared.withScratch(count: direct ? 0 : patch * bandLength) { cols in
                         for item in 0..<batch {
                             let signal = UnsafeBufferPointer(rebasing: x[item * channels * length..<(item + 1) * channels * length])
                             let result = UnsafeMutableBufferPointer(rebasing: y[item * outputs * outLength..<(item + 1) * outputs * outLength])
-                            if !direct {
-                                Im2Col.signal1d(signal, channels: channels, length: length, kernel: kernel, stride: stride,
-                                                padding: padding, dilation: dilation, outputLength: outLength, into: cols)
+                            if direct {
+                                // [O, C] · [C, L] -> [O, L]
+                                BLAS.sgemm(m: outputs, n: outLength, k: patch, a: w, lda: patch, b: signal, ldb: outLength,
+                                           c: result, ldc: outLength)
+                                continue
                             }
-                            // [O, C·k] · [C·k, L′] -> [O, L′]
-                            BLAS.sgemm(m: outputs, n: outLength, k: patch, a: w, lda: patch,
-                                       b: direct ? signal : UnsafeBufferPointer(cols), ldb: outLength, c: result, ldc: outLength)
+                            var first = 0
+                            while first < outLength {
+                                let count = Swift.min(bandLength, outLength - first)
+                                let band = UnsafeMutableBufferPointer(rebasing: cols[0..<patch * count])
+                                Im2Col.signal1d(signal, channels: channels, length: length, kernel: kernel, stride: stride,
+                                                padding: padding, dilation: dilation, outputRange: first..<first + count,
+                                                into: band)
+                                // [O, C·k] · [C·k, count] -> columns first..<first + count of [O, L′]
+                                BLAS.sgemm(m: outputs, n: count, k: patch, a: w, lda: patch, b: UnsafeBufferPointer(band),
+                                           ldb: count, c: UnsafeMutableBufferPointer(rebasing: result[first...]), ldc: outLength)
+                                first += count
+                            }
                         }
                     }
                 }
@@ -177,10 +190,9 @@ public enum Convolution {
         let outLength = (length - 1) * stride - 2 * padding + kernel + outputPadding
         precondition(outLength > 0, "convTranspose1d: output would be empty")
         var output = [Float](repeating: 0, count: batch * outputs * outLength)
-        var columns = [Float](repeating: 0, count: outputs * kernel * length)
         input.scalars.withUnsafeBufferPointer { x in
             weight.scalars.withUnsafeBufferPointer { w in
-                columns.withUnsafeMutableBufferPointer { cols in
+                Workspace.shared.withScratch(count: outputs * kernel * length) { cols in
                     for item in 0..<batch {
                         let signal = UnsafeBufferPointer(rebasing: x[item * channels * length..<(item + 1) * channels * length])
                         // [C, O·k]ᵀ · [C, L] -> [O·k, L]

@@ -42,15 +42,29 @@ enum Im2Col {
         }
     }
 
-    /// `columns[c·k + j, l] = signal[c, l·s − p + j·d]` (0 outside).
+    /// `columns[c·k + j, l − l₀] = signal[c, l·s − p + j·d]` (0 outside) for the output
+    /// positions `l ∈ outputRange` (`l₀` its lower bound).
     static func signal1d(_ signal: UnsafeBufferPointer<Float>, channels: Int, length: Int, kernel: Int, stride: Int,
-                         padding: Int, dilation: Int, outputLength: Int, into columns: UnsafeMutableBufferPointer<Float>) {
+                         padding: Int, dilation: Int, outputRange: Range<Int>,
+                         into columns: UnsafeMutableBufferPointer<Float>) {
+        let (start, end) = (outputRange.lowerBound, outputRange.upperBound), width = outputRange.count
         ComputeThreads.parallelFor(channels) { channel in
+            let source = channel * length
             for j in 0..<kernel {
-                let row = (channel * kernel + j) * outputLength
-                for position in 0..<outputLength {
-                    let source = position * stride - padding + j * dilation
-                    columns[row + position] = source >= 0 && source < length ? signal[channel * length + source] : 0
+                let row = (channel * kernel + j) * width - start
+                let offset = j * dilation - padding
+                if stride == 1 {
+                    // A contiguous run: zeros, a copy of the signal, zeros.
+                    let first = Swift.min(Swift.max(-offset, start), end)
+                    let last = Swift.min(Swift.max(length - offset, first), end)
+                    for position in start..<first { columns[row + position] = 0 }
+                    for position in first..<last { columns[row + position] = signal[source + position + offset] }
+                    for position in last..<end { columns[row + position] = 0 }
+                } else {
+                    for position in outputRange {
+                        let index = position * stride + offset
+                        columns[row + position] = index >= 0 && index < length ? signal[source + index] : 0
+                    }
                 }
             }
         }

@@ -14,7 +14,8 @@ public struct Tensor: Sendable, Equatable {
     public private(set) var shape: [Int]
     /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.
     public var scalars: [Float] {
-        didSet { precondition(scalars.count == oldValue.count, "Tensor: scalar count must not change") }
+        // Not `oldValue`: a didSet that reads it copies the whole array on every in-place mutation (SE-0268).
+        didSet { precondition(scalars.count == shape.reduce(1, *), "Tensor: scalar count must not change") }
     }
 
     /// Creates a tensor from a shape and its row-major scalars.

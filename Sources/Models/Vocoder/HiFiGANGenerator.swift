@@ -1,0 +1,93 @@
+import Compute
+
+/// The HiFi-GAN generator that turns Auffusion's log-mel spectrograms into waveforms: a port of
+/// Auffusion `Generator` (converter.py; the same class in auffusion_pipeline.py), after Kong et
+/// al. 2020, "HiFi-GAN", §2.1.
+///
+/// ```
+/// x = conv_pre(mel)                                   Conv1d(num_mels → C, k 7, pad 3)
+/// for each stage i:                                   C_i = C / 2^(i+1)
+///     x = ups[i](leaky_relu(x, 0.1))                  ConvTranspose1d(2·C_i → C_i, k_i, stride u_i)
+///     x = Σ_j resblocks[i·K + j](x) / K               K = len(resblock_kernel_sizes)
+/// wave = tanh(conv_post(leaky_relu(x)))               default slope 0.01; Conv1d(C_last → 1, k 7, pad 3)
+/// ```
+///
+/// The transposed convolutions are padded `(k − u)/2`, or `(k − u − 1)/2 + 1` with output padding
+/// 1 when `k − u` is odd, so that each stage multiplies the length by exactly `u`. Every
+/// convolution has a bias. Keys are those of the reference module (`conv_pre.*`, `ups.i.*`,
+/// `resblocks.n.convs1.m.*`, `conv_post.*`), weight-normalised or folded (``WeightNorm``).
+///
+/// ```swift
+/// let vocoder = try HiFiGANGenerator(directory: model.appending(path: "vocoder"))
+/// let waveform = try vocoder(logMel)          // [256, T] → [1, 1, 160·T], in (−1, 1)
+/// ```
+public struct HiFiGANGenerator: Sendable {
+    public let configuration: HiFiGANConfiguration
+    let convPre: Conv1d
+    let upsamplers: [ConvTranspose1d]
+    /// Stage-major: block `i·K + j` is stage `i`'s block for kernel size `j`.
+    let residualBlocks: [HiFiGANResidualBlock]
+    let convPost: Conv1d
+
+    /// The leaky ReLU slope inside the network (`LRELU_SLOPE` in the reference).
+    static let slope: Float = 0.1
+
+    /// Builds the generator of `configuration` with parameters from `parameters`.
+    ///
+    /// Parameter problems are collected by the ``ParameterLoader`` behind `parameters`; call its
+    /// `finish()` afterwards.
+    /// - Parameters:
+    ///   - norm: whether the checkpoint stores `weight_g`/`weight_v` or `weight`.
+    /// - Throws: ``VocoderError/invalidConfiguration(reason:)`` if the configuration describes no
+    ///   network (see ``HiFiGANConfiguration/validate()``).
+    public init(configuration: HiFiGANConfiguration, parameters: Parameters, norm: WeightNorm) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let initial = configuration.upsampleInitialChannel
+        convPre = Conv1d(parameters["conv_pre"], inputs: configuration.melBinCount, outputs: initial, kernel: 7,
+                         padding: 3, norm: norm)
+        var upsamplers: [ConvTranspose1d] = [], blocks: [HiFiGANResidualBlock] = []
+        for (stage, (rate, kernel)) in zip(configuration.upsampleRates, configuration.upsampleKernelSizes).enumerated() {
+            let channels = configuration.channels(afterStage: stage)
+            let outputPadding = (kernel - rate) % 2
+            upsamplers.append(ConvTranspose1d(parameters["ups", stage], inputs: 2 * channels, outputs: channels,
+                                              kernel: kernel, stride: rate, padding: (kernel - rate) / 2 + outputPadding,
+                                              outputPadding: outputPadding, norm: norm))
+            for (size, dilations) in zip(configuration.residualKernelSizes, configuration.residualDilationSizes) {
+                blocks.append(HiFiGANResidualBlock(parameters["resblocks", blocks.count], design: configuration.residualBlock,
+                                                   channels: channels, kernel: size, dilations: dilations, norm: norm))
+            }
+        }
+        self.upsamplers = upsamplers
+        residualBlocks = blocks
+        convPost = Conv1d(parameters["conv_post"], inputs: configuration.channels(afterStage: upsamplers.count - 1),
+                          outputs: 1, kernel: 7, padding: 3, norm: norm)
+    }
+
+    /// Output samples per input frame (the product of the upsample rates; 160 for Auffusion).
+    public var hopLength: Int { configuration.hopLength }
+
+    /// Synthesises waveforms from log-mel spectrograms (natural log, as `AudioDSP.MelAnalyzer`).
+    ///
+    /// - Parameter logMel: `[B, num_mels, T]`, or `[num_mels, T]` for one spectrogram (then B = 1).
+    /// - Returns: `[B, 1, hopLength · T]`, every sample in [−1, 1].
+    /// - Throws: ``VocoderError/wrongInputShape(expected:actual:)`` for any other shape or T = 0.
+    /// - Complexity: about 145 G multiply-adds per 1,000 frames for Auffusion's vocoder.
+    public func callAsFunction(_ logMel: Tensor) throws -> Tensor {
+        let mels = configuration.melBinCount
+        let batched = logMel.rank == 2 ? logMel.reshaped([1] + logMel.shape) : logMel  // [mels, T] -> [1, mels, T]
+        guard batched.rank == 3, batched.shape[0] > 0, batched.shape[1] == mels, batched.shape[2] > 0 else {
+            throw VocoderError.wrongInputShape(expected: "[B, \(mels), T] or [\(mels), T] with B, T ≥ 1", actual: logMel.shape)
+        }
+        let kernelCount = configuration.residualKernelSizes.count
+        var x = convPre(batched)                                           // [B, mels, T] -> [B, C, T]
+        for (stage, upsample) in upsamplers.enumerated() {
+            x = upsample(x.leakyReLU(slope: Self.slope))                   // [B, 2C_i, L] -> [B, C_i, u_i·L]
+            let blocks = residualBlocks[stage * kernelCount..<(stage + 1) * kernelCount]
+            var sum = blocks[blocks.startIndex](x)
+            for block in blocks.dropFirst() { sum.add(block(x)) }
+            x = sum.map { $0 / Float(kernelCount) }                        // mean over the K blocks
+        }
+        return convPost(x.leakyReLU()).tanh()                              // [B, C_last, L] -> [B, 1, L]
+    }
+}
