@@ -55,6 +55,15 @@ struct CLIPTokenizerTests {
         #expect(results.count == 8 && results.allSatisfy { $0 == expected })
     }
 
+    @Test("word positions compare words by code points, as Python does")
+    func wordQueryByCodePoints() throws {
+        let tokenizer = try CLIPFixtures.tokenizer()
+        let prompt = "caf\u{E9} and cafe\u{301}"
+        #expect(tokenizer.tokenPositions(of: "caf\u{E9}", in: prompt) == tokenizer.words(in: prompt)[0].tokenPositions)
+        #expect(tokenizer.tokenPositions(of: "cafe\u{301}", in: prompt) == tokenizer.words(in: prompt)[2].tokenPositions)
+        #expect(tokenizer.words(in: prompt).map(\.tokenPositions) == [[1], [2], [3]])
+    }
+
     @Test("without tokenizer_config.json: CLIP's special tokens and 77 ids")
     func defaults() throws {
         let tokenizer = try CLIPTokenizer(contentsOf: try folder())

@@ -82,8 +82,9 @@ extension CLIPTokenizer {
     }
 
     /// The positions of every occurrence of `word` in `prompt` (`get_word_inds(prompt, word)`):
-    /// the words of ``words(in:)`` equal to it, their positions in order.
+    /// the words of ``words(in:)`` with exactly its characters (Python compares code points, so
+    /// "é" and "e\u{301}" differ), their positions in order.
     public func tokenPositions(of word: String, in prompt: String) -> [Int] {
-        words(in: prompt).filter { $0.text == word }.flatMap(\.tokenPositions)
+        words(in: prompt).filter { $0.text.unicodeScalars.elementsEqual(word.unicodeScalars) }.flatMap(\.tokenPositions)
     }
 }
