@@ -18,7 +18,7 @@ COMPONENTS = sorted(path.stem for path in HERE.glob("*_fixtures.py"))
 
 
 def versions() -> dict:
-    import numpy, torch, librosa, scipy, matplotlib
+    import numpy, torch, librosa, scipy, matplotlib, transformers, tokenizers, safetensors
     return {
         "matplotlib": matplotlib.__version__,
         "python": platform.python_version(),
@@ -26,6 +26,9 @@ def versions() -> dict:
         "torch": torch.__version__,
         "librosa": librosa.__version__,
         "scipy": scipy.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "safetensors": safetensors.__version__,
     }
 
 

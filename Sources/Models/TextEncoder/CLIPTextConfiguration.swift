@@ -1,0 +1,90 @@
+import Foundation
+
+/// The hyper-parameters of a CLIP text encoder: a mirror of `text_encoder/config.json`.
+///
+/// Matches transformers 4.30.2 `CLIPTextConfig` (models/clip/configuration_clip.py): the keys the
+/// text encoder uses, with that class's defaults for absent keys (so a config that omits
+/// `hidden_size` gets 512, not CLIP-L's 768). Keys the encoder does not need (`projection_dim`,
+/// token ids, dropout, initialisation) are ignored. Auffusion's `text_encoder_0` and Stable
+/// Diffusion 1.x's `text_encoder` hold openai/clip-vit-large-patch14's text tower (spec §3.2):
+/// 49408 tokens, 768 wide, 12 layers of 12 heads, MLP 3072, 77 positions, `quick_gelu`.
+public struct CLIPTextConfiguration: Codable, Sendable, Equatable {
+    /// The MLP activation, `hidden_act`.
+    public enum Activation: String, Codable, Sendable {
+        /// `x · σ(1.702 x)`.
+        case quickGELU = "quick_gelu"
+        /// `x · Φ(x)` with the exact error function.
+        case gelu
+    }
+
+    public var vocabularySize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layerCount: Int
+    public var headCount: Int
+    /// The number of positions, hence the longest token sequence the encoder takes.
+    public var maxPositions: Int
+    public var activation: Activation
+    public var layerNormEpsilon: Float
+
+    enum CodingKeys: String, CodingKey {
+        case vocabularySize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case layerCount = "num_hidden_layers"
+        case headCount = "num_attention_heads"
+        case maxPositions = "max_position_embeddings"
+        case activation = "hidden_act"
+        case layerNormEpsilon = "layer_norm_eps"
+    }
+
+    /// A configuration; the defaults are transformers'.
+    public init(vocabularySize: Int = 49408, hiddenSize: Int = 512, intermediateSize: Int = 2048, layerCount: Int = 12,
+                headCount: Int = 8, maxPositions: Int = 77, activation: Activation = .quickGELU,
+                layerNormEpsilon: Float = 1e-5) {
+        self.vocabularySize = vocabularySize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.maxPositions = maxPositions
+        self.activation = activation
+        self.layerNormEpsilon = layerNormEpsilon
+    }
+
+    /// openai/clip-vit-large-patch14's text tower, the encoder of Auffusion and Stable Diffusion 1.x.
+    public static let clipViTLargePatch14 = CLIPTextConfiguration(hiddenSize: 768, intermediateSize: 3072, headCount: 12)
+
+    /// Decodes a `config.json`, with transformers' defaults for absent keys.
+    /// - Throws: ``TextEncoderError/unsupportedActivation(_:)`` for a `hidden_act` other than
+    ///   `quick_gelu` and `gelu`; a `DecodingError` for a key of the wrong type.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = CLIPTextConfiguration()
+        vocabularySize = try container.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? defaults.vocabularySize
+        hiddenSize = try container.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? defaults.hiddenSize
+        intermediateSize = try container.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? defaults.intermediateSize
+        layerCount = try container.decodeIfPresent(Int.self, forKey: .layerCount) ?? defaults.layerCount
+        headCount = try container.decodeIfPresent(Int.self, forKey: .headCount) ?? defaults.headCount
+        maxPositions = try container.decodeIfPresent(Int.self, forKey: .maxPositions) ?? defaults.maxPositions
+        layerNormEpsilon = try container.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? defaults.layerNormEpsilon
+        let activationName = try container.decodeIfPresent(String.self, forKey: .activation) ?? defaults.activation.rawValue
+        guard let activation = Activation(rawValue: activationName) else {
+            throw TextEncoderError.unsupportedActivation(activationName)
+        }
+        self.activation = activation
+    }
+
+    /// Reads and checks a `config.json`.
+    /// - Throws: ``TextEncoderError`` when the file is missing, unreadable or not a valid
+    ///   configuration (non-positive sizes, a width not divisible by the head count).
+    public init(contentsOf url: URL) throws {
+        self = try ConfigurationFile.decode(Self.self, at: url, expected: "a CLIP text model configuration")
+        let sizes = [vocabularySize, hiddenSize, intermediateSize, headCount, maxPositions]
+        guard sizes.allSatisfy({ $0 > 0 }), layerCount >= 0, hiddenSize % headCount == 0 else {
+            throw TextEncoderError.corrupt(path: url.path, reason: "vocab_size, hidden_size, intermediate_size, "
+                + "num_attention_heads and max_position_embeddings must be positive, num_hidden_layers not negative, "
+                + "and hidden_size divisible by num_attention_heads")
+        }
+    }
+}
