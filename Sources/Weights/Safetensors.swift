@@ -15,7 +15,7 @@ import Foundation
 /// let file = try Safetensors(url: modelFolder.appending(path: "unet/diffusion_pytorch_model.safetensors"))
 /// let weight = try file.tensor("conv_in.weight")   // [320, 4, 3, 3]
 /// ```
-public struct Safetensors: WeightStore {
+public struct Safetensors: StoredTensorFile {
     /// The reference's limit on the header size (`MAX_HEADER_SIZE`).
     public static let maxHeaderLength = 100_000_000
 
@@ -25,8 +25,8 @@ public struct Safetensors: WeightStore {
     public let metadata: [String: String]
     /// Tensor names, sorted.
     public let keys: [String]
-    private let file: ByteStorage
-    private let entries: [String: StoredTensor]
+    let file: ByteStorage
+    let entries: [String: StoredTensor]
 
     /// Maps and validates the file at `url`.
     /// - Throws: ``WeightsError/unreadable(path:reason:)``, ``WeightsError/corrupt(path:reason:)``
@@ -56,24 +56,6 @@ public struct Safetensors: WeightStore {
         metadata = header.metadata
         entries = try Self.validate(header.entries, dataRange: headerRange.upperBound..<storage.count, file: storage)
         keys = entries.keys.sorted()
-    }
-
-    public func tensor(_ key: String) throws -> Tensor {
-        try entry(key).materialize(from: file)
-    }
-
-    public func shape(of key: String) throws -> [Int] {
-        try entry(key).shape
-    }
-
-    /// The element type stored for `key`, before widening.
-    public func dtype(of key: String) throws -> ScalarType {
-        try entry(key).dtype
-    }
-
-    private func entry(_ key: String) throws -> StoredTensor {
-        guard let entry = entries[key] else { throw WeightsError.missingTensor(key: key) }
-        return entry
     }
 
     // MARK: - Header

@@ -22,7 +22,7 @@ import Foundation
 /// let vocoder = try TorchCheckpoint(url: folder.appending(path: "vocoder/pytorch_model.bin"))
 /// let conv = try vocoder.tensor("conv_pre.weight_v")   // [512, 256, 7]
 /// ```
-public struct TorchCheckpoint: WeightStore {
+public struct TorchCheckpoint: StoredTensorFile {
     /// The file path, or the name given to in-memory data.
     public let path: String
     /// The whole unpickled object, for metadata beside the tensors (e.g. `root["epoch"]`).
@@ -32,8 +32,8 @@ public struct TorchCheckpoint: WeightStore {
     /// Names of the tensors in the state dict, in file order. Entries of the dict that are not
     /// tensors (numbers, strings) are left out; they remain visible through ``root``.
     public let keys: [String]
-    private let file: ByteStorage
-    private let entries: [String: StoredTensor]
+    let file: ByteStorage
+    let entries: [String: StoredTensor]
 
     /// Maps and validates the checkpoint at `url`.
     /// - Parameter keyPath: string keys leading from the pickled object to the state dict; `nil`
@@ -71,24 +71,6 @@ public struct TorchCheckpoint: WeightStore {
         }
         (file, path, root) = (storage, storage.name, contents.root)
         (self.keyPath, keys, self.entries) = (selected.keyPath, names, entries)
-    }
-
-    public func tensor(_ key: String) throws -> Tensor {
-        try entry(key).materialize(from: file)
-    }
-
-    public func shape(of key: String) throws -> [Int] {
-        try entry(key).shape
-    }
-
-    /// The element type stored for `key`, before widening.
-    public func dtype(of key: String) throws -> ScalarType {
-        try entry(key).dtype
-    }
-
-    private func entry(_ key: String) throws -> StoredTensor {
-        guard let entry = entries[key] else { throw WeightsError.missingTensor(key: key) }
-        return entry
     }
 
     // MARK: - Zip layout
