@@ -15,7 +15,7 @@ import Foundation
 /// let file = try Safetensors(url: modelFolder.appending(path: "unet/diffusion_pytorch_model.safetensors"))
 /// let weight = try file.tensor("conv_in.weight")   // [320, 4, 3, 3]
 /// ```
-public struct Safetensors: StoredTensorFile {
+public struct Safetensors: WeightStore, StoredTensorFile {
     /// The reference's limit on the header size (`MAX_HEADER_SIZE`).
     public static let maxHeaderLength = 100_000_000
 
@@ -27,6 +27,9 @@ public struct Safetensors: StoredTensorFile {
     public let keys: [String]
     let file: ByteStorage
     let entries: [String: StoredTensor]
+
+    /// The element type stored for `key`, before widening.
+    public func dtype(of key: String) throws -> ScalarType { try storedDType(of: key) }
 
     /// Maps and validates the file at `url`.
     /// - Throws: ``WeightsError/unreadable(path:reason:)``, ``WeightsError/corrupt(path:reason:)``

@@ -2,6 +2,8 @@ import Compute
 
 /// A weight file whose tensors are described by ``StoredTensor`` records over one mapped file:
 /// what safetensors and PyTorch checkpoints have in common once their headers are parsed.
+/// (Internal, because its requirements expose internal types; the public `dtype(of:)` is
+/// declared on each reader and forwards to ``storedDType(of:)``.)
 protocol StoredTensorFile: WeightStore {
     var file: ByteStorage { get }
     var entries: [String: StoredTensor] { get }
@@ -17,7 +19,7 @@ extension StoredTensorFile {
     }
 
     /// The element type stored for `key`, before widening.
-    public func dtype(of key: String) throws -> ScalarType {
+    func storedDType(of key: String) throws -> ScalarType {
         try entry(key).dtype
     }
 

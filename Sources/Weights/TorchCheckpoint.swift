@@ -22,7 +22,7 @@ import Foundation
 /// let vocoder = try TorchCheckpoint(url: folder.appending(path: "vocoder/pytorch_model.bin"))
 /// let conv = try vocoder.tensor("conv_pre.weight_v")   // [512, 256, 7]
 /// ```
-public struct TorchCheckpoint: StoredTensorFile {
+public struct TorchCheckpoint: WeightStore, StoredTensorFile {
     /// The file path, or the name given to in-memory data.
     public let path: String
     /// The whole unpickled object, for metadata beside the tensors (e.g. `root["epoch"]`).
@@ -34,6 +34,9 @@ public struct TorchCheckpoint: StoredTensorFile {
     public let keys: [String]
     let file: ByteStorage
     let entries: [String: StoredTensor]
+
+    /// The element type stored for `key`, before widening.
+    public func dtype(of key: String) throws -> ScalarType { try storedDType(of: key) }
 
     /// Maps and validates the checkpoint at `url`.
     /// - Parameter keyPath: string keys leading from the pickled object to the state dict; `nil`
