@@ -7,23 +7,10 @@ import Weights
 
 @Suite("Parameter loading")
 struct ParameterLoaderTests {
-    /// A small in-memory checkpoint written as safetensors.
+    /// A small checkpoint written as safetensors.
     private func store(_ tensors: [String: Tensor]) throws -> any WeightStore {
-        var header: [String: Any] = [:]
-        var payload = Data()
-        for key in tensors.keys.sorted() {
-            guard let tensor = tensors[key] else { continue }
-            let start = payload.count
-            tensor.scalars.withUnsafeBytes { payload.append(contentsOf: $0) }
-            header[key] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [start, payload.count]]
-        }
-        let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        var file = Data()
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(json)
-        file.append(payload)
         let url = try Fixtures.temporaryDirectory().appendingPathComponent("model.safetensors")
-        try file.write(to: url)
+        try Fixtures.writeSafetensors(tensors, to: url)
         return try WeightFile.open(url)
     }
 

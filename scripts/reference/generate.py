@@ -18,8 +18,9 @@ COMPONENTS = sorted(path.stem for path in HERE.glob("*_fixtures.py"))
 
 
 def versions() -> dict:
-    import numpy, torch, librosa, scipy, matplotlib, transformers, tokenizers, safetensors
+    import numpy, torch, librosa, scipy, matplotlib, diffusers, transformers, tokenizers, safetensors
     return {
+        "diffusers": diffusers.__version__,
         "matplotlib": matplotlib.__version__,
         "python": platform.python_version(),
         "numpy": numpy.__version__,
