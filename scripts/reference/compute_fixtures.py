@@ -36,7 +36,7 @@ Ops (the `op` string, its inputs -> outputs, its params; the reference):
     layer_norm          x, weight [D], bias [D] -> y (over the last dim); eps                        F.layer_norm
     silu, gelu, gelu_tanh, quick_gelu, tanh, softmax (last dim), leaky_relu (negative_slope)        x -> y
     geglu               x [..., 2D] -> y = a * gelu(g), a, g = x.chunk(2, -1)    (diffusers GEGLU)
-    attention           q [B,H,Nq,D], k [B,H,Nk,D], v [B,H,Nk,Dv] -> y, y_sdpa, probs; scale, causal
+    attention           q [B,H,Nq,D], k [B,H,Nk,D], v [B,H,Nk,Dv] -> y, probs; scale, causal
     upsample_nearest2d  x -> y; scale_factor                                   F.interpolate(nearest)
     interpolate_nearest x -> y; size [h, w]                                    F.interpolate(nearest)
     add, mul            a, b (broadcast) -> y
@@ -44,10 +44,10 @@ Ops (the `op` string, its inputs -> outputs, its params; the reference):
     slice               x -> y; axis, start, end (x.narrow(axis, start, end - start))
 
 Attention: `y` is softmax(q k^T * scale [+ causal mask]) v computed in float64 from the float32
-inputs and rounded once to float32 (the exact answer); `y_sdpa` is what torch 2.0.1's
-F.scaled_dot_product_attention returns in float32 (it has no `scale` argument and always uses
-1/sqrt(D), so a different scale would be folded into q; every case here uses 1/sqrt(D));
-`probs` is the float64 softmax rounded to float32, [B,H,Nq,Nk]. `y_sdpa` and `probs` are stored
+inputs and rounded once to float32 (the exact answer); the script also runs torch 2.0.1's
+F.scaled_dot_product_attention (it has no `scale` argument and always uses 1/sqrt(D), so a
+different scale would be folded into q; every case here uses 1/sqrt(D)) and asserts it agrees;
+`probs` is the float64 softmax rounded to float32, [B,H,Nq,Nk]. `probs` is stored
 only when Nq * Nk <= 20000 (not for attention_large, to keep the folder under 6 MB); the script
 checks that SDPA agrees with `y` to nmse < 1e-10 in every case (it is about 1e-13).
 With `causal`, query i sees keys j <= i (torch's `is_causal=True`, Nq == Nk).
@@ -66,7 +66,7 @@ import torch.nn.functional as F
 
 EXACT = 1e-10   # elementwise ops, activations, data movement
 NUMERIC = 1e-8  # reductions: linear, convolutions, normalisations, attention
-PROBS_LIMIT = 20000  # store `y_sdpa` and `probs` only when Nq * Nk <= this
+PROBS_LIMIT = 20000  # store `probs` only when Nq * Nk <= this
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,8 +182,8 @@ def plan() -> list[dict]:
         # attention
         attention_case("attention_self", "UNet self-attention, 77 tokens, 8 heads of 40",
                        (1, 8, 77, 40), (1, 8, 77, 40), (1, 8, 77, 40)),
-        attention_case("attention_cross", "cross-attention, 256 queries on 77 keys, batch 2",
-                       (2, 8, 256, 40), (2, 8, 77, 40), (2, 8, 77, 40)),
+        attention_case("attention_cross", "cross-attention, 256 queries on 77 keys",
+                       (1, 8, 256, 40), (1, 8, 77, 40), (1, 8, 77, 40)),
         attention_case("attention_large", "self-attention, 4096 tokens, 2 heads of 40 (no probs)",
                        (1, 2, 4096, 40), (1, 2, 4096, 40), (1, 2, 4096, 40), qk_scale=1.0),
         attention_case("attention_odd", "3 heads, D 5, Dv 7, 7 tokens",
@@ -259,7 +259,6 @@ def attention(q, k, v, params) -> dict:
     assert agreement < 1e-10, agreement
     print(f"    nmse(F.scaled_dot_product_attention, float64 attention) = {agreement:.2e}")
     if scores.shape[-2] * scores.shape[-1] <= PROBS_LIMIT:  # the large case would pass 6 MB
-        outputs["y_sdpa"] = y_sdpa
         outputs["probs"] = probs.float()
     return outputs
 
