@@ -27,6 +27,7 @@ let libraries: [Target] = [
             swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
+    .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
 ]
 
 // MARK: - Tools
