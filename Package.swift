@@ -50,6 +50,7 @@ let tests: [Target] = [
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
+    .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
 ]
 
