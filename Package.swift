@@ -27,6 +27,7 @@ let libraries: [Target] = [
             swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
+    .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
 ]
 
 // MARK: - Tools
@@ -49,6 +50,7 @@ let tests: [Target] = [
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
+    .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
 ]
 

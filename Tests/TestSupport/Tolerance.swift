@@ -72,3 +72,10 @@ public func compare(_ actual: Tensor, _ expected: Tensor) -> Discrepancy {
     precondition(actual.shape == expected.shape, "compare: shape \(actual.shape) vs reference \(expected.shape)")
     return compare(actual.scalars, expected.scalars)
 }
+
+extension Tolerance {
+    /// Scheduler trajectories against diffusers (Tests/SchedulersTests): float32 update formulas in
+    /// torch's operation order, over up to 101 steps of latents whose magnitude stays below ~20
+    /// (Euler's σ-scaled samples).
+    public static let schedulerTrajectory = Tolerance(nmse: 1e-10, maxAbs: 1e-4)
+}
