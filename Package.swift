@@ -28,6 +28,8 @@ let libraries: [Target] = [
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
     .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
+    .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
+            swiftSettings: swiftSettings),
 ]
 
 // MARK: - Tools
@@ -35,7 +37,7 @@ let libraries: [Target] = [
 let tools: [Target] = [
     .executableTarget(
         name: "CLI",
-        dependencies: ["AudioDSP", "Compute", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["AudioDSP", "Compute", "Models", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
@@ -51,6 +53,7 @@ let tests: [Target] = [
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
+    .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
 ]
 

@@ -27,11 +27,13 @@ public enum BLAS {
         precondition(b.count >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n), "sgemm: B too small")
         precondition(c.count >= (m - 1) * ldc + n, "sgemm: C too small")
         ComputeThreads.configureOnce()
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k),
-                    alpha, pa, blasint(lda), pb, blasint(ldb), beta, pc, blasint(ldc))
+        BLASGate.call {
+            cblas_sgemm(CblasRowMajor,
+                        transposeA ? CblasTrans : CblasNoTrans,
+                        transposeB ? CblasTrans : CblasNoTrans,
+                        blasint(m), blasint(n), blasint(k),
+                        alpha, pa, blasint(lda), pb, blasint(ldb), beta, pc, blasint(ldc))
+        }
     }
 
     /// `C = A · B` for row-major tensors `A [m, k]` and `B [k, n]`; returns `[m, n]`.

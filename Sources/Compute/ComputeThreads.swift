@@ -47,23 +47,19 @@ public enum ComputeThreads {
         }
     }
 
-    private static let serialBLASLock = NSLock()
-
     /// Runs `body(chunk)` for `chunk` in `0..<chunks` in parallel while OpenBLAS runs on one
     /// thread, for kernels whose parallel pieces call BLAS themselves (attention blocks): the
-    /// threads come from Dispatch, never from both at once. Such regions are serialised with
-    /// each other by a lock, since OpenBLAS's thread count is process-wide.
+    /// threads come from Dispatch, never from both at once. ``BLASGate`` keeps other threads'
+    /// BLAS calls out of the region, since OpenBLAS's thread count is process-wide.
     public static func parallelWithSerialBLAS(_ chunks: Int, _ body: (Int) -> Void) {
         guard chunks > 1, count > 1 else {
             parallelFor(chunks, body)
             return
         }
         configureOnce()
-        serialBLASLock.lock()
-        defer { serialBLASLock.unlock() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(count)) }
-        parallelFor(chunks, body)
+        BLASGate.serialRegion(restoring: count) {
+            parallelFor(chunks) { chunk in BLASGate.insideRegion { body(chunk) } }
+        }
     }
 
     /// Splits `0..<total` into at most ``count`` contiguous ranges and runs `body` on each in parallel.

@@ -1,0 +1,147 @@
+import ArgumentParser
+import AudioDSP
+import Compute
+import Foundation
+import Pipeline
+import Schedulers
+
+/// The samplers the CLI offers, mapped onto the library's.
+enum SchedulerOption: String, ExpressibleByArgument, CaseIterable {
+    case pndm, ddim, dpmpp, dpmppKarras = "dpmpp-karras", euler
+
+    var kind: SchedulerKind {
+        switch self {
+        case .pndm: .pndm
+        case .ddim: .ddim
+        case .dpmpp: .dpmSolverMultistep
+        case .dpmppKarras: .dpmSolverMultistepKarras
+        case .euler: .euler
+        }
+    }
+}
+
+/// The model folder option every model command takes.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .customLong("model"), help: "A downloaded Auffusion model folder (e.g. auffusion-full).")
+    var folder: String
+
+    func load(quiet: Bool) throws -> AuffusionPipeline {
+        let start = Date()
+        let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: folder))
+        if !quiet {
+            FileHandle.standardError.write(Data(String(format: "loaded %@ in %.1f s\n", folder, Date().timeIntervalSince(start)).utf8))
+        }
+        return pipeline
+    }
+}
+
+/// `auffusion generate`: text to audio.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate audio from a text prompt.",
+        discussion: "The format of the output follows its extension (.wav, .flac, .ogg, .aiff)."
+    )
+
+    @Argument(help: "What the sound should be, e.g. \"a dog barking in the rain\".")
+    var prompt: String = ""
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: "Output audio file.")
+    var output: String
+
+    @Option(help: "What to steer away from.")
+    var negative: String?
+
+    @Option(help: "Denoising steps.")
+    var steps = 100
+
+    @Option(help: "Classifier-free guidance scale (1 turns guidance off).")
+    var guidance: Float = 7.5
+
+    @Option(name: .customLong("guidance-rescale"), help: "Guidance rescale φ in [0, 1].")
+    var guidanceRescale: Float = 0
+
+    @Option(help: "Sampler: \(SchedulerOption.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's).")
+    var scheduler: SchedulerOption?
+
+    @Option(help: "Seed of the initial noise (torch.randn-compatible).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Initial latents as .npy (shape 1×4×h×w) instead of seeded noise.")
+    var noise: String?
+
+    @Option(help: "Length in seconds (at most the 10.24 s canvas).")
+    var duration: Double = 10
+
+    @Flag(help: "Generate without a prompt (zero conditioning, no guidance).")
+    var unconditional = false
+
+    @Option(help: "Also write the spectrogram picture (PNG).")
+    var spectrogram: String?
+
+    @Option(name: .customLong("save-mel"), help: "Also write the log-mel that went into the vocoder (.npy, 256 × frames).")
+    var saveMel: String?
+
+    @Option(name: .customLong("save-latents"), help: "Also write the final latents (.npy).")
+    var saveLatents: String?
+
+    @Flag(help: "Print a JSON summary on stdout.")
+    var json = false
+
+    @Flag(help: "Print no progress.")
+    var quiet = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard unconditional || !prompt.isEmpty else { throw ValidationError("give a prompt, or --unconditional") }
+        if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let outputURL = URL(fileURLWithPath: output)
+            guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
+            let inputs = [noise].compactMap { $0.map(URL.init(fileURLWithPath:)) }
+            for path in [output, spectrogram, saveMel, saveLatents].compactMap({ $0 }) {
+                try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
+            }
+            var request = GenerationRequest(prompt: prompt)
+            request.negativePrompt = negative
+            request.unconditional = unconditional
+            request.stepCount = steps
+            request.guidanceScale = guidance
+            request.guidanceRescale = guidanceRescale
+            request.duration = duration
+            request.scheduler = scheduler?.kind
+            var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: seed)
+
+            let pipeline = try model.load(quiet: quiet || json)
+            let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+            let result = try pipeline.generate(request, noise: &source) { progress in
+                reporter.step(progress.step, of: progress.total)
+                return true
+            }
+            reporter.finish()
+            if result.droppedTokenCount > 0 {
+                FileHandle.standardError.write(Data("warning: the prompt is longer than 75 tokens; the last \(result.droppedTokenCount) were dropped\n".utf8))
+            }
+            try AudioFile.write(result.audio, to: outputURL, protecting: inputs)
+            if let spectrogram {
+                try SpectrogramPicture.render(result.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
+            }
+            if let saveMel { try NumPyFile.write(result.logMel, to: URL(fileURLWithPath: saveMel)) }
+            if let saveLatents { try NumPyFile.write(result.latents, to: URL(fileURLWithPath: saveLatents)) }
+            if json {
+                let summary: [String: Any] = [
+                    "output": output, "seconds": result.audio.duration, "sample_rate": result.audio.sampleRate,
+                    "steps": steps, "seed": seed, "dropped_tokens": result.droppedTokenCount,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+}

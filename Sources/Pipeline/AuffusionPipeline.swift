@@ -1,0 +1,112 @@
+import AudioDSP
+import Compute
+import Foundation
+import Models
+import Schedulers
+import Weights
+
+/// What a generation produced.
+public struct GenerationResult: Sendable {
+    /// 16 kHz mono audio, trimmed to the requested duration.
+    public var audio: AudioBuffer
+    /// The log-mel spectrogram `[mels, frames]` that went into the vocoder (whole canvas).
+    public var logMel: Tensor
+    /// The spectrogram image the VAE decoded (whole canvas).
+    public var image: SpectrogramImage
+    /// The final latents `[1, 4, h, w]`.
+    public var latents: Tensor
+    /// The initial latents the run started from.
+    public var initialLatents: Tensor
+    /// Prompt tokens dropped to fit 77 (the reference would crash or truncate silently).
+    public var droppedTokenCount: Int
+}
+
+/// Auffusion text-to-audio: a model folder's networks and the one denoising loop.
+///
+/// Port of Auffusion `auffusion_pipeline.py` `AuffusionPipeline.__call__` (adapter layout) and of
+/// diffusers' `StableDiffusionPipeline` as Auffusion's no-adapter notebooks use it: encode the
+/// prompt, start from Gaussian latents `[1, 4, canvas/8 … ]`, denoise with guidance, decode the
+/// spectrogram image, map it back to the log-mel, vocode, trim to the duration.
+///
+/// ```swift
+/// let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: "auffusion-full"))
+/// var noise = NoiseSource(seed: 42)
+/// let result = try pipeline.generate(GenerationRequest(prompt: "a dog barking"), noise: &noise)
+/// try AudioFile.write(result.audio, to: URL(fileURLWithPath: "dog.wav"))
+/// ```
+public struct AuffusionPipeline: Sendable {
+    public let directory: ModelDirectory
+    public let text: TextConditioner
+    public let unet: UNet2DConditionModel
+    public let codec: LatentCodec
+    public let vocoder: Vocoder
+    public let melParameters: MelParameters
+    public let schedulerConfiguration: SchedulerConfiguration
+
+    /// Loads every network of the model folder at `folder` once.
+    /// - Throws: ``ModelDirectoryError`` for a missing or foreign folder; model and weight errors.
+    public init(folder: URL) throws {
+        directory = try ModelDirectory(folder)
+        text = try TextConditioner(directory.text)
+        unet = try UNet2DConditionModel(folder: directory.unet)
+        codec = LatentCodec(vae: try AutoencoderKL(folder: directory.vae))
+        melParameters = try ModelFolder.configuration(MelParameters.self, in: directory.vocoder)
+        try melParameters.validate()
+        vocoder = try Vocoder(folder: directory.vocoder, parameters: melParameters)
+        schedulerConfiguration = try SchedulerConfiguration(
+            contentsOf: directory.scheduler.appendingPathComponent("scheduler_config.json"))
+    }
+
+    /// A fresh scheduler: `kind` on the folder's configuration, or the folder's own.
+    public func makeScheduler(_ kind: SchedulerKind?) throws -> any Scheduler {
+        if let kind { return try kind.makeScheduler(configuration: schedulerConfiguration) }
+        return try SchedulerKind.scheduler(describedBy: schedulerConfiguration)
+    }
+
+    /// Latent shape of a canvas of `frames` spectrogram frames: `[1, 4, mels/8, frames/8]`.
+    public func latentShape(canvasFrames frames: Int) -> [Int] {
+        let factor = codec.downsamplingFactor
+        return [1, unet.configuration.inChannels, melParameters.melBinCount / factor, frames / factor]
+    }
+
+    /// Generates audio for `request`, drawing the initial latents from `noise`.
+    public func generate(_ request: GenerationRequest, noise: inout NoiseSource,
+                         progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
+        try request.validate(framesPerSecond: melParameters.framesPerSecond)
+        var scheduler = try makeScheduler(request.scheduler)
+        let timesteps = try scheduler.setTimesteps(stepCount: request.stepCount)
+        let (conditional, unconditional, dropped) = try conditioning(for: request)
+        let initial = try noise.next(shape: latentShape(canvasFrames: request.canvasFrames)) * scheduler.initNoiseSigma
+        let loop = DenoiseLoop(unet: unet, conditional: conditional, unconditional: unconditional,
+                               guidanceScale: request.guidanceScale, guidanceRescale: request.guidanceRescale)
+        let latents = try loop.run(latents: initial, timesteps: timesteps, scheduler: &scheduler, random: &noise,
+                                   progress: progress)
+        var result = try render(latents, duration: request.duration)
+        result.initialLatents = initial
+        result.droppedTokenCount = dropped
+        return result
+    }
+
+    /// Decodes latents `[1, 4, h, w]` to the spectrogram, the log-mel and audio of `duration` seconds.
+    public func render(_ latents: Tensor, duration: Double) throws -> GenerationResult {
+        guard let image = try codec.images(from: latents).first else {
+            throw PipelineError.invalidRequest("no latents to decode")
+        }
+        let logMel = image.logMel
+        let samples = try vocoder.waveform(logMel: logMel)
+        let length = min(samples.count, Int(duration * Double(melParameters.sampleRate)))
+        return GenerationResult(audio: AudioBuffer(mono: Array(samples.prefix(length)), sampleRate: Double(melParameters.sampleRate)),
+                                logMel: logMel, image: image, latents: latents, initialLatents: latents, droppedTokenCount: 0)
+    }
+
+    /// `(conditional, unconditional?, dropped tokens)` embeddings for a request.
+    func conditioning(for request: GenerationRequest) throws -> (Tensor, Tensor?, Int) {
+        if request.unconditional {
+            let shape = try text.encode("").embeddings.shape
+            return (.zeros(shape), nil, 0)
+        }
+        let encoded = try text.encode(request.prompt)
+        let unconditional = request.usesGuidance ? try text.unconditional(negativePrompt: request.negativePrompt) : nil
+        return (encoded.embeddings, unconditional, encoded.tokens.droppedTokenCount)
+    }
+}

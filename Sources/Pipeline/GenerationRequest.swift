@@ -1,0 +1,47 @@
+import Schedulers
+
+/// What to generate: the text, the sampler and the length.
+///
+/// Defaults are `AuffusionPipeline.__call__`'s: 100 steps, guidance 7.5, no rescale, 10 s on a
+/// 1024-frame canvas (10.24 s, the width the models were trained on), the folder's scheduler.
+public struct GenerationRequest: Sendable, Equatable {
+    /// The prompt. With ``unconditional`` it is ignored.
+    public var prompt: String
+    /// What to steer away from; `nil` uses the layout's unconditional embedding.
+    public var negativePrompt: String?
+    /// Generate without text: zero conditioning and guidance 1.
+    public var unconditional = false
+    /// Denoising steps (PNDM makes N + 1 U-Net evaluations).
+    public var stepCount = 100
+    /// Classifier-free guidance scale; guidance is off at 1 or below.
+    public var guidanceScale: Float = 7.5
+    /// `guidance_rescale` φ (Lin et al. 2023, eq. 16), 0 = off.
+    public var guidanceRescale: Float = 0
+    /// Output length in seconds, at most the canvas.
+    public var duration: Double = 10
+    /// Spectrogram frames of the canvas, a multiple of 8 (1024 = 10.24 s).
+    public var canvasFrames = 1024
+    /// The sampler; `nil` uses the model folder's `scheduler_config.json`.
+    public var scheduler: SchedulerKind?
+
+    public init(prompt: String) { self.prompt = prompt }
+
+    /// Whether classifier-free guidance runs (two U-Net halves per step).
+    public var usesGuidance: Bool { !unconditional && guidanceScale > 1 }
+
+    /// Checks the request against a model with `framesPerSecond` frames per second.
+    func validate(framesPerSecond: Double) throws {
+        func fail(_ reason: String) -> PipelineError { .invalidRequest(reason) }
+        guard stepCount >= 1 else { throw fail("--steps must be at least 1") }
+        guard canvasFrames > 0, canvasFrames % 8 == 0 else { throw fail("the canvas must be a positive multiple of 8 frames") }
+        let canvasSeconds = Double(canvasFrames) / framesPerSecond
+        guard duration > 0, duration <= canvasSeconds + 1e-9 else {
+            throw fail("--duration must be in (0, \(canvasSeconds)] seconds (the canvas is \(canvasFrames) frames)")
+        }
+        guard guidanceScale.isFinite, guidanceScale >= 0 else { throw fail("--guidance must be a non-negative number") }
+        guard guidanceRescale >= 0, guidanceRescale <= 1 else { throw fail("--guidance-rescale must be in [0, 1]") }
+        if !unconditional && usesGuidance && prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw fail("the prompt is empty; give a prompt or use --unconditional")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Compute
+
+/// Supplies every random tensor of a run: the initial latents, and any noise an edit adds.
+///
+/// Seeded (the default) it draws like `torch.randn(shape, generator=torch.Generator().manual_seed(seed))`
+/// so a seed means the same noise as in Python. Given tensors (read from `.npy` files), it hands
+/// them out in order, so a run can reproduce one made elsewhere exactly.
+public struct NoiseSource: RandomSource {
+    private var generator: TorchRandomSource
+    private var queued: [Tensor]
+
+    /// Noise drawn from `TorchRandomSource(seed:)`.
+    public init(seed: UInt64) {
+        generator = TorchRandomSource(seed: seed)
+        queued = []
+    }
+
+    /// Noise taken from `tensors`, in order; once they are used up, draws come from `seed`.
+    public init(tensors: [Tensor], seed: UInt64 = 0) {
+        generator = TorchRandomSource(seed: seed)
+        queued = tensors
+    }
+
+    /// Whether the next draw comes from a given tensor.
+    public var hasQueuedTensor: Bool { !queued.isEmpty }
+
+    /// The next tensor of `shape`.
+    /// - Throws: ``PipelineError/noiseShape(expected:actual:)`` when a given tensor does not match.
+    public mutating func next(shape: [Int]) throws -> Tensor {
+        guard !queued.isEmpty else { return generator.normal(shape: shape) }
+        let tensor = queued.removeFirst()
+        guard tensor.count == shape.reduce(1, *) else { throw PipelineError.noiseShape(expected: shape, actual: tensor.shape) }
+        return tensor.reshaped(shape)
+    }
+
+    /// `RandomSource` conformance for the places that draw without a shape check (scheduler
+    /// noise): given tensors of the wrong size are skipped in favour of the generator.
+    public mutating func normal(shape: [Int]) -> Tensor {
+        if let tensor = queued.first, tensor.count == shape.reduce(1, *) {
+            queued.removeFirst()
+            return tensor.reshaped(shape)
+        }
+        return generator.normal(shape: shape)
+    }
+}

@@ -1,0 +1,18 @@
+/// Why a generation or edit could not run.
+public enum PipelineError: Error, Equatable, CustomStringConvertible {
+    /// A request value is out of range or inconsistent.
+    case invalidRequest(String)
+    /// A noise tensor read from a file has the wrong shape.
+    case noiseShape(expected: [Int], actual: [Int])
+    /// The progress handler asked to stop.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .invalidRequest(let reason): reason
+        case .noiseShape(let expected, let actual):
+            "the noise tensor has shape \(actual); this run needs \(expected)"
+        case .cancelled: "cancelled"
+        }
+    }
+}

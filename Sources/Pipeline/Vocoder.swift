@@ -1,0 +1,36 @@
+import AudioDSP
+import Compute
+import Foundation
+import Models
+
+/// Log-mel spectrogram → waveform: the model folder's HiFi-GAN when it ships weights, otherwise
+/// Griffin-Lim on the folder's mel parameters (what a model trained without a vocoder uses).
+public enum Vocoder: Sendable {
+    case hifiGAN(HiFiGANGenerator)
+    case griffinLim(GriffinLim, MelInversion)
+
+    /// The vocoder of a `vocoder/` folder: HiFi-GAN if `vocoder.pt`/`vocoder.safetensors` exists.
+    public init(folder: URL, parameters: MelParameters) throws {
+        let hasWeights = HiFiGANGenerator.weightFileNames.contains {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
+        if hasWeights {
+            self = .hifiGAN(try HiFiGANGenerator(directory: folder))
+        } else {
+            self = .griffinLim(GriffinLim(parameters: parameters),
+                               try MelInversion(filterbank: MelFilterbank.make(parameters)))
+        }
+    }
+
+    /// The waveform of a `[mels, frames]` log-mel spectrogram: `frames · hop` samples in [−1, 1].
+    public func waveform(logMel: Tensor) throws -> [Float] {
+        switch self {
+        case .hifiGAN(let generator):
+            return try generator(logMel.reshaped([1, logMel.shape[0], logMel.shape[1]])).scalars
+        case .griffinLim(let griffinLim, let inversion):
+            let samples = griffinLim.reconstruct(magnitudes: inversion.magnitudes(fromLogMel: logMel),
+                                                 frameCount: logMel.shape[1])
+            return samples.map { min(max($0, -1), 1) }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import AudioDSP
+import Compute
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("auffusion generate and tokens")
+struct GenerateCommandTests {
+    /// The standard-layout fixture model with its tokenizer files, in a temporary folder.
+    private func model(_ layout: String = "standard") throws -> URL {
+        let destination = try Fixtures.temporaryDirectory().appendingPathComponent(layout)
+        try FileManager.default.copyItem(at: Fixtures.url("pipeline/\(layout)"), to: destination)
+        let tokenizer = destination.appendingPathComponent(layout == "adapter" ? "text_encoder_0" : "tokenizer")
+        try FileManager.default.createDirectory(at: tokenizer, withIntermediateDirectories: true)
+        for file in ["vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"] {
+            try FileManager.default.copyItem(at: Fixtures.url("clip/tokenizer/\(file)"), to: tokenizer.appendingPathComponent(file))
+        }
+        return destination
+    }
+
+    @Test("generate writes audio, the spectrogram, the mel and the latents, and reports JSON")
+    func generates() throws {
+        let folder = try model()
+        let out = folder.deletingLastPathComponent()
+        let result = try CommandRunner.run("auffusion", [
+            "generate", "a dog barking", "--model", folder.path, "-o", out.appendingPathComponent("dog.wav").path,
+            "--steps", "3", "--duration", "0.5", "--seed", "42", "--scheduler", "dpmpp",
+            "--spectrogram", out.appendingPathComponent("dog.png").path,
+            "--save-mel", out.appendingPathComponent("dog-mel.npy").path,
+            "--save-latents", out.appendingPathComponent("dog-latents.npy").path, "--json",
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        let audio = try AudioFile.read(out.appendingPathComponent("dog.wav"))
+        #expect(audio.sampleRate == 16000 && audio.frameCount == 8000)
+        #expect(try NumPyFile.read(out.appendingPathComponent("dog-mel.npy")).shape[0] == 16)
+        #expect(try NumPyFile.read(out.appendingPathComponent("dog-latents.npy")).shape.count == 4)
+        #expect(result.standardOutput.contains("\"seconds\":0.5"))
+    }
+
+    @Test("tokens prints ids, tokens and the word map as JSON")
+    func tokens() throws {
+        let result = try CommandRunner.run("auffusion", ["tokens", "a dog barking", "--model", try model("adapter").path, "--json"])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        #expect((object?["ids"] as? [Int])?.first == 49406)
+        #expect((object?["words"] as? [[String: Any]])?.count == 3)
+    }
+
+    @Test("bad requests end with one error line and exit code 1")
+    func badInput() throws {
+        let folder = try model()
+        let out = folder.deletingLastPathComponent().appendingPathComponent("x.wav").path
+        let cases: [([String], String)] = [
+            (["generate", "a dog", "--model", folder.appendingPathComponent("missing").path, "-o", out], "no model folder"),
+            (["generate", "a dog", "--model", folder.path, "-o", out, "--duration", "11"], "--duration"),
+            (["generate", "a dog", "--model", folder.path, "-o", "/nonexistent-dir/x.wav", "--steps", "1", "--duration", "0.2", "--quiet"], "cannot write"),
+            (["generate", "a dog", "--model", folder.path, "-o", folder.path + "/x.mp3"], "unknown extension"),
+        ]
+        for (arguments, fragment) in cases {
+            let result = try CommandRunner.run("auffusion", arguments)
+            #expect(result.exitCode == 1, "\(arguments)")
+            #expect(result.standardError.split(separator: "\n").filter { !$0.hasPrefix("loaded") }.count == 1, "\(result.standardError)")
+            #expect(result.standardError.contains(fragment), "\(result.standardError)")
+        }
+        // Argument errors (steps 0, no prompt) are usage errors: exit code 64 with the reason.
+        for arguments in [["generate", "a dog", "--model", folder.path, "-o", out, "--steps", "0"],
+                          ["generate", "--model", folder.path, "-o", out]] {
+            let result = try CommandRunner.run("auffusion", arguments)
+            #expect(result.exitCode == 64, "\(arguments)")
+        }
+    }
+}
