@@ -47,6 +47,7 @@ bench: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench.py --write-clip .bench-clip.wav
 	$(BIN)/auffusion bench --clip .bench-clip.wav --json > .bench-swift.json
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
+	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion
 
 ## fixtures: regenerate every golden fixture from the Python reference.
 fixtures: $(VENV)/.installed

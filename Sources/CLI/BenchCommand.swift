@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Time the compute-heavy parts on this machine.",
-        subcommands: [KernelBenchCommand.self, UNetBenchmark.self],
+        subcommands: [KernelBenchCommand.self, UNetBenchmark.self, VAEDecodeBenchmark.self, VAEEncodeBenchmark.self,
+                      TextEncoderBenchmark.self, VocoderBenchmark.self],
         defaultSubcommand: KernelBenchCommand.self
     )
 }

@@ -53,25 +53,88 @@ struct ModelBenchOptions: ParsableArguments {
     }
 }
 
-/// `auffusion bench unet`: one U-Net forward (a guided step is batch 2).
-struct UNetBenchmark: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "unet", abstract: "Time one U-Net forward on synthetic weights built from a config.json.")
+/// The networks `auffusion bench` can time on synthetic weights.
+enum BenchmarkedModel: String, CaseIterable {
+    case unet, vaeDecode = "vae-decode", vaeEncode = "vae-encode", textEncoder = "text-encoder", vocoder
 
-    @OptionGroup var options: ModelBenchOptions
-
-    func run() throws {
-        try reportingErrors {
-            let configuration = try ModelFolder.configuration(
-                UNetConfiguration.self, in: URL(fileURLWithPath: options.config).deletingLastPathComponent(),
-                file: URL(fileURLWithPath: options.config).lastPathComponent)
-            let unet = try UNet2DConditionModel(configuration: configuration, parameters: ParameterLoader(.synthetic).root)
-            let (height, width) = options.latentSize ?? (32, 128)
-            var random = TorchRandomSource(seed: 0)
+    /// Builds the network from `options.config` and returns one forward pass to time.
+    func workload(_ options: ModelBenchOptions) throws -> () throws -> Void {
+        let config = URL(fileURLWithPath: options.config)
+        let parameters = ParameterLoader(.synthetic).root
+        let (height, width) = options.latentSize ?? (32, 128)
+        var random = TorchRandomSource(seed: 0)
+        switch self {
+        case .unet:
+            let configuration = try ModelFolder.configuration(UNetConfiguration.self, in: config.deletingLastPathComponent(),
+                                                              file: config.lastPathComponent)
+            let unet = try UNet2DConditionModel(configuration: configuration, parameters: parameters)
             let latents = random.normal(shape: [options.batch, configuration.inChannels, height, width])
             let context = random.normal(shape: [options.batch, 77, configuration.crossAttentionDimension])
             let timesteps = [Float](repeating: 981, count: options.batch)
-            try options.report { _ = try unet(latents, timesteps: timesteps, context: context) }
+            return { _ = try unet(latents, timesteps: timesteps, context: context) }
+        case .vaeDecode, .vaeEncode:
+            let configuration = try AutoencoderConfiguration(contentsOf: config)
+            let vae = try AutoencoderKL(configuration: configuration, parameters: parameters)
+            let factor = 1 << (configuration.blockOutChannels.count - 1)
+            if self == .vaeDecode {
+                let latents = random.normal(shape: [options.batch, configuration.latentChannels, height, width])
+                return { _ = try vae.decode(latents) }
+            }
+            let image = random.normal(shape: [options.batch, configuration.inChannels, height * factor, width * factor])
+            return { _ = try vae.encode(image) }
+        case .textEncoder:
+            let configuration = try CLIPTextConfiguration(contentsOf: config)
+            let encoder = CLIPTextModel(configuration: configuration, parameters: parameters)
+            let ids = [[Int]](repeating: (0..<77).map { ($0 * 7919) % configuration.vocabularySize }, count: options.batch)
+            return { _ = try encoder(ids) }
+        case .vocoder:
+            let configuration = try HiFiGANConfiguration(contentsOf: config)
+            let generator = try HiFiGANGenerator(configuration: configuration, parameters: parameters, norm: .folded)
+            // --latent's width is the frame count here: 1000 frames = 10 s.
+            let logMel = random.normal(shape: [options.batch, configuration.melBinCount, width]) * 2 + -5
+            return { _ = try generator(logMel) }
         }
     }
+}
+
+/// A model benchmark subcommand: `auffusion bench unet|vae-decode|vae-encode|text-encoder|vocoder`.
+protocol ModelBenchmarkCommand: ParsableCommand {
+    static var model: BenchmarkedModel { get }
+    var options: ModelBenchOptions { get }
+}
+
+extension ModelBenchmarkCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: model.rawValue,
+                             abstract: "Time one \(model.rawValue) forward on synthetic weights built from a config.json.")
+    }
+
+    func run() throws {
+        try reportingErrors { try options.report(try Self.model.workload(options)) }
+    }
+}
+
+struct UNetBenchmark: ModelBenchmarkCommand {
+    static let model = BenchmarkedModel.unet
+    @OptionGroup var options: ModelBenchOptions
+}
+
+struct VAEDecodeBenchmark: ModelBenchmarkCommand {
+    static let model = BenchmarkedModel.vaeDecode
+    @OptionGroup var options: ModelBenchOptions
+}
+
+struct VAEEncodeBenchmark: ModelBenchmarkCommand {
+    static let model = BenchmarkedModel.vaeEncode
+    @OptionGroup var options: ModelBenchOptions
+}
+
+struct TextEncoderBenchmark: ModelBenchmarkCommand {
+    static let model = BenchmarkedModel.textEncoder
+    @OptionGroup var options: ModelBenchOptions
+}
+
+struct VocoderBenchmark: ModelBenchmarkCommand {
+    static let model = BenchmarkedModel.vocoder
+    @OptionGroup var options: ModelBenchOptions
 }
