@@ -6,17 +6,7 @@ import TestSupport
 
 @Suite("auffusion generate and tokens")
 struct GenerateCommandTests {
-    /// The standard-layout fixture model with its tokenizer files, in a temporary folder.
-    private func model(_ layout: String = "standard") throws -> URL {
-        let destination = try Fixtures.temporaryDirectory().appendingPathComponent(layout)
-        try FileManager.default.copyItem(at: Fixtures.url("pipeline/\(layout)"), to: destination)
-        let tokenizer = destination.appendingPathComponent(layout == "adapter" ? "text_encoder_0" : "tokenizer")
-        try FileManager.default.createDirectory(at: tokenizer, withIntermediateDirectories: true)
-        for file in ["vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"] {
-            try FileManager.default.copyItem(at: Fixtures.url("clip/tokenizer/\(file)"), to: tokenizer.appendingPathComponent(file))
-        }
-        return destination
-    }
+    private func model(_ layout: String = "standard") throws -> URL { try PipelineFolders.folder(layout) }
 
     @Test("generate writes audio, the spectrogram, the mel and the latents, and reports JSON")
     func generates() throws {

@@ -34,21 +34,6 @@ struct PipelineCase: Decodable, Sendable, CustomTestStringConvertible {
     }
 }
 
-/// The fixture model folders with the shared CLIP tokenizer files copied in, as published.
-enum PipelineFolders {
-    static func folder(_ layout: String) throws -> URL {
-        let destination = try Fixtures.temporaryDirectory().appendingPathComponent(layout)
-        try FileManager.default.copyItem(at: Fixtures.url("pipeline/\(layout)"), to: destination)
-        let tokenizerFolder = destination.appendingPathComponent(layout == "adapter" ? "text_encoder_0" : "tokenizer")
-        try FileManager.default.createDirectory(at: tokenizerFolder, withIntermediateDirectories: true)
-        for file in ["vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"] {
-            try FileManager.default.copyItem(at: Fixtures.url("clip/tokenizer/\(file)"),
-                                             to: tokenizerFolder.appendingPathComponent(file))
-        }
-        return destination
-    }
-}
-
 @Suite("Text-to-audio against the Python pipeline (scripts/reference/pipeline_fixtures.py)")
 struct PipelineParityTests {
     @Test("mel within nmse 1e-6 and waveform correlation ≥ 0.9999, from the same seed", arguments: PipelineCase.all())
