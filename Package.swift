@@ -41,6 +41,7 @@ let tools: [Target] = [
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
+    .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pipeline"], path: "Examples/generate"),
 ]
 
 // MARK: - Test support and tests

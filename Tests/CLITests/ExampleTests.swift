@@ -20,3 +20,16 @@ struct ExampleTests {
         #expect(result.standardError.hasPrefix("usage: mel-roundtrip"))
     }
 }
+
+@Suite("The generate example")
+struct GenerateExampleTests {
+    @Test("generates a clip with the tiny fixture model")
+    func generates() throws {
+        let folder = try PipelineFolders.folder("adapter")
+        let output = folder.deletingLastPathComponent().appendingPathComponent("out.wav")
+        let result = try CommandRunner.run("generate", [folder.path, "rain on a roof", output.path, "2"])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("10.0 s at 16000 Hz"))
+        #expect(FileManager.default.fileExists(atPath: output.deletingPathExtension().appendingPathExtension("png").path))
+    }
+}

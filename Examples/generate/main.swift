@@ -1,0 +1,35 @@
+// generate: text to audio with the library API, in the fewest lines.
+// Usage: generate MODEL_DIR "PROMPT" OUT.wav [STEPS]
+import AudioDSP
+import Foundation
+import Pipeline
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 4 else {
+    FileHandle.standardError.write(Data("usage: generate MODEL_DIR \"PROMPT\" OUT.wav [STEPS]\n".utf8))
+    exit(2)
+}
+do {
+    // Loads the U-Net, VAE, text encoder(s) and vocoder of a published Auffusion folder once.
+    let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: arguments[1]))
+
+    var request = GenerationRequest(prompt: arguments[2])
+    request.stepCount = arguments.count > 4 ? Int(arguments[4]) ?? 25 : 25
+    request.scheduler = .dpmSolverMultistep
+    request.duration = 10
+
+    // The same initial latents as torch.randn(..., generator=torch.Generator().manual_seed(42)).
+    var noise = NoiseSource(seed: 42)
+    let result = try pipeline.generate(request, noise: &noise) { progress in
+        FileHandle.standardError.write(Data("step \(progress.step)/\(progress.total)\n".utf8))
+        return true  // return false to cancel
+    }
+
+    try AudioFile.write(result.audio, to: URL(fileURLWithPath: arguments[3]))
+    let picture = SpectrogramPicture.render(result.image, timeAxis: true)
+    try picture.writePNG(to: URL(fileURLWithPath: arguments[3]).deletingPathExtension().appendingPathExtension("png"))
+    print("wrote \(arguments[3]): \(result.audio.duration) s at \(Int(result.audio.sampleRate)) Hz")
+} catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}
