@@ -40,7 +40,11 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate audio from a text prompt.",
-        discussion: "The format of the output follows its extension (.wav, .flac, .ogg, .aiff)."
+        discussion: """
+        The format of the output follows its extension (.wav, .flac, .ogg, .aiff). With --batch \
+        FILE.jsonl, each line is {"prompt": …, "negative"?, "seed"?, "steps"?, "guidance"?, \
+        "duration"?, "output"?} and -o names the output folder; the models load once.
+        """
     )
 
     @Argument(help: "What the sound should be, e.g. \"a dog barking in the rain\".")
@@ -48,8 +52,14 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .shortAndLong, help: "Output audio file.")
+    @Option(name: .shortAndLong, help: "Output audio file (with --batch: the output folder).")
     var output: String
+
+    @Option(help: "Generate every prompt of a JSON Lines file, loading the models once.")
+    var batch: String?
+
+    @Option(help: "With --batch: take only lines i with i mod N = K (0-based K/N), for job arrays.")
+    var shard: String?
 
     @Option(help: "What to steer away from.")
     var negative: String?
@@ -96,52 +106,93 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
-        guard unconditional || !prompt.isEmpty else { throw ValidationError("give a prompt, or --unconditional") }
+        guard unconditional || batch != nil || !prompt.isEmpty else { throw ValidationError("give a prompt, or --unconditional") }
+        if batch != nil && !prompt.isEmpty { throw ValidationError("give either a prompt or --batch") }
+        if shard != nil && batch == nil { throw ValidationError("--shard needs --batch") }
         if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
     }
 
     func run() throws {
         try reportingErrors {
+            if let batch {
+                try runBatch(batch)
+                return
+            }
             let outputURL = URL(fileURLWithPath: output)
             guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
             let inputs = [noise].compactMap { $0.map(URL.init(fileURLWithPath:)) }
             for path in [output, spectrogram, saveMel, saveLatents].compactMap({ $0 }) {
                 try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
             }
-            var request = GenerationRequest(prompt: prompt)
-            request.negativePrompt = negative
-            request.unconditional = unconditional
-            request.stepCount = steps
-            request.guidanceScale = guidance
-            request.guidanceRescale = guidanceRescale
-            request.duration = duration
-            request.scheduler = scheduler?.kind
             var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: seed)
-
             let pipeline = try model.load(quiet: quiet || json)
-            let reporter = ProgressReporter(label: "step", quiet: quiet || json)
-            let result = try pipeline.generate(request, noise: &source) { progress in
-                reporter.step(progress.step, of: progress.total)
-                return true
+            try produce(request(prompt: prompt), noise: &source, to: outputURL, pipeline: pipeline, inputs: inputs,
+                        extras: (spectrogram, saveMel, saveLatents))
+        }
+    }
+
+    /// The request the command-line options describe, for `prompt`.
+    private func request(prompt: String) -> GenerationRequest {
+        var request = GenerationRequest(prompt: prompt)
+        request.negativePrompt = negative
+        request.unconditional = unconditional
+        request.stepCount = steps
+        request.guidanceScale = guidance
+        request.guidanceRescale = guidanceRescale
+        request.duration = duration
+        request.scheduler = scheduler?.kind
+        return request
+    }
+
+    /// Every line of the batch file in this shard, one output each, with the models loaded once.
+    private func runBatch(_ path: String) throws {
+        let shard = try shard.map(Shard.init) ?? Shard("0/1")
+        let folder = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let items = try BatchFile.read(path).filter { shard.contains($0.line) }
+        let pipeline = try model.load(quiet: quiet || json)
+        for (position, (line, item)) in items.enumerated() {
+            var request = request(prompt: item.prompt)
+            request.negativePrompt = item.negative ?? negative
+            request.stepCount = item.steps ?? steps
+            request.guidanceScale = item.guidance ?? guidance
+            request.duration = item.duration ?? duration
+            let target = folder.appendingPathComponent(item.output ?? String(format: "%06d.wav", line))
+            if !quiet && !json {
+                FileHandle.standardError.write(Data("[\(position + 1)/\(items.count)] \(item.prompt)\n".utf8))
             }
-            reporter.finish()
-            if result.droppedTokenCount > 0 {
-                FileHandle.standardError.write(Data("warning: the prompt is longer than 75 tokens; the last \(result.droppedTokenCount) were dropped\n".utf8))
-            }
-            try AudioFile.write(result.audio, to: outputURL, protecting: inputs)
-            if let spectrogram {
-                try SpectrogramPicture.render(result.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
-            }
-            if let saveMel { try NumPyFile.write(result.logMel, to: URL(fileURLWithPath: saveMel)) }
-            if let saveLatents { try NumPyFile.write(result.latents, to: URL(fileURLWithPath: saveLatents)) }
-            if json {
-                let summary: [String: Any] = [
-                    "output": output, "seconds": result.audio.duration, "sample_rate": result.audio.sampleRate,
-                    "steps": steps, "seed": seed, "dropped_tokens": result.droppedTokenCount,
-                ]
-                let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            }
+            var source = NoiseSource(seed: item.seed ?? seed)
+            try produce(request, noise: &source, to: target, pipeline: pipeline, inputs: [URL(fileURLWithPath: path)],
+                        extras: (nil, nil, nil))
+        }
+    }
+
+    /// Generates one request and writes its outputs (`extras`: spectrogram, mel, latents paths).
+    private func produce(_ request: GenerationRequest, noise source: inout NoiseSource, to outputURL: URL,
+                         pipeline: AuffusionPipeline, inputs: [URL],
+                         extras: (spectrogram: String?, mel: String?, latents: String?)) throws {
+        guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: outputURL.path) }
+        let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+        let result = try pipeline.generate(request, noise: &source) { progress in
+            reporter.step(progress.step, of: progress.total)
+            return true
+        }
+        reporter.finish()
+        if result.droppedTokenCount > 0 {
+            FileHandle.standardError.write(Data("warning: the prompt is longer than 75 tokens; the last \(result.droppedTokenCount) were dropped\n".utf8))
+        }
+        try AudioFile.write(result.audio, to: outputURL, protecting: inputs)
+        if let path = extras.spectrogram {
+            try SpectrogramPicture.render(result.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: path))
+        }
+        if let path = extras.mel { try NumPyFile.write(result.logMel, to: URL(fileURLWithPath: path)) }
+        if let path = extras.latents { try NumPyFile.write(result.latents, to: URL(fileURLWithPath: path)) }
+        if json {
+            let summary: [String: Any] = [
+                "output": outputURL.path, "prompt": request.prompt, "seconds": result.audio.duration,
+                "sample_rate": result.audio.sampleRate, "steps": request.stepCount, "dropped_tokens": result.droppedTokenCount,
+            ]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
         }
     }
 }
