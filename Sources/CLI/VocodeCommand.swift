@@ -2,13 +2,19 @@ import ArgumentParser
 import AudioDSP
 import Compute
 import Foundation
+import Models
+import Pipeline
+import Weights
 
 /// `auffusion vocode`: turn a log-mel spectrogram back into audio.
 struct VocodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vocode",
         abstract: "Resynthesise audio from a log-mel spectrogram (.npy, shape (256, frames)).",
-        discussion: "Uses Griffin-Lim phase reconstruction, which needs no model weights."
+        discussion: """
+        With --model, the folder's HiFi-GAN vocoder (and its mel parameters); otherwise \
+        Griffin-Lim phase reconstruction, which needs no weights.
+        """
     )
 
     @Argument(help: "Log-mel spectrogram as written by `auffusion spectrogram --mel-npy`.")
@@ -19,6 +25,9 @@ struct VocodeCommand: ParsableCommand {
 
     @Option(help: "Griffin-Lim iterations.")
     var iterations = 32
+
+    @Option(name: .customLong("model"), help: "A model folder whose vocoder/ to use.")
+    var model: String?
 
     @Flag(help: "Print no progress.")
     var quiet = false
@@ -32,21 +41,30 @@ struct VocodeCommand: ParsableCommand {
             let inputURL = URL(fileURLWithPath: input), outputURL = URL(fileURLWithPath: output)
             guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
             try AtomicFile.ensure(outputURL, isNotOneOf: [inputURL])
-            let parameters = MelParameters()
+            var parameters = MelParameters()
+            var vocoder: Vocoder?
+            if let model {
+                let directory = try ModelDirectory(URL(fileURLWithPath: model))
+                parameters = try ModelFolder.configuration(MelParameters.self, in: directory.vocoder)
+                vocoder = try Vocoder(folder: directory.vocoder, parameters: parameters)
+            }
             let logMel = try NumPyFile.read(inputURL)
             guard logMel.rank == 2, logMel.shape[0] == parameters.melBinCount, logMel.shape[1] > 0 else {
                 throw AnalysisError.wrongShape(expected: "(\(parameters.melBinCount), frames)", actual: logMel.shape)
             }
             guard logMel.scalars.allSatisfy(\.isFinite) else { throw AnalysisError.nonFiniteValues }
-
-            let inversion = try MelInversion(filterbank: MelFilterbank.make(parameters))
-            let magnitudes = inversion.magnitudes(fromLogMel: logMel)
-            let progress = ProgressReporter(label: "griffin-lim", quiet: quiet)
-            let samples = GriffinLim(parameters: parameters, iterations: iterations)
-                .reconstruct(magnitudes: magnitudes, frameCount: logMel.shape[1]) { done, total in
-                    progress.step(done, of: total)
-                }
-            progress.finish()
+            let samples: [Float]
+            if case .hifiGAN = vocoder, let vocoder {
+                samples = try vocoder.waveform(logMel: logMel)
+            } else {
+                let inversion = try MelInversion(filterbank: MelFilterbank.make(parameters))
+                let progress = ProgressReporter(label: "griffin-lim", quiet: quiet)
+                samples = GriffinLim(parameters: parameters, iterations: iterations)
+                    .reconstruct(magnitudes: inversion.magnitudes(fromLogMel: logMel), frameCount: logMel.shape[1]) { done, total in
+                        progress.step(done, of: total)
+                    }
+                progress.finish()
+            }
             let peak = samples.reduce(0) { max($0, abs($1)) }
             let normalized = peak > 0.95 ? samples.map { $0 * 0.95 / peak } : samples
             try AudioFile.write(AudioBuffer(mono: normalized, sampleRate: Double(parameters.sampleRate)),

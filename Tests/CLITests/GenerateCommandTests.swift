@@ -97,3 +97,20 @@ struct BatchGenerateTests {
         #expect(shard.exitCode == 1 && shard.standardError.contains("--shard"))
     }
 }
+
+@Suite("auffusion vocode --model")
+struct ModelVocodeTests {
+    @Test("the folder's HiFi-GAN turns a log-mel of its mel count into frames × hop samples")
+    func hifiGAN() throws {
+        let model = try PipelineFolders.folder("standard")
+        let mel = model.deletingLastPathComponent().appendingPathComponent("mel.npy")
+        try NumPyFile.write(try Fixtures.tensor("pipeline/standard_pndm_plain.mel.npy"), to: mel)
+        let output = model.deletingLastPathComponent().appendingPathComponent("voc.wav")
+        let result = try CommandRunner.run("auffusion", ["vocode", mel.path, "--model", model.path, "-o", output.path])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(try AudioFile.read(output).frameCount == 64 * 160)
+        let wrong = try CommandRunner.run("auffusion", ["vocode", Fixtures.url("audio/speech.logmel.npy").path,
+                                                        "--model", model.path, "-o", output.path])
+        #expect(wrong.exitCode == 1 && wrong.standardError.contains("(16, frames)"))
+    }
+}
