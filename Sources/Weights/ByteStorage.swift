@@ -86,6 +86,18 @@ final class ByteStorage: @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
     }
 
+    /// Tells the kernel that the mapped pages wholly inside `range` will not be read again soon,
+    /// so they leave this process's resident memory (they stay in the page cache). Called after a
+    /// tensor is widened, so that loading a 3.4 GB checkpoint does not hold the file's pages and
+    /// the Float32 copies at the same time. A no-op for in-memory storage.
+    func release(_ range: Range<Int>) {
+        guard ownership == .mapped, let base, range.lowerBound >= 0, range.upperBound <= count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard start < end else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
+
     /// A copy of the bytes in `range`.
     func bytes(_ range: Range<Int>) throws -> [UInt8] {
         try withBytes(range) { Array($0) }

@@ -107,6 +107,7 @@ struct StoredTensor: Sendable {
                 }
             }
         }
+        file.release(storage)
         return Tensor(shape: shape, scalars: scalars)
     }
 

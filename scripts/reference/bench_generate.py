@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Times a whole text-to-audio generation, Swift beside Python, on a full-size model folder.
+
+    python scripts/reference/bench_generate.py --swift-binary .build/release/auffusion \
+        [--folder /tmp/auffusion-synthetic] [--steps 25]
+
+The folder is written once (about 4.3 GB) in the layout of the released `auffusion-full`:
+condition_config.json, text_encoder_0/ (CLIP ViT-L/14's text tower, with the real vocabulary),
+condition_adapter_0/, unet/ (Stable Diffusion 1.5 sizes), vae/, scheduler/ (Auffusion's PNDM
+config) and vocoder/ (Auffusion's HiFi-GAN config), every parameter from synthetic.py. Then the
+same 10 s generation (one prompt, DPM-Solver++ at --steps steps, guidance 7.5, seed 0) runs as
+`auffusion generate` and as the Python pipeline of pipeline_fixtures.py (AuffusionPipeline.__call__
+restated on diffusers 0.18.2 + transformers), each in a child process whose wall time and peak
+resident memory /usr/bin/time reports. Loading the models is part of both times.
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+PROMPT = "a dog barking while rain falls on a tin roof"
+
+
+def write_folder(folder: pathlib.Path) -> None:
+    """The synthetic full-size model folder (see the module docstring)."""
+    import torch
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+    sys.path.insert(0, str(HERE))
+    from clip_fixtures import ConditionAdapter, write_tokenizer_files
+    from pipeline_fixtures import SCHEDULER_CONFIG
+    from synthetic import fill_synthetic
+    from vocoder_fixtures import Generator
+
+    configs = HERE / "configs"
+    folder.mkdir(parents=True)
+    for name, model in [("unet", UNet2DConditionModel.from_config(json.loads((configs / "unet-sd15.json").read_text()))),
+                        ("vae", AutoencoderKL.from_config(json.loads((configs / "vae-sd.json").read_text())))]:
+        fill_synthetic(model)
+        model.save_pretrained(folder / name, safe_serialization=True)
+    text = CLIPTextModel(CLIPTextConfig(**json.loads((configs / "clip-text-large.json").read_text())))
+    fill_synthetic(text)
+    text.save_pretrained(folder / "text_encoder_0", safe_serialization=True)
+    write_tokenizer_files(folder / "tokenizer")
+    for file in (folder / "tokenizer").iterdir():
+        file.rename(folder / "text_encoder_0" / file.name)
+    (folder / "tokenizer").rmdir()
+    condition = {"text_encoder_name": "text_encoder_0", "condition_adapter_name": "condition_adapter_0",
+                 "condition_max_length": 77, "condition_dim": 768, "cross_attention_dim": 768}
+    (folder / "condition_config.json").write_text(json.dumps([condition], indent=4))
+    adapter = ConditionAdapter(condition)
+    fill_synthetic(adapter)
+    (folder / "condition_adapter_0").mkdir()
+    (folder / "condition_adapter_0" / "config.json").write_text(json.dumps(condition, indent=4))
+    torch.save(adapter.state_dict(), folder / "condition_adapter_0" / "condition_adapter.pt")
+    (folder / "scheduler").mkdir()
+    (folder / "scheduler" / "scheduler_config.json").write_text(json.dumps(SCHEDULER_CONFIG, indent=2))
+    vocoder_config = json.loads((configs / "vocoder-auffusion.json").read_text())
+    vocoder = Generator(vocoder_config, normed=False)
+    fill_synthetic(vocoder)
+    (folder / "vocoder").mkdir()
+    (folder / "vocoder" / "config.json").write_text(json.dumps(vocoder_config, indent=2))
+    torch.save({"generator": vocoder.state_dict()}, folder / "vocoder" / "vocoder.pt")
+
+
+def python_generate(folder: pathlib.Path, steps: int, output: pathlib.Path) -> None:
+    """The Python pipeline on `folder` (child-process entry)."""
+    import numpy as np
+    import soundfile
+    import torch
+    from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
+    from transformers import AutoTokenizer, CLIPTextModel
+    sys.path.insert(0, str(HERE))
+    from clip_fixtures import ConditionAdapter
+    from pipeline_fixtures import LOG_HIGH, LOG_LOW, SCHEDULER_CONFIG, embeddings
+    from vocoder_fixtures import Generator
+
+    torch.set_num_threads(int(os.environ.get("AUFFUSION_THREADS", os.cpu_count() or 1)))
+    tokenizer = AutoTokenizer.from_pretrained(folder / "text_encoder_0")
+    encoder = CLIPTextModel.from_pretrained(folder / "text_encoder_0").eval()
+    condition = json.loads((folder / "condition_config.json").read_text())[0]
+    adapter = ConditionAdapter(condition).eval()
+    adapter.load_state_dict(torch.load(folder / "condition_adapter_0" / "condition_adapter.pt"))
+    unet = UNet2DConditionModel.from_pretrained(folder / "unet").eval()
+    vae = AutoencoderKL.from_pretrained(folder / "vae").eval()
+    vocoder = Generator(json.loads((folder / "vocoder" / "config.json").read_text()), normed=False).eval()
+    vocoder.load_state_dict(torch.load(folder / "vocoder" / "vocoder.pt")["generator"])
+    scheduler = DPMSolverMultistepScheduler.from_config(SCHEDULER_CONFIG)
+    with torch.no_grad():
+        cond = embeddings(tokenizer, encoder, adapter, PROMPT)
+        context = torch.cat([torch.zeros_like(cond), cond])
+        scheduler.set_timesteps(steps)
+        latents = torch.randn([1, 4, 32, 128], generator=torch.Generator().manual_seed(0)) * scheduler.init_noise_sigma
+        for t in scheduler.timesteps:
+            eps = unet(scheduler.scale_model_input(torch.cat([latents] * 2), t), t, encoder_hidden_states=context).sample
+            eps_uncond, eps_cond = eps.chunk(2)
+            latents = scheduler.step(eps_uncond + 7.5 * (eps_cond - eps_uncond), t, latents).prev_sample
+        image = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
+        log_mel = torch.flip(image[0, 0], dims=[0]) * (LOG_HIGH - LOG_LOW) + LOG_LOW
+        wave = vocoder(log_mel[None])[0, 0][:160000].numpy()
+    soundfile.write(output, np.clip(wave, -1, 1), 16000, subtype="PCM_16")
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of `command`, from /usr/bin/time."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", report.name, *command], check=True)
+        seconds, kilobytes = report.read().split()
+    return float(seconds), float(kilobytes) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--swift-binary", type=pathlib.Path)
+    parser.add_argument("--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "auffusion-synthetic")
+    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--python-only", type=pathlib.Path, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.python_only:
+        python_generate(arguments.folder, arguments.steps, arguments.python_only)
+        return
+    if not arguments.folder.exists():
+        print(f"writing the synthetic model folder {arguments.folder} (once)", file=sys.stderr)
+        write_folder(arguments.folder)
+    out = pathlib.Path(tempfile.mkdtemp())
+    swift = timed([str(arguments.swift_binary), "generate", PROMPT, "--model", str(arguments.folder),
+                   "-o", str(out / "swift.wav"), "--steps", str(arguments.steps), "--scheduler", "dpmpp",
+                   "--seed", "0", "--quiet"])
+    python = timed([sys.executable, __file__, "--folder", str(arguments.folder), "--steps", str(arguments.steps),
+                    "--python-only", str(out / "python.wav")])
+    print(f"\ngenerate 10 s, DPM-Solver++ {arguments.steps} steps, full-size synthetic folder, loading included")
+    print(f"{'':8} | {'seconds':>8} | {'peak MiB':>8}")
+    print(f"{'swift':8} | {swift[0]:8.1f} | {swift[1]:8.0f}")
+    print(f"{'python':8} | {python[0]:8.1f} | {python[1]:8.0f}")
+    print(f"{'ratio':8} | {swift[0] / python[0]:8.2f} | {swift[1] / python[1]:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
