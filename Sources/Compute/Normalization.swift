@@ -61,40 +61,36 @@ public enum Normalization {
         return Tensor(shape: input.shape, scalars: output)
     }
 
-    /// Mean and `1/√(biased variance + eps)` of a range, in two passes (mean, then squared
-    /// deviations, so a large mean costs no precision). Each pass sums 8 float lanes over chunks
-    /// of 512 elements and adds the chunk sums in double precision.
+    /// Mean and `1/√(biased variance + eps)` of a range in one pass over shifted values
+    /// `d = x − x₀` (x₀ the first element, so a large mean costs no precision):
+    /// `mean = x₀ + Σd/n`, `var = Σd²/n − (Σd/n)²`. Sums run in 8 float lanes over chunks of
+    /// 512 elements, chunk sums added in double precision.
     private static func statistics(_ x: UnsafeBufferPointer<Float>, _ range: Range<Int>, epsilon: Float) -> (Float, Float) {
-        guard let base = x.baseAddress else { return (0, 1) }
+        guard let base = x.baseAddress, !range.isEmpty else { return (0, 1) }
         let values = base + range.lowerBound, count = range.count
-        let mean = chunkedSum(values, count: count) { $0 } / Double(count)
-        let center = SIMD8<Float>(repeating: Float(mean))
-        let squares = chunkedSum(values, count: count) { ($0 - center) * ($0 - center) }
-        // Deviations from the float-rounded mean: correct the variance for the rounding offset.
-        let offset = mean - Double(Float(mean))
-        let variance = Swift.max(0, squares / Double(count) - offset * offset)
-        return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
-    }
-
-    /// `Σ transform(x)` over 8-lane vectors (zero-padded tail lanes are excluded).
-    @inline(__always)
-    private static func chunkedSum(_ values: UnsafePointer<Float>, count: Int,
-                                   _ transform: (SIMD8<Float>) -> SIMD8<Float>) -> Double {
-        var total = 0.0, index = 0
+        let shift = values[0], center = SIMD8<Float>(repeating: shift)
+        var sum = 0.0, squares = 0.0, index = 0
         while index < count {
             let end = Swift.min(count, index + 512)
-            var lanes = SIMD8<Float>(repeating: 0)
+            var lanes = SIMD8<Float>(repeating: 0), squareLanes = SIMD8<Float>(repeating: 0)
             while index + 8 <= end {
-                lanes += transform(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self))
+                let deviation = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self) - center
+                lanes += deviation
+                squareLanes += deviation * deviation
                 index += 8
             }
-            var tail: Float = 0
+            var tail: Float = 0, tailSquares: Float = 0
             while index < end {
-                tail += transform(SIMD8(repeating: values[index]))[0]
+                let deviation = values[index] - shift
+                tail += deviation
+                tailSquares += deviation * deviation
                 index += 1
             }
-            total += Double(lanes.sum()) + Double(tail)
+            sum += Double(lanes.sum()) + Double(tail)
+            squares += Double(squareLanes.sum()) + Double(tailSquares)
         }
-        return total
+        let meanDeviation = sum / Double(count)
+        let variance = Swift.max(0, squares / Double(count) - meanDeviation * meanDeviation)
+        return (Float(Double(shift) + meanDeviation), Float(1 / (variance + Double(epsilon)).squareRoot()))
     }
 }
