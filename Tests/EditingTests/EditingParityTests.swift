@@ -1,0 +1,62 @@
+import AudioDSP
+import Compute
+import Editing
+import Foundation
+import Pipeline
+import Testing
+import TestSupport
+
+/// A case of `Tests/Fixtures/editing/cases.json` (scripts/reference/editing_fixtures.py).
+struct EditingCase: Decodable, Sendable, CustomTestStringConvertible {
+    let name: String
+    let kind: String
+    let prompt: String
+    let strength: Double
+    let steps: Int
+    let guidance: Float
+    let noise_seed: UInt64
+    let mask: [[Double]]
+    var testDescription: String { name }
+
+    static func all(_ kind: String) -> [EditingCase] {
+        ((try? Fixtures.json([EditingCase].self, "editing/cases.json")) ?? []).filter { $0.kind == kind }
+    }
+
+    var request: GenerationRequest {
+        var request = GenerationRequest(prompt: prompt)
+        request.stepCount = steps
+        request.guidanceScale = guidance
+        request.scheduler = .pndm
+        return request
+    }
+}
+
+/// The standard fixture pipeline and the fixture clip encoded with the posterior mean.
+func fixtureClip() throws -> (AuffusionPipeline, ClipLatents) {
+    let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
+    var mean: NoiseSource? = nil
+    let audio = try AudioFile.read(Fixtures.url("editing/clip.wav"))
+    return (pipeline, try ClipLatents(encoding: audio, pipeline: pipeline, canvasFrames: 64, posteriorNoise: &mean))
+}
+
+@Suite("Editing against diffusers 0.18.2 img2img / inpaint (scripts/reference/editing_fixtures.py)")
+struct EditingParityTests {
+    @Test("the clip's posterior-mean latents match")
+    func clipLatents() throws {
+        let (_, clip) = try fixtureClip()
+        let latents = compare(clip.latents, try Fixtures.tensor("editing/clip.latents.npy"))
+        #expect(latents.nmse <= 1e-6, "\(latents)")
+        #expect(clip.audio.frameCount == 8000 && !clip.wasCropped)
+    }
+
+    @Test("style transfer: mel within nmse 1e-6", arguments: EditingCase.all("transfer"))
+    func transfer(_ c: EditingCase) throws {
+        let (pipeline, clip) = try fixtureClip()
+        var noise = NoiseSource(seed: c.noise_seed)
+        let result = try StyleTransfer(strength: c.strength).run(on: clip, request: c.request, pipeline: pipeline,
+                                                                 noise: &noise)
+        let mel = compare(result.logMel, try Fixtures.tensor("editing/\(c.name).mel.npy"))
+        #expect(mel.nmse <= 1e-6, "\(mel)")
+        #expect(result.audio.frameCount == clip.audio.frameCount)
+    }
+}
