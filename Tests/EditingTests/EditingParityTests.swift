@@ -60,3 +60,31 @@ struct EditingParityTests {
         #expect(result.audio.frameCount == clip.audio.frameCount)
     }
 }
+
+@Suite("Style transfer: strengths and edge cases")
+struct StyleTransferTests {
+    @Test("a strength outside [0, 1] is a clear error")
+    func badStrength() throws {
+        let (pipeline, clip) = try fixtureClip()
+        for strength in [-0.1, 1.5, .nan] {
+            var noise = NoiseSource(seed: 0)
+            #expect(throws: EditingError.self) {
+                try StyleTransfer(strength: strength).run(on: clip, request: GenerationRequest(prompt: "a cat"),
+                                                          pipeline: pipeline, noise: &noise)
+            }
+        }
+    }
+
+    @Test("strength 0 with a scheduler that keeps no step returns the clip through the codec")
+    func strengthZero() throws {
+        let (pipeline, clip) = try fixtureClip()
+        var request = GenerationRequest(prompt: "a cat")
+        request.scheduler = .ddim
+        request.stepCount = 10
+        var noise = NoiseSource(seed: 0)
+        let result = try StyleTransfer(strength: 0).run(on: clip, request: request, pipeline: pipeline, noise: &noise)
+        let decoded = try pipeline.codec.images(from: clip.latents)
+        #expect(result.image == decoded.first)
+        #expect(result.audio.frameCount == clip.audio.frameCount)
+    }
+}
