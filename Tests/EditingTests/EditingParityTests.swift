@@ -88,3 +88,21 @@ struct StyleTransferTests {
         #expect(result.audio.frameCount == clip.audio.frameCount)
     }
 }
+
+@Suite("Clip encoding")
+struct ClipLatentsTests {
+    @Test("a clip longer than the canvas is cropped to it and says so; an empty clip is an error")
+    func cropping() throws {
+        let (pipeline, _) = try fixtureClip()
+        let audio = try AudioFile.read(Fixtures.url("editing/clip.wav"))
+        var mean: NoiseSource? = nil
+        let clip = try ClipLatents(encoding: audio, pipeline: pipeline, canvasFrames: 32, posteriorNoise: &mean)
+        #expect(clip.wasCropped && clip.audio.frameCount == 32 * 160)
+        #expect(clip.audio.channels[0] == Array(audio.channels[0].prefix(5120)))
+        #expect(clip.latents.shape == [1, 4, 4, 8])
+        #expect(throws: EditingError.emptyClip) {
+            try ClipLatents(encoding: AudioBuffer(mono: [], sampleRate: 16000), pipeline: pipeline, canvasFrames: 32,
+                            posteriorNoise: &mean)
+        }
+    }
+}
