@@ -43,6 +43,7 @@ let tools: [Target] = [
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
+    .executableTarget(name: "transfer", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/transfer"),
 ]
 
 // MARK: - Test support and tests
