@@ -75,14 +75,36 @@ public struct AuffusionPipeline: Sendable {
         try request.validate(framesPerSecond: melParameters.framesPerSecond)
         var scheduler = try makeScheduler(request.scheduler)
         let timesteps = try scheduler.setTimesteps(stepCount: request.stepCount)
-        let (conditional, unconditional, dropped) = try conditioning(for: request)
         let initial = try noise.next(shape: latentShape(canvasFrames: request.canvasFrames)) * scheduler.initNoiseSigma
+        return try denoise(request, from: initial, timesteps: timesteps, scheduler: &scheduler, noise: &noise,
+                           progress: progress)
+    }
+
+    /// Runs the denoising loop under `request`'s prompt and guidance from any start, and renders
+    /// the result: the entry point edits share with ``generate(_:noise:progress:)``
+    /// (`docs/design.md`: start, constraint, attention control).
+    ///
+    /// - Parameters:
+    ///   - request: prompt, guidance and duration (validated here); its step count and scheduler
+    ///     are already reflected in `timesteps` and `scheduler`.
+    ///   - start: the initial latents `[1, 4, h, w]`.
+    ///   - timesteps: the timesteps to step through (possibly a tail of the schedule).
+    ///   - scheduler: set up for `timesteps`.
+    ///   - constraint: forced on the latents after each step (``DenoiseLoop/Constraint``).
+    /// - Returns: the rendered result; ``GenerationResult/initialLatents`` is `start`.
+    /// - Throws: ``PipelineError`` and model errors.
+    public func denoise(_ request: GenerationRequest, from start: Tensor, timesteps: [Float],
+                        scheduler: inout any Scheduler, noise: inout NoiseSource,
+                        constraint: DenoiseLoop.Constraint? = nil, controller: (any AttentionController)? = nil,
+                        progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
+        try request.validate(framesPerSecond: melParameters.framesPerSecond)
+        let (conditional, unconditional, dropped) = try conditioning(for: request)
         let loop = DenoiseLoop(unet: unet, conditional: conditional, unconditional: unconditional,
                                guidanceScale: request.guidanceScale, guidanceRescale: request.guidanceRescale)
-        let latents = try loop.run(latents: initial, timesteps: timesteps, scheduler: &scheduler, random: &noise,
-                                   progress: progress)
+        let latents = try loop.run(latents: start, timesteps: timesteps, scheduler: &scheduler, random: &noise,
+                                   constraint: constraint, controller: controller, progress: progress)
         var result = try render(latents, duration: request.duration)
-        result.initialLatents = initial
+        result.initialLatents = start
         result.droppedTokenCount = dropped
         return result
     }

@@ -19,6 +19,16 @@ struct ExampleTests {
         #expect(result.exitCode == 2)
         #expect(result.standardError.hasPrefix("usage: mel-roundtrip"))
     }
+
+    @Test("transfer restyles the fixture clip with the tiny model and writes audio of its length")
+    func transfer() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = folder.deletingLastPathComponent().appendingPathComponent("restyled.wav")
+        let result = try CommandRunner.run("transfer", [folder.path, Fixtures.url("editing/clip.wav").path, "a cat meowing",
+                                                        out.path, "0.5", "4"])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("wrote 0.50 s"))
+    }
 }
 
 @Suite("The generate example")

@@ -1,0 +1,24 @@
+/// Why an edit could not run: a value out of range, named so the CLI can print it as is.
+public enum EditingError: Error, Equatable, CustomStringConvertible {
+    /// Style-transfer or inpainting strength outside [0, 1].
+    case invalidStrength(Double)
+    /// The clip has no samples.
+    case emptyClip
+    /// No mask range, or a range that is empty or lies outside the clip (seconds).
+    case invalidMask(String)
+    /// A frequency band outside 0…maximum Hz, or empty.
+    case invalidBand(low: Double, high: Double, maximum: Double)
+    /// A crossfade length that is negative or not a number (milliseconds).
+    case invalidCrossfade(Double)
+
+    public var description: String {
+        switch self {
+        case .invalidStrength(let strength): "the strength must be between 0 and 1, got \(strength)"
+        case .emptyClip: "the input clip has no samples"
+        case .invalidMask(let reason): reason
+        case .invalidBand(let low, let high, let maximum):
+            "the band \(low)-\(high) Hz must satisfy 0 <= low < high <= \(maximum) Hz"
+        case .invalidCrossfade(let milliseconds): "the crossfade must be a non-negative length, got \(milliseconds) ms"
+        }
+    }
+}

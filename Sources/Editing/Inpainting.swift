@@ -1,0 +1,78 @@
+import AudioDSP
+import Compute
+import Pipeline
+
+/// Regenerates the masked time ranges (and band) of a clip under a prompt, keeping the rest.
+///
+/// Matches diffusers 0.18.2 `StableDiffusionInpaintPipeline.__call__` with a 4-channel U-Net
+/// (pipelines/stable_diffusion/pipeline_stable_diffusion_inpaint.py; Auffusion
+/// `notebooks/inpainting.ipynb`, spec §7.4): timesteps = `get_timesteps(N, strength)`; one tensor
+/// `n` is drawn; the latents start at `n · initNoiseSigma` at strength 1 (`is_strength_max`), else
+/// at `addNoise(z₀, n, timesteps[0])`; after step i, outside the mask `x = addNoise(z₀, n,
+/// timesteps[i + 1])` (z₀ itself after the last step), inside the model's (`x = (1 − m)·ref +
+/// m·x`). The mask comes from ``EditMask`` (outward rounding, see there).
+///
+/// RNG: the reference draws (1) a posterior sample of the image, (2) `n`, (3) a posterior sample
+/// of the masked image and (4) of the image again (both unused by a 4-channel U-Net). With the
+/// posterior mean (the default of ``ClipLatents``) only draw 2 remains; with a posterior sample,
+/// draws 1 and 2 (3 and 4 are not made, so later draws, e.g. DDIM η > 0, differ from diffusers).
+///
+/// Beyond the reference (the default): the output keeps the clip's samples outside the masked
+/// ranges exactly and crossfades (equal power, ``crossfadeSeconds``) into the generated audio at
+/// each inner edge (``Crossfade``); the generated audio is first scaled by the clip's peak / 0.95
+/// to undo the analysis' peak normalisation. With a band, the generated audio replaces the whole
+/// spectrum inside the ranges (its latents outside the band are the clip's). ``raw`` returns the
+/// decoded canvas as the reference does.
+///
+/// ```swift
+/// let mask = try EditMask(ranges: [2.56..<7.68], clipDuration: clip.duration)
+/// var noise = NoiseSource(seed: 41)
+/// let result = try Inpainting(mask: mask).run(on: clip, request: GenerationRequest(prompt: "a siren"),
+///                                             pipeline: pipeline, noise: &noise)
+/// ```
+public struct Inpainting: Sendable {
+    public var mask: EditMask
+    /// How much of the schedule to run, 0…1; 1 (the reference's default) starts from pure noise.
+    public var strength = 1.0
+    /// Length of each crossfade in seconds (default 20 ms); 0 cuts hard.
+    public var crossfadeSeconds = 0.020
+    /// Return the decoded result as the reference does, without splicing it into the clip.
+    public var raw = false
+
+    public init(mask: EditMask) { self.mask = mask }
+
+    /// Inpaints `clip` under `request`'s prompt (its step count, guidance and sampler).
+    ///
+    /// - Parameter noise: supplies the one tensor `[1, 4, h, w]` the edit draws.
+    /// - Returns: the result on the whole canvas; ``GenerationResult/audio`` has the clip's length
+    ///   and is the spliced audio unless ``raw``.
+    /// - Throws: ``EditingError`` for a bad strength or crossfade, ``PipelineError`` and model errors.
+    public func run(on clip: ClipLatents, request: GenerationRequest, pipeline: AuffusionPipeline,
+                    noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
+        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else {
+            throw EditingError.invalidCrossfade(crossfadeSeconds * 1000)
+        }
+        let edit = try ClipEdit(clip: clip, request: request, strength: strength, pureNoiseAtFullStrength: true,
+                                pipeline: pipeline, noise: &noise)
+        let regenerate = mask.latentMask(shape: clip.latents.shape, factor: pipeline.codec.downsamplingFactor,
+                                         parameters: pipeline.melParameters)        // [1, 4, h, w]
+        let keep = regenerate.map { 1 - $0 }
+        let (clean, added, timesteps, scheduler) = (clip.latents, edit.noise, edit.timesteps, edit.scheduler)
+        let constraint: DenoiseLoop.Constraint = { index, latents in
+            let reference = index + 1 < timesteps.count
+                ? try scheduler.addNoise(original: clean, noise: added, timestep: timesteps[index + 1]) : clean
+            return keep * reference + regenerate * latents
+        }
+        var result = try edit.run(clip: clip, pipeline: pipeline, noise: &noise, constraint: constraint, progress: progress)
+        guard !raw else { return result }
+        let original = clip.audio.channels[0]
+        let peak = original.reduce(0) { max($0, abs($1)) }
+        let gain = peak > 0 ? peak / 0.95 : 1
+        let generated = result.audio.channels[0].map { $0 * gain }
+        let sampleRate = clip.audio.sampleRate
+        let spliced = Crossfade.splice(generated, into: original, ranges: mask.samples(sampleRate: sampleRate),
+                                       length: Int((crossfadeSeconds * sampleRate).rounded()))
+        result.audio = AudioBuffer(mono: spliced, sampleRate: sampleRate)
+        return result
+    }
+}
