@@ -30,6 +30,8 @@ let libraries: [Target] = [
     .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
             swiftSettings: swiftSettings),
+    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"],
+            swiftSettings: swiftSettings),
 ]
 
 // MARK: - Tools
@@ -37,7 +39,7 @@ let libraries: [Target] = [
 let tools: [Target] = [
     .executableTarget(
         name: "CLI",
-        dependencies: ["AudioDSP", "Compute", "Models", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["AudioDSP", "Compute", "Editing", "Models", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
@@ -54,6 +56,7 @@ let tests: [Target] = [
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
+    .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Compute", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
 ]
 

@@ -30,7 +30,7 @@ public struct GenerationRequest: Sendable, Equatable {
     public var usesGuidance: Bool { !unconditional && guidanceScale > 1 }
 
     /// Checks the request against a model with `framesPerSecond` frames per second.
-    func validate(framesPerSecond: Double) throws {
+    public func validate(framesPerSecond: Double) throws {
         func fail(_ reason: String) -> PipelineError { .invalidRequest(reason) }
         guard stepCount >= 1 else { throw fail("--steps must be at least 1") }
         guard canvasFrames > 0, canvasFrames % 8 == 0 else { throw fail("the canvas must be a positive multiple of 8 frames") }
