@@ -1,0 +1,110 @@
+import ArgumentParser
+import AudioDSP
+import Compute
+import Editing
+import Foundation
+import Pipeline
+
+/// The options `swap` and `reweight` share with `generate`, and the run they make.
+struct PromptEditOptions: ParsableArguments {
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: "Output audio file: the edited prompt.")
+    var output: String
+
+    @Option(name: .customLong("source-output"), help: "Also write the source prompt's audio.")
+    var sourceOutput: String?
+
+    @Option(help: "Denoising steps.")
+    var steps = 100
+
+    @Option(help: "Classifier-free guidance scale (1 turns guidance off).")
+    var guidance: Float = 7.5
+
+    @Option(help: "Sampler: \(SchedulerOption.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's).")
+    var scheduler: SchedulerOption?
+
+    @Option(help: "Seed of the initial noise (torch.randn-compatible).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Initial latents as .npy: P×4×h×w, or 1×4×h×w with --shared-noise.")
+    var noise: String?
+
+    @Flag(name: .customLong("shared-noise"), help: "One initial latent for all prompts (original prompt-to-prompt) instead of one per prompt (Auffusion's pipeline).")
+    var sharedNoise = false
+
+    @Option(help: "Length in seconds (at most the 10.24 s canvas).")
+    var duration: Double = 10
+
+    @Option(help: "Also write the edited spectrogram picture (PNG).")
+    var spectrogram: String?
+
+    @Option(name: .customLong("save-mel"), help: "Also write the edited log-mel (.npy, 256 × frames).")
+    var saveMel: String?
+
+    @Flag(help: "Print a JSON summary on stdout.")
+    var json = false
+
+    @Flag(help: "Print no progress.")
+    var quiet = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
+    }
+
+    /// Denoises `prompts` (source first) under `edit` and writes the outputs.
+    func run(prompts: [String], edit: PromptEdit) throws {
+        let outputURL = URL(fileURLWithPath: output)
+        guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
+        let inputs = [noise].compactMap { $0.map(URL.init(fileURLWithPath:)) }
+        for path in [output, sourceOutput, spectrogram, saveMel].compactMap({ $0 }) {
+            try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
+        }
+        var request = GenerationRequest(prompt: prompts[0])
+        request.stepCount = steps
+        request.guidanceScale = guidance
+        request.duration = duration
+        request.scheduler = scheduler?.kind
+        var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: seed)
+
+        let pipeline = try model.load(quiet: quiet || json)
+        let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: steps,
+                                                 layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+        let result = try pipeline.promptToPrompt(prompts, request: request, noise: &source,
+                                                 initialNoise: sharedNoise ? .shared : .perPrompt, controller: controller,
+                                                 progress: { progress in
+            reporter.step(progress.step, of: progress.total)
+            return true
+        })
+        reporter.finish()
+        guard let edited = result.outputs.last, let original = result.outputs.first else { return }
+        try AudioFile.write(edited.audio, to: outputURL, protecting: inputs)
+        if let sourceOutput { try AudioFile.write(original.audio, to: URL(fileURLWithPath: sourceOutput), protecting: inputs) }
+        if let spectrogram {
+            try SpectrogramPicture.render(edited.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
+        }
+        if let saveMel { try NumPyFile.write(edited.logMel, to: URL(fileURLWithPath: saveMel)) }
+        if json {
+            let summary: [String: Any] = ["output": output, "source_output": sourceOutput ?? NSNull(), "prompts": prompts,
+                                          "seconds": edited.audio.duration, "steps": steps, "seed": seed]
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+/// `WORD=FACTOR`, e.g. `rain=2` or `dog=-0.5`.
+struct WordWeight: ExpressibleByArgument {
+    let word: String
+    let factor: Float
+
+    init?(argument: String) {
+        guard let equals = argument.lastIndex(of: "="), let factor = Float(argument[argument.index(after: equals)...]),
+              factor.isFinite, equals != argument.startIndex else { return nil }
+        word = String(argument[..<equals])
+        self.factor = factor
+    }
+}

@@ -1,0 +1,100 @@
+import Compute
+import Models
+
+/// A controller that keeps an ``AttentionStore`` of the run (attention maps, local blend).
+public protocol AttentionRecorder: AttentionController {
+    var attentionStore: AttentionStore { get }
+}
+
+/// Records the conditional half of the attention probabilities across a run, and counts U-Net
+/// evaluations the way the reference's controllers do.
+///
+/// Port of Auffusion prompt2prompt/ptp_utils.py `AttentionControl` and `AttentionStore` (spec
+/// §8.2): layers are counted in execution order; after `layersPerEvaluation` of them the
+/// evaluation count (`cur_step`) advances and the evaluation's maps are added to a running sum, so
+/// with PNDM a run of N steps makes N + 1 evaluations. Only the conditional half of the guidance
+/// batch `[uncond×P, cond×P]` is kept (the whole batch when guidance is off), and only maps with at
+/// most 32² query pixels. The reference also offers every other layer to its controller; here the
+/// layers the store does not want still count, through ``wantsProbabilities(at:)``.
+public final class AttentionStore: AttentionRecorder {
+    /// One stored map: where it came from and its summed probabilities `[P, heads, Nq, Nk]`.
+    public struct Entry: Sendable {
+        public var site: AttentionSite
+        public var sum: Tensor
+    }
+
+    /// The largest query count whose maps are stored (`attn.shape[1] <= 32 ** 2`).
+    public static let storedQueryLimit = 32 * 32
+
+    public let layersPerEvaluation: Int
+    public let promptCount: Int
+    /// Finished U-Net evaluations (`cur_step`).
+    public private(set) var evaluationCount = 0
+    /// The running sums, in layer order, over finished evaluations.
+    public private(set) var entries: [Entry] = []
+    private var layer = 0
+    private var current: [Entry] = []
+
+    /// - Parameters:
+    ///   - layersPerEvaluation: attention layers per U-Net pass (`unet.attentionLayerCount`).
+    ///   - promptCount: P, the prompts denoised together.
+    public init(layersPerEvaluation: Int, promptCount: Int) {
+        self.layersPerEvaluation = layersPerEvaluation
+        self.promptCount = promptCount
+    }
+
+    public var attentionStore: AttentionStore { self }
+
+    public func wantsProbabilities(at site: AttentionSite) -> Bool {
+        let wants = wantsMap(at: site)
+        if !wants { advance() }
+        return wants
+    }
+
+    public func process(_ probabilities: Tensor, at site: AttentionSite) -> Tensor {
+        record(conditionalHalf(of: probabilities), at: site)
+        advance()
+        return probabilities
+    }
+
+    /// The maps averaged over evaluations (`get_average_attention`), in layer order.
+    public func averages() -> [Entry] {
+        let scale = 1 / Float(max(evaluationCount, 1))
+        return entries.map { Entry(site: $0.site, sum: $0.sum * scale) }
+    }
+
+    // MARK: - Bookkeeping shared with the editing controllers
+
+    func wantsMap(at site: AttentionSite) -> Bool { site.queryCount <= Self.storedQueryLimit }
+
+    /// `[B, H, Nq, Nk]` → the conditional rows `[P, H, Nq, Nk]`.
+    func conditionalHalf(of probabilities: Tensor) -> Tensor {
+        let batch = probabilities.shape[0]
+        return batch == promptCount ? probabilities : probabilities.sliced(axis: 0, (batch - promptCount)..<batch)
+    }
+
+    /// `probabilities` with its conditional rows replaced by `conditional`.
+    func merging(_ conditional: Tensor, into probabilities: Tensor) -> Tensor {
+        let batch = probabilities.shape[0]
+        guard batch != promptCount else { return conditional }
+        return Tensor.concatenated([probabilities.sliced(axis: 0, 0..<(batch - promptCount)), conditional], axis: 0)
+    }
+
+    func record(_ conditional: Tensor, at site: AttentionSite) {
+        if wantsMap(at: site) { current.append(Entry(site: site, sum: conditional)) }
+    }
+
+    /// Counts one layer; after the last layer of an evaluation, adds its maps to the sums.
+    func advance() {
+        layer += 1
+        guard layer == layersPerEvaluation else { return }
+        layer = 0
+        evaluationCount += 1
+        if entries.isEmpty {
+            entries = current
+        } else {
+            for index in entries.indices where index < current.count { entries[index].sum.add(current[index].sum) }
+        }
+        current = []
+    }
+}

@@ -1,0 +1,49 @@
+import Compute
+import Models
+
+/// A prompt with its tokens and words, for addressing words by text in prompt-to-prompt edits.
+///
+/// Words are the prompt split at each space, with the token positions of
+/// `CLIPTokenizer.words(in:)` (port of Auffusion prompt2prompt/ptp_utils.py `get_word_inds`).
+public struct PromptTokens: Sendable {
+    /// The conditioning length the maps' keys span (`max_num_words`).
+    public static let keyCount = 77
+
+    public let prompt: String
+    /// `[BOS, t₁ … tₙ, EOS]`, unpadded.
+    public let ids: [Int]
+    public let words: [PromptWord]
+    /// Each token decoded on its own, for error messages.
+    public let tokenTexts: [String]
+
+    public init(_ prompt: String, tokenizer: CLIPTokenizer) {
+        self.prompt = prompt
+        ids = tokenizer.encode(prompt, padding: .none).ids
+        words = tokenizer.words(in: prompt)
+        tokenTexts = tokenizer.tokenIDs(prompt).map { tokenizer.decode([$0]) }
+    }
+
+    /// The token positions of every occurrence of `word` (`get_word_inds(prompt, word)`).
+    public func positions(of word: String) -> [Int] {
+        words.filter { $0.text.unicodeScalars.elementsEqual(word.unicodeScalars) }.flatMap(\.tokenPositions)
+            .filter { $0 < Self.keyCount }
+    }
+
+    /// Like ``positions(of:)``, but a word that is not there is an error.
+    /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)``.
+    public func requiredPositions(of word: String) throws -> [Int] {
+        let found = positions(of: word)
+        guard !found.isEmpty else { throw PromptEditError.unknownWord(word, prompt: prompt, tokens: tokenTexts) }
+        return found
+    }
+
+    /// `get_equalizer(prompt, words, values)` for one row: 1 everywhere, `factor` at each word's tokens.
+    /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)``.
+    public func equalizer(_ weights: [(word: String, factor: Float)]) throws -> [Float] {
+        var row = [Float](repeating: 1, count: Self.keyCount)
+        for (word, factor) in weights {
+            for position in try requiredPositions(of: word) { row[position] = factor }
+        }
+        return row
+    }
+}

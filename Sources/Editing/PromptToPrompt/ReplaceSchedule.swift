@@ -1,0 +1,62 @@
+/// When edited attention replaces the edited prompts' own: fractions of the run.
+///
+/// Port of Auffusion prompt2prompt/ptp_utils.py `get_time_words_attention_alpha` and
+/// `update_alpha_time_word` (spec §8.3). Cross-attention: a table of `N + 1` rows (one per U-Net
+/// evaluation, N = steps) by edited prompt by key; rows `[⌊b₀(N+1)⌋, ⌊b₁(N+1)⌋)` are 1 for every key
+/// under the default bounds, and a word's own bounds override its tokens' columns. Self-attention:
+/// evaluations `⌊N s₀⌋ ≤ step < ⌊N s₁⌋`.
+public struct ReplaceSchedule: Sendable, Equatable {
+    /// `(start, end)` fractions in [0, 1]; a single number `b` means `(0, b)`.
+    public var crossDefault: ClosedRange<Double>
+    /// Per-word cross bounds, by the word's text in the edited prompt(s).
+    public var crossWords: [String: ClosedRange<Double>]
+    public var selfRange: ClosedRange<Double>
+
+    public init(cross: ClosedRange<Double> = 0...0.8, crossWords: [String: ClosedRange<Double>] = [:],
+                self selfRange: ClosedRange<Double> = 0...0.4) {
+        crossDefault = cross
+        self.crossWords = crossWords
+        self.selfRange = selfRange
+    }
+
+    /// Checks that every fraction is in [0, 1].
+    /// - Throws: ``PromptEditError/invalid(_:)``.
+    public func validate() throws {
+        for (name, range) in [("--cross-replace", crossDefault), ("--self-replace", selfRange)] + crossWords.map({ ($0.key, $0.value) })
+        where range.lowerBound < 0 || range.upperBound > 1 {
+            throw PromptEditError.invalid("\(name): replacement fractions must lie in [0, 1], got \(range)")
+        }
+    }
+
+    /// `α[evaluation][prompt][key]`, `[N + 1][E][77]`.
+    /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)`` for a word in none of the edited prompts.
+    func crossAlphas(steps: Int, edited: [PromptTokens]) throws -> [[[Float]]] {
+        let rows = steps + 1, keys = PromptTokens.keyCount
+        func active(_ range: ClosedRange<Double>) -> Range<Int> {
+            let start = Int(range.lowerBound * Double(rows)), end = Int(range.upperBound * Double(rows))
+            return start..<max(start, end)
+        }
+        var alpha = [[[Float]]](repeating: [[Float]](repeating: [Float](repeating: 0, count: keys), count: edited.count),
+                                count: rows)
+        for row in active(crossDefault) { for prompt in edited.indices { alpha[row][prompt] = [Float](repeating: 1, count: keys) } }
+        for (word, range) in crossWords.sorted(by: { $0.key < $1.key }) {
+            let positions = edited.map { $0.positions(of: word) }
+            guard positions.contains(where: { !$0.isEmpty }) else {
+                throw PromptEditError.unknownWord(word, prompt: edited.last?.prompt ?? "", tokens: edited.last?.tokenTexts ?? [])
+            }
+            let on = active(range)
+            for row in 0..<rows {
+                for (prompt, keys) in positions.enumerated() {
+                    for key in keys { alpha[row][prompt][key] = on.contains(row) ? 1 : 0 }
+                }
+            }
+        }
+        return alpha
+    }
+
+    /// The evaluations at which self-attention is replaced.
+    func selfEvaluations(steps: Int) -> Range<Int> {
+        let start = Int(Double(steps) * selfRange.lowerBound), end = Int(Double(steps) * selfRange.upperBound)
+        return start..<max(start, end)
+    }
+}

@@ -1,0 +1,108 @@
+import Compute
+import Editing
+import Foundation
+import Models
+import Pipeline
+import Testing
+import TestSupport
+
+@Suite("Prompt-to-prompt controllers: bookkeeping, words and errors")
+struct AttentionControllerTests {
+    static func pipeline() throws -> AuffusionPipeline { try AuffusionPipeline(folder: try PipelineFolders.folder("standard")) }
+
+    static func request(steps: Int = 4) -> GenerationRequest {
+        var request = GenerationRequest(prompt: "a dog barking")
+        request.stepCount = steps
+        request.canvasFrames = 64
+        request.duration = 0.5
+        request.scheduler = .pndm
+        return request
+    }
+
+    @Test("the store counts U-Net evaluations (PNDM: steps + 1) and keeps conditional maps of every stored layer")
+    func storeCounting() throws {
+        let pipeline = try Self.pipeline()
+        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 2)
+        var noise = NoiseSource(seed: 1)
+        _ = try pipeline.promptToPrompt(["a dog barking", "a cat barking"], request: Self.request(), noise: &noise, controller: store)
+        #expect(pipeline.unet.attentionLayerCount == 8)
+        #expect(store.evaluationCount == 5)
+        #expect(store.entries.count == 8)   // every layer of the tiny U-Net has ≤ 32² query pixels
+        for entry in store.averages() {
+            let keys = entry.site.isCrossAttention ? 77 : entry.site.queryCount
+            #expect(entry.sum.shape == [2, 2, entry.site.queryCount, keys], "\(entry.site)")
+            // averaged probabilities still sum to 1 over the keys
+            let firstRow = entry.sum.scalars.prefix(keys).reduce(0, +)
+            #expect(abs(firstRow - 1) < 1e-4, "\(entry.site)")
+        }
+    }
+
+    @Test("a controller that only observes changes nothing")
+    func identity() throws {
+        let pipeline = try Self.pipeline()
+        let prompts = ["a dog barking", "a cat barking"]
+        var plainNoise = NoiseSource(seed: 3), observedNoise = NoiseSource(seed: 3)
+        let plain = try pipeline.promptToPrompt(prompts, request: Self.request(), noise: &plainNoise, controller: nil)
+        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 2)
+        let observed = try pipeline.promptToPrompt(prompts, request: Self.request(), noise: &observedNoise, controller: store)
+        for (a, b) in zip(plain.outputs, observed.outputs) {
+            let difference = compare(b.logMel, a.logMel)
+            #expect(difference.isWithin(.network), "\(difference)")
+        }
+    }
+
+    @Test("shared initial noise gives every prompt the same latents")
+    func sharedNoise() throws {
+        let pipeline = try Self.pipeline()
+        var noise = NoiseSource(seed: 5)
+        let result = try pipeline.promptToPrompt(["a dog", "a dog"], request: Self.request(steps: 1), noise: &noise,
+                                                 initialNoise: .shared, controller: nil)
+        #expect(result.initialLatents.sliced(axis: 0, 0..<1) == result.initialLatents.sliced(axis: 0, 1..<2))
+        #expect(result.outputs[0].logMel == result.outputs[1].logMel)
+    }
+
+    @Test("an unknown word is an error that shows the tokens")
+    func unknownWord() throws {
+        let tokenizer = try Self.pipeline().text.tokenizer
+        let edit = PromptEdit(alignment: .none, weights: [("cat", 2)])
+        #expect {
+            _ = try edit.makeController(prompts: ["a dog barking", "a dog barking"], tokenizer: tokenizer, steps: 4, layersPerEvaluation: 8)
+        } throws: { error in
+            guard let error = error as? PromptEditError, case .unknownWord("cat", _, let tokens) = error else { return false }
+            return tokens == ["a", "dog", "barking"] && error.description.contains("'dog'")
+        }
+    }
+
+    @Test("a swap between prompts with different token counts is an error that shows both tokenizations")
+    func tokenCounts() throws {
+        let tokenizer = try Self.pipeline().text.tokenizer
+        let edit = PromptEdit(alignment: .swap)
+        #expect {
+            _ = try edit.makeController(prompts: ["a dog barking", "a xylophonist barking"], tokenizer: tokenizer, steps: 4,
+                                        layersPerEvaluation: 8)
+        } throws: { error in
+            guard let error = error as? PromptEditError, case .tokenCountMismatch(let source, let target) = error else { return false }
+            return source.count == 3 && target.count > 3
+        }
+        #expect(throws: PromptEditError.wordCountMismatch(source: "a dog", target: "a big dog")) {
+            _ = try edit.makeController(prompts: ["a dog", "a big dog"], tokenizer: tokenizer, steps: 4, layersPerEvaluation: 8)
+        }
+    }
+
+    @Test("the word-swap mapper maps the swapped word and keeps the rest on the diagonal")
+    func replacementMapper() throws {
+        let tokenizer = try Self.pipeline().text.tokenizer
+        let m = try ReplacementMapper.mapper(from: PromptTokens("a dog barking", tokenizer: tokenizer),
+                                             to: PromptTokens("a cat barking", tokenizer: tokenizer))
+        for i in 0..<77 { #expect(m[i, i] == 1) }
+        #expect(m.scalars.reduce(0, +) == 77)
+    }
+
+    @Test("refinement alignment: inserted tokens map to -1 with alpha 0, the rest to their source positions")
+    func alignment() {
+        // BOS a dog EOS → BOS a big dog EOS
+        let (mapper, alphas) = TokenAlignment.mapper(from: [1, 10, 20, 2], to: [1, 10, 15, 20, 2])
+        #expect(Array(mapper.prefix(6)) == [0, 1, -1, 2, 3, 5])
+        #expect(Array(alphas.prefix(6)) == [1, 1, 0, 1, 1, 1])
+    }
+}
