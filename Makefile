@@ -12,7 +12,7 @@ PYTHON       := $(VENV)/bin/python
 BIN          = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 DEMO_DIR     := demo-output
 
-.PHONY: deps build test demo bench fixtures clean
+.PHONY: deps build test demo bench bench-generate fixtures clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -48,6 +48,11 @@ bench: build $(VENV)/.installed
 	$(BIN)/auffusion bench --clip .bench-clip.wav --json > .bench-swift.json
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
 	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion
+
+## bench-generate: a whole 10 s generation (25 DPM-Solver++ steps) on a full-size synthetic
+## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
+bench-generate: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25
 
 ## fixtures: regenerate every golden fixture from the Python reference.
 fixtures: $(VENV)/.installed
