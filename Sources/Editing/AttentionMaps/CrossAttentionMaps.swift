@@ -26,14 +26,7 @@ public struct CrossAttentionMaps: Sendable {
         let chosen = cross.filter {
             places.contains($0.site.place) && $0.site.height == resolution.height && $0.site.width == resolution.width
         }
-        guard let first = chosen.first else {
-            var available: [AttentionResolution] = []
-            for entry in cross {
-                let size = AttentionResolution(height: entry.site.height, width: entry.site.width)
-                if !available.contains(size) { available.append(size) }
-            }
-            throw AttentionMapError.noMaps(resolution, available: available)
-        }
+        guard let first = chosen.first else { throw AttentionMapError.noMaps(resolution, among: cross.map(\.site)) }
         let keys = first.sum.shape[3], pixels = resolution.height * resolution.width
         var total = [Float](repeating: 0, count: pixels * keys)   // [Nq, 77], summed over heads and layers
         var count = 0
