@@ -30,15 +30,27 @@ struct SwapCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Also reweight words of the edited prompt: WORD=FACTOR.")
     var weight: [WordWeight] = []
 
+    @Option(parsing: .upToNextOption, help: "Local blend: change the sound only where these words (of either prompt) attend.")
+    var blend: [String] = []
+
+    @Option(name: .customLong("blend-resolution"), help: "Map level HxW of the local blend (default: a quarter of the latents', 8x32 for Auffusion).")
+    var blendResolution: String?
+
     @OptionGroup var options: PromptEditOptions
 
-    func validate() throws { try validateFractions(crossReplace, selfReplace) }
+    func validate() throws {
+        try validateFractions(crossReplace, selfReplace)
+        if let blendResolution, AttentionResolution(blendResolution) == nil {
+            throw ValidationError("--blend-resolution must be HxW with positive integers, e.g. 8x32, got \(blendResolution)")
+        }
+    }
 
     func run() throws {
         try reportingErrors {
             let edit = PromptEdit(alignment: refine ? .refine : .swap, weights: weight.map { ($0.word, $0.factor) },
                                   schedule: ReplaceSchedule(cross: 0...crossReplace, self: 0...selfReplace))
-            try options.run(prompts: [source, target], edit: edit)
+            try options.run(prompts: [source, target], edit: edit, blendWords: blend,
+                            blendResolution: blendResolution.flatMap(AttentionResolution.init))
         }
     }
 }

@@ -54,8 +54,9 @@ struct PromptEditOptions: ParsableArguments {
         if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
     }
 
-    /// Denoises `prompts` (source first) under `edit` and writes the outputs.
-    func run(prompts: [String], edit: PromptEdit) throws {
+    /// Denoises `prompts` (source first) under `edit`, confined to where `blendWords` attend if
+    /// any are given (``LocalBlend``, maps of `blendResolution` or its default), and writes the outputs.
+    func run(prompts: [String], edit: PromptEdit, blendWords: [String] = [], blendResolution: AttentionResolution? = nil) throws {
         let outputURL = URL(fileURLWithPath: output)
         guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
         let inputs = [noise].compactMap { $0.map(URL.init(fileURLWithPath:)) }
@@ -72,9 +73,13 @@ struct PromptEditOptions: ParsableArguments {
         let pipeline = try model.load(quiet: quiet || json)
         let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: steps,
                                                  layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        let blend = blendWords.isEmpty ? nil
+            : try LocalBlend(words: blendWords, prompts: prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
+                             resolution: blendResolution)
         let reporter = ProgressReporter(label: "step", quiet: quiet || json)
         let result = try pipeline.promptToPrompt(prompts, request: request, noise: &source,
                                                  initialNoise: sharedNoise ? .shared : .perPrompt, controller: controller,
+                                                 constraint: blend?.constraint(reading: controller),
                                                  progress: { progress in
             reporter.step(progress.step, of: progress.total)
             return true

@@ -1,0 +1,123 @@
+import ArgumentParser
+import AudioDSP
+import Compute
+import Editing
+import Foundation
+import Pipeline
+
+/// `auffusion attention`: a generation with its per-word cross-attention maps.
+struct AttentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attention",
+        abstract: "Generate a sound and show where each word of the prompt attended on the spectrogram.",
+        discussion: """
+        Writes into the output folder: audio.wav, spectrogram.png, one NN-WORD.png heatmap per word of the \
+        prompt (the word's cross-attention over the greyscale spectrogram) and maps.npy, the maps of every \
+        token [tokens, h, w] (BOS and EOS included) at the chosen resolution, averaged over steps, layers and heads.
+        """
+    )
+
+    @Argument(help: "The prompt, e.g. \"a dog barking in the rain\".")
+    var prompt: String
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).")
+    var output: String
+
+    @Option(help: "Map resolution HxW, one of the stored levels (for Auffusion: 4x16, 8x32, 16x64).")
+    var resolution = "8x32"
+
+    @Option(help: "Denoising steps.")
+    var steps = 100
+
+    @Option(help: "Classifier-free guidance scale (1 turns guidance off).")
+    var guidance: Float = 7.5
+
+    @Option(help: "Sampler: \(SchedulerOption.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's).")
+    var scheduler: SchedulerOption?
+
+    @Option(help: "Seed of the initial noise (torch.randn-compatible).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Length in seconds (at most the 10.24 s canvas).")
+    var duration: Double = 10
+
+    @Flag(help: "Print a JSON summary on stdout.")
+    var json = false
+
+    @Flag(help: "Print no progress.")
+    var quiet = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        guard AttentionResolution(resolution) != nil else {
+            throw ValidationError("--resolution must be HxW with positive integers, e.g. 8x32, got \(resolution)")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            guard let size = AttentionResolution(resolution) else { throw CLIError("bad --resolution \(resolution)") }
+            let folder = URL(fileURLWithPath: output)
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw CLIError("cannot create the output folder \(output)")
+            }
+            guard FileManager.default.isWritableFile(atPath: folder.path) else { throw CLIError("the output folder \(output) is not writable") }
+            var request = GenerationRequest(prompt: prompt)
+            request.stepCount = steps
+            request.guidanceScale = guidance
+            request.duration = duration
+            request.scheduler = scheduler?.kind
+
+            let pipeline = try model.load(quiet: quiet || json)
+            let latent = pipeline.latentShape(canvasFrames: request.canvasFrames)
+            let stored = AttentionResolution.stored(latentHeight: latent[2], latentWidth: latent[3],
+                                                    levels: pipeline.unet.configuration.blockOutChannels.count)
+            guard stored.contains(size) else {
+                throw CLIError("--resolution \(size) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))")
+            }
+            let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
+            var noise = NoiseSource(seed: seed)
+            let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+            let result = try pipeline.promptToPrompt([prompt], request: request, noise: &noise, controller: store,
+                                                     progress: { progress in
+                reporter.step(progress.step, of: progress.total)
+                return true
+            })
+            reporter.finish()
+            guard let generated = result.outputs.first else { return }
+            let maps = try CrossAttentionMaps(store: store, resolution: size)
+            let tokens = PromptTokens(prompt, tokenizer: pipeline.text.tokenizer)
+            let tokenCount = min(tokens.ids.count, PromptTokens.keyCount)
+
+            try AudioFile.write(generated.audio, to: folder.appendingPathComponent("audio.wav"))
+            try SpectrogramPicture.render(generated.image, timeAxis: true)
+                .writePNG(to: folder.appendingPathComponent("spectrogram.png"))
+            try NumPyFile.write(maps.maps.sliced(axis: 0, 0..<tokenCount), to: folder.appendingPathComponent("maps.npy"))
+            var pictures: [String] = []
+            for (index, word) in tokens.words.enumerated() {
+                let positions = word.tokenPositions.filter { $0 < PromptTokens.keyCount }
+                guard !positions.isEmpty else { continue }
+                let name = String(format: "%02d-", index) + Self.fileName(word.text) + ".png"
+                try AttentionHeatmap.render(maps.map(ofTokens: positions), over: generated.image)
+                    .writePNG(to: folder.appendingPathComponent(name))
+                pictures.append(name)
+            }
+            if json {
+                let summary: [String: Any] = ["output": output, "prompt": prompt, "resolution": size.description,
+                                              "tokens": tokenCount, "heatmaps": pictures, "steps": steps, "seed": seed]
+                let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    /// `word` with every character but letters, digits, `-` and `_` replaced by `_`.
+    static func fileName(_ word: String) -> String {
+        String(word.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+}
