@@ -27,7 +27,7 @@ struct PromptEditOptions: ParsableArguments {
     @Option(help: "Seed of the initial noise (torch.randn-compatible).")
     var seed: UInt64 = 0
 
-    @Option(help: "Initial latents as .npy: P×4×h×w, or 1×4×h×w with --shared-noise.")
+    @Option(help: "Initial latents as .npy: P×4×h×w, or 1×4×h×w with --shared-noise; with --from, the 1×4×h×w tensor added to the clip.")
     var noise: String?
 
     @Flag(name: .customLong("shared-noise"), help: "One initial latent for all prompts (original prompt-to-prompt) instead of one per prompt (Auffusion's pipeline).")
