@@ -45,6 +45,8 @@ let tools: [Target] = [
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
     .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pipeline"], path: "Examples/generate"),
     .executableTarget(name: "transfer", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/transfer"),
+    .executableTarget(name: "inpaint", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/inpaint"),
+    .executableTarget(name: "prompt-edit", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/prompt-edit"),
 ]
 
 // MARK: - Test support and tests

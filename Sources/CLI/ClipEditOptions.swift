@@ -78,13 +78,8 @@ struct ClipEditOptions: ParsableArguments {
         let pipeline = try model.load(quiet: quiet || json)
         // With --noise the file is the added noise; a posterior sample then draws from the seed.
         var posterior: NoiseSource? = samplePosterior ? (noise == nil ? source : NoiseSource(seed: seed)) : nil
-        let clip = try ClipLatents(encoding: audio, pipeline: pipeline, canvasFrames: GenerationRequest(prompt: "").canvasFrames,
-                                   posteriorNoise: &posterior)
+        let clip = try encodeClip(audio, named: input, pipeline: pipeline, posteriorNoise: &posterior)
         if noise == nil, let posterior { source = posterior }
-        if clip.wasCropped {
-            let seconds = Double(clip.canvasFrames) / pipeline.melParameters.framesPerSecond
-            FileHandle.standardError.write(Data("warning: \(input) is longer than the \(seconds) s canvas; only its first \(seconds) s are edited\n".utf8))
-        }
         return (pipeline, clip, source)
     }
 
@@ -110,4 +105,17 @@ struct ClipEditOptions: ParsableArguments {
 
     /// A progress handler printing to stderr unless quiet; call `finish()` on the reporter after.
     func reporter() -> ProgressReporter { ProgressReporter(label: "step", quiet: quiet || json) }
+}
+
+/// Encodes `audio` (read from `name`) on the default 10.24 s canvas, warning on stderr when it is
+/// longer than the canvas and cropped.
+func encodeClip(_ audio: AudioBuffer, named name: String, pipeline: AuffusionPipeline,
+                posteriorNoise: inout NoiseSource?) throws -> ClipLatents {
+    let clip = try ClipLatents(encoding: audio, pipeline: pipeline, canvasFrames: GenerationRequest(prompt: "").canvasFrames,
+                               posteriorNoise: &posteriorNoise)
+    if clip.wasCropped {
+        let seconds = Double(clip.canvasFrames) / pipeline.melParameters.framesPerSecond
+        FileHandle.standardError.write(Data("warning: \(name) is longer than the \(seconds) s canvas; only its first \(seconds) s are edited\n".utf8))
+    }
+    return clip
 }

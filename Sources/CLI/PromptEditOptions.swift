@@ -27,7 +27,7 @@ struct PromptEditOptions: ParsableArguments {
     @Option(help: "Seed of the initial noise (torch.randn-compatible).")
     var seed: UInt64 = 0
 
-    @Option(help: "Initial latents as .npy: P×4×h×w, or 1×4×h×w with --shared-noise.")
+    @Option(help: "Initial latents as .npy: P×4×h×w, or 1×4×h×w with --shared-noise; with --from, the 1×4×h×w tensor added to the clip.")
     var noise: String?
 
     @Flag(name: .customLong("shared-noise"), help: "One initial latent for all prompts (original prompt-to-prompt) instead of one per prompt (Auffusion's pipeline).")
@@ -42,6 +42,12 @@ struct PromptEditOptions: ParsableArguments {
     @Option(name: .customLong("save-mel"), help: "Also write the edited log-mel (.npy, 256 × frames).")
     var saveMel: String?
 
+    @Option(help: ArgumentHelp("Edit an existing clip: every prompt starts from its latents noised to --strength (SDEdit), with the same noise.", valueName: "IN.wav"))
+    var from: String?
+
+    @Option(help: "With --from: how much of the schedule to run, 0…1 (default 0.5); the output has the clip's length.")
+    var strength: Double?
+
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
 
@@ -52,14 +58,20 @@ struct PromptEditOptions: ParsableArguments {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
+        if let strength {
+            guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
+            guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
+        }
+        if from != nil && sharedNoise { throw ValidationError("--from always starts every prompt from the same noised clip; drop --shared-noise") }
     }
 
     /// Denoises `prompts` (source first) under `edit`, confined to where `blendWords` attend if
     /// any are given (``LocalBlend``, maps of `blendResolution` or its default), and writes the outputs.
     func run(prompts: [String], edit: PromptEdit, blendWords: [String] = [], blendResolution: AttentionResolution? = nil) throws {
+        if from != nil && !blendWords.isEmpty { throw CLIError("--blend does not work with --from yet; drop one of them") }
         let outputURL = URL(fileURLWithPath: output)
         guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
-        let inputs = [noise].compactMap { $0.map(URL.init(fileURLWithPath:)) }
+        let inputs = [noise, from].compactMap { $0.map(URL.init(fileURLWithPath:)) }
         for path in [output, sourceOutput, spectrogram, saveMel].compactMap({ $0 }) {
             try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
         }
@@ -71,19 +83,28 @@ struct PromptEditOptions: ParsableArguments {
         var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: seed)
 
         let pipeline = try model.load(quiet: quiet || json)
-        let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: steps,
-                                                 layersPerEvaluation: pipeline.unet.attentionLayerCount)
-        let blend = blendWords.isEmpty ? nil
-            : try LocalBlend(words: blendWords, prompts: prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
-                             resolution: blendResolution)
         let reporter = ProgressReporter(label: "step", quiet: quiet || json)
-        let result = try pipeline.promptToPrompt(prompts, request: request, noise: &source,
-                                                 initialNoise: sharedNoise ? .shared : .perPrompt, controller: controller,
-                                                 constraint: blend?.constraint(reading: controller),
-                                                 progress: { progress in
+        let report = { (progress: Pipeline.Progress) -> Bool in
             reporter.step(progress.step, of: progress.total)
             return true
-        })
+        }
+        let result: PromptToPromptResult
+        if let from {
+            var mean: NoiseSource? = nil
+            let clip = try encodeClip(try AudioFile.read(URL(fileURLWithPath: from)), named: from, pipeline: pipeline,
+                                      posteriorNoise: &mean)
+            result = try pipeline.promptToPrompt(prompts, edit: edit, on: clip, strength: strength ?? 0.5, request: request,
+                                                 noise: &source, progress: report)
+        } else {
+            let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: steps,
+                                                     layersPerEvaluation: pipeline.unet.attentionLayerCount)
+            let blend = blendWords.isEmpty ? nil
+                : try LocalBlend(words: blendWords, prompts: prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
+                                 resolution: blendResolution)
+            result = try pipeline.promptToPrompt(prompts, request: request, noise: &source,
+                                                 initialNoise: sharedNoise ? .shared : .perPrompt, controller: controller,
+                                                 constraint: blend?.constraint(reading: controller), progress: report)
+        }
         reporter.finish()
         guard let edited = result.outputs.last, let original = result.outputs.first else { return }
         try AudioFile.write(edited.audio, to: outputURL, protecting: inputs)
@@ -94,7 +115,8 @@ struct PromptEditOptions: ParsableArguments {
         if let saveMel { try NumPyFile.write(edited.logMel, to: URL(fileURLWithPath: saveMel)) }
         if json {
             let summary: [String: Any] = ["output": output, "source_output": sourceOutput ?? NSNull(), "prompts": prompts,
-                                          "seconds": edited.audio.duration, "steps": steps, "seed": seed]
+                                          "seconds": edited.audio.duration, "steps": steps, "seed": seed,
+                                          "from": from ?? NSNull(), "strength": from.map { _ in strength ?? 0.5 } ?? NSNull()]
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }

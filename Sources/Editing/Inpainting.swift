@@ -54,15 +54,7 @@ public struct Inpainting: Sendable {
         }
         let edit = try ClipEdit(clip: clip, request: request, strength: strength, pureNoiseAtFullStrength: true,
                                 pipeline: pipeline, noise: &noise)
-        let regenerate = mask.latentMask(shape: clip.latents.shape, factor: pipeline.codec.downsamplingFactor,
-                                         parameters: pipeline.melParameters)        // [1, 4, h, w]
-        let keep = regenerate.map { 1 - $0 }
-        let (clean, added, timesteps, scheduler) = (clip.latents, edit.noise, edit.timesteps, edit.scheduler)
-        let constraint: DenoiseLoop.Constraint = { index, latents in
-            let reference = index + 1 < timesteps.count
-                ? try scheduler.addNoise(original: clean, noise: added, timestep: timesteps[index + 1]) : clean
-            return keep * reference + regenerate * latents
-        }
+        let constraint = edit.keepingBase(outside: mask, pipeline: pipeline)
         var result = try edit.run(clip: clip, pipeline: pipeline, noise: &noise, constraint: constraint, progress: progress)
         guard !raw else { return result }
         let original = clip.audio.channels[0]

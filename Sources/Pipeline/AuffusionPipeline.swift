@@ -97,16 +97,29 @@ public struct AuffusionPipeline: Sendable {
                         scheduler: inout any Scheduler, noise: inout NoiseSource,
                         constraint: DenoiseLoop.Constraint? = nil, controller: (any AttentionController)? = nil,
                         progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
+        let (latents, dropped) = try denoiseLatents(request, from: start, timesteps: timesteps, scheduler: &scheduler,
+                                                    noise: &noise, constraint: constraint, controller: controller,
+                                                    progress: progress)
+        var result = try render(latents, duration: request.duration)
+        result.initialLatents = start
+        result.droppedTokenCount = dropped
+        return result
+    }
+
+    /// ``denoise(_:from:timesteps:scheduler:noise:constraint:controller:progress:)`` without the
+    /// rendering: the final latents `[1, 4, h, w]` and the number of prompt tokens dropped, for
+    /// runs that chain passes on the latents (`Editing.EditPlan`).
+    public func denoiseLatents(_ request: GenerationRequest, from start: Tensor, timesteps: [Float],
+                               scheduler: inout any Scheduler, noise: inout NoiseSource,
+                               constraint: DenoiseLoop.Constraint? = nil, controller: (any AttentionController)? = nil,
+                               progress: (Progress) -> Bool = { _ in true }) throws -> (latents: Tensor, droppedTokenCount: Int) {
         try request.validate(framesPerSecond: melParameters.framesPerSecond)
         let (conditional, unconditional, dropped) = try conditioning(for: request)
         let loop = DenoiseLoop(unet: unet, conditional: conditional, unconditional: unconditional,
                                guidanceScale: request.guidanceScale, guidanceRescale: request.guidanceRescale)
         let latents = try loop.run(latents: start, timesteps: timesteps, scheduler: &scheduler, random: &noise,
                                    constraint: constraint, controller: controller, progress: progress)
-        var result = try render(latents, duration: request.duration)
-        result.initialLatents = start
-        result.droppedTokenCount = dropped
-        return result
+        return (latents, dropped)
     }
 
     /// Decodes latents `[1, 4, h, w]` to the spectrogram, the log-mel and audio of `duration` seconds.

@@ -29,6 +29,31 @@ struct ExampleTests {
         #expect(result.exitCode == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("wrote 0.50 s"))
     }
+
+    @Test("inpaint regenerates a range of the fixture clip and keeps the rest of its samples")
+    func inpaint() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = folder.deletingLastPathComponent().appendingPathComponent("inpainted.wav")
+        let result = try CommandRunner.run("inpaint", [folder.path, Fixtures.url("editing/clip.wav").path, "a siren wailing",
+                                                       out.path, "0.1-0.3", "3"])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("wrote 0.50 s"), "\(result.standardOutput)")
+        let kept = try #require(result.standardOutput.split(separator: ";").last?.split(separator: " ").first.flatMap { Int($0) })
+        #expect(kept >= 8000 - 3200 && kept < 8000)   // at most the 0.08 s-rounded range plus crossfades changes
+    }
+
+    @Test("prompt-edit swaps a word from noise and on the fixture clip")
+    func promptEdit() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = folder.deletingLastPathComponent().appendingPathComponent("swapped.wav")
+        let fromNoise = try CommandRunner.run("prompt-edit", [folder.path, "a dog barking", "a cat barking", out.path, "2"])
+        #expect(fromNoise.exitCode == 0, "\(fromNoise.standardError)")
+        #expect(fromNoise.standardOutput.contains("wrote 10.00 s of \"a cat barking\""), "\(fromNoise.standardOutput)")
+        let onClip = try CommandRunner.run("prompt-edit", [folder.path, "a dog barking", "a cat barking", out.path, "3",
+                                                           Fixtures.url("editing/clip.wav").path, "0.5"])
+        #expect(onClip.exitCode == 0, "\(onClip.standardError)")
+        #expect(onClip.standardOutput.contains("wrote 0.50 s"), "\(onClip.standardOutput)")
+    }
 }
 
 @Suite("The generate example")

@@ -33,18 +33,8 @@ extension AuffusionPipeline {
                                constraint: DenoiseLoop.Constraint? = nil,
                                progress: (Progress) -> Bool = { _ in true }) throws -> PromptToPromptResult {
         guard !prompts.isEmpty else { throw PromptEditError.invalid("no prompts") }
-        var checked = request
-        checked.prompt = prompts[0]
-        try checked.validate(framesPerSecond: melParameters.framesPerSecond)
         var scheduler = try makeScheduler(request.scheduler)
         let timesteps = try scheduler.setTimesteps(stepCount: request.stepCount)
-        let conditional = Tensor.concatenated(try prompts.map { try text.encode($0).embeddings }, axis: 0)   // [P, 77, C]
-        guard conditional.shape[1] == PromptTokens.keyCount else {
-            throw PromptEditError.invalid("prompt-to-prompt needs 77-token conditioning, this model gives \(conditional.shape[1])")
-        }
-        let unconditional = request.usesGuidance
-            ? Tensor.concatenated(Array(repeating: try text.unconditional(negativePrompt: request.negativePrompt),
-                                        count: prompts.count), axis: 0) : nil
         var shape = latentShape(canvasFrames: request.canvasFrames)
         let one = shape
         shape[0] = prompts.count
@@ -52,13 +42,37 @@ extension AuffusionPipeline {
             ? Tensor.concatenated(Array(repeating: try noise.next(shape: one), count: prompts.count), axis: 0)
             : try noise.next(shape: shape)
         let initial = drawn * scheduler.initNoiseSigma                                                       // [P, 4, h, w]
-        let loop = DenoiseLoop(unet: unet, conditional: conditional, unconditional: unconditional,
-                               guidanceScale: request.guidanceScale, guidanceRescale: request.guidanceRescale)
-        let latents = try loop.run(latents: initial, timesteps: timesteps, scheduler: &scheduler, random: &noise,
-                                   constraint: constraint, controller: controller, progress: progress)
+        let latents = try promptToPromptLatents(prompts, request: request, from: initial, timesteps: timesteps,
+                                                scheduler: &scheduler, noise: &noise, controller: controller,
+                                                constraint: constraint, progress: progress)
         let outputs = try prompts.indices.map { index in
             try render(latents.sliced(axis: 0, index..<(index + 1)), duration: request.duration)
         }
         return PromptToPromptResult(outputs: outputs, initialLatents: initial)
+    }
+
+    /// Denoises the latents `[P, 4, h, w]` of `prompts` (batch `[uncond×P, cond×P]`) from `start`
+    /// through `timesteps` under `controller`, and returns the final latents `[P, 4, h, w]`: the
+    /// loop of ``promptToPrompt(_:request:noise:initialNoise:controller:constraint:progress:)``
+    /// for any start (a clip noised to t(strength), an earlier pass).
+    func promptToPromptLatents(_ prompts: [String], request: GenerationRequest, from start: Tensor, timesteps: [Float],
+                               scheduler: inout any Scheduler, noise: inout NoiseSource,
+                               controller: (any AttentionController)?, constraint: DenoiseLoop.Constraint?,
+                               progress: (Progress) -> Bool) throws -> Tensor {
+        guard let first = prompts.first else { throw PromptEditError.invalid("no prompts") }
+        var checked = request
+        checked.prompt = first
+        try checked.validate(framesPerSecond: melParameters.framesPerSecond)
+        let conditional = Tensor.concatenated(try prompts.map { try text.encode($0).embeddings }, axis: 0)   // [P, 77, C]
+        guard conditional.shape[1] == PromptTokens.keyCount else {
+            throw PromptEditError.invalid("prompt-to-prompt needs 77-token conditioning, this model gives \(conditional.shape[1])")
+        }
+        let unconditional = request.usesGuidance
+            ? Tensor.concatenated(Array(repeating: try text.unconditional(negativePrompt: request.negativePrompt),
+                                        count: prompts.count), axis: 0) : nil
+        let loop = DenoiseLoop(unet: unet, conditional: conditional, unconditional: unconditional,
+                               guidanceScale: request.guidanceScale, guidanceRescale: request.guidanceRescale)
+        return try loop.run(latents: start, timesteps: timesteps, scheduler: &scheduler, random: &noise,
+                            constraint: constraint, controller: controller, progress: progress)
     }
 }

@@ -1,0 +1,78 @@
+import ArgumentParser
+import AudioDSP
+import Compute
+import Editing
+import Foundation
+import Pipeline
+
+/// `auffusion edit PLAN.json`: run a composed plan of passes (docs/editing.md, "Composition").
+struct EditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edit",
+        abstract: "Run a composed plan of edit passes (JSON) on the latents, vocoding once at the end.",
+        discussion: """
+            Each pass starts from noise, the plan's input clip or the previous pass, may keep the latents \
+            outside a mask, and may edit attention (swap, refine, reweight). Paths in the plan are \
+            relative to its folder. The result is the decoded canvas trimmed to the clip, without splicing.
+            """
+    )
+
+    @Argument(help: "The plan (JSON).")
+    var plan: String
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .shortAndLong, help: "Output audio file; overrides the plan's \"output\".")
+    var output: String?
+
+    @Option(help: "Seed of every noise the plan draws (torch.randn-compatible).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Also write the spectrogram picture of the result (PNG).")
+    var spectrogram: String?
+
+    @Flag(help: "Print a JSON summary on stdout.")
+    var json = false
+
+    @Flag(help: "Print no progress.")
+    var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            let planURL = URL(fileURLWithPath: plan)
+            let file = try EditPlanFile.read(planURL)
+            let folder = planURL.deletingLastPathComponent()
+            func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
+            guard let outputURL = output.map(URL.init(fileURLWithPath:)) ?? file.output.map(resolve) else {
+                throw CLIError("give -o OUT or an \"output\" in the plan")
+            }
+            guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: outputURL.path) }
+            let inputURL = file.input.map(resolve)
+            let inputs = [planURL] + [inputURL].compactMap { $0 }
+            for url in [outputURL] + [spectrogram].compactMap({ $0.map(URL.init(fileURLWithPath:)) }) {
+                try AtomicFile.ensure(url, isNotOneOf: inputs)
+            }
+            let pipeline = try model.load(quiet: quiet || json)
+            var mean: NoiseSource? = nil
+            let clip = try inputURL.map { try encodeClip(try AudioFile.read($0), named: $0.path, pipeline: pipeline, posteriorNoise: &mean) }
+            let editPlan = try file.plan(clip: clip, maximumFrequency: pipeline.melParameters.maximumFrequency)
+            var noise = NoiseSource(seed: seed)
+            let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+            let result = try editPlan.run(clip: clip, pipeline: pipeline, noise: &noise) { pass, progress in
+                reporter.step(progress.step, of: progress.total)
+                if progress.step == progress.total && pass < editPlan.passes.count { reporter.finish() }
+                return true
+            }
+            reporter.finish()
+            try AudioFile.write(result.audio, to: outputURL, protecting: inputs)
+            if let spectrogram {
+                try SpectrogramPicture.render(result.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
+            }
+            guard json else { return }
+            let summary: [String: Any] = ["output": outputURL.path, "passes": editPlan.passes.count,
+                                          "seconds": result.audio.duration, "seed": seed]
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Pipeline
+
+/// One run of the denoising loop, configured at its three points (`docs/design.md`): where it
+/// starts, what it forces on the latents after each step, and who edits attention.
+///
+/// | edit | start | constraint | attention |
+/// |---|---|---|---|
+/// | generation | `.noise` | `.none` | `nil` |
+/// | style transfer (``StyleTransfer``) | `.clip(strength:)` | `.none` | `nil` |
+/// | inpainting (``Inpainting``, `raw`) | `.clip(strength:)` | `.mask(_:)` | `nil` |
+/// | word swap / reweight | `.noise` or `.clip(strength:)` | `.none` | ``Attention`` |
+///
+/// `.previous(strength:)` starts from the latents an earlier pass of an ``EditPlan`` produced, as
+/// `.clip` starts from the clip's; a mask then keeps those latents outside it.
+public struct EditPass: Sendable {
+    public enum Start: Sendable, Equatable {
+        /// Gaussian latents at the first timestep of the full schedule (text-to-audio).
+        case noise
+        /// The input clip's latents noised to t(strength), SDEdit (strength in [0, 1]).
+        case clip(strength: Double)
+        /// The previous pass's latents noised to t(strength).
+        case previous(strength: Double)
+    }
+
+    public enum Constraint: Sendable, Equatable {
+        case none
+        /// Regenerate inside the mask, keep the start's clean latents (noised to the current t) outside.
+        case mask(EditMask)
+    }
+
+    /// A prompt-to-prompt edit: the pass denoises `[sourcePrompt, request.prompt]` together and
+    /// continues with the edited prompt's latents.
+    public struct Attention: Sendable {
+        public var sourcePrompt: String
+        public var edit: PromptEdit
+
+        public init(sourcePrompt: String, edit: PromptEdit) {
+            self.sourcePrompt = sourcePrompt
+            self.edit = edit
+        }
+    }
+
+    public var start: Start
+    public var constraint: Constraint
+    public var attention: Attention?
+    /// The (edited) prompt, steps, guidance, negative prompt and sampler; the canvas comes from the plan.
+    public var request: GenerationRequest
+
+    public init(start: Start, constraint: Constraint = .none, attention: Attention? = nil, request: GenerationRequest) {
+        self.start = start
+        self.constraint = constraint
+        self.attention = attention
+        self.request = request
+    }
+
+    /// The strength of a clip or previous start; 1 for noise.
+    var strength: Double {
+        switch start {
+        case .noise: 1
+        case .clip(let strength), .previous(let strength): strength
+        }
+    }
+
+    /// Checks what can be checked without running: the pass's `index` (from 0) in a plan, whether
+    /// the plan has a clip.
+    /// - Throws: ``EditPlanError/invalidPass(_:field:reason:)``.
+    func validate(index: Int, hasClip: Bool) throws {
+        func fail(_ field: String, _ reason: String) -> EditPlanError { .invalidPass(index + 1, field: field, reason: reason) }
+        switch start {
+        case .noise:
+            if case .mask = constraint { throw fail("mask", "a mask keeps the start's latents; start from \"clip\" or \"previous\"") }
+        case .clip:
+            guard hasClip else { throw fail("start", "a clip start needs an input clip") }
+        case .previous:
+            guard index > 0 else { throw fail("start", "the first pass has no previous pass to start from") }
+        }
+        guard (0...1).contains(strength) else { throw fail("start.strength", "must be in [0, 1], got \(strength)") }
+        guard request.stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(request.stepCount)") }
+        guard request.guidanceScale.isFinite, request.guidanceScale >= 0 else {
+            throw fail("guidance", "must be a non-negative number, got \(request.guidanceScale)")
+        }
+        guard !request.prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("prompt", "is empty") }
+        if let attention, attention.sourcePrompt.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw fail("attention.source", "is empty")
+        }
+    }
+}
