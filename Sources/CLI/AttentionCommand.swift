@@ -22,35 +22,18 @@ struct AttentionCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
+    @OptionGroup var sampling: SamplingOptions
+
     @Option(name: .shortAndLong, help: "Output folder (created if missing).")
     var output: String
 
     @Option(help: "Map resolution HxW, one of the stored levels (for Auffusion: 4x16, 8x32, 16x64).")
     var resolution = "8x32"
 
-    @Option(help: "Denoising steps.")
-    var steps = 100
-
-    @Option(help: "Classifier-free guidance scale (1 turns guidance off).")
-    var guidance: Float = 7.5
-
-    @Option(help: "Sampler: \(SchedulerOption.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's).")
-    var scheduler: SchedulerOption?
-
-    @Option(help: "Seed of the initial noise (torch.randn-compatible).")
-    var seed: UInt64 = 0
-
     @Option(help: "Length in seconds (at most the 10.24 s canvas).")
     var duration: Double = 10
 
-    @Flag(help: "Print a JSON summary on stdout.")
-    var json = false
-
-    @Flag(help: "Print no progress.")
-    var quiet = false
-
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         guard AttentionResolution(resolution) != nil else {
             throw ValidationError("--resolution must be HxW with positive integers, e.g. 8x32, got \(resolution)")
@@ -68,12 +51,12 @@ struct AttentionCommand: ParsableCommand {
             }
             guard FileManager.default.isWritableFile(atPath: folder.path) else { throw CLIError("the output folder \(output) is not writable") }
             var request = GenerationRequest(prompt: prompt)
-            request.stepCount = steps
-            request.guidanceScale = guidance
+            request.stepCount = sampling.steps
+            request.guidanceScale = sampling.guidance
             request.duration = duration
-            request.scheduler = scheduler?.kind
+            request.scheduler = sampling.scheduler?.kind
 
-            let pipeline = try model.load(quiet: quiet || json)
+            let pipeline = try model.load(quiet: sampling.silent)
             let latent = pipeline.latentShape(canvasFrames: request.canvasFrames)
             let stored = AttentionResolution.stored(latentHeight: latent[2], latentWidth: latent[3],
                                                     levels: pipeline.unet.configuration.blockOutChannels.count)
@@ -81,8 +64,8 @@ struct AttentionCommand: ParsableCommand {
                 throw CLIError("--resolution \(size) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))")
             }
             let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
-            var noise = NoiseSource(seed: seed)
-            let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+            var noise = NoiseSource(seed: sampling.seed)
+            let reporter = ProgressReporter(label: "step", quiet: sampling.silent)
             let result = try pipeline.promptToPrompt([prompt], request: request, noise: &noise, controller: store,
                                                      progress: { progress in
                 reporter.step(progress.step, of: progress.total)
@@ -107,9 +90,9 @@ struct AttentionCommand: ParsableCommand {
                     .writePNG(to: folder.appendingPathComponent(name))
                 pictures.append(name)
             }
-            if json {
+            if sampling.json {
                 let summary: [String: Any] = ["output": output, "prompt": prompt, "resolution": size.description,
-                                              "tokens": tokenCount, "heatmaps": pictures, "steps": steps, "seed": seed]
+                                              "tokens": tokenCount, "heatmaps": pictures, "steps": sampling.steps, "seed": sampling.seed]
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             }

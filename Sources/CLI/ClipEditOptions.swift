@@ -10,23 +10,13 @@ import Pipeline
 struct ClipEditOptions: ParsableArguments {
     @OptionGroup var model: ModelOptions
 
+    @OptionGroup var sampling: SamplingOptions
+
     @Option(name: .shortAndLong, help: "Output audio file (.wav, .flac, .ogg, .aiff); never the input.")
     var output: String
 
     @Option(help: "What to steer away from.")
     var negative: String?
-
-    @Option(help: "Denoising steps of the full schedule (an edit runs the part its strength keeps).")
-    var steps = 100
-
-    @Option(help: "Classifier-free guidance scale (1 turns guidance off).")
-    var guidance: Float = 7.5
-
-    @Option(help: "Sampler: \(SchedulerOption.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's).")
-    var scheduler: SchedulerOption?
-
-    @Option(help: "Seed of the noise added to the clip (torch.randn-compatible).")
-    var seed: UInt64 = 0
 
     @Option(help: "The Gaussian tensor added to the clip's latents, as .npy (1×4×h×w), instead of seeded noise.")
     var noise: String?
@@ -40,24 +30,17 @@ struct ClipEditOptions: ParsableArguments {
     @Option(name: .customLong("save-mel"), help: "Also write the log-mel that went into the vocoder (.npy).")
     var saveMel: String?
 
-    @Flag(help: "Print a JSON summary on stdout.")
-    var json = false
-
-    @Flag(help: "Print no progress.")
-    var quiet = false
-
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-        if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
+        if noise != nil && sampling.seed != 0 { throw ValidationError("use either --seed or --noise") }
     }
 
     /// The request for `prompt` with these options.
     func request(prompt: String) -> GenerationRequest {
         var request = GenerationRequest(prompt: prompt)
         request.negativePrompt = negative
-        request.stepCount = steps
-        request.guidanceScale = guidance
-        request.scheduler = scheduler?.kind
+        request.stepCount = sampling.steps
+        request.guidanceScale = sampling.guidance
+        request.scheduler = sampling.scheduler?.kind
         return request
     }
 
@@ -74,10 +57,10 @@ struct ClipEditOptions: ParsableArguments {
         }
         let audio = try AudioFile.read(inputURL)
         var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) }
-            ?? NoiseSource(seed: seed)
-        let pipeline = try model.load(quiet: quiet || json)
+            ?? NoiseSource(seed: sampling.seed)
+        let pipeline = try model.load(quiet: sampling.silent)
         // With --noise the file is the added noise; a posterior sample then draws from the seed.
-        var posterior: NoiseSource? = samplePosterior ? (noise == nil ? source : NoiseSource(seed: seed)) : nil
+        var posterior: NoiseSource? = samplePosterior ? (noise == nil ? source : NoiseSource(seed: sampling.seed)) : nil
         let clip = try encodeClip(audio, named: input, pipeline: pipeline, posteriorNoise: &posterior)
         if noise == nil, let posterior { source = posterior }
         return (pipeline, clip, source)
@@ -94,9 +77,9 @@ struct ClipEditOptions: ParsableArguments {
         if result.droppedTokenCount > 0 {
             FileHandle.standardError.write(Data("warning: the prompt is longer than 75 tokens; the last \(result.droppedTokenCount) were dropped\n".utf8))
         }
-        guard json else { return }
+        guard sampling.json else { return }
         var summary: [String: Any] = ["input": input, "output": output, "seconds": audio.duration,
-                                      "sample_rate": audio.sampleRate, "steps": steps, "seed": seed,
+                                      "sample_rate": audio.sampleRate, "steps": sampling.steps, "seed": sampling.seed,
                                       "dropped_tokens": result.droppedTokenCount]
         summary.merge(fields) { _, new in new }
         let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
@@ -104,7 +87,7 @@ struct ClipEditOptions: ParsableArguments {
     }
 
     /// A progress handler printing to stderr unless quiet; call `finish()` on the reporter after.
-    func reporter() -> ProgressReporter { ProgressReporter(label: "step", quiet: quiet || json) }
+    func reporter() -> ProgressReporter { ProgressReporter(label: "step", quiet: sampling.silent) }
 }
 
 /// Encodes `audio` (read from `name`) on the default 10.24 s canvas, warning on stderr when it is

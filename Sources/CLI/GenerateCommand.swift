@@ -52,6 +52,8 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
+    @OptionGroup var sampling: SamplingOptions
+
     @Option(name: .shortAndLong, help: "Output audio file (with --batch: the output folder).")
     var output: String
 
@@ -64,20 +66,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "What to steer away from.")
     var negative: String?
 
-    @Option(help: "Denoising steps.")
-    var steps = 100
-
-    @Option(help: "Classifier-free guidance scale (1 turns guidance off).")
-    var guidance: Float = 7.5
-
     @Option(name: .customLong("guidance-rescale"), help: "Guidance rescale φ in [0, 1].")
     var guidanceRescale: Float = 0
-
-    @Option(help: "Sampler: \(SchedulerOption.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's).")
-    var scheduler: SchedulerOption?
-
-    @Option(help: "Seed of the initial noise (torch.randn-compatible).")
-    var seed: UInt64 = 0
 
     @Option(help: "Initial latents as .npy (shape 1×4×h×w) instead of seeded noise.")
     var noise: String?
@@ -97,19 +87,12 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .customLong("save-latents"), help: "Also write the final latents (.npy).")
     var saveLatents: String?
 
-    @Flag(help: "Print a JSON summary on stdout.")
-    var json = false
-
-    @Flag(help: "Print no progress.")
-    var quiet = false
-
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         guard unconditional || batch != nil || !prompt.isEmpty else { throw ValidationError("give a prompt, or --unconditional") }
         if batch != nil && !prompt.isEmpty { throw ValidationError("give either a prompt or --batch") }
         if shard != nil && batch == nil { throw ValidationError("--shard needs --batch") }
-        if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
+        if noise != nil && sampling.seed != 0 { throw ValidationError("use either --seed or --noise") }
     }
 
     func run() throws {
@@ -124,8 +107,8 @@ struct GenerateCommand: ParsableCommand {
             for path in [output, spectrogram, saveMel, saveLatents].compactMap({ $0 }) {
                 try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
             }
-            var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: seed)
-            let pipeline = try model.load(quiet: quiet || json)
+            var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: sampling.seed)
+            let pipeline = try model.load(quiet: sampling.silent)
             try produce(request(prompt: prompt), noise: &source, to: outputURL, pipeline: pipeline, inputs: inputs,
                         extras: (spectrogram, saveMel, saveLatents))
         }
@@ -136,11 +119,11 @@ struct GenerateCommand: ParsableCommand {
         var request = GenerationRequest(prompt: prompt)
         request.negativePrompt = negative
         request.unconditional = unconditional
-        request.stepCount = steps
-        request.guidanceScale = guidance
+        request.stepCount = sampling.steps
+        request.guidanceScale = sampling.guidance
         request.guidanceRescale = guidanceRescale
         request.duration = duration
-        request.scheduler = scheduler?.kind
+        request.scheduler = sampling.scheduler?.kind
         return request
     }
 
@@ -150,18 +133,18 @@ struct GenerateCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let items = try BatchFile.read(path).filter { shard.contains($0.line) }
-        let pipeline = try model.load(quiet: quiet || json)
+        let pipeline = try model.load(quiet: sampling.silent)
         for (position, (line, item)) in items.enumerated() {
             var request = request(prompt: item.prompt)
             request.negativePrompt = item.negative ?? negative
-            request.stepCount = item.steps ?? steps
-            request.guidanceScale = item.guidance ?? guidance
+            request.stepCount = item.steps ?? sampling.steps
+            request.guidanceScale = item.guidance ?? sampling.guidance
             request.duration = item.duration ?? duration
             let target = folder.appendingPathComponent(item.output ?? String(format: "%06d.wav", line))
-            if !quiet && !json {
+            if !sampling.silent {
                 FileHandle.standardError.write(Data("[\(position + 1)/\(items.count)] \(item.prompt)\n".utf8))
             }
-            var source = NoiseSource(seed: item.seed ?? seed)
+            var source = NoiseSource(seed: item.seed ?? sampling.seed)
             try produce(request, noise: &source, to: target, pipeline: pipeline, inputs: [URL(fileURLWithPath: path)],
                         extras: (nil, nil, nil))
         }
@@ -172,7 +155,7 @@ struct GenerateCommand: ParsableCommand {
                          pipeline: AuffusionPipeline, inputs: [URL],
                          extras: (spectrogram: String?, mel: String?, latents: String?)) throws {
         guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: outputURL.path) }
-        let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+        let reporter = ProgressReporter(label: "step", quiet: sampling.silent)
         let result = try pipeline.generate(request, noise: &source) { progress in
             reporter.step(progress.step, of: progress.total)
             return true
@@ -187,7 +170,7 @@ struct GenerateCommand: ParsableCommand {
         }
         if let path = extras.mel { try NumPyFile.write(result.logMel, to: URL(fileURLWithPath: path)) }
         if let path = extras.latents { try NumPyFile.write(result.latents, to: URL(fileURLWithPath: path)) }
-        if json {
+        if sampling.json {
             let summary: [String: Any] = [
                 "output": outputURL.path, "prompt": request.prompt, "seconds": result.audio.duration,
                 "sample_rate": result.audio.sampleRate, "steps": request.stepCount, "dropped_tokens": result.droppedTokenCount,

@@ -9,23 +9,13 @@ import Pipeline
 struct PromptEditOptions: ParsableArguments {
     @OptionGroup var model: ModelOptions
 
+    @OptionGroup var sampling: SamplingOptions
+
     @Option(name: .shortAndLong, help: "Output audio file: the edited prompt.")
     var output: String
 
     @Option(name: .customLong("source-output"), help: "Also write the source prompt's audio.")
     var sourceOutput: String?
-
-    @Option(help: "Denoising steps.")
-    var steps = 100
-
-    @Option(help: "Classifier-free guidance scale (1 turns guidance off).")
-    var guidance: Float = 7.5
-
-    @Option(help: "Sampler: \(SchedulerOption.allCases.map(\.rawValue).joined(separator: ", ")) (default: the model's).")
-    var scheduler: SchedulerOption?
-
-    @Option(help: "Seed of the initial noise (torch.randn-compatible).")
-    var seed: UInt64 = 0
 
     @Option(help: "Initial latents as .npy: P×4×h×w, or 1×4×h×w with --shared-noise; with --from, the 1×4×h×w tensor added to the clip.")
     var noise: String?
@@ -48,16 +38,9 @@ struct PromptEditOptions: ParsableArguments {
     @Option(help: "With --from: how much of the schedule to run, 0…1 (default 0.5); the output has the clip's length.")
     var strength: Double?
 
-    @Flag(help: "Print a JSON summary on stdout.")
-    var json = false
-
-    @Flag(help: "Print no progress.")
-    var quiet = false
-
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
-        if noise != nil && seed != 0 { throw ValidationError("use either --seed or --noise") }
+        if noise != nil && sampling.seed != 0 { throw ValidationError("use either --seed or --noise") }
         if let strength {
             guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
             guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
@@ -76,14 +59,14 @@ struct PromptEditOptions: ParsableArguments {
             try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
         }
         var request = GenerationRequest(prompt: prompts[0])
-        request.stepCount = steps
-        request.guidanceScale = guidance
+        request.stepCount = sampling.steps
+        request.guidanceScale = sampling.guidance
         request.duration = duration
-        request.scheduler = scheduler?.kind
-        var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: seed)
+        request.scheduler = sampling.scheduler?.kind
+        var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: sampling.seed)
 
-        let pipeline = try model.load(quiet: quiet || json)
-        let reporter = ProgressReporter(label: "step", quiet: quiet || json)
+        let pipeline = try model.load(quiet: sampling.silent)
+        let reporter = ProgressReporter(label: "step", quiet: sampling.silent)
         let report = { (progress: Pipeline.Progress) -> Bool in
             reporter.step(progress.step, of: progress.total)
             return true
@@ -96,7 +79,7 @@ struct PromptEditOptions: ParsableArguments {
             result = try pipeline.promptToPrompt(prompts, edit: edit, on: clip, strength: strength ?? 0.5, request: request,
                                                  noise: &source, progress: report)
         } else {
-            let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: steps,
+            let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: sampling.steps,
                                                      layersPerEvaluation: pipeline.unet.attentionLayerCount)
             let blend = blendWords.isEmpty ? nil
                 : try LocalBlend(words: blendWords, prompts: prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
@@ -113,9 +96,9 @@ struct PromptEditOptions: ParsableArguments {
             try SpectrogramPicture.render(edited.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
         }
         if let saveMel { try NumPyFile.write(edited.logMel, to: URL(fileURLWithPath: saveMel)) }
-        if json {
+        if sampling.json {
             let summary: [String: Any] = ["output": output, "source_output": sourceOutput ?? NSNull(), "prompts": prompts,
-                                          "seconds": edited.audio.duration, "steps": steps, "seed": seed,
+                                          "seconds": edited.audio.duration, "steps": sampling.steps, "seed": sampling.seed,
                                           "from": from ?? NSNull(), "strength": from.map { _ in strength ?? 0.5 } ?? NSNull()]
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
