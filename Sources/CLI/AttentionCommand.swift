@@ -73,23 +73,12 @@ struct AttentionCommand: ParsableCommand {
             })
             reporter.finish()
             guard let generated = result.outputs.first else { return }
-            let maps = try CrossAttentionMaps(store: store, resolution: size)
-            let tokens = PromptTokens(prompt, tokenizer: pipeline.text.tokenizer)
-            let tokenCount = min(tokens.ids.count, PromptTokens.keyCount)
-
             try AudioFile.write(generated.audio, to: folder.appendingPathComponent("audio.wav"))
             try SpectrogramPicture.render(generated.image, timeAxis: true)
                 .writePNG(to: folder.appendingPathComponent("spectrogram.png"))
-            try NumPyFile.write(maps.maps.sliced(axis: 0, 0..<tokenCount), to: folder.appendingPathComponent("maps.npy"))
-            var pictures: [String] = []
-            for (index, word) in tokens.words.enumerated() {
-                let positions = word.tokenPositions.filter { $0 < PromptTokens.keyCount }
-                guard !positions.isEmpty else { continue }
-                let name = String(format: "%02d-", index) + Self.fileName(word.text) + ".png"
-                try AttentionHeatmap.render(maps.map(ofTokens: positions), over: generated.image)
-                    .writePNG(to: folder.appendingPathComponent(name))
-                pictures.append(name)
-            }
+            let (tokenCount, pictures) = try AttentionMapFiles.write(
+                store: store, prompt: prompt, index: 0, tokenizer: pipeline.text.tokenizer, image: generated.image,
+                resolution: size, to: folder)
             if sampling.json {
                 let summary: [String: Any] = ["output": output, "prompt": prompt, "resolution": size.description,
                                               "tokens": tokenCount, "heatmaps": pictures, "steps": sampling.steps, "seed": sampling.seed]
@@ -97,10 +86,5 @@ struct AttentionCommand: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
             }
         }
-    }
-
-    /// `word` with every character but letters, digits, `-` and `_` replaced by `_`.
-    static func fileName(_ word: String) -> String {
-        String(word.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
 }

@@ -38,6 +38,12 @@ struct PromptEditOptions: ParsableArguments {
     @Option(help: "With --from: how much of the schedule to run, 0…1 (default 0.5); the output has the clip's length.")
     var strength: Double?
 
+    @Option(help: ArgumentHelp("Also write the edited prompt's per-word attention maps (as `auffusion attention`) into this folder.", valueName: "DIR"))
+    var maps: String?
+
+    @Option(name: .customLong("maps-resolution"), help: "Resolution of --maps, a stored level HxW.")
+    var mapsResolution = "8x32"
+
     func validate() throws {
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         if noise != nil && sampling.seed != 0 { throw ValidationError("use either --seed or --noise") }
@@ -52,6 +58,11 @@ struct PromptEditOptions: ParsableArguments {
     /// any are given (``LocalBlend``, maps of `blendResolution` or its default), and writes the outputs.
     func run(prompts: [String], edit: PromptEdit, blendWords: [String] = [], blendResolution: AttentionResolution? = nil) throws {
         if from != nil && !blendWords.isEmpty { throw CLIError("--blend does not work with --from yet; drop one of them") }
+        if from != nil && maps != nil { throw CLIError("--maps does not work with --from yet; drop one of them") }
+        let mapResolution = try maps.map { _ in
+            guard let size = AttentionResolution(mapsResolution) else { throw CLIError("--maps-resolution must look like 8x32") }
+            return size
+        }
         let outputURL = URL(fileURLWithPath: output)
         guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: output) }
         let inputs = [noise, from].compactMap { $0.map(URL.init(fileURLWithPath:)) }
@@ -72,6 +83,7 @@ struct PromptEditOptions: ParsableArguments {
             return true
         }
         let result: PromptToPromptResult
+        var recorded: AttentionStore?
         if let from {
             var mean: NoiseSource? = nil
             let clip = try encodeClip(try AudioFile.read(URL(fileURLWithPath: from)), named: from, pipeline: pipeline,
@@ -87,6 +99,7 @@ struct PromptEditOptions: ParsableArguments {
             result = try pipeline.promptToPrompt(prompts, request: request, noise: &source,
                                                  initialNoise: sharedNoise ? .shared : .perPrompt, controller: controller,
                                                  constraint: blend?.constraint(reading: controller), progress: report)
+            recorded = controller.attentionStore
         }
         reporter.finish()
         guard let edited = result.outputs.last, let original = result.outputs.first else { return }
@@ -96,6 +109,11 @@ struct PromptEditOptions: ParsableArguments {
             try SpectrogramPicture.render(edited.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
         }
         if let saveMel { try NumPyFile.write(edited.logMel, to: URL(fileURLWithPath: saveMel)) }
+        if let maps, let mapResolution, let recorded, let prompt = prompts.last {
+            _ = try AttentionMapFiles.write(store: recorded, prompt: prompt, index: prompts.count - 1,
+                                            tokenizer: pipeline.text.tokenizer, image: edited.image,
+                                            resolution: mapResolution, to: URL(fileURLWithPath: maps))
+        }
         if sampling.json {
             let summary: [String: Any] = ["output": output, "source_output": sourceOutput ?? NSNull(), "prompts": prompts,
                                           "seconds": edited.audio.duration, "steps": sampling.steps, "seed": sampling.seed,

@@ -54,4 +54,24 @@ struct AttentionCommandTests {
         #expect(result.exitCode == 0, "\(result.standardError)")
         #expect(FileManager.default.fileExists(atPath: out.path))
     }
+
+    @Test("swap --maps writes the edited prompt's per-word maps")
+    func editMaps() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let work = folder.deletingLastPathComponent()
+        let result = try CommandRunner.run("auffusion", [
+            "swap", "a dog barking", "a cat barking", "--maps", work.appendingPathComponent("maps").path,
+            "--maps-resolution", "4x256", "--model", folder.path, "-o", work.appendingPathComponent("cat.wav").path,
+            "--steps", "2", "--duration", "0.5", "--quiet",
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        for name in ["maps.npy", "00-a.png", "01-cat.png", "02-barking.png"] {
+            #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("maps/\(name)").path), "\(name)")
+        }
+        let bad = try CommandRunner.run("auffusion", [
+            "reweight", "a dog barking", "--weight", "dog=2", "--maps", work.appendingPathComponent("m2").path,
+            "--maps-resolution", "9x9", "--model", folder.path, "-o", work.appendingPathComponent("d.wav").path, "--quiet",
+        ])
+        #expect(bad.exitCode == 1 && bad.standardError.contains("9x9"), "\(bad.standardError)")
+    }
 }
