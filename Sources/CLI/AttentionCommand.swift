@@ -57,12 +57,7 @@ struct AttentionCommand: ParsableCommand {
             request.scheduler = sampling.scheduler?.kind
 
             let pipeline = try model.load(quiet: sampling.silent)
-            let latent = pipeline.latentShape(canvasFrames: request.canvasFrames)
-            let stored = AttentionResolution.stored(latentHeight: latent[2], latentWidth: latent[3],
-                                                    levels: pipeline.unet.configuration.blockOutChannels.count)
-            guard stored.contains(size) else {
-                throw CLIError("--resolution \(size) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))")
-            }
+            try AttentionMapFiles.checkStored(size, pipeline: pipeline, canvasFrames: request.canvasFrames, option: "--resolution")
             let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
             var noise = NoiseSource(seed: sampling.seed)
             let reporter = ProgressReporter(label: "step", quiet: sampling.silent)

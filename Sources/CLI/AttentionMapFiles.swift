@@ -3,6 +3,7 @@ import Compute
 import Editing
 import Foundation
 import Models
+import Pipeline
 
 /// Writes the per-word cross-attention maps of one prompt of a run: `maps.npy`
 /// (`[tokens, h, w]`, BOS and EOS included) and one `NN-word.png` heatmap per word over the
@@ -28,6 +29,18 @@ enum AttentionMapFiles {
             pictures.append(name)
         }
         return (tokenCount, pictures)
+    }
+
+    /// Checks, before a run, that `pipeline` stores cross-attention maps at `resolution` for a
+    /// canvas of `canvasFrames` frames; `option` names the command-line option in the error.
+    static func checkStored(_ resolution: AttentionResolution, pipeline: AuffusionPipeline, canvasFrames: Int,
+                            option: String) throws {
+        let latent = pipeline.latentShape(canvasFrames: canvasFrames)
+        let stored = AttentionResolution.stored(latentHeight: latent[2], latentWidth: latent[3],
+                                                levels: pipeline.unet.configuration.blockOutChannels.count)
+        guard stored.contains(resolution) else {
+            throw CLIError("\(option) \(resolution) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))")
+        }
     }
 
     /// `word` with every character but letters, digits, `-` and `_` replaced by `_`.

@@ -77,6 +77,10 @@ struct PromptEditOptions: ParsableArguments {
         var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: sampling.seed)
 
         let pipeline = try model.load(quiet: sampling.silent)
+        if let mapResolution {
+            try AttentionMapFiles.checkStored(mapResolution, pipeline: pipeline, canvasFrames: request.canvasFrames,
+                                              option: "--maps-resolution")
+        }
         let reporter = ProgressReporter(label: "step", quiet: sampling.silent)
         let report = { (progress: Pipeline.Progress) -> Bool in
             reporter.step(progress.step, of: progress.total)

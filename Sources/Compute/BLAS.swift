@@ -1,10 +1,11 @@
 import COpenBLAS
 
-/// Row-major wrappers over OpenBLAS single-precision GEMM/GEMV.
+/// Row-major wrappers over OpenBLAS single-precision GEMM.
 ///
 /// Every matrix product of the project goes through here, so that OpenBLAS stays behind one
 /// module (no caller sees a CBLAS type) and its thread count is set in one place
-/// (``ComputeThreads``).
+/// (``ComputeThreads``). The buffer-level ``sgemm`` is `package`-visible only (the audio kernels
+/// of this package use it); clients of the libraries see ``matmul(_:_:)`` on tensors.
 public enum BLAS {
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, all row-major.
     ///
@@ -13,7 +14,7 @@ public enum BLAS {
     ///   - b: `k×n` (or `n×k` when `transposeB`), leading dimension `ldb`.
     ///   - c: `m×n`, leading dimension `ldc`.
     /// - Complexity: O(m·n·k).
-    public static func sgemm(
+    package static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false,
         m: Int, n: Int, k: Int,
         alpha: Float = 1,

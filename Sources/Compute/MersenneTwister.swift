@@ -63,7 +63,7 @@ public struct MersenneTwister: Sendable {
     /// `at::uniform_real_distribution<float>(0, 1)` does: `(next() & 0xFFFFFF) · 2⁻²⁴`.
     ///
     /// - Complexity: O(`buffer.count`), without allocating.
-    public mutating func fillUniformFloats(_ buffer: UnsafeMutableBufferPointer<Float>) {
+    mutating func fillUniformFloats(_ buffer: UnsafeMutableBufferPointer<Float>) {
         var written = 0
         while written < buffer.count {
             if index == Self.stateSize { twist() }

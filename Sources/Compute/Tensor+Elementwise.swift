@@ -37,14 +37,23 @@ extension Tensor {
         let leftStrides = broadcastStrides(lhs.shape, rank: rank), rightStrides = broadcastStrides(rhs.shape, rank: rank)
         let count = shape.reduce(1, *)
         var result = [Float](repeating: 0, count: count)
+        // Merge trailing axes into one run that both operands walk with a fixed step (1, or 0 where
+        // broadcast): `[B, C, H, W] + [B, C, 1, 1]` becomes B·C runs of H·W with steps 1 and 0.
+        let leftStep = leftStrides[rank - 1], rightStep = rightStrides[rank - 1]
+        var run = shape[rank - 1], outerAxes = rank - 1
+        while outerAxes > 0, leftStrides[outerAxes - 1] == leftStep * run, rightStrides[outerAxes - 1] == rightStep * run {
+            run *= shape[outerAxes - 1]
+            outerAxes -= 1
+        }
         lhs.scalars.withUnsafeBufferPointer { a in
             rhs.scalars.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { out in
-                    var index = [Int](repeating: 0, count: rank)
-                    var leftOffset = 0, rightOffset = 0
-                    for flat in 0..<count {
-                        out[flat] = operation(a[leftOffset], b[rightOffset])
-                        var axis = rank - 1
+                    var index = [Int](repeating: 0, count: outerAxes)
+                    var leftOffset = 0, rightOffset = 0, written = 0
+                    while written < count {
+                        for i in 0..<run { out[written + i] = operation(a[leftOffset + i * leftStep], b[rightOffset + i * rightStep]) }
+                        written += run
+                        var axis = outerAxes - 1
                         while axis >= 0 {
                             index[axis] += 1
                             leftOffset += leftStrides[axis]

@@ -5,16 +5,16 @@ import Foundation
 ///
 /// Buffers are handed out under a lock and returned after use; a buffer is reused when it is
 /// large enough. Contents are undefined on entry: kernels overwrite what they read.
-public final class Workspace: @unchecked Sendable {
+final class Workspace: @unchecked Sendable {
     // @unchecked: `free` is only touched under `lock`; a lent buffer belongs to one caller.
     /// The process-wide pool.
-    public static let shared = Workspace()
+    static let shared = Workspace()
 
     private let lock = NSLock()
     private var free: [UnsafeMutableBufferPointer<Float>] = []
 
     /// Runs `body` with at least `count` floats of scratch memory.
-    public func withScratch<Result>(count: Int, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+    func withScratch<Result>(count: Int, _ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
         let buffer = take(count)
         defer { give(buffer) }
         return try body(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))

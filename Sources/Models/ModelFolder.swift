@@ -17,16 +17,18 @@ public enum ModelFolder {
         }
     }
 
-    /// The weights of `folder`: `<baseName>.safetensors`, `<baseName>.bin`, or their `.fp16.`
-    /// variants, in that order of preference; sharded `*.index.json` checkpoints too.
-    public static func weights(in folder: URL, baseName: String) throws -> any WeightStore {
-        let candidates = ["safetensors", "bin", "fp16.safetensors", "fp16.bin",
-                          "safetensors.index.json", "bin.index.json"].map { "\(baseName).\($0)" }
-        for name in candidates {
-            let url = folder.appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: url.path) { return try WeightFile.open(url) }
-        }
-        throw WeightsError.unreadable(path: folder.path,
-                                      reason: "no weights found; expected one of \(candidates.joined(separator: ", "))")
+    /// The first of `names` that exists in `folder`: how every model finds its weight file
+    /// among the names its library publishes (each model names what it looked for when none is there).
+    public static func firstFile(named names: [String], in folder: URL) -> URL? {
+        names.map { folder.appendingPathComponent($0) }.first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// diffusers' weight file names for a model folder (`ModelMixin.from_pretrained`):
+    /// `diffusion_pytorch_model[.variant].{safetensors,bin}`, safetensors first; without a
+    /// variant, full precision before `fp16`; then the sharded indexes.
+    public static func diffusersWeightNames(variant: String? = nil) -> [String] {
+        let variants = variant.map { [".\($0)"] } ?? ["", ".fp16"]
+        let single = variants.flatMap { suffix in ["safetensors", "bin"].map { "diffusion_pytorch_model\(suffix).\($0)" } }
+        return single + ["safetensors", "bin"].map { "diffusion_pytorch_model.\($0).index.json" }
     }
 }

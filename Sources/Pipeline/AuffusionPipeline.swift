@@ -136,10 +136,7 @@ public struct AuffusionPipeline: Sendable {
 
     /// `(conditional, unconditional?, dropped tokens)` embeddings for a request.
     func conditioning(for request: GenerationRequest) throws -> (Tensor, Tensor?, Int) {
-        if request.unconditional {
-            let shape = try text.encode("").embeddings.shape
-            return (.zeros(shape), nil, 0)
-        }
+        if request.unconditional { return (.zeros(text.embeddingShape), nil, 0) }
         let encoded = try text.encode(request.prompt)
         let unconditional = request.usesGuidance ? try text.unconditional(negativePrompt: request.negativePrompt) : nil
         return (encoded.embeddings, unconditional, encoded.tokens.droppedTokenCount)

@@ -72,14 +72,26 @@ public struct TextConditioner: Sendable {
             return EncodedPrompt(embeddings: try model([tokens.ids]), tokens: tokens, words: tokenizer.words(in: prompt))
         case .adapter(let conditions):
             var parts: [Tensor] = []
+            var firstTokens: TokenizedPrompt?
             for condition in conditions {
                 let tokens = condition.tokenizer.encode(prompt, padding: .none)
+                firstTokens = firstTokens ?? tokens
                 let hidden = try condition.encoder([tokens.ids])                         // [1, n, C]
                 parts.append(condition.adapter(Self.fitted(hidden, rows: condition.rows)))   // [1, rows, C′]
             }
-            let first = conditions[0].tokenizer
-            return EncodedPrompt(embeddings: Tensor.concatenated(parts, axis: 1), tokens: first.encode(prompt, padding: .none),
-                                 words: first.words(in: prompt))
+            guard let tokens = firstTokens else { throw ModelError.invalidInput(model: "TextConditioner", reason: "no text condition") }
+            return EncodedPrompt(embeddings: Tensor.concatenated(parts, axis: 1), tokens: tokens,
+                                 words: conditions[0].tokenizer.words(in: prompt))
+        }
+    }
+
+    /// Shape of the embeddings of any prompt, `[1, rows, width]`, known without running a model.
+    public var embeddingShape: [Int] {
+        switch encoder {
+        case .standard(let tokenizer, let model):
+            [1, tokenizer.maxLength, model.configuration.hiddenSize]
+        case .adapter(let conditions):
+            [1, conditions.reduce(0) { $0 + $1.rows }, conditions[0].adapter.configuration.crossAttentionDimension]
         }
     }
 
@@ -91,7 +103,7 @@ public struct TextConditioner: Sendable {
             return try encode("").embeddings
         case .adapter:
             // `torch.zeros_like(prompt_embeds)`: zeros, not the adapter applied to zeros.
-            return .zeros(try encode("").embeddings.shape)
+            return .zeros(embeddingShape)
         }
     }
 

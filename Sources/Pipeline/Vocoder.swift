@@ -11,10 +11,7 @@ public enum Vocoder: Sendable {
 
     /// The vocoder of a `vocoder/` folder: HiFi-GAN if `vocoder.pt`/`vocoder.safetensors` exists.
     public init(folder: URL, parameters: MelParameters) throws {
-        let hasWeights = HiFiGANGenerator.weightFileNames.contains {
-            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
-        }
-        if hasWeights {
+        if ModelFolder.firstFile(named: HiFiGANGenerator.weightFileNames, in: folder) != nil {
             self = .hifiGAN(try HiFiGANGenerator(directory: folder))
         } else {
             self = .griffinLim(GriffinLim(parameters: parameters),

@@ -15,6 +15,7 @@ struct PipelineCase: Decodable, Sendable, CustomTestStringConvertible {
     let scheduler: String
     let steps: Int
     let guidance: Float
+    let guidance_rescale: Float
     let canvas_frames: Int
     let duration: Double
     let noise_seed: UInt64
@@ -27,6 +28,7 @@ struct PipelineCase: Decodable, Sendable, CustomTestStringConvertible {
         request.negativePrompt = negative_prompt
         request.stepCount = steps
         request.guidanceScale = guidance
+        request.guidanceRescale = guidance_rescale
         request.canvasFrames = canvas_frames
         request.duration = duration
         request.scheduler = scheduler == "pndm" ? .pndm : .dpmSolverMultistep

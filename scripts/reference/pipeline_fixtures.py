@@ -24,7 +24,7 @@ Written to Tests/Fixtures/pipeline/:
                         tokenizer_config.json, special_tokens_map.json: the Swift test copies them
                         from Tests/Fixtures/clip/tokenizer/ into text_encoder_0/ or tokenizer/,
                         so the 1.4 MB vocabulary is stored once)
-  cases.json            per case: layout, prompt, negative prompt, scheduler, steps, guidance,
+  cases.json            per case: layout, prompt, negative prompt, scheduler, steps, guidance (and rescale),
                         canvas frames, duration, noise seed (torch.randn([1, 4, 4, 16], seed))
   <case>.mel.npy        the log-mel that went into the vocoder, [16, 64]
   <case>.wave.npy       the vocoder's float waveform, trimmed to the duration
@@ -70,9 +70,9 @@ VOCODER_CONFIG = {"resblock": "1", "num_gpus": 0, "batch_size": 16, "learning_ra
 CONDITION = {"text_encoder_name": "text_encoder_0", "condition_adapter_name": "condition_adapter_0",
              "condition_type": "clip-vit-large-patch14_text", "pretrained_model_name_or_path": "openai/clip-vit-large-patch14",
              "condition_max_length": 77, "condition_dim": 8, "cross_attention_dim": 8}
-CASES = [  # (layout, scheduler, negative prompt)
-    (layout, scheduler, negative) for layout in ("adapter", "standard") for scheduler in ("pndm", "dpmpp")
-    for negative in (None, "static noise")]
+CASES = [  # (layout, scheduler, negative prompt, guidance_rescale)
+    (layout, scheduler, negative, 0.0) for layout in ("adapter", "standard") for scheduler in ("pndm", "dpmpp")
+    for negative in (None, "static noise")] + [("adapter", "pndm", None, 0.7)]
 PROMPT = "a dog barking while rain falls on a tin roof"
 
 
@@ -143,7 +143,7 @@ def embeddings(tokenizer, encoder, adapter, prompt: str) -> torch.Tensor:
 
 
 def reference_run(models: dict, layout: str, scheduler_name: str, negative, noise: torch.Tensor, steps: int,
-                  guidance: float) -> tuple:
+                  guidance: float, rescale: float = 0.0) -> tuple:
     """The Python pipeline (module docstring); returns (log-mel [16, 64], waveform)."""
     tokenizer, encoder, adapter, unet, vae, vocoder = models[layout]
     cond = embeddings(tokenizer, encoder, adapter, PROMPT)
@@ -162,6 +162,10 @@ def reference_run(models: dict, layout: str, scheduler_name: str, negative, nois
             eps = unet(model_input, t, encoder_hidden_states=context).sample
             eps_uncond, eps_cond = eps.chunk(2)
             eps = eps_uncond + guidance * (eps_cond - eps_uncond)
+            if rescale > 0:  # AuffusionPipeline's rescale_noise_cfg (Lin et al. 2023, eq. 16)
+                dims = list(range(1, eps.ndim))
+                rescaled = eps * (eps_cond.std(dim=dims, keepdim=True) / eps.std(dim=dims, keepdim=True))
+                eps = rescale * rescaled + (1 - rescale) * eps
             latents = scheduler.step(eps, t, latents).prev_sample
         image = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
         log_mel = torch.flip(image[0, 0], dims=[0]) * (LOG_HIGH - LOG_LOW) + LOG_LOW
@@ -183,15 +187,15 @@ def generate(out_dir: pathlib.Path) -> None:
             models[layout] = (tokenizer, encoder, adapter, unet, vae, vocoder)
             shutil.copytree(folder, out_dir / layout, ignore=shutil.ignore_patterns(*TOKENIZER_FILES))
     cases = []
-    for index, (layout, scheduler, negative) in enumerate(CASES):
+    for index, (layout, scheduler, negative, rescale) in enumerate(CASES):
         seed = 40 + index
         noise = torch.randn([1, 4, MELS // 4, CANVAS // 4], generator=torch.Generator().manual_seed(seed))
-        name = f"{layout}_{scheduler}_{'negative' if negative else 'plain'}"
-        log_mel, wave = reference_run(models, layout, scheduler, negative, noise, steps=10, guidance=7.5)
+        name = f"{layout}_{scheduler}_{'negative' if negative else 'plain'}" + (f"_rescale{rescale}" if rescale else "")
+        log_mel, wave = reference_run(models, layout, scheduler, negative, noise, steps=10, guidance=7.5, rescale=rescale)
         assert torch.isfinite(log_mel).all() and torch.isfinite(wave).all()
         np.save(out_dir / f"{name}.mel.npy", log_mel.numpy().astype("<f4"))
         np.save(out_dir / f"{name}.wave.npy", wave.numpy().astype("<f4"))
         cases.append({"name": name, "layout": layout, "prompt": PROMPT, "negative_prompt": negative,
-                      "scheduler": scheduler, "steps": 10, "guidance": 7.5, "canvas_frames": CANVAS,
+                      "scheduler": scheduler, "steps": 10, "guidance": 7.5, "guidance_rescale": rescale, "canvas_frames": CANVAS,
                       "duration": DURATION, "noise_seed": seed})
     (out_dir / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")

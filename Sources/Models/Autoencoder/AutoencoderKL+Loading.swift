@@ -32,8 +32,7 @@ extension AutoencoderKL {
     public init(folder: URL, variant: String? = nil) throws {
         let configuration = try AutoencoderConfiguration(contentsOf: folder.appendingPathComponent("config.json"))
         let names = Self.weightFileNames(variant: variant)
-        guard let file = names.map({ folder.appendingPathComponent($0) })
-            .first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+        guard let file = ModelFolder.firstFile(named: names, in: folder) else {
             throw WeightsError.unreadable(path: folder.path, reason: "no VAE weights: looked for \(names.joined(separator: ", "))")
         }
         let loader = ParameterLoader(.store(try WeightFile.open(file).renamed(by: Self.keyRules)))
@@ -44,9 +43,6 @@ extension AutoencoderKL {
     /// The weight file names looked for, in order: safetensors before PyTorch pickles, and without
     /// a `variant`, full precision before `fp16`.
     public static func weightFileNames(variant: String?) -> [String] {
-        let variants = variant.map { [".\($0)"] } ?? ["", ".fp16"]
-        return variants.flatMap { suffix in
-            ["safetensors", "bin"].map { "diffusion_pytorch_model\(suffix).\($0)" }
-        }
+        ModelFolder.diffusersWeightNames(variant: variant).filter { !$0.hasSuffix(".index.json") }
     }
 }

@@ -17,8 +17,7 @@ extension CLIPTextModel {
     ///   may be present or not).
     public init(contentsOf folder: URL) throws {
         let configuration = try CLIPTextConfiguration(contentsOf: folder.appendingPathComponent("config.json"))
-        let candidates = Self.weightFileNames.map { folder.appendingPathComponent($0) }
-        guard let weights = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+        guard let weights = ModelFolder.firstFile(named: Self.weightFileNames, in: folder) else {
             throw TextEncoderError.missingFile(path: folder.path, expected: Self.weightFileNames)
         }
         let loader = ParameterLoader(.store(try WeightFile.open(weights)))

@@ -62,7 +62,11 @@ public struct UNet2DConditionModel: Sendable {
     /// - Throws: ``ModelError`` for the configuration, `WeightsError` listing every key problem.
     public init(folder: URL) throws {
         let configuration = try ModelFolder.configuration(UNetConfiguration.self, in: folder)
-        let loader = ParameterLoader(.store(try ModelFolder.weights(in: folder, baseName: "diffusion_pytorch_model")))
+        let names = ModelFolder.diffusersWeightNames()
+        guard let file = ModelFolder.firstFile(named: names, in: folder) else {
+            throw WeightsError.unreadable(path: folder.path, reason: "no U-Net weights: looked for \(names.joined(separator: ", "))")
+        }
+        let loader = ParameterLoader(.store(try WeightFile.open(file)))
         try self.init(configuration: configuration, parameters: loader.root)
         try loader.finish()
     }

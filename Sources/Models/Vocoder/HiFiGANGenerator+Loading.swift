@@ -15,8 +15,7 @@ extension HiFiGANGenerator {
     ///   `WeightsError` for the weight file (all missing, unexpected and mis-shaped keys at once).
     public init(directory: URL) throws {
         let configuration = try HiFiGANConfiguration(contentsOf: directory.appendingPathComponent("config.json"))
-        let candidates = Self.weightFileNames.map { directory.appendingPathComponent($0) }
-        guard let weights = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+        guard let weights = ModelFolder.firstFile(named: Self.weightFileNames, in: directory) else {
             throw VocoderError.missingWeights(directory: directory.path, candidates: Self.weightFileNames)
         }
         try self.init(configuration: configuration, weights: weights)
