@@ -30,7 +30,7 @@ do {
     let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: modelPath))
     var posterior: NoiseSource? = nil
     let clip = try ClipLatents(encoding: try AudioFile.read(URL(fileURLWithPath: inputPath)), pipeline: pipeline,
-                               canvasFrames: 1024, posteriorNoise: &posterior)
+                               posteriorNoise: &posterior)
     let mask = try EditMask(ranges: [bounds[0]..<bounds[1]], clipDuration: clip.duration,
                             maximumFrequency: pipeline.melParameters.maximumFrequency)
     var request = GenerationRequest(prompt: prompt)

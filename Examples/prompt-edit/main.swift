@@ -39,7 +39,7 @@ do {
     if let inputPath {
         var posterior: NoiseSource? = nil
         let clip = try ClipLatents(encoding: try AudioFile.read(URL(fileURLWithPath: inputPath)), pipeline: pipeline,
-                                   canvasFrames: 1024, posteriorNoise: &posterior)
+                                   posteriorNoise: &posterior)
         result = try pipeline.promptToPrompt([source, target], edit: edit, on: clip, strength: strength, request: request,
                                              noise: &noise, progress: report)
     } else {

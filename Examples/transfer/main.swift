@@ -29,7 +29,7 @@ do {
     let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: modelPath))
     var posterior: NoiseSource? = nil
     let clip = try ClipLatents(encoding: try AudioFile.read(URL(fileURLWithPath: inputPath)), pipeline: pipeline,
-                               canvasFrames: 1024, posteriorNoise: &posterior)
+                               posteriorNoise: &posterior)
     if clip.wasCropped { print("note: the clip is longer than the canvas; its first 10.24 s are restyled") }
     var request = GenerationRequest(prompt: prompt)
     request.stepCount = steps

@@ -30,11 +30,11 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "Map resolution HxW, one of the stored levels (for Auffusion: 4x16, 8x32, 16x64).")
     var resolution = "8x32"
 
-    @Option(help: "Length in seconds (at most the 10.24 s canvas).")
-    var duration: Double = 10
+    @Option(help: "Length in seconds (default: the model's canvas, at most 10 s).")
+    var duration: Double?
 
     func validate() throws {
-        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         guard AttentionResolution(resolution) != nil else {
             throw ValidationError("--resolution must be HxW with positive integers, e.g. 8x32, got \(resolution)")
         }
@@ -57,7 +57,7 @@ struct AttentionCommand: ParsableCommand {
             request.scheduler = sampling.scheduler?.kind
 
             let pipeline = try model.load(quiet: sampling.silent)
-            try AttentionMapFiles.checkStored(size, pipeline: pipeline, canvasFrames: request.canvasFrames, option: "--resolution")
+            try AttentionMapFiles.checkStored(size, pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames, option: "--resolution")
             let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
             var noise = NoiseSource(seed: sampling.seed)
             let reporter = ProgressReporter(label: "step", quiet: sampling.silent)

@@ -90,12 +90,11 @@ struct ClipEditOptions: ParsableArguments {
     func reporter() -> ProgressReporter { ProgressReporter(label: "step", quiet: sampling.silent) }
 }
 
-/// Encodes `audio` (read from `name`) on the default 10.24 s canvas, warning on stderr when it is
-/// longer than the canvas and cropped.
+/// Encodes `audio` (read from `name`) on the model's canvas (10.24 s for Auffusion's), warning
+/// on stderr when it is longer than the canvas and cropped.
 func encodeClip(_ audio: AudioBuffer, named name: String, pipeline: AuffusionPipeline,
                 posteriorNoise: inout NoiseSource?) throws -> ClipLatents {
-    let clip = try ClipLatents(encoding: audio, pipeline: pipeline, canvasFrames: GenerationRequest(prompt: "").canvasFrames,
-                               posteriorNoise: &posteriorNoise)
+    let clip = try ClipLatents(encoding: audio, pipeline: pipeline, posteriorNoise: &posteriorNoise)
     if clip.wasCropped {
         let seconds = Double(clip.canvasFrames) / pipeline.melParameters.framesPerSecond
         FileHandle.standardError.write(Data("warning: \(name) is longer than the \(seconds) s canvas; only its first \(seconds) s are edited\n".utf8))

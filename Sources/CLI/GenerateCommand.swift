@@ -22,14 +22,22 @@ enum SchedulerOption: String, ExpressibleByArgument, CaseIterable {
 
 /// The model folder option every model command takes.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .customLong("model"), help: "A downloaded Auffusion model folder (e.g. auffusion-full).")
-    var folder: String
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "A model folder, e.g. a downloaded auffusion-full (default: $AUFFUSION_MODEL, else the embedded mini model).",
+        valueName: "dir"))
+    var folder: String?
+
+    /// The folder given, or the default one.
+    func url() throws -> URL {
+        try folder.map { URL(fileURLWithPath: $0) } ?? EmbeddedModel.defaultFolder()
+    }
 
     func load(quiet: Bool) throws -> AuffusionPipeline {
         let start = Date()
-        let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: folder))
+        let url = try url()
+        let pipeline = try AuffusionPipeline(folder: url)
         if !quiet {
-            FileHandle.standardError.write(Data(String(format: "loaded %@ in %.1f s\n", folder, Date().timeIntervalSince(start)).utf8))
+            FileHandle.standardError.write(Data(String(format: "loaded %@ in %.1f s\n", url.path, Date().timeIntervalSince(start)).utf8))
         }
         return pipeline
     }
@@ -72,8 +80,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Initial latents as .npy (shape 1×4×h×w) instead of seeded noise.")
     var noise: String?
 
-    @Option(help: "Length in seconds (at most the 10.24 s canvas).")
-    var duration: Double = 10
+    @Option(help: "Length in seconds (default: the model's canvas, at most 10 s).")
+    var duration: Double?
 
     @Flag(help: "Generate without a prompt (zero conditioning, no guidance).")
     var unconditional = false
@@ -88,7 +96,7 @@ struct GenerateCommand: ParsableCommand {
     var saveLatents: String?
 
     func validate() throws {
-        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         guard unconditional || batch != nil || !prompt.isEmpty else { throw ValidationError("give a prompt, or --unconditional") }
         if batch != nil && !prompt.isEmpty { throw ValidationError("give either a prompt or --batch") }
         if shard != nil && batch == nil { throw ValidationError("--shard needs --batch") }

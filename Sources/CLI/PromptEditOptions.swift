@@ -23,8 +23,8 @@ struct PromptEditOptions: ParsableArguments {
     @Flag(name: .customLong("shared-noise"), help: "One initial latent for all prompts (original prompt-to-prompt) instead of one per prompt (Auffusion's pipeline).")
     var sharedNoise = false
 
-    @Option(help: "Length in seconds (at most the 10.24 s canvas).")
-    var duration: Double = 10
+    @Option(help: "Length in seconds (default: the model's canvas, at most 10 s).")
+    var duration: Double?
 
     @Option(help: "Also write the edited spectrogram picture (PNG).")
     var spectrogram: String?
@@ -45,7 +45,7 @@ struct PromptEditOptions: ParsableArguments {
     var mapsResolution = "8x32"
 
     func validate() throws {
-        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
         if noise != nil && sampling.seed != 0 { throw ValidationError("use either --seed or --noise") }
         if let strength {
             guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
@@ -78,7 +78,7 @@ struct PromptEditOptions: ParsableArguments {
 
         let pipeline = try model.load(quiet: sampling.silent)
         if let mapResolution {
-            try AttentionMapFiles.checkStored(mapResolution, pipeline: pipeline, canvasFrames: request.canvasFrames,
+            try AttentionMapFiles.checkStored(mapResolution, pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames,
                                               option: "--maps-resolution")
         }
         let reporter = ProgressReporter(label: "step", quiet: sampling.silent)

@@ -21,7 +21,7 @@ struct TokensCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let directory = try ModelDirectory(URL(fileURLWithPath: model.folder))
+            let directory = try ModelDirectory(model.url())
             let tokenizer = try TextConditioner.tokenizer(for: directory.text)
             let encoded = tokenizer.encode(prompt, padding: .none)
             let tokens = encoded.ids.map { tokenizer.decode([$0]) }

@@ -41,7 +41,7 @@ struct ClipEdit {
         var request = template
         request.canvasFrames = canvasFrames
         request.duration = Double(canvasFrames) / pipeline.melParameters.framesPerSecond
-        try request.validate(framesPerSecond: pipeline.melParameters.framesPerSecond)
+        try pipeline.validate(request)
         self.request = request
         self.base = base
         scheduler = try pipeline.makeScheduler(request.scheduler)
@@ -86,7 +86,7 @@ struct ClipEdit {
     func run(clip: ClipLatents, pipeline: AuffusionPipeline, noise source: inout NoiseSource,
              constraint: DenoiseLoop.Constraint?, progress: (Progress) -> Bool) throws -> GenerationResult {
         let (latents, dropped) = try denoise(pipeline: pipeline, noise: &source, constraint: constraint, progress: progress)
-        var result = try pipeline.render(latents, duration: request.duration)
+        var result = try pipeline.render(latents, duration: pipeline.canvas(of: request).duration)
         result.initialLatents = start
         result.droppedTokenCount = dropped
         result.audio = result.audio.prefix(frameCount: clip.audio.frameCount)

@@ -31,12 +31,14 @@ public struct ClipLatents: Sendable {
     ///
     /// - Parameters:
     ///   - clip: any sample rate and channel count.
-    ///   - canvasFrames: the canvas width in spectrogram frames, a multiple of the VAE factor.
+    ///   - canvasFrames: the canvas width in spectrogram frames, a multiple of the VAE factor;
+    ///     `nil`: the model's canvas (``AuffusionPipeline/canvasFrames``).
     ///   - posteriorNoise: `nil` for the posterior mean; else the source a posterior sample draws from.
     /// - Throws: ``EditingError/emptyClip``, resampling and model errors.
-    public init(encoding clip: AudioBuffer, pipeline: AuffusionPipeline, canvasFrames: Int,
+    public init(encoding clip: AudioBuffer, pipeline: AuffusionPipeline, canvasFrames: Int? = nil,
                 posteriorNoise: inout NoiseSource?) throws {
         guard clip.frameCount > 0 else { throw EditingError.emptyClip }
+        let canvasFrames = canvasFrames ?? pipeline.canvasFrames
         let parameters = pipeline.melParameters
         let resampled = try Resampler.resample(clip.mixedToMono(), to: Double(parameters.sampleRate))
         let canvasSamples = canvasFrames * parameters.hopLength

@@ -19,7 +19,7 @@ import Pipeline
 ///
 /// ```swift
 /// var none: NoiseSource? = nil
-/// let clip = try ClipLatents(encoding: input, pipeline: pipeline, canvasFrames: 1024, posteriorNoise: &none)
+/// let clip = try ClipLatents(encoding: input, pipeline: pipeline, posteriorNoise: &none)
 /// var noise = NoiseSource(seed: 42)
 /// let result = try StyleTransfer(strength: 0.5).run(on: clip, request: GenerationRequest(prompt: "a cat meowing"),
 ///                                                   pipeline: pipeline, noise: &noise)

@@ -42,6 +42,10 @@ public struct AuffusionPipeline: Sendable {
     public let vocoder: Vocoder
     public let melParameters: MelParameters
     public let schedulerConfiguration: SchedulerConfiguration
+    /// Spectrogram frames of the canvas the model was trained on: the U-Net's `sample_size` when
+    /// the folder gives it as `[height, width]` (the embedded model: 256), else Auffusion's 1024
+    /// (its folders keep Stable Diffusion's square `sample_size: 64`, which says nothing of it).
+    public let canvasFrames: Int
 
     /// Loads every network of the model folder at `folder` once.
     /// - Throws: ``ModelDirectoryError`` for a missing or foreign folder; model and weight errors.
@@ -55,6 +59,25 @@ public struct AuffusionPipeline: Sendable {
         vocoder = try Vocoder(folder: directory.vocoder, parameters: melParameters)
         schedulerConfiguration = try SchedulerConfiguration(
             contentsOf: directory.scheduler.appendingPathComponent("scheduler_config.json"))
+        if let size = unet.configuration.sampleSize, size.count == 2 {
+            canvasFrames = size[1] * codec.downsamplingFactor
+        } else {
+            canvasFrames = 1024
+        }
+    }
+
+    /// The canvas frames and output seconds of `request`: its own, or the model's canvas and as
+    /// much of it as fits in 10 s.
+    public func canvas(of request: GenerationRequest) -> (frames: Int, duration: Double) {
+        let frames = request.canvasFrames ?? canvasFrames
+        return (frames, request.duration ?? min(10, Double(frames) / melParameters.framesPerSecond))
+    }
+
+    /// Checks `request` against this model.
+    /// - Throws: ``PipelineError/invalidRequest(_:)`` naming the offending option.
+    public func validate(_ request: GenerationRequest) throws {
+        let (frames, duration) = canvas(of: request)
+        try request.validate(canvasFrames: frames, duration: duration, framesPerSecond: melParameters.framesPerSecond)
     }
 
     /// A fresh scheduler: `kind` on the folder's configuration, or the folder's own.
@@ -72,10 +95,10 @@ public struct AuffusionPipeline: Sendable {
     /// Generates audio for `request`, drawing the initial latents from `noise`.
     public func generate(_ request: GenerationRequest, noise: inout NoiseSource,
                          progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
-        try request.validate(framesPerSecond: melParameters.framesPerSecond)
+        try validate(request)
         var scheduler = try makeScheduler(request.scheduler)
         let timesteps = try scheduler.setTimesteps(stepCount: request.stepCount)
-        let initial = try noise.next(shape: latentShape(canvasFrames: request.canvasFrames)) * scheduler.initNoiseSigma
+        let initial = try noise.next(shape: latentShape(canvasFrames: canvas(of: request).frames)) * scheduler.initNoiseSigma
         return try denoise(request, from: initial, timesteps: timesteps, scheduler: &scheduler, noise: &noise,
                            progress: progress)
     }
@@ -100,7 +123,7 @@ public struct AuffusionPipeline: Sendable {
         let (latents, dropped) = try denoiseLatents(request, from: start, timesteps: timesteps, scheduler: &scheduler,
                                                     noise: &noise, constraint: constraint, controller: controller,
                                                     progress: progress)
-        var result = try render(latents, duration: request.duration)
+        var result = try render(latents, duration: canvas(of: request).duration)
         result.initialLatents = start
         result.droppedTokenCount = dropped
         return result
@@ -113,7 +136,7 @@ public struct AuffusionPipeline: Sendable {
                                scheduler: inout any Scheduler, noise: inout NoiseSource,
                                constraint: DenoiseLoop.Constraint? = nil, controller: (any AttentionController)? = nil,
                                progress: (Progress) -> Bool = { _ in true }) throws -> (latents: Tensor, droppedTokenCount: Int) {
-        try request.validate(framesPerSecond: melParameters.framesPerSecond)
+        try validate(request)
         let (conditional, unconditional, dropped) = try conditioning(for: request)
         let loop = DenoiseLoop(unet: unet, conditional: conditional, unconditional: unconditional,
                                guidanceScale: request.guidanceScale, guidanceRescale: request.guidanceRescale)

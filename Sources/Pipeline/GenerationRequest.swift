@@ -2,8 +2,9 @@ import Schedulers
 
 /// What to generate: the text, the sampler and the length.
 ///
-/// Defaults are `AuffusionPipeline.__call__`'s: 100 steps, guidance 7.5, no rescale, 10 s on a
-/// 1024-frame canvas (10.24 s, the width the models were trained on), the folder's scheduler.
+/// Defaults are `AuffusionPipeline.__call__`'s: 100 steps, guidance 7.5, no rescale, the folder's
+/// scheduler, and the model's own canvas (``AuffusionPipeline/canvasFrames``: 1024 frames = 10.24 s
+/// for the released models), of which the first 10 s are kept.
 public struct GenerationRequest: Sendable, Equatable {
     /// The prompt. With ``unconditional`` it is ignored.
     public var prompt: String
@@ -17,10 +18,10 @@ public struct GenerationRequest: Sendable, Equatable {
     public var guidanceScale: Float = 7.5
     /// `guidance_rescale` φ (Lin et al. 2023, eq. 16), 0 = off.
     public var guidanceRescale: Float = 0
-    /// Output length in seconds, at most the canvas.
-    public var duration: Double = 10
-    /// Spectrogram frames of the canvas, a multiple of 8 (1024 = 10.24 s).
-    public var canvasFrames = 1024
+    /// Output length in seconds, at most the canvas; `nil`: the whole canvas, at most 10 s.
+    public var duration: Double?
+    /// Spectrogram frames of the canvas, a multiple of 8; `nil`: the model's canvas.
+    public var canvasFrames: Int?
     /// The sampler; `nil` uses the model folder's `scheduler_config.json`.
     public var scheduler: SchedulerKind?
 
@@ -29,9 +30,10 @@ public struct GenerationRequest: Sendable, Equatable {
     /// Whether classifier-free guidance runs (two U-Net halves per step).
     public var usesGuidance: Bool { !unconditional && guidanceScale > 1 }
 
-    /// Checks the request against a model with `framesPerSecond` frames per second.
+    /// Checks the request on a canvas of `canvasFrames` frames kept for `duration` seconds (the
+    /// request's values or the model's defaults) at `framesPerSecond` frames per second.
     /// - Throws: ``PipelineError/invalidRequest(_:)`` naming the offending option.
-    public func validate(framesPerSecond: Double) throws {
+    func validate(canvasFrames: Int, duration: Double, framesPerSecond: Double) throws {
         func fail(_ reason: String) -> PipelineError { .invalidRequest(reason) }
         guard stepCount >= 1 else { throw fail("--steps must be at least 1") }
         guard canvasFrames > 0, canvasFrames % 8 == 0 else { throw fail("the canvas must be a positive multiple of 8 frames") }

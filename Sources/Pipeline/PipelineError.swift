@@ -6,6 +6,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case noiseShape(expected: [Int], actual: [Int])
     /// The progress handler asked to stop.
     case cancelled
+    /// No model folder was given and the default one cannot be found.
+    case modelNotFound(String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
         case .noiseShape(let expected, let actual):
             "the noise tensor has shape \(actual); this run needs \(expected)"
         case .cancelled: "cancelled"
+        case .modelNotFound(let reason): reason
         }
     }
 }

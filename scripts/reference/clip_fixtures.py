@@ -78,18 +78,26 @@ SPECIAL = {"content": None, "lstrip": False, "normalized": True, "rstrip": False
 # Tokenizer files (spec 3.1)
 # ---------------------------------------------------------------------------------------------
 
-def write_tokenizer_files(folder: pathlib.Path) -> None:
-    """The four tokenizer files of openai/clip-vit-large-patch14, built from open_clip's BPE file."""
+def write_tokenizer_files(folder: pathlib.Path, merges: list[str] | None = None,
+                          model_name: str = "openai/clip-vit-large-patch14") -> None:
+    """The four tokenizer files of a CLIP BPE vocabulary: the 256 byte symbols, the same with
+    "</w>", one entry per merge result, then <|startoftext|> and <|endoftext|>.
+
+    Without `merges`, the real CLIP vocabulary (openai/clip-vit-large-patch14), built from
+    open_clip's BPE file; scripts/mini/ passes the merges it learns from its captions.
+    """
     from transformers.models.clip.tokenization_clip import bytes_to_unicode
-    package = importlib.util.find_spec("open_clip").submodule_search_locations[0]
-    lines = gzip.open(pathlib.Path(package) / "bpe_simple_vocab_16e6.txt.gz").read().decode("utf-8").split("\n")
-    merges = lines[1:1 + MERGE_COUNT]
-    assert len(merges) == 48894 and all(len(m.split()) == 2 for m in merges)
+    if merges is None:
+        package = importlib.util.find_spec("open_clip").submodule_search_locations[0]
+        lines = gzip.open(pathlib.Path(package) / "bpe_simple_vocab_16e6.txt.gz").read().decode("utf-8").split("\n")
+        merges = lines[1:1 + MERGE_COUNT]
+        assert len(merges) == 48894
+    assert all(len(m.split()) == 2 for m in merges)
     symbols = list(bytes_to_unicode().values())
     vocabulary = symbols + [s + "</w>" for s in symbols] + ["".join(m.split()) for m in merges]
     vocabulary += ["<|startoftext|>", "<|endoftext|>"]
     encoder = {token: index for index, token in enumerate(vocabulary)}
-    assert len(encoder) == len(vocabulary) == 49408
+    assert len(encoder) == len(vocabulary) == 512 + len(merges) + 2
     folder.mkdir(parents=True)
     (folder / "vocab.json").write_text(json.dumps(encoder, ensure_ascii=False), encoding="utf-8")
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
@@ -98,7 +106,7 @@ def write_tokenizer_files(folder: pathlib.Path) -> None:
     (folder / "special_tokens_map.json").write_text(json.dumps(
         {**special, "pad_token": "<|endoftext|>"}, indent=2, sort_keys=True) + "\n")
     config = {"add_prefix_space": False, "do_lower_case": True, "errors": "replace", "model_max_length": MAX_LENGTH,
-              "name_or_path": "openai/clip-vit-large-patch14", "pad_token": "<|endoftext|>",
+              "name_or_path": model_name, "pad_token": "<|endoftext|>",
               "special_tokens_map_file": "./special_tokens_map.json", "tokenizer_class": "CLIPTokenizer",
               **{name: dict(value, __type="AddedToken") for name, value in special.items()}}
     (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")

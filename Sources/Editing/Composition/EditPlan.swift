@@ -33,7 +33,7 @@ public struct EditPlan: Sendable {
                     progress: (_ pass: Int, Progress) -> Bool = { _, _ in true }) throws -> GenerationResult {
         guard let first = passes.first else { throw EditPlanError.empty }
         for (index, pass) in passes.enumerated() { try pass.validate(index: index, hasClip: clip != nil) }
-        let canvasFrames = clip?.canvasFrames ?? first.request.canvasFrames
+        let canvasFrames = clip?.canvasFrames ?? pipeline.canvas(of: first.request).frames
         var latents = Tensor.zeros(pipeline.latentShape(canvasFrames: canvasFrames))
         var initial: Tensor?
         var dropped = 0
@@ -71,7 +71,7 @@ public struct EditPlan: Sendable {
                 throw EditPlanError.passFailed(index + 1, reason: "\(error)")
             }
         }
-        let duration = clip == nil ? first.request.duration : Double(canvasFrames) / pipeline.melParameters.framesPerSecond
+        let duration = clip == nil ? pipeline.canvas(of: first.request).duration : Double(canvasFrames) / pipeline.melParameters.framesPerSecond
         var result = try pipeline.render(latents, duration: duration)
         result.initialLatents = initial ?? latents
         result.droppedTokenCount = dropped

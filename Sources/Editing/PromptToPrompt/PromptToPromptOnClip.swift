@@ -23,7 +23,7 @@ extension AuffusionPipeline {
         let latents = try start.denoise(prompts: prompts, controller: controller, pipeline: self, noise: &noise,
                                         constraint: nil, progress: progress)                 // [P, 4, h, w]
         let outputs = try prompts.indices.map { index in
-            var result = try render(latents.sliced(axis: 0, index..<(index + 1)), duration: start.request.duration)
+            var result = try render(latents.sliced(axis: 0, index..<(index + 1)), duration: canvas(of: start.request).duration)
             result.initialLatents = start.start
             result.audio = result.audio.prefix(frameCount: clip.audio.frameCount)
             return result

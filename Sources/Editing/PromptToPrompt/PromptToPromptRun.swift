@@ -35,7 +35,7 @@ extension AuffusionPipeline {
         guard !prompts.isEmpty else { throw PromptEditError.invalid("no prompts") }
         var scheduler = try makeScheduler(request.scheduler)
         let timesteps = try scheduler.setTimesteps(stepCount: request.stepCount)
-        var shape = latentShape(canvasFrames: request.canvasFrames)
+        var shape = latentShape(canvasFrames: canvas(of: request).frames)
         let one = shape
         shape[0] = prompts.count
         let drawn = initialNoise == .shared
@@ -46,7 +46,7 @@ extension AuffusionPipeline {
                                                 scheduler: &scheduler, noise: &noise, controller: controller,
                                                 constraint: constraint, progress: progress)
         let outputs = try prompts.indices.map { index in
-            try render(latents.sliced(axis: 0, index..<(index + 1)), duration: request.duration)
+            try render(latents.sliced(axis: 0, index..<(index + 1)), duration: canvas(of: request).duration)
         }
         return PromptToPromptResult(outputs: outputs, initialLatents: initial)
     }
@@ -62,7 +62,7 @@ extension AuffusionPipeline {
         guard let first = prompts.first else { throw PromptEditError.invalid("no prompts") }
         var checked = request
         checked.prompt = first
-        try checked.validate(framesPerSecond: melParameters.framesPerSecond)
+        try validate(checked)
         let conditional = Tensor.concatenated(try prompts.map { try text.encode($0).embeddings }, axis: 0)   // [P, 77, C]
         guard conditional.shape[1] == PromptTokens.keyCount else {
             throw PromptEditError.invalid("prompt-to-prompt needs 77-token conditioning, this model gives \(conditional.shape[1])")

@@ -25,7 +25,8 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
     public var onlyCrossAttention = false
     public var upcastAttention = false
     public var classEmbedType: String?
-    public var sampleSize: Int?
+    /// `sample_size`: one number (square latents) or `[height, width]`.
+    public var sampleSize: [Int]?
 
     public init() {}
 
@@ -62,7 +63,11 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
         onlyCrossAttention = (try? c.decodeIfPresent(Bool.self, forKey: .onlyCrossAttention)) ?? d.onlyCrossAttention
         upcastAttention = try c.decodeIfPresent(Bool.self, forKey: .upcastAttention) ?? d.upcastAttention
         classEmbedType = try c.decodeIfPresent(String.self, forKey: .classEmbedType)
-        sampleSize = try? c.decodeIfPresent(Int.self, forKey: .sampleSize)
+        if let size = try? c.decodeIfPresent(Int.self, forKey: .sampleSize) {
+            sampleSize = [size]
+        } else {
+            sampleSize = try c.decodeIfPresent([Int].self, forKey: .sampleSize)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
