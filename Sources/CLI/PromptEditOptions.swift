@@ -57,8 +57,6 @@ struct PromptEditOptions: ParsableArguments {
     /// Denoises `prompts` (source first) under `edit`, confined to where `blendWords` attend if
     /// any are given (``LocalBlend``, maps of `blendResolution` or its default), and writes the outputs.
     func run(prompts: [String], edit: PromptEdit, blendWords: [String] = [], blendResolution: AttentionResolution? = nil) throws {
-        if from != nil && !blendWords.isEmpty { throw CLIError("--blend does not work with --from yet; drop one of them") }
-        if from != nil && maps != nil { throw CLIError("--maps does not work with --from yet; drop one of them") }
         let mapResolution = try maps.map { _ in
             guard let size = AttentionResolution(mapsResolution) else { throw CLIError("--maps-resolution must look like 8x32") }
             return size
@@ -86,24 +84,22 @@ struct PromptEditOptions: ParsableArguments {
             reporter.step(progress.step, of: progress.total)
             return true
         }
+        let blend = blendWords.isEmpty ? nil
+            : try LocalBlend(words: blendWords, prompts: prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
+                             resolution: blendResolution)
         let result: PromptToPromptResult
-        var recorded: AttentionStore?
         if let from {
             var mean: NoiseSource? = nil
             let clip = try encodeClip(try AudioFile.read(URL(fileURLWithPath: from)), named: from, pipeline: pipeline,
                                       posteriorNoise: &mean)
             result = try pipeline.promptToPrompt(prompts, edit: edit, on: clip, strength: strength ?? 0.5, request: request,
-                                                 noise: &source, progress: report)
+                                                 blend: blend, noise: &source, progress: report)
         } else {
             let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: sampling.steps,
                                                      layersPerEvaluation: pipeline.unet.attentionLayerCount)
-            let blend = blendWords.isEmpty ? nil
-                : try LocalBlend(words: blendWords, prompts: prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
-                                 resolution: blendResolution)
             result = try pipeline.promptToPrompt(prompts, request: request, noise: &source,
                                                  initialNoise: sharedNoise ? .shared : .perPrompt, controller: controller,
                                                  constraint: blend?.constraint(reading: controller), progress: report)
-            recorded = controller.attentionStore
         }
         reporter.finish()
         guard let edited = result.outputs.last, let original = result.outputs.first else { return }
@@ -113,7 +109,7 @@ struct PromptEditOptions: ParsableArguments {
             try SpectrogramPicture.render(edited.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
         }
         if let saveMel { try NumPyFile.write(edited.logMel, to: URL(fileURLWithPath: saveMel)) }
-        if let maps, let mapResolution, let recorded, let prompt = prompts.last {
+        if let maps, let mapResolution, let recorded = result.attentionStore, let prompt = prompts.last {
             _ = try AttentionMapFiles.write(store: recorded, prompt: prompt, index: prompts.count - 1,
                                             tokenizer: pipeline.text.tokenizer, image: edited.image,
                                             resolution: mapResolution, to: URL(fileURLWithPath: maps))

@@ -36,4 +36,20 @@ struct PromptEditCommandTests {
         let range = try CommandRunner.run("auffusion", base + ["--from", clip, "--strength", "1.5"])
         #expect(range.exitCode == 64 && range.standardError.contains("between 0 and 1"), "\(range.standardError)")
     }
+
+    @Test("swap --from with --blend and --maps: the blended edit and the edited prompt's maps")
+    func swapFromClipWithBlendAndMaps() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = folder.deletingLastPathComponent()
+        let result = try CommandRunner.run("auffusion", [
+            "swap", "a dog barking", "a cat barking", "--model", folder.path, "--from", clip, "--blend", "dog", "cat", "--blend-resolution", "4x256",
+            "--maps", out.appendingPathComponent("from-maps").path, "--maps-resolution", "4x256",
+            "-o", out.appendingPathComponent("from-cat.wav").path, "--steps", "4", "--quiet",
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(try AudioFile.read(out.appendingPathComponent("from-cat.wav")).frameCount == 8000)
+        for name in ["maps.npy", "00-a.png", "01-cat.png", "02-barking.png"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("from-maps/\(name)").path), "\(name)")
+        }
+    }
 }

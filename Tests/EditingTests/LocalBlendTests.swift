@@ -15,24 +15,18 @@ struct LocalBlendTests {
         prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) }
     }
 
-    @Test("a word swap with --blend keeps the source's latents outside the final mask, bit for bit")
-    func swapOutsideMaskUnchanged() throws {
-        let pipeline = try AttentionControllerTests.pipeline()
-        let prompts = ["a dog barking", "a cat barking"]
-        var request = AttentionControllerTests.request(steps: 4)
-        request.guidanceScale = 7.5
-        let controller = try PromptEdit(alignment: .swap).makeController(
-            prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: 4, layersPerEvaluation: pipeline.unet.attentionLayerCount)
-        let blend = try LocalBlend(words: ["dog", "cat"], prompts: Self.tokens(prompts, pipeline),
-                                   threshold: Self.threshold, resolution: AttentionResolution(height: 4, width: 16))
-        var noise = NoiseSource(seed: 3)
-        let result = try pipeline.promptToPrompt(prompts, request: request, noise: &noise, initialNoise: .shared,
-                                                 controller: controller, constraint: blend.constraint(reading: controller))
+    private func blend(_ prompts: [String], _ pipeline: AuffusionPipeline) throws -> LocalBlend {
+        try LocalBlend(words: ["dog", "cat"], prompts: Self.tokens(prompts, pipeline), threshold: Self.threshold,
+                       resolution: AttentionResolution(height: 4, width: 16))
+    }
+
+    /// Latent cells of the edited output that differ from the source's, outside and inside the
+    /// blend's final mask of the edited prompt.
+    private func changedCells(_ result: PromptToPromptResult, blend: LocalBlend) throws -> (outside: Int, inside: Int, maskOutside: Int) {
         let source = result.outputs[0].latents, edited = result.outputs[1].latents
         let channels = source.shape[1], height = source.shape[2], width = source.shape[3]
-        let mask = try blend.masks(store: controller.attentionStore, height: height, width: width)[1]
-        let outside = mask.filter { !$0 }.count
-        #expect(outside > 0 && outside < mask.count, "the mask should be partial: \(outside) of \(mask.count) cells outside")
+        let store = try #require(result.attentionStore)
+        let mask = try blend.masks(store: store, height: height, width: width)[1]
         var changedOutside = 0, changedInside = 0
         for channel in 0..<channels {
             for pixel in 0..<(height * width) {
@@ -42,8 +36,39 @@ struct LocalBlendTests {
                 }
             }
         }
-        #expect(changedOutside == 0)
-        #expect(changedInside > 0)
+        return (changedOutside, changedInside, mask.filter { !$0 }.count)
+    }
+
+    @Test("a word swap with --blend keeps the source's latents outside the final mask, bit for bit")
+    func swapOutsideMaskUnchanged() throws {
+        let pipeline = try AttentionControllerTests.pipeline()
+        let prompts = ["a dog barking", "a cat barking"]
+        var request = AttentionControllerTests.request(steps: 4)
+        request.guidanceScale = 7.5
+        let controller = try PromptEdit(alignment: .swap).makeController(
+            prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: 4, layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        let blend = try blend(prompts, pipeline)
+        var noise = NoiseSource(seed: 3)
+        let result = try pipeline.promptToPrompt(prompts, request: request, noise: &noise, initialNoise: .shared,
+                                                 controller: controller, constraint: blend.constraint(reading: controller))
+        let changed = try changedCells(result, blend: blend)
+        #expect(changed.maskOutside > 0 && changed.maskOutside < 4 * 16, "the mask should be partial: \(changed)")
+        #expect(changed.outside == 0 && changed.inside > 0, "\(changed)")
+    }
+
+    @Test("on a clip (--from), --blend keeps the source's latents outside the final mask too")
+    func swapOnClipOutsideMaskUnchanged() throws {
+        let (pipeline, clip) = try fixtureClip()
+        let prompts = ["a dog barking", "a cat barking"]
+        var request = AttentionControllerTests.request(steps: 6)
+        request.guidanceScale = 7.5
+        let blend = try blend(prompts, pipeline)
+        var noise = NoiseSource(seed: 3)
+        let result = try pipeline.promptToPrompt(prompts, edit: PromptEdit(alignment: .swap), on: clip, strength: 0.8,
+                                                 request: request, blend: blend, noise: &noise)
+        let changed = try changedCells(result, blend: blend)
+        #expect(changed.maskOutside > 0 && changed.maskOutside < 4 * 16, "the mask should be partial: \(changed)")
+        #expect(changed.outside == 0 && changed.inside > 0, "\(changed)")
     }
 
     @Test("a 2×4 map is read as 2×4: the peak's 3×3 neighbourhood, upsampled nearest ×4, is the mask")

@@ -3,11 +3,15 @@ import Models
 import Pipeline
 import Schedulers
 
-/// What a prompt-to-prompt run produced: one generation per prompt (the source first).
-public struct PromptToPromptResult: Sendable {
+/// What a prompt-to-prompt run produced: one generation per prompt (the source first). Not
+/// `Sendable`: it shares the controller's mutable ``AttentionStore``.
+public struct PromptToPromptResult {
     public var outputs: [GenerationResult]
     /// The initial latents `[P, 4, h, w]`.
     public var initialLatents: Tensor
+    /// The attention the controller stored, when it records any (``AttentionEdit`` does): the
+    /// per-word maps of `auffusion swap/reweight --maps`.
+    public var attentionStore: AttentionStore?
 }
 
 /// How the prompts' initial latents are drawn.
@@ -48,7 +52,8 @@ extension AuffusionPipeline {
         let outputs = try prompts.indices.map { index in
             try render(latents.sliced(axis: 0, index..<(index + 1)), duration: canvas(of: request).duration)
         }
-        return PromptToPromptResult(outputs: outputs, initialLatents: initial)
+        return PromptToPromptResult(outputs: outputs, initialLatents: initial,
+                                    attentionStore: (controller as? any AttentionRecorder)?.attentionStore)
     }
 
     /// Denoises the latents `[P, 4, h, w]` of `prompts` (batch `[uncond×P, cond×P]`) from `start`
