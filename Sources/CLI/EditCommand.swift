@@ -13,7 +13,9 @@ struct EditCommand: ParsableCommand {
         discussion: """
             Each pass starts from noise, the plan's input clip or the previous pass, may keep the latents \
             outside a mask, and may edit attention (swap, refine, reweight). Paths in the plan are \
-            relative to its folder. The result is the decoded canvas trimmed to the clip, without splicing.
+            relative to its folder. When every pass is masked, the result keeps the clip outside the \
+            masks sample for sample, with crossfades (--raw: the decoded canvas); otherwise it is the \
+            decoded canvas trimmed to the clip.
             """
     )
 
@@ -30,6 +32,16 @@ struct EditCommand: ParsableCommand {
 
     @Option(help: "Also write the spectrogram picture of the result (PNG).")
     var spectrogram: String?
+
+    @Option(help: "Crossfade length at each mask edge, in milliseconds, when the result is spliced into the clip.")
+    var crossfade = 20.0
+
+    @Flag(help: "Return the decoded result even when every pass is masked.")
+    var raw = false
+
+    func validate() throws {
+        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative") }
+    }
 
     @Flag(help: "Print a JSON summary on stdout.")
     var json = false
@@ -55,7 +67,9 @@ struct EditCommand: ParsableCommand {
             let pipeline = try model.load(quiet: quiet || json)
             var mean: NoiseSource? = nil
             let clip = try inputURL.map { try encodeClip(try AudioFile.read($0), named: $0.path, pipeline: pipeline, posteriorNoise: &mean) }
-            let editPlan = try file.plan(clip: clip, maximumFrequency: pipeline.melParameters.maximumFrequency)
+            var editPlan = try file.plan(clip: clip, maximumFrequency: pipeline.melParameters.maximumFrequency)
+            editPlan.crossfadeSeconds = crossfade / 1000
+            editPlan.raw = raw
             var noise = NoiseSource(seed: seed)
             let reporter = ProgressReporter(label: "step", quiet: quiet || json)
             let result = try editPlan.run(clip: clip, pipeline: pipeline, noise: &noise) { pass, progress in

@@ -57,14 +57,21 @@ public struct Inpainting: Sendable {
         let constraint = edit.keepingBase(outside: mask, pipeline: pipeline)
         var result = try edit.run(clip: clip, pipeline: pipeline, noise: &noise, constraint: constraint, progress: progress)
         guard !raw else { return result }
+        result.audio = Self.splice(result.audio, into: clip, ranges: mask.samples(sampleRate: clip.audio.sampleRate),
+                                   crossfadeSeconds: crossfadeSeconds)
+        return result
+    }
+
+    /// Decoded audio spliced into the clip inside sample `ranges` (disjoint): scaled by the clip's
+    /// peak / 0.95 to undo the analysis' peak normalisation, then ``Crossfade/splice(_:into:ranges:length:)``.
+    static func splice(_ generated: AudioBuffer, into clip: ClipLatents, ranges: [Range<Int>],
+                       crossfadeSeconds: Double) -> AudioBuffer {
         let original = clip.audio.channels[0]
         let peak = original.reduce(0) { max($0, abs($1)) }
         let gain = peak > 0 ? peak / 0.95 : 1
-        let generated = result.audio.channels[0].map { $0 * gain }
         let sampleRate = clip.audio.sampleRate
-        let spliced = Crossfade.splice(generated, into: original, ranges: mask.samples(sampleRate: sampleRate),
+        let spliced = Crossfade.splice(generated.channels[0].map { $0 * gain }, into: original, ranges: ranges,
                                        length: Int((crossfadeSeconds * sampleRate).rounded()))
-        result.audio = AudioBuffer(mono: spliced, sampleRate: sampleRate)
-        return result
+        return AudioBuffer(mono: spliced, sampleRate: sampleRate)
     }
 }

@@ -26,20 +26,43 @@ struct EditPlanTests {
         #expect(planned.initialLatents.scalars == single.initialLatents.scalars)
     }
 
-    @Test("a one-pass plan with a mask equals raw inpainting bit for bit", arguments: [0.6, 1.0])
-    func inpaint(strength: Double) throws {
+    @Test("a one-pass plan with a mask equals inpainting bit for bit, raw and spliced", arguments: [(0.6, true), (1.0, true), (1.0, false)])
+    func inpaint(strength: Double, raw: Bool) throws {
         let (pipeline, clip) = try fixtureClip()
         let mask = try EditMask(ranges: [0.1..<0.3], band: 0..<4000, clipDuration: clip.duration)
         var edit = Inpainting(mask: mask)
         edit.strength = strength
-        edit.raw = true
+        edit.raw = raw
         var noise = NoiseSource(seed: 12)
         let single = try edit.run(on: clip, request: Self.request(), pipeline: pipeline, noise: &noise)
         var again = NoiseSource(seed: 12)
-        let plan = EditPlan([EditPass(start: .clip(strength: strength), constraint: .mask(mask), request: Self.request())])
+        var plan = EditPlan([EditPass(start: .clip(strength: strength), constraint: .mask(mask), request: Self.request())])
+        plan.raw = raw
         let planned = try plan.run(clip: clip, pipeline: pipeline, noise: &again)
         #expect(planned.logMel.scalars == single.logMel.scalars)
         #expect(planned.audio.channels == single.audio.channels)
+    }
+
+    @Test("two masked passes keep every sample outside the union of their masks; an unmasked pass keeps none")
+    func splicesOutsideMasks() throws {
+        let (pipeline, clip) = try fixtureClip()
+        let first = try EditMask(ranges: [0.05..<0.15], clipDuration: clip.duration)
+        let second = try EditMask(ranges: [0.1..<0.2, 0.35..<0.4], clipDuration: clip.duration)
+        let fill = EditPass(start: .clip(strength: 1), constraint: .mask(first), request: Self.request("a siren wailing"))
+        let refill = EditPass(start: .previous(strength: 0.8), constraint: .mask(second), request: Self.request("a cat"))
+        var noise = NoiseSource(seed: 21)
+        let output = try EditPlan([fill, refill]).run(clip: clip, pipeline: pipeline, noise: &noise).audio.channels[0]
+        let input = clip.audio.channels[0]
+        let (a, b) = (first.samples(sampleRate: 16000), second.samples(sampleRate: 16000))
+        #expect(a.count == 1 && b.count == 2 && a[0].overlaps(b[0]) && !a[0].overlaps(b[1]), "\(a) \(b)")
+        let masked = [min(a[0].lowerBound, b[0].lowerBound)..<max(a[0].upperBound, b[0].upperBound), b[1]]
+        let outside = input.indices.filter { index in !masked.contains { $0.contains(index) } }
+        #expect(outside.allSatisfy { output[$0] == input[$0] })
+        #expect(masked.allSatisfy { range in range.contains { output[$0] != input[$0] } })
+        var again = NoiseSource(seed: 21)
+        let restyled = try EditPlan([EditPass(start: .clip(strength: 0.5), request: Self.request()), refill])
+            .run(clip: clip, pipeline: pipeline, noise: &again).audio.channels[0]
+        #expect(outside.contains { restyled[$0] != input[$0] })
     }
 
     @Test("a one-pass plan with attention equals prompt-to-prompt on the clip bit for bit; an identity controller changes nothing")

@@ -9,6 +9,11 @@ import Pipeline
 /// Every pass draws one Gaussian tensor `[1, 4, h, w]` from the noise source (the start's), then
 /// what its scheduler draws; a pass with attention starts every prompt from the same latents.
 ///
+/// When a plan edits a clip and every pass is masked, the output keeps the clip outside the
+/// union of the masks' time ranges sample for sample and crossfades into the generated audio, as
+/// ``Inpainting`` does; ``raw`` returns the decoded canvas instead. A plan with any unmasked pass
+/// changes the whole clip and returns the decoded canvas.
+///
 /// ```swift
 /// var restyle = EditPass(start: .clip(strength: 0.6), request: GenerationRequest(prompt: "a cat meowing"))
 /// let fill = EditPass(start: .previous(strength: 1), constraint: .mask(mask), request: GenerationRequest(prompt: "a siren"))
@@ -17,6 +22,10 @@ import Pipeline
 /// ```
 public struct EditPlan: Sendable {
     public var passes: [EditPass]
+    /// Length of each crossfade in seconds when the result is spliced into the clip (default 20 ms).
+    public var crossfadeSeconds = 0.020
+    /// Return the decoded result even when every pass is masked.
+    public var raw = false
 
     public init(_ passes: [EditPass]) { self.passes = passes }
 
@@ -28,10 +37,11 @@ public struct EditPlan: Sendable {
     ///   - progress: the pass (from 1) and its progress; return `false` to cancel.
     /// - Returns: the rendered result; ``GenerationResult/initialLatents`` is the first pass's start.
     /// - Throws: ``EditPlanError`` naming the pass; errors of a running pass are wrapped in
-    ///   ``EditPlanError/passFailed(_:reason:)``.
+    ///   ``EditPlanError/passFailed(_:reason:)``; ``EditingError/invalidCrossfade(_:)``.
     public func run(clip: ClipLatents?, pipeline: AuffusionPipeline, noise: inout NoiseSource,
                     progress: (_ pass: Int, Progress) -> Bool = { _, _ in true }) throws -> GenerationResult {
         guard let first = passes.first else { throw EditPlanError.empty }
+        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
         for (index, pass) in passes.enumerated() { try pass.validate(index: index, hasClip: clip != nil) }
         let canvasFrames = clip?.canvasFrames ?? pipeline.canvas(of: first.request).frames
         var latents = Tensor.zeros(pipeline.latentShape(canvasFrames: canvasFrames))
@@ -75,7 +85,25 @@ public struct EditPlan: Sendable {
         var result = try pipeline.render(latents, duration: duration)
         result.initialLatents = initial ?? latents
         result.droppedTokenCount = dropped
-        if let clip { result.audio = result.audio.prefix(frameCount: clip.audio.frameCount) }
+        guard let clip else { return result }
+        let masks = passes.compactMap { pass in if case .mask(let mask) = pass.constraint { mask } else { nil } }
+        if raw || masks.count < passes.count {
+            result.audio = result.audio.prefix(frameCount: clip.audio.frameCount)
+        } else {
+            let ranges = Self.union(masks.flatMap { $0.samples(sampleRate: clip.audio.sampleRate) })
+            result.audio = Inpainting.splice(result.audio, into: clip, ranges: ranges, crossfadeSeconds: crossfadeSeconds)
+        }
         return result
+    }
+
+    /// Sample ranges merged where they overlap or touch, in order.
+    static func union(_ ranges: [Range<Int>]) -> [Range<Int>] {
+        ranges.sorted { $0.lowerBound < $1.lowerBound }.reduce(into: []) { merged, range in
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
     }
 }
