@@ -11,8 +11,10 @@ VENV         := .venv-reference
 PYTHON       := $(VENV)/bin/python
 BIN          = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 DEMO_DIR     := demo-output
+MINI_MODEL   := Sources/Pipeline/Resources/auffusion-mini
+MINI_WORK    := .mini-work
 
-.PHONY: deps build test demo bench bench-generate fixtures clean
+.PHONY: deps build test demo bench bench-generate fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -53,6 +55,13 @@ bench: build $(VENV)/.installed
 ## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
 bench-generate: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25
+
+## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 2 h on 2 cores;
+## checkpoints every 10 minutes in $(MINI_WORK)/, and a rerun resumes from them).
+mini-model: $(VENV)/.installed
+	$(PYTHON) scripts/mini/train.py --work $(MINI_WORK) --out $(MINI_MODEL)
+	$(PYTHON) scripts/reference/generate.py mini_fixtures
+	$(PYTHON) scripts/mini/plot.py $(MINI_WORK)/train.log docs/images/mini-model-training.png
 
 ## fixtures: regenerate every golden fixture from the Python reference.
 fixtures: $(VENV)/.installed

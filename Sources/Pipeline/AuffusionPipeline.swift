@@ -42,9 +42,10 @@ public struct AuffusionPipeline: Sendable {
     public let vocoder: Vocoder
     public let melParameters: MelParameters
     public let schedulerConfiguration: SchedulerConfiguration
-    /// Spectrogram frames of the canvas the model was trained on: the U-Net's `sample_size` when
-    /// the folder gives it as `[height, width]` (the embedded model: 256), else Auffusion's 1024
-    /// (its folders keep Stable Diffusion's square `sample_size: 64`, which says nothing of it).
+    /// Spectrogram frames of the canvas the model was trained on: the width of the VAE's
+    /// `sample_size` when the folder gives it as `[height, width]` (the embedded model: `[64,
+    /// 256]`), else Auffusion's 1024 (a single number is Stable Diffusion's square image size,
+    /// which says nothing of it).
     public let canvasFrames: Int
 
     /// Loads every network of the model folder at `folder` once.
@@ -59,11 +60,8 @@ public struct AuffusionPipeline: Sendable {
         vocoder = try Vocoder(folder: directory.vocoder, parameters: melParameters)
         schedulerConfiguration = try SchedulerConfiguration(
             contentsOf: directory.scheduler.appendingPathComponent("scheduler_config.json"))
-        if let size = unet.configuration.sampleSize, size.count == 2 {
-            canvasFrames = size[1] * codec.downsamplingFactor
-        } else {
-            canvasFrames = 1024
-        }
+        let imageSize = codec.vae.configuration.sampleSize
+        canvasFrames = imageSize.count == 2 ? imageSize[1] : 1024
     }
 
     /// The canvas frames and output seconds of `request`: its own, or the model's canvas and as

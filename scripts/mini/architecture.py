@@ -1,0 +1,48 @@
+"""Sizes of the embedded model: Auffusion's architecture (diffusers AutoencoderKL and
+UNet2DConditionModel, a CLIP text encoder in the standard layout), scaled down to 64 mel bands
+and a 2.56 s canvas, so that it trains on two CPU cores."""
+from __future__ import annotations
+
+from diffusers import AutoencoderKL, DDPMScheduler, PNDMScheduler, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel
+
+import features
+
+LATENT_SHAPE = (4, features.N_MELS // 8, 32)   # 8x down: 64 mels x 256 frames -> 8 x 32
+TEXT_WIDTH = 64
+
+# Stable Diffusion's noise schedule, as Auffusion's scheduler/scheduler_config.json declares it.
+NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
+
+
+def autoencoder() -> AutoencoderKL:
+    return AutoencoderKL(in_channels=3, out_channels=3, latent_channels=LATENT_SHAPE[0],
+                         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                         block_out_channels=(16, 32, 64, 64), layers_per_block=1, norm_num_groups=16,
+                         sample_size=[features.N_MELS, 256])
+
+
+def unet() -> UNet2DConditionModel:
+    # The canvas is declared by the VAE's [64, 256] sample_size; diffusers' StableDiffusionPipeline
+    # needs an int here (it compares it with 64), used only for its default image size.
+    return UNet2DConditionModel(sample_size=LATENT_SHAPE[2], in_channels=4, out_channels=4,
+                                down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+                                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+                                block_out_channels=(64, 128, 128), layers_per_block=1, attention_head_dim=8,
+                                cross_attention_dim=TEXT_WIDTH, norm_num_groups=16)
+
+
+def text_encoder(vocabulary_size: int, bos: int, eos: int) -> CLIPTextModel:
+    return CLIPTextModel(CLIPTextConfig(vocab_size=vocabulary_size, hidden_size=TEXT_WIDTH, intermediate_size=256,
+                                        num_hidden_layers=3, num_attention_heads=4, max_position_embeddings=77,
+                                        hidden_act="quick_gelu", bos_token_id=bos, eos_token_id=eos,
+                                        pad_token_id=eos))
+
+
+def training_noise() -> DDPMScheduler:
+    return DDPMScheduler(**NOISE_SCHEDULE)
+
+
+def shipped_scheduler() -> PNDMScheduler:
+    """The sampler the folder names, with Stable Diffusion's settings (Auffusion ships the same)."""
+    return PNDMScheduler(**NOISE_SCHEDULE, skip_prk_steps=True, set_alpha_to_one=False, steps_offset=1)

@@ -1,0 +1,70 @@
+"""Training-time checks of meaning, on spectrograms sampled in Python (DDIM, 25 steps, guidance 5,
+seeds 0-9). The Swift tests ask the same questions of the shipped model on audio."""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import torch
+from diffusers import DDIMScheduler
+
+import architecture
+import features
+
+SEEDS = range(10)
+STEPS = 25
+GUIDANCE = 5.0
+PROMPTS = ["a low pitched sine tone", "a high pitched sine tone", "white noise", "a sine tone",
+           "a beep followed by white noise"]
+
+
+def dominant_band(log_mel: np.ndarray) -> int:
+    """The mel band with the most energy over the clip (0 = lowest)."""
+    return int(np.exp(log_mel).mean(axis=1).argmax())
+
+
+def flatness(log_mel: np.ndarray) -> float:
+    """Mean over frames of the spectral flatness of the mel magnitudes (1 = flat, 0 = one band)."""
+    return float((np.exp(log_mel.mean(axis=0)) / np.exp(log_mel).mean(axis=0)).mean())
+
+
+@torch.no_grad()
+def sample(work: pathlib.Path, unet_state, text_state, scaling: float, prompts: list[str]) -> list[np.ndarray]:
+    """Log-mels [64, 256] of every prompt at every seed (prompt-major)."""
+    from train import load_tokenizer, load_vae, text_encoder_for
+    tokenizer = load_tokenizer(work)
+    unet, text = architecture.unet(), text_encoder_for(tokenizer)
+    unet.load_state_dict(unet_state), text.load_state_dict(text_state)
+    unet.eval(), text.eval()
+    ids = tokenizer([p for p in prompts for _ in SEEDS], padding="max_length", max_length=77,
+                    return_tensors="pt").input_ids
+    conditional = text(ids)[0]
+    unconditional = text(tokenizer([""], padding="max_length", max_length=77, return_tensors="pt").input_ids)[0]
+    embeddings = torch.cat([unconditional.expand_as(conditional), conditional])
+    latents = torch.cat([torch.randn((1, *architecture.LATENT_SHAPE), generator=torch.Generator().manual_seed(seed))
+                         for _ in prompts for seed in SEEDS])
+    scheduler = DDIMScheduler(**architecture.NOISE_SCHEDULE, clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    scheduler.set_timesteps(STEPS)
+    for t in scheduler.timesteps:
+        output = unet(torch.cat([latents, latents]), t, encoder_hidden_states=embeddings).sample
+        uncond, cond = output.chunk(2)
+        latents = scheduler.step(uncond + GUIDANCE * (cond - uncond), t, latents).prev_sample
+    decoded = load_vae(work).decode(latents / scaling).sample
+    images = (decoded[:, 0] / 2 + 0.5).clamp(0, 1).numpy()
+    return [features.log_mel(image) for image in images]
+
+
+def metrics(work: pathlib.Path, unet_state, text_state, scaling: float) -> dict:
+    mels = sample(work, unet_state, text_state, scaling, PROMPTS)
+    by_prompt = {p: mels[i * len(SEEDS):(i + 1) * len(SEEDS)] for i, p in enumerate(PROMPTS)}
+    low, high = by_prompt["a low pitched sine tone"], by_prompt["a high pitched sine tone"]
+    half = lambda m, part: m[:, :128] if part == 0 else m[:, 128:]
+    return {
+        "pitch_high_above_low": sum(dominant_band(h) > dominant_band(l) for l, h in zip(low, high)),
+        "noise_flatter_than_tone": sum(flatness(n) > flatness(t) for n, t in
+                                       zip(by_prompt["white noise"], by_prompt["a sine tone"])),
+        "beep_then_noise_order": sum(flatness(half(m, 0)) < flatness(half(m, 1))
+                                     for m in by_prompt["a beep followed by white noise"]),
+        "low_bands": [dominant_band(m) for m in low],
+        "high_bands": [dominant_band(m) for m in high],
+    }

@@ -1,0 +1,302 @@
+"""Trains the embedded model from nothing and writes it in the published folder layout.
+
+    python scripts/mini/train.py --work .mini-work --out <folder>     # `make mini-model`
+
+Stages, each resumable (state in --work, saved every 10 minutes and at the end of a stage):
+    corpus    synthesise the captioned clips (corpus.py) and their spectrogram images
+    vae       train the AutoencoderKL on the images (L1 + a small KL term)
+    latents   encode every image once: posterior mean and standard deviation
+    unet      train the CLIP text encoder and the U-Net together (epsilon prediction, min-SNR
+              weighting, 10 % caption dropout to the empty prompt, a constant learning rate after
+              warm-up and an EMA of the weights, so a longer run only adds steps), with metrics every 10 minutes
+    export    write the EMA weights as fp16 safetensors in diffusers' layout
+
+Every random draw of step k comes from a generator seeded by (stage, k), so a resumed run takes
+the same batches as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import pathlib
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+from transformers import CLIPTokenizer
+
+import architecture
+import corpus
+import evaluate
+import features
+import vocabulary
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "reference"))
+from clip_fixtures import write_tokenizer_files  # noqa: E402
+
+CHECKPOINT_SECONDS = 600
+CAPTION_DROPOUT = 0.1
+MIN_SNR_GAMMA = 5.0
+
+
+LOG: list[pathlib.Path] = []   # the work folder's train.log, once main() knows it
+
+
+def log(message: str) -> None:
+    line = f"{time.strftime('%H:%M:%S')} {message}"
+    print(line, flush=True)
+    for path in LOG:
+        with path.open("a", encoding="utf-8") as file:
+            file.write(line + "\n")
+
+
+def generator(stage: int, step: int) -> torch.Generator:
+    return torch.Generator().manual_seed(stage * 1_000_003 + step)
+
+
+class Checkpointer:
+    """Saves `state()` to a file every CHECKPOINT_SECONDS and when asked."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path, self.last = path, time.monotonic()
+
+    def load(self):
+        return torch.load(self.path) if self.path.exists() else None
+
+    def maybe_save(self, state, force: bool = False) -> bool:
+        if not force and time.monotonic() - self.last < CHECKPOINT_SECONDS:
+            return False
+        temporary = self.path.with_suffix(".tmp")
+        torch.save(state(), temporary)
+        temporary.replace(self.path)
+        self.last = time.monotonic()
+        return True
+
+
+# ---------------------------------------------------------------------------------------------
+
+def build_corpus(work: pathlib.Path, count: int) -> None:
+    if (work / "images.npy").exists():
+        return
+    log(f"corpus: {count} clips")
+    captions, chunks = [], []
+    for start in range(0, count, 256):
+        batch = [corpus.clip(index) for index in range(start, min(start + 256, count))]
+        captions += [caption for _, caption in batch]
+        chunks.append(features.images(np.stack([samples for samples, _ in batch])).astype(np.float16))
+    np.save(work / "images.npy", np.concatenate(chunks))
+    (work / "captions.json").write_text(json.dumps(captions))
+    write_tokenizer_files(work / "tokenizer", vocabulary.learn_merges(corpus.words()), "auffusion-mini")
+
+
+def as_vae_input(images: np.ndarray) -> torch.Tensor:
+    """[B, 64, 256] images in [0, 1] -> [B, 3, 64, 256] in [-1, 1], as LatentCodec feeds the VAE."""
+    x = torch.from_numpy(images.astype(np.float32)) * 2 - 1
+    return x.unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
+
+
+def train_vae(work: pathlib.Path, steps: int, batch: int) -> None:
+    images = np.load(work / "images.npy", mmap_mode="r")
+    torch.manual_seed(1)
+    vae = architecture.autoencoder()
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
+    checkpoints = Checkpointer(work / "vae.pt")
+    step = 0
+    if (saved := checkpoints.load()) is not None:
+        vae.load_state_dict(saved["model"]), optimizer.load_state_dict(saved["optimizer"])
+        step = saved["step"]
+    if step >= steps:
+        return
+    log(f"vae: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters, step {step} of {steps}")
+    started, first, running = time.monotonic(), step, 0.0
+    while step < steps:
+        g = generator(1, step)
+        index = torch.randint(len(images), (batch,), generator=g).sort().values.numpy()
+        x = as_vae_input(images[index])
+        for group in optimizer.param_groups:
+            group["lr"] = 1e-3 * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        posterior = vae.encode(x).latent_dist
+        z = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=g)
+        reconstruction = vae.decode(z).sample
+        l1 = (reconstruction - x).abs().mean()
+        loss = l1 + 1e-6 * posterior.kl().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        running = 0.98 * running + 0.02 * l1.item() if step > 1 else l1.item()
+        if step % 50 == 0:
+            rate = (time.monotonic() - started) / (step - first)
+            log(f"vae step {step}/{steps}  L1 {running / 2:.4f} (image units)  {rate:.2f} s/step")
+        state = lambda: {"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "step": step}
+        checkpoints.maybe_save(state, force=step == steps)
+    (work / "latents.npz").unlink(missing_ok=True)
+
+
+def encode_latents(work: pathlib.Path) -> None:
+    if (work / "latents.npz").exists():
+        return
+    vae = load_vae(work)
+    images = np.load(work / "images.npy", mmap_mode="r")
+    means, stds = [], []
+    with torch.no_grad():
+        for start in range(0, len(images), 256):
+            posterior = vae.encode(as_vae_input(images[start:start + 256])).latent_dist
+            means.append(posterior.mean.numpy()), stds.append(posterior.std.numpy())
+    mean, std = np.concatenate(means), np.concatenate(stds)
+    scaling = float(1 / mean.std())
+    log(f"latents: {mean.shape}, scaling factor {scaling:.5f}")
+    np.savez(work / "latents.npz", mean=mean, std=std, scaling=scaling)
+
+
+def load_vae(work: pathlib.Path):
+    vae = architecture.autoencoder()
+    vae.load_state_dict(torch.load(work / "vae.pt")["model"])
+    return vae.eval()
+
+
+def load_tokenizer(work: pathlib.Path) -> CLIPTokenizer:
+    return CLIPTokenizer.from_pretrained(str(work / "tokenizer"))
+
+
+def text_encoder_for(tokenizer: CLIPTokenizer):
+    return architecture.text_encoder(len(tokenizer), tokenizer.bos_token_id, tokenizer.eos_token_id)
+
+
+class Averaged:
+    """Exponential moving average of a module's parameters, with warm-up of the decay."""
+
+    def __init__(self, module: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.shadow = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, module: torch.nn.Module, step: int) -> None:
+        decay = min(self.decay, (1 + step) / (10 + step))
+        for key, value in module.state_dict().items():
+            if value.dtype.is_floating_point:
+                self.shadow[key].mul_(decay).add_(value, alpha=1 - decay)
+            else:
+                self.shadow[key].copy_(value)
+
+
+def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float) -> None:
+    latents = np.load(work / "latents.npz")
+    mean, std, scaling = torch.from_numpy(latents["mean"]), torch.from_numpy(latents["std"]), float(latents["scaling"])
+    captions = json.loads((work / "captions.json").read_text())
+    tokenizer = load_tokenizer(work)
+    ids = torch.tensor(tokenizer(captions + [""], padding="max_length", max_length=77).input_ids)
+    empty = ids[-1]
+    torch.manual_seed(2)
+    unet, text = architecture.unet(), text_encoder_for(tokenizer)
+    parameters = list(unet.parameters()) + list(text.parameters())
+    optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
+    averaged_unet, averaged_text = Averaged(unet, 0.999), Averaged(text, 0.999)
+    noise_schedule = architecture.training_noise()
+    alphas = noise_schedule.alphas_cumprod
+    checkpoints = Checkpointer(work / "unet.pt")
+    step, history = 0, []
+    if (saved := checkpoints.load()) is not None:
+        unet.load_state_dict(saved["unet"]), text.load_state_dict(saved["text"])
+        optimizer.load_state_dict(saved["optimizer"])
+        averaged_unet.shadow, averaged_text.shadow = saved["ema_unet"], saved["ema_text"]
+        step, history = saved["step"], saved["history"]
+    count = sum(p.numel() for p in parameters)
+    log(f"unet + text: {count / 1e6:.2f} M parameters, step {step} of {steps}, scaling {scaling:.4f}")
+    started, first, running = time.monotonic(), step, None
+    last_evaluation = time.monotonic()
+    state = lambda: {"unet": unet.state_dict(), "text": text.state_dict(), "optimizer": optimizer.state_dict(),
+                     "ema_unet": averaged_unet.shadow, "ema_text": averaged_text.shadow, "step": step,
+                     "history": history, "scaling": scaling}
+    while step < steps:
+        g = generator(2, step)
+        index = torch.randint(len(mean), (batch,), generator=g)
+        x0 = (mean[index] + std[index] * torch.randn(mean[index].shape, generator=g)) * scaling
+        tokens = torch.where((torch.rand(batch, generator=g) < CAPTION_DROPOUT)[:, None], empty, ids[index])
+        noise = torch.randn(x0.shape, generator=g)
+        t = torch.randint(0, 1000, (batch,), generator=g)
+        noisy = noise_schedule.add_noise(x0, noise, t)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate * min(1.0, (step + 1) / 300)
+        prediction = unet(noisy, t, encoder_hidden_states=text(tokens)[0]).sample
+        snr = alphas[t] / (1 - alphas[t])
+        weight = torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
+        loss = (weight * ((prediction - noise) ** 2).mean(dim=(1, 2, 3))).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+        averaged_unet.update(unet, step), averaged_text.update(text, step)
+        step += 1
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if step % 50 == 0:
+            rate = (time.monotonic() - started) / (step - first)
+            log(f"unet step {step}/{steps}  loss {running:.4f}  {rate:.2f} s/step  "
+                f"eta {(steps - step) * rate / 60:.0f} min")
+        if time.monotonic() - last_evaluation >= CHECKPOINT_SECONDS or step == steps:
+            metrics = evaluate.metrics(work, averaged_unet.shadow, averaged_text.shadow, scaling)
+            history.append({"step": step, "loss": running, "minutes": (time.monotonic() - started) / 60, **metrics})
+            log(f"metrics at step {step}: {json.dumps(metrics)}")
+            last_evaluation = time.monotonic()
+            checkpoints.maybe_save(state, force=True)
+
+
+def export(work: pathlib.Path, out: pathlib.Path) -> None:
+    saved = torch.load(work / "unet.pt")
+    tokenizer = load_tokenizer(work)
+    temporary = out.with_name(out.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    unet, text = architecture.unet(), text_encoder_for(tokenizer)
+    unet.load_state_dict(saved["ema_unet"]), text.load_state_dict(saved["ema_text"])
+    vae = load_vae(work)
+    vae.register_to_config(scaling_factor=saved["scaling"])
+    for name, model in [("unet", unet), ("vae", vae), ("text_encoder", text)]:
+        model.save_pretrained(temporary / name, safe_serialization=True)
+        weights = next((temporary / name).glob("*.safetensors"))
+        save_file({k: v.half().contiguous() for k, v in model.state_dict().items()}, weights,
+                  metadata={"format": "pt"})
+    shutil.copytree(work / "tokenizer", temporary / "tokenizer")
+    architecture.shipped_scheduler().save_config(temporary / "scheduler")
+    (temporary / "vocoder").mkdir()
+    (temporary / "vocoder" / "config.json").write_text(json.dumps(features.vocoder_config(), indent=2) + "\n")
+    (temporary / "model_index.json").write_text(json.dumps({
+        "_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.18.2",
+        "scheduler": ["diffusers", "PNDMScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
+        "tokenizer": ["transformers", "CLIPTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
+        "vae": ["diffusers", "AutoencoderKL"]}, indent=2) + "\n")
+    (temporary / "training.json").write_text(json.dumps({"history": saved["history"], "steps": saved["step"]},
+                                                        indent=1) + "\n")
+    shutil.rmtree(out, ignore_errors=True)
+    temporary.rename(out)
+    log(f"wrote {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=pathlib.Path, default=pathlib.Path(".mini-work"))
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--clips", type=int, default=16000)
+    parser.add_argument("--vae-steps", type=int, default=700)
+    parser.add_argument("--vae-batch", type=int, default=8)
+    parser.add_argument("--unet-steps", type=int, default=4000)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--threads", type=int, default=2)
+    arguments = parser.parse_args()
+    torch.set_num_threads(arguments.threads)
+    torch.set_flush_denormal(True)   # trained weights make subnormal activations, 10x slower on x86
+    arguments.work.mkdir(parents=True, exist_ok=True)
+    LOG.append(arguments.work / "train.log")
+    build_corpus(arguments.work, arguments.clips)
+    train_vae(arguments.work, arguments.vae_steps, arguments.vae_batch)
+    encode_latents(arguments.work)
+    train_unet(arguments.work, arguments.unet_steps, arguments.batch, arguments.learning_rate)
+    export(arguments.work, arguments.out)
+
+
+if __name__ == "__main__":
+    main()
