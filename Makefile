@@ -12,7 +12,7 @@ PYTHON       := $(VENV)/bin/python
 BIN          = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 DEMO_DIR     := demo-output
 
-.PHONY: deps build test demo bench bench-generate fixtures clean
+.PHONY: deps build test demo bench bench-generate bench-edits fixtures clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -53,6 +53,11 @@ bench: build $(VENV)/.installed
 ## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
 bench-generate: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25
+
+## bench-edits: style transfer (strength 0.5), a 2 s inpaint and a word reweight of a 10 s clip (25
+## DPM-Solver++ steps) on bench-generate's synthetic folder, Swift beside Python (roughly an hour).
+bench-edits: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_edits.py --swift-binary $(BIN)/auffusion --steps 25
 
 ## fixtures: regenerate every golden fixture from the Python reference.
 fixtures: $(VENV)/.installed
