@@ -14,7 +14,7 @@ DEMO_DIR     := demo-output
 MINI_MODEL   := Sources/Pipeline/Resources/auffusion-mini
 MINI_WORK    := .mini-work
 
-.PHONY: deps build test demo bench bench-generate fixtures mini-model clean
+.PHONY: deps build test demo bench bench-generate bench-edits fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -55,6 +55,11 @@ bench: build $(VENV)/.installed
 ## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
 bench-generate: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25
+
+## bench-edits: style transfer (strength 0.5), a 2 s inpaint and a word reweight of a 10 s clip (25
+## DPM-Solver++ steps) on bench-generate's synthetic folder, Swift beside Python (roughly an hour).
+bench-edits: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_edits.py --swift-binary $(BIN)/auffusion --steps 25
 
 ## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 2 h on 2 cores;
 ## checkpoints every 10 minutes in $(MINI_WORK)/, and a rerun resumes from them).

@@ -67,16 +67,14 @@ def write_folder(folder: pathlib.Path) -> None:
     torch.save({"generator": vocoder.state_dict()}, folder / "vocoder" / "vocoder.pt")
 
 
-def python_generate(folder: pathlib.Path, steps: int, output: pathlib.Path) -> None:
-    """The Python pipeline on `folder` (child-process entry)."""
-    import numpy as np
-    import soundfile
+def load_models(folder: pathlib.Path) -> tuple:
+    """(tokenizer, text encoder, condition adapter, unet, vae, vocoder) of `folder`, in eval mode; torch
+    runs on AUFFUSION_THREADS threads (default: every core), as the Swift CLI does."""
     import torch
-    from diffusers import AutoencoderKL, DPMSolverMultistepScheduler, UNet2DConditionModel
+    from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import AutoTokenizer, CLIPTextModel
     sys.path.insert(0, str(HERE))
     from clip_fixtures import ConditionAdapter
-    from pipeline_fixtures import LOG_HIGH, LOG_LOW, SCHEDULER_CONFIG, embeddings
     from vocoder_fixtures import Generator
 
     torch.set_num_threads(int(os.environ.get("AUFFUSION_THREADS", os.cpu_count() or 1)))
@@ -89,6 +87,36 @@ def python_generate(folder: pathlib.Path, steps: int, output: pathlib.Path) -> N
     vae = AutoencoderKL.from_pretrained(folder / "vae").eval()
     vocoder = Generator(json.loads((folder / "vocoder" / "config.json").read_text()), normed=False).eval()
     vocoder.load_state_dict(torch.load(folder / "vocoder" / "vocoder.pt")["generator"])
+    return tokenizer, encoder, adapter, unet, vae, vocoder
+
+
+def decode(vae, latents):
+    """The log-mel [256, 1024] of one prompt's latents [1, 4, 32, 128] (denormalize_spectrogram)."""
+    import torch
+    sys.path.insert(0, str(HERE))
+    from pipeline_fixtures import LOG_HIGH, LOG_LOW
+
+    image = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
+    return torch.flip(image[0, 0], dims=[0]) * (LOG_HIGH - LOG_LOW) + LOG_LOW
+
+
+def write_audio(vocoder, log_mel, output: pathlib.Path) -> None:
+    """The vocoder's first 10 s of `log_mel`, as 16 kHz PCM_16."""
+    import numpy as np
+    import soundfile
+
+    wave = vocoder(log_mel[None])[0, 0][:160000].numpy()
+    soundfile.write(output, np.clip(wave, -1, 1), 16000, subtype="PCM_16")
+
+
+def python_generate(folder: pathlib.Path, steps: int, output: pathlib.Path) -> None:
+    """The Python pipeline on `folder` (child-process entry)."""
+    import torch
+    from diffusers import DPMSolverMultistepScheduler
+    sys.path.insert(0, str(HERE))
+    from pipeline_fixtures import SCHEDULER_CONFIG, embeddings
+
+    tokenizer, encoder, adapter, unet, vae, vocoder = load_models(folder)
     scheduler = DPMSolverMultistepScheduler.from_config(SCHEDULER_CONFIG)
     with torch.no_grad():
         cond = embeddings(tokenizer, encoder, adapter, PROMPT)
@@ -99,10 +127,7 @@ def python_generate(folder: pathlib.Path, steps: int, output: pathlib.Path) -> N
             eps = unet(scheduler.scale_model_input(torch.cat([latents] * 2), t), t, encoder_hidden_states=context).sample
             eps_uncond, eps_cond = eps.chunk(2)
             latents = scheduler.step(eps_uncond + 7.5 * (eps_cond - eps_uncond), t, latents).prev_sample
-        image = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
-        log_mel = torch.flip(image[0, 0], dims=[0]) * (LOG_HIGH - LOG_LOW) + LOG_LOW
-        wave = vocoder(log_mel[None])[0, 0][:160000].numpy()
-    soundfile.write(output, np.clip(wave, -1, 1), 16000, subtype="PCM_16")
+        write_audio(vocoder, decode(vae, latents), output)
 
 
 def timed(command: list[str]) -> tuple[float, float]:

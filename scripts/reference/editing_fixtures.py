@@ -75,12 +75,12 @@ def load_models(pipeline_dir: pathlib.Path, clip_dir: pathlib.Path) -> tuple:
     return tokenizer, encoder, unet, vae
 
 
-def clip_latents(samples: np.ndarray, vae) -> torch.Tensor:
-    """The clip's scaled posterior-mean latents on the canvas, [1, 4, 4, 16]."""
-    basis = torch.from_numpy(librosa.filters.mel(sr=16000, n_fft=2048, n_mels=MELS, fmin=0, fmax=8000))
+def clip_latents(samples: np.ndarray, vae, mels: int = MELS, canvas: int = CANVAS) -> torch.Tensor:
+    """The clip's scaled posterior-mean latents on the mels x canvas image ([1, 4, 4, 16] here)."""
+    basis = torch.from_numpy(librosa.filters.mel(sr=16000, n_fft=2048, n_mels=mels, fmin=0, fmax=8000))
     log_mel = mel_spectrogram(scaled_waveform(samples.astype(np.float64) * 1.0), basis)[0]
-    image = spectrogram_image(log_mel)                                      # [3, 16, frames]
-    padded = torch.zeros(1, 3, MELS, CANVAS)
+    image = spectrogram_image(log_mel)                                      # [3, mels, frames]
+    padded = torch.zeros(1, 3, mels, canvas)
     padded[0, :, :, :image.shape[2]] = image
     with torch.no_grad():
         return vae.encode(2 * padded - 1).latent_dist.mean * vae.config.scaling_factor
@@ -100,19 +100,21 @@ def denoise(unet, scheduler, latents, timesteps, context, after_step=None) -> to
     return latents
 
 
-def run_case(kind, strength, seed, ranges, z0, unet, vae, context) -> torch.Tensor:
-    """The log-mel [16, 64] of one edit."""
-    scheduler = PNDMScheduler.from_config(SCHEDULER_CONFIG)
-    scheduler.set_timesteps(STEPS)
-    init = min(int(STEPS * strength), STEPS)
-    timesteps = scheduler.timesteps[max(STEPS - init, 0) * scheduler.order:]
+def run_case(kind, strength, seed, ranges, z0, unet, vae, context, steps=STEPS,
+             scheduler_class=PNDMScheduler) -> torch.Tensor:
+    """The log-mel of one edit on the image grid of z0 ([16, 64] here)."""
+    scheduler = scheduler_class.from_config(SCHEDULER_CONFIG)
+    scheduler.set_timesteps(steps)
+    init = min(int(steps * strength), steps)
+    timesteps = scheduler.timesteps[max(steps - init, 0) * scheduler.order:]
     noise = torch.randn(z0.shape, generator=torch.Generator().manual_seed(seed))
     after_step = None
     if kind == "transfer":
         latents = scheduler.add_noise(z0, noise, timesteps[:1])
     else:
         latents = noise * scheduler.init_noise_sigma
-        mask = torch.zeros(1, 1, MELS, CANVAS)
+        factor = 2 ** (len(vae.config.block_out_channels) - 1)                # the pipelines' vae_scale_factor
+        mask = torch.zeros(1, 1, z0.shape[2] * factor, z0.shape[3] * factor)
         for start, end in ranges:
             mask[:, :, :, round(start * 100):round(end * 100)] = 1
         m = torch.nn.functional.interpolate(mask, size=(z0.shape[2], z0.shape[3]))

@@ -293,11 +293,11 @@ def encode(tokenizer, encoder, prompts):
     return encoder(ids)[0]
 
 
-def make_controller(case, layers, tokenizer):
+def make_controller(case, layers, tokenizer, steps=STEPS):
     prompts = case["prompts"]
     if case["edit"] == "store":
         return Store(layers)
-    common = (layers, prompts, STEPS, case["cross"], case["self"], tokenizer)
+    common = (layers, prompts, steps, case["cross"], case["self"], tokenizer)
     kinds = {"replace": Replace, "refine": Refine}
     if case["edit"] in kinds:
         return kinds[case["edit"]](*common)
