@@ -29,7 +29,7 @@ let libraries: [Target] = [
     .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
     .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
-            swiftSettings: swiftSettings),
+            resources: [.copy("Resources/auffusion-mini")], swiftSettings: swiftSettings),
     .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"],
             swiftSettings: swiftSettings),
 ]

@@ -1,0 +1,106 @@
+import AudioDSP
+import Foundation
+
+/// What a sound is, measured from its samples, for the tests of meaning of the embedded model
+/// (`docs/mini-model.md`): where its energy lies in frequency and in time.
+///
+/// Spectra are power spectra of 2048-sample Hann frames every 512 samples (7.8 Hz bins at
+/// 16 kHz), averaged over the frames of the part asked for; only 60 Hz – 7.5 kHz is considered,
+/// away from DC and from the top of the mel range.
+struct SoundMeasures {
+    let samples: [Float]
+    let sampleRate: Double
+    private let stft = ShortTimeFourierTransform(fftSize: 2048, hopLength: 512, windowLength: 2048)
+
+    init(_ samples: [Float], sampleRate: Double = 16_000) {
+        self.samples = samples
+        self.sampleRate = sampleRate
+    }
+
+    /// The part of the sound between `seconds` (clamped to the clip).
+    func part(_ seconds: Range<Double>) -> SoundMeasures {
+        let start = max(0, min(samples.count, Int(seconds.lowerBound * sampleRate)))
+        let end = max(start, min(samples.count, Int(seconds.upperBound * sampleRate)))
+        return SoundMeasures(Array(samples[start..<end]), sampleRate: sampleRate)
+    }
+
+    var duration: Double { Double(samples.count) / sampleRate }
+
+    private var binWidth: Double { sampleRate / Double(stft.fftSize) }
+    private var consideredBins: Range<Int> { Int(60 / binWidth)..<Int(7500 / binWidth) }
+
+    /// Mean power per bin over every frame.
+    var powerSpectrum: [Double] {
+        let magnitudes = stft.magnitudes(of: samples, epsilon: 0)
+        let bins = stft.binCount, frames = magnitudes.count / bins
+        var power = [Double](repeating: 0, count: bins)
+        for frame in 0..<frames {
+            for bin in 0..<bins { power[bin] += Double(magnitudes[frame * bins + bin] * magnitudes[frame * bins + bin]) }
+        }
+        return power.map { $0 / Double(max(frames, 1)) }
+    }
+
+    /// The frequency with the most energy, in Hz, refined by a parabola through the log powers of
+    /// the peak bin and its neighbours.
+    var dominantFrequency: Double {
+        let power = powerSpectrum
+        let range = consideredBins
+        let peak = range.max { power[$0] < power[$1] } ?? range.lowerBound
+        let (left, centre, right) = (log(power[peak - 1] + 1e-20), log(power[peak] + 1e-20), log(power[peak + 1] + 1e-20))
+        let curvature = left - 2 * centre + right
+        let offset = curvature < 0 ? 0.5 * (left - right) / curvature : 0
+        return (Double(peak) + offset) * binWidth
+    }
+
+    /// Spectral flatness of the mean power spectrum: geometric over arithmetic mean, 1 for white
+    /// noise, near 0 for a pure tone.
+    var flatness: Double {
+        let power = powerSpectrum[consideredBins].map { $0 + 1e-20 }
+        let logMean = power.reduce(0) { $0 + log($1) } / Double(power.count)
+        return exp(logMean) / (power.reduce(0, +) / Double(power.count))
+    }
+
+    /// The share of the energy more than `semitones` away from the dominant frequency: what is
+    /// not the tone (noise, for a tone mixed with noise).
+    func shareAwayFromDominant(semitones: Double = 2) -> Double {
+        let power = powerSpectrum, dominant = dominantFrequency
+        let band = dominant * pow(2, -semitones / 12)...dominant * pow(2, semitones / 12)
+        var near = 0.0, total = 0.0
+        for bin in consideredBins {
+            total += power[bin]
+            if band.contains(Double(bin) * binWidth) { near += power[bin] }
+        }
+        return total > 0 ? 1 - near / total : 0
+    }
+
+    /// Mean square of the samples in decibels (−200 for silence).
+    var energyDecibels: Double {
+        let energy = samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(samples.count, 1))
+        return energy > 0 ? 10 * log10(energy) : -200
+    }
+
+    /// Root mean square per consecutive window of `seconds`: the loudness envelope.
+    func envelope(window seconds: Double) -> [Double] {
+        let size = max(1, Int(seconds * sampleRate))
+        return stride(from: 0, to: samples.count - size + 1, by: size).map { start in
+            (samples[start..<start + size].reduce(0.0) { $0 + Double($1) * Double($1) } / Double(size)).squareRoot()
+        }
+    }
+
+    /// Pearson correlation of two sequences of equal length (0 when either is constant).
+    static func correlation(_ a: [Double], _ b: [Double]) -> Double {
+        let n = Double(min(a.count, b.count))
+        let (x, y) = (a.prefix(Int(n)), b.prefix(Int(n)))
+        let (meanX, meanY) = (x.reduce(0, +) / n, y.reduce(0, +) / n)
+        var covariance = 0.0, varianceX = 0.0, varianceY = 0.0
+        for (u, v) in zip(x, y) {
+            covariance += (u - meanX) * (v - meanY)
+            varianceX += (u - meanX) * (u - meanX)
+            varianceY += (v - meanY) * (v - meanY)
+        }
+        return varianceX > 0 && varianceY > 0 ? covariance / (varianceX * varianceY).squareRoot() : 0
+    }
+
+    /// Semitones from `a` to `b` Hz.
+    static func semitones(from a: Double, to b: Double) -> Double { 12 * log2(b / a) }
+}
