@@ -37,12 +37,17 @@ test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
 
-## demo: analyse the bundled clip, draw its spectrogram and resynthesise it.
+## demo: with the embedded model, generate a sound from a prompt, restyle it and fill a gap in
+## it; WAVs and spectrogram pictures go to demo-output/.
 demo: build
 	@mkdir -p $(DEMO_DIR)
-	$(BIN)/auffusion spectrogram Examples/audio/speech.wav -o $(DEMO_DIR)/speech.png --mel-npy $(DEMO_DIR)/speech-mel.npy
-	$(BIN)/auffusion vocode $(DEMO_DIR)/speech-mel.npy -o $(DEMO_DIR)/speech-griffinlim.wav
-	@echo "demo: wrote $(DEMO_DIR)/speech.png, $(DEMO_DIR)/speech-mel.npy and $(DEMO_DIR)/speech-griffinlim.wav"
+	$(BIN)/auffusion generate "a low pitched beep" --seed 3 \
+	  -o $(DEMO_DIR)/generated.wav --spectrogram $(DEMO_DIR)/generated.png
+	$(BIN)/auffusion transfer $(DEMO_DIR)/generated.wav "a high pitched beep and white noise" --strength 0.8 \
+	  --seed 3 -o $(DEMO_DIR)/restyled.wav --spectrogram $(DEMO_DIR)/restyled.png
+	$(BIN)/auffusion inpaint $(DEMO_DIR)/generated.wav "white noise" --mask 0.8-1.6 \
+	  --seed 3 -o $(DEMO_DIR)/filled.wav --spectrogram $(DEMO_DIR)/filled.png
+	@echo "demo: wrote generated, restyled and filled .wav/.png to $(DEMO_DIR)/ (docs/mini-model.md says what the model knows)"
 
 ## bench: time our kernels beside the PyTorch/librosa reference on this machine.
 bench: build $(VENV)/.installed
