@@ -42,8 +42,9 @@ struct SoundMeasures {
 
     /// The frequency with the most energy, in Hz, refined by a parabola through the log powers of
     /// the peak bin and its neighbours.
-    var dominantFrequency: Double {
-        let power = powerSpectrum
+    var dominantFrequency: Double { dominantFrequency(in: powerSpectrum) }
+
+    private func dominantFrequency(in power: [Double]) -> Double {
         let range = consideredBins
         let peak = range.max { power[$0] < power[$1] } ?? range.lowerBound
         let (left, centre, right) = (log(power[peak - 1] + 1e-20), log(power[peak] + 1e-20), log(power[peak + 1] + 1e-20))
@@ -63,7 +64,7 @@ struct SoundMeasures {
     /// The share of the energy more than `semitones` away from the dominant frequency: what is
     /// not the tone (noise, for a tone mixed with noise).
     func shareAwayFromDominant(semitones: Double = 2) -> Double {
-        let power = powerSpectrum, dominant = dominantFrequency
+        let power = powerSpectrum, dominant = dominantFrequency(in: power)
         let band = dominant * pow(2, -semitones / 12)...dominant * pow(2, semitones / 12)
         var near = 0.0, total = 0.0
         for bin in consideredBins {
