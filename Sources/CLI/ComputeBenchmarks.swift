@@ -17,6 +17,9 @@ enum ComputeBenchmarks {
         return [
             ("compute.sgemm_1024", { _ = BLAS.matmul(a, b) }),
             ("compute.conv2d_3x3", { _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1) }),
+            ("compute.conv2d_3x3_winograd", {
+                _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1, strategy: .winograd)
+            }),
             ("compute.attention", {
                 _ = Attention.scaledDotProduct(query: query, key: key, value: value, scale: 1 / Float(40).squareRoot())
             }),

@@ -181,6 +181,7 @@ REFERENCES: dict[str, Callable[[pathlib.Path], Callable[[], object]]] = {
     "audio.griffinlim_32": setup_griffinlim,
     "compute.sgemm_1024": setup_sgemm,
     "compute.conv2d_3x3": setup_conv2d,
+    "compute.conv2d_3x3_winograd": setup_conv2d,   # the same convolution; Swift's Winograd path (U-Net)
     "compute.attention": setup_attention,
     "compute.groupnorm": setup_groupnorm,
 }
@@ -190,6 +191,7 @@ _B, _H, _N, _D = ATTENTION_SHAPE
 FLOPS: dict[str, int] = {
     "compute.sgemm_1024": 2 * SGEMM_N ** 3,
     "compute.conv2d_3x3": 2 * CONV_SHAPE[1] * CONV_SHAPE[1] * 9 * CONV_SHAPE[2] * CONV_SHAPE[3],
+    "compute.conv2d_3x3_winograd": 2 * CONV_SHAPE[1] * CONV_SHAPE[1] * 9 * CONV_SHAPE[2] * CONV_SHAPE[3],
     "compute.attention": 2 * 2 * _B * _H * _N * _N * _D,  # q k^T and p v; the softmax is not counted
 }
 

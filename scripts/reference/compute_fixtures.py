@@ -210,6 +210,15 @@ def plan() -> list[dict]:
         case("permute", "permute", "NCHW -> NHWC", {"x": inp((2, 3, 4, 5))}, {"axes": [0, 2, 3, 1]}, EXACT),
         case("concat", "concat", "axis 1", {"a": inp((2, 3, 4)), "b": inp((2, 5, 4))}, {"axis": 1}, EXACT),
         case("slice", "slice", "axis 1, [2, 7)", {"x": inp((2, 9, 4))}, {"axis": 1, "start": 2, "end": 7}, EXACT),
+        # conv2d through Winograd F(2x2, 3x3) (3x3, stride 1, >= 256 output positions); appended
+        # last so that the seeds of the cases above stay as they were
+        case("conv2d_3x3_winograd_odd", "conv2d",
+             "3x3 pad 1, batch 2, odd 9 x 33 plane: partial tiles at the bottom and right, 17 tile columns",
+             {"x": inp((2, 13, 9, 33)), "weight": inp((11, 13, 3, 3), 0.25), "bias": inp((11,), 0.5)},
+             conv_params(padding=1)),
+        case("conv2d_3x3_winograd_unpadded", "conv2d", "3x3 pad 0, 20 x 40 -> 18 x 38, no bias",
+             {"x": inp((1, 7, 20, 40)), "weight": inp((5, 7, 3, 3), 0.25)},
+             conv_params()),
     ]
     return cases
 
@@ -269,7 +278,7 @@ def nearest_size(x, params):
 
 OPS = {
     "linear": lambda i, p: F.linear(i["x"], i["weight"], i.get("bias")),
-    "conv2d": lambda i, p: F.conv2d(i["x"], i["weight"], i["bias"], stride=p["stride"],
+    "conv2d": lambda i, p: F.conv2d(i["x"], i["weight"], i.get("bias"), stride=p["stride"],
                                     padding=p["padding"], dilation=p["dilation"]),
     "conv1d": lambda i, p: F.conv1d(i["x"], i["weight"], i["bias"], stride=p["stride"],
                                     padding=p["padding"], dilation=p["dilation"]),

@@ -24,8 +24,8 @@ public struct Downsample2D: Sendable {
 public struct Upsample2D: Sendable {
     let conv: Conv2d
 
-    public init(_ parameters: Parameters, channels: Int) {
-        conv = Conv2d(parameters["conv"], inputs: channels, outputs: channels, kernel: 3, padding: 1)
+    public init(_ parameters: Parameters, channels: Int, strategy: Convolution.Strategy = .direct) {
+        conv = Conv2d(parameters["conv"], inputs: channels, outputs: channels, kernel: 3, padding: 1, strategy: strategy)
     }
 
     /// `[B, C, H, W] → [B, C, 2H, 2W]`.

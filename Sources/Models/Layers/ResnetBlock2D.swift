@@ -14,14 +14,16 @@ public struct ResnetBlock2D: Sendable {
     let conv2: Conv2d
     let shortcut: Conv2d?
 
-    /// - Parameter timeEmbeddingChannels: width of the time embedding, or `nil` (VAE).
+    /// - Parameters:
+    ///   - timeEmbeddingChannels: width of the time embedding, or `nil` (VAE).
+    ///   - strategy: how the 3×3 convolutions are evaluated.
     public init(_ parameters: Parameters, inputs: Int, outputs: Int, timeEmbeddingChannels: Int?,
-                groups: Int, epsilon: Float) {
+                groups: Int, epsilon: Float, strategy: Convolution.Strategy = .direct) {
         norm1 = GroupNorm(parameters["norm1"], groups: groups, channels: inputs, epsilon: epsilon)
-        conv1 = Conv2d(parameters["conv1"], inputs: inputs, outputs: outputs, kernel: 3, padding: 1)
+        conv1 = Conv2d(parameters["conv1"], inputs: inputs, outputs: outputs, kernel: 3, padding: 1, strategy: strategy)
         timeProjection = timeEmbeddingChannels.map { Linear(parameters["time_emb_proj"], inputs: $0, outputs: outputs) }
         norm2 = GroupNorm(parameters["norm2"], groups: groups, channels: outputs, epsilon: epsilon)
-        conv2 = Conv2d(parameters["conv2"], inputs: outputs, outputs: outputs, kernel: 3, padding: 1)
+        conv2 = Conv2d(parameters["conv2"], inputs: outputs, outputs: outputs, kernel: 3, padding: 1, strategy: strategy)
         shortcut = inputs == outputs ? nil : Conv2d(parameters["conv_shortcut"], inputs: inputs, outputs: outputs, kernel: 1)
     }
 

@@ -23,6 +23,11 @@ public struct UNet2DConditionModel: Sendable {
     let normOut: GroupNorm
     let conditionOut: Conv2d
 
+    /// The U-Net's 3×3 convolutions go through Winograd's algorithm: they are most of a
+    /// denoising step's time, and the network does not amplify the extra rounding (nmse ~1e-12
+    /// against diffusers at Stable Diffusion's size, `UNetParityTests`).
+    static let convolutionStrategy = Convolution.Strategy.winograd
+
     /// Builds the network from its configuration, taking every parameter from `parameters`.
     /// - Throws: ``ModelError/unsupportedConfiguration(model:reason:)``.
     public init(configuration c: UNetConfiguration, parameters p: Parameters) throws {
@@ -30,7 +35,8 @@ public struct UNet2DConditionModel: Sendable {
         configuration = c
         let channels = c.blockOutChannels, levels = channels.count
         let timeChannels = channels[0] * 4
-        conditionIn = Conv2d(p["conv_in"], inputs: c.inChannels, outputs: channels[0], kernel: 3, padding: 1)
+        conditionIn = Conv2d(p["conv_in"], inputs: c.inChannels, outputs: channels[0], kernel: 3, padding: 1,
+                             strategy: UNet2DConditionModel.convolutionStrategy)
         timeEmbedding = TimestepEmbedding(p["time_embedding"], channels: channels[0], embeddingChannels: timeChannels,
                                           flipSinToCos: c.flipSinToCos, frequencyShift: c.frequencyShift)
         downBlocks = (0..<levels).map { i in
@@ -54,7 +60,8 @@ public struct UNet2DConditionModel: Sendable {
                            timeChannels: timeChannels, isFinal: i == levels - 1)
         }
         normOut = GroupNorm(p["conv_norm_out"], groups: c.normGroups, channels: channels[0], epsilon: c.normEpsilon)
-        conditionOut = Conv2d(p["conv_out"], inputs: channels[0], outputs: c.outChannels, kernel: 3, padding: 1)
+        conditionOut = Conv2d(p["conv_out"], inputs: channels[0], outputs: c.outChannels, kernel: 3, padding: 1,
+                              strategy: UNet2DConditionModel.convolutionStrategy)
     }
 
     /// Loads `config.json` and the weights (`diffusion_pytorch_model{.fp16,}.{safetensors,bin}`)

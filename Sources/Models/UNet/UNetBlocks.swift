@@ -22,7 +22,8 @@ struct DownBlock: Sendable {
         self.index = index
         resnets = (0..<layers).map { j in
             ResnetBlock2D(parameters["resnets", j], inputs: j == 0 ? inputs : outputs, outputs: outputs,
-                          timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+                          timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon,
+                          strategy: UNet2DConditionModel.convolutionStrategy)
         }
         attentions = crossAttention ? (0..<layers).map { j in
             Transformer2D(parameters["attentions", j], channels: outputs, heads: heads,
@@ -58,11 +59,13 @@ struct MidBlock: Sendable {
 
     init(_ parameters: Parameters, channels: Int, heads: Int, configuration c: UNetConfiguration, timeChannels: Int) {
         first = ResnetBlock2D(parameters["resnets", 0], inputs: channels, outputs: channels,
-                              timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+                              timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon,
+                              strategy: UNet2DConditionModel.convolutionStrategy)
         attention = Transformer2D(parameters["attentions", 0], channels: channels, heads: heads,
                                   contextWidth: c.crossAttentionDimension, groups: c.normGroups)
         second = ResnetBlock2D(parameters["resnets", 1], inputs: channels, outputs: channels,
-                               timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+                               timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon,
+                               strategy: UNet2DConditionModel.convolutionStrategy)
     }
 
     func callAsFunction(_ x: Tensor, _ context: UNetContext) -> Tensor {
@@ -92,13 +95,15 @@ struct UpBlock: Sendable {
             let skip = j == layers - 1 ? skipInputs : outputs
             let incoming = j == 0 ? previousOutputs : outputs
             return ResnetBlock2D(parameters["resnets", j], inputs: incoming + skip, outputs: outputs,
-                                 timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon)
+                                 timeEmbeddingChannels: timeChannels, groups: c.normGroups, epsilon: c.normEpsilon,
+                                 strategy: UNet2DConditionModel.convolutionStrategy)
         }
         attentions = crossAttention ? (0..<layers).map { j in
             Transformer2D(parameters["attentions", j], channels: outputs, heads: heads,
                           contextWidth: c.crossAttentionDimension, groups: c.normGroups)
         } : []
-        upsampler = isFinal ? nil : Upsample2D(parameters["upsamplers", 0], channels: outputs)
+        upsampler = isFinal ? nil : Upsample2D(parameters["upsamplers", 0], channels: outputs,
+                                                   strategy: UNet2DConditionModel.convolutionStrategy)
     }
 
     func callAsFunction(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor]) -> Tensor {
