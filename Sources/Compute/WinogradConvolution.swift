@@ -15,6 +15,9 @@ public enum WinogradConvolution {
     /// would cost more than the saved multiplies.
     public static let minimumPositions = 256
 
+    /// Largest block of transformed weights, in floats (16 MB).
+    static let weightBudget = 4 << 20
+
     /// Whether a convolution can and should take this path.
     static func applies(kernel: (height: Int, width: Int), stride: Int, dilation: Int, positions: Int) -> Bool {
         kernel == (3, 3) && stride == 1 && dilation == 1 && positions >= minimumPositions
@@ -28,37 +31,44 @@ public enum WinogradConvolution {
         let outputs = weight.shape[0]
         let geometry = TileGeometry(batch: batch, inputHeight: height, inputWidth: width, padding: padding,
                                     outputHeight: size.height, outputWidth: size.width)
-        // Bands of tile rows, so that V and M stay under the im2col budget (the VAE decoder's
-        // 256 × 1024 planes would need 16 × 128 × 65 536 floats for V alone).
+        // Blocks of output channels, so that the transformed weights stay under `weightBudget`
+        // (the U-Net's 2560 → 1280 convolutions would need 210 MB at once), and bands of tile
+        // rows, so that V and M stay under the im2col budget (the VAE decoder's 256 × 1024
+        // planes would need 16 × 128 × 65 536 floats for V alone).
+        let blockCount = (16 * outputs * channels + weightBudget - 1) / weightBudget
+        let blockSize = (outputs + blockCount - 1) / blockCount
         let rowsPerBand = Swift.max(1, Swift.min(geometry.totalTileRows,
-                                                 Convolution.columnBudget / (16 * (channels + outputs) * geometry.tileColumns)))
+                                                 Convolution.columnBudget / (16 * (channels + blockSize) * geometry.tileColumns)))
         let bandCapacity = rowsPerBand * geometry.tileColumns
         let count = batch * outputs * size.height * size.width
         let scalars = [Float](unsafeUninitializedCapacity: count) { y, initialized in
             input.scalars.withUnsafeBufferPointer { x in
-                let weightStride = skewedSize(outputs * channels)
-                Workspace.shared.withScratch(count: 16 * weightStride) { u in
-                    transformWeights(weight, into: u)
+                Workspace.shared.withScratch(count: 16 * skewedSize(blockSize * channels)) { u in
                     Workspace.shared.withScratch(count: 16 * skewedSize(channels * bandCapacity)) { v in
-                        Workspace.shared.withScratch(count: 16 * skewedSize(outputs * bandCapacity)) { m in
-                            var firstRow = 0
-                            while firstRow < geometry.totalTileRows {
-                                let rows = firstRow..<Swift.min(geometry.totalTileRows, firstRow + rowsPerBand)
-                                let tiles = rows.count * geometry.tileColumns
-                                let inputStride = skewedSize(channels * tiles), productStride = skewedSize(outputs * tiles)
-                                transformInput(x, channels: channels, rows: rows, geometry: geometry, into: v)
-                                for k in 0..<16 {
-                                    // [O, C] · [C, tiles] -> [O, tiles], for each of the 16 tile positions
-                                    BLAS.sgemm(m: outputs, n: tiles, k: channels,
-                                               a: UnsafeBufferPointer(rebasing: u[k * weightStride..<k * weightStride + outputs * channels]),
-                                               lda: channels,
-                                               b: UnsafeBufferPointer(rebasing: v[k * inputStride..<k * inputStride + channels * tiles]),
-                                               ldb: tiles,
-                                               c: UnsafeMutableBufferPointer(rebasing: m[k * productStride..<k * productStride + outputs * tiles]),
-                                               ldc: tiles)
+                        Workspace.shared.withScratch(count: 16 * skewedSize(blockSize * bandCapacity)) { m in
+                            for firstOutput in Swift.stride(from: 0, to: outputs, by: blockSize) {
+                                let block = firstOutput..<Swift.min(outputs, firstOutput + blockSize)
+                                let weightStride = skewedSize(block.count * channels)
+                                transformWeights(weight, outputs: block, into: u)
+                                var firstRow = 0
+                                while firstRow < geometry.totalTileRows {
+                                    let rows = firstRow..<Swift.min(geometry.totalTileRows, firstRow + rowsPerBand)
+                                    let tiles = rows.count * geometry.tileColumns
+                                    let inputStride = skewedSize(channels * tiles), productStride = skewedSize(block.count * tiles)
+                                    transformInput(x, channels: channels, rows: rows, geometry: geometry, into: v)
+                                    for k in 0..<16 {
+                                        // [O, C] · [C, tiles] -> [O, tiles], for each of the 16 tile positions
+                                        BLAS.sgemm(m: block.count, n: tiles, k: channels,
+                                                   a: UnsafeBufferPointer(rebasing: u[k * weightStride..<k * weightStride + block.count * channels]),
+                                                   lda: channels,
+                                                   b: UnsafeBufferPointer(rebasing: v[k * inputStride..<k * inputStride + channels * tiles]),
+                                                   ldb: tiles,
+                                                   c: UnsafeMutableBufferPointer(rebasing: m[k * productStride..<k * productStride + block.count * tiles]),
+                                                   ldc: tiles)
+                                    }
+                                    transformOutput(m, outputs: block, of: outputs, bias: bias, rows: rows, geometry: geometry, into: y)
+                                    firstRow = rows.upperBound
                                 }
-                                transformOutput(m, outputs: outputs, bias: bias, rows: rows, geometry: geometry, into: y)
-                                firstRow = rows.upperBound
                             }
                         }
                     }
@@ -78,12 +88,14 @@ public enum WinogradConvolution {
         var totalTileRows: Int { batch * tileRows }
     }
 
-    /// `U[k][o][c] = (G g G^T)[k]` with `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.
-    private static func transformWeights(_ weight: Tensor, into u: UnsafeMutableBufferPointer<Float>) {
-        let (outputs, channels) = (weight.shape[0], weight.shape[1])
+    /// `U[k][o − first][c] = (G g G^T)[k]` for `o` in `block`, with
+    /// `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.
+    private static func transformWeights(_ weight: Tensor, outputs block: Range<Int>, into u: UnsafeMutableBufferPointer<Float>) {
+        let channels = weight.shape[1]
         weight.scalars.withUnsafeBufferPointer { g in
-            ComputeThreads.parallelRanges(outputs) { range in
-                for o in range {
+            ComputeThreads.parallelRanges(block.count) { range in
+                for local in range {
+                    let o = block.lowerBound + local
                     for c in 0..<channels {
                         let base = (o * channels + c) * 9
                         // G g, on the kernel's rows (SIMD4 with a zero 4th lane), then (G g) Gᵀ on each row
@@ -95,7 +107,7 @@ public enum WinogradConvolution {
                         store((r0 - r1 + r2) * 0.5, row: 2)
                         store(r2, row: 3)
                         func store(_ t: SIMD4<Float>, row i: Int) {
-                            let step = skewedSize(outputs * channels), target = 4 * i * step + o * channels + c
+                            let step = skewedSize(block.count * channels), target = 4 * i * step + local * channels + c
                             u[target] = t.x
                             u[target + step] = (t.x + t.y + t.z) * 0.5
                             u[target + 2 * step] = (t.x - t.y + t.z) * 0.5
@@ -163,20 +175,21 @@ public enum WinogradConvolution {
 
     /// `Y = Aᵀ m A` with `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`, plus the bias, written to the
     /// tile's 2×2 outputs that lie inside the plane. Tiles go 8 at a time, one per SIMD lane.
-    private static func transformOutput(_ m: UnsafeMutableBufferPointer<Float>, outputs: Int, bias: Tensor?,
-                                        rows: Range<Int>, geometry: TileGeometry,
+    private static func transformOutput(_ m: UnsafeMutableBufferPointer<Float>, outputs block: Range<Int>, of outputs: Int,
+                                        bias: Tensor?, rows: Range<Int>, geometry: TileGeometry,
                                         into y: UnsafeMutableBufferPointer<Float>) {
         let (height, width, columns) = (geometry.outputHeight, geometry.outputWidth, geometry.tileColumns)
-        let tiles = rows.count * columns, stride = skewedSize(outputs * tiles)
+        let tiles = rows.count * columns, stride = skewedSize(block.count * tiles)
         guard let source = m.baseAddress, let destination = y.baseAddress else { return }
-        ComputeThreads.parallelRanges(outputs) { range in
-            for o in range {
+        ComputeThreads.parallelRanges(block.count) { range in
+            for local in range {
+                let o = block.lowerBound + local
                 let shift = SIMD8<Float>(repeating: bias?.scalars[o] ?? 0)
                 for row in rows {
                     let (item, tileRow) = row.quotientAndRemainder(dividingBy: geometry.tileRows)
                     let plane = destination + (item * outputs + o) * height * width
                     let top = 2 * tileRow
-                    let products = UnsafePointer(source + o * tiles + (row - rows.lowerBound) * columns)
+                    let products = UnsafePointer(source + local * tiles + (row - rows.lowerBound) * columns)
                     for first in Swift.stride(from: 0, to: columns, by: 8) {
                         let count = Swift.min(8, columns - first)
                         func productRow(_ i: Int) -> Columns {

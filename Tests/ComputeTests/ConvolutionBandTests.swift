@@ -71,13 +71,17 @@ struct ConvolutionBandTests {
         return Tensor(shape: [batch, outputs, outHeight, outWidth], scalars: y)
     }
 
-    @Test("a 3×3 conv2d agrees with the definition when Winograd's tiles need two bands, one spanning both batch items")
-    func winogradBands() {
+    /// Two bands of tile rows, one spanning both batch items (2 × 100 × 351 tiles of 16 × (5 + 11)
+    /// floats: 18 M, over the 16 M budget); two blocks of output channels (16 × 510 × 520
+    /// transformed weights: 4.2 M floats, over the 4 M budget).
+    @Test("a 3×3 conv2d through Winograd agrees with the definition over several bands and output blocks",
+          arguments: [[2, 5, 11, 200, 701], [1, 520, 510, 16, 17]])
+    func winogradBands(shape: [Int]) {
+        let (batch, channels, outputs, height, width) = (shape[0], shape[1], shape[2], shape[3], shape[4])
         var random = TorchRandomSource(seed: 11)
-        // 2 × 100 × 351 tiles; 16 × (5 + 11) floats each: 18 M floats, over the 16 M budget
-        let x = random.normal(shape: [2, 5, 200, 701])
-        let w = random.normal(shape: [11, 5, 3, 3]) * 0.2
-        let b = random.normal(shape: [11])
+        let x = random.normal(shape: [batch, channels, height, width])
+        let w = random.normal(shape: [outputs, channels, 3, 3]) * (0.5 / Float(channels).squareRoot())
+        let b = random.normal(shape: [outputs])
         let actual = Convolution.conv2d(x, weight: w, bias: b, padding: 1, strategy: .winograd)
         let discrepancy = compare(actual, definition2d(x, w, b, padding: 1))
         #expect(discrepancy.isWithin(.exact), "\(discrepancy)")
