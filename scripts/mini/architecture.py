@@ -11,8 +11,17 @@ import features
 LATENT_SHAPE = (4, features.N_MELS // 8, 32)   # 8x down: 64 mels x 256 frames -> 8 x 32
 TEXT_WIDTH = 64
 
-# Stable Diffusion's noise schedule, as Auffusion's scheduler/scheduler_config.json declares it.
-NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
+# Noise schedules by name (scheduler_config.json's beta settings). The shipped model uses Stable
+# Diffusion's scaled_linear, as Auffusion ships. "linear" is DDPM's: the mini latent is 8 x 32 and
+# a tone is one row constant over 32 columns, so under scaled_linear its row mean still stands out
+# of the noise at t = 999 (sqrt(alpha_bar) = 0.068) and the model learns to read pitch and layout
+# from the starting latents instead of the prompt (docs/mini-model.md); linear leaves 0.0064 at
+# t = 999 and 0.125 at t = 641, where img2img at strength 0.7 with 25 steps starts.
+NOISE_SCHEDULES = {
+    "scaled_linear": dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"),
+    "linear": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear"),
+}
+DEFAULT_SCHEDULE = "scaled_linear"
 
 
 def autoencoder() -> AutoencoderKL:
@@ -39,10 +48,10 @@ def text_encoder(vocabulary_size: int, bos: int, eos: int) -> CLIPTextModel:
                                         pad_token_id=eos))
 
 
-def training_noise() -> DDPMScheduler:
-    return DDPMScheduler(**NOISE_SCHEDULE)
+def training_noise(schedule: str) -> DDPMScheduler:
+    return DDPMScheduler(**NOISE_SCHEDULES[schedule])
 
 
-def shipped_scheduler() -> PNDMScheduler:
+def shipped_scheduler(schedule: str) -> PNDMScheduler:
     """The sampler the folder names, with Stable Diffusion's settings (Auffusion ships the same)."""
-    return PNDMScheduler(**NOISE_SCHEDULE, skip_prk_steps=True, set_alpha_to_one=False, steps_offset=1)
+    return PNDMScheduler(**NOISE_SCHEDULES[schedule], skip_prk_steps=True, set_alpha_to_one=False, steps_offset=1)

@@ -24,15 +24,30 @@ def dominant_band(log_mel: np.ndarray) -> int:
 
 
 def flatness(log_mel: np.ndarray) -> float:
-    """Mean over frames of the spectral flatness of the mel magnitudes (1 = flat, 0 = one band)."""
-    return float((np.exp(log_mel.mean(axis=0)) / np.exp(log_mel).mean(axis=0)).mean())
+    """Spectral flatness of the mean mel power over the frames (1 = flat, 0 = one band), as the
+    Swift tests measure audio. A mean of per-frame flatness would count the silent frames
+    between beeps (the image's floor, perfectly flat) as noise."""
+    power = np.exp(2 * log_mel).mean(axis=1)
+    return float(np.exp(np.log(power).mean()) / power.mean())
+
+
+LOW_TONE_HZ = 3.4804 * 200 / 3   # the centre of the 5th mel band, the Swift tests' low tone
+TRANSFER_STRENGTH = 0.7
+
+
+def low_tone_image() -> np.ndarray:
+    """The spectrogram image [64, 256] of 2.56 s of a 0.5-amplitude sine at LOW_TONE_HZ."""
+    t = np.arange(features.reference.SAMPLE_RATE * 256 // 100) / features.reference.SAMPLE_RATE
+    return features.images((0.5 * np.sin(2 * np.pi * LOW_TONE_HZ * t))[None])[0]
 
 
 @torch.no_grad()
-def sample(work: pathlib.Path, unet_state, text_state, scaling: float, prompts: list[str]) -> list[np.ndarray]:
-    """Log-mels [64, 256] of every prompt at every seed (prompt-major)."""
-    from train import load_tokenizer, load_vae, text_encoder_for
-    tokenizer = load_tokenizer(work)
+def sample(work: pathlib.Path, unet_state, text_state, scaling: float, schedule: str, prompts: list[str],
+           start_image: np.ndarray | None = None, strength: float = 1.0) -> list[np.ndarray]:
+    """Log-mels [64, 256] of every prompt at every seed (prompt-major): generated from noise, or,
+    with `start_image`, restyled from it at `strength` as diffusers' img2img pipeline does."""
+    from train import as_vae_input, load_tokenizer, load_vae, text_encoder_for
+    tokenizer, vae = load_tokenizer(work), load_vae(work)
     unet, text = architecture.unet(), text_encoder_for(tokenizer)
     unet.load_state_dict(unet_state), text.load_state_dict(text_state)
     unet.eval(), text.eval()
@@ -41,22 +56,30 @@ def sample(work: pathlib.Path, unet_state, text_state, scaling: float, prompts: 
     conditional = text(ids)[0]
     unconditional = text(tokenizer([""], padding="max_length", max_length=77, return_tensors="pt").input_ids)[0]
     embeddings = torch.cat([unconditional.expand_as(conditional), conditional])
-    latents = torch.cat([torch.randn((1, *architecture.LATENT_SHAPE), generator=torch.Generator().manual_seed(seed))
-                         for _ in prompts for seed in SEEDS])
-    scheduler = DDIMScheduler(**architecture.NOISE_SCHEDULE, clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    noise = torch.cat([torch.randn((1, *architecture.LATENT_SHAPE), generator=torch.Generator().manual_seed(seed))
+                       for _ in prompts for seed in SEEDS])
+    scheduler = DDIMScheduler(**architecture.NOISE_SCHEDULES[schedule], clip_sample=False, set_alpha_to_one=False, steps_offset=1)
     scheduler.set_timesteps(STEPS)
-    for t in scheduler.timesteps:
+    timesteps, latents = scheduler.timesteps, noise
+    if start_image is not None:
+        timesteps = timesteps[STEPS - int(STEPS * strength):]
+        clean = vae.encode(as_vae_input(start_image[None])).latent_dist.mean * scaling
+        latents = scheduler.add_noise(clean.expand_as(noise), noise, timesteps[:1])
+    for t in timesteps:
         output = unet(torch.cat([latents, latents]), t, encoder_hidden_states=embeddings).sample
         uncond, cond = output.chunk(2)
         latents = scheduler.step(uncond + GUIDANCE * (cond - uncond), t, latents).prev_sample
-    decoded = load_vae(work).decode(latents / scaling).sample
+    decoded = vae.decode(latents / scaling).sample
     images = (decoded[:, 0] / 2 + 0.5).clamp(0, 1).numpy()
     return [features.log_mel(image) for image in images]
 
 
-def metrics(work: pathlib.Path, unet_state, text_state, scaling: float) -> dict:
-    mels = sample(work, unet_state, text_state, scaling, PROMPTS)
+def metrics(work: pathlib.Path, unet_state, text_state, scaling: float, schedule: str) -> dict:
+    mels = sample(work, unet_state, text_state, scaling, schedule, PROMPTS)
     by_prompt = {p: mels[i * len(SEEDS):(i + 1) * len(SEEDS)] for i, p in enumerate(PROMPTS)}
+    tone = low_tone_image()
+    restyled = sample(work, unet_state, text_state, scaling, schedule, ["a high pitched sine tone"], tone,
+                      TRANSFER_STRENGTH)
     low, high = by_prompt["a low pitched sine tone"], by_prompt["a high pitched sine tone"]
     half = lambda m, part: m[:, :128] if part == 0 else m[:, 128:]
     return {
@@ -65,6 +88,7 @@ def metrics(work: pathlib.Path, unet_state, text_state, scaling: float) -> dict:
                                        zip(by_prompt["white noise"], by_prompt["a sine tone"])),
         "beep_then_noise_order": sum(flatness(half(m, 0)) < flatness(half(m, 1))
                                      for m in by_prompt["a beep followed by white noise"]),
+        "transfer_rises": sum(dominant_band(m) > dominant_band(features.log_mel(tone)) for m in restyled),
         "low_bands": [dominant_band(m) for m in low],
         "high_bands": [dominant_band(m) for m in high],
     }

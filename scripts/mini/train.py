@@ -184,7 +184,19 @@ class Averaged:
                 self.shadow[key].copy_(value)
 
 
-def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float) -> None:
+def noise_schedule(work: pathlib.Path, requested: str | None) -> str:
+    """The work folder's noise schedule: chosen by its first U-Net run and kept, since a resumed
+    run or an export with another schedule would not be the model that was trained."""
+    path = work / "noise_schedule.txt"
+    recorded = path.read_text().strip() if path.exists() else None
+    if recorded and requested and requested != recorded:
+        raise SystemExit(f"{work} was trained with the {recorded} schedule, not {requested}")
+    chosen = recorded or requested or architecture.DEFAULT_SCHEDULE
+    path.write_text(chosen + "\n")
+    return chosen
+
+
+def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float, schedule: str) -> None:
     latents = np.load(work / "latents.npz")
     mean, std, scaling = torch.from_numpy(latents["mean"]), torch.from_numpy(latents["std"]), float(latents["scaling"])
     captions = json.loads((work / "captions.json").read_text())
@@ -196,7 +208,7 @@ def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float)
     parameters = list(unet.parameters()) + list(text.parameters())
     optimizer = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.01)
     averaged_unet, averaged_text = Averaged(unet, 0.999), Averaged(text, 0.999)
-    noise_schedule = architecture.training_noise()
+    noise_schedule = architecture.training_noise(schedule)
     alphas = noise_schedule.alphas_cumprod
     checkpoints = Checkpointer(work / "unet.pt")
     step, history = 0, []
@@ -238,14 +250,14 @@ def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float)
             log(f"unet step {step}/{steps}  loss {running:.4f}  {rate:.2f} s/step  "
                 f"eta {(steps - step) * rate / 60:.0f} min")
         if time.monotonic() - last_evaluation >= CHECKPOINT_SECONDS or step == steps:
-            metrics = evaluate.metrics(work, averaged_unet.shadow, averaged_text.shadow, scaling)
+            metrics = evaluate.metrics(work, averaged_unet.shadow, averaged_text.shadow, scaling, schedule)
             history.append({"step": step, "loss": running, "minutes": (time.monotonic() - started) / 60, **metrics})
             log(f"metrics at step {step}: {json.dumps(metrics)}")
             last_evaluation = time.monotonic()
             checkpoints.maybe_save(state, force=True)
 
 
-def export(work: pathlib.Path, out: pathlib.Path) -> None:
+def export(work: pathlib.Path, out: pathlib.Path, schedule: str) -> None:
     saved = torch.load(work / "unet.pt")
     tokenizer = load_tokenizer(work)
     temporary = out.with_name(out.name + ".tmp")
@@ -260,7 +272,7 @@ def export(work: pathlib.Path, out: pathlib.Path) -> None:
         save_file({k: v.half().contiguous() for k, v in model.state_dict().items()}, weights,
                   metadata={"format": "pt"})
     shutil.copytree(work / "tokenizer", temporary / "tokenizer")
-    architecture.shipped_scheduler().save_config(temporary / "scheduler")
+    architecture.shipped_scheduler(schedule).save_config(temporary / "scheduler")
     (temporary / "vocoder").mkdir()
     (temporary / "vocoder" / "config.json").write_text(json.dumps(features.vocoder_config(), indent=2) + "\n")
     (temporary / "model_index.json").write_text(json.dumps({
@@ -286,6 +298,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--schedule", choices=sorted(architecture.NOISE_SCHEDULES),
+                        help=f"the U-Net's noise schedule (default {architecture.DEFAULT_SCHEDULE}; a work "
+                             "folder keeps the one it started with)")
     arguments = parser.parse_args()
     torch.set_num_threads(arguments.threads)
     torch.set_flush_denormal(True)   # trained weights make subnormal activations, 10x slower on x86
@@ -294,8 +309,9 @@ def main() -> None:
     build_corpus(arguments.work, arguments.clips)
     train_vae(arguments.work, arguments.vae_steps, arguments.vae_batch)
     encode_latents(arguments.work)
-    train_unet(arguments.work, arguments.unet_steps, arguments.batch, arguments.learning_rate)
-    export(arguments.work, arguments.out)
+    schedule = noise_schedule(arguments.work, arguments.schedule)
+    train_unet(arguments.work, arguments.unet_steps, arguments.batch, arguments.learning_rate, schedule)
+    export(arguments.work, arguments.out, schedule)
 
 
 if __name__ == "__main__":
