@@ -20,6 +20,8 @@ TEXT_WIDTH = 64
 NOISE_SCHEDULES = {
     "scaled_linear": dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"),
     "linear": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear"),
+    # linear twice as steep: sqrt(alpha_bar) ~ 0.02 at t = 641, where a tone should no longer survive
+    "linear_to_0.04": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.04, beta_schedule="linear"),
 }
 DEFAULT_SCHEDULE = "scaled_linear"
 
