@@ -9,7 +9,7 @@
 /// halve, so the result differs from the direct sum by rounding alone (relative error ~1e-7).
 ///
 /// The buffers are raw pointers because the transforms gather and scatter 16 strided streams
-/// per tile; bounds are fixed by the shapes checked in ``Convolution/conv2d(_:weight:bias:stride:padding:dilation:)``.
+/// per tile; bounds are fixed by the shapes checked in ``Convolution/conv2d(_:weight:bias:stride:padding:dilation:strategy:)``.
 public enum WinogradConvolution {
     /// Fewer output positions (batch × plane) than this go through im2col: the weight transform
     /// would cost more than the saved multiplies.

@@ -20,8 +20,17 @@ TEXT_WIDTH = 64
 NOISE_SCHEDULES = {
     "scaled_linear": dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"),
     "linear": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear"),
-    # linear twice as steep: sqrt(alpha_bar) ~ 0.02 at t = 641, where a tone should no longer survive
+    # linear twice as steep: sqrt(alpha_bar) ~ 0.02 at t = 641, where a tone should no longer survive.
+    # With epsilon prediction it fails: above t ~ 550 almost no signal is left, and DDIM's estimate
+    # x0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar) divides the model's error by ~0.002,
+    # so samples saturate into the top mel band.
     "linear_to_0.04": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.04, beta_schedule="linear"),
+    # The same schedule with v prediction (Salimans & Ho 2022), which stays well conditioned where the
+    # signal is gone (Lin et al. 2024, "Common diffusion noise schedules and sample steps are
+    # flawed"): there the model must predict the clip from the words alone, so layout and pitch
+    # come from the prompt rather than from the starting noise.
+    "linear_to_0.04_v": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.04, beta_schedule="linear",
+                             prediction_type="v_prediction"),
 }
 DEFAULT_SCHEDULE = "scaled_linear"
 

@@ -6,8 +6,8 @@ Stages, each resumable (state in --work, saved every 10 minutes and at the end o
     corpus    synthesise the captioned clips (corpus.py) and their spectrogram images
     vae       train the AutoencoderKL on the images (L1 + a small KL term)
     latents   encode every image once: posterior mean and standard deviation
-    unet      train the CLIP text encoder and the U-Net together (epsilon prediction, min-SNR
-              weighting, 10 % caption dropout to the empty prompt, a constant learning rate after
+    unet      train the CLIP text encoder and the U-Net together (epsilon or v prediction, as the
+              schedule names, with min-SNR weighting, 10 % caption dropout to the empty prompt, a constant learning rate after
               warm-up and an EMA of the weights, so a longer run only adds steps), with metrics every 10 minutes
     export    write the EMA weights as fp16 safetensors in diffusers' layout
 
@@ -196,6 +196,17 @@ def noise_schedule(work: pathlib.Path, requested: str | None) -> str:
     return chosen
 
 
+def loss_weight(alpha_bar: torch.Tensor, predicts_velocity: bool) -> torch.Tensor:
+    """Per-sample weights of the squared error. For epsilon, min-SNR-gamma (Hang et al. 2023):
+    min(snr, gamma) / snr. For v, whose error is (snr + 1) times the clip's, the same cap on
+    snr + 1: weight 1 wherever the signal is weak, so the steps that must draw the clip from the
+    words alone keep their full weight (the min-SNR form would give them almost none)."""
+    snr = alpha_bar / (1 - alpha_bar)
+    if predicts_velocity:
+        return torch.clamp(snr + 1, max=MIN_SNR_GAMMA) / (snr + 1)
+    return torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
+
+
 def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float, schedule: str) -> None:
     latents = np.load(work / "latents.npz")
     mean, std, scaling = torch.from_numpy(latents["mean"]), torch.from_numpy(latents["std"]), float(latents["scaling"])
@@ -210,6 +221,8 @@ def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float,
     averaged_unet, averaged_text = Averaged(unet, 0.999), Averaged(text, 0.999)
     noise_schedule = architecture.training_noise(schedule)
     alphas = noise_schedule.alphas_cumprod
+    predicts_velocity = noise_schedule.config.prediction_type == "v_prediction"
+    target = noise_schedule.get_velocity if predicts_velocity else (lambda x0, noise, t: noise)
     checkpoints = Checkpointer(work / "unet.pt")
     step, history = 0, []
     if (saved := checkpoints.load()) is not None:
@@ -235,9 +248,8 @@ def train_unet(work: pathlib.Path, steps: int, batch: int, learning_rate: float,
         for group in optimizer.param_groups:
             group["lr"] = learning_rate * min(1.0, (step + 1) / 300)
         prediction = unet(noisy, t, encoder_hidden_states=text(tokens)[0]).sample
-        snr = alphas[t] / (1 - alphas[t])
-        weight = torch.clamp(snr, max=MIN_SNR_GAMMA) / snr
-        loss = (weight * ((prediction - noise) ** 2).mean(dim=(1, 2, 3))).mean()
+        loss = (loss_weight(alphas[t], predicts_velocity)
+                * ((prediction - target(x0, noise, t)) ** 2).mean(dim=(1, 2, 3))).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
