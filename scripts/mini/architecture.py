@@ -11,12 +11,13 @@ import features
 LATENT_SHAPE = (4, features.N_MELS // 8, 32)   # 8x down: 64 mels x 256 frames -> 8 x 32
 TEXT_WIDTH = 64
 
-# Noise schedules by name (scheduler_config.json's beta settings). The shipped model uses Stable
-# Diffusion's scaled_linear, as Auffusion ships. "linear" is DDPM's: the mini latent is 8 x 32 and
-# a tone is one row constant over 32 columns, so under scaled_linear its row mean still stands out
-# of the noise at t = 999 (sqrt(alpha_bar) = 0.068) and the model learns to read pitch and layout
-# from the starting latents instead of the prompt (docs/mini-model.md); linear leaves 0.0064 at
-# t = 999 and 0.125 at t = 641, where img2img at strength 0.7 with 25 steps starts.
+# Noise schedules by name (scheduler_config.json's beta and prediction settings). The shipped model
+# uses "linear_to_0.04_v". Stable Diffusion's scaled_linear, which Auffusion ships, did not work
+# for this model: the mini latent is 8 x 32 and a tone is one row constant over 32 columns, so its
+# row mean still stands out of the noise at t = 999 (sqrt(alpha_bar) = 0.068) and the model learns
+# to read pitch and layout from the starting latents instead of the prompt (docs/mini-model.md).
+# DDPM's "linear" leaves 0.0064 at t = 999 but still 0.125 at t = 641, where img2img at strength
+# 0.7 with 25 steps starts: enough for a tone to survive.
 NOISE_SCHEDULES = {
     "scaled_linear": dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear"),
     "linear": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear"),
@@ -32,7 +33,7 @@ NOISE_SCHEDULES = {
     "linear_to_0.04_v": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.04, beta_schedule="linear",
                              prediction_type="v_prediction"),
 }
-DEFAULT_SCHEDULE = "scaled_linear"
+DEFAULT_SCHEDULE = "linear_to_0.04_v"
 
 
 def autoencoder() -> AutoencoderKL:
@@ -64,5 +65,6 @@ def training_noise(schedule: str) -> DDPMScheduler:
 
 
 def shipped_scheduler(schedule: str) -> PNDMScheduler:
-    """The sampler the folder names, with Stable Diffusion's settings (Auffusion ships the same)."""
+    """The sampler the folder names: PNDM with Stable Diffusion's settings (as Auffusion ships it)
+    on the model's noise schedule."""
     return PNDMScheduler(**NOISE_SCHEDULES[schedule], skip_prk_steps=True, set_alpha_to_one=False, steps_offset=1)

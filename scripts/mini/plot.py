@@ -17,25 +17,29 @@ VAE = re.compile(r"vae step (\d+)/\d+\s+L1 ([\d.]+)")
 UNET = re.compile(r"unet step (\d+)/\d+\s+loss ([\d.]+)")
 METRICS = re.compile(r"metrics at step (\d+): (\{.*\})")
 SHOWN = {"pitch_high_above_low": "pitch: high above low", "noise_flatter_than_tone": "timbre: noise flatter",
-         "beep_then_noise_order": "order: beep then noise"}
+         "beep_then_noise_order": "order: beep then noise", "transfer_rises": "transfer 0.7: tone rises"}
 
 
 def main(log_path: str, picture_path: str) -> None:
-    vae, unet, metrics = [], [], []
+    # by step, so that a resumed run's repeated steps count once (the later line wins)
+    vae, unet, metrics = {}, {}, {}
     for line in open(log_path, encoding="utf-8"):
         if match := VAE.search(line):
-            vae.append((int(match[1]), float(match[2])))
+            vae[int(match[1])] = float(match[2])
         elif match := UNET.search(line):
-            unet.append((int(match[1]), float(match[2])))
+            unet[int(match[1])] = float(match[2])
         elif match := METRICS.search(line):
-            metrics.append((int(match[1]), json.loads(match[2])))
+            metrics[int(match[1])] = json.loads(match[2])
+    vae, unet, metrics = (sorted(series.items()) for series in (vae, unet, metrics))
     figure, axes = plt.subplots(1, 3, figsize=(15, 4))
     axes[0].plot(*zip(*vae))
     axes[0].set(title="VAE: L1 of the [0, 1] image", xlabel="step (batch 8)", yscale="log")
     axes[1].plot(*zip(*unet))
-    axes[1].set(title="U-Net + text encoder: min-SNR loss (EMA 0.98)", xlabel="step (batch 32)")
-    for key, label in SHOWN.items():
-        axes[2].plot([step for step, _ in metrics], [m[key] for _, m in metrics], marker="o", label=label)
+    axes[1].set(title="U-Net + text encoder: weighted loss (EMA 0.98)", xlabel="step (batch 32)")
+    # shrinking markers, so that checks with equal counts stay visible on top of each other
+    for (key, label), size in zip(SHOWN.items(), (11, 8, 5, 3)):
+        axes[2].plot([step for step, _ in metrics], [m[key] for _, m in metrics], marker="o", markersize=size,
+                     label=label)
     axes[2].set(title="checks of meaning (seeds of 10, Python sampler)", xlabel="step", ylim=(-0.5, 10.5))
     axes[2].legend(loc="lower right")
     figure.tight_layout()

@@ -306,7 +306,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=16000)
     parser.add_argument("--vae-steps", type=int, default=700)
     parser.add_argument("--vae-batch", type=int, default=8)
-    parser.add_argument("--unet-steps", type=int, default=4000)
+    parser.add_argument("--unet-steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--threads", type=int, default=2)
