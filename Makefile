@@ -66,7 +66,7 @@ bench-generate: build $(VENV)/.installed
 bench-edits: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_edits.py --swift-binary $(BIN)/auffusion --steps 25
 
-## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 2 h on 2 cores;
+## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 1 h on 2 cores;
 ## checkpoints every 10 minutes in $(MINI_WORK)/, and a rerun resumes from them).
 mini-model: $(VENV)/.installed
 	$(PYTHON) scripts/mini/train.py --work $(MINI_WORK) --out $(MINI_MODEL)

@@ -23,8 +23,8 @@ NOISE_SCHEDULES = {
     "linear": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear"),
     # linear twice as steep: sqrt(alpha_bar) ~ 0.02 at t = 641, where a tone should no longer survive.
     # With epsilon prediction it fails: above t ~ 550 almost no signal is left, and DDIM's estimate
-    # x0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar) divides the model's error by ~0.002,
-    # so samples saturate into the top mel band.
+    # x0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar) divides the model's error by 0.04 to
+    # 1e-4 there, so samples saturate into the top mel band.
     "linear_to_0.04": dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.04, beta_schedule="linear"),
     # The same schedule with v prediction (Salimans & Ho 2022), which stays well conditioned where the
     # signal is gone (Lin et al. 2024, "Common diffusion noise schedules and sample steps are
