@@ -60,7 +60,7 @@ let tests: [Target] = [
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
-    .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "AudioDSP", "Compute", "TestSupport"]),
+    .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
 ]
 

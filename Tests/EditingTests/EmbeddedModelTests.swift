@@ -2,6 +2,7 @@ import AudioDSP
 import Editing
 import Foundation
 import Pipeline
+import Schedulers
 import Testing
 import TestSupport
 
@@ -29,9 +30,11 @@ struct EmbeddedModelTests {
         return request
     }
 
-    private func generate(_ prompt: String, seed: UInt64) throws -> SoundMeasures {
+    private func generate(_ prompt: String, seed: UInt64, scheduler: SchedulerKind? = nil) throws -> SoundMeasures {
         var noise = NoiseSource(seed: seed)
-        return SoundMeasures(try pipeline.generate(request(prompt), noise: &noise).audio.channels[0])
+        var settings = request(prompt)
+        settings.scheduler = scheduler
+        return SoundMeasures(try pipeline.generate(settings, noise: &noise).audio.channels[0])
     }
 
     /// `count` seconds of a sine at `frequency`, gated on during `on` (all of it by default).
@@ -78,6 +81,18 @@ struct EmbeddedModelTests {
              try generate("a high pitched sine tone", seed: seed).dominantFrequency)
         }
         #expect(Self.agreeing(pairs.map { $0.1 > $0.0 }) >= 8, "low, high Hz: \(pairs)")
+    }
+
+    /// The folder's scheduler settings (v prediction, `clip_sample` false) must serve every sampler
+    /// the CLI offers, not only the PNDM it names: DDIM's own default would clamp x₀ to ±1.
+    @Test("every other sampler: 'a high pitched sine tone' more than an octave above 'a low pitched sine tone' (3 of 3 seeds)",
+          arguments: SchedulerKind.allCases.filter { $0 != .pndm })
+    func pitchWithEverySampler(_ scheduler: SchedulerKind) throws {
+        let pairs = try Self.seeds.prefix(3).map { seed in
+            (try generate("a low pitched sine tone", seed: seed, scheduler: scheduler).dominantFrequency,
+             try generate("a high pitched sine tone", seed: seed, scheduler: scheduler).dominantFrequency)
+        }
+        #expect(Self.agreeing(pairs.map { SoundMeasures.semitones(from: $0.0, to: $0.1) > 12 }) == 3, "low, high Hz: \(pairs)")
     }
 
     @Test("timbre: 'white noise' is flatter than 'a sine tone' (10 of 10 seeds)")

@@ -285,6 +285,12 @@ def export(work: pathlib.Path, out: pathlib.Path, schedule: str) -> None:
                   metadata={"format": "pt"})
     shutil.copytree(work / "tokenizer", temporary / "tokenizer")
     architecture.shipped_scheduler(schedule).save_config(temporary / "scheduler")
+    # As in Auffusion's (and Stable Diffusion's) folder: PNDM ignores clip_sample, but a DDIM
+    # scheduler built from this config would otherwise clamp x0 to [-1, 1] (its own default).
+    config_path = temporary / "scheduler" / "scheduler_config.json"
+    config = json.loads(config_path.read_text())
+    config["clip_sample"] = False
+    config_path.write_text(json.dumps(dict(sorted(config.items())), indent=2) + "\n")
     (temporary / "vocoder").mkdir()
     (temporary / "vocoder" / "config.json").write_text(json.dumps(features.vocoder_config(), indent=2) + "\n")
     (temporary / "model_index.json").write_text(json.dumps({
