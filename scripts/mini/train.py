@@ -7,8 +7,9 @@ Stages, each resumable (state in --work, saved every 10 minutes and at the end o
     vae       train the AutoencoderKL on the images (L1 + a small KL term)
     latents   encode every image once: posterior mean and standard deviation
     unet      train the CLIP text encoder and the U-Net together (epsilon or v prediction, as the
-              schedule names, with min-SNR weighting, 10 % caption dropout to the empty prompt, a constant learning rate after
-              warm-up and an EMA of the weights, so a longer run only adds steps), with metrics every 10 minutes
+              schedule names, with min-SNR weighting, 10 % caption dropout to the empty prompt, a
+              constant learning rate after warm-up and an EMA of the weights, so a longer run only
+              adds steps), with metrics every 10 minutes
     export    write the EMA weights as fp16 safetensors in diffusers' layout
 
 Every random draw of step k comes from a generator seeded by (stage, k), so a resumed run takes

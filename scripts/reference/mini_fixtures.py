@@ -11,7 +11,9 @@ safetensors, widened to float32 by diffusers' loader as by the Swift one).
 
 Files written:
     cases.json                  per case: name, prompt, steps, guidance, seed (torch.randn of the
-                                initial latents [1, 4, 8, 32]), scheduler (the folder's PNDM)
+                                initial latents [1, 4, 8, 32]), scheduler: "pndm" (the folder's) or
+                                "ddim" (DDIMScheduler.from_config of the folder's config, as a user
+                                swapping samplers gets it: v prediction, clip_sample from the file)
     <name>.image.npy            channel 0 of the pipeline's output image [64, 256], float32 in [0, 1]
                                 (output_type="np": decode, x / 2 + 0.5, clamp)
 """
@@ -20,11 +22,13 @@ import pathlib
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import AutoencoderKL, DDIMScheduler, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
 MODEL = pathlib.Path(__file__).resolve().parents[2] / "Sources" / "Pipeline" / "Resources" / "auffusion-mini"
-CASES = [("high_beep", "a high pitched beep", 10, 5.0, 0), ("noise_then_tone", "white noise followed by a sine tone", 12, 7.5, 1)]
+CASES = [("high_beep", "a high pitched beep", 10, 5.0, 0, "pndm"),
+         ("noise_then_tone", "white noise followed by a sine tone", 12, 7.5, 1, "pndm"),
+         ("low_tone_ddim", "a low pitched sine tone", 10, 5.0, 2, "ddim")]
 
 
 def generate(out_dir: pathlib.Path) -> None:
@@ -35,12 +39,14 @@ def generate(out_dir: pathlib.Path) -> None:
         scheduler=PNDMScheduler.from_pretrained(MODEL / "scheduler"), safety_checker=None, feature_extractor=None,
         requires_safety_checker=False)
     height, width = pipeline.vae.config.sample_size   # the image canvas: 64 mel bands x 256 frames
+    samplers = {"pndm": pipeline.scheduler, "ddim": DDIMScheduler.from_config(pipeline.scheduler.config)}
     cases = []
-    for name, prompt, steps, guidance, seed in CASES:
+    for name, prompt, steps, guidance, seed, sampler in CASES:
+        pipeline.scheduler = samplers[sampler]
         latents = torch.randn([1, 4, height // 8, width // 8], generator=torch.Generator().manual_seed(seed))
         image = pipeline(prompt, height=height, width=width, num_inference_steps=steps, guidance_scale=guidance,
                          latents=latents, output_type="np").images[0]
         np.save(out_dir / f"{name}.image.npy", image[:, :, 0].astype("<f4"))
         cases.append({"name": name, "prompt": prompt, "steps": steps, "guidance": guidance, "seed": seed,
-                      "scheduler": "pndm"})
+                      "scheduler": sampler})
     (out_dir / "cases.json").write_text(json.dumps(cases, indent=2) + "\n")
