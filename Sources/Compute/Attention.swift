@@ -32,7 +32,7 @@ public enum Attention {
             key.scalars.withUnsafeBufferPointer { k in
                 value.scalars.withUnsafeBufferPointer { v in
                     output.withUnsafeMutableBufferPointer { o in
-                        ComputeThreads.parallelWithSerialBLAS(heads * blocksPerHead) { task in
+                        ComputeThreads.parallelFor(heads * blocksPerHead) { task in
                             let head = task / blocksPerHead, block = task % blocksPerHead
                             let first = block * queryBlock, rows = Swift.min(queryBlock, queries - first)
                             OnlineSoftmaxBlock(rows: rows, firstQuery: first, keys: keys, depth: depth,
@@ -58,7 +58,7 @@ public enum Attention {
         query.scalars.withUnsafeBufferPointer { q in
             key.scalars.withUnsafeBufferPointer { k in
                 scores.withUnsafeMutableBufferPointer { s in
-                    ComputeThreads.parallelWithSerialBLAS(heads) { head in
+                    ComputeThreads.parallelFor(heads) { head in
                         let rows = UnsafeMutableBufferPointer(rebasing: s[head * queries * keys..<(head + 1) * queries * keys])
                         // [Nq, D] · [Nk, D]ᵀ -> [Nq, Nk]
                         BLAS.sgemm(transposeB: true, m: queries, n: keys, k: depth, alpha: scale,
@@ -88,7 +88,7 @@ public enum Attention {
         probabilities.scalars.withUnsafeBufferPointer { p in
             value.scalars.withUnsafeBufferPointer { v in
                 output.withUnsafeMutableBufferPointer { o in
-                    ComputeThreads.parallelWithSerialBLAS(heads) { head in
+                    ComputeThreads.parallelFor(heads) { head in
                         // [Nq, Nk] · [Nk, Dv] -> [Nq, Dv]
                         BLAS.sgemm(m: queries, n: valueDepth, k: keys,
                                    a: UnsafeBufferPointer(rebasing: p[head * queries * keys..<(head + 1) * queries * keys]), lda: keys,

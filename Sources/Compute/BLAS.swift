@@ -3,10 +3,18 @@ import COpenBLAS
 /// Row-major wrappers over OpenBLAS single-precision GEMM.
 ///
 /// Every matrix product of the project goes through here, so that OpenBLAS stays behind one
-/// module (no caller sees a CBLAS type) and its thread count is set in one place
-/// (``ComputeThreads``). The buffer-level ``sgemm`` is `package`-visible only (the audio kernels
-/// of this package use it); clients of the libraries see ``matmul(_:_:)`` on tensors.
+/// module (no caller sees a CBLAS type). OpenBLAS runs on one thread (``ComputeThreads`` says
+/// why); a large product is cut here into blocks of rows or columns of `C`, one per thread of
+/// ``ComputeThreads``, unless the caller is already one piece of parallel work. The buffer-level
+/// ``sgemm`` is `package`-visible only (the audio kernels of this package use it); clients of
+/// the libraries see ``matmul(_:_:)`` on tensors.
 public enum BLAS {
+    /// Products of fewer multiply-adds run whole on the calling thread: below this, handing half
+    /// to another thread costs more than it saves.
+    package static let parallelMinimumWork = 1 << 21
+    /// Block sizes are multiples of this, so no block ends inside OpenBLAS's register tile.
+    static let blockGranularity = 16
+
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, all row-major.
     ///
     /// - Parameters:
@@ -28,12 +36,29 @@ public enum BLAS {
         precondition(b.count >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n), "sgemm: B too small")
         precondition(c.count >= (m - 1) * ldc + n, "sgemm: C too small")
         ComputeThreads.configureOnce()
-        BLASGate.call {
+        let product = { (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, n: Int) in
             cblas_sgemm(CblasRowMajor,
                         transposeA ? CblasTrans : CblasNoTrans,
                         transposeB ? CblasTrans : CblasNoTrans,
                         blasint(m), blasint(n), blasint(k),
-                        alpha, pa, blasint(lda), pb, blasint(ldb), beta, pc, blasint(ldc))
+                        alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        }
+        let threads = ComputeThreads.count
+        guard threads > 1, m * n * k >= parallelMinimumWork, !ComputeThreads.isInsideParallelWork else {
+            product(pa, pb, pc, m, n)
+            return
+        }
+        // Cut the longer side of C: each block then still multiplies a wide panel.
+        let alongRows = m >= n
+        let side = alongRows ? m : n
+        let blockSize = ((side + threads - 1) / threads + blockGranularity - 1) / blockGranularity * blockGranularity
+        ComputeThreads.parallelFor((side + blockSize - 1) / blockSize) { block in
+            let start = block * blockSize, size = min(blockSize, side - start)
+            if alongRows {
+                product(pa + (transposeA ? start : start * lda), pb, pc + start * ldc, size, n)
+            } else {
+                product(pa, pb + (transposeB ? start * ldb : start), pc + start, m, size)
+            }
         }
     }
 

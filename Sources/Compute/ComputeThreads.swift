@@ -3,11 +3,12 @@ import COpenBLAS
 import Dispatch
 import Foundation
 
-/// The process-wide thread budget shared by OpenBLAS and the Dispatch-parallel kernels.
+/// The process-wide thread budget of the Dispatch-parallel kernels, matrix products included.
 ///
-/// Set `AUFFUSION_THREADS` to choose it; the default is every active core. OpenBLAS runs with
-/// the same count, and kernels that split work themselves call ``parallelFor(_:_:)`` from
-/// outside BLAS calls, so the two never run at once and the machine is not oversubscribed.
+/// Set `AUFFUSION_THREADS` to choose it; the default is every active core. OpenBLAS itself always
+/// runs on one thread: ``BLAS`` splits large products into blocks and runs them through
+/// ``parallelFor(_:_:)`` like every other kernel, so there is one pool and it is never
+/// oversubscribed.
 public enum ComputeThreads {
     /// Number of threads used by every kernel.
     public static let count: Int = {
@@ -19,7 +20,10 @@ public enum ComputeThreads {
     }()
 
     private static let configured: Bool = {
-        openblas_set_num_threads(Int32(count))
+        // OpenBLAS's own workers wait for work by spinning on sched_yield. On a machine another
+        // process keeps busy, every multi-threaded GEMM then waits for a descheduled worker: a
+        // 25-step generation took 53 s instead of 1.6 s. Dispatch's idle threads sleep instead.
+        openblas_set_num_threads(1)
         // Activations are tens of megabytes and short-lived. glibc would map each with mmap and
         // return it on free, so every kernel call faulted in and zeroed fresh pages; keeping such
         // blocks in the heap makes a U-Net step reuse its memory.
@@ -28,7 +32,7 @@ public enum ComputeThreads {
         return true
     }()
 
-    /// Applies ``count`` to OpenBLAS; called by every BLAS entry point, cheap after the first call.
+    /// Puts OpenBLAS on one thread; called by every BLAS entry point, cheap after the first call.
     public static func configureOnce() { _ = configured }
 
     /// Runs `body(chunk)` for `chunk` in `0..<chunks` on up to ``count`` threads.
@@ -43,24 +47,15 @@ public enum ComputeThreads {
         // chunks write disjoint memory. Hence the unchecked box.
         withoutActuallyEscaping(body) { escapable in
             let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                ParallelWork.marking { box.value(chunk) }
+            }
         }
     }
 
-    /// Runs `body(chunk)` for `chunk` in `0..<chunks` in parallel while OpenBLAS runs on one
-    /// thread, for kernels whose parallel pieces call BLAS themselves (attention blocks): the
-    /// threads come from Dispatch, never from both at once. ``BLASGate`` keeps other threads'
-    /// BLAS calls out of the region, since OpenBLAS's thread count is process-wide.
-    public static func parallelWithSerialBLAS(_ chunks: Int, _ body: (Int) -> Void) {
-        guard chunks > 1, count > 1 else {
-            parallelFor(chunks, body)
-            return
-        }
-        configureOnce()
-        BLASGate.serialRegion(restoring: count) {
-            parallelFor(chunks) { chunk in BLASGate.insideRegion { body(chunk) } }
-        }
-    }
+    /// Whether the calling thread is running a chunk of ``parallelFor(_:_:)``: work it starts
+    /// itself (a matrix product inside an attention head) should then run on this thread alone.
+    public static var isInsideParallelWork: Bool { ParallelWork.isMarked }
 
     /// Splits `0..<total` into at most ``count`` contiguous ranges and runs `body` on each in parallel.
     public static func parallelRanges(_ total: Int, minimumPerRange: Int = 1, _ body: (Range<Int>) -> Void) {
@@ -71,6 +66,27 @@ public enum ComputeThreads {
             let end = min(total, start + size)
             if start < end { body(start..<end) }
         }
+    }
+}
+
+/// A thread-specific flag set while a thread runs a chunk of parallel work.
+private enum ParallelWork {
+    // A pthread key because Swift has no thread-local storage; the key lives for the process.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    nonisolated(unsafe) private static let marker = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+
+    static var isMarked: Bool { pthread_getspecific(key) != nil }
+
+    static func marking(_ body: () -> Void) {
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, marker)
+        defer { pthread_setspecific(key, previous) }
+        body()
     }
 }
 

@@ -62,7 +62,8 @@ struct EmbeddedModelTests {
         var request = GenerationRequest(prompt: c.prompt)
         request.stepCount = c.steps
         request.guidanceScale = c.guidance
-        request.scheduler = try #require(SchedulerKind(rawValue: c.scheduler), "unknown sampler \(c.scheduler)")
+        request.scheduler = SchedulerKind(rawValue: c.scheduler)
+        try #require(request.scheduler != nil, "unknown sampler \(c.scheduler)")
         var noise = NoiseSource(seed: c.seed)
         let image = try pipeline.generate(request, noise: &noise).image.pixels
         let result = compare(image, try Fixtures.tensor("mini/\(c.name).image.npy"))

@@ -1,0 +1,78 @@
+import Compute
+import Testing
+import TestSupport
+
+/// `BLAS.sgemm` cuts products of at least ``BLAS/parallelMinimumWork`` multiply-adds into blocks
+/// of rows (m ≥ n) or columns of C, one per thread, and runs them whole inside parallel work.
+/// The kernel fixtures reach the column cut only untransposed, so these cases cover every
+/// transpose, both cuts, sizes that are not multiples of the block granularity, padded leading
+/// dimensions and `beta = 1`, against the definition evaluated in double precision.
+@Suite("matrix products cut into blocks")
+struct MatrixProductBlockTests {
+    /// `C = alpha · op(A) · op(B) + beta · C` in Double, over the padded row-major layouts.
+    private func definition(_ a: [Float], _ b: [Float], _ c: [Float], _ shape: Shape) -> [Float] {
+        var result = c
+        for i in 0..<shape.m {
+            for j in 0..<shape.n {
+                var sum = 0.0
+                for p in 0..<shape.k {
+                    let x = shape.transposeA ? a[p * shape.lda + i] : a[i * shape.lda + p]
+                    let y = shape.transposeB ? b[j * shape.ldb + p] : b[p * shape.ldb + j]
+                    sum += Double(x) * Double(y)
+                }
+                result[i * shape.ldc + j] = Float(Double(shape.alpha) * sum + Double(shape.beta) * Double(c[i * shape.ldc + j]))
+            }
+        }
+        return result
+    }
+
+    struct Shape: CustomTestStringConvertible, Sendable {
+        let m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, beta: Float
+        let alpha: Float = 0.5
+        var lda: Int { (transposeA ? m : k) + 3 }
+        var ldb: Int { (transposeB ? k : n) + 5 }
+        var ldc: Int { n + 2 }
+        var testDescription: String {
+            "\(m)×\(n)×\(k)\(transposeA ? " Aᵀ" : "")\(transposeB ? " Bᵀ" : "")\(beta != 0 ? " β=1" : "")"
+        }
+    }
+
+    static let shapes: [Shape] = [false, true].flatMap { transposeA in
+        [false, true].flatMap { transposeB in
+            [Shape(m: 301, n: 77, k: 190, transposeA: transposeA, transposeB: transposeB, beta: 0),   // rows
+             Shape(m: 45, n: 333, k: 170, transposeA: transposeA, transposeB: transposeB, beta: 1)]   // columns
+        }
+    }
+
+    private func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float]) -> [Float] {
+        var c = c
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    BLAS.sgemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k,
+                               alpha: shape.alpha, a: a, lda: shape.lda, b: b, ldb: shape.ldb, beta: shape.beta, c: c, ldc: shape.ldc)
+                }
+            }
+        }
+        return c
+    }
+
+    @Test("every cut agrees with the definition and leaves the padding of C alone", arguments: shapes)
+    func blocks(shape: Shape) {
+        #expect(shape.m * shape.n * shape.k >= BLAS.parallelMinimumWork, "the case must be large enough to be cut")
+        var random = TorchRandomSource(seed: 11)
+        let a = (random.normal(shape: [(shape.transposeA ? shape.k : shape.m) * shape.lda]) * 0.1).scalars
+        let b = (random.normal(shape: [(shape.transposeB ? shape.n : shape.k) * shape.ldb]) * 0.1).scalars
+        let c = random.normal(shape: [shape.m * shape.ldc]).scalars
+        let expected = definition(a, b, c, shape)
+        let whole = product(shape, a, b, c)
+        #expect(compare(whole, expected).isWithin(.exact), "\(compare(whole, expected))")
+
+        // Called from inside parallel work, the product runs whole on that thread.
+        var nested = [Float]()
+        ComputeThreads.parallelFor(2) { chunk in
+            if chunk == 0 { nested = product(shape, a, b, c) }
+        }
+        #expect(compare(nested, expected).isWithin(.exact), "\(compare(nested, expected))")
+    }
+}
