@@ -41,7 +41,8 @@ struct SoundMeasures {
     }
 
     /// The frequency with the most energy, in Hz, refined by a parabola through the log powers of
-    /// the peak bin and its neighbours.
+    /// the peak bin and its neighbours (by at most half a bin: at the edge of the considered range
+    /// the neighbour outside it may be stronger, and the parabola's vertex would lie beyond it).
     var dominantFrequency: Double { dominantFrequency(in: powerSpectrum) }
 
     private func dominantFrequency(in power: [Double]) -> Double {
@@ -49,7 +50,7 @@ struct SoundMeasures {
         let peak = range.max { power[$0] < power[$1] } ?? range.lowerBound
         let (left, centre, right) = (log(power[peak - 1] + 1e-20), log(power[peak] + 1e-20), log(power[peak + 1] + 1e-20))
         let curvature = left - 2 * centre + right
-        let offset = curvature < 0 ? 0.5 * (left - right) / curvature : 0
+        let offset = curvature < 0 ? min(0.5, max(-0.5, 0.5 * (left - right) / curvature)) : 0
         return (Double(peak) + offset) * binWidth
     }
 
@@ -61,15 +62,22 @@ struct SoundMeasures {
         return exp(logMean) / (power.reduce(0, +) / Double(power.count))
     }
 
-    /// The share of the energy more than `semitones` away from the dominant frequency: what is
-    /// not the tone (noise, for a tone mixed with noise).
-    func shareAwayFromDominant(semitones: Double = 2) -> Double {
+    /// The share of the energy away from the dominant frequency: what is not the tone (noise, for
+    /// a tone mixed with noise). "Near" is within `semitones` of it or within `melBands` band
+    /// spacings of the embedded model's mel scale (64 Slaney bands, 0–8 kHz), whichever is wider:
+    /// the model places a tone only to within a band, 47 Hz wide below 1 kHz, and Griffin-Lim
+    /// spreads a 100 Hz tone over 50–150 Hz, which 2 semitones (±12 %) would count as noise.
+    func shareAwayFromDominant(semitones: Double = 2, melBands: Double = 2) -> Double {
         let power = powerSpectrum, dominant = dominantFrequency(in: power)
-        let band = dominant * pow(2, -semitones / 12)...dominant * pow(2, semitones / 12)
+        let spacing = MelFilterbank.hertzToMel(8000) / 65, dominantMel = MelFilterbank.hertzToMel(dominant)
+        func isNear(_ frequency: Double) -> Bool {
+            abs(log2(frequency / dominant)) * 12 <= semitones
+                || abs(MelFilterbank.hertzToMel(frequency) - dominantMel) <= melBands * spacing
+        }
         var near = 0.0, total = 0.0
         for bin in consideredBins {
             total += power[bin]
-            if band.contains(Double(bin) * binWidth) { near += power[bin] }
+            if isNear(Double(bin) * binWidth) { near += power[bin] }
         }
         return total > 0 ? 1 - near / total : 0
     }
