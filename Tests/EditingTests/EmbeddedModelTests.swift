@@ -177,10 +177,10 @@ struct EmbeddedModelTests {
                                                        seed: seed)
             return (plain.shareAwayFromDominant(), weighted.shareAwayFromDominant())
         }
-        // Known gap (issue #7, docs/mini-model.md): the padding positions take 83 % of the
-        // cross-attention and "noise" 1.6 %, so weight 2 moves the share by at most 2.6 points, and
-        // any reweighting, of any word, tends to lower it (1 of 10 up).
-        withKnownIssue("reweighting 'noise' barely changes the embedded model's mix") {
+        // Known gap (issue #7, docs/mini-model.md): "noise" takes 29 % of the cross-attention
+        // and weight 2 moves the share by up to 0.14, but in either direction (6 of 10 up; 8 of 10
+        // on the spectrograms before Griffin-Lim, scripts/mini/edit_checks.py).
+        withKnownIssue("reweighting 'noise' changes the embedded model's mix, not reliably towards noise") {
             #expect(Self.agreeing(pairs.map { $0.1 > $0.0 }) >= 7, "noise share at weight 1, 2: \(pairs)")
         }
     }
@@ -196,7 +196,7 @@ struct EmbeddedModelTests {
         #expect(Self.agreeing(results.map { $0.1 > $0.0 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
         // Known gap (issue #7, docs/mini-model.md): the model places its beeps from the noise of
         // the rows the pitch word selects, and prompt-to-prompt's maps are tied to positions, so a
-        // higher beep is timed by other noise (envelope correlation -0.05 to 0.40).
+        // higher beep is timed by other noise (envelope correlation -0.06 to 0.43).
         withKnownIssue("the embedded model's higher beeps do not keep the lower ones' timing") {
             #expect(Self.agreeing(results.map { $0.2 >= 0.5 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
         }
