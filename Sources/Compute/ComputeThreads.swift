@@ -22,7 +22,7 @@ public enum ComputeThreads {
     private static let configured: Bool = {
         // OpenBLAS's own workers wait for work by spinning on sched_yield. On a machine another
         // process keeps busy, every multi-threaded GEMM then waits for a descheduled worker: a
-        // 25-step generation took 53 s instead of 1.6 s. Dispatch's idle threads sleep instead.
+        // 25-step generation took 64 s instead of 1.3 s. Dispatch's idle threads sleep instead.
         openblas_set_num_threads(1)
         // Activations are tens of megabytes and short-lived. glibc would map each with mmap and
         // return it on free, so every kernel call faulted in and zeroed fresh pages; keeping such
@@ -55,7 +55,7 @@ public enum ComputeThreads {
 
     /// Whether the calling thread is running a chunk of ``parallelFor(_:_:)``: work it starts
     /// itself (a matrix product inside an attention head) should then run on this thread alone.
-    public static var isInsideParallelWork: Bool { ParallelWork.isMarked }
+    static var isInsideParallelWork: Bool { ParallelWork.isMarked }
 
     /// Splits `0..<total` into at most ``count`` contiguous ranges and runs `body` on each in parallel.
     public static func parallelRanges(_ total: Int, minimumPerRange: Int = 1, _ body: (Range<Int>) -> Void) {
