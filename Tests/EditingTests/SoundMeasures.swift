@@ -63,7 +63,8 @@ struct SoundMeasures {
     }
 
     /// The share of the energy away from the dominant frequency: what is not the tone (noise, for
-    /// a tone mixed with noise). "Near" is within `semitones` of it or within `melBands` band
+    /// a tone mixed with noise; a square-wave beep's overtones count too, a constant part of its
+    /// energy). "Near" is within `semitones` of it or within `melBands` band
     /// spacings of the embedded model's mel scale (64 Slaney bands, 0–8 kHz), whichever is wider:
     /// the model places a tone only to within a band, 47 Hz wide below 1 kHz, and Griffin-Lim
     /// spreads a 100 Hz tone over 50–150 Hz, which 2 semitones (±12 %) would count as noise.

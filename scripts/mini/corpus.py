@@ -5,14 +5,20 @@ so each caption is exactly true of its clip:
 
     clip     := scene | scene " followed by " scene | scene " and " scene
     scene    := tonal | noise
-    tonal    := "a " [pitch " pitched "] ("sine tone" | "beep")
-    noise    := "white noise" | "pink noise"
+    tonal    := "a " [level " "] [pitch " pitched "] ("sine tone" | "beep")
+    noise    := [level " "] ("white noise" | "pink noise")
     pitch    := "low" (120-300 Hz) | "medium" (400-900 Hz) | "high" (1500-3500 Hz)
+    level    := "quiet" | "loud"                  (in "and" mixes only)
 
-A "beep" is a train of short tone bursts (80-200 ms every 250-500 ms) over its whole segment;
-"followed by" splits the clip at 40-60 % of its length; "and" mixes both scenes over the whole
-clip at relative levels of 0 to -10 dB. Pitch is omitted from a caption one time in four (the
-tone then has any of the three ranges). Clips are 2.56 s of 16 kHz mono, seeded by index.
+A "beep" is a train of short bursts of a square wave (80-200 ms every 250-500 ms) over its whole
+segment; its pitch is the fundamental, and its odd harmonics (at 1/n, below 7.5 kHz) put a low and
+a high beep into shared mel bands. "followed by" splits the clip at 40-60 % of its length. "and"
+mixes both scenes over the whole clip: in half of the mixes at levels within 2 dB of each other,
+with no level word; in the other half one scene is 10-20 dB below the other, and the caption
+calls that one "quiet" or the other one "loud" (a coin decides which). Level words are relative,
+so single scenes and "followed by" halves (each at its full level) have none. Pitch is omitted from
+a caption one time in four (the tone then has any of the three ranges). Clips are 2.56 s of
+16 kHz mono, seeded by index.
 """
 from __future__ import annotations
 
@@ -25,7 +31,11 @@ CLIP_SAMPLES = 40960          # 2.56 s = 256 spectrogram frames at a hop of 160
 PITCH_RANGES = {"low": (120.0, 300.0), "medium": (400.0, 900.0), "high": (1500.0, 3500.0)}
 TONAL = ("sine tone", "beep")
 NOISES = ("white noise", "pink noise")
+LEVELS = ("quiet", "loud")
 FADE_SECONDS = 0.005
+HARMONICS_BELOW_HZ = 7500.0
+EQUAL_MIX_DB = 2.0             # the largest level difference of an "and" mix without level words
+QUIET_MIX_DB = (10.0, 20.0)    # how far below the other scene a "quiet" one is
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,12 +44,16 @@ class Scene:
     source: str                 # "sine tone", "beep", "white noise" or "pink noise"
     frequency: float = 0.0      # Hz, tonal sources only
     pitch_word: str | None = None
+    level_word: str | None = None
 
     @property
     def caption(self) -> str:
+        words = [self.level_word] if self.level_word else []
         if self.source in NOISES:
-            return self.source
-        return f"a {self.pitch_word} pitched {self.source}" if self.pitch_word else f"a {self.source}"
+            return " ".join(words + [self.source])
+        if self.pitch_word:
+            words.append(f"{self.pitch_word} pitched")
+        return " ".join(["a"] + words + [self.source])
 
 
 def draw_scene(rng: np.random.Generator) -> Scene:
@@ -74,16 +88,28 @@ def render(scene: Scene, length: int, rng: np.random.Generator) -> np.ndarray:
         spectrum[0] = 0
         pink = np.fft.irfft(spectrum, length)
         return pink / (3.0 * pink.std())
-    tone = np.sin(2 * np.pi * scene.frequency * t + rng.uniform(0, 2 * np.pi))
+    phase = rng.uniform(0, 2 * np.pi)
     if scene.source == "sine tone":
-        return faded(tone)
+        return faded(np.sin(2 * np.pi * scene.frequency * t + phase))
+    return square_wave(scene.frequency, t, phase) * beep_gate(length, rng)
+
+
+def square_wave(frequency: float, t: np.ndarray, phase: float) -> np.ndarray:
+    """A band-limited square wave at unit peak: the odd harmonics below HARMONICS_BELOW_HZ at 1/n."""
+    wave = sum(np.sin(n * (2 * np.pi * frequency * t + phase)) / n
+               for n in range(1, int(HARMONICS_BELOW_HZ / frequency) + 1, 2))
+    return wave / np.abs(wave).max()
+
+
+def beep_gate(length: int, rng: np.random.Generator) -> np.ndarray:
+    """On/off envelope of a beep train: 80-200 ms bursts every 250-500 ms, from a random start."""
     gate = np.zeros(length)
     burst = int(rng.uniform(0.08, 0.2) * SAMPLE_RATE)
     period = int(rng.uniform(0.25, 0.5) * SAMPLE_RATE)
     for start in range(int(rng.uniform(0, period - burst)), length, period):
         end = min(start + burst, length)
         gate[start:end] = faded(np.ones(end - start))
-    return tone * gate
+    return gate
 
 
 def clip(index: int, seed: int = 0) -> tuple[np.ndarray, str]:
@@ -101,14 +127,29 @@ def clip(index: int, seed: int = 0) -> tuple[np.ndarray, str]:
         samples = np.concatenate([faded(render(first, split, rng)),
                                   faded(render(second, CLIP_SAMPLES - split, rng))])
         return samples, f"{first.caption} followed by {second.caption}"
-    levels = 10 ** (-rng.uniform(0, 10, size=2) / 20)
-    samples = levels[0] * render(first, CLIP_SAMPLES, rng) + levels[1] * render(second, CLIP_SAMPLES, rng)
+    first, second, gains = mix_levels(first, second, rng)
+    samples = gains[0] * render(first, CLIP_SAMPLES, rng) + gains[1] * render(second, CLIP_SAMPLES, rng)
     return samples, f"{first.caption} and {second.caption}"
+
+
+def mix_levels(first: Scene, second: Scene, rng: np.random.Generator) -> tuple[Scene, Scene, np.ndarray]:
+    """The gains of an "and" mix and its scenes with the level words that describe them."""
+    if rng.random() < 0.5:
+        return first, second, 10 ** (np.array([rng.uniform(-EQUAL_MIX_DB, EQUAL_MIX_DB), 0.0]) / 20)
+    quieter = int(rng.integers(2))
+    gains = np.ones(2)
+    gains[quieter] = 10 ** (-rng.uniform(*QUIET_MIX_DB) / 20)
+    scenes = [first, second]
+    if rng.random() < 0.5:
+        scenes[quieter] = dataclasses.replace(scenes[quieter], level_word="quiet")
+    else:
+        scenes[1 - quieter] = dataclasses.replace(scenes[1 - quieter], level_word="loud")
+    return scenes[0], scenes[1], gains
 
 
 def words() -> list[str]:
     """Every word the grammar can produce."""
     vocabulary = {"a", "pitched", "followed", "by", "and"}
-    for phrase in list(PITCH_RANGES) + list(TONAL) + list(NOISES):
+    for phrase in list(PITCH_RANGES) + list(TONAL) + list(NOISES) + list(LEVELS):
         vocabulary.update(phrase.split())
     return sorted(vocabulary)
