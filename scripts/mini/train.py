@@ -124,31 +124,26 @@ def as_vae_input(images: np.ndarray) -> torch.Tensor:
     return x.unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
 
 
-def train_vae(work: pathlib.Path, steps: int, batch: int) -> None:
-    images = np.load(work / "images.npy", mmap_mode="r")
-    torch.manual_seed(1)
-    vae = architecture.autoencoder()
-    optimizer = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
-    checkpoints = Checkpointer(work / "vae.pt")
+def train_l1_stage(name: str, stage: int, path: pathlib.Path, vae, optimizer, steps: int, batch: int,
+                   count: int, learning_rate, losses) -> bool:
+    """The resumable loop of the two image stages: `batch` random indices of `count` images per
+    step, `learning_rate(step)`, `losses(indices, generator)` -> (loss, L1 in [-1, 1] units).
+    Returns whether any step ran."""
+    checkpoints = Checkpointer(path)
     step = 0
     if (saved := checkpoints.load()) is not None:
         vae.load_state_dict(saved["model"]), optimizer.load_state_dict(saved["optimizer"])
         step = saved["step"]
     if step >= steps:
-        return
-    log(f"vae: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters, step {step} of {steps}")
+        return False
+    log(f"{name}: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters, step {step} of {steps}")
     started, first, running = time.monotonic(), step, 0.0
     while step < steps:
-        g = generator(1, step)
-        index = torch.randint(len(images), (batch,), generator=g).sort().values.numpy()
-        x = as_vae_input(images[index])
+        g = generator(stage, step)
+        index = torch.randint(count, (batch,), generator=g).sort().values.numpy()
         for group in optimizer.param_groups:
-            group["lr"] = 1e-3 * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
-        posterior = vae.encode(x).latent_dist
-        z = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=g)
-        reconstruction = vae.decode(z).sample
-        l1 = (reconstruction - x).abs().mean()
-        loss = l1 + 1e-6 * posterior.kl().mean()
+            group["lr"] = learning_rate(step)
+        loss, l1 = losses(index, g)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -156,11 +151,29 @@ def train_vae(work: pathlib.Path, steps: int, batch: int) -> None:
         running = 0.98 * running + 0.02 * l1.item() if step > 1 else l1.item()
         if step % 50 == 0:
             rate = (time.monotonic() - started) / (step - first)
-            log(f"vae step {step}/{steps}  L1 {running / 2:.4f} (image units)  {rate:.2f} s/step")
+            log(f"{name} step {step}/{steps}  L1 {running / 2:.4f} (image units)  {rate:.2f} s/step")
         state = lambda: {"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "step": step}
         checkpoints.maybe_save(state, force=step == steps)
-    (work / "latents.npz").unlink(missing_ok=True)
-    (work / "decoder.pt").unlink(missing_ok=True)
+    return True
+
+
+def train_vae(work: pathlib.Path, steps: int, batch: int) -> None:
+    images = np.load(work / "images.npy", mmap_mode="r")
+    torch.manual_seed(1)
+    vae = architecture.autoencoder()
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
+
+    def losses(index: np.ndarray, g: torch.Generator):
+        x = as_vae_input(images[index])
+        posterior = vae.encode(x).latent_dist
+        z = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=g)
+        l1 = (vae.decode(z).sample - x).abs().mean()
+        return l1 + 1e-6 * posterior.kl().mean(), l1
+
+    warm_cosine = lambda step: 1e-3 * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+    if train_l1_stage("vae", 1, work / "vae.pt", vae, optimizer, steps, batch, len(images), warm_cosine, losses):
+        (work / "latents.npz").unlink(missing_ok=True)
+        (work / "decoder.pt").unlink(missing_ok=True)
 
 
 def encode_latents(work: pathlib.Path) -> None:
@@ -184,7 +197,7 @@ def refine_decoder(work: pathlib.Path, steps: int, batch: int) -> None:
     the latents and every later stage stay as they are. The jointly trained VAE put a pure low tone
     a mel band too low (232 Hz came back at 185 Hz), which a restyle at strength 0.1 then kept."""
     lat = np.load(work / "latents.npz")
-    mean, std = lat["mean"], lat["std"]
+    mean, std = torch.from_numpy(lat["mean"]), torch.from_numpy(lat["std"])
     images = np.load(work / "images.npy", mmap_mode="r")
     vae = load_vae(work).train()
     trained = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters())
@@ -192,32 +205,14 @@ def refine_decoder(work: pathlib.Path, steps: int, batch: int) -> None:
     for parameter in trained:
         parameter.requires_grad_(True)
     optimizer = torch.optim.AdamW(trained, lr=DECODER_LEARNING_RATE, weight_decay=0.0)
-    checkpoints = Checkpointer(work / "decoder.pt")
-    step = 0
-    if (saved := checkpoints.load()) is not None:
-        vae.load_state_dict(saved["model"]), optimizer.load_state_dict(saved["optimizer"])
-        step = saved["step"]
-    if step >= steps:
-        return
-    log(f"decoder: step {step} of {steps}")
-    started, first, running = time.monotonic(), step, 0.0
-    while step < steps:
-        g = generator(3, step)
-        index = torch.randint(len(images), (batch,), generator=g).sort().values.numpy()
-        z = torch.from_numpy(mean[index]) + torch.from_numpy(std[index]) * torch.randn(mean[index].shape, generator=g)
-        for group in optimizer.param_groups:
-            group["lr"] = DECODER_LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+    def losses(index: np.ndarray, g: torch.Generator):
+        z = mean[index] + std[index] * torch.randn(mean[index].shape, generator=g)
         l1 = (vae.decode(z).sample - as_vae_input(images[index])).abs().mean()
-        optimizer.zero_grad(set_to_none=True)
-        l1.backward()
-        optimizer.step()
-        step += 1
-        running = 0.98 * running + 0.02 * l1.item() if step > 1 else l1.item()
-        if step % 50 == 0:
-            rate = (time.monotonic() - started) / (step - first)
-            log(f"decoder step {step}/{steps}  L1 {running / 2:.4f} (image units)  {rate:.2f} s/step")
-        state = lambda: {"model": vae.state_dict(), "optimizer": optimizer.state_dict(), "step": step}
-        checkpoints.maybe_save(state, force=step == steps)
+        return l1, l1
+
+    cosine = lambda step: DECODER_LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * step / steps))
+    train_l1_stage("decoder", 3, work / "decoder.pt", vae, optimizer, steps, batch, len(images), cosine, losses)
 
 
 def load_vae(work: pathlib.Path):
