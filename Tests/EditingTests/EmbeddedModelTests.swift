@@ -189,10 +189,10 @@ struct EmbeddedModelTests {
                     SoundMeasures.correlation(low.envelope(window: 0.02), high.envelope(window: 0.02)))
         }
         #expect(Self.agreeing(results.map { $0.1 > $0.0 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
-        // Known gap (issue #7, docs/mini-model.md): the model times its beeps late in the run, from
-        // the noise of the rows they light, after Auffusion's self-attention window (40 % of the
-        // steps, where this schedule's √ᾱ is still below 0.04) has closed; a higher beep lights
-        // other rows and is timed by other noise (envelope correlation -0.08 to 0.20).
+        // Known gap (issue #7, docs/mini-model.md): the model times its beeps at t ≈ 640–520, from
+        // the noise of the rows they light; a higher beep lights other rows and is timed by other
+        // noise, and the source's maps there (background) cannot carry the low beeps' timing, even
+        // replaced for the whole run (envelope correlation -0.08 to 0.20).
         withKnownIssue("the embedded model's higher beeps do not keep the lower ones' timing") {
             #expect(Self.agreeing(results.map { $0.2 >= 0.5 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
         }
