@@ -91,9 +91,10 @@ class Checkpointer:
 # ---------------------------------------------------------------------------------------------
 
 def corpus_fingerprint(count: int) -> str:
-    """What the corpus is made from: the clip count and the scripts that synthesise and analyse it."""
+    """What the corpus is made from: the clip count and the scripts that synthesise and analyse it
+    (features.py's analysis is the reference front end's, so that script counts too)."""
     digest = hashlib.sha256(str(count).encode())
-    for module in (corpus, features, vocabulary):
+    for module in (corpus, features, features.reference, vocabulary):
         digest.update(pathlib.Path(module.__file__).read_bytes())
     return digest.hexdigest()
 
@@ -136,7 +137,8 @@ def train_l1_stage(name: str, stage: int, path: pathlib.Path, vae, optimizer, st
         step = saved["step"]
     if step >= steps:
         return False
-    log(f"{name}: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters, step {step} of {steps}")
+    trained = sum(p.numel() for p in vae.parameters() if p.requires_grad)
+    log(f"{name}: {trained / 1e6:.2f} M trained parameters, step {step} of {steps}")
     started, first, running = time.monotonic(), step, 0.0
     while step < steps:
         g = generator(stage, step)
