@@ -42,11 +42,31 @@ struct EditPlanFile: Decodable {
         /// Word → cross-attention factor.
         var weights: [String: Float]?
         var crossReplace: Double?
+        /// Word → its own cross-replacement bounds: `END` or `[START, END]`.
+        var crossReplaceWords: [String: BoundsFile]?
         var selfReplace: Double?
 
         enum CodingKeys: String, CodingKey {
             case source, alignment, weights
-            case crossReplace = "cross_replace", selfReplace = "self_replace"
+            case crossReplace = "cross_replace", crossReplaceWords = "cross_replace_words", selfReplace = "self_replace"
+        }
+    }
+
+    /// A fraction `END` (from the start of the run) or `[START, END]`.
+    struct BoundsFile: Decodable {
+        var start = 0.0, end: Double
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let end = try? container.decode(Double.self) {
+                self.end = end
+                return
+            }
+            let pair = try container.decode([Double].self)
+            guard pair.count == 2 else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "give END or [START, END]")
+            }
+            (start, end) = (pair[0], pair[1])
         }
     }
 
@@ -143,8 +163,16 @@ extension EditPlanFile.AttentionFile {
         for (field, value) in [("attention.cross_replace", cross), ("attention.self_replace", selfFraction)] where !(0...1).contains(value) {
             throw fail(field, "must be in [0, 1], got \(value)")
         }
+        var words: [String: ClosedRange<Double>] = [:]
+        for (word, bounds) in crossReplaceWords ?? [:] {
+            guard 0 <= bounds.start, bounds.start <= bounds.end, bounds.end <= 1 else {
+                throw fail("attention.cross_replace_words.\(word)", "give fractions with 0 ≤ start ≤ end ≤ 1, got \(bounds.start)...\(bounds.end)")
+            }
+            words[word] = bounds.start...bounds.end
+        }
         let sorted = (weights ?? [:]).sorted { $0.key < $1.key }.map { (word: $0.key, factor: $0.value) }
         return EditPass.Attention(sourcePrompt: source, edit: PromptEdit(alignment: kind, weights: sorted,
-                                                                          schedule: ReplaceSchedule(cross: 0...cross, self: 0...selfFraction)))
+                                                                          schedule: ReplaceSchedule(cross: 0...cross, crossWords: words,
+                                                                                                    self: 0...selfFraction)))
     }
 }

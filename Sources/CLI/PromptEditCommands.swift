@@ -18,11 +18,7 @@ struct SwapCommand: ParsableCommand {
     @Argument(help: "The edited prompt, e.g. \"a cat barking in the rain\".")
     var target: String
 
-    @Option(name: .customLong("cross-replace"), help: "Fraction of the run during which cross-attention is replaced.")
-    var crossReplace = 0.8
-
-    @Option(name: .customLong("self-replace"), help: "Fraction of the run during which self-attention (≤16² positions) is replaced.")
-    var selfReplace = 0.4
+    @OptionGroup var replace: ReplaceOptions
 
     @Flag(help: "Align the prompts token by token (words added) instead of swapping words.")
     var refine = false
@@ -39,7 +35,6 @@ struct SwapCommand: ParsableCommand {
     @OptionGroup var options: PromptEditOptions
 
     func validate() throws {
-        try validateFractions(crossReplace, selfReplace)
         if let blendResolution, AttentionResolution(blendResolution) == nil {
             throw ValidationError("--blend-resolution must be HxW with positive integers, e.g. 8x32, got \(blendResolution)")
         }
@@ -48,7 +43,7 @@ struct SwapCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let edit = PromptEdit(alignment: refine ? .refine : .swap, weights: weight.map { ($0.word, $0.factor) },
-                                  schedule: ReplaceSchedule(cross: 0...crossReplace, self: 0...selfReplace))
+                                  schedule: replace.schedule)
             try options.run(prompts: [source, target], edit: edit, blendWords: blend,
                             blendResolution: blendResolution.flatMap(AttentionResolution.init))
         }
@@ -69,31 +64,19 @@ struct ReweightCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "WORD=FACTOR (negative and zero allowed), e.g. --weight rain=2 dog=0.5.")
     var weight: [WordWeight]
 
-    @Option(name: .customLong("cross-replace"), help: "Fraction of the run during which cross-attention is replaced.")
-    var crossReplace = 0.8
-
-    @Option(name: .customLong("self-replace"), help: "Fraction of the run during which self-attention (≤16² positions) is replaced.")
-    var selfReplace = 0.4
+    @OptionGroup var replace: ReplaceOptions
 
     @OptionGroup var options: PromptEditOptions
 
     func validate() throws {
         guard !weight.isEmpty else { throw ValidationError("give at least one --weight WORD=FACTOR") }
-        try validateFractions(crossReplace, selfReplace)
     }
 
     func run() throws {
         try reportingErrors {
             let edit = PromptEdit(alignment: .none, weights: weight.map { ($0.word, $0.factor) },
-                                  schedule: ReplaceSchedule(cross: 0...crossReplace, self: 0...selfReplace))
+                                  schedule: replace.schedule)
             try options.run(prompts: [prompt, prompt], edit: edit)
         }
-    }
-}
-
-/// `--cross-replace` and `--self-replace` must be fractions.
-private func validateFractions(_ cross: Double, _ self: Double) throws {
-    for (name, value) in [("--cross-replace", cross), ("--self-replace", self)] where !(0...1).contains(value) {
-        throw ValidationError("\(name) must be in [0, 1], got \(value)")
     }
 }

@@ -18,7 +18,8 @@ struct EditPlanCommandTests {
             {"input": "\(Fixtures.url("editing/clip.wav").path)", "output": "planned.wav",
              "passes": [
                {"prompt": "a cat barking", "start": {"from": "clip", "strength": 0.6}, "steps": 4,
-                "attention": {"source": "a dog barking", "alignment": "swap", "cross_replace": 0.8}},
+                "attention": {"source": "a dog barking", "alignment": "swap", "cross_replace": 0.8,
+                              "cross_replace_words": {"cat": [0.1, 0.5], "barking": 1}}},
                {"prompt": "a siren", "start": {"from": "previous", "strength": 1}, "steps": 3, "scheduler": "ddim",
                 "mask": {"ranges": [[0.1, 0.3]], "band": [0, 4000]}}
              ]}
@@ -41,6 +42,10 @@ struct EditPlanCommandTests {
             (#"{"input": "\#(clip)", "passes": [{"prompt": "a cat", "start": {"from": "clip"}, "mask": {"ranges": [[0.6, 0.9]]}}]}"#,
              "pass 1, mask: "),
             (#"{"passes": [{"prompt": "a cat", "start": {"from": "clip"}}]}"#, "pass 1, start: a clip start needs an input clip"),
+            (#"{"passes": [{"prompt": "a cat", "start": {"from": "noise"}, "attention": {"source": "a dog", "alignment": "swap", "cross_replace_words": {"cat": [0.6, 0.2]}}}]}"#,
+             "pass 1, attention.cross_replace_words.cat: give fractions with 0 ≤ start ≤ end ≤ 1"),
+            (#"{"passes": [{"prompt": "a cat", "start": {"from": "noise"}, "attention": {"source": "a dog", "alignment": "swap", "cross_replace_words": {"cat": [0.6]}}}]}"#,
+             "pass 1, attention.cross_replace_words.cat: give END or [START, END]"),
         ]
         for (index, (json, fragment)) in cases.enumerated() {
             let (folder, plan) = try write(json, named: "bad\(index).json")

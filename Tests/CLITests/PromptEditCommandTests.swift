@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite("auffusion swap and reweight on an existing clip (--from)")
+@Suite("auffusion swap and reweight: on an existing clip (--from), per-word replacement bounds")
 struct PromptEditCommandTests {
     private let clip = Fixtures.url("editing/clip.wav").path
 
@@ -51,5 +51,32 @@ struct PromptEditCommandTests {
         for name in ["maps.npy", "00-a.png", "01-cat.png", "02-barking.png"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("from-maps/\(name)").path), "\(name)")
         }
+    }
+
+    @Test("swap --cross-replace-word reaches the schedule: the default's bound leaves the audio bit-identical, another bound changes it; bad bounds are one-line errors")
+    func perWordBounds() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = folder.deletingLastPathComponent()
+        func swap(_ extra: [String], to name: String) throws -> CommandResult {
+            try CommandRunner.run("auffusion", ["swap", "a dog barking", "a cat barking", "--model", folder.path, "--shared-noise",
+                                                "--seed", "2", "--steps", "3", "--duration", "0.5", "--quiet",
+                                                "-o", out.appendingPathComponent(name).path] + extra)
+        }
+        func samples(_ name: String) throws -> [Float] { try AudioFile.read(out.appendingPathComponent(name)).channels[0] }
+        for (extra, name) in [([String](), "plain.wav"), (["--cross-replace-word", "cat=0.8"], "same.wav"),
+                              (["--cross-replace-word", "cat=0.4-1", "barking=0"], "words.wav")] {
+            let result = try swap(extra, to: name)
+            #expect(result.exitCode == 0, "\(result.standardError)")
+        }
+        #expect(try samples("same.wav") == samples("plain.wav"))
+        #expect(try samples("words.wav") != samples("plain.wav"))
+        for bounds in ["cat=1.5", "cat=0.6-0.2", "cat", "cat=-0.1"] {
+            let result = try swap(["--cross-replace-word", bounds], to: "bad.wav")
+            #expect(result.exitCode == 64 && result.standardError.contains("--cross-replace-word"), "\(bounds): \(result.standardError)")
+        }
+        let twice = try swap(["--cross-replace-word", "cat=0.2", "cat=0.3"], to: "bad.wav")
+        #expect(twice.exitCode == 64 && twice.standardError.contains("names \"cat\" twice"), "\(twice.standardError)")
+        let unknown = try swap(["--cross-replace-word", "bird=0.3"], to: "bad.wav")
+        #expect(unknown.exitCode == 1 && unknown.standardError.contains("\"bird\" is not a word of"), "\(unknown.standardError)")
     }
 }
