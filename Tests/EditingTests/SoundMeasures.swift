@@ -89,12 +89,19 @@ struct SoundMeasures {
         return energy > 0 ? 10 * log10(energy) : -200
     }
 
-    /// Root mean square per consecutive window of `seconds`: the loudness envelope.
-    func envelope(window seconds: Double) -> [Double] {
+    /// The loudness envelope in decibels: the root mean square of each consecutive window of
+    /// `seconds`, relative to the loudest window and floored at `floor` dB. In decibels a burst
+    /// counts by *when* it sounds rather than by how loud it is: a linear envelope is dominated by
+    /// the loudest few bursts, so two trains with the same bursts at other loudnesses correlate
+    /// poorly on it (docs/mini-model.md, "Word-swap timing").
+    func envelopeDecibels(window seconds: Double, floor: Double = -60) -> [Double] {
         let size = max(1, Int(seconds * sampleRate))
-        return stride(from: 0, to: samples.count - size + 1, by: size).map { start in
+        let levels = stride(from: 0, to: samples.count - size + 1, by: size).map { start in
             (samples[start..<start + size].reduce(0.0) { $0 + Double($1) * Double($1) } / Double(size)).squareRoot()
         }
+        let loudest = levels.max() ?? 0
+        guard loudest > 0 else { return levels.map { _ in floor } }
+        return levels.map { Swift.max(floor, 20 * log10(Swift.max($0, .leastNonzeroMagnitude) / loudest)) }
     }
 
     /// Pearson correlation of two sequences of equal length (0 when either is constant).

@@ -12,7 +12,10 @@ so each caption is exactly true of its clip:
 
 A "beep" is a train of short bursts of a square wave (80-200 ms every 250-500 ms) over its whole
 segment; its pitch is the fundamental, and its odd harmonics (at 1/n, below 7.5 kHz) put a low and
-a high beep into shared mel bands. "followed by" splits the clip at 40-60 % of its length. "and"
+a high beep into shared mel bands. Each burst also carries a faint hiss, white noise 60 dB below
+the square wave's peak: inaudible beside the tone, but on the log-mel image it lifts every band of
+a burst to about 0.3 (silence is 0, the tone 0.8), so a low and a high beep share every row in
+*when* while their tone rows still say *what* (docs/mini-model.md, "Word-swap timing"). "followed by" splits the clip at 40-60 % of its length. "and"
 mixes both scenes over the whole clip: in half of the mixes at levels within 2 dB of each other,
 with no level word; in the other half one scene is 10-20 dB below the other, and the caption
 calls that one "quiet" or the other one "loud" (a coin decides which). Level words are relative,
@@ -36,6 +39,7 @@ FADE_SECONDS = 0.005
 HARMONICS_BELOW_HZ = 7500.0
 EQUAL_MIX_DB = 2.0             # the largest level difference of an "and" mix without level words
 QUIET_MIX_DB = (10.0, 20.0)    # how far below the other scene a "quiet" one is
+BEEP_HISS_DB = -60.0           # a beep burst's white noise, relative to the square wave's peak
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +95,10 @@ def render(scene: Scene, length: int, rng: np.random.Generator) -> np.ndarray:
     phase = rng.uniform(0, 2 * np.pi)
     if scene.source == "sine tone":
         return faded(np.sin(2 * np.pi * scene.frequency * t + phase))
-    return square_wave(scene.frequency, t, phase) * beep_gate(length, rng)
+    gate = beep_gate(length, rng)
+    hiss = 10 ** (BEEP_HISS_DB / 20) * rng.standard_normal(length)
+    burst = (square_wave(scene.frequency, t, phase) + hiss) * gate
+    return burst / np.abs(burst).max()
 
 
 def square_wave(frequency: float, t: np.ndarray, phase: float) -> np.ndarray:

@@ -70,10 +70,12 @@ def share_away_from_dominant(log_mel: np.ndarray, bands: int = 2) -> float:
     return float(1 - power[max(0, peak - bands):peak + bands + 1].sum() / power.sum())
 
 
-def envelope(log_mel: np.ndarray) -> np.ndarray:
-    """Loudness per 20 ms (two frames)."""
+def envelope(log_mel: np.ndarray, floor_db: float = -60.0) -> np.ndarray:
+    """Loudness per 20 ms (two frames) in dB below the loudest, floored at `floor_db`, as the Swift
+    test measures it (SoundMeasures.envelopeDecibels): when the bursts sound, not how loud each is."""
     loudness = np.sqrt(band_power(log_mel).sum(axis=0))
-    return loudness[:len(loudness) // 2 * 2].reshape(-1, 2).mean(axis=1)
+    loudness = loudness[:len(loudness) // 2 * 2].reshape(-1, 2).mean(axis=1)
+    return np.maximum(floor_db, 20 * np.log10(np.maximum(loudness, 1e-30) / loudness.max()))
 
 
 def checks(folder: pathlib.Path) -> dict:
