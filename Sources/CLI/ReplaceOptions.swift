@@ -39,9 +39,9 @@ struct WordReplaceBounds: ExpressibleByArgument {
 
     init?(argument: String) {
         guard let equals = argument.lastIndex(of: "="), equals != argument.startIndex else { return nil }
-        let numbers = argument[argument.index(after: equals)...].split(separator: "-", omittingEmptySubsequences: false).map { Double($0) }
-        guard (1...2).contains(numbers.count), let end = numbers.last ?? nil, let start = numbers.count == 2 ? numbers[0] : 0,
-              0 <= start, start <= end, end <= 1 else { return nil }
+        let fields = argument[argument.index(after: equals)...].split(separator: "-", omittingEmptySubsequences: false)
+        guard (1...2).contains(fields.count), let end = Double(fields[fields.count - 1]),
+              let start = fields.count == 2 ? Double(fields[0]) : 0, 0 <= start, start <= end, end <= 1 else { return nil }
         word = String(argument[..<equals])
         bounds = start...end
     }

@@ -101,7 +101,7 @@ struct SoundMeasures {
         }
         let loudest = levels.max() ?? 0
         guard loudest > 0 else { return levels.map { _ in floor } }
-        return levels.map { Swift.max(floor, 20 * log10(Swift.max($0, .leastNonzeroMagnitude) / loudest)) }
+        return levels.map { max(floor, 20 * log10(max($0, .leastNonzeroMagnitude) / loudest)) }
     }
 
     /// Pearson correlation of two sequences of equal length (0 when either is constant).

@@ -15,13 +15,13 @@ segment; its pitch is the fundamental, and its odd harmonics (at 1/n, below 7.5 
 a high beep into shared mel bands. Each burst also carries a faint hiss, white noise 60 dB below
 the square wave's peak: inaudible beside the tone, but on the log-mel image it lifts every band of
 a burst to about 0.3 (silence is 0, the tone 0.8), so a low and a high beep share every row in
-*when* while their tone rows still say *what* (docs/mini-model.md, "Word-swap timing"). "followed by" splits the clip at 40-60 % of its length. "and"
-mixes both scenes over the whole clip: in half of the mixes at levels within 2 dB of each other,
-with no level word; in the other half one scene is 10-20 dB below the other, and the caption
-calls that one "quiet" or the other one "loud" (a coin decides which). Level words are relative,
-so single scenes and "followed by" halves (each at its full level) have none. Pitch is omitted from
-a caption one time in four (the tone then has any of the three ranges). Clips are 2.56 s of
-16 kHz mono, seeded by index.
+*when* while their tone rows still say *what* (docs/mini-model.md, "Word-swap timing").
+"followed by" splits the clip at 40-60 % of its length. "and" mixes both scenes over the whole
+clip: in half of the mixes at levels within 2 dB of each other, with no level word; in the other
+half one scene is 10-20 dB below the other, and the caption calls that one "quiet" or the other
+one "loud" (a coin decides which). Level words are relative, so single scenes and "followed by"
+halves (each at its full level) have none. Pitch is omitted from a caption one time in four (the
+tone then has any of the three ranges). Clips are 2.56 s of 16 kHz mono, seeded by index.
 """
 from __future__ import annotations
 
