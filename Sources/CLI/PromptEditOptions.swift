@@ -17,11 +17,12 @@ struct PromptEditOptions: ParsableArguments {
     @Option(name: .customLong("source-output"), help: "Also write the source prompt's audio.")
     var sourceOutput: String?
 
-    @Option(help: "Initial latents as .npy: P×4×h×w, or 1×4×h×w with --shared-noise; with --from, the 1×4×h×w tensor added to the clip.")
+    @Option(help: "Initial latents as .npy: 1×4×h×w, shared by the prompts, or P×4×h×w with --no-shared-noise; with --from, the 1×4×h×w tensor added to the clip.")
     var noise: String?
 
-    @Flag(name: .customLong("shared-noise"), help: "One initial latent for all prompts (original prompt-to-prompt) instead of one per prompt (Auffusion's pipeline).")
-    var sharedNoise = false
+    @Flag(name: .customLong("shared-noise"), inversion: .prefixedNo,
+          help: "One initial latent for all prompts, so that they differ only through the edit (original prompt-to-prompt; the default), or one per prompt (Auffusion's pipeline).")
+    var sharedNoise: Bool?
 
     @Option(help: "Length in seconds (default: the model's canvas, at most 10 s).")
     var duration: Double?
@@ -51,7 +52,9 @@ struct PromptEditOptions: ParsableArguments {
             guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
             guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
         }
-        if from != nil && sharedNoise { throw ValidationError("--from always starts every prompt from the same noised clip; drop --shared-noise") }
+        if from != nil, let sharedNoise {
+            throw ValidationError("--from always starts every prompt from the same noised clip; drop --\(sharedNoise ? "" : "no-")shared-noise")
+        }
     }
 
     /// Denoises `prompts` (source first) under `edit`, confined to where `blendWords` attend if
@@ -98,7 +101,7 @@ struct PromptEditOptions: ParsableArguments {
             let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: sampling.steps,
                                                      layersPerEvaluation: pipeline.unet.attentionLayerCount)
             result = try pipeline.promptToPrompt(prompts, request: request, noise: &source,
-                                                 initialNoise: sharedNoise ? .shared : .perPrompt, controller: controller,
+                                                 initialNoise: (sharedNoise ?? true) ? .shared : .perPrompt, controller: controller,
                                                  constraint: blend?.constraint(reading: controller), progress: report)
         }
         reporter.finish()

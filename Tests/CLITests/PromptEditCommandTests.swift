@@ -79,4 +79,25 @@ struct PromptEditCommandTests {
         let unknown = try swap(["--cross-replace-word", "bird=0.3"], to: "bad.wav")
         #expect(unknown.exitCode == 1 && unknown.standardError.contains("\"bird\" is not a word of"), "\(unknown.standardError)")
     }
+
+    @Test("swap shares one start noise by default: bit-identical to --shared-noise; --no-shared-noise draws one per prompt; with --from either flag is a usage error")
+    func startNoise() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = folder.deletingLastPathComponent()
+        func swap(_ extra: [String], to name: String) throws -> [Float] {
+            let result = try CommandRunner.run("auffusion", ["swap", "a dog barking", "a cat barking", "--model", folder.path, "--seed", "4",
+                                                             "--steps", "3", "--duration", "0.5", "--quiet",
+                                                             "-o", out.appendingPathComponent(name).path] + extra)
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            return try AudioFile.read(out.appendingPathComponent(name)).channels[0]
+        }
+        let byDefault = try swap([], to: "default-noise.wav")
+        #expect(try swap(["--shared-noise"], to: "shared-noise.wav") == byDefault)
+        #expect(try swap(["--no-shared-noise"], to: "per-prompt-noise.wav") != byDefault)
+        for flag in ["--shared-noise", "--no-shared-noise"] {
+            let result = try CommandRunner.run("auffusion", ["swap", "a dog barking", "a cat barking", "--model", folder.path, "--from", clip,
+                                                             flag, "-o", out.appendingPathComponent("x.wav").path, "--quiet"])
+            #expect(result.exitCode == 64 && result.standardError.contains("drop \(flag)"), "\(result.standardError)")
+        }
+    }
 }
