@@ -62,8 +62,7 @@ struct EditPlanFile: Decodable {
                 self.end = end
                 return
             }
-            let pair = try container.decode([Double].self)
-            guard pair.count == 2 else {
+            guard let pair = try? container.decode([Double].self), pair.count == 2 else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "give END or [START, END]")
             }
             (start, end) = (pair[0], pair[1])
@@ -159,20 +158,22 @@ extension EditPlanFile.AttentionFile {
         case "none": kind = .none
         default: throw fail("attention.alignment", "\"\(alignment)\" is not one of swap, refine, none")
         }
-        let (cross, selfFraction) = (crossReplace ?? 0.8, selfReplace ?? 0.4)
-        for (field, value) in [("attention.cross_replace", cross), ("attention.self_replace", selfFraction)] where !(0...1).contains(value) {
-            throw fail(field, "must be in [0, 1], got \(value)")
-        }
-        var words: [String: ClosedRange<Double>] = [:]
-        for (word, bounds) in crossReplaceWords ?? [:] {
-            guard 0 <= bounds.start, bounds.start <= bounds.end, bounds.end <= 1 else {
-                throw fail("attention.cross_replace_words.\(word)", "give fractions with 0 ≤ start ≤ end ≤ 1, got \(bounds.start)...\(bounds.end)")
+        func bounds(_ start: Double, _ end: Double, field: String) throws -> ClosedRange<Double> {
+            do {
+                return try ReplaceSchedule.bounds(start, end)
+            } catch {
+                throw fail("attention.\(field)", "\(error)")
             }
-            words[word] = bounds.start...bounds.end
+        }
+        let cross = try bounds(0, crossReplace ?? 0.8, field: "cross_replace")
+        let selfRange = try bounds(0, selfReplace ?? 0.4, field: "self_replace")
+        var words: [String: ClosedRange<Double>] = [:]
+        for (word, range) in crossReplaceWords ?? [:] {
+            words[word] = try bounds(range.start, range.end, field: "cross_replace_words.\(word)")
         }
         let sorted = (weights ?? [:]).sorted { $0.key < $1.key }.map { (word: $0.key, factor: $0.value) }
         return EditPass.Attention(sourcePrompt: source, edit: PromptEdit(alignment: kind, weights: sorted,
-                                                                          schedule: ReplaceSchedule(cross: 0...cross, crossWords: words,
-                                                                                                    self: 0...selfFraction)))
+                                                                          schedule: ReplaceSchedule(cross: cross, crossWords: words,
+                                                                                                    self: selfRange)))
     }
 }

@@ -43,7 +43,7 @@ struct SwapCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let edit = PromptEdit(alignment: refine ? .refine : .swap, weights: weight.map { ($0.word, $0.factor) },
-                                  schedule: replace.schedule)
+                                  schedule: try replace.schedule())
             try options.run(prompts: [source, target], edit: edit, blendWords: blend,
                             blendResolution: blendResolution.flatMap(AttentionResolution.init))
         }
@@ -75,7 +75,7 @@ struct ReweightCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let edit = PromptEdit(alignment: .none, weights: weight.map { ($0.word, $0.factor) },
-                                  schedule: replace.schedule)
+                                  schedule: try replace.schedule())
             try options.run(prompts: [prompt, prompt], edit: edit)
         }
     }

@@ -8,7 +8,7 @@ struct ReplaceOptions: ParsableArguments {
     var crossReplace = 0.8
 
     @Option(name: .customLong("cross-replace-word"), parsing: .upToNextOption,
-            help: ArgumentHelp("A word's own cross-replacement, overriding --cross-replace for its tokens: WORD=END or WORD=START-END, fractions of the run (e.g. cat=0.4).",
+            help: ArgumentHelp("Own cross-replacement bounds for a word of the edited prompt, overriding --cross-replace for its tokens: WORD=END or WORD=START-END, fractions of the run (e.g. cat=0.4).",
                                valueName: "WORD=BOUNDS"))
     var crossReplaceWords: [WordReplaceBounds] = []
 
@@ -16,33 +16,54 @@ struct ReplaceOptions: ParsableArguments {
     var selfReplace = 0.4
 
     func validate() throws {
-        for (name, value) in [("--cross-replace", crossReplace), ("--self-replace", selfReplace)] where !(0...1).contains(value) {
-            throw ValidationError("\(name) must be in [0, 1], got \(value)")
-        }
-        var seen: Set<String> = []
-        for bounds in crossReplaceWords where !seen.insert(bounds.word).inserted {
-            throw ValidationError("--cross-replace-word names \"\(bounds.word)\" twice")
+        do {
+            _ = try schedule()
+        } catch {
+            throw ValidationError("\(error)")
         }
     }
 
-    var schedule: ReplaceSchedule {
-        ReplaceSchedule(cross: 0...crossReplace,
-                        crossWords: Dictionary(uniqueKeysWithValues: crossReplaceWords.map { ($0.word, $0.bounds) }),
-                        self: 0...selfReplace)
+    /// The replacement schedule these options describe.
+    /// - Throws: ``PromptEditError/invalid(_:)`` naming the option: a fraction outside [0, 1],
+    ///   bounds that end before they start, or a word given twice.
+    func schedule() throws -> ReplaceSchedule {
+        func bounds(_ start: Double, _ end: Double, option: String) throws -> ClosedRange<Double> {
+            do {
+                return try ReplaceSchedule.bounds(start, end)
+            } catch {
+                throw PromptEditError.invalid("\(option): \(error)")
+            }
+        }
+        var words: [String: ClosedRange<Double>] = [:]
+        for bound in crossReplaceWords {
+            guard words[bound.word] == nil else { throw PromptEditError.invalid("--cross-replace-word names \"\(bound.word)\" twice") }
+            words[bound.word] = try bounds(bound.start, bound.end, option: "--cross-replace-word \(bound.word)")
+        }
+        return ReplaceSchedule(cross: try bounds(0, crossReplace, option: "--cross-replace"), crossWords: words,
+                               self: try bounds(0, selfReplace, option: "--self-replace"))
     }
 }
 
-/// `WORD=END` (from the start of the run) or `WORD=START-END`, fractions in [0, 1], e.g. `cat=0.4`.
+/// `WORD=END` (from the start of the run) or `WORD=START-END`, e.g. `cat=0.4` or `cat=0.2-0.6`;
+/// ``ReplaceOptions`` checks the numbers.
 struct WordReplaceBounds: ExpressibleByArgument {
     let word: String
-    let bounds: ClosedRange<Double>
+    let start: Double
+    let end: Double
 
     init?(argument: String) {
         guard let equals = argument.lastIndex(of: "="), equals != argument.startIndex else { return nil }
-        let fields = argument[argument.index(after: equals)...].split(separator: "-", omittingEmptySubsequences: false)
-        guard (1...2).contains(fields.count), let end = Double(fields[fields.count - 1]),
-              let start = fields.count == 2 ? Double(fields[0]) : 0, 0 <= start, start <= end, end <= 1 else { return nil }
+        let value = argument[argument.index(after: equals)...]
         word = String(argument[..<equals])
-        bounds = start...end
+        if let end = Double(value) {
+            (start, self.end) = (0, end)
+            return
+        }
+        // START-END: the first "-" with a number on each side (an exponent may hold a "-" too).
+        let pairs = value.indices.lazy.filter { value[$0] == "-" }.compactMap { dash in
+            Double(value[..<dash]).flatMap { start in Double(value[value.index(after: dash)...]).map { (start, $0) } }
+        }
+        guard let (start, end) = pairs.first else { return nil }
+        (self.start, self.end) = (start, end)
     }
 }

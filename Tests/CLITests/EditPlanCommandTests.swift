@@ -31,6 +31,22 @@ struct EditPlanCommandTests {
         #expect(result.standardOutput.contains("\"passes\":2"), "\(result.standardOutput)")
     }
 
+    @Test("a pass's cross_replace_words reach the schedule: the default's bound leaves the audio bit-identical, another bound changes it")
+    func perWordBounds() throws {
+        func run(_ words: String, named name: String) throws -> [Float] {
+            let (folder, plan) = try write("""
+                {"output": "\(name).wav", "passes": [{"prompt": "a cat barking", "start": {"from": "noise"}, "steps": 3,
+                  "attention": {"source": "a dog barking", "alignment": "swap"\(words)}}]}
+                """, named: "\(name).json")
+            let result = try CommandRunner.run("auffusion", ["edit", plan.path, "--model", folder.path, "--seed", "1", "--quiet"])
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            return try AudioFile.read(plan.deletingLastPathComponent().appendingPathComponent("\(name).wav")).channels[0]
+        }
+        let plain = try run("", named: "plan-plain")
+        #expect(try run(#", "cross_replace_words": {"cat": 0.8}"#, named: "plan-same") == plain)
+        #expect(try run(#", "cross_replace_words": {"cat": [0.4, 1], "barking": 0}"#, named: "plan-words") != plain)
+    }
+
     @Test("bad plans end with one error line naming the pass and the field")
     func badPlans() throws {
         let clip = Fixtures.url("editing/clip.wav").path
@@ -43,8 +59,8 @@ struct EditPlanCommandTests {
              "pass 1, mask: "),
             (#"{"passes": [{"prompt": "a cat", "start": {"from": "clip"}}]}"#, "pass 1, start: a clip start needs an input clip"),
             (#"{"passes": [{"prompt": "a cat", "start": {"from": "noise"}, "attention": {"source": "a dog", "alignment": "swap", "cross_replace_words": {"cat": [0.6, 0.2]}}}]}"#,
-             "pass 1, attention.cross_replace_words.cat: give fractions with 0 ≤ start ≤ end ≤ 1"),
-            (#"{"passes": [{"prompt": "a cat", "start": {"from": "noise"}, "attention": {"source": "a dog", "alignment": "swap", "cross_replace_words": {"cat": [0.6]}}}]}"#,
+             "pass 1, attention.cross_replace_words.cat: fractions must lie in [0, 1] with the start before the end, got 0.6-0.2"),
+            (#"{"passes": [{"prompt": "a cat", "start": {"from": "noise"}, "attention": {"source": "a dog", "alignment": "swap", "cross_replace_words": {"cat": "0.4"}}}]}"#,
              "pass 1, attention.cross_replace_words.cat: give END or [START, END]"),
         ]
         for (index, (json, fragment)) in cases.enumerated() {

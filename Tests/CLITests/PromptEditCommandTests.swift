@@ -53,50 +53,43 @@ struct PromptEditCommandTests {
         }
     }
 
-    @Test("swap --cross-replace-word reaches the schedule: the default's bound leaves the audio bit-identical, another bound changes it; bad bounds are one-line errors")
-    func perWordBounds() throws {
+    /// `auffusion swap "a dog barking" "a cat barking"` from seed 2 on the tiny model, 3 steps, 0.5 s, into `name`.
+    private func swap(_ extra: [String], to name: String) throws -> (result: CommandResult, samples: [Float]?) {
         let folder = try PipelineFolders.folder("standard")
-        let out = folder.deletingLastPathComponent()
-        func swap(_ extra: [String], to name: String) throws -> CommandResult {
-            try CommandRunner.run("auffusion", ["swap", "a dog barking", "a cat barking", "--model", folder.path, "--shared-noise",
-                                                "--seed", "2", "--steps", "3", "--duration", "0.5", "--quiet",
-                                                "-o", out.appendingPathComponent(name).path] + extra)
+        let output = folder.deletingLastPathComponent().appendingPathComponent(name)
+        let result = try CommandRunner.run("auffusion", ["swap", "a dog barking", "a cat barking", "--model", folder.path, "--seed", "2",
+                                                         "--steps", "3", "--duration", "0.5", "--quiet", "-o", output.path] + extra)
+        return (result, result.exitCode == 0 ? try AudioFile.read(output).channels[0] : nil)
+    }
+
+    @Test("swap --cross-replace-word reaches the schedule: the default's bound leaves the audio bit-identical, another bound changes it; bad bounds are usage errors with the reason")
+    func perWordBounds() throws {
+        let plain = try swap([], to: "plain.wav")
+        let same = try swap(["--cross-replace-word", "cat=8e-1"], to: "same.wav")
+        let words = try swap(["--cross-replace-word", "cat=0.4-1", "barking=0"], to: "words.wav")
+        for run in [plain, same, words] { #expect(run.result.exitCode == 0, "\(run.result.standardError)") }
+        #expect(plain.samples != nil && same.samples == plain.samples)
+        #expect(words.samples != nil && words.samples != plain.samples)
+        for (bounds, reason) in [("cat=1.5", "--cross-replace-word cat: fractions must lie in [0, 1]"),
+                                 ("cat=0.6-0.2", "with the start before the end, got 0.6-0.2"),
+                                 ("cat=-0.1", "--cross-replace-word cat: fractions"), ("cat", "--cross-replace-word"),
+                                 ("cat=0.2 cat=0.3", "names \"cat\" twice")] {
+            let result = try swap(["--cross-replace-word"] + bounds.split(separator: " ").map(String.init), to: "bad.wav").result
+            #expect(result.exitCode == 64 && result.standardError.contains(reason), "\(bounds): \(result.standardError)")
         }
-        func samples(_ name: String) throws -> [Float] { try AudioFile.read(out.appendingPathComponent(name)).channels[0] }
-        for (extra, name) in [([String](), "plain.wav"), (["--cross-replace-word", "cat=0.8"], "same.wav"),
-                              (["--cross-replace-word", "cat=0.4-1", "barking=0"], "words.wav")] {
-            let result = try swap(extra, to: name)
-            #expect(result.exitCode == 0, "\(result.standardError)")
-        }
-        #expect(try samples("same.wav") == samples("plain.wav"))
-        #expect(try samples("words.wav") != samples("plain.wav"))
-        for bounds in ["cat=1.5", "cat=0.6-0.2", "cat", "cat=-0.1"] {
-            let result = try swap(["--cross-replace-word", bounds], to: "bad.wav")
-            #expect(result.exitCode == 64 && result.standardError.contains("--cross-replace-word"), "\(bounds): \(result.standardError)")
-        }
-        let twice = try swap(["--cross-replace-word", "cat=0.2", "cat=0.3"], to: "bad.wav")
-        #expect(twice.exitCode == 64 && twice.standardError.contains("names \"cat\" twice"), "\(twice.standardError)")
-        let unknown = try swap(["--cross-replace-word", "bird=0.3"], to: "bad.wav")
+        let unknown = try swap(["--cross-replace-word", "bird=0.3"], to: "bad.wav").result
         #expect(unknown.exitCode == 1 && unknown.standardError.contains("\"bird\" is not a word of"), "\(unknown.standardError)")
     }
 
     @Test("swap shares one start noise by default: bit-identical to --shared-noise; --no-shared-noise draws one per prompt; with --from either flag is a usage error")
     func startNoise() throws {
-        let folder = try PipelineFolders.folder("standard")
-        let out = folder.deletingLastPathComponent()
-        func swap(_ extra: [String], to name: String) throws -> [Float] {
-            let result = try CommandRunner.run("auffusion", ["swap", "a dog barking", "a cat barking", "--model", folder.path, "--seed", "4",
-                                                             "--steps", "3", "--duration", "0.5", "--quiet",
-                                                             "-o", out.appendingPathComponent(name).path] + extra)
-            #expect(result.exitCode == 0, "\(result.standardError)")
-            return try AudioFile.read(out.appendingPathComponent(name)).channels[0]
-        }
-        let byDefault = try swap([], to: "default-noise.wav")
-        #expect(try swap(["--shared-noise"], to: "shared-noise.wav") == byDefault)
-        #expect(try swap(["--no-shared-noise"], to: "per-prompt-noise.wav") != byDefault)
+        let byDefault = try swap([], to: "default-noise.wav").samples
+        let shared = try swap(["--shared-noise"], to: "shared-noise.wav").samples
+        #expect(byDefault != nil && shared == byDefault)
+        let perPrompt = try swap(["--no-shared-noise"], to: "per-prompt-noise.wav").samples
+        #expect(perPrompt != nil && perPrompt != byDefault)
         for flag in ["--shared-noise", "--no-shared-noise"] {
-            let result = try CommandRunner.run("auffusion", ["swap", "a dog barking", "a cat barking", "--model", folder.path, "--from", clip,
-                                                             flag, "-o", out.appendingPathComponent("x.wav").path, "--quiet"])
+            let result = try swap(["--from", clip, flag], to: "x.wav").result
             #expect(result.exitCode == 64 && result.standardError.contains("drop \(flag)"), "\(result.standardError)")
         }
     }

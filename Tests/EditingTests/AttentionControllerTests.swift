@@ -89,6 +89,18 @@ struct AttentionControllerTests {
         }
     }
 
+    @Test("replacement bounds: 0 ≤ start ≤ end ≤ 1, anything else (NaN too) is an error that says so")
+    func replacementBounds() throws {
+        #expect(try ReplaceSchedule.bounds(0.2, 0.6) == 0.2...0.6)
+        #expect(try ReplaceSchedule.bounds(0, 0) == 0...0)
+        for (start, end) in [(0.6, 0.2), (-0.1, 0.5), (0, 1.5), (0, .nan)] {
+            #expect(throws: PromptEditError.self) { _ = try ReplaceSchedule.bounds(start, end) }
+        }
+        #expect(throws: PromptEditError.invalid("fractions must lie in [0, 1] with the start before the end, got 0.6-0.2")) {
+            _ = try ReplaceSchedule.bounds(0.6, 0.2)
+        }
+    }
+
     @Test("the word-swap mapper maps the swapped word and keeps the rest on the diagonal")
     func replacementMapper() throws {
         let tokenizer = try Self.pipeline().text.tokenizer

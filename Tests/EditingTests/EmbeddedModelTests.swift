@@ -180,7 +180,7 @@ struct EmbeddedModelTests {
         #expect(Self.agreeing(pairs.map { $0.1 > $0.0 }) >= 7, "noise share at weight 1, 2: \(pairs)")
     }
 
-    @Test("word swap: 'a low pitched beep' → 'a high pitched beep' raises the pitch and keeps the beeps' timing (≥ 7 of 10 seeds each)")
+    @Test("word swap from one shared start noise: 'a low pitched beep' → 'a high pitched beep' raises the pitch and keeps the beeps' timing (≥ 7 of 10 seeds each)")
     func wordSwap() throws {
         let results = try Self.seeds.map { seed in
             let (low, high) = try promptToPrompt(["a low pitched beep", "a high pitched beep"],
@@ -190,7 +190,10 @@ struct EmbeddedModelTests {
         }
         #expect(Self.agreeing(results.map { $0.1 > $0.0 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
         // Timing: the 20 ms envelopes in dB (floored 60 dB below the loudest window) correlate by at
-        // least 0.5. The previous model, which re-timed its swapped beeps, read 0.01-0.30 on it.
+        // least 0.5. The previous model, which re-timed its swapped beeps, read 0.01-0.30 on it. On
+        // this model the shared start noise times both prompts: with no replacement at all they
+        // correlate 0.57-0.83 (docs/mini-model.md), so this holds the edit to what a user hears, not
+        // to what the attention replacement adds.
         #expect(Self.agreeing(results.map { $0.2 >= 0.5 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
     }
 }

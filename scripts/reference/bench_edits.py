@@ -51,7 +51,7 @@ def swift_command(binary: pathlib.Path, command: str, clip: pathlib.Path, folder
     """`auffusion <command>` (an edit, or generate) with the benchmark's settings."""
     arguments = {"transfer": [str(clip), PROMPT, "--strength", str(STRENGTH)],
                  "inpaint": [str(clip), PROMPT, "--mask", f"{MASK[0]}-{MASK[1]}"],
-                 "reweight": [PROMPT, "--weight", f"{WORD}={WEIGHT}"],
+                 "reweight": [PROMPT, "--weight", f"{WORD}={WEIGHT}", "--no-shared-noise"],
                  "generate": [PROMPT]}[command]
     return [str(binary), command, *arguments, "--model", str(folder), "--steps", str(steps), "--scheduler", "dpmpp",
             "--seed", "0", "-o", str(output), "--quiet"]

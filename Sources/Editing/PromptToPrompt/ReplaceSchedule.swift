@@ -19,6 +19,15 @@ public struct ReplaceSchedule: Sendable, Equatable {
         self.selfRange = selfRange
     }
 
+    /// `start...end` as replacement bounds, for callers that read the two numbers separately.
+    /// - Throws: ``PromptEditError/invalid(_:)`` unless 0 ≤ start ≤ end ≤ 1 (NaN included).
+    public static func bounds(_ start: Double, _ end: Double) throws -> ClosedRange<Double> {
+        guard 0 <= start, start <= end, end <= 1 else {
+            throw PromptEditError.invalid("fractions must lie in [0, 1] with the start before the end, got \(start)-\(end)")
+        }
+        return start...end
+    }
+
     /// Checks that every fraction is in [0, 1].
     /// - Throws: ``PromptEditError/invalid(_:)``.
     public func validate() throws {
