@@ -120,7 +120,8 @@ struct PromptEditOptions: ParsableArguments {
         if sampling.json {
             let summary: [String: Any] = ["output": output, "source_output": sourceOutput ?? NSNull(), "prompts": prompts,
                                           "seconds": edited.audio.duration, "steps": sampling.steps, "seed": sampling.seed,
-                                          "from": from ?? NSNull(), "strength": from.map { _ in strength ?? 0.5 } ?? NSNull()]
+                                          "from": from ?? NSNull(), "strength": from.map { _ in strength ?? 0.5 } ?? NSNull(),
+                                          "shared_noise": from != nil || (sharedNoise ?? true)]
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }

@@ -20,7 +20,8 @@ struct PromptEditCommandTests {
         for name in ["swapped.wav", "source.wav"] {
             #expect(try AudioFile.read(out.appendingPathComponent(name)).frameCount == 8000)
         }
-        #expect(result.standardOutput.contains("\"strength\":0.6"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("\"strength\":0.6") && result.standardOutput.contains("\"shared_noise\":true"),
+                "\(result.standardOutput)")
     }
 
     @Test("reweight --from runs; --strength without --from or outside [0, 1] is a usage error")
