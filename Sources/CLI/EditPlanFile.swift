@@ -165,8 +165,8 @@ extension EditPlanFile.AttentionFile {
                 throw fail("attention.\(field)", "\(error)")
             }
         }
-        let cross = try bounds(0, crossReplace ?? 0.8, field: "cross_replace")
-        let selfRange = try bounds(0, selfReplace ?? 0.4, field: "self_replace")
+        let cross = try bounds(0, crossReplace ?? ReplaceSchedule.defaultCross, field: "cross_replace")
+        let selfRange = try bounds(0, selfReplace ?? ReplaceSchedule.defaultSelf, field: "self_replace")
         var words: [String: ClosedRange<Double>] = [:]
         for (word, range) in crossReplaceWords ?? [:] {
             words[word] = try bounds(range.start, range.end, field: "cross_replace_words.\(word)")

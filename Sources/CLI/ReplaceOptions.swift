@@ -5,7 +5,7 @@ import Editing
 /// prompt-to-prompt's `cross_replace_steps` (with per-word bounds) and `self_replace_steps`.
 struct ReplaceOptions: ParsableArguments {
     @Option(name: .customLong("cross-replace"), help: "Fraction of the run during which cross-attention is replaced.")
-    var crossReplace = 0.8
+    var crossReplace = ReplaceSchedule.defaultCross
 
     @Option(name: .customLong("cross-replace-word"), parsing: .upToNextOption,
             help: ArgumentHelp("Own cross-replacement bounds for a word of the edited prompt, overriding --cross-replace for its tokens: WORD=END or WORD=START-END, fractions of the run (e.g. cat=0.4).",
@@ -13,7 +13,7 @@ struct ReplaceOptions: ParsableArguments {
     var crossReplaceWords: [WordReplaceBounds] = []
 
     @Option(name: .customLong("self-replace"), help: "Fraction of the run during which self-attention (≤16² positions) is replaced.")
-    var selfReplace = 0.4
+    var selfReplace = ReplaceSchedule.defaultSelf
 
     func validate() throws {
         do {

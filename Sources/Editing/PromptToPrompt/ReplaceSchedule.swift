@@ -12,8 +12,12 @@ public struct ReplaceSchedule: Sendable, Equatable {
     public var crossWords: [String: ClosedRange<Double>]
     public var selfRange: ClosedRange<Double>
 
-    public init(cross: ClosedRange<Double> = 0...0.8, crossWords: [String: ClosedRange<Double>] = [:],
-                self selfRange: ClosedRange<Double> = 0...0.4) {
+    /// The default fractions of the run, as prompt-to-prompt's examples use them: cross-attention
+    /// replaced for the first 80 %, self-attention for the first 40 %. The CLI and edit plans share them.
+    public static let defaultCross = 0.8, defaultSelf = 0.4
+
+    public init(cross: ClosedRange<Double> = 0...defaultCross, crossWords: [String: ClosedRange<Double>] = [:],
+                self selfRange: ClosedRange<Double> = 0...defaultSelf) {
         crossDefault = cross
         self.crossWords = crossWords
         self.selfRange = selfRange
