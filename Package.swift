@@ -22,8 +22,9 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 let libraries: [Target] = [
-    .target(name: "Compute", dependencies: ["COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
-    .target(name: "AudioDSP", dependencies: ["Compute", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
+    .target(name: "FileOutput", swiftSettings: swiftSettings),
+    .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
+    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
             swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
@@ -39,7 +40,7 @@ let libraries: [Target] = [
 let tools: [Target] = [
     .executableTarget(
         name: "CLI",
-        dependencies: ["AudioDSP", "Compute", "Editing", "Models", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import AudioDSP
 import Compute
 import Editing
+import FileOutput
 import Foundation
 import Pipeline
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AudioDSP
 import Compute
+import FileOutput
 import Foundation
 
 /// `auffusion spectrogram`: analyse a clip into the Auffusion log-mel and draw it.
