@@ -24,8 +24,9 @@ let swiftSettings: [SwiftSetting] = [
 let libraries: [Target] = [
     .target(name: "FileOutput", swiftSettings: swiftSettings),
     .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
-    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
+    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"],
             swiftSettings: swiftSettings),
+    .target(name: "Pictures", dependencies: ["AudioDSP", "Compute", "FileOutput", "CZlib"], swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
     .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
@@ -40,11 +41,11 @@ let libraries: [Target] = [
 let tools: [Target] = [
     .executableTarget(
         name: "CLI",
-        dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
-    .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pipeline"], path: "Examples/generate"),
+    .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pictures", "Pipeline"], path: "Examples/generate"),
     .executableTarget(name: "transfer", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/transfer"),
     .executableTarget(name: "inpaint", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/inpaint"),
     .executableTarget(name: "prompt-edit", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/prompt-edit"),
@@ -57,6 +58,7 @@ let tests: [Target] = [
     .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
     .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
+    .testTarget(name: "PicturesTests", dependencies: ["Pictures", "AudioDSP", "Compute", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),

@@ -3,6 +3,7 @@ import AudioDSP
 import Compute
 import Editing
 import Foundation
+import Pictures
 import Pipeline
 
 /// `auffusion attention`: a generation with its per-word cross-attention maps.

@@ -4,6 +4,7 @@ import Compute
 import Editing
 import FileOutput
 import Foundation
+import Pictures
 import Pipeline
 
 /// The options `transfer` and `inpaint` share with `generate`, and the steps around an edit of a

@@ -4,6 +4,7 @@ import Compute
 import Editing
 import FileOutput
 import Foundation
+import Pictures
 import Pipeline
 
 /// `auffusion edit PLAN.json`: run a composed plan of passes (docs/editing.md, "Composition").

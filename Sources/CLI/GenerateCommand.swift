@@ -3,6 +3,7 @@ import AudioDSP
 import Compute
 import FileOutput
 import Foundation
+import Pictures
 import Pipeline
 import Schedulers
 

@@ -4,6 +4,7 @@ import Compute
 import Editing
 import FileOutput
 import Foundation
+import Pictures
 import Pipeline
 
 /// The options `swap` and `reweight` share with `generate`, and the run they make.

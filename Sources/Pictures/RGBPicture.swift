@@ -1,5 +1,4 @@
 import CZlib
-import Compute
 import FileOutput
 import Foundation
 
