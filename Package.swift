@@ -24,16 +24,21 @@ let swiftSettings: [SwiftSetting] = [
 let libraries: [Target] = [
     .target(name: "FileOutput", swiftSettings: swiftSettings),
     .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
-    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"],
-            swiftSettings: swiftSettings),
+    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"], swiftSettings: swiftSettings),
     .target(name: "Pictures", dependencies: ["AudioDSP", "Compute", "FileOutput", "CZlib"], swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
     .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
             resources: [.copy("Resources/auffusion-mini")], swiftSettings: swiftSettings),
-    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"],
-            swiftSettings: swiftSettings),
+    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"], swiftSettings: swiftSettings),
+]
+
+// MARK: - Not shipped: stand-in weights and benchmarks
+
+let development: [Target] = [
+    .target(name: "SyntheticWeights", dependencies: ["Compute", "Models"], swiftSettings: swiftSettings),
+    .target(name: "Benchmarks", dependencies: ["AudioDSP", "Compute", "Models", "SyntheticWeights"], swiftSettings: swiftSettings),
 ]
 
 // MARK: - Tools
@@ -41,7 +46,8 @@ let libraries: [Target] = [
 let tools: [Target] = [
     .executableTarget(
         name: "CLI",
-        dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        dependencies: ["AudioDSP", "Benchmarks", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers",
+                       .product(name: "ArgumentParser", package: "swift-argument-parser")],
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
@@ -60,7 +66,7 @@ let tests: [Target] = [
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
     .testTarget(name: "PicturesTests", dependencies: ["Pictures", "AudioDSP", "Compute", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "SyntheticWeights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),
@@ -76,6 +82,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: systemLibraries + libraries + tools + tests,
+    targets: systemLibraries + libraries + development + tools + tests,
     swiftLanguageModes: [.v6]
 )
