@@ -17,28 +17,26 @@ let systemLibraries: [Target] = [
 
 // MARK: - Libraries
 
-let swiftSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
-
+// No target sets `unsafeFlags` (SwiftPM refuses them in a dependency): the Makefile adds
+// `-Ounchecked` to release builds instead; docs/build.md measures what a dependent without it loses.
 let libraries: [Target] = [
-    .target(name: "FileOutput", swiftSettings: swiftSettings),
-    .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
-    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"], swiftSettings: swiftSettings),
-    .target(name: "Pictures", dependencies: ["AudioDSP", "Compute", "FileOutput", "CZlib"], swiftSettings: swiftSettings),
-    .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
-    .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
-    .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
+    .target(name: "FileOutput"),
+    .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"]),
+    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"]),
+    .target(name: "Pictures", dependencies: ["AudioDSP", "Compute", "FileOutput", "CZlib"]),
+    .target(name: "Weights", dependencies: ["Compute"]),
+    .target(name: "Models", dependencies: ["Compute", "Weights"]),
+    .target(name: "Schedulers", dependencies: ["Compute"]),
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
-            resources: [.copy("Resources/auffusion-mini")], swiftSettings: swiftSettings),
-    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"], swiftSettings: swiftSettings),
+            resources: [.copy("Resources/auffusion-mini")]),
+    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"]),
 ]
 
 // MARK: - Not shipped: stand-in weights and benchmarks
 
 let development: [Target] = [
-    .target(name: "SyntheticWeights", dependencies: ["Compute", "Models"], swiftSettings: swiftSettings),
-    .target(name: "Benchmarks", dependencies: ["AudioDSP", "Compute", "Models", "SyntheticWeights"], swiftSettings: swiftSettings),
+    .target(name: "SyntheticWeights", dependencies: ["Compute", "Models"]),
+    .target(name: "Benchmarks", dependencies: ["AudioDSP", "Compute", "Models", "SyntheticWeights"]),
 ]
 
 // MARK: - Tools
@@ -47,8 +45,7 @@ let tools: [Target] = [
     .executableTarget(
         name: "CLI",
         dependencies: ["AudioDSP", "Benchmarks", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers",
-                       .product(name: "ArgumentParser", package: "swift-argument-parser")],
-        swiftSettings: swiftSettings
+                       .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
     .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pictures", "Pipeline"], path: "Examples/generate"),
@@ -78,6 +75,12 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "auffusion", targets: ["CLI"]),
+        // What an app imports to generate and edit (docs/architecture.md, "Depending on the library").
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Editing", targets: ["Editing"]),
+        .library(name: "AudioDSP", targets: ["AudioDSP"]),
+        .library(name: "Compute", targets: ["Compute"]),
+        .library(name: "Pictures", targets: ["Pictures"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
