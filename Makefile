@@ -5,7 +5,10 @@ SWIFT        ?= swift
 CONFIG       ?= release
 # On x86-64 machines with AVX2 and FMA, let the Swift kernels use 256-bit vectors.
 CPU_FLAGS    := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && [ "$$(uname -m)" = x86_64 ] && echo "-Xswiftc -target-cpu -Xswiftc haswell")
-SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enforce-exclusivity=unchecked $(CPU_FLAGS)
+# Release builds drop runtime checks (-Ounchecked) here, not in Package.swift: SwiftPM refuses
+# unsafeFlags in a package others depend on (docs/build.md).
+OPT_FLAGS    := $(if $(filter release,$(CONFIG)),-Xswiftc -Ounchecked)
+SWIFT_FLAGS  := -c $(CONFIG) $(OPT_FLAGS) -Xswiftc -enforce-exclusivity=unchecked $(CPU_FLAGS)
 APT_PACKAGES := libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev zlib1g-dev pkg-config
 VENV         := .venv-reference
 PYTHON       := $(VENV)/bin/python
@@ -13,8 +16,9 @@ BIN          = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 DEMO_DIR     := demo-output
 MINI_MODEL   := Sources/Pipeline/Resources/auffusion-mini
 MINI_WORK    := .mini-work
+DEPENDENT    := Examples/dependent-package
 
-.PHONY: deps build test demo bench bench-generate bench-edits fixtures mini-model clean
+.PHONY: deps build test dependent demo bench bench-generate bench-edits fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -32,10 +36,20 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-## test: run every test (Swift only; fixtures are committed, no Python needed).
+## test: run every test (Swift only; fixtures are committed, no Python needed), then `dependent`.
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
+	$(MAKE) dependent
+
+## dependent: build $(DEPENDENT), an outside package that uses the library products by path, as
+## an app would (plain `-c release`), and run it; refuse unsafeFlags, which SwiftPM rejects in a
+## versioned dependency but not in a path one.
+dependent: deps
+	@if $(SWIFT) package dump-package | grep -q unsafeFlags; then \
+	  echo "error: Package.swift sets unsafeFlags; SwiftPM refuses them in a dependency (docs/build.md)"; exit 1; fi
+	$(SWIFT) build -c release --package-path $(DEPENDENT)
+	$$($(SWIFT) build -c release --package-path $(DEPENDENT) --show-bin-path)/app-using-auffusion $(DEPENDENT)/.build/output
 
 ## demo: with the embedded model, generate a sound from a prompt, restyle it and fill a gap in
 ## it; WAVs and spectrogram pictures go to demo-output/.
@@ -85,4 +99,4 @@ $(VENV)/.installed: scripts/reference/requirements.txt scripts/reference/require
 	touch $@
 
 clean:
-	rm -rf .build $(DEMO_DIR) .bench-swift.json .bench-clip.wav
+	rm -rf .build $(DEPENDENT)/.build $(DEMO_DIR) .bench-swift.json .bench-clip.wav

@@ -17,21 +17,26 @@ let systemLibraries: [Target] = [
 
 // MARK: - Libraries
 
-let swiftSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+// No target sets `unsafeFlags` (SwiftPM refuses them in a dependency): the Makefile adds
+// `-Ounchecked` to release builds instead; docs/build.md measures what a dependent without it loses.
+let libraries: [Target] = [
+    .target(name: "FileOutput"),
+    .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"]),
+    .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"]),
+    .target(name: "Pictures", dependencies: ["AudioDSP", "Compute", "FileOutput", "CZlib"]),
+    .target(name: "Weights", dependencies: ["Compute"]),
+    .target(name: "Models", dependencies: ["Compute", "Weights"]),
+    .target(name: "Schedulers", dependencies: ["Compute"]),
+    .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
+            resources: [.copy("Resources/auffusion-mini")]),
+    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"]),
 ]
 
-let libraries: [Target] = [
-    .target(name: "Compute", dependencies: ["COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
-    .target(name: "AudioDSP", dependencies: ["Compute", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
-            swiftSettings: swiftSettings),
-    .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
-    .target(name: "Models", dependencies: ["Compute", "Weights"], swiftSettings: swiftSettings),
-    .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
-    .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
-            resources: [.copy("Resources/auffusion-mini")], swiftSettings: swiftSettings),
-    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"],
-            swiftSettings: swiftSettings),
+// MARK: - Not shipped: stand-in weights and benchmarks
+
+let development: [Target] = [
+    .target(name: "SyntheticWeights", dependencies: ["Compute", "Models"]),
+    .target(name: "Benchmarks", dependencies: ["AudioDSP", "Compute", "Models", "SyntheticWeights"]),
 ]
 
 // MARK: - Tools
@@ -39,11 +44,11 @@ let libraries: [Target] = [
 let tools: [Target] = [
     .executableTarget(
         name: "CLI",
-        dependencies: ["AudioDSP", "Compute", "Editing", "Models", "Pipeline", "Schedulers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-        swiftSettings: swiftSettings
+        dependencies: ["AudioDSP", "Benchmarks", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers",
+                       .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
-    .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pipeline"], path: "Examples/generate"),
+    .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pictures", "Pipeline"], path: "Examples/generate"),
     .executableTarget(name: "transfer", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/transfer"),
     .executableTarget(name: "inpaint", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/inpaint"),
     .executableTarget(name: "prompt-edit", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/prompt-edit"),
@@ -56,8 +61,9 @@ let tests: [Target] = [
     .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
     .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
+    .testTarget(name: "PicturesTests", dependencies: ["Pictures", "AudioDSP", "Compute", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "SyntheticWeights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),
@@ -69,10 +75,16 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "auffusion", targets: ["CLI"]),
+        // What an app imports to generate and edit (docs/architecture.md, "Depending on the library").
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Editing", targets: ["Editing"]),
+        .library(name: "AudioDSP", targets: ["AudioDSP"]),
+        .library(name: "Compute", targets: ["Compute"]),
+        .library(name: "Pictures", targets: ["Pictures"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: systemLibraries + libraries + tools + tests,
+    targets: systemLibraries + libraries + development + tools + tests,
     swiftLanguageModes: [.v6]
 )

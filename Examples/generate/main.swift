@@ -2,6 +2,7 @@
 // Usage: generate MODEL_DIR "PROMPT" OUT.wav [STEPS]
 import AudioDSP
 import Foundation
+import Pictures
 import Pipeline
 
 let arguments = CommandLine.arguments

@@ -1,5 +1,6 @@
 import CSndFile
 import Compute
+import FileOutput
 import Foundation
 
 /// How samples are stored in a written file.

@@ -3,6 +3,7 @@ import Compute
 import Editing
 import Foundation
 import Models
+import Pictures
 import Pipeline
 
 /// Writes the per-word cross-attention maps of one prompt of a run: `maps.npy`

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Editing
 import Foundation
+import Pictures
 import Pipeline
 
 /// `auffusion generate`: text to audio.

@@ -1,7 +1,6 @@
 import ArgumentParser
-import Compute
+import Benchmarks
 import Foundation
-import Models
 
 /// The options every model benchmark takes.
 struct ModelBenchOptions: ParsableArguments {
@@ -33,67 +32,19 @@ struct ModelBenchOptions: ParsableArguments {
 
     /// Times `work` (one warm-up, then `runs` runs) and prints the result.
     func report(_ work: () throws -> Void) throws {
-        try work()
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try work()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let median = times.sorted()[times.count / 2]
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let peak = Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+        let timing = try BenchmarkTiming(runs: runs, work)
         if json {
-            let runsText = times.map { String(format: "%.4f", $0) }.joined(separator: ", ")
-            print(String(format: "{\"median_s\": %.4f, \"runs_s\": [%@], \"peak_rss_mib\": %.0f}", median, runsText, peak))
+            let runsText = timing.runs.map { String(format: "%.4f", $0) }.joined(separator: ", ")
+            print(String(format: "{\"median_s\": %.4f, \"runs_s\": [%@], \"peak_rss_mib\": %.0f}",
+                         timing.median, runsText, timing.peakResidentMiB))
         } else {
-            print(String(format: "median %.3f s over %d runs, peak RSS %.0f MiB", median, runs, peak))
+            print(String(format: "median %.3f s over %d runs, peak RSS %.0f MiB", timing.median, runs, timing.peakResidentMiB))
         }
     }
-}
 
-/// The networks `auffusion bench` can time on synthetic weights.
-enum BenchmarkedModel: String, CaseIterable {
-    case unet, vaeDecode = "vae-decode", vaeEncode = "vae-encode", textEncoder = "text-encoder", vocoder
-
-    /// Builds the network from `options.config` and returns one forward pass to time.
-    func workload(_ options: ModelBenchOptions) throws -> () throws -> Void {
-        let config = URL(fileURLWithPath: options.config)
-        let parameters = ParameterLoader(.synthetic).root
-        let (height, width) = options.latentSize ?? (32, 128)
-        var random = TorchRandomSource(seed: 0)
-        switch self {
-        case .unet:
-            let configuration = try ModelFolder.configuration(UNetConfiguration.self, in: config.deletingLastPathComponent(),
-                                                              file: config.lastPathComponent)
-            let unet = try UNet2DConditionModel(configuration: configuration, parameters: parameters)
-            let latents = random.normal(shape: [options.batch, configuration.inChannels, height, width])
-            let context = random.normal(shape: [options.batch, 77, configuration.crossAttentionDimension])
-            let timesteps = [Float](repeating: 981, count: options.batch)
-            return { _ = try unet(latents, timesteps: timesteps, context: context) }
-        case .vaeDecode, .vaeEncode:
-            let configuration = try AutoencoderConfiguration(contentsOf: config)
-            let vae = try AutoencoderKL(configuration: configuration, parameters: parameters)
-            let factor = 1 << (configuration.blockOutChannels.count - 1)
-            if self == .vaeDecode {
-                let latents = random.normal(shape: [options.batch, configuration.latentChannels, height, width])
-                return { _ = try vae.decode(latents) }
-            }
-            let image = random.normal(shape: [options.batch, configuration.inChannels, height * factor, width * factor])
-            return { _ = try vae.encode(image) }
-        case .textEncoder:
-            let configuration = try CLIPTextConfiguration(contentsOf: config)
-            let encoder = CLIPTextModel(configuration: configuration, parameters: parameters)
-            let ids = [[Int]](repeating: (0..<77).map { ($0 * 7919) % configuration.vocabularySize }, count: options.batch)
-            return { _ = try encoder(ids) }
-        case .vocoder:
-            let configuration = try HiFiGANConfiguration(contentsOf: config)
-            let generator = try HiFiGANGenerator(configuration: configuration, parameters: parameters, norm: .folded)
-            // --latent's width is the frame count here: 1000 frames = 10 s.
-            let logMel = random.normal(shape: [options.batch, configuration.melBinCount, width]) * 2 + -5
-            return { _ = try generator(logMel) }
-        }
+    /// One forward pass of `model` to time.
+    func workload(_ model: BenchmarkedModel) throws -> () throws -> Void {
+        try model.workload(config: URL(fileURLWithPath: config), batch: batch, latent: latentSize ?? (32, 128))
     }
 }
 
@@ -110,7 +61,7 @@ extension ModelBenchmarkCommand {
     }
 
     func run() throws {
-        try options.report(try Self.model.workload(options))
+        try options.report(try options.workload(Self.model))
     }
 }
 

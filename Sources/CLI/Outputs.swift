@@ -2,7 +2,9 @@ import ArgumentParser
 import AudioDSP
 import Compute
 import Editing
+import FileOutput
 import Foundation
+import Pictures
 import Pipeline
 
 /// The files one command writes: checked together before any work (each names a folder that

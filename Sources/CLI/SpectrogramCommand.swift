@@ -1,7 +1,9 @@
 import ArgumentParser
 import AudioDSP
 import Compute
+import FileOutput
 import Foundation
+import Pictures
 
 /// `auffusion spectrogram`: analyse a clip into the Auffusion log-mel and draw it.
 struct SpectrogramCommand: ParsableCommand {

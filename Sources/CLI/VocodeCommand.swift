@@ -1,6 +1,7 @@
 import ArgumentParser
 import AudioDSP
 import Compute
+import FileOutput
 import Foundation
 import Models
 import Pipeline

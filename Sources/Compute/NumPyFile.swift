@@ -1,3 +1,4 @@
+import FileOutput
 import Foundation
 
 /// Reads and writes NumPy `.npy` files: the project's interchange format for spectrograms,

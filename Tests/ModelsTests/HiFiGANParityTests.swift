@@ -1,6 +1,7 @@
 import Compute
 import Foundation
 import Models
+import SyntheticWeights
 import Testing
 import TestSupport
 

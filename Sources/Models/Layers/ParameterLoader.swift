@@ -6,9 +6,10 @@ import Weights
 public enum ParameterSource: Sendable {
     /// A checkpoint, with keys already renamed to the model's key names.
     case store(any WeightStore)
-    /// Every parameter filled from ``SyntheticParameters`` (benchmarks and full-size parity
-    /// tests, where shipping gigabytes of weights is not an option).
-    case synthetic
+    /// Every parameter computed from its key and shape. The `SyntheticWeights` target (not
+    /// shipped) fills it with deterministic stand-in weights for benchmarks and full-size parity
+    /// tests, where shipping gigabytes of weights is not an option.
+    case generated(@Sendable (_ key: String, _ shape: [Int]) -> Tensor)
 }
 
 /// Hands parameters to the layers of a model as they are built, and collects every problem —
@@ -37,8 +38,8 @@ public final class ParameterLoader: @unchecked Sendable {
     func tensor(_ key: String, shape: [Int]) -> Tensor {
         requested.insert(key)
         switch source {
-        case .synthetic:
-            return SyntheticParameters.tensor(key: key, shape: shape)
+        case .generated(let parameter):
+            return parameter(key, shape)
         case .store(let store):
             guard store.contains(key) else {
                 missing.append(key)
@@ -59,10 +60,10 @@ public final class ParameterLoader: @unchecked Sendable {
         }
     }
 
-    /// Whether the source holds `key` (synthetic sources hold everything).
+    /// Whether the source holds `key` (generated sources hold everything).
     func contains(_ key: String) -> Bool {
         switch source {
-        case .synthetic: true
+        case .generated: true
         case .store(let store): store.contains(key)
         }
     }

@@ -2,9 +2,9 @@ import Compute
 
 /// The compute-kernel benchmarks of `auffusion bench`, at the sizes of the U-Net's top level
 /// for a 10 s clip (latent 32 × 128). Inputs come from `TorchRandomSource`, as in the reference.
-enum ComputeBenchmarks {
+public enum ComputeBenchmarks {
     /// (name, prepared work) pairs; preparation is not timed.
-    static func all() -> [(String, () throws -> Void)] {
+    public static func all() -> [(String, () throws -> Void)] {
         var random = TorchRandomSource(seed: 0)
         let a = random.normal(shape: [1024, 1024]), b = random.normal(shape: [1024, 1024])
         let image = random.normal(shape: [1, 320, 32, 128])

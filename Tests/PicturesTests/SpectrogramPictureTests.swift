@@ -1,6 +1,7 @@
 import AudioDSP
 import Compute
 import Foundation
+import Pictures
 import Testing
 import TestSupport
 

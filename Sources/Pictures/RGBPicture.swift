@@ -1,5 +1,5 @@
 import CZlib
-import Compute
+import FileOutput
 import Foundation
 
 /// An 8-bit RGB picture in memory, row-major, 3 bytes per pixel.

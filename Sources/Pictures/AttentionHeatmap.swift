@@ -1,3 +1,4 @@
+import AudioDSP
 import Compute
 
 /// Paints a map over a spectrogram: where on the canvas a word of the prompt attended.

@@ -3,6 +3,11 @@ import Foundation
 /// Writes files atomically: into a temporary file in the destination's folder, then renamed
 /// over the destination, so a reader never sees a half-written output and a failed write
 /// leaves any previous file intact.
+///
+/// Every output of the package goes through here (audio files, `.npy` tensors, PNG pictures,
+/// and the CLI's check that no output is one of its inputs). A writer either hands over its
+/// bytes (``write(_:to:)``) or, when a library writes the file itself, writes to
+/// ``temporaryURL(besides:)`` and then calls ``commit(_:to:)``.
 public enum AtomicFile {
     /// Why an output could not be written.
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import AudioDSP
 import Compute
 
 /// Renders a ``SpectrogramImage`` as a colour picture, as Auffusion `utils.py`
