@@ -9,10 +9,7 @@ import TestSupport
 struct AttentionMapsTests {
     @Test("the store case's maps at 4x16 over down/mid/up match aggregate_attention (nmse ≤ 1e-10, max|Δ| ≤ 1e-5)")
     func parity() throws {
-        guard let c = PromptToPromptCase.all().first(where: { $0.name == "store" }) else {
-            Issue.record("no store case in p2p/cases.json")
-            return
-        }
+        let c = try #require(try PromptToPromptCase.all().first { $0.name == "store" }, "no store case in p2p/cases.json")
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
         let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: c.prompts.count)
         var noise = NoiseSource(seed: c.noise_seed)

@@ -18,8 +18,8 @@ struct EditingCase: Decodable, Sendable, CustomTestStringConvertible {
     let mask: [[Double]]
     var testDescription: String { name }
 
-    static func all(_ kind: String) -> [EditingCase] {
-        ((try? Fixtures.json([EditingCase].self, "editing/cases.json")) ?? []).filter { $0.kind == kind }
+    static func all(_ kind: String) throws -> [EditingCase] {
+        try Fixtures.cases(EditingCase.self, "editing/cases.json").filter { $0.kind == kind }
     }
 
     var request: GenerationRequest {
@@ -49,7 +49,7 @@ struct EditingParityTests {
         #expect(clip.audio.frameCount == 8000 && !clip.wasCropped)
     }
 
-    @Test("style transfer: mel within nmse 1e-6", arguments: EditingCase.all("transfer"))
+    @Test("style transfer: mel within nmse 1e-6", arguments: try EditingCase.all("transfer"))
     func transfer(_ c: EditingCase) throws {
         let (pipeline, clip) = try fixtureClip()
         var noise = NoiseSource(seed: c.noise_seed)

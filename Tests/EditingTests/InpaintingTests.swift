@@ -14,7 +14,7 @@ struct InpaintingTests {
         return inpainting
     }
 
-    @Test("raw result: mel within nmse 1e-6", arguments: EditingCase.all("inpaint"))
+    @Test("raw result: mel within nmse 1e-6", arguments: try EditingCase.all("inpaint"))
     func parity(_ c: EditingCase) throws {
         let (pipeline, clip) = try fixtureClip()
         var edit = try inpainting(c, clip: clip)
@@ -25,7 +25,7 @@ struct InpaintingTests {
         #expect(mel.nmse <= 1e-6, "\(mel)")
     }
 
-    @Test("default: every sample outside the mask is the input's", arguments: EditingCase.all("inpaint"))
+    @Test("default: every sample outside the mask is the input's", arguments: try EditingCase.all("inpaint"))
     func keepsOutside(_ c: EditingCase) throws {
         let (pipeline, clip) = try fixtureClip()
         let edit = try inpainting(c, clip: clip)

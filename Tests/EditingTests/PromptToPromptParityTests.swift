@@ -45,7 +45,7 @@ struct PromptToPromptCase: Decodable, Sendable, CustomTestStringConvertible {
     let guidance: Float
     var testDescription: String { name }
 
-    static func all() -> [PromptToPromptCase] { (try? Fixtures.json([PromptToPromptCase].self, "p2p/cases.json")) ?? [] }
+    static func all() throws -> [PromptToPromptCase] { try Fixtures.cases(PromptToPromptCase.self, "p2p/cases.json") }
 
     var request: GenerationRequest {
         var request = GenerationRequest(prompt: prompts[0])
@@ -71,7 +71,7 @@ struct PromptToPromptCase: Decodable, Sendable, CustomTestStringConvertible {
 
 @Suite("Prompt-to-prompt against the Python controllers (scripts/reference/p2p_fixtures.py)")
 struct PromptToPromptParityTests {
-    @Test("every prompt's mel within nmse 1e-6, from the same per-prompt noise", arguments: PromptToPromptCase.all())
+    @Test("every prompt's mel within nmse 1e-6, from the same per-prompt noise", arguments: try PromptToPromptCase.all())
     func edit(_ c: PromptToPromptCase) throws {
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
         let layers = pipeline.unet.attentionLayerCount

@@ -21,7 +21,7 @@ struct PipelineCase: Decodable, Sendable, CustomTestStringConvertible {
     let noise_seed: UInt64
     var testDescription: String { name }
 
-    static func all() -> [PipelineCase] { (try? Fixtures.json([PipelineCase].self, "pipeline/cases.json")) ?? [] }
+    static func all() throws -> [PipelineCase] { try Fixtures.cases(PipelineCase.self, "pipeline/cases.json") }
 
     var request: GenerationRequest {
         var request = GenerationRequest(prompt: prompt)
@@ -38,7 +38,7 @@ struct PipelineCase: Decodable, Sendable, CustomTestStringConvertible {
 
 @Suite("Text-to-audio against the Python pipeline (scripts/reference/pipeline_fixtures.py)")
 struct PipelineParityTests {
-    @Test("mel within nmse 1e-6 and waveform correlation ≥ 0.9999, from the same seed", arguments: PipelineCase.all())
+    @Test("mel within nmse 1e-6 and waveform correlation ≥ 0.9999, from the same seed", arguments: try PipelineCase.all())
     func endToEnd(_ c: PipelineCase) throws {
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder(c.layout))
         var noise = NoiseSource(seed: c.noise_seed)
