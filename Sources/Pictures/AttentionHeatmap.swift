@@ -3,7 +3,7 @@ import Compute
 
 /// Paints a map over a spectrogram: where on the canvas a word of the prompt attended.
 ///
-/// Adapted from Auffusion prompt2prompt/ptp_utils.py `show_cross_attention` (spec §8.5), which
+/// Adapted from Auffusion prompt2prompt/ptp_utils.py `show_cross_attention` (docs/reference.md §8.5), which
 /// shows each token's map alone, scaled by its maximum (`255·map/max(map)`), coloured with the
 /// plasma table and resized to the picture. Here the map is laid over the spectrogram instead, so
 /// it can be read against the sound:

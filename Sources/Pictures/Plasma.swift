@@ -1,6 +1,6 @@
 /// The plasma colour map (van der Walt & Smith, 2015; CC0), 256 RGB entries in [0, 1]: the table of
 /// matplotlib's `plasma`, which the prompt-to-prompt `show_cross_attention` heatmaps use
-/// (Auffusion prompt2prompt/ptp_utils.py `show_cross_attention`, spec §8.5).
+/// (Auffusion prompt2prompt/ptp_utils.py `show_cross_attention`, docs/reference.md §8.5).
 enum Plasma {
     /// Entry `i` is `(table[3i], table[3i+1], table[3i+2])`.
     static let table: [Double] = [

@@ -2,7 +2,7 @@ import Foundation
 
 /// The sub-folders of a downloaded Auffusion model, recognised by what they contain.
 ///
-/// Two layouts are published (spec §0):
+/// Two layouts are published (docs/reference.md §0):
 /// - **adapter** (`auffusion/auffusion`, `auffusion/auffusion-full`): `condition_config.json` lists
 ///   the text conditions, each a `text_encoder_N/` (CLIP with its tokenizer files) and a
 ///   `condition_adapter_N/`;

@@ -28,7 +28,7 @@ struct KernelCase: Decodable, Sendable, CustomTestStringConvertible {
     func int(_ key: String, default value: Int) -> Int { params[key]?.number.map(Int.init) ?? value }
     func float(_ key: String) throws -> Float { Float(try #require(params[key]?.number, "\(name): no \(key)")) }
 
-    static func all() -> [KernelCase] { (try? Fixtures.json([KernelCase].self, "compute/cases.json")) ?? [] }
+    static func all() throws -> [KernelCase] { try Fixtures.cases(KernelCase.self, "compute/cases.json") }
 }
 
 /// Enough of JSON for the fixtures' `params`.
@@ -109,7 +109,7 @@ struct KernelParityTests {
         }
     }
 
-    @Test("every kernel matches PyTorch within the case's nmse", arguments: KernelCase.all())
+    @Test("every kernel matches PyTorch within the case's nmse", arguments: try KernelCase.all())
     func kernel(_ c: KernelCase) throws {
         let outputs = try evaluate(c)
         for name in c.outputs {
@@ -127,7 +127,7 @@ struct KernelParityTests {
     }
 
     @Test("3×3 stride-1 conv2d cases through Winograd F(2×2, 3×3) match PyTorch within the case's nmse",
-          arguments: KernelCase.all().filter { $0.op == "conv2d" && $0.int("stride", default: 1) == 1
+          arguments: try KernelCase.all().filter { $0.op == "conv2d" && $0.int("stride", default: 1) == 1
               && $0.int("dilation", default: 1) == 1 && $0.name.contains("3x3") })
     func winograd(_ c: KernelCase) throws {
         let x = try c.input("x"), weight = try c.input("weight")
@@ -140,7 +140,7 @@ struct KernelParityTests {
     }
 
     @Test("the fixture list is complete")
-    func fixturesPresent() {
-        #expect(KernelCase.all().count >= 40)
+    func fixturesPresent() throws {
+        #expect(try KernelCase.all().count >= 40)
     }
 }

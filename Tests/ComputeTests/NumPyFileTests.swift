@@ -29,12 +29,19 @@ struct NumPyFileTests {
         #expect(data.count == 10 + headerLength + 6 * 4)
     }
 
-    @Test("float64 and int64 fixtures written by numpy are read and converted")
+    /// compute_fixtures.py `write_numpy_dtypes`: numpy's own float64 and int64 files, and their
+    /// values as JSON numbers; each element must read as the Float nearest to its value.
+    @Test("float64 and int64 files written by numpy are read and converted to the nearest Float")
     func numpyWritten() throws {
-        // The audio fixtures are float32 written by numpy.save; the spectral values must load.
-        let filterbank = try Fixtures.tensor("audio/filterbank.npy")
-        #expect(filterbank.shape == [256, 1025])
-        #expect(filterbank.scalars.allSatisfy { $0 >= 0 && $0 < 0.1 })
+        let values = try Fixtures.json([String: [[Double]]].self, "compute/numpy_dtypes/values.json")
+        for dtype in ["float64", "int64"] {
+            let rows = try #require(values[dtype])
+            let bytes = try Data(contentsOf: Fixtures.url("compute/numpy_dtypes/\(dtype).npy"))
+            #expect(String(decoding: bytes.prefix(64), as: UTF8.self).contains(dtype == "float64" ? "'<f8'" : "'<i8'"))
+            let tensor = try Fixtures.tensor("compute/numpy_dtypes/\(dtype).npy")
+            #expect(tensor.shape == [rows.count, rows[0].count])
+            #expect(tensor.scalars == rows.joined().map { Float($0) }, "\(dtype)")
+        }
     }
 
     @Test("malformed files are errors, never crashes")

@@ -31,7 +31,11 @@ struct RandomSourceTests {
         var cases: [Case]
     }
 
-    static let cases: [Case] = (try? Fixtures.json(CaseList.self, "random/cases.json").cases) ?? []
+    static func cases() throws -> [Case] {
+        let cases = try Fixtures.json(CaseList.self, "random/cases.json").cases
+        try Fixtures.requireRecordedCount(cases.count, of: "random/cases.json", key: "cases")
+        return cases
+    }
 
     @Test func fixturesCoverTheRequiredSeedsAndShapes() throws {
         let cases = try Fixtures.json(CaseList.self, "random/cases.json").cases
@@ -47,7 +51,7 @@ struct RandomSourceTests {
     }
 
     /// Every case draws its tensors in order from one generator, as the Python side did.
-    @Test(arguments: cases)
+    @Test(arguments: try cases())
     func matchesTorchRandn(_ fixture: Case) throws {
         let seed = try #require(UInt64(fixture.seed))
         let kernel: TorchRandomSource.Kernel = fixture.kernel == "portable" ? .portable : .avx2

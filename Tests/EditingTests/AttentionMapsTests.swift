@@ -7,12 +7,9 @@ import TestSupport
 
 @Suite("Attention maps: aggregate_attention parity, resolutions")
 struct AttentionMapsTests {
-    @Test("the store case's maps at 4x16 over down/mid/up match aggregate_attention (nmse ≤ 1e-10, max|Δ| ≤ 1e-5)")
+    @Test("the store case's maps at 4x16 over down/mid/up match aggregate_attention within Tolerance.exact")
     func parity() throws {
-        guard let c = PromptToPromptCase.all().first(where: { $0.name == "store" }) else {
-            Issue.record("no store case in p2p/cases.json")
-            return
-        }
+        let c = try #require(try PromptToPromptCase.all().first { $0.name == "store" }, "no store case in p2p/cases.json")
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
         let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: c.prompts.count)
         var noise = NoiseSource(seed: c.noise_seed)
@@ -21,7 +18,7 @@ struct AttentionMapsTests {
         let expected = try Fixtures.tensor("p2p/store.maps.npy").permuted([2, 0, 1])   // [4, 16, 77] → [77, 4, 16]
         #expect(maps.maps.shape == expected.shape)
         let discrepancy = compare(maps.maps.scalars, expected.scalars)
-        #expect(discrepancy.nmse <= 1e-10 && discrepancy.maxAbs <= 1e-5, "\(discrepancy)")
+        #expect(discrepancy.isWithin(.exact), "\(discrepancy)")
 
         #expect(throws: AttentionMapError.self) {
             try CrossAttentionMaps(store: store, resolution: AttentionResolution(height: 3, width: 7))

@@ -18,8 +18,8 @@ struct EditingCase: Decodable, Sendable, CustomTestStringConvertible {
     let mask: [[Double]]
     var testDescription: String { name }
 
-    static func all(_ kind: String) -> [EditingCase] {
-        ((try? Fixtures.json([EditingCase].self, "editing/cases.json")) ?? []).filter { $0.kind == kind }
+    static func all(_ kind: String) throws -> [EditingCase] {
+        try Fixtures.cases(EditingCase.self, "editing/cases.json").filter { $0.kind == kind }
     }
 
     var request: GenerationRequest {
@@ -45,18 +45,18 @@ struct EditingParityTests {
     func clipLatents() throws {
         let (_, clip) = try fixtureClip()
         let latents = compare(clip.latents, try Fixtures.tensor("editing/clip.latents.npy"))
-        #expect(latents.nmse <= 1e-6, "\(latents)")
+        #expect(latents.isWithin(.network), "\(latents)")
         #expect(clip.audio.frameCount == 8000 && !clip.wasCropped)
     }
 
-    @Test("style transfer: mel within nmse 1e-6", arguments: EditingCase.all("transfer"))
+    @Test("style transfer: mel within Tolerance.edit", arguments: try EditingCase.all("transfer"))
     func transfer(_ c: EditingCase) throws {
         let (pipeline, clip) = try fixtureClip()
         var noise = NoiseSource(seed: c.noise_seed)
         let result = try StyleTransfer(strength: c.strength).run(on: clip, request: c.request, pipeline: pipeline,
                                                                  noise: &noise)
         let mel = compare(result.logMel, try Fixtures.tensor("editing/\(c.name).mel.npy"))
-        #expect(mel.nmse <= 1e-6, "\(mel)")
+        #expect(mel.isWithin(.edit), "\(mel)")
         #expect(result.audio.frameCount == clip.audio.frameCount)
     }
 }

@@ -56,7 +56,7 @@ struct EmbeddedModelTests {
         var testDescription: String { name }
     }
 
-    @Test("the shipped weights run as in diffusers' StableDiffusionPipeline (its PNDM, and DDIM from its config): decoded image within nmse 1e-6",
+    @Test("the shipped weights run as in diffusers' StableDiffusionPipeline (its PNDM, and DDIM from its config): decoded image within Tolerance.embeddedModel",
           arguments: try Fixtures.json([ParityCase].self, "mini/cases.json"))
     func parity(_ c: ParityCase) throws {
         var request = GenerationRequest(prompt: c.prompt)
@@ -67,7 +67,7 @@ struct EmbeddedModelTests {
         var noise = NoiseSource(seed: c.seed)
         let image = try pipeline.generate(request, noise: &noise).image.pixels
         let result = compare(image, try Fixtures.tensor("mini/\(c.name).image.npy"))
-        #expect(result.nmse <= 1e-6, "\(result)")
+        #expect(result.isWithin(.embeddedModel), "\(result)")
     }
 
     @Test("canvas and length come from the model: 256 frames, 2.56 s")

@@ -14,7 +14,7 @@ struct InpaintingTests {
         return inpainting
     }
 
-    @Test("raw result: mel within nmse 1e-6", arguments: EditingCase.all("inpaint"))
+    @Test("raw result: mel within Tolerance.edit", arguments: try EditingCase.all("inpaint"))
     func parity(_ c: EditingCase) throws {
         let (pipeline, clip) = try fixtureClip()
         var edit = try inpainting(c, clip: clip)
@@ -22,10 +22,10 @@ struct InpaintingTests {
         var noise = NoiseSource(seed: c.noise_seed)
         let result = try edit.run(on: clip, request: c.request, pipeline: pipeline, noise: &noise)
         let mel = compare(result.logMel, try Fixtures.tensor("editing/\(c.name).mel.npy"))
-        #expect(mel.nmse <= 1e-6, "\(mel)")
+        #expect(mel.isWithin(.edit), "\(mel)")
     }
 
-    @Test("default: every sample outside the mask is the input's", arguments: EditingCase.all("inpaint"))
+    @Test("default: every sample outside the mask is the input's", arguments: try EditingCase.all("inpaint"))
     func keepsOutside(_ c: EditingCase) throws {
         let (pipeline, clip) = try fixtureClip()
         let edit = try inpainting(c, clip: clip)

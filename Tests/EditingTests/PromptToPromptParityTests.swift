@@ -45,7 +45,7 @@ struct PromptToPromptCase: Decodable, Sendable, CustomTestStringConvertible {
     let guidance: Float
     var testDescription: String { name }
 
-    static func all() -> [PromptToPromptCase] { (try? Fixtures.json([PromptToPromptCase].self, "p2p/cases.json")) ?? [] }
+    static func all() throws -> [PromptToPromptCase] { try Fixtures.cases(PromptToPromptCase.self, "p2p/cases.json") }
 
     var request: GenerationRequest {
         var request = GenerationRequest(prompt: prompts[0])
@@ -71,7 +71,7 @@ struct PromptToPromptCase: Decodable, Sendable, CustomTestStringConvertible {
 
 @Suite("Prompt-to-prompt against the Python controllers (scripts/reference/p2p_fixtures.py)")
 struct PromptToPromptParityTests {
-    @Test("every prompt's mel within nmse 1e-6, from the same per-prompt noise", arguments: PromptToPromptCase.all())
+    @Test("every prompt's mel within Tolerance.edit, from the same per-prompt noise", arguments: try PromptToPromptCase.all())
     func edit(_ c: PromptToPromptCase) throws {
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
         let layers = pipeline.unet.attentionLayerCount
@@ -83,7 +83,7 @@ struct PromptToPromptParityTests {
         let expected = try Fixtures.tensor("p2p/\(c.name).mel.npy")
         for (index, output) in result.outputs.enumerated() {
             let mel = compare(output.logMel, expected.sliced(axis: 0, index..<(index + 1)).reshaped(output.logMel.shape))
-            #expect(mel.nmse <= 1e-6, "prompt \(index): \(mel)")
+            #expect(mel.isWithin(.edit), "prompt \(index): \(mel)")
         }
         #expect(controller.attentionStore.evaluationCount == c.steps + 1)
     }

@@ -36,8 +36,8 @@ extension CLIPFixtures {
 /// the same fp16 values (so only summation order differs there too, and the bound is loose).
 @Suite("CLIPTextModel against transformers (scripts/reference/clip_fixtures.py)")
 struct CLIPTextModelTests {
-    private static func models() -> [CLIPFixtures.TextModel] {
-        (try? Fixtures.json([CLIPFixtures.TextModel].self, "clip/text_models.json")) ?? []
+    private static func models() throws -> [CLIPFixtures.TextModel] {
+        try Fixtures.cases(CLIPFixtures.TextModel.self, "clip/text_models.json")
     }
 
     private func model(_ folder: URL, weights: String) throws -> CLIPTextModel {
@@ -48,7 +48,7 @@ struct CLIPTextModelTests {
         return model
     }
 
-    @Test("last_hidden_state of the tiny models, from each weight file", arguments: models())
+    @Test("last_hidden_state of the tiny models, from each weight file", arguments: try models())
     func parity(_ fixture: CLIPFixtures.TextModel) throws {
         let folder = Fixtures.url("clip/\(fixture.folder)")
         #expect(fixture.inputs.allSatisfy { $0.count == 77 })
@@ -65,12 +65,34 @@ struct CLIPTextModelTests {
         }
     }
 
-    @Test("loading a folder picks model.safetensors, reads config.json and ignores position_ids", arguments: models())
+    @Test("loading a folder picks model.safetensors, reads config.json and ignores position_ids", arguments: try models())
     func folderLoading(_ fixture: CLIPFixtures.TextModel) throws {
         let encoder = try CLIPTextModel(contentsOf: Fixtures.url("clip/\(fixture.folder)"))
         let check = try #require(fixture.checks.first { $0.weights == "model.safetensors" })
         let discrepancy = compare(try encoder(fixture.inputs), try Fixtures.tensor("clip/\(check.output)"))
         #expect(discrepancy.nmse <= check.nmse, "\(fixture.folder): \(discrepancy)")
+    }
+
+    /// transformers 5 saves `CLIPTextModel` without its inner `text_model` level and without the
+    /// `position_ids` buffer; transformers 4 (the fixture files, every published folder) with both.
+    @Test("both key spellings load to the same output: transformers 4's text_model.… and transformers 5's flat keys",
+          arguments: [true, false])
+    func keySpellings(prefixed: Bool) throws {
+        let source = Fixtures.url("clip/text_quick_gelu")
+        let fixture = try #require(try Self.models().first { $0.folder == "text_quick_gelu" })
+        let check = try #require(fixture.checks.first { $0.weights == "model.safetensors" })
+        let store = try WeightFile.open(source.appendingPathComponent("model.safetensors"))
+        #expect(store.keys.allSatisfy { $0.hasPrefix("text_model.") })
+        var tensors: [String: Tensor] = [:]
+        for key in store.keys where key != "text_model.embeddings.position_ids" {
+            tensors[prefixed ? key : String(key.dropFirst("text_model.".count))] = try store.tensor(key)
+        }
+        let folder = try Fixtures.temporaryDirectory()
+        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
+        try Fixtures.writeSafetensors(tensors, to: folder.appendingPathComponent("model.safetensors"))
+        let encoder = try CLIPTextModel(contentsOf: folder)
+        let discrepancy = compare(try encoder(fixture.inputs), try Fixtures.tensor("clip/\(check.output)"))
+        #expect(discrepancy.nmse <= check.nmse, "\(discrepancy)")
     }
 
     @Test("CLIP-L's text tower at full size (synthetic weights) on a tokenized prompt")

@@ -8,7 +8,7 @@ import Weights
 
 @Suite("HiFi-GAN configuration, weight norm and checkpoint keys")
 struct HiFiGANLoadingTests {
-    @Test("the real vocoder/config.json decodes to spec §2.1, training keys ignored")
+    @Test("the real vocoder/config.json decodes to docs/reference.md §2.1, training keys ignored")
     func realConfiguration() throws {
         let configuration = try HiFiGANConfiguration(contentsOf: Fixtures.url("vocoder/full/config.json"))
         #expect(configuration == HiFiGANConfiguration(

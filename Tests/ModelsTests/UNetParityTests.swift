@@ -24,12 +24,12 @@ struct UNetCase: Decodable, Sendable, CustomTestStringConvertible {
         return random.normal(shape: spec.shape) * spec.scale
     }
 
-    static func all() -> [UNetCase] { (try? Fixtures.json([UNetCase].self, "unet/cases.json")) ?? [] }
+    static func all() throws -> [UNetCase] { try Fixtures.cases(UNetCase.self, "unet/cases.json") }
 }
 
 @Suite("U-Net against diffusers 0.18.2 (scripts/reference/unet_fixtures.py)")
 struct UNetParityTests {
-    @Test("small configurations loaded from their published folders", arguments: UNetCase.all().filter { $0.folder != nil })
+    @Test("small configurations loaded from their published folders", arguments: try UNetCase.all().filter { $0.folder != nil })
     func smallModels(_ c: UNetCase) throws {
         let unet = try UNet2DConditionModel(folder: Fixtures.url("unet/\(try #require(c.folder))"))
         let output = try unet(try c.input("sample"), timesteps: c.timesteps, context: try c.input("context"))
@@ -39,7 +39,7 @@ struct UNetParityTests {
 
     @Test("the Stable-Diffusion-1.5 U-Net with synthetic weights, one step at 4×32×128")
     func fullSize() throws {
-        let c = try #require(UNetCase.all().first { $0.synthetic_config != nil })
+        let c = try #require(try UNetCase.all().first { $0.synthetic_config != nil })
         let loader = ParameterLoader(.synthetic)
         let unet = try UNet2DConditionModel(configuration: try #require(c.synthetic_config), parameters: loader.root)
         let output = try unet(try c.input("sample"), timesteps: c.timesteps, context: try c.input("context"))

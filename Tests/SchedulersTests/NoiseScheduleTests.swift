@@ -8,7 +8,7 @@ import TestSupport
 /// two-sided evaluation, cumprod accumulated in double).
 @Suite("Noise schedule (β, ᾱ)")
 struct NoiseScheduleTests {
-    @Test(arguments: SchedulerFixtures.all?.alphas ?? [])
+    @Test(arguments: try SchedulerFixtures.all().alphas)
     func matchesDiffusers(_ fixture: SchedulerFixtures.Alphas) throws {
         let schedule = try NoiseSchedule(configuration: fixture.config, scheduler: "test")
         let reference = try SchedulerFixtures.tensor(fixture.file)   // [2, T]: betas, alphas_cumprod
@@ -18,7 +18,7 @@ struct NoiseScheduleTests {
     }
 
     @Test func coversEveryBetaSchedule() throws {
-        let fixtures = try #require(SchedulerFixtures.all).alphas
+        let fixtures = try SchedulerFixtures.all().alphas
         for schedule in BetaSchedule.allCases {
             #expect(fixtures.contains { ($0.config.betaSchedule ?? .linear) == schedule && $0.config.trainedBetas == nil })
         }

@@ -133,13 +133,13 @@ struct SchedulerConfigurationTests {
 /// the reference, 1 ulp from the IEEE one in about one case in five).
 @Suite("add_noise")
 struct AddNoiseTests {
-    @Test(arguments: SchedulerFixtures.all?.addNoise ?? [])
+    @Test(arguments: try SchedulerFixtures.all().addNoise)
     func matchesDiffusers(_ fixture: SchedulerFixtures.AddNoise) throws {
         let kind = try #require(SchedulerKind(rawValue: fixture.kind))
         var scheduler = try kind.makeScheduler(configuration: fixture.config)
         try scheduler.setTimesteps(stepCount: fixture.steps)
         var random = TorchRandomSource(seed: fixture.seed)
-        let shape = try #require(SchedulerFixtures.all?.shape)
+        let shape = try SchedulerFixtures.all().shape
         let original = random.normal(shape: shape), noise = random.normal(shape: shape)
         let reference = try SchedulerFixtures.tensor(fixture.file)
         for (position, timestep) in fixture.timesteps.enumerated() {

@@ -75,7 +75,16 @@ struct SchedulerFixtures: Decodable, Sendable {
         case shape, alphas, timesteps, trajectories, addNoise = "add_noise"
     }
 
-    static let all: SchedulerFixtures? = try? Fixtures.json(SchedulerFixtures.self, "schedulers/cases.json")
+    /// The fixture, every case list as long as the generator wrote it (``Fixtures/cases(_:_:)``).
+    static func all() throws -> SchedulerFixtures {
+        let path = "schedulers/cases.json"
+        let fixtures = try Fixtures.json(SchedulerFixtures.self, path)
+        for (key, count) in [("alphas", fixtures.alphas.count), ("timesteps", fixtures.timesteps.count),
+                             ("trajectories", fixtures.trajectories.count), ("add_noise", fixtures.addNoise.count)] {
+            try Fixtures.requireRecordedCount(count, of: path, key: key)
+        }
+        return fixtures
+    }
 
     static func tensor(_ file: String) throws -> Tensor { try Fixtures.tensor("schedulers/\(file)") }
 

@@ -20,7 +20,7 @@ struct TimestepTests {
     static let karrasTimestepTolerance = 1e-4
     static let sigmaULPs = 2
 
-    @Test(arguments: SchedulerFixtures.all?.timesteps ?? [])
+    @Test(arguments: try SchedulerFixtures.all().timesteps)
     func matchesDiffusers(_ fixture: SchedulerFixtures.Schedule) throws {
         var scheduler = try fixture.makeScheduler()
         let timesteps = try fixture.schedule(of: &scheduler)
@@ -69,7 +69,7 @@ struct TimestepTests {
     }
 
     @Test func fixturesCoverEverySchedulerSpacingAndStrength() throws {
-        let fixtures = try #require(SchedulerFixtures.all).timesteps
+        let fixtures = try SchedulerFixtures.all().timesteps
         for kind in SchedulerKind.allCases {
             #expect(fixtures.contains { $0.kind == kind.rawValue && $0.strength == 0.7 })
             for spacing in TimestepSpacing.allCases {

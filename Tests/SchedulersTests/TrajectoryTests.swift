@@ -17,9 +17,9 @@ import TestSupport
 /// square root and the correctly rounded logarithm, 42 of the 44 runs agree bit for bit.
 @Suite("Trajectories")
 struct TrajectoryTests {
-    @Test(arguments: SchedulerFixtures.all?.trajectories ?? [])
+    @Test(arguments: try SchedulerFixtures.all().trajectories)
     func matchesDiffusers(_ fixture: SchedulerFixtures.Schedule) throws {
-        let shape = try #require(SchedulerFixtures.all?.shape)
+        let shape = try SchedulerFixtures.all().shape
         let reference = try SchedulerFixtures.tensor(try #require(fixture.file))
         let snapshots = try #require(fixture.snapshots)
         var scheduler = try fixture.makeScheduler()
@@ -53,7 +53,7 @@ struct TrajectoryTests {
     }
 
     @Test func fixturesCoverTheBrief() throws {
-        let runs = try #require(SchedulerFixtures.all).trajectories
+        let runs = try SchedulerFixtures.all().trajectories
         for kind in SchedulerKind.allCases {
             #expect(runs.contains { $0.kind == kind.rawValue && $0.strength == nil })
         }

@@ -25,6 +25,26 @@ public enum Fixtures {
         try JSONDecoder().decode(T.self, from: Data(contentsOf: url(relativePath)))
     }
 
+    /// The case list of a fixture, decoded strictly and as long as the generator wrote it: a
+    /// suite that reads its arguments through this cannot pass with no cases (a list that stops
+    /// decoding, or is emptied or cut, is an error that fails the test instead of skipping it).
+    public static func cases<T: Decodable>(_ type: T.Type, _ relativePath: String) throws -> [T] {
+        let cases = try json([T].self, relativePath)
+        try requireRecordedCount(cases.count, of: relativePath)
+        return cases
+    }
+
+    /// Throws unless `count` is the number of entries `scripts/reference/generate.py` recorded for
+    /// the list in its folder's `counts.json`.
+    public static func requireRecordedCount(_ count: Int, of relativePath: String, key: String? = nil) throws {
+        let path = relativePath.split(separator: "/")
+        let folder = path.dropLast().joined(separator: "/"), name = path.last.map(String.init) ?? relativePath
+        let recorded = try json([String: Int].self, folder + "/counts.json")
+        let entry = key.map { "\(name)/\($0)" } ?? name
+        guard let expected = recorded[entry] else { throw FixtureError.notRecorded(relativePath, entry: entry) }
+        guard count == expected, count > 0 else { throw FixtureError.countMismatch(relativePath, entry: entry, recorded: expected, found: count) }
+    }
+
     /// A fresh, empty temporary folder for a test's outputs.
     public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory
@@ -33,3 +53,18 @@ public enum Fixtures {
         return url
     }
 }
+
+/// Why a fixture's case list cannot be used.
+public enum FixtureError: Error, CustomStringConvertible {
+    case notRecorded(String, entry: String)
+    case countMismatch(String, entry: String, recorded: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case .notRecorded(let path, let entry): "\(path): counts.json records no \"\(entry)\" (rerun scripts/reference/generate.py)"
+        case .countMismatch(let path, let entry, let recorded, let found):
+            "\(path): \(found) cases decoded for \"\(entry)\", counts.json records \(recorded)"
+        }
+    }
+}
+

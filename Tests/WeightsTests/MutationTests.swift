@@ -30,8 +30,10 @@ struct MutationTests {
             tally.record(Self.exercise(mutated, with: reader))
             _ = Self.exercise(mutated, with: reader == .torch ? .safetensors : .torch)
         }
+        // Both outcomes must occur: a reader that refused everything, or accepted everything,
+        // would not be exercised by the mutations that keep (or break) the file's structure.
         #expect(tally.refused > 0, "\(name): \(tally)")
-        #expect(tally.opened + tally.refused == count)
+        #expect(tally.opened > 0, "\(name): \(tally)")
     }
 
     @Test("mutated pickles inside a valid archive throw or read consistently",

@@ -21,6 +21,9 @@ otherwise, and stored as little-endian float32 .npy files (C order).
 
 Files written:
     <case>/<output>.npy     the reference outputs of each case
+    numpy_dtypes/           `write_numpy_dtypes`: float64.npy, int64.npy (2 x 3, written by np.save
+                            in those dtypes) and values.json (the same values as JSON numbers), for
+                            NumPyFile's reading of numpy's other dtypes
     cases.json              a list of cases:
         {"name", "op", "description", "params": {...},
          "inputs": {"<argument>": {"shape": [...], "seed": int, "scale": float}, ...},
@@ -320,6 +323,18 @@ def save_array(path: pathlib.Path, array: np.ndarray) -> None:
     np.save(path, np.ascontiguousarray(array, dtype="<f4"))
 
 
+def write_numpy_dtypes(out_dir: pathlib.Path) -> None:
+    """numpy_dtypes/ (module docstring): values that need their dtype (a float64 below float32's
+    smallest normal, one above 2**24 that float32 rounds; an int64 beyond 2**32)."""
+    folder = out_dir / "numpy_dtypes"
+    folder.mkdir()
+    values = {"float64": [[0.1, -2.5, 1e-40], [3.141592653589793, 16777217.0, -0.0]],
+              "int64": [[-3, 0, 7], [4294967297, -(2 ** 40), 123456789]]}
+    for dtype, rows in values.items():
+        np.save(folder / f"{dtype}.npy", np.array(rows, dtype=f"<{dtype[0]}8"))
+    (folder / "values.json").write_text(json.dumps(values) + "\n")
+
+
 def check_capability() -> None:
     """The inputs are only reproducible by TorchRandomSource(.avx2) if torch runs its AVX2 kernels."""
     reported = [line for line in torch.__config__.show().splitlines() if "CPU capability usage" in line]
@@ -356,6 +371,7 @@ def generate(out_dir: pathlib.Path) -> None:
                 assert value.dtype == torch.float32 and torch.isfinite(value).all(), entry["name"]
                 save_array(folder / f"{name}.npy", value.contiguous().numpy())
             entry["outputs"] = list(outputs)
+        write_numpy_dtypes(out_dir)
         keys = ("name", "op", "description", "params", "inputs", "outputs", "tolerance")
         (out_dir / "cases.json").write_text(
             json.dumps([{key: entry[key] for key in keys} for entry in cases], indent=1) + "\n")

@@ -107,7 +107,7 @@ def run_case(kind, strength, seed, ranges, z0, unet, vae, context, steps=STEPS,
     scheduler.set_timesteps(steps)
     init = min(int(steps * strength), steps)
     timesteps = scheduler.timesteps[max(steps - init, 0) * scheduler.order:]
-    noise = torch.randn(z0.shape, generator=torch.Generator().manual_seed(seed))
+    noise = torch.randn(z0.shape, generator=torch.Generator().manual_seed(seed)).to(z0.dtype)
     after_step = None
     if kind == "transfer":
         latents = scheduler.add_noise(z0, noise, timesteps[:1])

@@ -137,7 +137,7 @@ def embeddings(tokenizer, encoder, adapter, prompt: str) -> torch.Tensor:
             return encoder(ids)[0]
         ids = torch.tensor([tokenizer(prompt).input_ids])
         hidden = encoder(ids)[0]
-        padded = torch.zeros(1, 77, hidden.shape[2])
+        padded = torch.zeros(1, 77, hidden.shape[2], dtype=hidden.dtype)
         padded[:, :hidden.shape[1]] = hidden[:, :77]
         return adapter(padded)
 

@@ -28,7 +28,7 @@ public struct AutoencoderConfiguration: Codable, Sendable, Equatable {
     /// diffusers' defaults (a one-level, 64-channel autoencoder).
     public init() {}
 
-    /// The Stable Diffusion VAE that Auffusion ships (spec §5.1): `[128, 256, 512, 512]`,
+    /// The Stable Diffusion VAE that Auffusion ships (docs/reference.md §5.1): `[128, 256, 512, 512]`,
     /// 2 layers per block, 32 groups, 4 latent channels, scaling factor 0.18215.
     public static let stableDiffusion: AutoencoderConfiguration = {
         var configuration = AutoencoderConfiguration()

@@ -2,7 +2,7 @@ import Foundation
 import Weights
 
 extension AutoencoderKL {
-    /// The renames from checkpoint keys to this model's keys, in one place (spec §5.3).
+    /// The renames from checkpoint keys to this model's keys, in one place (docs/reference.md §5.3).
     ///
     /// Checkpoints saved before diffusers 0.14 name the mid-block attention projections
     /// `query`, `key`, `value` and `proj_attn`; diffusers renames them at load in

@@ -1,7 +1,7 @@
 import Compute
 
 /// The variational autoencoder between spectrogram images and latents: diffusers `AutoencoderKL`
-/// (models/autoencoder_kl.py, 0.18.2; spec §5) without tiling or slicing. Rombach et al. 2022,
+/// (models/autoencoder_kl.py, 0.18.2; docs/reference.md §5) without tiling or slicing. Rombach et al. 2022,
 /// "High-Resolution Image Synthesis with Latent Diffusion Models", §3.1.
 ///
 /// - ``encode(_:)``: image `[B, 3, H, W]` in [−1, 1] → `encoder` → `quant_conv` (1×1) →
@@ -40,7 +40,7 @@ public struct AutoencoderKL: Sendable {
     /// divides latents by it before ``decode(_:)`` (see the type's documentation).
     public var scalingFactor: Double { configuration.scalingFactor }
 
-    /// Builds the model, taking every parameter from `parameters` (keys as in spec §5.3:
+    /// Builds the model, taking every parameter from `parameters` (keys as in docs/reference.md §5.3:
     /// `encoder.…`, `quant_conv.…`, `post_quant_conv.…`, `decoder.…`).
     ///
     /// Problems with the parameters are collected by their ``ParameterLoader``; call its

@@ -7,7 +7,7 @@ import Foundation
 /// Port of transformers 4.30.2 `CLIPEncoderLayer`, `CLIPAttention` and `CLIPMLP`
 /// (models/clip/modeling_clip.py): `h += out_proj(attention(layer_norm1(h)))`, with queries,
 /// keys and values from biased projections, `head_dim^-0.5` scaling and a causal mask (token `i`
-/// sees tokens `0…i`); then `h += fc2(act(fc1(layer_norm2(h))))` (spec §3.2).
+/// sees tokens `0…i`); then `h += fc2(act(fc1(layer_norm2(h))))` (docs/reference.md §3.2).
 /// Keys, below `text_model.encoder.layers.<i>.`: `self_attn.{q,k,v,out}_proj.{weight,bias}`,
 /// `layer_norm1.*`, `mlp.fc1.*`, `mlp.fc2.*`, `layer_norm2.*`.
 struct CLIPEncoderLayer: Sendable {

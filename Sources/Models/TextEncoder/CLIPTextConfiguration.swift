@@ -6,7 +6,7 @@ import Foundation
 /// text encoder uses, with that class's defaults for absent keys (so a config that omits
 /// `hidden_size` gets 512, not CLIP-L's 768). Keys the encoder does not need (`projection_dim`,
 /// token ids, dropout, initialisation) are ignored. Auffusion's `text_encoder_0` and Stable
-/// Diffusion 1.x's `text_encoder` hold openai/clip-vit-large-patch14's text tower (spec §3.2):
+/// Diffusion 1.x's `text_encoder` hold openai/clip-vit-large-patch14's text tower (docs/reference.md §3.2):
 /// 49408 tokens, 768 wide, 12 layers of 12 heads, MLP 3072, 77 positions, `quick_gelu`.
 public struct CLIPTextConfiguration: Codable, Sendable, Equatable {
     /// The MLP activation, `hidden_act`.

@@ -4,7 +4,7 @@ import Compute
 /// cross-attends to.
 ///
 /// Port of transformers 4.30.2 `CLIPTextModel` / `CLIPTextTransformer` (models/clip/modeling_clip.py),
-/// returning `last_hidden_state` (spec §3.2): `h = token_embedding[ids] + position_embedding[0..<N]`,
+/// returning `last_hidden_state` (docs/reference.md §3.2): `h = token_embedding[ids] + position_embedding[0..<N]`,
 /// then ``CLIPTextConfiguration/layerCount`` pre-norm layers with causal self-attention
 /// (``CLIPEncoderLayer``), then `final_layer_norm`. No attention mask is applied (no pipeline
 /// passes one), so padding tokens take part like any other, and thanks to the causal mask the

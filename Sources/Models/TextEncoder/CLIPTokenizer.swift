@@ -14,7 +14,7 @@
 ///    every resulting symbol is looked up in the vocabulary (unknown symbols become the unknown
 ///    token).
 ///
-/// ``encode(_:padding:)`` then adds BOS and EOS, truncates and pads (spec §3.1, §3.4).
+/// ``encode(_:padding:)`` then adds BOS and EOS, truncates and pads (docs/reference.md §3.1, §3.4).
 ///
 /// ```swift
 /// let tokenizer = try CLIPTokenizer(contentsOf: modelFolder.appending(path: "tokenizer"))

@@ -7,7 +7,7 @@ import Weights
 ///
 /// Port of Auffusion auffusion_pipeline.py `ConditionAdapter`: `norm(proj(x))`, a `Linear`
 /// (`condition_dim → cross_attention_dim`, with bias) then a `LayerNorm` over
-/// `cross_attention_dim` with PyTorch's default ε = 1e-5 (spec §3.3). AuffusionPipeline applies
+/// `cross_attention_dim` with PyTorch's default ε = 1e-5 (docs/reference.md §3.3). AuffusionPipeline applies
 /// it to the text encoder's output zero-padded to 77 rows, so padded rows come out as the
 /// constant `LayerNorm(proj.bias)`.
 /// Keys (`condition_adapter.pt`, a `torch.save`d state dict): `proj.weight [C′, C]`, `proj.bias [C′]`,

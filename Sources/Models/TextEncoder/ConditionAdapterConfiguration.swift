@@ -2,7 +2,7 @@ import Foundation
 
 /// The shape of a ``ConditionAdapter``: a mirror of `condition_adapter_N/config.json`.
 ///
-/// Auffusion writes the condition's entry of `condition_config.json` there (spec §3.3; e.g.
+/// Auffusion writes the condition's entry of `condition_config.json` there (docs/reference.md §3.3; e.g.
 /// `config/clip_condition_config.json` in the Auffusion repository): `text_encoder_name`,
 /// `condition_adapter_name`, `condition_type`, `pretrained_model_name_or_path`,
 /// `condition_max_length`, `condition_dim`, `cross_attention_dim`. The adapter reads only the two

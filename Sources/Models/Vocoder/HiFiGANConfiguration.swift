@@ -6,7 +6,7 @@ import Foundation
 /// auffusion_pipeline.py, class `Generator`, through `get_config`/`AttrDict`). The audio keys the
 /// analysis needs (`n_fft`, `hop_size`, `win_size`, `fmin`, `fmax`) are decoded by
 /// `AudioDSP.MelParameters` from the same file; training keys (`batch_size`, `learning_rate`,
-/// `segment_size`, `dist_config`, …) are ignored. Auffusion's vocoder (spec §2.1):
+/// `segment_size`, `dist_config`, …) are ignored. Auffusion's vocoder (docs/reference.md §2.1):
 ///
 /// ```json
 /// {"resblock": "1", "upsample_rates": [5, 4, 4, 2], "upsample_kernel_sizes": [11, 8, 8, 4],
