@@ -57,7 +57,7 @@ let tests: [Target] = [
     .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["AudioDSP", "Models", "Weights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),

@@ -21,6 +21,7 @@ extension CLIPTextModel {
             throw TextEncoderError.missingFile(path: folder.path, expected: Self.weightFileNames)
         }
         let loader = ParameterLoader(.store(try WeightFile.open(weights)))
+        try loader.ensureHolds(atLeast: configuration.minimumParameterCount, for: "CLIPTextModel")
         self.init(configuration: configuration, parameters: loader.root)
         try loader.finish(ignoring: ["text_model.embeddings.position_ids"])
     }
