@@ -56,7 +56,7 @@ struct ClipEditOptions: ParsableArguments {
             try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
         }
         let audio = try AudioFile.read(inputURL)
-        var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) }
+        var source = try noise.map { try NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) }
             ?? NoiseSource(seed: sampling.seed)
         let pipeline = try model.load(quiet: sampling.silent)
         // With --noise the file is the added noise; a posterior sample then draws from the seed.

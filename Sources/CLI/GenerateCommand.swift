@@ -115,7 +115,7 @@ struct GenerateCommand: ParsableCommand {
             for path in [output, spectrogram, saveMel, saveLatents].compactMap({ $0 }) {
                 try AtomicFile.ensure(URL(fileURLWithPath: path), isNotOneOf: inputs)
             }
-            var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: sampling.seed)
+            var source = try noise.map { try NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: sampling.seed)
             let pipeline = try model.load(quiet: sampling.silent)
             try produce(request(prompt: prompt), noise: &source, to: outputURL, pipeline: pipeline, inputs: inputs,
                         extras: (spectrogram, saveMel, saveLatents))

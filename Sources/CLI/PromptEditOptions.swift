@@ -75,7 +75,7 @@ struct PromptEditOptions: ParsableArguments {
         request.guidanceScale = sampling.guidance
         request.duration = duration
         request.scheduler = sampling.scheduler?.kind
-        var source = try noise.map { NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: sampling.seed)
+        var source = try noise.map { try NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: $0))]) } ?? NoiseSource(seed: sampling.seed)
 
         let pipeline = try model.load(quiet: sampling.silent)
         if let mapResolution {

@@ -129,3 +129,33 @@ struct CLIPTokenizerTests {
         }
     }
 }
+
+/// Bounded work for any text (issue #22): BPE is quadratic in a word's length, so prompts and
+/// words have length limits that are checked before tokenizing.
+@Suite("Prompt limits")
+struct PromptLimitTests {
+    @Test("a prompt or a word over the limit is one clear error, found in milliseconds")
+    func limits() throws {
+        let started = Date()
+        let word = String(repeating: "a", count: 1 << 20)
+        #expect(throws: TextEncoderError.wordTooLong(word: String(repeating: "a", count: 40) + "… (1048576 characters)",
+                                                     length: 1 << 20, limit: CLIPTokenizer.maximumWordLength)) {
+            try CLIPTokenizer.validate(prompt: "a dog barks " + word)
+        }
+        let many = Array(repeating: "dog", count: 5000).joined(separator: " ")
+        #expect(throws: TextEncoderError.promptTooLong(length: many.unicodeScalars.count, limit: CLIPTokenizer.maximumPromptLength)) {
+            try CLIPTokenizer.validate(prompt: many)
+        }
+        #expect(Date().timeIntervalSince(started) < 1)
+    }
+
+    @Test("a prompt at both limits tokenizes within a second")
+    func longestAllowed() throws {
+        let tokenizer = try CLIPFixtures.tokenizer()
+        let prompt = (0..<9).map { _ in String(repeating: "x", count: CLIPTokenizer.maximumWordLength) }.joined(separator: " ")
+        try CLIPTokenizer.validate(prompt: prompt)
+        let started = Date()
+        _ = tokenizer.encode(prompt)
+        #expect(Date().timeIntervalSince(started) < 1)
+    }
+}
