@@ -49,6 +49,13 @@ let tools: [Target] = [
     .executableTarget(name: "prompt-edit", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/prompt-edit"),
 ]
 
+// MARK: - Fuzzing (docs/reliability.md; `make fuzz` builds these with -sanitize=fuzzer)
+
+let fuzzing: [Target] = [
+    .target(name: "FuzzTargets", dependencies: ["AudioDSP", "Compute", "Models", "Schedulers", "Weights"], path: "Fuzz/Targets"),
+    .executableTarget(name: "fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz"),
+]
+
 // MARK: - Test support and tests
 
 let tests: [Target] = [
@@ -62,6 +69,7 @@ let tests: [Target] = [
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
+    .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
 ]
 
 let package = Package(
@@ -73,6 +81,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: systemLibraries + libraries + tools + tests,
+    targets: systemLibraries + libraries + tools + fuzzing + tests,
     swiftLanguageModes: [.v6]
 )
