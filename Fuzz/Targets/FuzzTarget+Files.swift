@@ -23,11 +23,11 @@ extension FuzzTarget {
         guard let selector = input.first else { return }
         let url = Scratch.file("config.json", input.dropFirst())
         switch selector % 8 {
-        case 0: _ = try? ModelFolder.configuration(UNetConfiguration.self, in: Scratch.folder)
-        case 1: _ = try? AutoencoderConfiguration(contentsOf: url)
-        case 2: _ = try? CLIPTextConfiguration(contentsOf: url)
+        case 0: _ = (try? ModelFolder.configuration(UNetConfiguration.self, in: Scratch.folder))?.minimumParameterCount
+        case 1: _ = (try? AutoencoderConfiguration(contentsOf: url))?.minimumParameterCount
+        case 2: _ = (try? CLIPTextConfiguration(contentsOf: url))?.minimumParameterCount
         case 3: _ = try? ConditionAdapterConfiguration(contentsOf: url)
-        case 4: _ = try? HiFiGANConfiguration(contentsOf: url)
+        case 4: _ = (try? HiFiGANConfiguration(contentsOf: url))?.minimumParameterCount
         case 5: _ = try? ModelFolder.configuration(MelParameters.self, in: Scratch.folder)
         case 6:
             guard let configuration = try? SchedulerConfiguration(contentsOf: url) else { return }

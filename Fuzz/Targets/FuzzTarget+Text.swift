@@ -19,12 +19,14 @@ extension FuzzTarget {
         if let first = words.first { _ = tokenizer.tokenPositions(of: first.text, in: prompt) }
     }
 
-    /// Tokenizer files: the input is `vocab.json`, a 0 byte, then `merges.txt`; the embedded
-    /// model's `tokenizer_config.json` and `special_tokens_map.json` are not used.
-    static let tokenizerFiles = FuzzTarget(name: "tokenizer-files", summary: "vocab.json + merges.txt") { input in
-        let parts = input.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+    /// Tokenizer files: the input is `vocab.json`, a 0 byte, `merges.txt`, and optionally a 0
+    /// byte and `tokenizer_config.json`.
+    static let tokenizerFiles = FuzzTarget(name: "tokenizer-files", summary: "vocab.json + merges.txt + tokenizer_config.json") { input in
+        let parts = input.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
         _ = Scratch.file("vocab.json", parts[0])
         _ = Scratch.file("merges.txt", parts.count > 1 ? parts[1] : Data())
+        let settings = Scratch.folder.appendingPathComponent("tokenizer_config.json")
+        if parts.count > 2 { _ = Scratch.file("tokenizer_config.json", parts[2]) } else { try? FileManager.default.removeItem(at: settings) }
         guard let tokenizer = try? CLIPTokenizer(contentsOf: Scratch.folder) else { return }
         _ = tokenizer.encode("a dog barks in the rain, 1234 times!")
     }

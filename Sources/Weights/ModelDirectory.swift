@@ -89,6 +89,11 @@ public struct ModelDirectory: Sendable, Equatable {
             throw ModelDirectoryError.unreadable(path: url.path, reason: "expected a list of {text_encoder_name, condition_adapter_name, …}")
         }
         guard !entries.isEmpty else { throw ModelDirectoryError.unreadable(path: url.path, reason: "it lists no condition") }
+        for entry in entries {
+            try FieldBounds.check("condition_max_length", entry.condition_max_length ?? 77, in: 1...4096) {
+                ModelDirectoryError.unreadable(path: url.path, reason: $0)
+            }
+        }
         return entries.map {
             Condition(textEncoder: root.appendingPathComponent($0.text_encoder_name),
                       adapter: root.appendingPathComponent($0.condition_adapter_name),

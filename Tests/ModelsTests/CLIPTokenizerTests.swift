@@ -19,6 +19,14 @@ struct CLIPTokenizerTests {
         return url
     }
 
+    @Test("a model_max_length beyond ±10⁶ means no limit (77), and a huge negative one does not trap")
+    func extremeMaxLength() throws {
+        for value in ["-1e300", "1e30", "1e300"] {
+            let tokenizer = try CLIPTokenizer(contentsOf: try folder(["tokenizer_config.json": #"{"model_max_length": \#(value)}"#]))
+            #expect(tokenizer.maxLength == 77)
+        }
+    }
+
     @Test("a prompt of 75 tokens fits; 76 or more are cut to BOS + 75 + EOS and the loss is reported")
     func truncation() throws {
         let tokenizer = try CLIPFixtures.tokenizer()

@@ -87,6 +87,7 @@ def text():
     vocab = json.dumps({t: i for i, t in enumerate(["a", "b", "ab", "a</w>", "b</w>", "ab</w>",
                                                      "<|startoftext|>", "<|endoftext|>"])}).encode()
     seed("tokenizer-files", "tiny", vocab + b"\0#version: 0.2\na b\na b</w>\n")
+    seed("tokenizer-files", "with-config", vocab + b"\0#version: 0.2\na b\n\0" + (MINI / "tokenizer" / "tokenizer_config.json").read_bytes())
     for name, prompt in [("dog", "a dog barking in the distance"), ("mixed", "Rain & THUNDER, 3 times... <|endoftext|> ok"),
                          ("unicode", "caf\u00e9 \u72ac \U0001F415 it's won't")]:
         seed("prompt", name, prompt.encode())

@@ -105,7 +105,9 @@ extension CLIPTokenizer {
             end = try token(.end)
             unknown = try token(.unknown)
             padding = try token(.padding)
-            if let limit = try container.decodeIfPresent(Double.self, forKey: .maxLength), limit <= 1_000_000 {
+            // Within ±10⁶ only: the conversion to Int traps outside Int's range (-1e300), and a
+            // larger value is transformers' "no limit".
+            if let limit = try container.decodeIfPresent(Double.self, forKey: .maxLength), abs(limit) <= 1_000_000 {
                 maxLength = Int(limit)
             }
         }
