@@ -48,11 +48,13 @@ test: deps
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
-## test-sanitize: the test suite under the address and undefined-behaviour sanitizers
-## (release build in its own scratch path; slower than `make test`).
+## test-sanitize: the test suite under AddressSanitizer, with Swift's overflow, bounds and
+## exclusivity checks on (no -Ounchecked; swiftc has no UBSan for Swift code): a release build in
+## its own scratch path, much slower than `make test`.
+SANITIZE_FLAGS := -c release $(CPU_FLAGS) --scratch-path $(SANITIZE_SCRATCH) --sanitize address
 test-sanitize: deps
-	$(SWIFT) build $(SWIFT_FLAGS) --scratch-path $(SANITIZE_SCRATCH) --sanitize address --sanitize undefined --build-tests
-	$(SWIFT) test $(SWIFT_FLAGS) --scratch-path $(SANITIZE_SCRATCH) --sanitize address --sanitize undefined --skip-build --parallel --num-workers 2
+	AUFFUSION_CHECKED_BUILD=1 $(SWIFT) build $(SANITIZE_FLAGS) --build-tests
+	AUFFUSION_CHECKED_BUILD=1 $(SWIFT) test $(SANITIZE_FLAGS) --skip-build --parallel --num-workers 2
 
 ## fuzz: run each fuzz target for FUZZ_SECONDS (default 60) under libFuzzer, from the committed
 ## seeds (Fuzz/corpus/TARGET) plus what earlier runs found ($(FUZZ_SCRATCH)/corpus/TARGET).

@@ -17,7 +17,10 @@ let systemLibraries: [Target] = [
 
 // MARK: - Libraries
 
-let swiftSettings: [SwiftSetting] = [
+// `make test-sanitize` sets AUFFUSION_CHECKED_BUILD=1: without -Ounchecked, Swift's own overflow,
+// bounds and exclusivity checks stay on beside AddressSanitizer (swiftc has no UBSan for Swift code).
+let checkedBuild = Context.environment["AUFFUSION_CHECKED_BUILD"] == "1"
+let swiftSettings: [SwiftSetting] = checkedBuild ? [] : [
     .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
 ]
 
