@@ -61,7 +61,8 @@ public final class AudioReader {
 
     deinit { sf_close(file) }
 
-    /// The next at most `maximumFrames` frames, or `nil` once the stream has ended.
+    /// The next at most `maximumFrames` frames (and at most 16 × ``suggestedChunkFrames``, 16 MiB
+    /// of samples, whatever is asked), or `nil` once the stream has ended.
     /// - Throws: ``AudioFileError/unreadable(path:reason:)`` when decoding fails,
     ///   ``AudioFileError/nonFiniteSamples(path:)`` for NaN or infinite samples.
     public func read(maximumFrames: Int) throws -> AudioBuffer? {

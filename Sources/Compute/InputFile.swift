@@ -113,10 +113,14 @@ public enum InputFile {
 }
 
 extension String {
-    /// This text cut to at most `limit` characters for an error message, with an ellipsis and
-    /// the full length when it was longer: messages echo input, and input can be 40 MB.
+    /// This text cut to at most `limit` characters (Unicode scalars) for an error message, with
+    /// an ellipsis and the full length when it was longer: messages echo input, and input can be
+    /// 40 MB. Linear in the length, without grapheme breaking.
     public func abbreviated(to limit: Int = 200) -> String {
-        guard count > limit else { return self }
-        return "\(prefix(limit))… (\(count) characters)"
+        guard utf8.count > limit else { return self }
+        let scalars = unicodeScalars
+        guard let end = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex),
+              end < scalars.endIndex else { return self }
+        return "\(String(scalars[..<end]))… (\(scalars.count) characters)"
     }
 }

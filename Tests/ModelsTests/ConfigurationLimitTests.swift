@@ -50,7 +50,7 @@ struct ConfigurationLimitTests {
         let error = try #require(throws: (any Error).self) { try UNet2DConditionModel(folder: folder) }
         #expect("\(error)".contains(message), "\(key): \(error)")
         #expect(index == 7 || "\(error)".contains(folder.appendingPathComponent("config.json").path), "\(error)")
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(Date().timeIntervalSince(started) < 10)   // building the network would take minutes or exhaust memory
     }
 
     @Test("damaged VAE and text encoder configurations are refused", arguments: [
