@@ -17,8 +17,17 @@ DEMO_DIR     := demo-output
 MINI_MODEL   := Sources/Pipeline/Resources/auffusion-mini
 MINI_WORK    := .mini-work
 DEPENDENT    := Examples/dependent-package
+# Fuzzing (docs/reliability.md): a debug build with libFuzzer, in its own scratch path.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SCRATCH := .build-fuzz
+FUZZ_BUILD   := --scratch-path $(FUZZ_SCRATCH) -c debug -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
+FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files prompt
+# libFuzzer options: 2 GB of memory, 10 s per input, no leak reports (Swift's runtime caches look like leaks).
+FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
+SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test dependent demo bench bench-generate bench-edits fixtures mini-model clean
+.PHONY: deps build test dependent test-sanitize fuzz demo bench bench-generate bench-edits fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -36,11 +45,13 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-## test: run every test (Swift only; fixtures are committed, no Python needed), then `dependent`.
+## test: run every test (Swift only; fixtures are committed, no Python needed), then `dependent`
+## and a short smoke run of every fuzz target.
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
-	$(MAKE) dependent
+	$(MAKE) --no-print-directory dependent
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 
 ## dependent: build $(DEPENDENT), an outside package that uses the library products by path, as
 ## an app would (plain `-c release`), and run it; refuse unsafeFlags, which SwiftPM rejects in a
@@ -50,6 +61,31 @@ dependent: deps
 	  echo "error: Package.swift sets unsafeFlags; SwiftPM refuses them in a dependency (docs/build.md)"; exit 1; fi
 	$(SWIFT) build -c release --package-path $(DEPENDENT)
 	$$($(SWIFT) build -c release --package-path $(DEPENDENT) --show-bin-path)/app-using-auffusion $(DEPENDENT)/.build/output
+
+## test-sanitize: the test suite under AddressSanitizer, with Swift's overflow, bounds and
+## exclusivity checks on (no -Ounchecked; swiftc has no UBSan for Swift code): a release build in
+## its own scratch path, much slower than `make test`.
+SANITIZE_FLAGS := -c release $(CPU_FLAGS) --scratch-path $(SANITIZE_SCRATCH) --sanitize address
+test-sanitize: deps
+	$(SWIFT) build $(SANITIZE_FLAGS) --build-tests
+	$(SWIFT) test $(SANITIZE_FLAGS) --skip-build --parallel --num-workers 2
+
+## fuzz: run each fuzz target for FUZZ_SECONDS (default 60) under libFuzzer, from the committed
+## seeds (Fuzz/corpus/TARGET) plus what earlier runs found ($(FUZZ_SCRATCH)/corpus/TARGET).
+## A crash is saved as $(FUZZ_SCRATCH)/crashes/TARGET-*; commit it under Fuzz/regressions/TARGET.
+## FUZZ_TARGETS="audio npy" runs only those.
+fuzz: deps
+	$(SWIFT) build $(FUZZ_BUILD) --product fuzz
+	@mkdir -p $(FUZZ_SCRATCH)/crashes
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_SCRATCH)/corpus/$$target; \
+	  echo "fuzz: $$target for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_SCRATCH)/debug/fuzz $$target $(FUZZ_OPTIONS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_SCRATCH)/crashes/$$target- $(FUZZ_SCRATCH)/corpus/$$target Fuzz/corpus/$$target \
+	    > $(FUZZ_SCRATCH)/$$target.log 2>&1 \
+	    || { tail -40 $(FUZZ_SCRATCH)/$$target.log; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|cov: " $(FUZZ_SCRATCH)/$$target.log | tail -2; \
+	done
 
 ## demo: with the embedded model, generate a sound from a prompt, restyle it and fill a gap in
 ## it; WAVs and spectrogram pictures go to demo-output/.
@@ -99,4 +135,4 @@ $(VENV)/.installed: scripts/reference/requirements.txt scripts/reference/require
 	touch $@
 
 clean:
-	rm -rf .build $(DEPENDENT)/.build $(DEMO_DIR) .bench-swift.json .bench-clip.wav
+	rm -rf .build $(DEPENDENT)/.build $(FUZZ_SCRATCH) $(SANITIZE_SCRATCH) $(DEMO_DIR) .bench-swift.json .bench-clip.wav

@@ -54,6 +54,13 @@ let tools: [Target] = [
     .executableTarget(name: "prompt-edit", dependencies: ["AudioDSP", "Editing", "Pipeline"], path: "Examples/prompt-edit"),
 ]
 
+// MARK: - Fuzzing (docs/reliability.md; `make fuzz` builds these with -sanitize=fuzzer)
+
+let fuzzing: [Target] = [
+    .target(name: "FuzzTargets", dependencies: ["AudioDSP", "Compute", "Models", "Schedulers", "Weights"], path: "Fuzz/Targets"),
+    .executableTarget(name: "fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz"),
+]
+
 // MARK: - Test support and tests
 
 let tests: [Target] = [
@@ -63,11 +70,12 @@ let tests: [Target] = [
     .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "TestSupport"]),
     .testTarget(name: "PicturesTests", dependencies: ["Pictures", "AudioDSP", "Compute", "TestSupport"]),
     .testTarget(name: "WeightsTests", dependencies: ["Weights", "TestSupport"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "SyntheticWeights", "TestSupport"]),
+    .testTarget(name: "ModelsTests", dependencies: ["AudioDSP", "Models", "Weights", "SyntheticWeights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
+    .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
 ]
 
 let package = Package(
@@ -85,6 +93,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
-    targets: systemLibraries + libraries + development + tools + tests,
+    targets: systemLibraries + libraries + development + tools + fuzzing + tests,
     swiftLanguageModes: [.v6]
 )

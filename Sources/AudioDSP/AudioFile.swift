@@ -36,41 +36,33 @@ public enum AudioContainer: String, Sendable, CaseIterable {
 /// normalises them (integer PCM divided by 2¹⁵, 2²³ or 2³¹), so 16-bit data reads exactly as the
 /// reference's `int16 / 32768`. Writing takes the format from the extension and is atomic.
 public enum AudioFile {
-    /// Reads every channel of an audio file.
-    /// - Throws: ``AudioFileError`` when the file is missing, undecodable, empty or holds NaN/∞.
-    public static func read(_ url: URL) throws -> AudioBuffer {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw AudioFileError.missing(path: url.path) }
-        var info = SF_INFO()
-        guard let file = sf_open(url.path, Int32(SFM_READ), &info) else {
-            throw AudioFileError.unreadable(path: url.path, reason: String(cString: sf_strerror(nil)))
+    /// Reads every channel of an audio file, whole.
+    ///
+    /// The file is decoded in bounded chunks until the decoder says the stream has ended (a
+    /// declared length is never trusted for an allocation); a file whose decoded samples would
+    /// pass `limits` is refused before they are held. For files of any length, read windows
+    /// with ``AudioReader``.
+    /// - Parameter limits: the decoded-size limit; `nil` for ``AudioReadLimits/fromEnvironment(_:)``.
+    /// - Throws: ``AudioFileError`` when the file is missing, not a regular file, undecodable,
+    ///   empty, holds NaN/∞, or is longer than the limit.
+    public static func read(_ url: URL, limits: AudioReadLimits? = nil) throws -> AudioBuffer {
+        let limits = try limits ?? .fromEnvironment()
+        let reader = try AudioReader(url)
+        let maximumFrames = limits.maximumFrames(channelCount: reader.channelCount)
+        let tooLarge = AudioFileError.tooLarge(path: url.path, limitBytes: limits.maximumDecodedBytes)
+        if let declared = reader.declaredFrameCount, declared > maximumFrames { throw tooLarge }
+        var channels = [[Float]](repeating: [], count: reader.channelCount)
+        while let chunk = try reader.read(maximumFrames: reader.suggestedChunkFrames) {
+            guard reader.position <= maximumFrames else { throw tooLarge }
+            for channel in channels.indices { channels[channel] += chunk.channels[channel] }
         }
-        defer { sf_close(file) }
-        let channelCount = Int(info.channels)
-        let frameCount = Int(info.frames)
-        guard channelCount > 0, info.samplerate > 0 else {
-            throw AudioFileError.unreadable(path: url.path, reason: "invalid channel count or sample rate")
-        }
-        guard frameCount > 0 else { throw AudioFileError.empty(path: url.path) }
-
-        var interleaved = [Float](repeating: 0, count: frameCount * channelCount)
-        let framesRead = interleaved.withUnsafeMutableBufferPointer {
-            Int(sf_readf_float(file, $0.baseAddress, sf_count_t(frameCount)))
-        }
-        guard framesRead > 0 else {
-            throw AudioFileError.unreadable(path: url.path, reason: String(cString: sf_strerror(file)))
-        }
-        var channels = [[Float]](repeating: [Float](repeating: 0, count: framesRead), count: channelCount)
-        for channel in 0..<channelCount {
-            channels[channel].withUnsafeMutableBufferPointer { destination in
-                for frame in 0..<framesRead {
-                    destination[frame] = interleaved[frame * channelCount + channel]
-                }
+        guard !channels[0].isEmpty else {
+            guard reader.declaredFrameCount == 0 else {
+                throw AudioFileError.unreadable(path: url.path, reason: "no sample decodes (is the file truncated or damaged?)")
             }
+            throw AudioFileError.empty(path: url.path)
         }
-        guard channels.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
-            throw AudioFileError.nonFiniteSamples(path: url.path)
-        }
-        return AudioBuffer(channels: channels, sampleRate: Double(info.samplerate))
+        return AudioBuffer(channels: channels, sampleRate: reader.sampleRate)
     }
 
     /// Writes `buffer` to `url` in the container its extension names, atomically.

@@ -9,6 +9,10 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
     case empty(path: String)
     /// The file holds NaN or infinite samples.
     case nonFiniteSamples(path: String)
+    /// The decoded samples would pass the limit of ``AudioReadLimits``.
+    case tooLarge(path: String, limitBytes: Int)
+    /// The environment variable that sets the decoded-size limit holds no valid value.
+    case invalidLimit(variable: String, value: String)
     /// The output extension names no format this toolkit writes.
     case unsupportedExtension(path: String)
     /// The output path is one of the inputs.
@@ -22,6 +26,11 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let path, let reason): "cannot read audio from \(path): \(reason)"
         case .empty(let path): "\(path) contains no audio samples"
         case .nonFiniteSamples(let path): "\(path) contains NaN or infinite samples"
+        case .tooLarge(let path, let limit):
+            "\(path) decodes to more than \(limit >> 20) MiB of samples, the limit; read it in pieces, "
+                + "or set \(AudioReadLimits.environmentVariable) to a larger number of MiB"
+        case .invalidLimit(let variable, let value):
+            "\(variable) is \"\(value)\"; give a whole number of MiB from 1 to \(1 << 30)"
         case .unsupportedExtension(let path):
             "cannot write \(path): unknown extension; use .wav, .flac, .ogg or .aiff"
         case .wouldOverwriteInput(let path): "refusing to overwrite the input file \(path); choose another output path"

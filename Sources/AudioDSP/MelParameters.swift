@@ -1,3 +1,5 @@
+import Compute
+
 /// Everything that defines the log-mel analysis, with the Auffusion defaults.
 ///
 /// Decodes from a HiFi-GAN `vocoder/config.json` (keys `sampling_rate`, `n_fft`, `hop_size`,
@@ -5,7 +7,7 @@
 /// `fmax=None`), so a model folder can override the defaults. Other keys are ignored.
 /// Defaults: Auffusion `converter.py` `mel_spectrogram(y, n_fft=2048, num_mels=256,
 /// sampling_rate=16000, hop_size=160, win_size=1024, fmin=0, fmax=8000)`.
-public struct MelParameters: Sendable, Equatable, Codable {
+public struct MelParameters: Sendable, Equatable, Codable, CheckedConfiguration {
     /// Sample rate of the analysed audio, in Hz.
     public var sampleRate: Int = 16000
     /// FFT length, in samples.
@@ -69,17 +71,19 @@ public struct MelParameters: Sendable, Equatable, Codable {
             ?? Double(sampleRate) / 2
     }
 
-    /// Checks that the parameters describe a valid analysis.
+    /// Checks that the parameters describe a valid analysis of a bounded size (ranges in
+    /// docs/reliability.md: an `n_fft` of 20 000 048 would make every frame a 20-million-point FFT).
     /// - Throws: ``AnalysisError/invalidParameters(_:)`` naming the first bad value.
     public func validate() throws {
         func fail(_ reason: String) -> AnalysisError { .invalidParameters(reason) }
-        guard sampleRate > 0 else { throw fail("sampling_rate must be positive") }
-        guard fftSize >= 2, fftSize % 2 == 0 else { throw fail("n_fft must be even and at least 2") }
-        guard hopLength > 0, hopLength <= fftSize else { throw fail("hop_size must be in 1...n_fft") }
-        guard windowLength > 0, windowLength <= fftSize else { throw fail("win_size must be in 1...n_fft") }
-        guard melBinCount > 0 else { throw fail("num_mels must be positive") }
-        guard minimumFrequency >= 0, maximumFrequency > minimumFrequency,
-              maximumFrequency <= Double(sampleRate) / 2
-        else { throw fail("need 0 ≤ fmin < fmax ≤ sampling_rate / 2") }
+        try FieldBounds.check("sampling_rate", sampleRate, in: 1...768_000, else: fail)
+        try FieldBounds.check("n_fft", fftSize, in: 2...65536, else: fail)
+        guard fftSize % 2 == 0 else { throw fail("n_fft must be even (it is \(fftSize))") }
+        try FieldBounds.check("hop_size", hopLength, in: 1...fftSize, else: fail)
+        try FieldBounds.check("win_size", windowLength, in: 1...fftSize, else: fail)
+        try FieldBounds.check("num_mels", melBinCount, in: 1...1024, else: fail)
+        guard minimumFrequency.isFinite, maximumFrequency.isFinite, minimumFrequency >= 0,
+              maximumFrequency > minimumFrequency, maximumFrequency <= Double(sampleRate) / 2
+        else { throw fail("need 0 ≤ fmin < fmax ≤ sampling_rate / 2 (fmin \(minimumFrequency), fmax \(maximumFrequency))") }
     }
 }

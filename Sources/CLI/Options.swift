@@ -77,13 +77,15 @@ struct SamplingOptions: ParsableArguments {
     /// The seed the run's noise comes from.
     var seedValue: UInt64 { seed ?? 0 }
 
-    /// The noise source: the `--noise` tensor first (refused when it holds NaN or infinity), then
+    /// The noise source: the `--noise` tensor first (the library refuses NaN and infinity), then
     /// seeded draws.
     func noiseSource() throws -> NoiseSource {
         guard let noise else { return NoiseSource(seed: seedValue) }
-        let tensor = try NumPyFile.read(URL(fileURLWithPath: noise))
-        guard tensor.scalars.allSatisfy(\.isFinite) else { throw CLIError("\(noise): the noise holds NaN or infinite values") }
-        return NoiseSource(tensors: [tensor], seed: seedValue)
+        do {
+            return try NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: noise))], seed: seedValue)
+        } catch let error as PipelineError {
+            throw CLIError("\(noise): \(error)")
+        }
     }
 
     /// The input files these options name (never to be overwritten).

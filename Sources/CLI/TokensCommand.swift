@@ -21,6 +21,7 @@ struct TokensCommand: ParsableCommand {
     func run() throws {
         let directory = try ModelDirectory(model.url())
         let tokenizer = try TextConditioner.tokenizer(for: directory.text)
+        try CLIPTokenizer.validate(prompt: prompt)
         let encoded = tokenizer.encode(prompt, padding: .none)
         let tokens = encoded.ids.map { tokenizer.decode([$0]) }
         let words = tokenizer.words(in: prompt)

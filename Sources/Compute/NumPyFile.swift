@@ -20,7 +20,7 @@ public enum NumPyFile {
             case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
             case .malformed(let path, let reason): "\(path) is not a valid .npy file: \(reason)"
             case .unsupportedDType(let path, let dtype):
-                "\(path) holds dtype '\(dtype)'; expected float32 ('<f4') or another plain numeric type"
+                "\(path) holds dtype '\(dtype.abbreviated(to: 40))'; expected float32 ('<f4') or another plain numeric type"
             }
         }
     }
@@ -28,9 +28,13 @@ public enum NumPyFile {
     private static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
     /// Reads a `.npy` file into a tensor.
-    /// - Throws: ``Error`` when the file is missing, malformed or of an unsupported dtype.
+    /// - Throws: ``Error`` when the file is missing, not a regular file (a FIFO would block),
+    ///   malformed or of an unsupported dtype.
     public static func read(_ url: URL) throws -> Tensor {
         let data: Data
+        do { try InputFile.requireRegular(url) } catch let error as InputFile.Error {
+            throw Error.unreadable(path: url.path, reason: error.reason)
+        }
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
             throw Error.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
         }
@@ -127,12 +131,15 @@ public enum NumPyFile {
         var shape: [Int] = []
         for part in parts {
             guard let value = Int(part), value >= 0, value < 1 << 40 else {
-                throw Error.malformed(path: path, reason: "bad shape \(text)")
+                throw Error.malformed(path: path, reason: "bad shape \(text.abbreviated())")
             }
             shape.append(value)
         }
-        guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) < 1 << 40 else {
-            throw Error.malformed(path: path, reason: "absurd shape \(text)")
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product < 1 << 40 else { throw Error.malformed(path: path, reason: "absurd shape \(text.abbreviated())") }
+            count = product
         }
         return shape
     }

@@ -1,18 +1,23 @@
+import Compute
 import Foundation
 import Weights
 
 /// Reading a diffusers/transformers model sub-folder: its `config.json` and its weight file,
 /// whichever of the published names is present.
 public enum ModelFolder {
-    /// Decodes `folder/config.json` (or another file name).
-    public static func configuration<Configuration: Decodable>(_ type: Configuration.Type, in folder: URL,
-                                                               file: String = "config.json") throws -> Configuration {
+    /// Decodes and validates `folder/config.json` (or another file name) as strict JSON
+    /// (``StrictJSON``).
+    /// - Throws: ``ModelError/unreadableConfiguration(path:reason:)`` naming the file and the
+    ///   problem: missing, not a regular file, not JSON, a value of the wrong type, or a field
+    ///   out of range.
+    public static func configuration<Configuration: CheckedConfiguration>(_ type: Configuration.Type, in folder: URL,
+                                                                          file: String = "config.json") throws -> Configuration {
         let url = folder.appendingPathComponent(file)
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.unreadableConfiguration(path: url.path, reason: "the file is missing or unreadable")
-        }
-        do { return try JSONDecoder().decode(type, from: data) } catch {
+        do {
+            let configuration = try StrictJSON.decode(type, contentsOf: url)
+            try configuration.validate()
+            return configuration
+        } catch {
             throw ModelError.unreadableConfiguration(path: url.path, reason: "\(error)")
         }
     }

@@ -16,7 +16,12 @@ public struct NoiseSource: RandomSource {
     }
 
     /// Noise taken from `tensors`, in order; once they are used up, draws come from `seed`.
-    public init(tensors: [Tensor], seed: UInt64 = 0) {
+    /// - Throws: ``PipelineError/nonFiniteNoise(index:)`` when a tensor holds NaN or ±∞ (it
+    ///   would turn the whole run into NaN, and the output into silence).
+    public init(tensors: [Tensor], seed: UInt64 = 0) throws {
+        for (index, tensor) in tensors.enumerated() where !tensor.scalars.allSatisfy(\.isFinite) {
+            throw PipelineError.nonFiniteNoise(index: index)
+        }
         generator = TorchRandomSource(seed: seed)
         queued = tensors
     }

@@ -8,6 +8,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case invalidValue(field: String, reason: String)
     /// A noise tensor read from a file has the wrong shape.
     case noiseShape(expected: [Int], actual: [Int])
+    /// A given noise tensor (the `index`-th, from 0) holds NaN or infinite values.
+    case nonFiniteNoise(index: Int)
     /// The progress handler asked to stop.
     case cancelled
     /// No model folder was given and the default one cannot be found.
@@ -19,6 +21,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
         case .invalidValue(let field, let reason): "\(field) \(reason)"
         case .noiseShape(let expected, let actual):
             "the noise tensor has shape \(actual); this run needs \(expected)"
+        case .nonFiniteNoise(let index):
+            "the given noise\(index == 0 ? "" : " (tensor \(index + 1))") holds NaN or infinite values; give finite noise, e.g. drawn from a normal distribution"
         case .cancelled: "cancelled"
         case .modelNotFound(let reason): reason
         }

@@ -65,7 +65,9 @@ public struct TextConditioner: Sendable {
     }
 
     /// The embeddings of `prompt`, `[1, rows, width]`.
+    /// - Throws: ``TextEncoderError`` for a prompt or word over the tokenizer's length limits.
     public func encode(_ prompt: String) throws -> EncodedPrompt {
+        try CLIPTokenizer.validate(prompt: prompt)
         switch encoder {
         case .standard(let tokenizer, let model):
             let tokens = tokenizer.encode(prompt, padding: .maxLength)

@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// A model's `scheduler/scheduler_config.json`, key for key, as diffusers' `ConfigMixin` reads it.
@@ -78,36 +79,52 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
         case interpolationType = "interpolation_type"
     }
 
-    /// Reads a scheduler_config.json document.
+    /// Reads and validates a scheduler_config.json document, as strict JSON (``StrictJSON``).
     ///
-    /// diffusers writes `lambda_min_clipped: -Infinity` (Python's JSON), which strict JSON forbids;
-    /// the document is parsed as JSON5, which allows it.
+    /// diffusers writes `lambda_min_clipped: -Infinity` (Python's JSON), which RFC 8259 JSON
+    /// forbids; ``StrictJSON`` accepts Python's non-finite literals and nothing else beyond
+    /// plain JSON (no JSON5).
     /// - Throws: ``SchedulerError/invalidConfiguration(scheduler:reason:)`` naming the bad key.
     public init(json: Data) throws {
-        let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true
         do {
-            self = try decoder.decode(SchedulerConfiguration.self, from: json)
-        } catch let error as DecodingError {
-            throw SchedulerError.invalidConfiguration(scheduler: "scheduler_config.json", reason: Self.describe(error))
+            self = try StrictJSON.decode(SchedulerConfiguration.self, from: json)
+            try validate()
+        } catch let error as SchedulerError {
+            throw error
+        } catch {
+            throw SchedulerError.invalidConfiguration(scheduler: "scheduler_config.json", reason: "\(error)")
         }
     }
 
-    /// Reads a scheduler_config.json file (see ``init(json:)``).
+    /// Reads a scheduler_config.json file (see ``init(json:)``): a regular file of at most
+    /// ``InputFile/configurationLimit`` bytes.
     public init(contentsOf url: URL) throws {
-        try self.init(json: Data(contentsOf: url))
+        let data: Data
+        do { data = try InputFile.contents(of: url, limit: InputFile.configurationLimit) } catch let error as InputFile.Error {
+            throw SchedulerError.invalidConfiguration(scheduler: url.path, reason: error.reason)
+        }
+        do { try self.init(json: data) } catch SchedulerError.invalidConfiguration(_, let reason) {
+            throw SchedulerError.invalidConfiguration(scheduler: url.path, reason: reason)
+        }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
+    /// Checks the ranges of the numeric keys that are present (docs/reliability.md), so that
+    /// no schedule is built from a damaged file.
+    /// - Throws: ``SchedulerError/invalidConfiguration(scheduler:reason:)`` naming the key.
+    public func validate() throws {
+        func fail(_ reason: String) -> SchedulerError { .invalidConfiguration(scheduler: "scheduler_config.json", reason: reason) }
+        if let trainingSteps { try FieldBounds.check("num_train_timesteps", trainingSteps, in: 1...100_000, else: fail) }
+        if let betaStart { try FieldBounds.check("beta_start", betaStart, in: 0...1, else: fail) }
+        if let betaEnd { try FieldBounds.check("beta_end", betaEnd, in: 0...1, else: fail) }
+        if let trainedBetas {
+            try FieldBounds.check("trained_betas (count)", trainedBetas.count, in: 1...100_000, else: fail)
+            for (index, beta) in trainedBetas.enumerated() { try FieldBounds.check("trained_betas[\(index)]", beta, in: 0...1, else: fail) }
         }
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-             .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
+        if let stepsOffset { try FieldBounds.check("steps_offset", stepsOffset, in: 0...100_000, else: fail) }
+        if let clipSampleRange { try FieldBounds.check("clip_sample_range", clipSampleRange, in: 1e-6...1e6, else: fail) }
+        if let solverOrder { try FieldBounds.check("solver_order", solverOrder, in: 1...3, else: fail) }
+        if let lambdaMinClipped, lambdaMinClipped.isNaN || lambdaMinClipped == .infinity {
+            throw fail("lambda_min_clipped is \(lambdaMinClipped); allowed: a finite number or -Infinity")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -28,21 +29,16 @@ final class ByteStorage: @unchecked Sendable {
     private let ownership: Ownership
 
     /// Maps the file at `url` read-only.
-    /// - Throws: ``WeightsError/unreadable(path:reason:)`` if it cannot be opened or mapped.
+    /// - Throws: ``WeightsError/unreadable(path:reason:)`` if it cannot be opened or mapped, or
+    ///   is not a regular file (``InputFile/openRegular(_:)``: a FIFO cannot block the open).
     init(mapping url: URL) throws {
         let path = url.path
         name = path
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw WeightsError.unreadable(path: path, reason: Self.lastError()) }
+        let (descriptor, size): (Int32, Int)
+        do { (descriptor, size) = try InputFile.openRegular(url) } catch let error as InputFile.Error {
+            throw WeightsError.unreadable(path: path, reason: error.reason)
+        }
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw WeightsError.unreadable(path: path, reason: Self.lastError())
-        }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw WeightsError.unreadable(path: path, reason: "not a regular file")
-        }
-        let size = Int(status.st_size)
         guard size > 0 else {
             (count, base, ownership) = (0, nil, .empty)
             return

@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// The sub-folders of a downloaded Auffusion model, recognised by what they contain.
@@ -84,10 +85,15 @@ public struct ModelDirectory: Sendable, Equatable {
 
     private static func conditions(in url: URL, root: URL) throws -> [Condition] {
         let entries: [ConditionEntry]
-        do { entries = try JSONDecoder().decode([ConditionEntry].self, from: Data(contentsOf: url)) } catch {
+        do { entries = try StrictJSON.decode([ConditionEntry].self, contentsOf: url) } catch {
             throw ModelDirectoryError.unreadable(path: url.path, reason: "expected a list of {text_encoder_name, condition_adapter_name, …}")
         }
         guard !entries.isEmpty else { throw ModelDirectoryError.unreadable(path: url.path, reason: "it lists no condition") }
+        for entry in entries {
+            try FieldBounds.check("condition_max_length", entry.condition_max_length ?? 77, in: 1...4096) {
+                ModelDirectoryError.unreadable(path: url.path, reason: $0)
+            }
+        }
         return entries.map {
             Condition(textEncoder: root.appendingPathComponent($0.text_encoder_name),
                       adapter: root.appendingPathComponent($0.condition_adapter_name),

@@ -91,26 +91,16 @@ public struct Safetensors: WeightStore, StoredTensorFile {
         }
     }
 
+    /// The header, read as strict JSON (``StrictJSON``): a tensor name or `__metadata__` given
+    /// twice is refused (readers disagree on which copy wins), and so is deep nesting.
     private static func decodeHeader(_ bytes: [UInt8], file: ByteStorage) throws -> Header {
         guard bytes.first == UInt8(ascii: "{") else { throw file.corrupt("the header is not a JSON object") }
-        guard JSONNesting.depth(of: bytes) <= 8 else { throw file.corrupt("the header JSON is nested too deeply") }
         do {
-            return try JSONDecoder().decode(Header.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw file.corrupt("the header is not valid safetensors JSON (\(Self.summary(of: error)))")
+            return try StrictJSON.decode(Header.self, from: Data(bytes))
+        } catch let error as StrictJSON.Error {
+            throw file.corrupt("the header is not valid safetensors JSON (\(error.reason))")
         } catch {
             throw file.corrupt("the header is not valid JSON")
-        }
-    }
-
-    private static func summary(of error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context),
-             .keyNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        @unknown default:
-            return "undecodable"
         }
     }
 
@@ -125,17 +115,17 @@ public struct Safetensors: WeightStore, StoredTensorFile {
                 throw WeightsError.unsupportedDType(path: file.name, dtype: entry.dtype)
             }
             guard entry.dataOffsets.count == 2 else {
-                throw file.corrupt("tensor '\(name)': data_offsets must hold two numbers")
+                throw file.corrupt("tensor '\(name.abbreviated())': data_offsets must hold two numbers")
             }
             let (begin, end) = (entry.dataOffsets[0], entry.dataOffsets[1])
             guard begin >= 0, begin <= end, end <= dataRange.count else {
-                throw file.corrupt("tensor '\(name)': data_offsets [\(begin), \(end)] are outside the \(dataRange.count)-byte data")
+                throw file.corrupt("tensor '\(name.abbreviated())': data_offsets [\(begin), \(end)] are outside the \(dataRange.count)-byte data")
             }
             guard entry.shape.allSatisfy({ $0 >= 0 }), let count = StoredTensor.product(entry.shape),
                   case (let bytes, false) = count.multipliedReportingOverflow(by: dtype.byteCount),
                   bytes == end - begin
             else {
-                throw file.corrupt("tensor '\(name)': shape \(entry.shape) of \(entry.dtype) does not fill data_offsets [\(begin), \(end)]")
+                throw file.corrupt("tensor '\(name.abbreviated())': shape \(entry.shape) of \(entry.dtype) does not fill data_offsets [\(begin), \(end)]")
             }
             let storage = (dataRange.lowerBound + begin)..<(dataRange.lowerBound + end)
             result[name] = try StoredTensor(dtype: dtype, shape: entry.shape, strides: nil, offset: 0,
@@ -146,36 +136,13 @@ public struct Safetensors: WeightStore, StoredTensorFile {
         spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var expected = 0
         for span in spans {
-            if span.begin < expected { throw file.corrupt("tensor '\(span.name)' overlaps the previous tensor") }
-            if span.begin > expected { throw file.corrupt("a gap of \(span.begin - expected) bytes precedes tensor '\(span.name)'") }
+            if span.begin < expected { throw file.corrupt("tensor '\(span.name.abbreviated())' overlaps the previous tensor") }
+            if span.begin > expected { throw file.corrupt("a gap of \(span.begin - expected) bytes precedes tensor '\(span.name.abbreviated())'") }
             expected = span.end
         }
         guard expected == dataRange.count else {
             throw file.corrupt("the tensors cover \(expected) of \(dataRange.count) data bytes")
         }
         return result
-    }
-}
-
-/// Maximum nesting of a JSON text, computed without parsing it, so that a hostile header cannot
-/// make a recursive parser exhaust the stack.
-enum JSONNesting {
-    static func depth(of bytes: [UInt8]) -> Int {
-        var depth = 0, deepest = 0, inString = false, escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-            default: break
-            }
-        }
-        return deepest
     }
 }

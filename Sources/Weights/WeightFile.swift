@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// Opens a weight file with the right reader, chosen by its content (then its extension).
@@ -60,9 +61,9 @@ public enum WeightFile {
     private static func openShards(index url: URL, keyPath: [String]?) throws -> ShardedWeightStore {
         let index: ShardIndex
         do {
-            index = try JSONDecoder().decode(ShardIndex.self, from: Data(contentsOf: url))
+            index = try StrictJSON.decode(ShardIndex.self, contentsOf: url)
         } catch {
-            throw WeightsError.corrupt(path: url.path, reason: "not a sharded-checkpoint index with a weight_map")
+            throw WeightsError.corrupt(path: url.path, reason: "not a sharded-checkpoint index with a weight_map (\(error))")
         }
         let folder = url.deletingLastPathComponent()
         let names = Set(index.weightMap.values).sorted()

@@ -1,3 +1,5 @@
+import Compute
+
 /// One key whose tensor has a different shape from the one a model expects.
 public struct ShapeMismatch: Sendable, Equatable, CustomStringConvertible {
     /// The key, after renaming.
@@ -13,7 +15,7 @@ public struct ShapeMismatch: Sendable, Equatable, CustomStringConvertible {
         self.actual = actual
     }
 
-    public var description: String { "\(key): expected \(expected), found \(actual)" }
+    public var description: String { "\(key.abbreviated()): expected \(expected), found \(actual)" }
 }
 
 /// Why a weight file could not be opened or a tensor could not be read.
@@ -58,46 +60,53 @@ public enum WeightsError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadable(let path, let reason):
             "cannot read \(path): \(reason)"
         case .missingTensor(let key):
-            "no tensor named '\(key)' in the weights; check the model folder and the key rules"
+            "no tensor named '\(key.abbreviated())' in the weights; check the model folder and the key rules"
         case .unexpectedShape(let key, let expected, let actual):
-            "tensor '\(key)' has shape \(actual) but \(expected) is required; the checkpoint does not match the model configuration"
+            "tensor '\(key.abbreviated())' has shape \(actual) but \(expected) is required; the checkpoint does not match the model configuration"
         case .unsupportedDType(let path, let dtype):
-            "\(path) stores tensors of type \(dtype); only float32, float16, bfloat16, float64 and integer types are read"
+            "\(path) stores tensors of type \(dtype.abbreviated(to: 40)); only float32, float16, bfloat16, float64 and integer types are read"
         case .corrupt(let path, let reason):
-            "\(path) is damaged or not a weight file: \(reason)"
+            "\(path) is damaged or not a weight file: \(reason.abbreviated(to: 400))"
         case .unsupportedFormat(let path, let reason):
-            "\(path) uses an unsupported variant: \(reason)"
+            "\(path) uses an unsupported variant: \(reason.abbreviated(to: 400))"
         case .legacyTorchFormat(let path):
             "\(path) is a pre-0.4 PyTorch tar checkpoint; load it in Python and save it again with torch.save (or convert it to safetensors)"
         case .forbiddenGlobal(let path, let module, let name):
-            "refused to load \(path): its pickle references \(module).\(name), which is not a tensor or container type; nothing was executed. Convert the file to safetensors from a trusted Python environment"
+            "refused to load \(path): its pickle references \(module.abbreviated()).\(name.abbreviated()), which is not a tensor or container type; nothing was executed. Convert the file to safetensors from a trusted Python environment"
         case .forbiddenOpcode(let path, let opcode, let offset):
             "refused to load \(path): pickle opcode \(opcode) at byte \(offset) of the pickle is not allowed in a state dict; nothing was executed"
         case .ambiguousStateDict(let path, let candidates):
-            "\(path) holds several dictionaries of tensors (\(candidates.map { "[" + $0.joined(separator: ", ") + "]" }.joined(separator: ", "))); choose one with a key path"
+            "\(path) holds several dictionaries of tensors (\(Self.list(candidates.map { "[" + Self.list($0) + "]" })))); choose one with a key path"
         case .stateDictNotFound(let path, let keyPath):
             keyPath.isEmpty
                 ? "\(path) holds no dictionary of tensors"
-                : "\(path) has no dictionary of tensors at key path [\(keyPath.joined(separator: ", "))]"
+                : "\(path) has no dictionary of tensors at key path [\(Self.list(keyPath))]"
         case .duplicateKey(let key, let sources):
-            "key '\(key)' appears more than once (\(sources.joined(separator: ", ")))"
+            "key '\(key.abbreviated())' appears more than once (\(Self.list(sources)))"
         case .keyMismatch(let missing, let unexpected, let misShaped):
             Self.mismatchDescription(missing: missing, unexpected: unexpected, misShaped: misShaped)
         }
+    }
+
+    /// Items for a message: each cut to 200 characters, at most 100 of them (keys and names come
+    /// from the file, and a hostile file can make them megabytes long).
+    private static func list(_ items: [String]) -> String {
+        let shown = items.prefix(100).map { $0.abbreviated() }.joined(separator: ", ")
+        return items.count > 100 ? shown + ", … (\(items.count - 100) more)" : shown
     }
 
     private static func mismatchDescription(missing: [String], unexpected: [String],
                                             misShaped: [ShapeMismatch]) -> String {
         var lines = ["the weights do not match the model:"]
         if !missing.isEmpty {
-            lines.append("  \(missing.count) missing: " + missing.joined(separator: ", "))
+            lines.append("  \(missing.count) missing: " + list(missing))
         }
         if !unexpected.isEmpty {
-            lines.append("  \(unexpected.count) unexpected: " + unexpected.joined(separator: ", "))
+            lines.append("  \(unexpected.count) unexpected: " + list(unexpected))
         }
         if !misShaped.isEmpty {
             lines.append("  \(misShaped.count) with the wrong shape: "
-                         + misShaped.map(\.description).joined(separator: "; "))
+                         + misShaped.prefix(100).map(\.description).joined(separator: "; "))
         }
         return lines.joined(separator: "\n")
     }

@@ -18,6 +18,8 @@ struct ZipArchive {
         let compressedSize: Int
         let uncompressedSize: Int
         let localHeaderOffset: Int
+        /// Where the entry's bytes lie, from its local header (set when the archive is opened).
+        fileprivate(set) var data: Range<Int> = 0..<0
     }
 
     let file: ByteStorage
@@ -47,12 +49,14 @@ struct ZipArchive {
         var index: [String: Int] = [:]
         entries.reserveCapacity(directory.count)
         for _ in 0..<directory.count {
-            let entry = try Self.readCentralEntry(&cursor)
+            var entry = try Self.readCentralEntry(&cursor)
             guard index.updateValue(entries.count, forKey: entry.name) == nil else {
-                throw file.corrupt("zip entry '\(entry.name)' appears twice")
+                throw file.corrupt("zip entry '\(entry.name.abbreviated())' appears twice")
             }
+            entry.data = try Self.localData(of: entry, in: file)
             entries.append(entry)
         }
+        try Self.checkDisjoint(entries, directory: directory.range, in: file)
         self.entries = entries
         self.index = index
     }
@@ -67,25 +71,49 @@ struct ZipArchive {
     ///   ``WeightsError/corrupt(path:reason:)`` if the local header is damaged or the data leaves the file.
     func dataRange(of entry: Entry) throws -> Range<Int> {
         guard entry.flags & 1 == 0 else {
-            throw WeightsError.unsupportedFormat(path: file.name, reason: "zip entry '\(entry.name)' is encrypted")
+            throw WeightsError.unsupportedFormat(path: file.name, reason: "zip entry '\(entry.name.abbreviated())' is encrypted")
         }
         guard entry.method == 0 else {
             let method = entry.method == 8 ? "deflate-compressed" : "compressed with method \(entry.method)"
             throw WeightsError.unsupportedFormat(
                 path: file.name,
-                reason: "zip entry '\(entry.name)' is \(method); only stored (uncompressed) entries, as torch.save writes them, are read. Re-save the checkpoint with torch.save or convert it to safetensors")
+                reason: "zip entry '\(entry.name.abbreviated())' is \(method); only stored (uncompressed) entries, as torch.save writes them, are read. Re-save the checkpoint with torch.save or convert it to safetensors")
         }
         guard entry.compressedSize == entry.uncompressedSize else {
-            throw file.corrupt("stored zip entry '\(entry.name)' has different compressed and uncompressed sizes")
+            throw file.corrupt("stored zip entry '\(entry.name.abbreviated())' has different compressed and uncompressed sizes")
         }
-        var local = ByteCursor(file, range: entry.localHeaderOffset..<file.count, context: "zip local header of '\(entry.name)'")
-        guard try local.uint32() == Self.localSignature else {
-            throw file.corrupt("zip local header of '\(entry.name)' has a bad signature")
+        return entry.data
+    }
+
+    /// The bytes of `entry` as its local header places them. The local header must name the
+    /// same file as the central directory: readers that trust one or the other would read
+    /// different archives.
+    private static func localData(of entry: Entry, in file: ByteStorage) throws -> Range<Int> {
+        let name = entry.name.abbreviated()
+        var local = ByteCursor(file, range: entry.localHeaderOffset..<file.count, context: "zip local header of '\(name)'")
+        guard try local.uint32() == localSignature else {
+            throw file.corrupt("zip local header of '\(name)' has a bad signature")
         }
         try local.skip(22)
         let nameLength = Int(try local.uint16()), extraLength = Int(try local.uint16())
-        try local.skip(nameLength + extraLength)
+        guard try local.bytes(nameLength) == Array(entry.name.utf8) else {
+            throw file.corrupt("zip entry '\(name)' has another name in its local header")
+        }
+        try local.skip(extraLength)
         return try local.take(entry.compressedSize)
+    }
+
+    /// Refuses entries whose headers and data overlap one another or the central directory
+    /// (an offset pointing at another entry would hand out that entry's bytes).
+    private static func checkDisjoint(_ entries: [Entry], directory: Range<Int>, in file: ByteStorage) throws {
+        let spans = entries.map { (range: $0.localHeaderOffset..<$0.data.upperBound, name: $0.name) }
+            .sorted { $0.range.lowerBound < $1.range.lowerBound }
+        for (previous, next) in zip(spans, spans.dropFirst()) where next.range.lowerBound < previous.range.upperBound {
+            throw file.corrupt("zip entries '\(previous.name.abbreviated())' and '\(next.name.abbreviated())' overlap")
+        }
+        for span in spans where span.range.overlaps(directory) {
+            throw file.corrupt("zip entry '\(span.name.abbreviated())' overlaps the central directory")
+        }
     }
 
     // MARK: - End of central directory
@@ -174,11 +202,11 @@ struct ZipArchive {
         try cursor.skip(6)
         var offset = UInt64(try cursor.uint32())
         let name = String(decoding: try cursor.bytes(nameLength), as: UTF8.self)
-        var extra = ByteCursor(file, range: try cursor.take(extraLength), context: "zip extra field of '\(name)'")
+        var extra = ByteCursor(file, range: try cursor.take(extraLength), context: "zip extra field of '\(name.abbreviated())'")
         try cursor.skip(commentLength)
         while extra.remaining >= 4 {
             let tag = try extra.uint16(), length = Int(try extra.uint16())
-            var field = ByteCursor(file, range: try extra.take(length), context: "ZIP64 extra field of '\(name)'")
+            var field = ByteCursor(file, range: try extra.take(length), context: "ZIP64 extra field of '\(name.abbreviated())'")
             guard tag == 0x0001 else { continue }
             // APPNOTE 4.5.3: only the values saturated in the fixed fields appear, in this order.
             if uncompressed == 0xFFFF_FFFF { uncompressed = try field.uint64() }
@@ -191,7 +219,7 @@ struct ZipArchive {
         }
         let limit = UInt64(file.count)
         guard compressed <= limit, uncompressed <= UInt64(Int.max), offset < limit else {
-            throw file.corrupt("zip entry '\(name)' claims sizes or an offset beyond the file")
+            throw file.corrupt("zip entry '\(name.abbreviated())' claims sizes or an offset beyond the file")
         }
         return Entry(name: name, method: method, flags: flags, crc32: crc, compressedSize: Int(compressed),
                      uncompressedSize: Int(uncompressed), localHeaderOffset: Int(offset))

@@ -19,6 +19,14 @@ struct CLIPTokenizerTests {
         return url
     }
 
+    @Test("a model_max_length beyond ±10⁶ means no limit (77), and a huge negative one does not trap")
+    func extremeMaxLength() throws {
+        for value in ["-1e300", "1e30", "1e300"] {
+            let tokenizer = try CLIPTokenizer(contentsOf: try folder(["tokenizer_config.json": #"{"model_max_length": \#(value)}"#]))
+            #expect(tokenizer.maxLength == 77)
+        }
+    }
+
     @Test("a prompt of 75 tokens fits; 76 or more are cut to BOS + 75 + EOS and the loss is reported")
     func truncation() throws {
         let tokenizer = try CLIPFixtures.tokenizer()
@@ -127,5 +135,35 @@ struct CLIPTokenizerTests {
         #expect(throws: TextEncoderError.missingSpecialToken(token: "<|endoftext|>", path: url.appendingPathComponent("vocab.json").path)) {
             try CLIPTokenizer(contentsOf: url)
         }
+    }
+}
+
+/// Bounded work for any text (issue #22): BPE is quadratic in a word's length, so prompts and
+/// words have length limits that are checked before tokenizing.
+@Suite("Prompt limits")
+struct PromptLimitTests {
+    @Test("a prompt or a word over the limit is one clear error, found at once")
+    func limits() throws {
+        let started = Date()
+        let word = String(repeating: "a", count: 1 << 20)
+        #expect(throws: TextEncoderError.wordTooLong(word: String(repeating: "a", count: 40) + "… (1048576 characters)",
+                                                     length: 1 << 20, limit: CLIPTokenizer.maximumWordLength)) {
+            try CLIPTokenizer.validate(prompt: "a dog barks " + word)
+        }
+        let many = Array(repeating: "dog", count: 5000).joined(separator: " ")
+        #expect(throws: TextEncoderError.promptTooLong(length: many.unicodeScalars.count, limit: CLIPTokenizer.maximumPromptLength)) {
+            try CLIPTokenizer.validate(prompt: many)
+        }
+        #expect(Date().timeIntervalSince(started) < 10)   // a hang would take hours; generous for sanitizer builds
+    }
+
+    @Test("a prompt at both limits tokenizes in bounded time")
+    func longestAllowed() throws {
+        let tokenizer = try CLIPFixtures.tokenizer()
+        let prompt = (0..<9).map { _ in String(repeating: "x", count: CLIPTokenizer.maximumWordLength) }.joined(separator: " ")
+        try CLIPTokenizer.validate(prompt: prompt)
+        let started = Date()
+        _ = tokenizer.encode(prompt)
+        #expect(Date().timeIntervalSince(started) < 10)   // a hang would take hours; generous for sanitizer builds
     }
 }

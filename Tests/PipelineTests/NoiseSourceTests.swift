@@ -30,7 +30,7 @@ struct NoiseSourceTests {
     @Test("given tensors are used in order and must have the requested size")
     func givenTensors() throws {
         let first = Tensor(shape: [1, 2], scalars: [1, 2]), second = Tensor(shape: [3], scalars: [3, 4, 5])
-        var noise = NoiseSource(tensors: [first, second])
+        var noise = try NoiseSource(tensors: [first, second])
         #expect(try noise.next(shape: [2, 1]) == first.reshaped([2, 1]))
         #expect(throws: PipelineError.noiseShape(expected: [2], actual: [3])) { try noise.next(shape: [2]) }
     }
@@ -49,5 +49,16 @@ struct NoiseSourceTests {
                 "\(error)".contains(fragment)
             }
         }
+    }
+}
+
+@Suite("Noise limits")
+struct NoiseLimitTests {
+    @Test("given noise holding NaN or infinity is refused when the source is made")
+    func nonFinite() throws {
+        let finite = Tensor(shape: [2], scalars: [0.5, -1])
+        #expect(throws: PipelineError.nonFiniteNoise(index: 0)) { try NoiseSource(tensors: [Tensor(shape: [2], scalars: [.nan, 0])]) }
+        #expect(throws: PipelineError.nonFiniteNoise(index: 1)) { try NoiseSource(tensors: [finite, Tensor(shape: [1], scalars: [-.infinity])]) }
+        #expect(throws: Never.self) { try NoiseSource(tensors: [finite]) }
     }
 }

@@ -150,3 +150,31 @@ struct AddNoiseTests {
         }
     }
 }
+
+/// Damaged scheduler files (issue #22): the JSON5 input that crashed Foundation's JSON5 scanner,
+/// and numbers out of range, end in one error.
+@Suite("Scheduler configuration limits")
+struct SchedulerConfigurationLimitTests {
+    @Test("the JSON5 crash input and other non-JSON are refused", arguments: [
+        Array(#"{"":"","#.utf8) + [0xFC] + Array(" _dif".utf8),
+        Array(#"{num_train_timesteps: 1000}"#.utf8),
+        Array(#"{"num_train_timesteps": 1000,}"#.utf8),
+        Array(#"{"beta_start": 0.001, "beta_start": 0.002}"#.utf8),
+    ])
+    func notJSON(_ bytes: [UInt8]) {
+        #expect(throws: SchedulerError.self) { try SchedulerConfiguration(json: Data(bytes)) }
+    }
+
+    @Test("numbers out of range name the key and the range", arguments: [
+        (#"{"num_train_timesteps": 0}"#, "num_train_timesteps is 0; allowed: 1 to 100000"),
+        (#"{"num_train_timesteps": 1000000000}"#, "num_train_timesteps is 1000000000"),
+        (#"{"beta_end": NaN}"#, "beta_end is nan"),
+        (#"{"trained_betas": [0.1, Infinity]}"#, "trained_betas[1] is inf"),
+        (#"{"solver_order": 9}"#, "solver_order is 9; allowed: 1 to 3"),
+        (#"{"lambda_min_clipped": NaN}"#, "lambda_min_clipped is nan"),
+    ])
+    func outOfRange(_ json: String, _ message: String) throws {
+        let error = try #require(throws: SchedulerError.self) { try SchedulerConfiguration(json: Data(json.utf8)) }
+        #expect(error.description.contains(message), "\(error)")
+    }
+}

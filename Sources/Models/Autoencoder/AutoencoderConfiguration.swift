@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// The `vae/config.json` of a diffusers `AutoencoderKL` (models/autoencoder_kl.py, diffusers
@@ -12,7 +13,7 @@ import Foundation
 /// let configuration = try AutoencoderConfiguration(contentsOf: folder.appending(path: "vae/config.json"))
 /// configuration.downsamplingFactor   // 8 for the Stable Diffusion VAE
 /// ```
-public struct AutoencoderConfiguration: Codable, Sendable, Equatable {
+public struct AutoencoderConfiguration: Codable, Sendable, Equatable, CheckedConfiguration {
     public var inChannels = 3
     public var outChannels = 3
     public var downBlockTypes = ["DownEncoderBlock2D"]
@@ -68,38 +69,46 @@ public struct AutoencoderConfiguration: Codable, Sendable, Equatable {
         scalingFactor = try c.decodeIfPresent(Double.self, forKey: .scalingFactor) ?? d.scalingFactor
     }
 
-    /// Reads a `config.json`.
-    /// - Throws: ``ModelError/unreadableConfiguration(path:reason:)`` if the file is missing or
-    ///   is not a JSON object with values of the right types.
+    /// Reads and validates a `config.json`.
+    /// - Throws: ``ModelError/unreadableConfiguration(path:reason:)`` if the file is missing,
+    ///   is not a JSON object with values of the right types, or has a field out of range.
     public init(contentsOf url: URL) throws {
-        do {
-            self = try JSONDecoder().decode(Self.self, from: Data(contentsOf: url))
-        } catch {
-            throw ModelError.unreadableConfiguration(path: url.path, reason: String(describing: error))
-        }
+        self = try ModelFolder.configuration(Self.self, in: url.deletingLastPathComponent(), file: url.lastPathComponent)
     }
 
     /// How much smaller the latents are than the image on each axis: `2^(levels − 1)`
     /// (diffusers' `vae_scale_factor`), 8 for the Stable Diffusion VAE.
     public var downsamplingFactor: Int { 1 << Swift.max(0, blockOutChannels.count - 1) }
 
-    /// Checks what this port supports.
-    /// - Throws: ``ModelError/unsupportedConfiguration(model:reason:)``.
-    func validate() throws {
+    /// Checks every field before anything is allocated from it (ranges in docs/reliability.md).
+    /// - Throws: ``ModelError/unsupportedConfiguration(model:reason:)`` naming the field.
+    public func validate() throws {
         func fail(_ reason: String) -> ModelError { .unsupportedConfiguration(model: "AutoencoderKL", reason: reason) }
+        try FieldBounds.check("block_out_channels", blockOutChannels, count: 1...8, each: 1...8192, else: fail)
         let levels = blockOutChannels.count
-        guard levels > 0, downBlockTypes.count == levels, upBlockTypes.count == levels else {
+        guard downBlockTypes.count == levels, upBlockTypes.count == levels else {
             throw fail("block_out_channels, down_block_types and up_block_types must have the same length")
         }
-        for type in downBlockTypes where type != "DownEncoderBlock2D" { throw fail("down block \(type)") }
-        for type in upBlockTypes where type != "UpDecoderBlock2D" { throw fail("up block \(type)") }
+        for type in downBlockTypes where type != "DownEncoderBlock2D" { throw fail("down block \(type.abbreviated())") }
+        for type in upBlockTypes where type != "UpDecoderBlock2D" { throw fail("up block \(type.abbreviated())") }
         // diffusers' get_activation maps both names to SiLU; the encoder/decoder output always uses SiLU.
-        guard ["silu", "swish"].contains(activation) else { throw fail("act_fn \(activation)") }
-        guard inChannels > 0, outChannels > 0, latentChannels > 0, layersPerBlock > 0, normGroups > 0 else {
-            throw fail("channel counts, layers_per_block and norm_num_groups must be positive")
-        }
-        for channels in blockOutChannels where channels <= 0 || channels % normGroups != 0 {
+        guard ["silu", "swish"].contains(activation) else { throw fail("act_fn \(activation.abbreviated())") }
+        try FieldBounds.check("in_channels", inChannels, in: 1...64, else: fail)
+        try FieldBounds.check("out_channels", outChannels, in: 1...64, else: fail)
+        try FieldBounds.check("latent_channels", latentChannels, in: 1...64, else: fail)
+        try FieldBounds.check("layers_per_block", layersPerBlock, in: 1...16, else: fail)
+        try FieldBounds.check("norm_num_groups", normGroups, in: 1...1024, else: fail)
+        try FieldBounds.check("sample_size", sampleSize, count: 1...2, each: 1...65536, else: fail)
+        try FieldBounds.check("scaling_factor", scalingFactor, in: 1e-6...1e6, else: fail)
+        for channels in blockOutChannels where channels % normGroups != 0 {
             throw fail("\(channels) channels do not divide into \(normGroups) groups")
         }
+    }
+
+    /// A lower bound on the parameters the autoencoder holds: the second 3×3 convolution of
+    /// each residual block (`layers` per encoder level, `layers + 1` per decoder level). See
+    /// ``UNetConfiguration/minimumParameterCount``. Call after ``validate()``.
+    public var minimumParameterCount: Int {
+        blockOutChannels.reduce(0) { $0 + 9 * $1 * $1 * (2 * layersPerBlock + 1) }
     }
 }

@@ -36,6 +36,7 @@ extension AutoencoderKL {
             throw WeightsError.unreadable(path: folder.path, reason: "no VAE weights: looked for \(names.joined(separator: ", "))")
         }
         let loader = ParameterLoader(.store(try WeightFile.open(file).renamed(by: Self.keyRules)))
+        try loader.ensureHolds(atLeast: configuration.minimumParameterCount, for: "AutoencoderKL")
         try self.init(configuration: configuration, parameters: loader.root)
         try loader.finish()
     }

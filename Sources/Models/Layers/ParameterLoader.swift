@@ -68,6 +68,21 @@ public final class ParameterLoader: @unchecked Sendable {
         }
     }
 
+    /// Throws before a model is built when its configuration needs more parameters than the
+    /// checkpoint holds: building it would allocate (zeros for) every missing one, and a damaged
+    /// `config.json` can ask for terabytes. A no-op for synthetic sources.
+    /// - Parameters:
+    ///   - count: a lower bound on the parameters the configuration needs.
+    ///   - model: the model's name, for the message.
+    /// - Throws: ``ModelError/configurationExceedsWeights(model:needed:held:)``.
+    public func ensureHolds(atLeast count: Int, for model: String) throws {
+        guard case .store(let store) = source else { return }
+        let held = store.keys.reduce(0) { total, key in
+            total.addingReportingOverflow((try? store.shape(of: key))?.reduce(1, *) ?? 0).partialValue
+        }
+        guard count <= held else { throw ModelError.configurationExceedsWeights(model: model, needed: count, held: held) }
+    }
+
     /// Throws if any parameter was missing, mis-shaped or unreadable, or if the store holds keys
     /// the model never asked for (other than those under `ignoredPrefixes`).
     public func finish(ignoring ignoredPrefixes: [String] = []) throws {

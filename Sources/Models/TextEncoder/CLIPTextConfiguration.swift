@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// The hyper-parameters of a CLIP text encoder: a mirror of `text_encoder/config.json`.
@@ -77,14 +78,32 @@ public struct CLIPTextConfiguration: Codable, Sendable, Equatable {
 
     /// Reads and checks a `config.json`.
     /// - Throws: ``TextEncoderError`` when the file is missing, unreadable or not a valid
-    ///   configuration (non-positive sizes, a width not divisible by the head count).
+    ///   configuration (a size out of range, a width not divisible by the head count).
     public init(contentsOf url: URL) throws {
         self = try ConfigurationFile.decode(Self.self, at: url, expected: "a CLIP text model configuration")
-        let sizes = [vocabularySize, hiddenSize, intermediateSize, headCount, maxPositions]
-        guard sizes.allSatisfy({ $0 > 0 }), layerCount >= 0, hiddenSize % headCount == 0 else {
-            throw TextEncoderError.corrupt(path: url.path, reason: "vocab_size, hidden_size, intermediate_size, "
-                + "num_attention_heads and max_position_embeddings must be positive, num_hidden_layers not negative, "
-                + "and hidden_size divisible by num_attention_heads")
+        do { try validate() } catch { throw TextEncoderError.corrupt(path: url.path, reason: "\(error)") }
+    }
+
+    /// Checks every size before anything is allocated from it (ranges in docs/reliability.md).
+    /// - Throws: ``ModelError/unsupportedConfiguration(model:reason:)`` naming the field.
+    public func validate() throws {
+        func fail(_ reason: String) -> ModelError { .unsupportedConfiguration(model: "CLIPTextModel", reason: reason) }
+        try FieldBounds.check("vocab_size", vocabularySize, in: 1...1_048_576, else: fail)
+        try FieldBounds.check("hidden_size", hiddenSize, in: 1...8192, else: fail)
+        try FieldBounds.check("intermediate_size", intermediateSize, in: 1...65536, else: fail)
+        try FieldBounds.check("num_hidden_layers", layerCount, in: 0...128, else: fail)
+        try FieldBounds.check("num_attention_heads", headCount, in: 1...hiddenSize, else: fail)
+        try FieldBounds.check("max_position_embeddings", maxPositions, in: 1...16384, else: fail)
+        try FieldBounds.check("layer_norm_eps", Double(layerNormEpsilon), in: 1e-12...1, else: fail)
+        guard hiddenSize % headCount == 0 else {
+            throw fail("hidden_size \(hiddenSize) does not divide into \(headCount) heads (num_attention_heads)")
         }
+    }
+
+    /// The parameters the encoder holds, less its biases and norms: the token and position
+    /// embeddings and each layer's four attention projections and two MLP matrices. Loading
+    /// compares it with the weight file before building (see ``ParameterLoader/ensureHolds(atLeast:for:)``).
+    public var minimumParameterCount: Int {
+        (vocabularySize + maxPositions) * hiddenSize + layerCount * (4 * hiddenSize * hiddenSize + 2 * hiddenSize * intermediateSize)
     }
 }

@@ -23,6 +23,7 @@ extension CLIPTextModel {
         }
         let store = try WeightFile.open(weights)
         let loader = ParameterLoader(.store(try store.renamed(by: Self.keyRules(for: store))))
+        try loader.ensureHolds(atLeast: configuration.minimumParameterCount, for: "CLIPTextModel")
         self.init(configuration: configuration, parameters: loader.root)
         try loader.finish(ignoring: ["text_model.embeddings.position_ids"])
     }

@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// Reading a tokenizer folder: `vocab.json` and `merges.txt`, plus `tokenizer_config.json` and
@@ -60,7 +61,7 @@ extension CLIPTokenizer {
         return try lines.dropFirst().prefix(mergeLimit).enumerated().map { offset, line in
             let parts = line.split(whereSeparator: UnicodeClass.isPythonWhitespace)
             guard parts.count == 2 else {
-                throw TextEncoderError.corrupt(path: url.path, reason: "line \(offset + 2) is \"\(String(String.UnicodeScalarView(line)))\", "
+                throw TextEncoderError.corrupt(path: url.path, reason: "line \(offset + 2) is \"\(String(String.UnicodeScalarView(line)).abbreviated())\", "
                                                + "not two symbols separated by a space")
             }
             return (String(String.UnicodeScalarView(parts[0])), String(String.UnicodeScalarView(parts[1])))
@@ -104,7 +105,9 @@ extension CLIPTokenizer {
             end = try token(.end)
             unknown = try token(.unknown)
             padding = try token(.padding)
-            if let limit = try container.decodeIfPresent(Double.self, forKey: .maxLength), limit <= 1_000_000 {
+            // Within ±10⁶ only: the conversion to Int traps outside Int's range (-1e300), and a
+            // larger value is transformers' "no limit".
+            if let limit = try container.decodeIfPresent(Double.self, forKey: .maxLength), abs(limit) <= 1_000_000 {
                 maxLength = Int(limit)
             }
         }

@@ -1,3 +1,5 @@
+import Compute
+
 /// The CLIP tokenizer: a prompt as the byte-level BPE token ids the CLIP text encoder reads.
 ///
 /// Port of transformers 4.30.2 `CLIPTokenizer` (models/clip/tokenization_clip.py) as it runs
@@ -109,6 +111,38 @@ public struct CLIPTokenizer: Sendable {
         let texts = Set([specialTokens.begin, specialTokens.end, specialTokens.unknown, specialTokens.padding])
         self.specialTokens = try texts.sorted { ($0.unicodeScalars.count, $0) > ($1.unicodeScalars.count, $1) }
             .map { (Array($0.unicodeScalars), try id(of: $0)) }
+    }
+
+    /// The longest prompt ``validate(prompt:)`` accepts, in Unicode scalars (the tokenizer keeps
+    /// only 75 tokens, and a 10 000-character prompt tokenizes in milliseconds).
+    public static let maximumPromptLength = 10_000
+    /// The longest word (a run of non-whitespace) ``validate(prompt:)`` accepts, in Unicode
+    /// scalars: byte-pair encoding is quadratic in a word's length (32 000 characters took 1.3 s,
+    /// a 1 MB word would take hours), and no real word is longer.
+    public static let maximumWordLength = 1_000
+
+    /// Checks that tokenizing `prompt` is bounded work, before it is tokenized.
+    /// - Throws: ``TextEncoderError/promptTooLong(length:limit:)`` or
+    ///   ``TextEncoderError/wordTooLong(word:length:limit:)``.
+    public static func validate(prompt: String) throws {
+        var length = 0, wordLength = 0, wordStart = prompt.unicodeScalars.startIndex
+        for index in prompt.unicodeScalars.indices {
+            length += 1
+            guard length <= maximumPromptLength else {
+                throw TextEncoderError.promptTooLong(length: prompt.unicodeScalars.count, limit: maximumPromptLength)
+            }
+            if prompt.unicodeScalars[index].properties.isWhitespace {
+                wordLength = 0
+                continue
+            }
+            if wordLength == 0 { wordStart = index }
+            wordLength += 1
+            if wordLength > maximumWordLength {
+                let word = String(prompt.unicodeScalars[wordStart...].prefix { !$0.properties.isWhitespace })
+                throw TextEncoderError.wordTooLong(word: word.abbreviated(to: 40), length: word.unicodeScalars.count,
+                                                   limit: maximumWordLength)
+            }
+        }
     }
 
     /// The prompt as `[BOS, tokens…, EOS]`, truncated to ``maxLength`` ids and padded as asked.

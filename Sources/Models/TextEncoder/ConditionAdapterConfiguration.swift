@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// The shape of a ``ConditionAdapter``: a mirror of `condition_adapter_N/config.json`.
@@ -25,11 +26,11 @@ public struct ConditionAdapterConfiguration: Codable, Sendable, Equatable {
 
     /// Reads and checks a `config.json`.
     /// - Throws: ``TextEncoderError`` when the file is missing, unreadable, lacks a width, or
-    ///   gives a width that is not positive.
+    ///   gives a width outside 1...8192.
     public init(contentsOf url: URL) throws {
         self = try ConfigurationFile.decode(Self.self, at: url, expected: "a condition adapter configuration")
-        guard conditionDimension > 0, crossAttentionDimension > 0 else {
-            throw TextEncoderError.corrupt(path: url.path, reason: "condition_dim and cross_attention_dim must be positive")
-        }
+        func fail(_ reason: String) -> TextEncoderError { .corrupt(path: url.path, reason: reason) }
+        try FieldBounds.check("condition_dim", conditionDimension, in: 1...8192, else: fail)
+        try FieldBounds.check("cross_attention_dim", crossAttentionDimension, in: 1...8192, else: fail)
     }
 }

@@ -1,19 +1,20 @@
+import Compute
 import Foundation
 
 /// Reads the small JSON files of a model folder (`config.json`, tokenizer files) with errors
-/// that name the file.
+/// that name the file: regular files only, at most ``InputFile/configurationLimit`` bytes,
+/// strict JSON (``StrictJSON``).
 enum ConfigurationFile {
     /// The bytes of `url`.
     /// - Throws: ``TextEncoderError/missingFile(path:expected:)`` or
-    ///   ``TextEncoderError/unreadable(path:reason:)``.
+    ///   ``TextEncoderError/unreadable(path:reason:)`` (also for a FIFO, a device or an oversized file).
     static func read(_ url: URL) throws -> Data {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw TextEncoderError.missingFile(path: url.path, expected: [url.lastPathComponent])
-        }
         do {
-            return try Data(contentsOf: url)
-        } catch {
-            throw TextEncoderError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+            return try InputFile.contents(of: url, limit: InputFile.configurationLimit)
+        } catch InputFile.Error.missing {
+            throw TextEncoderError.missingFile(path: url.path, expected: [url.lastPathComponent])
+        } catch let error as InputFile.Error {
+            throw TextEncoderError.unreadable(path: url.path, reason: error.reason)
         }
     }
 
@@ -24,22 +25,11 @@ enum ConfigurationFile {
     static func decode<T: Decodable>(_ type: T.Type, at url: URL, expected: String) throws -> T {
         let data = try read(url)
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return try StrictJSON.decode(T.self, from: data)
         } catch let error as TextEncoderError {
             throw error
         } catch {
-            throw TextEncoderError.corrupt(path: url.path, reason: "not \(expected) (\(Self.describe(error)))")
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error as? DecodingError {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-             .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        default:
-            return "\(error)"
+            throw TextEncoderError.corrupt(path: url.path, reason: "not \(expected) (\(error))")
         }
     }
 }

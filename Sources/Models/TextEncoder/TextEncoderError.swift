@@ -16,6 +16,10 @@ public enum TextEncoderError: Error, Equatable, Sendable, CustomStringConvertibl
     /// A batch of token ids the text encoder cannot take: rows of different lengths, more
     /// positions than the model has, or an id outside the vocabulary.
     case invalidTokens(reason: String)
+    /// A prompt longer than ``CLIPTokenizer/maximumPromptLength``.
+    case promptTooLong(length: Int, limit: Int)
+    /// A word longer than ``CLIPTokenizer/maximumWordLength`` (`word` is its start).
+    case wordTooLong(word: String, length: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -33,6 +37,10 @@ public enum TextEncoderError: Error, Equatable, Sendable, CustomStringConvertibl
             "hidden_act \"\(name)\" is not supported; use \"quick_gelu\" or \"gelu\""
         case .invalidTokens(let reason):
             "cannot encode these token ids: \(reason)"
+        case .promptTooLong(let length, let limit):
+            "the prompt is \(length) characters long; the limit is \(limit) (the model reads only its first 75 tokens)"
+        case .wordTooLong(let word, let length, let limit):
+            "the prompt has a word of \(length) characters (\"\(word)\"); the limit is \(limit) characters per word"
         }
     }
 }

@@ -74,6 +74,7 @@ public struct UNet2DConditionModel: Sendable {
             throw WeightsError.unreadable(path: folder.path, reason: "no U-Net weights: looked for \(names.joined(separator: ", "))")
         }
         let loader = ParameterLoader(.store(try WeightFile.open(file)))
+        try loader.ensureHolds(atLeast: configuration.minimumParameterCount, for: "UNet2DConditionModel")
         try self.init(configuration: configuration, parameters: loader.root)
         try loader.finish()
     }

@@ -1,3 +1,5 @@
+import Compute
+
 /// The `unet/config.json` of a diffusers `UNet2DConditionModel` (models/unet_2d_condition.py,
 /// diffusers 0.18.2), with diffusers' defaults for absent keys. Unknown keys (EMA settings,
 /// `_diffusers_version`, …) are ignored.
@@ -5,7 +7,7 @@
 /// `attention_head_dim` keeps diffusers' legacy meaning: it is the number of heads per block
 /// (`num_attention_heads`, when given, takes precedence). Both it and `layers_per_block` may be
 /// a number or a per-block list.
-public struct UNetConfiguration: Codable, Sendable, Equatable {
+public struct UNetConfiguration: Codable, Sendable, Equatable, CheckedConfiguration {
     public var inChannels = 4
     public var outChannels = 4
     public var blockOutChannels = [320, 640, 1280, 1280]
@@ -102,26 +104,54 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
     /// The per-block value of a number-or-list setting.
     static func perBlock(_ values: [Int], _ block: Int) -> Int { values.count == 1 ? values[0] : values[block] }
 
-    /// Checks what this port supports; throws ``ModelError/unsupportedConfiguration(model:reason:)``.
-    func validate() throws {
+    /// Checks every field before anything is allocated from it: what this port supports, the
+    /// ranges of ``FieldBounds`` (listed in docs/reliability.md), and the divisibility the
+    /// layers rely on (each level's channels split into `norm_num_groups` groups and into its
+    /// heads).
+    /// - Throws: ``ModelError/unsupportedConfiguration(model:reason:)`` naming the field.
+    public func validate() throws {
         func fail(_ reason: String) -> ModelError { .unsupportedConfiguration(model: "UNet2DConditionModel", reason: reason) }
+        try FieldBounds.check("block_out_channels", blockOutChannels, count: 1...8, each: 1...8192, else: fail)
         let levels = blockOutChannels.count
-        guard levels > 0, downBlockTypes.count == levels, upBlockTypes.count == levels else {
+        guard downBlockTypes.count == levels, upBlockTypes.count == levels else {
             throw fail("block_out_channels, down_block_types and up_block_types must have the same length")
         }
-        for type in downBlockTypes where !["CrossAttnDownBlock2D", "DownBlock2D"].contains(type) { throw fail("down block \(type)") }
-        for type in upBlockTypes where !["CrossAttnUpBlock2D", "UpBlock2D"].contains(type) { throw fail("up block \(type)") }
-        if let midBlockType, midBlockType != "UNetMidBlock2DCrossAttn" { throw fail("mid block \(midBlockType)") }
-        guard activation == "silu" else { throw fail("act_fn \(activation)") }
-        guard classEmbedType == nil else { throw fail("class_embed_type \(classEmbedType ?? "")") }
+        for type in downBlockTypes where !["CrossAttnDownBlock2D", "DownBlock2D"].contains(type) { throw fail("down block \(type.abbreviated())") }
+        for type in upBlockTypes where !["CrossAttnUpBlock2D", "UpBlock2D"].contains(type) { throw fail("up block \(type.abbreviated())") }
+        if let midBlockType, midBlockType != "UNetMidBlock2DCrossAttn" { throw fail("mid block \(midBlockType.abbreviated())") }
+        guard activation == "silu" else { throw fail("act_fn \(activation.abbreviated())") }
+        guard classEmbedType == nil else { throw fail("class_embed_type \((classEmbedType ?? "").abbreviated())") }
         guard !onlyCrossAttention else { throw fail("only_cross_attention") }
+        try FieldBounds.check("in_channels", inChannels, in: 1...64, else: fail)
+        try FieldBounds.check("out_channels", outChannels, in: 1...64, else: fail)
         guard [1, levels].contains(layersPerBlock.count), [1, levels].contains(attentionHeads.count) else {
             throw fail("layers_per_block and attention_head_dim must be a number or one value per block")
         }
+        try FieldBounds.check("layers_per_block", layersPerBlock, count: 1...levels, each: 1...16, else: fail)
+        try FieldBounds.check("attention_head_dim", attentionHeads, count: 1...levels, each: 1...1024, else: fail)
+        try FieldBounds.check("cross_attention_dim", crossAttentionDimension, in: 1...8192, else: fail)
+        try FieldBounds.check("norm_num_groups", normGroups, in: 1...1024, else: fail)
+        try FieldBounds.check("norm_eps", Double(normEpsilon), in: 1e-12...1, else: fail)
+        try FieldBounds.check("freq_shift", Double(frequencyShift), in: 0...1000, else: fail)
+        try FieldBounds.check("downsample_padding", downsamplePadding, in: 0...1, else: fail)
+        if let sampleSize { try FieldBounds.check("sample_size", sampleSize, count: 1...2, each: 1...4096, else: fail) }
         for (index, channels) in blockOutChannels.enumerated() {
-            guard channels % normGroups == 0, channels % Self.perBlock(attentionHeads, index) == 0 else {
-                throw fail("block \(index): \(channels) channels do not divide into \(normGroups) groups and \(Self.perBlock(attentionHeads, index)) heads")
+            let heads = Self.perBlock(attentionHeads, index)
+            guard channels % normGroups == 0, channels % heads == 0 else {
+                throw fail("block \(index): \(channels) channels do not divide into \(normGroups) groups and \(heads) heads")
             }
+        }
+    }
+
+    /// A lower bound on the parameters the network holds: the 3×3 convolutions of its residual
+    /// blocks alone. Loading compares it with what the weight file holds before building
+    /// anything, so a configuration that asks for more than the file has is refused without
+    /// allocating it. Call after ``validate()``.
+    public var minimumParameterCount: Int {
+        blockOutChannels.indices.reduce(0) { total, level in
+            let squared = 9 * blockOutChannels[level] * blockOutChannels[level]
+            // down: `layers` resnets (conv2 is c×c); up: `layers + 1` (conv1 takes at least c, conv2 c×c).
+            return total + squared * (Self.perBlock(layersPerBlock, level) + 2 * (Self.perBlock(layersPerBlock, level) + 1))
         }
     }
 }

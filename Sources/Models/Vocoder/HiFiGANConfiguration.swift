@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// The architecture of a HiFi-GAN generator, decoded from a `vocoder/config.json`.
@@ -56,35 +57,15 @@ public struct HiFiGANConfiguration: Codable, Sendable, Equatable {
         self.sampleRate = sampleRate
     }
 
-    /// Decodes `config.json` (any file with the keys above).
-    /// - Throws: ``VocoderError/unreadableConfiguration(path:reason:)`` if the file cannot be read,
-    ///   is not JSON, or lacks a key (or has one of the wrong type).
+    /// Decodes and validates `config.json` (any file with the keys above), as strict JSON.
+    /// - Throws: ``VocoderError/unreadableConfiguration(path:reason:)`` if the file cannot be
+    ///   read, is not JSON, lacks a key, has one of the wrong type, or fails ``validate()``.
     public init(contentsOf url: URL) throws {
-        let data: Data
         do {
-            data = try Data(contentsOf: url)
+            self = try StrictJSON.decode(Self.self, contentsOf: url)
+            try validate()
         } catch {
-            throw VocoderError.unreadableConfiguration(path: url.path, reason: (error as NSError).localizedDescription)
-        }
-        do {
-            self = try JSONDecoder().decode(Self.self, from: data)
-        } catch let error as DecodingError {
-            throw VocoderError.unreadableConfiguration(path: url.path, reason: Self.explain(error))
-        }
-    }
-
-    /// A one-line account of a decoding failure, naming the key.
-    private static func explain(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, _): return "no \"\(key.stringValue)\" key"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "\"\(path(context))\" has the wrong type: \(context.debugDescription)"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not JSON" : "\"\(path(context))\": \(context.debugDescription)"
-        @unknown default: return "\(error)"
+            throw VocoderError.unreadableConfiguration(path: url.path, reason: "\(error)")
         }
     }
 
@@ -92,6 +73,16 @@ public struct HiFiGANConfiguration: Codable, Sendable, Equatable {
         case residualBlock = "resblock", upsampleRates = "upsample_rates", upsampleKernelSizes = "upsample_kernel_sizes"
         case upsampleInitialChannel = "upsample_initial_channel", residualKernelSizes = "resblock_kernel_sizes"
         case residualDilationSizes = "resblock_dilation_sizes", melBinCount = "num_mels", sampleRate = "sampling_rate"
+    }
+
+    /// A lower bound on the generator's parameters: the convolutions of its residual blocks
+    /// (kernel × channels² each). Loading compares it with the weight file before building.
+    /// Call after ``validate()``.
+    public var minimumParameterCount: Int {
+        upsampleRates.indices.reduce(0) { total, stage in
+            let width = channels(afterStage: stage)
+            return total + zip(residualKernelSizes, residualDilationSizes).reduce(0) { $0 + $1.0 * $1.1.count * width * width }
+        }
     }
 
     /// Output samples per input frame: the product of the upsample rates.
@@ -110,12 +101,20 @@ public struct HiFiGANConfiguration: Codable, Sendable, Equatable {
     /// - Throws: ``VocoderError/invalidConfiguration(reason:)`` naming the first bad key.
     public func validate() throws {
         func fail(_ reason: String) -> VocoderError { .invalidConfiguration(reason: reason) }
-        guard melBinCount > 0 else { throw fail("num_mels must be positive") }
+        try FieldBounds.check("num_mels", melBinCount, in: 1...1024, else: fail)
+        if let sampleRate { try FieldBounds.check("sampling_rate", sampleRate, in: 1...768_000, else: fail) }
+        try FieldBounds.check("upsample_rates", upsampleRates, count: 1...8, each: 1...64, else: fail)
+        try FieldBounds.check("upsample_kernel_sizes", upsampleKernelSizes, count: 1...8, each: 1...256, else: fail)
+        try FieldBounds.check("upsample_initial_channel", upsampleInitialChannel, in: 1...8192, else: fail)
+        try FieldBounds.check("resblock_kernel_sizes", residualKernelSizes, count: 1...8, each: 1...63, else: fail)
+        for (index, dilations) in residualDilationSizes.enumerated() {
+            try FieldBounds.check("resblock_dilation_sizes[\(index)]", dilations, count: 0...8, each: 1...64, else: fail)
+        }
         let stages = upsampleRates.count
-        guard stages > 0, stages == upsampleKernelSizes.count else {
+        guard stages == upsampleKernelSizes.count else {
             throw fail("upsample_rates and upsample_kernel_sizes must be non-empty and of equal length")
         }
-        guard upsampleInitialChannel > 0, channels(afterStage: stages - 1) << stages == upsampleInitialChannel else {
+        guard channels(afterStage: stages - 1) << stages == upsampleInitialChannel else {
             throw fail("upsample_initial_channel (\(upsampleInitialChannel)) must be a positive multiple of 2^\(stages)")
         }
         for (rate, kernel) in zip(upsampleRates, upsampleKernelSizes) {

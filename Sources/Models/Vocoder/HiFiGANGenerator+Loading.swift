@@ -43,7 +43,9 @@ extension HiFiGANGenerator {
     /// - Throws: ``VocoderError/invalidConfiguration(reason:)``, or
     ///   `WeightsError.keyMismatch` listing every missing, unexpected and mis-shaped key.
     public init(configuration: HiFiGANConfiguration, store: any WeightStore) throws {
+        try configuration.validate()
         let loader = ParameterLoader(.store(store))
+        try loader.ensureHolds(atLeast: configuration.minimumParameterCount, for: "HiFi-GAN generator")
         try self.init(configuration: configuration, parameters: loader.root, norm: WeightNorm.detect(in: store))
         try loader.finish()
     }
