@@ -26,11 +26,15 @@ config (clip_sample off, set_alpha_to_one off, steps_offset 1):
          models/p2p/p2p_guidance_forward.py direct_inversion_p2p_guidance_forward:
            DDIM inversion with the source prompt's conditional prediction (guidance 1), where the
              step into timestep t evaluates the U-Net at t on the latents of the step before;
-           offsets: from the last inverted latents, the guided DDIM step of [source, target]
-             (unconditional "") and the difference to the inverted latents one step earlier;
-           edit: [source, target] from the last inverted latents under the prompt-to-prompt
-             controller of p2p_fixtures.py, DDIM (eta 0); after each step the source row gets its
-             offset added, which puts it back on the inversion trajectory.
+           edit: [source, target] (unconditional "") from the last inverted latents under the
+             prompt-to-prompt controller of p2p_fixtures.py, DDIM (eta 0); after each step the
+             source row is put back on the inversion trajectory. PnP computes offsets for this
+             (offset_calculate: the inverted latents minus the guided DDIM step from the inverted
+             latents one step up) and adds them to the source row, which lands on the trajectory
+             in exact arithmetic; in float32 the sum carries each step's rounding into the next,
+             which the tiny random U-Net amplifies (the source ends 2.8e-3 off the clip's latents,
+             mel nmse 1.6e-4), so the source row is set to the trajectory instead, as the
+             method intends, and the offset pass is not run.
   swap   The word-swap mapper of p2p_fixtures.py (get_replacement_mapper_) with its tail fixed:
          after the last swapped word source token i maps to target token j (the reference writes
          mapper[j, j], which shifts the rest of the prompt when the swapped words' token counts
@@ -196,22 +200,13 @@ def ddim_case(case, models, z0):
             trajectory.append(latent)
         context = torch.cat([embeddings(tokenizer, encoder, None, "")] * 2
                             + [source, embeddings(tokenizer, encoder, None, case["target"])])
-        offsets, current = [], torch.cat([trajectory[-1]] * 2)                 # offset_calculate
-        for i, t in enumerate(scheduler.timesteps):
-            before = torch.cat([trajectory[steps - i - 1]] * 2)
-            eps_u, eps_c = unet(torch.cat([current] * 2), t, encoder_hidden_states=context).sample.chunk(2)
-            eps = eps_u + scale * (eps_c - eps_u)
-            alpha, previous = scheduler.alphas_cumprod[t], alpha_before(scheduler, int(t))
-            rebuilt = previous ** 0.5 * (current - (1 - alpha) ** 0.5 * eps) / alpha ** 0.5 + (1 - previous) ** 0.5 * eps
-            offsets.append(before - rebuilt)
-            current = rebuilt + offsets[-1]
         controller = AlignedReplace(len(unet.attn_processors), prompts, steps, case["cross"], case["self"], tokenizer)
         register(unet, controller)
         latents = torch.cat([trajectory[-1]] * 2)                               # direct_inversion_p2p_guidance_forward
         for i, t in enumerate(scheduler.timesteps):
             eps_u, eps_c = unet(torch.cat([latents] * 2), t, encoder_hidden_states=context).sample.chunk(2)
             latents = scheduler.step(eps_u + scale * (eps_c - eps_u), t, latents).prev_sample
-            latents = torch.cat([latents[:1] + offsets[i][:1], latents[1:]])
+            latents = torch.cat([trajectory[steps - i - 1], latents[1:]])       # the source back on the trajectory
             latents = controller.step_callback(latents)
         assert controller.step == steps, controller.step
     unet.set_attn_processor(AttnProcessor())
