@@ -18,7 +18,11 @@ config (clip_sample off, set_alpha_to_one off, steps_offset 1):
            for t in timesteps (largest first), k = its index from the end (0 = smallest t):
              eps = guided prediction at x_{k+1} (the source prompt with cfg_src; the unconditional
              prediction alone when the source prompt is empty); mu = the DDIM step's mean;
-             z_k = (x_k - mu) / sigma_t; x_k = mu + sigma_t z_k;  finally z_0 = 0;
+             z_k = (x_k - mu) / sigma_t; x_k = mu + sigma_t z_k. ZETA then sets z_0 = 0 (the
+             DDPM convention that the last step adds no noise), so its regeneration ends at the
+             mean from x_1, off the clip by sigma_1 z_0 (sigma_1 > 0: set_alpha_to_one is off);
+             the paper's algorithm keeps every z_t, and so do the port and this restatement,
+             which makes regenerating with the source prompt return the clip's latents;
            edit: from x_{T_start} through the last T_start timesteps with the target prompt and
              cfg_tar, each DDIM step (eta 1) adding sigma_t z_k as its noise.
   ddim   PnP Inversion (Ju et al. 2024, cure-lab/PnPInversion) models/p2p/inversion.py
@@ -42,7 +46,7 @@ config (clip_sample off, set_alpha_to_one off, steps_offset 1):
 
 Written to Tests/Fixtures/inversion/:
   cases.json               per case: name, method, prompts, steps, guidance, start step, seed, edit
-  <case>.noise.npy         ddpm: the noise maps z_k, [N, 4, 4, 16] (k = 0 first)
+  <case>.noise.npy         ddpm: the noise maps z_k, [N, 4, 4, 16] (k = 0 first, z_0 kept)
   <case>.trajectory.npy    ddpm: x_0 ... x_N after the numerical fix; ddim: the inverted latents
                            x_0 ... x_N, [N + 1, 4, 4, 16]
   <case>.mel.npy           ddpm: the edited log-mel [16, 64]; ddim: the log-mel of both prompts [2, 16, 64]
@@ -135,7 +139,6 @@ def ddpm_case(case, models, z0):
             z = (xts[k][None] - mean) / sigma
             zs[k] = z[0]
             xts[k] = (mean + sigma * z)[0]
-    zs[0] = 0
     # inversion_reverse_process
     target = embeddings(tokenizer, encoder, None, case["target"])
     xt = xts[start][None]

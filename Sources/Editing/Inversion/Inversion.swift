@@ -12,9 +12,12 @@ import Schedulers
 ///   `sample_xts_from_x0` and `get_zs_from_xts`, `numerical_fix` on as `main_run.py` sets it): every
 ///   x_k = √ᾱ·x₀ + √(1−ᾱ)·n_k is drawn independently (n_k from the noise source, smallest timestep
 ///   first), then for each step the loop evaluates the model at x_{k+1} under the source prompt
-///   and records the map z_k that makes the η = 1 DDIM step land on x_k (``NoiseMapSolver``);
-///   z₀ is then set to zero, as ZETA does. Regenerating with the maps, the source prompt and its
-///   guidance walks the same latents back to the clip's.
+///   and records the map z_k that makes the η = 1 DDIM step land on x_k (``NoiseMapSolver``).
+///   Regenerating with the maps, the source prompt and its guidance walks the same latents back
+///   to the clip's. **Difference from ZETA's code:** it then sets z₀ = 0 (DDPM's noiseless last
+///   step), so its regeneration ends at the mean from x₁, off the clip by σ₁·z₀ (σ₁ > 0 because
+///   Auffusion's schedule has `set_alpha_to_one` off); the paper's algorithm keeps every map,
+///   and so does this port, which makes the reconstruction exact.
 /// - **DDIM** (``InversionSettings/Method/ddim``): port of PnP Inversion's `DirectInversion.ddim_loop`
 ///   (cure-lab/PnPInversion, models/p2p/inversion.py): DDIM run backwards from the clip
 ///   (``InverseDDIMStep``), its latents kept as the trajectory.
@@ -33,7 +36,7 @@ public struct Inversion: Sendable {
     /// x_k sits at the k-th smallest timestep of the schedule. DDPM: the drawn latents (after
     /// ZETA's numerical fix, so x_k for k < K is the step's landing point); DDIM: the inverted ones.
     public let trajectory: Tensor
-    /// DDPM: z₀ … z_{K−1}, `[K, 4, h, w]` (z_k is the noise of the step into x_k; z₀ = 0); DDIM: `nil`.
+    /// DDPM: z₀ … z_{K−1}, `[K, 4, h, w]`, z_k the noise of the step into x_k; DDIM: `nil`.
     public let noiseMaps: Tensor?
     /// What the inversion was made from: ``InversionFingerprint/latents(_:)`` of the clip's
     /// latents and ``InversionFingerprint/model(at:)`` of the model folder.
@@ -71,7 +74,7 @@ public struct Inversion: Sendable {
                              constraint: record, progress: progress)
             guard let maps = (solver as? NoiseMapSolver)?.maps else { preconditionFailure("the solver is a NoiseMapSolver") }
             trajectory = Tensor.concatenated(visited.reversed() + [drawn[count]], axis: 0)
-            noiseMaps = Tensor.concatenated([Tensor.zeros(latents.shape)] + maps.reversed().dropFirst(), axis: 0)
+            noiseMaps = Tensor.concatenated(maps.reversed(), axis: 0)
         case .ddim:
             var climb: any Scheduler = InverseDDIMStep(ddim: ddim)
             _ = try loop.run(latents: latents, timesteps: Array(climb.timesteps.prefix(count)), scheduler: &climb,
