@@ -30,7 +30,7 @@ let libraries: [Target] = [
     .target(name: "Schedulers", dependencies: ["Compute"], swiftSettings: swiftSettings),
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
             resources: [.copy("Resources/auffusion-mini")], swiftSettings: swiftSettings),
-    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"],
+    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers", "Pipeline"],
             swiftSettings: swiftSettings),
 ]
 
@@ -60,7 +60,7 @@ let tests: [Target] = [
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Weights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
-    .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),
+    .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
 ]
 

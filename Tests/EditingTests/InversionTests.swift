@@ -4,6 +4,8 @@ import Pipeline
 import Schedulers
 import Testing
 import TestSupport
+import Weights
+import Foundation
 
 /// What an inversion guarantees, on the tiny fixture model: regenerating with the source prompt
 /// and the inversion's guidance walks back to the clip.
@@ -81,5 +83,35 @@ struct InversionTests {
         let ddpm = InversionSettings(method: .ddpm), ddim = InversionSettings(method: .ddim)
         #expect(ddpm.stepCount == 200 && ddpm.startStep == 100 && ddpm.guidance == 3 && ddpm.editGuidance == 12 && ddpm.sourcePrompt.isEmpty)
         #expect(ddim.stepCount == 50 && ddim.startStep == 50 && ddim.guidance == 1 && ddim.editGuidance == 7.5)
+    }
+
+    @Test("an inversion file reads back as written and refuses another clip, model, step count or a file that is not one")
+    func file() throws {
+        let settings = InversionSettings(method: .ddpm, sourcePrompt: Self.source, stepCount: 10, startStep: 4)
+        let (pipeline, latents, inversion) = try Self.invert(settings)
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("clip.inversion")
+        try inversion.write(to: url, pipeline: pipeline)
+        let read = try Inversion(contentsOf: url, for: latents, pipeline: pipeline, stepCount: 10)
+        #expect(read.settings == settings && read.trajectory == inversion.trajectory && read.noiseMaps == inversion.noiseMaps)
+        #expect(try read.edit(GenerationRequest(prompt: Self.source), pipeline: pipeline)
+                == inversion.edit(GenerationRequest(prompt: Self.source), pipeline: pipeline))
+        let path = url.path
+        #expect(throws: InversionError.mismatch(path: path, what: "another clip")) {
+            _ = try Inversion(contentsOf: url, for: latents * 0.5, pipeline: pipeline)
+        }
+        let other = try AuffusionPipeline(folder: try PipelineFolders.folder("adapter"))
+        #expect(throws: InversionError.mismatch(path: path, what: "another model")) {
+            _ = try Inversion(contentsOf: url, for: latents, pipeline: other)
+        }
+        #expect(throws: InversionError.mismatch(path: path, what: "a schedule of 10 steps, not 20")) {
+            _ = try Inversion(contentsOf: url, for: latents, pipeline: pipeline, stepCount: 20)
+        }
+        let foreign = url.deletingLastPathComponent().appendingPathComponent("weights.safetensors")
+        try Safetensors.write(["trajectory": latents], to: foreign)
+        #expect(throws: InversionError.unreadable(path: foreign.path, reason: "it is not an inversion file (no \"format\": \"auffusion-inversion\")")) {
+            _ = try Inversion(contentsOf: foreign, for: latents, pipeline: pipeline)
+        }
+        try Data(try Data(contentsOf: url).prefix(100)).write(to: foreign)
+        #expect(throws: InversionError.self) { _ = try Inversion(contentsOf: foreign, for: latents, pipeline: pipeline) }
     }
 }

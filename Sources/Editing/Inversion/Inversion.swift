@@ -38,7 +38,7 @@ public struct Inversion: Sendable {
     public let trajectory: Tensor
     /// DDPM: z₀ … z_{K−1}, `[K, 4, h, w]`, z_k the noise of the step into x_k; DDIM: `nil`.
     public let noiseMaps: Tensor?
-    /// What the inversion was made from: ``InversionFingerprint/latents(_:)`` of the clip's
+    /// What the inversion was made from: ``InversionFingerprint.tensor(_:)`` of the clip's
     /// latents and ``InversionFingerprint/model(at:)`` of the model folder.
     public let clipFingerprint: String
     public let modelFingerprint: String
@@ -83,7 +83,7 @@ public struct Inversion: Sendable {
             noiseMaps = nil
         }
         self.settings = settings
-        clipFingerprint = InversionFingerprint.latents(latents)
+        clipFingerprint = InversionFingerprint.tensor(latents)
         modelFingerprint = try InversionFingerprint.model(at: pipeline.directory.root)
     }
 

@@ -6,12 +6,12 @@ import Foundation
 ///
 /// Both are 64-bit FNV-1a hashes, printed as 16 hex digits.
 public enum InversionFingerprint {
-    /// The clip's latents, bit for bit: the inversion holds for exactly these latents (another
-    /// encoding, e.g. a posterior sample, needs its own).
-    public static func latents(_ latents: Tensor) -> String {
+    /// A tensor's shape and values, bit for bit. Of a clip's latents: the inversion holds for
+    /// exactly these latents (another encoding, e.g. a posterior sample, needs its own).
+    public static func tensor(_ tensor: Tensor) -> String {
         var hash = FNV1a()
-        hash.add(latents.shape.map(String.init).joined(separator: "x"))
-        latents.scalars.withUnsafeBytes { hash.add($0) }
+        hash.add(tensor.shape.map(String.init).joined(separator: "x"))
+        tensor.scalars.withUnsafeBytes { hash.add($0) }
         return hash.hex
     }
 
