@@ -39,7 +39,7 @@ config (clip_sample off, set_alpha_to_one off, steps_offset 1):
              which the tiny random U-Net amplifies (the source ends 2.8e-3 off the clip's latents,
              mel nmse 1.6e-4), so the source row is set to the trajectory instead, as the
              method intends, and the offset pass is not run.
-  swap   The word-swap mapper of p2p_fixtures.py (get_replacement_mapper_) with its tail fixed:
+  swap   The word-swap mapper of p2p_fixtures.py (get_replacement_mapper_) with its tail aligned:
          after the last swapped word source token i maps to target token j (the reference writes
          mapper[j, j], which shifts the rest of the prompt when the swapped words' token counts
          differ); a different-count swap runs as a "ddim" case.
@@ -61,9 +61,9 @@ import torch
 from diffusers import DDIMScheduler
 from diffusers.models.attention_processor import AttnProcessor
 
-from editing_fixtures import load_models
-from p2p_fixtures import MAX_WORDS, Replace, register, word_inds
-from pipeline_fixtures import LOG_HIGH, LOG_LOW, SCHEDULER_CONFIG, embeddings
+from editing_fixtures import decode, load_models
+from p2p_fixtures import Replace, register, replacement_mapper
+from pipeline_fixtures import SCHEDULER_CONFIG, embeddings
 
 SOURCE = "a cat meowing loudly in a small room"
 CASES = [
@@ -150,33 +150,10 @@ def ddpm_case(case, models, z0):
     return dict(noise=zs, trajectory=xts, mel=decode(vae, xt))
 
 
-def aligned_replacement_mapper(x, y, tokenizer):
-    """get_replacement_mapper_ with source token i mapped to target token j after the last swapped word."""
-    wx, wy = x.split(" "), y.split(" ")
-    assert len(wx) == len(wy)
-    changed = [i for i in range(len(wy)) if wx[i] != wy[i]]
-    src = [word_inds(x, i, tokenizer) for i in changed]
-    tgt = [word_inds(y, i, tokenizer) for i in changed]
-    mapper = np.zeros((MAX_WORDS, MAX_WORDS))
-    i = j = k = 0
-    while i < MAX_WORDS and j < MAX_WORDS:
-        if k < len(src) and src[k][0] == i:
-            if len(src[k]) == len(tgt[k]):
-                mapper[src[k], tgt[k]] = 1
-            else:
-                for t in tgt[k]:
-                    mapper[src[k], t] = 1 / len(tgt[k])
-            i, j, k = i + len(src[k]), j + len(tgt[k]), k + 1
-        else:
-            mapper[i, j] = 1
-            i, j = i + 1, j + 1
-    return torch.from_numpy(mapper).float()
-
-
 class AlignedReplace(Replace):
     def __init__(self, layers, prompts, steps, cross, self_steps, tokenizer):
         super(Replace, self).__init__(layers, prompts, steps, cross, self_steps, tokenizer)
-        self.mapper = torch.stack([aligned_replacement_mapper(prompts[0], p, tokenizer) for p in prompts[1:]])
+        self.mapper = torch.stack([replacement_mapper(prompts[0], p, tokenizer, diagonal_tail=False) for p in prompts[1:]])
 
 
 def next_step(scheduler, eps, timestep: int, sample):
@@ -215,12 +192,6 @@ def ddim_case(case, models, z0):
     unet.set_attn_processor(AttnProcessor())
     mels = torch.stack([decode(vae, latents[i:i + 1]) for i in range(2)])
     return dict(trajectory=torch.cat(trajectory), mel=mels, mapper=controller.mapper[0])
-
-
-def decode(vae, latents) -> torch.Tensor:
-    with torch.no_grad():
-        image = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
-    return torch.flip(image[0, 0], dims=[0]) * (LOG_HIGH - LOG_LOW) + LOG_LOW
 
 
 def generate(out_dir: pathlib.Path) -> None:
