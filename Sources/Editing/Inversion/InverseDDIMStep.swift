@@ -12,7 +12,9 @@ import Schedulers
 ///
 ///     x₀ = (x_s − √(1−ᾱ_s)·ε)/√ᾱ_s,   x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε.
 ///
-/// Epsilon prediction only (Auffusion's); ``Inversion`` refuses other prediction types.
+/// The references predict ε. For a v-predicting model (the embedded one) ε is taken from v as the
+/// model means it at the timestep it was evaluated at, `ε = √ᾱ_t·v + √(1−ᾱ_t)·x` — beyond the
+/// references; ``Inversion`` refuses models that predict the sample.
 struct InverseDDIMStep: Scheduler {
     private var ddim: DDIMScheduler
 
@@ -44,9 +46,10 @@ struct InverseDDIMStep: Scheduler {
         let alphaNext = schedule.alphasCumprod[target]
         let (a, b) = (alpha.squareRoot(), (1 - alpha).squareRoot())
         let (aNext, bNext) = (alphaNext.squareRoot(), (1 - alphaNext).squareRoot())
-        let x = sample.scalars, e = modelOutput.scalars
+        let x = sample.scalars, m = modelOutput.scalars, velocity = ddim.predictionType == .vPrediction
         return Tensor(shape: sample.shape, scalars: x.indices.map { i in
-            aNext * ((x[i] - b * e[i]) / a) + bNext * e[i]
+            let e = velocity ? aNext * m[i] + bNext * x[i] : m[i]
+            return aNext * ((x[i] - b * e) / a) + bNext * e
         })
     }
 

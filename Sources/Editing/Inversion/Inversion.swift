@@ -38,7 +38,7 @@ public struct Inversion: Sendable {
     public let trajectory: Tensor
     /// DDPM: z₀ … z_{K−1}, `[K, 4, h, w]`, z_k the noise of the step into x_k; DDIM: `nil`.
     public let noiseMaps: Tensor?
-    /// What the inversion was made from: ``InversionFingerprint.tensor(_:)`` of the clip's
+    /// What the inversion was made from: ``InversionFingerprint/tensor(_:)`` of the clip's
     /// latents and ``InversionFingerprint/model(at:)`` of the model folder.
     public let clipFingerprint: String
     public let modelFingerprint: String
@@ -99,8 +99,8 @@ public struct Inversion: Sendable {
     static func schedule(_ settings: InversionSettings, pipeline: AuffusionPipeline, eta: Float) throws -> DDIMScheduler {
         var ddim = try DDIMScheduler(configuration: pipeline.schedulerConfiguration, eta: eta)
         try settings.validate(trainingSteps: ddim.noiseSchedule.trainingSteps)
-        guard ddim.predictionType == .epsilon else {
-            throw InversionError.invalidSettings("inversion needs a model that predicts the noise (prediction_type epsilon), this one predicts \(ddim.predictionType.rawValue)")
+        guard ddim.predictionType == .epsilon || ddim.predictionType == .vPrediction else {
+            throw InversionError.invalidSettings("inversion needs a model that predicts the noise or v, this one predicts \(ddim.predictionType.rawValue)")
         }
         try ddim.setTimesteps(stepCount: settings.stepCount)
         return ddim
