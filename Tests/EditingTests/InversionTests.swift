@@ -22,13 +22,13 @@ struct InversionTests {
 
     /// Regenerates under the source prompt and the inversion's guidance, recording every step's latents.
     static func reconstruct(_ inversion: Inversion, pipeline: AuffusionPipeline) throws -> [Tensor] {
-        var start = try inversion.start(pipeline: pipeline)
+        let start = try inversion.start(pipeline: pipeline)
         var request = GenerationRequest(prompt: inversion.settings.sourcePrompt)
         request.guidanceScale = inversion.settings.guidance
-        request.canvasFrames = 64
+        var run = try DenoiseRun(pipeline: pipeline, start: start.start,
+                                 conditioning: try pipeline.conditioning([request.prompt], request: request), noise: start.noise)
         var visited: [Tensor] = []
-        _ = try pipeline.denoiseLatents(request, from: start.latents, timesteps: start.timesteps, scheduler: &start.scheduler,
-                                        noise: &start.noise, constraint: { _, latents in visited.append(latents); return latents })
+        while let step = try run.next() { visited.append(step.latents) }
         return visited
     }
 
@@ -65,7 +65,7 @@ struct InversionTests {
         let settings = InversionSettings(method: .ddpm, sourcePrompt: Self.source, stepCount: 10, startStep: 6)
         let (pipeline, _, inversion) = try Self.invert(settings)
         let later = try inversion.start(startStep: 3, pipeline: pipeline)
-        #expect(later.timesteps.count == 3 && later.latents == inversion.trajectory.sliced(axis: 0, 3..<4))
+        #expect(later.start.timesteps.count == 3 && later.start.latents == inversion.trajectory.sliced(axis: 0, 3..<4))
         #expect(throws: InversionError.startBeyondInversion(requested: 7, available: 6)) {
             _ = try inversion.start(startStep: 7, pipeline: pipeline)
         }

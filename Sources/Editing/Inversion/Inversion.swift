@@ -22,7 +22,7 @@ import Schedulers
 ///   (cure-lab/PnPInversion, models/p2p/inversion.py): DDIM run backwards from the clip
 ///   (``InverseDDIMStep``), its latents kept as the trajectory.
 ///
-/// Both run the one denoising loop of `Pipeline` (``DenoiseLoop``) with a stepping rule of their
+/// Both run the one denoising loop of `Pipeline` (``DenoiseRun``) with a stepping rule of their
 /// own. Only the last ``InversionSettings/startStep`` steps are inverted, as only they are ever
 /// edited (ZETA computes maps for all N and uses the last T_start; the used ones are identical).
 ///
@@ -55,12 +55,18 @@ public struct Inversion: Sendable {
     public init(inverting latents: Tensor, settings: InversionSettings, pipeline: AuffusionPipeline,
                 noise: inout NoiseSource, progress: (Pipeline.Progress) -> Bool = { _ in true }) throws {
         let ddim = try Self.schedule(settings, pipeline: pipeline, eta: settings.method == .ddpm ? 1 : 0)
-        let loop = try pipeline.inversionLoop(prompt: settings.sourcePrompt, guidance: settings.guidance)
+        let conditioning = try pipeline.inversionConditioning(prompt: settings.sourcePrompt, guidance: settings.guidance)
         let count = settings.startStep
         var visited: [Tensor] = []
-        let record: DenoiseLoop.Constraint = { _, latents in
+        let record: DenoiseRun.Constraint = { _, latents in
             visited.append(latents)
             return latents
+        }
+        func run(from latents: Tensor, _ timesteps: [Float], _ scheduler: any Scheduler) throws {
+            var run = try DenoiseRun(pipeline: pipeline, start: DenoiseStart(latents: latents, timesteps: timesteps, scheduler: scheduler),
+                                     conditioning: conditioning, constraint: record, noise: noise)
+            _ = try run.finish(progress: progress)
+            noise = run.noise
         }
         switch settings.method {
         case .ddpm:
@@ -69,16 +75,13 @@ public struct Inversion: Sendable {
             for timestep in timesteps.reversed() {
                 drawn.append(try ddim.addNoise(original: latents, noise: try noise.next(shape: latents.shape), timestep: timestep))
             }
-            var solver: any Scheduler = NoiseMapSolver(ddpm: ddim, targets: drawn.dropLast().reversed())
-            _ = try loop.run(latents: drawn[count], timesteps: timesteps, scheduler: &solver, random: &noise,
-                             constraint: record, progress: progress)
-            guard let maps = (solver as? NoiseMapSolver)?.maps else { preconditionFailure("the solver is a NoiseMapSolver") }
+            let solver = NoiseMapSolver(ddpm: ddim, targets: drawn.dropLast().reversed())
+            try run(from: drawn[count], timesteps, solver)
             trajectory = Tensor.concatenated(visited.reversed() + [drawn[count]], axis: 0)
-            noiseMaps = Tensor.concatenated(maps.reversed(), axis: 0)
+            noiseMaps = Tensor.concatenated(solver.maps.all.reversed(), axis: 0)
         case .ddim:
-            var climb: any Scheduler = InverseDDIMStep(ddim: ddim)
-            _ = try loop.run(latents: latents, timesteps: Array(climb.timesteps.prefix(count)), scheduler: &climb,
-                             random: &noise, constraint: record, progress: progress)
+            let climb = InverseDDIMStep(ddim: ddim)
+            try run(from: latents, Array(climb.timesteps.prefix(count)), climb)
             trajectory = Tensor.concatenated([latents] + visited, axis: 0)
             noiseMaps = nil
         }
@@ -108,15 +111,19 @@ public struct Inversion: Sendable {
 }
 
 extension AuffusionPipeline {
-    /// The loop of one prompt while inverting or editing from an inversion: `prompt` under
-    /// `guidance` against the unconditional (or negative) embedding, or — for the empty prompt —
-    /// the unconditional embedding alone, as ZETA's forward pass does for `""`.
-    func inversionLoop(prompt: String, guidance: Float, negativePrompt: String? = nil, rescale: Float = 0) throws -> DenoiseLoop {
-        let unconditional = try text.unconditional(negativePrompt: negativePrompt)
-        guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return DenoiseLoop(unet: unet, conditional: unconditional, unconditional: nil, guidanceScale: 1)
+    /// The conditioning of one prompt while inverting or editing from an inversion: `prompt`
+    /// under `guidance` against the unconditional (or negative) embedding, or — for the empty
+    /// prompt — the unconditional embedding alone, as ZETA's forward pass does for `""`.
+    func inversionConditioning(prompt: String, guidance: Float, negativePrompt: String? = nil,
+                               rescale: Float = 0) throws -> Conditioning {
+        guard prompt.trimmingCharacters(in: .whitespaces).isEmpty else {
+            var request = GenerationRequest(prompt: prompt)
+            request.guidanceScale = guidance
+            request.guidanceRescale = rescale
+            request.negativePrompt = negativePrompt
+            return try conditioning([prompt], request: request)
         }
-        return DenoiseLoop(unet: unet, conditional: try text.encode(prompt).embeddings,
-                           unconditional: guidance > 1 ? unconditional : nil, guidanceScale: guidance, guidanceRescale: rescale)
+        return Conditioning(prompts: [prompt], conditional: try text.unconditional(negativePrompt: negativePrompt),
+                            unconditional: nil, guidanceScale: 1)
     }
 }

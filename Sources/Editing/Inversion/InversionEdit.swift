@@ -3,22 +3,19 @@ import Models
 import Pipeline
 import Schedulers
 
-/// Where an edit from an ``Inversion`` starts: everything the denoising loop needs besides the
-/// prompts (``Inversion/start(prompts:startStep:pipeline:)``).
+/// Where an edit from an ``Inversion`` starts: the loop's start, the noise its steps draw and the
+/// constraint that keeps the source on the inversion (``Inversion/start(prompts:startStep:pipeline:)``).
 public struct InvertedStart {
-    /// x at the first timestep, one row per prompt, `[P, 4, h, w]`.
-    public var latents: Tensor
-    /// The last `startStep` timesteps of the inversion's schedule, largest first.
-    public var timesteps: [Float]
-    /// DDIM on the model's configuration, timesteps set: η = 1 for a DDPM inversion (its noise
-    /// comes from ``noise``), η = 0 for a DDIM one.
-    public var scheduler: any Scheduler
+    /// x at the first timestep, one row per prompt `[P, 4, h, w]`; the last `startStep` timesteps
+    /// of the inversion's schedule; DDIM on the model's configuration — η = 1 for a DDPM inversion
+    /// (its noise comes from ``noise``), η = 0 for a DDIM one.
+    public var start: DenoiseStart
     /// DDPM: the noise maps in the order the steps draw them, each repeated for the P prompts;
     /// DDIM: nothing queued (η = 0 draws nothing).
     public var noise: NoiseSource
     /// With several prompts, Direct Inversion: after each step the source row (row 0) is put back
     /// on the inversion's trajectory; `nil` for one prompt.
-    public var constraint: DenoiseLoop.Constraint?
+    public var constraint: DenoiseRun.Constraint?
 }
 
 extension Inversion {
@@ -48,12 +45,12 @@ extension Inversion {
             queued = (0..<steps).reversed().map { rows(noiseMaps.sliced(axis: 0, $0..<($0 + 1))) }
         }
         let trajectory = trajectory
-        let constraint: DenoiseLoop.Constraint? = prompts < 2 ? nil : { index, latents in
+        let constraint: DenoiseRun.Constraint? = prompts < 2 ? nil : { index, latents in
             let k = steps - 1 - index
             return Tensor.concatenated([trajectory.sliced(axis: 0, k..<(k + 1)), latents.sliced(axis: 0, 1..<prompts)], axis: 0)
         }
-        return InvertedStart(latents: rows(trajectory.sliced(axis: 0, steps..<(steps + 1))),
-                             timesteps: Array(ddim.timesteps.suffix(steps)), scheduler: ddim,
+        return InvertedStart(start: DenoiseStart(latents: rows(trajectory.sliced(axis: 0, steps..<(steps + 1))),
+                                                 timesteps: Array(ddim.timesteps.suffix(steps)), scheduler: ddim),
                              noise: NoiseSource(tensors: queued), constraint: constraint)
     }
 
@@ -65,11 +62,11 @@ extension Inversion {
     /// - Returns: the final latents `[1, 4, h, w]`.
     public func edit(_ request: GenerationRequest, startStep: Int? = nil, pipeline: AuffusionPipeline,
                      progress: (Pipeline.Progress) -> Bool = { _ in true }) throws -> Tensor {
-        var start = try self.start(startStep: startStep, pipeline: pipeline)
-        let loop = try pipeline.inversionLoop(prompt: request.prompt, guidance: request.guidanceScale,
-                                              negativePrompt: request.negativePrompt, rescale: request.guidanceRescale)
-        return try loop.run(latents: start.latents, timesteps: start.timesteps, scheduler: &start.scheduler,
-                            random: &start.noise, progress: progress)
+        let start = try self.start(startStep: startStep, pipeline: pipeline)
+        let conditioning = try pipeline.inversionConditioning(prompt: request.prompt, guidance: request.guidanceScale,
+                                                              negativePrompt: request.negativePrompt, rescale: request.guidanceRescale)
+        var run = try DenoiseRun(pipeline: pipeline, start: start.start, conditioning: conditioning, noise: start.noise)
+        return try run.finish(progress: progress)
     }
 
     /// Prompt-to-prompt from the inversion: `prompts` (the source, then the edited prompt)
@@ -80,19 +77,18 @@ extension Inversion {
     public func promptToPrompt(_ prompts: [String], edit: PromptEdit, request: GenerationRequest, startStep: Int? = nil,
                                blend: LocalBlend? = nil, pipeline: AuffusionPipeline,
                                progress: (Pipeline.Progress) -> Bool = { _ in true }) throws -> (latents: Tensor, controller: AttentionEdit) {
-        var start = try self.start(prompts: prompts.count, startStep: startStep, pipeline: pipeline)
+        let start = try self.start(prompts: prompts.count, startStep: startStep, pipeline: pipeline)
         let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer,
-                                                 steps: start.timesteps.count, layersPerEvaluation: pipeline.unet.attentionLayerCount)
+                                                 steps: start.start.timesteps.count, layersPerEvaluation: pipeline.unet.attentionLayerCount)
         let pin = start.constraint, confine = blend?.constraint(reading: controller)
-        let constraint: DenoiseLoop.Constraint = { index, latents in
+        let constraint: DenoiseRun.Constraint = { index, latents in
             let pinned = try pin?(index, latents) ?? latents
             return try confine?(index, pinned) ?? pinned
         }
-        let latents = try pipeline.promptToPromptLatents(prompts, request: canvasRequest(request, pipeline: pipeline),
-                                                         from: start.latents, timesteps: start.timesteps,
-                                                         scheduler: &start.scheduler, noise: &start.noise,
-                                                         controller: controller, constraint: constraint, progress: progress)
-        return (latents, controller)
+        var run = try DenoiseRun(pipeline: pipeline, start: start.start,
+                                 conditioning: try pipeline.conditioning(prompts, request: canvasRequest(request, pipeline: pipeline)),
+                                 constraint: constraint, controller: controller, noise: start.noise)
+        return (try run.finish(progress: progress), controller)
     }
 
     /// `request` on the inversion's canvas, its whole length.

@@ -1,5 +1,6 @@
 import Compute
 import Schedulers
+import Synchronization
 
 /// The stepping rule of edit-friendly DDPM inversion's forward pass, as a ``Scheduler`` so that
 /// the one denoising loop runs it: each step lands on a latent drawn beforehand instead of drawing
@@ -14,8 +15,17 @@ struct NoiseMapSolver: Scheduler {
     private var ddpm: DDIMScheduler
     /// The latents each step must land on, in visiting order (x_{T−1} first).
     private let targets: [Tensor]
-    /// The maps found so far, in visiting order.
-    private(set) var maps: [Tensor] = []
+    /// The maps found so far, in visiting order. Shared with the caller: the loop steps its own
+    /// copy of the scheduler, so the maps are collected in a box the copies have in common.
+    let maps = MapBox()
+
+    final class MapBox: Sendable {
+        private let storage = Mutex<[Tensor]>([])
+        var all: [Tensor] { storage.withLock { $0 } }
+        var count: Int { storage.withLock { $0.count } }
+        func append(_ map: Tensor) { storage.withLock { $0.append(map) } }
+        func removeAll() { storage.withLock { $0.removeAll() } }
+    }
 
     /// - Parameters:
     ///   - ddpm: a DDIM scheduler with η = 1, its timesteps set.
@@ -30,7 +40,7 @@ struct NoiseMapSolver: Scheduler {
     var initNoiseSigma: Float { ddpm.initNoiseSigma }
 
     mutating func setTimesteps(stepCount: Int) throws -> [Float] {
-        maps = []
+        maps.removeAll()
         return try ddpm.setTimesteps(stepCount: stepCount)
     }
 
