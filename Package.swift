@@ -24,12 +24,12 @@ let libraries: [Target] = [
     .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"]),
     .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"]),
     .target(name: "Pictures", dependencies: ["AudioDSP", "Compute", "FileOutput", "CZlib"]),
-    .target(name: "Weights", dependencies: ["Compute"]),
+    .target(name: "Weights", dependencies: ["Compute", "FileOutput"]),
     .target(name: "Models", dependencies: ["Compute", "Weights"]),
     .target(name: "Schedulers", dependencies: ["Compute"]),
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
             resources: [.copy("Resources/auffusion-mini")]),
-    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Models", "Schedulers", "Pipeline"]),
+    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers", "Pipeline"]),
 ]
 
 // MARK: - Not shipped: stand-in weights and benchmarks
@@ -73,7 +73,7 @@ let tests: [Target] = [
     .testTarget(name: "ModelsTests", dependencies: ["AudioDSP", "Models", "Weights", "SyntheticWeights", "TestSupport"]),
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
-    .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "TestSupport"]),
+    .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
     .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
 ]

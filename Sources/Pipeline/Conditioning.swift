@@ -21,6 +21,18 @@ public struct Conditioning: Sendable {
     /// Tokens dropped to fit the text encoder's 77, the most of any prompt.
     public let droppedTokenCount: Int
 
+    /// Conditioning from embeddings already made: an inversion's pass on the unconditional
+    /// embedding alone (`Editing`); ``AuffusionPipeline/conditioning(_:request:)`` makes the others.
+    public init(prompts: [String], conditional: Tensor, unconditional: Tensor?, guidanceScale: Float,
+                guidanceRescale: Float = 0, droppedTokenCount: Int = 0) {
+        self.prompts = prompts
+        self.conditional = conditional
+        self.unconditional = unconditional
+        self.guidanceScale = guidanceScale
+        self.guidanceRescale = guidanceRescale
+        self.droppedTokenCount = droppedTokenCount
+    }
+
     /// The number of prompts denoised together.
     public var promptCount: Int { conditional.shape[0] }
     /// Rows of one prompt's embeddings (the keys cross-attention sees).

@@ -77,13 +77,9 @@ public struct DDIMScheduler: Scheduler {
                               random: inout some RandomSource) throws -> Tensor {
         guard let stepCount else { throw SchedulerError.timestepsNotSet(scheduler: Self.name) }
         Elementwise.requireSameShape(modelOutput, sample, scheduler: Self.name)
-        let current = try noiseSchedule.trainingTimestep(timestep)
-        let previous = current - noiseSchedule.trainingSteps / stepCount
-        let alpha = try noiseSchedule.alphaProduct(at: current)
-        let alphaPrevious = previous >= 0 ? try noiseSchedule.alphaProduct(at: previous) : finalAlphaCumprod
-        let beta = 1 - alpha, betaPrevious = 1 - alphaPrevious
-        let variance = (betaPrevious / beta) * (1 - alpha / alphaPrevious)
-        let deviation = eta * variance.squareRoot()
+        let (alpha, alphaPrevious) = try alphaProducts(at: timestep, stepCount: stepCount)
+        let beta = 1 - alpha
+        let deviation = try noiseDeviation(at: timestep)
         let directionCoefficient = (1 - alphaPrevious - deviation * deviation).squareRoot()
         let a = alpha.squareRoot(), b = beta.squareRoot(), aPrevious = alphaPrevious.squareRoot()
         let clip = clipSample, bound = clipSampleRange, prediction = predictionType
@@ -110,6 +106,24 @@ public struct DDIMScheduler: Scheduler {
             result = Elementwise.tabulate(sample.shape) { mean[$0] + deviation * noise[$0] }
         }
         return result
+    }
+
+    /// σ_t(η), the standard deviation of the noise the step from `timestep` adds (eq. 16):
+    /// `η·√((1 − ᾱ_p)/(1 − ᾱ_t)·(1 − ᾱ_t/ᾱ_p))` (diffusers' `eta * _get_variance(t, p) ** 0.5`).
+    /// - Throws: ``SchedulerError`` when timesteps are not set or `timestep` is not usable.
+    public func noiseDeviation(at timestep: Float) throws -> Float {
+        guard let stepCount else { throw SchedulerError.timestepsNotSet(scheduler: Self.name) }
+        let (alpha, alphaPrevious) = try alphaProducts(at: timestep, stepCount: stepCount)
+        let variance = ((1 - alphaPrevious) / (1 - alpha)) * (1 - alpha / alphaPrevious)
+        return eta * variance.squareRoot()
+    }
+
+    /// `(ᾱ_t, ᾱ_p)` for the step from `timestep` to `p = timestep − T // N`.
+    private func alphaProducts(at timestep: Float, stepCount: Int) throws -> (Float, Float) {
+        let current = try noiseSchedule.trainingTimestep(timestep)
+        let previous = current - noiseSchedule.trainingSteps / stepCount
+        let alpha = try noiseSchedule.alphaProduct(at: current)
+        return (alpha, previous >= 0 ? try noiseSchedule.alphaProduct(at: previous) : finalAlphaCumprod)
     }
 
     public func addNoise(original: Tensor, noise: Tensor, timestep: Float) throws -> Tensor {

@@ -73,17 +73,13 @@ struct AttentionControllerTests {
         }
     }
 
-    @Test("a swap between prompts with different token counts is an error that shows both tokenizations")
+    @Test("a swap accepts words of different token counts; different word counts are an error")
     func tokenCounts() throws {
         let tokenizer = try Self.pipeline().text.tokenizer
         let edit = PromptEdit(alignment: .swap)
-        #expect {
-            _ = try edit.makeController(prompts: ["a dog barking", "a xylophonist barking"], tokenizer: tokenizer, steps: 4,
-                                        layersPerEvaluation: 8)
-        } throws: { error in
-            guard let error = error as? PromptEditError, case .tokenCountMismatch(let source, let target) = error else { return false }
-            return source.count == 3 && target.count > 3
-        }
+        let controller = try edit.makeController(prompts: ["a dog barking", "a xylophonist barking"], tokenizer: tokenizer,
+                                                 steps: 4, layersPerEvaluation: 8)
+        #expect(controller.attentionStore.evaluationCount == 0)
         #expect(throws: PromptEditError.wordCountMismatch(source: "a dog", target: "a big dog")) {
             _ = try edit.makeController(prompts: ["a dog", "a big dog"], tokenizer: tokenizer, steps: 4, layersPerEvaluation: 8)
         }

@@ -85,7 +85,7 @@ struct AutoencoderTests {
         tensors["decoder.extra.weight"] = .zeros([2])
         let folder = try Fixtures.temporaryDirectory()
         try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
-        try Fixtures.writeSafetensors(tensors, to: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        try Safetensors.write(tensors, to: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
         #expect(throws: WeightsError.keyMismatch(
             missing: ["encoder.conv_in.bias"], unexpected: ["decoder.extra.weight"],
             misShaped: [ShapeMismatch(key: "decoder.conv_out.weight", expected: [3, 16, 3, 3], actual: [4, 16, 3, 3])])) {

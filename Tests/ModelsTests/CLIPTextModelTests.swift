@@ -89,7 +89,7 @@ struct CLIPTextModelTests {
         }
         let folder = try Fixtures.temporaryDirectory()
         try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
-        try Fixtures.writeSafetensors(tensors, to: folder.appendingPathComponent("model.safetensors"))
+        try Safetensors.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
         let encoder = try CLIPTextModel(contentsOf: folder)
         let discrepancy = compare(try encoder(fixture.inputs), try Fixtures.tensor("clip/\(check.output)"))
         #expect(discrepancy.nmse <= check.nmse, "\(discrepancy)")

@@ -11,7 +11,7 @@ struct ParameterLoaderTests {
     /// A small checkpoint written as safetensors.
     private func store(_ tensors: [String: Tensor]) throws -> any WeightStore {
         let url = try Fixtures.temporaryDirectory().appendingPathComponent("model.safetensors")
-        try Fixtures.writeSafetensors(tensors, to: url)
+        try Safetensors.write(tensors, to: url)
         return try WeightFile.open(url)
     }
 

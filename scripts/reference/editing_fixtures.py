@@ -124,7 +124,11 @@ def run_case(kind, strength, seed, ranges, z0, unet, vae, context, steps=STEPS,
             if i < len(timesteps) - 1:
                 proper = scheduler.add_noise(z0, noise, torch.tensor([timesteps[i + 1]]))
             return (1 - m) * proper + m * x
-    latents = denoise(unet, scheduler, latents, timesteps, context, after_step)
+    return decode(vae, denoise(unet, scheduler, latents, timesteps, context, after_step))
+
+
+def decode(vae, latents) -> torch.Tensor:
+    """The log-mel [mels, frames] of latents [1, 4, h, w]: VAE decode, image mapping, rows flipped."""
     with torch.no_grad():
         image = (vae.decode(latents / vae.config.scaling_factor).sample / 2 + 0.5).clamp(0, 1)
     return torch.flip(image[0, 0], dims=[0]) * (LOG_HIGH - LOG_LOW) + LOG_LOW

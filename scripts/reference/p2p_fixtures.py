@@ -185,8 +185,10 @@ class Reweight(Edit):
         return base[None, :, :, :] * self.equalizer[:, None, None, :]
 
 
-def replacement_mapper(x, y, tokenizer):
-    """get_replacement_mapper_: [77, 77]."""
+def replacement_mapper(x, y, tokenizer, diagonal_tail=True):
+    """get_replacement_mapper_: [77, 77]. With diagonal_tail off, source token i keeps mapping to
+    target token j after the last swapped word, where the reference writes mapper[j, j] (the port's
+    alignment, which differs when the swapped words' token counts do)."""
     wx, wy = x.split(" "), y.split(" ")
     assert len(wx) == len(wy)
     changed = [i for i in range(len(wy)) if wx[i] != wy[i]]
@@ -202,11 +204,8 @@ def replacement_mapper(x, y, tokenizer):
                 for t in tgt[k]:
                     mapper[src[k], t] = 1 / len(tgt[k])
             i, j, k = i + len(src[k]), j + len(tgt[k]), k + 1
-        elif k < len(src):
-            mapper[i, j] = 1
-            i, j = i + 1, j + 1
         else:
-            mapper[j, j] = 1
+            mapper[j if k == len(src) and diagonal_tail else i, j] = 1
             i, j = i + 1, j + 1
     return torch.from_numpy(mapper).float()
 

@@ -2,8 +2,6 @@
 public enum PromptEditError: Error, Equatable, CustomStringConvertible {
     /// A word the edit names does not occur in the prompt (split at spaces, exact text).
     case unknownWord(String, prompt: String, tokens: [String])
-    /// A word swap needs prompts with the same number of tokens.
-    case tokenCountMismatch(source: [String], target: [String])
     /// A word swap needs prompts with the same number of space-separated words.
     case wordCountMismatch(source: String, target: String)
     /// A setting is out of range or the prompts do not fit the edit.
@@ -13,9 +11,6 @@ public enum PromptEditError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unknownWord(let word, let prompt, let tokens):
             "\"\(word)\" is not a word of \"\(prompt)\" (its tokens: \(Self.list(tokens)))"
-        case .tokenCountMismatch(let source, let target):
-            "a word swap needs prompts with the same number of tokens: the source has \(source.count) (\(Self.list(source))), "
-                + "the target \(target.count) (\(Self.list(target))); use a refinement for added words"
         case .wordCountMismatch(let source, let target):
             "a word swap needs prompts with the same number of words: \"\(source)\" and \"\(target)\""
         case .invalid(let reason): reason

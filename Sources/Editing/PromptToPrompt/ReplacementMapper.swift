@@ -5,20 +5,18 @@ import Compute
 /// Port of Auffusion prompt2prompt/ptp_utils.py `get_replacement_mapper_` (spec §8.4): the prompts
 /// must have as many space-separated words; walking source token `i` and target token `j`, a
 /// changed word maps its source tokens to its target tokens (one to one when the counts agree,
-/// else every target token takes `1/len(target)` of every source token); before the last changed
-/// word `M[i, j] = 1`, after it the diagonal `M[j, j] = 1`. Unlike the reference, prompts whose
-/// total token counts differ are refused (the diagonal after the last change would then pair
-/// unrelated tokens): that is a refinement's job.
+/// else every target token takes `1/len(target)` of every source token), and every other token
+/// maps `M[i, j] = 1`, so a word swapped for one with more or fewer tokens ("barking" →
+/// "me owing") shifts the rest of the prompt with it. **Deviation:** after the last changed word
+/// the reference writes the diagonal `M[j, j]` instead, which is the same when the token counts
+/// agree and otherwise pairs each later source token with an unrelated one (`docs/editing.md`).
+/// Tokens pushed past the 77th by a longer target keep no mapping, as in the reference.
 public enum ReplacementMapper {
     /// `[77, 77]`.
-    /// - Throws: ``PromptEditError/wordCountMismatch(source:target:)``,
-    ///   ``PromptEditError/tokenCountMismatch(source:target:)``.
+    /// - Throws: ``PromptEditError/wordCountMismatch(source:target:)``.
     public static func mapper(from source: PromptTokens, to target: PromptTokens) throws -> Tensor {
         guard source.words.count == target.words.count else {
             throw PromptEditError.wordCountMismatch(source: source.prompt, target: target.prompt)
-        }
-        guard source.ids.count == target.ids.count else {
-            throw PromptEditError.tokenCountMismatch(source: source.tokenTexts, target: target.tokenTexts)
         }
         let changed = source.words.indices.filter { !source.words[$0].text.unicodeScalars.elementsEqual(target.words[$0].text.unicodeScalars) }
         let from = changed.map { source.words[$0].tokenPositions }, to = changed.map { target.words[$0].tokenPositions }
@@ -42,7 +40,7 @@ public enum ReplacementMapper {
                 j += to[next].count
                 next += 1
             } else {
-                if next < from.count { m[i, j] = 1 } else { m[j, j] = 1 }
+                m[i, j] = 1
                 i += 1
                 j += 1
             }
