@@ -22,7 +22,10 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 let libraries: [Target] = [
-    .target(name: "Compute", dependencies: ["COpenBLAS", "CMalloc"], swiftSettings: swiftSettings),
+    // Matrix-product kernels in C with AVX2 / AVX-512 intrinsics, each function carrying its own
+    // instruction-set target; Compute chooses among them at run time (InstructionSet.swift).
+    .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+    .target(name: "Compute", dependencies: ["COpenBLAS", "CMalloc", "CKernels"], swiftSettings: swiftSettings),
     .target(name: "AudioDSP", dependencies: ["Compute", "CSndFile", "CFFTW", "CSampleRate", "CZlib"],
             swiftSettings: swiftSettings),
     .target(name: "Weights", dependencies: ["Compute"], swiftSettings: swiftSettings),
