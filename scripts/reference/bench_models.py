@@ -3,7 +3,6 @@
 
     python scripts/reference/bench_models.py --swift-binary .build/release/auffusion
         [--current-python .venv-torch-current/bin/python] [--rounds N] [--runs N] [--only unet,vocoder]
-        [--swift-precision bf16]
 
 For each benchmark below, every round runs, one after the other and each in a process of its own
 (so that peak memory is per model): `auffusion bench <model> --config … --json` (one warm-up,
@@ -114,7 +113,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="timed runs per process, after one warm-up")
     parser.add_argument("--rounds", type=int, default=2, help="times every side is run, alternating")
     parser.add_argument("--only", help="comma-separated Swift subcommands to run (default: all)")
-    parser.add_argument("--swift-precision", choices=["fp32", "bf16"], default="fp32")
     parser.add_argument("--reference-only", nargs=5, metavar=("MODEL", "CONFIG", "BATCH", "LATENT", "PRECISION"))
     arguments = parser.parse_args()
     if arguments.reference_only:
@@ -131,9 +129,7 @@ def main() -> None:
             continue
         common = ["--config", str(CONFIGS / config), "--batch", str(batch), "--latent", latent, "--runs", str(arguments.runs)]
         swift_command = [str(arguments.swift_binary), "bench", model, *common, "--json"]
-        if arguments.swift_precision != "fp32":
-            swift_command += ["--precision", arguments.swift_precision]
-        sides = [("swift " + arguments.swift_precision, swift_command)] + [
+        sides = [("swift fp32", swift_command)] + [
             (f"torch {label} {precision}", [python, __file__, "--runs", str(arguments.runs), "--reference-only",
                                             model, config, str(batch), latent, precision])
             for label, python, precision in peers]
