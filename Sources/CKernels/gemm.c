@@ -51,18 +51,27 @@ typedef struct {
     int mr, nr, kc, mc, nc;
     /// `tile = alpha · Apanel · Bpanel (+ beta · tile)`, `beta == 0` not reading the tile.
     void (*micro)(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta);
+    /// Packs one whole panel of MR rows of a row-major op(A) (rows `lda` apart) into `[kc][mr]`.
+    void (*pack_rows)(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out);
+    /// Packs one whole panel of NR columns of op(B) = Bᵀ, B row-major (rows `ldb` apart), into `[kc][nr]`.
+    void (*pack_columns)(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out);
 } gemm_kind;
 
 /// Packs rows [row, row + rows) × depth [depth, depth + kc) of op(A) into panels `[kc][mr]`,
-/// zero rows past the end. Reading `mr` rows side by side and writing each depth's `mr` values
-/// together keeps the stores sequential.
-static void pack_a(const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t kc, int mr, float *packed) {
+/// zero rows past the end. Whole panels of a row-major A go through the kernel's vector gather.
+static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t kc,
+                   float *packed) {
+    const int mr = kind->mr;
     for (ptrdiff_t first = 0; first < rows; first += mr) {
         float *out = packed + first * kc;
         const ptrdiff_t height = rows - first < mr ? rows - first : mr;
         const float *origin = a->base + (row + first) * a->row_step + depth * a->column_step;
         if (a->row_step == 1 && height == mr) {  // op(A) = Aᵀ: each depth's rows are contiguous
             for (ptrdiff_t p = 0; p < kc; p++) memcpy(out + p * mr, origin + p * a->column_step, sizeof(float) * (size_t)mr);
+            continue;
+        }
+        if (a->column_step == 1 && height == mr) {
+            kind->pack_rows(origin, a->row_step, kc, out);
             continue;
         }
         for (ptrdiff_t p = 0; p < kc; p++) {
@@ -74,14 +83,21 @@ static void pack_a(const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t de
 }
 
 /// Packs depth [depth, depth + kc) × columns [column, column + columns) of op(B) into panels
-/// `[kc][nr]`, zero columns past the end.
-static void pack_b(const operand *b, ptrdiff_t depth, ptrdiff_t kc, ptrdiff_t column, ptrdiff_t columns, int nr, float *packed) {
+/// `[kc][nr]`, zero columns past the end. Whole panels of a transposed B (a linear layer's
+/// weight, attention's keys) go through the kernel's vector gather.
+static void pack_b(const gemm_kind *kind, const operand *b, ptrdiff_t depth, ptrdiff_t kc, ptrdiff_t column, ptrdiff_t columns,
+                   float *packed) {
+    const int nr = kind->nr;
     for (ptrdiff_t first = 0; first < columns; first += nr) {
         float *out = packed + first * kc;
         const ptrdiff_t width = columns - first < nr ? columns - first : nr;
         const float *origin = b->base + depth * b->row_step + (column + first) * b->column_step;
         if (b->column_step == 1 && width == nr) {  // untransposed: each depth's columns are contiguous
             for (ptrdiff_t p = 0; p < kc; p++) memcpy(out + p * nr, origin + p * b->row_step, sizeof(float) * (size_t)nr);
+            continue;
+        }
+        if (b->row_step == 1 && width == nr) {
+            kind->pack_columns(origin, b->column_step, kc, out);
             continue;
         }
         for (ptrdiff_t p = 0; p < kc; p++) {
@@ -118,10 +134,10 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
         for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
             const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             const float block_beta = pc == 0 ? beta : 1.0f;
-            pack_b(b, pc, kc, jc, nc, nr, packed_b);
+            pack_b(kind, b, pc, kc, jc, nc, packed_b);
             for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
                 const ptrdiff_t mc = m - ic < mc_max ? m - ic : mc_max;
-                pack_a(a, ic, mc, pc, kc, mr, packed_a);
+                pack_a(kind, a, ic, mc, pc, kc, packed_a);
                 for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
                     const float *b_panel = packed_b + jr * kc;
                     const ptrdiff_t width = nc - jr < nr ? nc - jr : nr;
@@ -205,8 +221,53 @@ static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c,
     }
 }
 
-static const gemm_kind avx2_kind = {6, 16, 256, 120, 4096, micro_avx2};
-static const gemm_kind avx512_kind = {12, 32, 256, 240, 4096, micro_avx512};
+/// AVX2 row packing: one masked gather of the 6 rows' values per depth.
+__attribute__((target("avx2,fma")))
+static void pack_rows_avx2(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
+    const __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 0, 0), _mm256_set1_epi32((int)lda));
+    const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const __m256 values = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), origin + p, rows, _mm256_castsi256_ps(six), 4);
+        _mm256_maskstore_ps(out + p * 6, six, values);
+    }
+}
+
+/// AVX-512 row packing: one masked gather of the 12 rows' values per depth.
+__attribute__((target("avx512f")))
+static void pack_rows_avx512(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0),
+                                            _mm512_set1_epi32((int)lda));
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const __m512 values = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0x0FFF, rows, origin + p, 4);
+        _mm512_mask_storeu_ps(out + p * 12, 0x0FFF, values);
+    }
+}
+
+/// AVX2 column packing: two gathers of 8 strided values per depth.
+__attribute__((target("avx2,fma")))
+static void pack_columns_avx2(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out) {
+    const __m256i columns = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)ldb));
+    const float *upper = origin + 8 * ldb;
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        _mm256_store_ps(out + p * 16, _mm256_i32gather_ps(origin + p, columns, 4));
+        _mm256_store_ps(out + p * 16 + 8, _mm256_i32gather_ps(upper + p, columns, 4));
+    }
+}
+
+/// AVX-512 column packing: two gathers of 16 strided values per depth.
+__attribute__((target("avx512f")))
+static void pack_columns_avx512(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out) {
+    const __m512i columns = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32((int)ldb));
+    const float *upper = origin + 16 * ldb;
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        _mm512_store_ps(out + p * 32, _mm512_i32gather_ps(columns, origin + p, 4));
+        _mm512_store_ps(out + p * 32 + 16, _mm512_i32gather_ps(columns, upper + p, 4));
+    }
+}
+
+static const gemm_kind avx2_kind = {6, 16, 256, 120, 4096, micro_avx2, pack_rows_avx2, pack_columns_avx2};
+static const gemm_kind avx512_kind = {12, 32, 256, 240, 4096, micro_avx512, pack_rows_avx512, pack_columns_avx512};
 
 #endif
 
