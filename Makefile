@@ -12,6 +12,8 @@ SWIFT_FLAGS  := -c $(CONFIG) $(OPT_FLAGS) -Xswiftc -enforce-exclusivity=unchecke
 APT_PACKAGES := libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev zlib1g-dev pkg-config
 VENV         := .venv-reference
 PYTHON       := $(VENV)/bin/python
+# The current PyTorch release, a second peer for the benchmarks only (fixtures stay on the pin).
+CURRENT_VENV := .venv-torch-current
 BIN          = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 DEMO_DIR     := demo-output
 MINI_MODEL   := Sources/Pipeline/Resources/auffusion-mini
@@ -27,7 +29,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test dependent test-sanitize fuzz demo bench bench-generate bench-edits fixtures mini-model clean
+.PHONY: deps build test dependent test-sanitize fuzz demo bench bench-unet bench-generate bench-edits fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -99,12 +101,19 @@ demo: build
 	  --seed 3 -o $(DEMO_DIR)/filled.wav --spectrogram $(DEMO_DIR)/filled.png
 	@echo "demo: wrote generated, restyled and filled .wav/.png to $(DEMO_DIR)/ (docs/mini-model.md says what the model knows)"
 
-## bench: time our kernels beside the PyTorch/librosa reference on this machine.
-bench: build $(VENV)/.installed
+## bench: time our kernels beside the PyTorch/librosa reference on this machine, and the networks
+## beside PyTorch 2.0.1 and the current PyTorch (fp32 and bf16 autocast), as ratios.
+bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(PYTHON) scripts/reference/bench.py --write-clip .bench-clip.wav
 	$(BIN)/auffusion bench --clip .bench-clip.wav --json > .bench-swift.json
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
-	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion
+	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion --current-python $(CURRENT_VENV)/bin/python
+
+## bench-unet: one guided U-Net step only, Swift beside PyTorch 2.0.1, the current PyTorch fp32 and
+## its bf16 autocast, 3 alternating rounds (~4 minutes).
+bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
+	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion --current-python $(CURRENT_VENV)/bin/python \
+	  --only unet --rounds 3
 
 ## bench-generate: a whole 10 s generation (25 DPM-Solver++ steps) on a full-size synthetic
 ## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
@@ -132,6 +141,17 @@ $(VENV)/.installed: scripts/reference/requirements.txt scripts/reference/require
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -r scripts/reference/requirements.txt
 	$(VENV)/bin/pip install -q --no-deps -r scripts/reference/requirements-nodeps.txt
+	touch $@
+
+# torch without its nvidia-* wheels (~3 GB, CUDA only): torch_cpu_stubs.py stands in for them.
+$(CURRENT_VENV)/.installed: scripts/reference/requirements-current.txt scripts/reference/torch_cpu_stubs.py
+	python3 -m venv $(CURRENT_VENV)
+	$(CURRENT_VENV)/bin/pip install -q --upgrade pip
+	$(CURRENT_VENV)/bin/pip install -q --no-deps $$(grep '^torch==' scripts/reference/requirements-current.txt)
+	$(CURRENT_VENV)/bin/pip install -q $$(grep -v -e '^#' -e '^torch==' scripts/reference/requirements-current.txt)
+	$(CURRENT_VENV)/bin/python scripts/reference/torch_cpu_stubs.py \
+	  "$$($(CURRENT_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/torch/lib"
+	$(CURRENT_VENV)/bin/python -c 'import torch; assert float(torch.ones(3) @ torch.ones(3)) == 3'
 	touch $@
 
 clean:

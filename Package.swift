@@ -21,7 +21,10 @@ let systemLibraries: [Target] = [
 // `-Ounchecked` to release builds instead; docs/build.md measures what a dependent without it loses.
 let libraries: [Target] = [
     .target(name: "FileOutput"),
-    .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc"]),
+    // Matrix-product kernels in C with AVX2 / AVX-512 intrinsics, each function carrying its own
+    // instruction-set target; Compute chooses among them at run time (InstructionSet.swift).
+    .target(name: "CKernels"),
+    .target(name: "Compute", dependencies: ["FileOutput", "COpenBLAS", "CMalloc", "CKernels"]),
     .target(name: "AudioDSP", dependencies: ["Compute", "FileOutput", "CSndFile", "CFFTW", "CSampleRate"]),
     .target(name: "Pictures", dependencies: ["AudioDSP", "Compute", "FileOutput", "CZlib"]),
     .target(name: "Weights", dependencies: ["Compute", "FileOutput"]),

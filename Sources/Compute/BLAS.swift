@@ -1,9 +1,14 @@
+import CKernels
 import COpenBLAS
 
-/// Row-major wrappers over OpenBLAS single-precision GEMM.
+/// Row-major single-precision GEMM: the AVX-512 or AVX2 kernels of `CKernels` where the CPU has
+/// them (``InstructionSet/active``), OpenBLAS elsewhere.
 ///
-/// Every matrix product of the project goes through here, so that OpenBLAS stays behind one
-/// module (no caller sees a CBLAS type). OpenBLAS runs on one thread (``ComputeThreads`` says
+/// Every matrix product of the project goes through here, so that the kernels stay behind one
+/// module (no caller sees a CBLAS type). Our own kernels exist because OpenBLAS 0.3.21 (Debian 12)
+/// picks its kernel by CPU model, and falls back to its SSE3 "Prescott" kernel on CPUs newer than
+/// it knows (an Intel Xeon of family 6, model 207 here): 31 GFLOP/s on one core where the AVX-512
+/// kernel reaches 114. OpenBLAS runs on one thread (``ComputeThreads`` says
 /// why); a large product is cut here into blocks of rows or columns of `C`, one per thread of
 /// ``ComputeThreads``, unless the caller is already one piece of parallel work. The buffer-level
 /// ``sgemm`` is `package`-visible only (the audio kernels of this package use it); clients of
@@ -21,6 +26,7 @@ public enum BLAS {
     ///   - a: `m×k` (or `k×m` when `transposeA`), leading dimension `lda`.
     ///   - b: `k×n` (or `n×k` when `transposeB`), leading dimension `ldb`.
     ///   - c: `m×n`, leading dimension `ldc`.
+    ///   - instructionSet: the kernels to use (tests pass each one the CPU supports).
     /// - Complexity: O(m·n·k).
     package static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false,
@@ -29,14 +35,24 @@ public enum BLAS {
         a: UnsafeBufferPointer<Float>, lda: Int,
         b: UnsafeBufferPointer<Float>, ldb: Int,
         beta: Float = 0,
-        c: UnsafeMutableBufferPointer<Float>, ldc: Int
+        c: UnsafeMutableBufferPointer<Float>, ldc: Int,
+        instructionSet: InstructionSet = .active
     ) {
         guard m > 0, n > 0, let pa = a.baseAddress, let pb = b.baseAddress, let pc = c.baseAddress else { return }
         precondition(a.count >= (transposeA ? (k - 1) * lda + m : (m - 1) * lda + k), "sgemm: A too small")
         precondition(b.count >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n), "sgemm: B too small")
         precondition(c.count >= (m - 1) * ldc + n, "sgemm: C too small")
         ComputeThreads.configureOnce()
+        let kernel: ck_isa? = switch instructionSet {
+        case .avx512: CK_ISA_AVX512
+        case .avx2: CK_ISA_AVX2
+        case .baseline: nil
+        }
         let product = { (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, n: Int) in
+            // ck_sgemm fails only when its packing buffers cannot be allocated; OpenBLAS then runs.
+            if let kernel, ck_sgemm(kernel, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
+                return
+            }
             cblas_sgemm(CblasRowMajor,
                         transposeA ? CblasTrans : CblasNoTrans,
                         transposeB ? CblasTrans : CblasNoTrans,

@@ -46,16 +46,20 @@ public enum WinogradConvolution {
                 Workspace.shared.withScratch(count: 16 * skewedSize(blockSize * channels)) { u in
                     Workspace.shared.withScratch(count: 16 * skewedSize(channels * bandCapacity)) { v in
                         Workspace.shared.withScratch(count: 16 * skewedSize(blockSize * bandCapacity)) { m in
-                            for firstOutput in Swift.stride(from: 0, to: outputs, by: blockSize) {
-                                let block = firstOutput..<Swift.min(outputs, firstOutput + blockSize)
-                                let weightStride = skewedSize(block.count * channels)
-                                transformWeights(weight, outputs: block, into: u)
-                                var firstRow = 0
-                                while firstRow < geometry.totalTileRows {
-                                    let rows = firstRow..<Swift.min(geometry.totalTileRows, firstRow + rowsPerBand)
-                                    let tiles = rows.count * geometry.tileColumns
-                                    let inputStride = skewedSize(channels * tiles), productStride = skewedSize(block.count * tiles)
-                                    transformInput(x, channels: channels, rows: rows, geometry: geometry, into: v)
+                            // Bands outside, blocks inside: every input tile is transformed once.
+                            // The weights are transformed once per band and block, and a
+                            // convolution needs several of either only at the top level (bands of
+                            // 320 channels: one block) or at the deep ones (blocks of 1280: one band).
+                            var firstRow = 0
+                            while firstRow < geometry.totalTileRows {
+                                let rows = firstRow..<Swift.min(geometry.totalTileRows, firstRow + rowsPerBand)
+                                let tiles = rows.count * geometry.tileColumns
+                                let inputStride = skewedSize(channels * tiles)
+                                transformInput(x, channels: channels, rows: rows, geometry: geometry, into: v)
+                                for firstOutput in Swift.stride(from: 0, to: outputs, by: blockSize) {
+                                    let block = firstOutput..<Swift.min(outputs, firstOutput + blockSize)
+                                    let weightStride = skewedSize(block.count * channels), productStride = skewedSize(block.count * tiles)
+                                    transformWeights(weight, outputs: block, into: u)
                                     for k in 0..<16 {
                                         // [O, C] · [C, tiles] -> [O, tiles], for each of the 16 tile positions
                                         BLAS.sgemm(m: block.count, n: tiles, k: channels,
@@ -67,8 +71,8 @@ public enum WinogradConvolution {
                                                    ldc: tiles)
                                     }
                                     transformOutput(m, outputs: block, of: outputs, bias: bias, rows: rows, geometry: geometry, into: y)
-                                    firstRow = rows.upperBound
                                 }
+                                firstRow = rows.upperBound
                             }
                         }
                     }

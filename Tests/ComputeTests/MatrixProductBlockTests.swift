@@ -6,7 +6,8 @@ import TestSupport
 /// of rows (m ≥ n) or columns of C, one per thread, and runs them whole inside parallel work.
 /// The kernel fixtures reach the column cut only untransposed, so these cases cover every
 /// transpose, both cuts, sizes that are not multiples of the block granularity, padded leading
-/// dimensions and `beta = 1`, against the definition evaluated in double precision.
+/// dimensions and `beta = 1`, against the definition evaluated in double precision, on every
+/// instruction set this CPU supports (so an AVX-512 machine also runs the AVX2 and OpenBLAS paths).
 @Suite("matrix products cut into blocks")
 struct MatrixProductBlockTests {
     /// `C = alpha · op(A) · op(B) + beta · C` in Double, over the padded row-major layouts.
@@ -44,35 +45,53 @@ struct MatrixProductBlockTests {
         }
     }
 
-    private func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float]) -> [Float] {
+    static let instructionSets = InstructionSet.allCases.filter { $0 <= InstructionSet.supported }
+
+    private func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], _ instructionSet: InstructionSet) -> [Float] {
         var c = c
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
                     BLAS.sgemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k,
-                               alpha: shape.alpha, a: a, lda: shape.lda, b: b, ldb: shape.ldb, beta: shape.beta, c: c, ldc: shape.ldc)
+                               alpha: shape.alpha, a: a, lda: shape.lda, b: b, ldb: shape.ldb, beta: shape.beta, c: c, ldc: shape.ldc,
+                               instructionSet: instructionSet)
                 }
             }
         }
         return c
     }
 
-    @Test("every cut agrees with the definition and leaves the padding of C alone", arguments: shapes)
-    func blocks(shape: Shape) {
+    @Test("every cut agrees with the definition and leaves the padding of C alone",
+          arguments: shapes, instructionSets)
+    func blocks(shape: Shape, instructionSet: InstructionSet) {
         #expect(shape.m * shape.n * shape.k >= BLAS.parallelMinimumWork, "the case must be large enough to be cut")
         var random = TorchRandomSource(seed: 11)
         let a = (random.normal(shape: [(shape.transposeA ? shape.k : shape.m) * shape.lda]) * 0.1).scalars
         let b = (random.normal(shape: [(shape.transposeB ? shape.n : shape.k) * shape.ldb]) * 0.1).scalars
         let c = random.normal(shape: [shape.m * shape.ldc]).scalars
         let expected = definition(a, b, c, shape)
-        let whole = product(shape, a, b, c)
+        let whole = product(shape, a, b, c, instructionSet)
         #expect(compare(whole, expected).isWithin(.exact), "\(compare(whole, expected))")
 
         // Called from inside parallel work, the product runs whole on that thread.
         var nested = [Float]()
         ComputeThreads.parallelFor(2) { chunk in
-            if chunk == 0 { nested = product(shape, a, b, c) }
+            if chunk == 0 { nested = product(shape, a, b, c, instructionSet) }
         }
         #expect(compare(nested, expected).isWithin(.exact), "\(compare(nested, expected))")
+    }
+}
+
+/// `AUFFUSION_ISA` can only narrow the kernels' instruction set, never widen it past the CPU's.
+@Suite("instruction set choice")
+struct InstructionSetTests {
+    @Test("a named narrower set wins; a wider or unknown one leaves the CPU's")
+    func capping() {
+        #expect(InstructionSet.capped(.avx512, by: "avx2") == .avx2)
+        #expect(InstructionSet.capped(.avx512, by: "BASELINE") == .baseline)
+        #expect(InstructionSet.capped(.avx2, by: "avx512") == .avx2)
+        #expect(InstructionSet.capped(.avx2, by: "sse9") == .avx2)
+        #expect(InstructionSet.capped(.avx512, by: nil) == .avx512)
+        #expect(InstructionSet.active <= InstructionSet.supported)
     }
 }

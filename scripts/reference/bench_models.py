@@ -1,18 +1,27 @@
 #!/usr/bin/env python3
 """Times whole networks with synthetic weights, Swift beside PyTorch, on this machine.
 
-    python scripts/reference/bench_models.py --swift-binary .build/release/auffusion [--runs N]
+    python scripts/reference/bench_models.py --swift-binary .build/release/auffusion
+        [--current-python .venv-torch-current/bin/python] [--rounds N] [--runs N] [--only unet,vocoder]
 
-For each benchmark below it runs `auffusion bench <model> --config … --json` (one warm-up, then
-the median of --runs runs, peak RSS of the process) and the same forward pass with diffusers 0.18.2
-/ transformers 4.30.2 / the vocoder written out in vocoder_fixtures.py, in a child process of its
-own so that peak memory is measured per model. Both sides use AUFFUSION_THREADS threads (default:
-all cores) and weights from synthetic.py (no checkpoint is read). Prints a table of times, ratios
-and peak memory.
+For each benchmark below, every round runs, one after the other and each in a process of its own
+(so that peak memory is per model): `auffusion bench <model> --config … --json` (one warm-up,
+then --runs runs), and the same forward pass in PyTorch 2.0.1 fp32 (this interpreter: diffusers
+0.18.2, transformers 4.30.2, the vocoder of vocoder_fixtures.py), and, when the current PyTorch's
+virtualenv exists (`make .venv-torch-current/.installed`), in that PyTorch fp32 and under
+`torch.autocast("cpu", dtype=torch.bfloat16)`. Swift and its peers alternate, so a load that
+comes and goes from other programs hits every side alike. Each side's figure is the fastest run
+over all rounds, with the spread of the per-round minima beside it; ratios are Swift / peer. Both
+sides use AUFFUSION_THREADS threads (default: all cores) and weights from synthetic.py.
 """
+import os
+
+THREADS = int(os.environ.get("AUFFUSION_THREADS") or os.cpu_count() or 1)
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_variable] = str(THREADS)
+
 import argparse
 import json
-import os
 import pathlib
 import resource
 import subprocess
@@ -20,6 +29,7 @@ import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
 CONFIGS = HERE / "configs"
 BENCHMARKS = [  # (name, swift subcommand, config, batch, latent HxW; for the vocoder W is frames)
     ("unet, one guided step at 10 s", "unet", "unet-sd15.json", 2, "32x128"),
@@ -68,48 +78,89 @@ def reference_workload(model: str, config_path: pathlib.Path, batch: int, latent
     return lambda: net(mel)
 
 
-def run_reference(model: str, config: str, batch: int, latent: str, runs: int) -> dict:
+def run_reference(model: str, config: str, batch: int, latent: str, runs: int, precision: str) -> dict:
     """Child-process entry: times the reference and prints the same JSON line as the Swift side."""
+    import contextlib
     import torch
-    torch.set_num_threads(int(os.environ.get("AUFFUSION_THREADS", os.cpu_count() or 1)))
+    torch.set_num_threads(THREADS)
     work = reference_workload(model, CONFIGS / config, batch, latent)
-    with torch.no_grad():
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
+    with torch.no_grad(), autocast():
         work()
         times = []
         for _ in range(runs):
             start = time.perf_counter()
             work()
             times.append(time.perf_counter() - start)
-    return {"median_s": sorted(times)[len(times) // 2], "runs_s": times,
+    return {"median_s": sorted(times)[len(times) // 2], "runs_s": times, "torch": torch.__version__.split("+")[0],
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def last_json_line(command: list) -> dict | None:
+    """Runs `command` and parses its last line of output, or returns None (with its error) if it failed."""
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"  failed: {' '.join(command[:4])} …: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--swift-binary", type=pathlib.Path)
-    parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--reference-only", nargs=4, metavar=("MODEL", "CONFIG", "BATCH", "LATENT"))
+    parser.add_argument("--current-python", type=pathlib.Path, default=ROOT / ".venv-torch-current" / "bin" / "python",
+                        help="the current PyTorch's interpreter (skipped when absent)")
+    parser.add_argument("--runs", type=int, default=2, help="timed runs per process, after one warm-up")
+    parser.add_argument("--rounds", type=int, default=2, help="times every side is run, alternating")
+    parser.add_argument("--only", help="comma-separated Swift subcommands to run (default: all)")
+    parser.add_argument("--reference-only", nargs=5, metavar=("MODEL", "CONFIG", "BATCH", "LATENT", "PRECISION"))
     arguments = parser.parse_args()
     if arguments.reference_only:
-        model, config, batch, latent = arguments.reference_only
-        print(json.dumps(run_reference(model, config, int(batch), latent, arguments.runs)))
+        model, config, batch, latent, precision = arguments.reference_only
+        print(json.dumps(run_reference(model, config, int(batch), latent, arguments.runs, precision)))
         return
+    peers = [("2.0.1", sys.executable, "fp32")]
+    if arguments.current_python.exists():
+        peers += [("current", str(arguments.current_python), "fp32"), ("current", str(arguments.current_python), "bf16")]
+    selected = set(arguments.only.split(",")) if arguments.only else None
     rows = []
     for name, model, config, batch, latent in BENCHMARKS:
+        if selected and model not in selected:
+            continue
         common = ["--config", str(CONFIGS / config), "--batch", str(batch), "--latent", latent, "--runs", str(arguments.runs)]
-        swift = json.loads(subprocess.run([str(arguments.swift_binary), "bench", model, *common, "--json"],
-                                          check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        reference = json.loads(subprocess.run(
-            [sys.executable, __file__, "--runs", str(arguments.runs), "--reference-only", model, config, str(batch), latent],
-            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        rows.append((name, swift, reference))
-        print(f"  {name}: swift {swift['median_s']:.3f} s, reference {reference['median_s']:.3f} s", file=sys.stderr)
-    print(f"\n{'model':34} | {'swift s':>8} | {'torch s':>8} | {'ratio':>5} | {'swift MiB':>9} | {'torch MiB':>9} | {'ratio':>5}")
-    print("-" * 34 + "-+-" + "-+-".join("-" * w for w in (8, 8, 5, 9, 9, 5)))
-    for name, swift, reference in rows:
-        print(f"{name:34} | {swift['median_s']:8.3f} | {reference['median_s']:8.3f} | "
-              f"{swift['median_s'] / reference['median_s']:5.2f} | {swift['peak_rss_mib']:9.0f} | "
-              f"{reference['peak_rss_mib']:9.0f} | {swift['peak_rss_mib'] / reference['peak_rss_mib']:5.2f}")
+        swift_command = [str(arguments.swift_binary), "bench", model, *common, "--json"]
+        sides = [("swift fp32", swift_command)] + [
+            (f"torch {label} {precision}", [python, __file__, "--runs", str(arguments.runs), "--reference-only",
+                                            model, config, str(batch), latent, precision])
+            for label, python, precision in peers]
+        results = {side: [] for side, _ in sides}
+        for _ in range(arguments.rounds):
+            for side, command in sides:
+                outcome = last_json_line(command)
+                if outcome:
+                    results[side].append(outcome)
+                    print(f"  {name}: {side} {min(outcome['runs_s']):.3f} s", file=sys.stderr)
+        rows.append((name, results))
+    print(f"\nthreads: {THREADS}; each figure is the fastest run over {arguments.rounds} rounds × {arguments.runs} runs, "
+          "[spread of the per-round minima]; ratio = Swift / peer")
+    for name, results in rows:
+        swift_side = next(iter(results))
+        swift = results[swift_side]
+        if not swift:
+            continue
+        best = min(min(r["runs_s"]) for r in swift)
+        print(f"\n{name}")
+        print(f"  {'side':24} | {'seconds':>8} | {'spread':>15} | {'Swift/peer':>10} | {'peak MiB':>8} | {'mem ratio':>9}")
+        for side, outcomes in results.items():
+            if not outcomes:
+                print(f"  {side:24} | {'failed':>8} |")
+                continue
+            minima = [min(r["runs_s"]) for r in outcomes]
+            peak = max(r["peak_rss_mib"] for r in outcomes)
+            swift_peak = max(r["peak_rss_mib"] for r in swift)
+            label = side if "torch" not in outcomes[0] else side.replace("current", outcomes[0]["torch"])
+            print(f"  {label:24} | {min(minima):8.3f} | {min(minima):6.3f}–{max(minima):6.3f} | "
+                  f"{best / min(minima):10.2f} | {peak:8.0f} | {swift_peak / peak:9.2f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,292 @@
+// Blocked matrix products (Goto & van de Geijn, "Anatomy of high-performance matrix
+// multiplication", 2008): op(B) is packed in blocks of KC rows × NC columns, cut into panels of NR
+// columns; op(A) in blocks of MC rows × KC, cut into panels of MR rows; a register-resident
+// MR × NR tile of C accumulates one panel pair. A B panel (KC × NR) stays in L1 while the A panels
+// of its block stream from L2. Each kernel carries its own target attribute, so this file builds
+// for any x86-64 and the caller picks what the CPU runs (ck_cpu_features).
+#include "CKernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <cpuid.h>
+#define CK_X86 1
+#endif
+
+// MARK: - CPU features
+
+unsigned ck_cpu_features(void) {
+#if CK_X86
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    const int osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1, fma = (ecx >> 12) & 1;
+    if (!osxsave || !avx) return 0;
+    unsigned xcr0_low, xcr0_high;
+    __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    const int ymm_state = (xcr0_low & 0x6) == 0x6, zmm_state = (xcr0_low & 0xE6) == 0xE6;
+    if (!ymm_state || !__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    unsigned features = 0;
+    const int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1;
+    if (avx2 && fma) features |= CK_FEATURE_AVX2;
+    if (features && avx512f && zmm_state) features |= CK_FEATURE_AVX512;
+    return features;
+#else
+    return 0;
+#endif
+}
+
+// MARK: - The blocked driver
+
+/// An operand as the driver sees it: element (row, column) of op(X) is at
+/// `base[row * row_step + column * column_step]`.
+typedef struct {
+    const float *base;
+    ptrdiff_t row_step, column_step;
+} operand;
+
+/// Sizes and micro-kernel of one instruction set.
+typedef struct {
+    int mr, nr, kc, mc, nc;
+    /// `tile = alpha · Apanel · Bpanel (+ beta · tile)`, `beta == 0` not reading the tile.
+    void (*micro)(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta);
+    /// Packs one whole panel of MR rows of a row-major op(A) (rows `lda` apart) into `[kc][mr]`.
+    void (*pack_rows)(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out);
+    /// Packs one whole panel of NR columns of op(B) = Bᵀ, B row-major (rows `ldb` apart), into `[kc][nr]`.
+    void (*pack_columns)(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out);
+} gemm_kind;
+
+/// Packs rows [row, row + rows) × depth [depth, depth + kc) of op(A) into panels `[kc][mr]`,
+/// zero rows past the end. Whole panels of a row-major A go through the kernel's vector gather.
+static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t kc,
+                   float *packed) {
+    const int mr = kind->mr;
+    for (ptrdiff_t first = 0; first < rows; first += mr) {
+        float *out = packed + first * kc;
+        const ptrdiff_t height = rows - first < mr ? rows - first : mr;
+        const float *origin = a->base + (row + first) * a->row_step + depth * a->column_step;
+        if (a->row_step == 1 && height == mr) {  // op(A) = Aᵀ: each depth's rows are contiguous
+            for (ptrdiff_t p = 0; p < kc; p++) memcpy(out + p * mr, origin + p * a->column_step, sizeof(float) * (size_t)mr);
+            continue;
+        }
+        if (a->column_step == 1 && height == mr) {
+            kind->pack_rows(origin, a->row_step, kc, out);
+            continue;
+        }
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            for (int r = 0; r < mr; r++) {
+                out[p * mr + r] = r < height ? origin[r * a->row_step + p * a->column_step] : 0.0f;
+            }
+        }
+    }
+}
+
+/// Packs depth [depth, depth + kc) × columns [column, column + columns) of op(B) into panels
+/// `[kc][nr]`, zero columns past the end. Whole panels of a transposed B (a linear layer's
+/// weight, attention's keys) go through the kernel's vector gather.
+static void pack_b(const gemm_kind *kind, const operand *b, ptrdiff_t depth, ptrdiff_t kc, ptrdiff_t column, ptrdiff_t columns,
+                   float *packed) {
+    const int nr = kind->nr;
+    for (ptrdiff_t first = 0; first < columns; first += nr) {
+        float *out = packed + first * kc;
+        const ptrdiff_t width = columns - first < nr ? columns - first : nr;
+        const float *origin = b->base + depth * b->row_step + (column + first) * b->column_step;
+        if (b->column_step == 1 && width == nr) {  // untransposed: each depth's columns are contiguous
+            for (ptrdiff_t p = 0; p < kc; p++) memcpy(out + p * nr, origin + p * b->row_step, sizeof(float) * (size_t)nr);
+            continue;
+        }
+        if (b->row_step == 1 && width == nr) {
+            kind->pack_columns(origin, b->column_step, kc, out);
+            continue;
+        }
+        for (ptrdiff_t p = 0; p < kc; p++) {
+            for (int j = 0; j < nr; j++) {
+                out[p * nr + j] = j < width ? origin[p * b->row_step + j * b->column_step] : 0.0f;
+            }
+        }
+    }
+}
+
+static void scale(float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, float beta) {
+    for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+    }
+}
+
+static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const operand *a,
+               const operand *b, float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        scale(c, ldc, m, n, beta);
+        return 0;
+    }
+    const int mr = kind->mr, nr = kind->nr;
+    const ptrdiff_t kc_max = kind->kc, mc_max = kind->mc, nc_max = kind->nc;
+    const size_t a_count = (size_t)((mc_max + mr - 1) / mr * mr) * (size_t)kc_max;
+    const size_t b_count = (size_t)((nc_max + nr - 1) / nr * nr) * (size_t)kc_max;
+    float *scratch = aligned_alloc(64, sizeof(float) * (a_count + b_count));
+    if (!scratch) return -1;
+    float *packed_a = scratch, *packed_b = scratch + a_count;
+    float edge[32 * 32];  // an MR × NR tile at the right or bottom border
+    for (ptrdiff_t jc = 0; jc < n; jc += nc_max) {
+        const ptrdiff_t nc = n - jc < nc_max ? n - jc : nc_max;
+        for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+            const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+            const float block_beta = pc == 0 ? beta : 1.0f;
+            pack_b(kind, b, pc, kc, jc, nc, packed_b);
+            for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
+                const ptrdiff_t mc = m - ic < mc_max ? m - ic : mc_max;
+                pack_a(kind, a, ic, mc, pc, kc, packed_a);
+                for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
+                    const float *b_panel = packed_b + jr * kc;
+                    const ptrdiff_t width = nc - jr < nr ? nc - jr : nr;
+                    for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+                        const float *a_panel = packed_a + ir * kc;
+                        const ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
+                        float *tile = c + (ic + ir) * ldc + jc + jr;
+                        if (height == mr && width == nr) {
+                            kind->micro(kc, a_panel, b_panel, tile, ldc, alpha, block_beta);
+                            continue;
+                        }
+                        kind->micro(kc, a_panel, b_panel, edge, nr, alpha, 0.0f);
+                        for (ptrdiff_t i = 0; i < height; i++) {
+                            for (ptrdiff_t j = 0; j < width; j++) {
+                                float *target = tile + i * ldc + j;
+                                *target = edge[i * nr + j] + (block_beta == 0.0f ? 0.0f : block_beta * *target);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    free(scratch);
+    return 0;
+}
+
+// MARK: - Micro-kernels
+
+#if CK_X86
+
+/// AVX2: a 6 × 16 tile in 12 ymm accumulators.
+__attribute__((target("avx2,fma")))
+static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta) {
+    __m256 acc[6][2];
+    for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        for (int r = 0; r < 6; r++) {
+            const __m256 x = _mm256_broadcast_ss(a + r);
+            acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+        }
+        a += 6;
+        b += 16;
+    }
+    const __m256 scale_by = _mm256_set1_ps(alpha), keep = _mm256_set1_ps(beta);
+    for (int r = 0; r < 6; r++) {
+        for (int half = 0; half < 2; half++) {
+            float *target = c + r * ldc + half * 8;
+            __m256 value = _mm256_mul_ps(acc[r][half], scale_by);
+            if (beta != 0.0f) value = _mm256_fmadd_ps(_mm256_loadu_ps(target), keep, value);
+            _mm256_storeu_ps(target, value);
+        }
+    }
+}
+
+/// AVX-512: a 12 × 32 tile in 24 zmm accumulators.
+__attribute__((target("avx512f")))
+static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta) {
+    __m512 acc[12][2];
+    for (int r = 0; r < 12; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        for (int r = 0; r < 12; r++) {
+            const __m512 x = _mm512_set1_ps(a[r]);
+            acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+        }
+        a += 12;
+        b += 32;
+    }
+    const __m512 scale_by = _mm512_set1_ps(alpha), keep = _mm512_set1_ps(beta);
+    for (int r = 0; r < 12; r++) {
+        for (int half = 0; half < 2; half++) {
+            float *target = c + r * ldc + half * 16;
+            __m512 value = _mm512_mul_ps(acc[r][half], scale_by);
+            if (beta != 0.0f) value = _mm512_fmadd_ps(_mm512_loadu_ps(target), keep, value);
+            _mm512_storeu_ps(target, value);
+        }
+    }
+}
+
+/// AVX2 row packing: one masked gather of the 6 rows' values per depth.
+__attribute__((target("avx2,fma")))
+static void pack_rows_avx2(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
+    const __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 0, 0), _mm256_set1_epi32((int)lda));
+    const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const __m256 values = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), origin + p, rows, _mm256_castsi256_ps(six), 4);
+        _mm256_maskstore_ps(out + p * 6, six, values);
+    }
+}
+
+/// AVX-512 row packing: one masked gather of the 12 rows' values per depth.
+__attribute__((target("avx512f")))
+static void pack_rows_avx512(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0),
+                                            _mm512_set1_epi32((int)lda));
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const __m512 values = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0x0FFF, rows, origin + p, 4);
+        _mm512_mask_storeu_ps(out + p * 12, 0x0FFF, values);
+    }
+}
+
+/// AVX2 column packing: two gathers of 8 strided values per depth.
+__attribute__((target("avx2,fma")))
+static void pack_columns_avx2(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out) {
+    const __m256i columns = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)ldb));
+    const float *upper = origin + 8 * ldb;
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        _mm256_store_ps(out + p * 16, _mm256_i32gather_ps(origin + p, columns, 4));
+        _mm256_store_ps(out + p * 16 + 8, _mm256_i32gather_ps(upper + p, columns, 4));
+    }
+}
+
+/// AVX-512 column packing: two gathers of 16 strided values per depth.
+__attribute__((target("avx512f")))
+static void pack_columns_avx512(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out) {
+    const __m512i columns = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32((int)ldb));
+    const float *upper = origin + 16 * ldb;
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        _mm512_store_ps(out + p * 32, _mm512_i32gather_ps(columns, origin + p, 4));
+        _mm512_store_ps(out + p * 32 + 16, _mm512_i32gather_ps(columns, upper + p, 4));
+    }
+}
+
+static const gemm_kind avx2_kind = {6, 16, 256, 120, 4096, micro_avx2, pack_rows_avx2, pack_columns_avx2};
+static const gemm_kind avx512_kind = {12, 32, 256, 240, 4096, micro_avx512, pack_rows_avx512, pack_columns_avx512};
+
+#endif
+
+// MARK: - Entry points
+
+static operand make_operand(const float *base, int transposed, ptrdiff_t leading) {
+    operand x = {base, transposed ? 1 : leading, transposed ? leading : 1};
+    return x;
+}
+
+int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+             float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+             float beta, float *c, ptrdiff_t ldc) {
+#if CK_X86
+    const operand op_a = make_operand(a, transpose_a, lda), op_b = make_operand(b, transpose_b, ldb);
+    return run(isa == CK_ISA_AVX512 ? &avx512_kind : &avx2_kind, m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
+#else
+    (void)isa; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    return -1;
+#endif
+}

@@ -1,0 +1,27 @@
+// Matrix-product kernels with AVX2 and AVX-512 intrinsics, chosen at run time: the Swift code is
+// compiled for one baseline CPU, while these functions carry their own instruction-set targets and
+// run only where `ck_cpu_features` says the CPU has them. Compute's `BLAS` is the only caller.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+
+/// The instruction sets a kernel may be asked to use, narrowest first.
+typedef enum {
+    CK_ISA_AVX2 = 1,      ///< AVX2 and FMA, 256-bit vectors
+    CK_ISA_AVX512 = 2,    ///< AVX-512 F, 512-bit vectors
+} ck_isa;
+
+/// The CPU's features relevant here, each also enabled by the operating system (saved vector state).
+unsigned ck_cpu_features(void);
+
+enum { CK_FEATURE_AVX2 = 1, CK_FEATURE_AVX512 = 2 };
+
+/// `C[m×n] = alpha · op(A) · op(B) + beta · C`, row-major, on the calling thread, with `isa`
+/// (which the CPU must have). `beta == 0` never reads C. Returns 0, or -1 if scratch memory
+/// could not be allocated (C is then untouched).
+int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+             float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+             float beta, float *c, ptrdiff_t ldc);
+
+#endif

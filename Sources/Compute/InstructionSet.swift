@@ -1,0 +1,47 @@
+import CKernels
+import Foundation
+
+/// The vector instruction sets the matrix-product kernels can run on, chosen when the process
+/// starts: the widest this CPU supports (`ck_cpu_features`, from CPUID and the operating system's
+/// saved vector state), unless `AUFFUSION_ISA` asks for a narrower one.
+///
+/// The Swift code is compiled for one baseline CPU; the kernels of the `CKernels` target carry their
+/// own instruction-set attributes and run only where the CPU has them, so one binary is correct and
+/// fast on an AVX2-only machine and on an AVX-512 one. `AUFFUSION_ISA=avx2` or `baseline` forces
+/// the narrower paths on a wider machine (to test them, or to compare).
+public enum InstructionSet: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
+    /// OpenBLAS's single-precision GEMM (whatever kernel it picked for this CPU).
+    case baseline
+    /// AVX2 with FMA: 6 × 16 register tiles of 256-bit vectors.
+    case avx2
+    /// AVX-512 F: 12 × 32 register tiles of 512-bit vectors.
+    case avx512
+
+    /// The widest set this CPU and operating system support.
+    public static let supported: InstructionSet = {
+        let features = ck_cpu_features()
+        if features & UInt32(CK_FEATURE_AVX512) != 0 { return .avx512 }
+        if features & UInt32(CK_FEATURE_AVX2) != 0 { return .avx2 }
+        return .baseline
+    }()
+
+    /// The set the kernels use: ``supported``, capped by `AUFFUSION_ISA` when it names a narrower one.
+    public static let active: InstructionSet = capped(supported, by: ProcessInfo.processInfo.environment["AUFFUSION_ISA"])
+
+    /// `supported`, or the set `request` names (`baseline`, `avx2`, `avx512`) if that is narrower.
+    /// An unknown or absent name leaves `supported` as it is.
+    public static func capped(_ supported: InstructionSet, by request: String?) -> InstructionSet {
+        guard let request, let named = allCases.first(where: { $0.description == request.lowercased() }) else { return supported }
+        return min(named, supported)
+    }
+
+    public var description: String {
+        switch self {
+        case .baseline: "baseline"
+        case .avx2: "avx2"
+        case .avx512: "avx512"
+        }
+    }
+
+    public static func < (lhs: InstructionSet, rhs: InstructionSet) -> Bool { lhs.rawValue < rhs.rawValue }
+}
