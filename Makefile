@@ -15,7 +15,7 @@ MINI_MODEL   := Sources/Pipeline/Resources/auffusion-mini
 MINI_WORK    := .mini-work
 # Fuzzing (docs/reliability.md): a debug build with libFuzzer, in its own scratch path.
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_BUILD   := --scratch-path $(FUZZ_SCRATCH) -c debug -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
 FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files prompt
