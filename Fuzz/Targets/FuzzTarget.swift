@@ -18,8 +18,8 @@ public struct FuzzTarget: Sendable {
     /// Feeds one input to the target.
     public func callAsFunction(_ input: Data) { body(input) }
 
-    /// Every target. Edit plans and batch lines join this list once their readers live in the
-    /// library (they are being moved out of the CLI).
+    /// Every target. Edit plans (`EditPlanDocument(json:)`) and batch lines (`Batch`) join this
+    /// list next; their readers have just moved into the library.
     public static let all: [FuzzTarget] = [audio, safetensors, torch, pickle, configuration, numpy, tokenizerFiles, prompt]
 
     /// The target called `name`, if any.
