@@ -35,26 +35,24 @@ struct KernelBenchCommand: ParsableCommand {
     var clip: String?
 
     func run() throws {
-        try reportingErrors {
-            let selected = { (name: String) in filter.map { name.contains($0) } ?? true }
-            var results: [(String, Double)] = []
-            let source = try clip.map { try AudioFile.read(URL(fileURLWithPath: $0)) } ?? Self.benchmarkClip()
-            if selected("audio.analysis_10s") {
-                results.append(("audio.analysis_10s", try median(of: analysis(source, resampledFirst: false))))
-            }
-            if selected("audio.analysis_10s_16k") {
-                results.append(("audio.analysis_10s_16k", try median(of: analysis(source, resampledFirst: true))))
-            }
-            if selected("audio.griffinlim_32") { results.append(("audio.griffinlim_32", try median(of: griffinLim(source)))) }
-            for (name, work) in ComputeBenchmarks.all() where selected(name) {
-                results.append((name, try median(of: work)))
-            }
-            if json {
-                let entries = results.map { "{\"name\": \"\($0.0)\", \"seconds\": \($0.1)}" }
-                print("{\"threads\": \(ComputeThreads.count), \"results\": [\(entries.joined(separator: ", "))]}")
-            } else {
-                for (name, seconds) in results { print(String(format: "%-24@ %10.2f ms", name, seconds * 1000)) }
-            }
+        let selected = { (name: String) in filter.map { name.contains($0) } ?? true }
+        var results: [(String, Double)] = []
+        let source = try clip.map { try AudioFile.read(URL(fileURLWithPath: $0)) } ?? Self.benchmarkClip()
+        if selected("audio.analysis_10s") {
+            results.append(("audio.analysis_10s", try median(of: analysis(source, resampledFirst: false))))
+        }
+        if selected("audio.analysis_10s_16k") {
+            results.append(("audio.analysis_10s_16k", try median(of: analysis(source, resampledFirst: true))))
+        }
+        if selected("audio.griffinlim_32") { results.append(("audio.griffinlim_32", try median(of: griffinLim(source)))) }
+        for (name, work) in ComputeBenchmarks.all() where selected(name) {
+            results.append((name, try median(of: work)))
+        }
+        if json {
+            let entries = results.map { "{\"name\": \"\($0.0)\", \"seconds\": \($0.1)}" }
+            print("{\"threads\": \(ComputeThreads.count), \"results\": [\(entries.joined(separator: ", "))]}")
+        } else {
+            for (name, seconds) in results { print(String(format: "%-24@ %10.2f ms", name, seconds * 1000)) }
         }
     }
 

@@ -110,7 +110,7 @@ extension ModelBenchmarkCommand {
     }
 
     func run() throws {
-        try reportingErrors { try options.report(try Self.model.workload(options)) }
+        try options.report(try Self.model.workload(options))
     }
 }
 

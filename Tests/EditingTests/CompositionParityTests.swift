@@ -71,7 +71,7 @@ struct CompositionParityTests {
                 EditPass(start: .clip(strength: try #require(c.strength)), request: c.request(c.prompts[0])),
                 EditPass(start: .previous(strength: 1), constraint: .mask(mask), request: c.request(c.prompts[1])),
             ])
-            try c.expectMels([try plan.run(clip: clip, pipeline: pipeline, noise: &noise).logMel])
+            try c.expectMels([try plan.run(clip: clip, pipeline: pipeline, noise: &noise).output.logMel])
         case "inpaint_spliced":
             var edit = Inpainting(mask: try EditMask(ranges: try c.ranges(), clipDuration: clip.duration))
             edit.strength = try #require(c.strength)
