@@ -22,15 +22,7 @@ struct CompositionCase: Decodable, Sendable, CustomTestStringConvertible {
 
     static func all() throws -> [CompositionCase] { try Fixtures.cases(CompositionCase.self, "composition/cases.json") }
 
-    func request(_ prompt: String) -> GenerationRequest {
-        var request = GenerationRequest(prompt: prompt)
-        request.stepCount = steps
-        request.guidanceScale = guidance
-        request.canvasFrames = 64
-        request.duration = 0.5
-        request.scheduler = .pndm
-        return request
-    }
+    func request(_ prompt: String) -> GenerationRequest { fixtureRequest(prompt, steps: steps, guidance: guidance) }
 
     func ranges() throws -> [Range<Double>] { try #require(mask).map { $0[0]..<$0[1] } }
 

@@ -7,15 +7,31 @@ import Testing
 import TestSupport
 
 /// Tests of meaning (issue #7, `docs/mini-model.md`): the embedded model, run by the Swift
-/// pipeline with Griffin-Lim, does what the words say. Each test runs seeds 0–9 at 25 steps of
-/// the folder's PNDM sampler with guidance 5, measures the audio (``SoundMeasures``) and states
-/// how many seeds must agree. No parity test can show this: random weights have no meaning.
+/// pipeline with Griffin-Lim, does what the words say. Each test runs ``seeds`` at 25 steps of the
+/// folder's PNDM sampler with guidance 5, measures the audio (``SoundMeasures``) and states how
+/// many seeds must agree. No parity test can show this: random weights have no meaning.
+///
+/// The evidence is held out. The recipe, the corpus and the measures were changed until seeds 0–9
+/// passed (training's evaluation and `edit_checks.py` use them), so these tests use seeds that no
+/// part of the model's making drew from: training seeds its torch generators with
+/// `stage · 1,000,003 + step` (all ≥ 1,000,003), evaluation with 0–9. The clips an edit starts from
+/// are made here: a tone between two mel-band centres (the corpus's tones were never placed off a
+/// centre on purpose, and the tuned test used a centre), and a gap to fill that holds bursts of it
+/// rather than silence (the bursts' 110 ms every 330 ms lie within the corpus's ranges).
+///
+/// Every edit test also runs its edit switched off (strength 0, the mask elsewhere, weight 1, no
+/// controller) in the test itself and requires the mean difference between the two to exceed the
+/// seed-to-seed spread (the larger standard deviation of the two) by ``margin``: a test that passes
+/// with its edit off does not test the edit.
 @Suite("Embedded model: the words change the sound", .serialized)
 struct EmbeddedModelTests {
-    static let seeds: [UInt64] = Array(0..<10)
-    /// The centre of the 5th of 64 Slaney mel bands up to 8 kHz (232 Hz, a "low" pitch): a tone
-    /// there lights one band only, so its pitch survives the 64-band spectrogram.
-    static let lowToneFrequency = 3.4804 * 200 / 3
+    /// Held-out seeds (above).
+    static let seeds: [UInt64] = Array(100..<110)
+    /// How many seed-to-seed spreads an edit's mean effect must exceed.
+    static let margin = 2.0
+    /// Between the centres of the 5th and 6th of 64 Slaney mel bands up to 8 kHz (255 Hz, a "low"
+    /// pitch): the tone lights two bands half each, as no tone of the corpus was chosen to.
+    static let lowToneFrequency = 5.5 * MelFilterbank.hertzToMel(8000) / 65 * 200 / 3
 
     let pipeline: AuffusionPipeline
 
@@ -37,12 +53,12 @@ struct EmbeddedModelTests {
         return SoundMeasures(try pipeline.generate(settings, noise: &noise).audio.channels[0])
     }
 
-    /// `count` seconds of a sine at `frequency`, gated on during `on` (all of it by default).
-    private func tone(_ frequency: Double, seconds count: Double = 2.56,
+    /// `count` seconds of a sine at `frequency` and `amplitude`, gated on during `on` (all of it by default).
+    private func tone(_ frequency: Double, amplitude: Double = 0.3, seconds count: Double = 2.56,
                       on: (Double) -> Bool = { _ in true }) throws -> ClipLatents {
         let samples = (0..<Int(count * 16_000)).map { index -> Float in
             let t = Double(index) / 16_000
-            return on(t) ? Float(0.5 * sin(2 * .pi * frequency * t)) : 0
+            return on(t) ? Float(amplitude * sin(2 * .pi * frequency * t)) : 0
         }
         var posterior: NoiseSource?
         return try ClipLatents(encoding: AudioBuffer(mono: samples, sampleRate: 16_000), pipeline: pipeline,
@@ -51,13 +67,16 @@ struct EmbeddedModelTests {
 
     private static func agreeing(_ outcomes: [Bool]) -> Int { outcomes.filter { $0 }.count }
 
+    /// Prints a test's figures on every run, pass or fail: docs/mini-model.md quotes them.
+    private static func report(_ test: String, _ figures: String) { print("embedded model, held-out seeds, \(test): \(figures)") }
+
     struct ParityCase: Decodable, CustomTestStringConvertible {
         let name: String, prompt: String, steps: Int, guidance: Float, seed: UInt64, scheduler: String
         var testDescription: String { name }
     }
 
     @Test("the shipped weights run as in diffusers' StableDiffusionPipeline (its PNDM, and DDIM from its config): decoded image within Tolerance.embeddedModel",
-          arguments: try Fixtures.json([ParityCase].self, "mini/cases.json"))
+          arguments: try Fixtures.cases(ParityCase.self, "mini/cases.json"))
     func parity(_ c: ParityCase) throws {
         var request = GenerationRequest(prompt: c.prompt)
         request.stepCount = c.steps
@@ -82,6 +101,7 @@ struct EmbeddedModelTests {
             (try generate("a low pitched sine tone", seed: seed).dominantFrequency,
              try generate("a high pitched sine tone", seed: seed).dominantFrequency)
         }
+        Self.report("pitch", "low, high Hz \(pairs)")
         #expect(Self.agreeing(pairs.map { $0.1 > $0.0 }) >= 8, "low, high Hz: \(pairs)")
     }
 
@@ -94,6 +114,7 @@ struct EmbeddedModelTests {
             (try generate("a low pitched sine tone", seed: seed, scheduler: scheduler).dominantFrequency,
              try generate("a high pitched sine tone", seed: seed, scheduler: scheduler).dominantFrequency)
         }
+        Self.report("pitch with \(scheduler)", "low, high Hz \(pairs)")
         #expect(Self.agreeing(pairs.map { SoundMeasures.semitones(from: $0.0, to: $0.1) > 12 }) == 3, "low, high Hz: \(pairs)")
     }
 
@@ -102,6 +123,7 @@ struct EmbeddedModelTests {
         let pairs = try Self.seeds.map { seed in
             (try generate("white noise", seed: seed).flatness, try generate("a sine tone", seed: seed).flatness)
         }
+        Self.report("timbre", "flatness noise, tone \(pairs)")
         #expect(Self.agreeing(pairs.map { $0.0 > $0.1 }) == 10, "flatness noise, tone: \(pairs)")
     }
 
@@ -111,89 +133,152 @@ struct EmbeddedModelTests {
             let sound = try generate("a beep followed by white noise", seed: seed)
             return (sound.part(0..<1.28).flatness, sound.part(1.28..<2.56).flatness)
         }
+        Self.report("order", "flatness first, second half \(pairs)")
         #expect(Self.agreeing(pairs.map { $0.0 < $0.1 }) >= 7, "flatness first, second half: \(pairs)")
     }
 
-    private func restyledFrequencies(strength: Double) throws -> (input: Double, outputs: [Double]) {
+    /// The dominant frequency of each seed's restyled output at `strength`.
+    private func restyled(_ clip: ClipLatents, strength: Double) throws -> [Double] {
+        try Self.seeds.map { seed in
+            var noise = NoiseSource(seed: seed)
+            let output = try StyleTransfer(strength: strength).run(
+                on: clip, request: request("a high pitched sine tone"), pipeline: pipeline, noise: &noise).audio.channels[0]
+            return SoundMeasures(output).dominantFrequency
+        }
+    }
+
+    /// The spacing of the model's 64 mel bands below 1 kHz, in Hz: the finest pitch it can place.
+    static let bandSpacing = MelFilterbank.hertzToMel(8000) / 65 * 200 / 3
+
+    /// A tone between two band centres comes back on one of them (1.5 semitones away at 255 Hz),
+    /// so "kept" means within one band spacing of the input, as the codec alone (strength 0) keeps it.
+    @Test("style transfer of a 255 Hz tone to 'a high pitched sine tone': within one mel band at strength 0.1 (10 of 10 seeds), up by more than a semitone at 0.7 (≥ 8 of 10), and at 0.7 above strength 0 by more than 2 seed spreads")
+    func styleTransfer() throws {
         let clip = try tone(Self.lowToneFrequency)
-        let outputs = try Self.seeds.map { seed in
-            var noise = NoiseSource(seed: seed)
-            return SoundMeasures(try StyleTransfer(strength: strength).run(
-                on: clip, request: request("a high pitched sine tone"), pipeline: pipeline, noise: &noise).audio.channels[0])
-                .dominantFrequency
-        }
-        return (SoundMeasures(clip.audio.channels[0]).dominantFrequency, outputs)
+        let input = SoundMeasures(clip.audio.channels[0]).dominantFrequency
+        let (weak, strong, off) = (try restyled(clip, strength: 0.1), try restyled(clip, strength: 0.7),
+                                   try restyled(clip, strength: 0))
+        Self.report("style transfer", "input \(input) Hz; at 0: \(off); at 0.1: \(weak); at 0.7: \(strong)")
+        #expect(Self.agreeing(weak.map { abs($0 - input) <= Self.bandSpacing }) == 10, "input \(input) Hz, at 0.1: \(weak), at 0: \(off)")
+        let semitones = { (outputs: [Double]) in outputs.map { SoundMeasures.semitones(from: input, to: $0) } }
+        #expect(Self.agreeing(semitones(strong).map { $0 > 1 }) >= 8, "input \(input) Hz, at 0.7: \(strong)")
+        let effect = EditEffect(on: semitones(strong), off: semitones(off))
+        #expect(effect.exceedsSpread(by: Self.margin), "semitones at 0.7 against strength 0: \(effect)")
     }
 
-    @Test("style transfer: a low tone restyled as 'a high pitched sine tone' at strength 0.1 stays within a semitone (10 of 10 seeds)")
-    func styleTransferKeepsPitch() throws {
-        let (input, weak) = try restyledFrequencies(strength: 0.1)
-        #expect(Self.agreeing(weak.map { abs(SoundMeasures.semitones(from: input, to: $0)) <= 1 }) == 10,
-                "input \(input) Hz, at 0.1: \(weak)")
-    }
-
-    @Test("style transfer: the same tone at strength 0.7 rises by more than a semitone (≥ 8 of 10 seeds)")
-    func styleTransferRaisesPitch() throws {
-        let (input, strong) = try restyledFrequencies(strength: 0.7)
-        #expect(Self.agreeing(strong.map { SoundMeasures.semitones(from: input, to: $0) > 1 }) >= 8,
-                "input \(input) Hz, at 0.7: \(strong)")
-    }
-
-    @Test("inpainting: a silent gap filled with 'a beep' gains ≥ 10 dB (10 of 10 seeds); every sample outside it is kept")
+    @Test("inpainting: a gap of low bursts filled with 'white noise' becomes noise (≥ 8 of 10 seeds), against the same fill masked elsewhere by more than 2 seed spreads; every sample outside the requested seconds is kept")
     func inpainting() throws {
-        let gap = 1.0..<1.6
-        let clip = try tone(700, on: { !gap.contains($0) && $0.truncatingRemainder(dividingBy: 0.4) < 0.15 })
-        let input = SoundMeasures(clip.audio.channels[0])
-        let mask = try EditMask(ranges: [gap], clipDuration: clip.duration,
-                                maximumFrequency: pipeline.melParameters.maximumFrequency)
-        let outside = clip.audio.channels[0].indices.filter { index in !mask.samples(sampleRate: 16_000).contains { $0.contains(index) } }
-        var rises: [Double] = []
-        for seed in Self.seeds {
+        // Bursts of 110 ms every 330 ms run through the gap: it holds sound, not silence, so the
+        // fill must turn tone into noise rather than add energy to nothing.
+        let gap = 0.9..<1.5, elsewhere = 1.9..<2.5
+        let clip = try tone(Self.lowToneFrequency, on: { $0.truncatingRemainder(dividingBy: 0.33) < 0.11 })
+        let input = clip.audio.channels[0]
+        let outside = input.indices.filter { !gap.contains(Double($0) / 16_000) }
+        func filled(_ range: Range<Double>, seed: UInt64) throws -> [Float] {
+            let mask = try EditMask(ranges: [range], clipDuration: clip.duration,
+                                    maximumFrequency: pipeline.melParameters.maximumFrequency)
             var noise = NoiseSource(seed: seed)
-            let output = try Inpainting(mask: mask).run(on: clip, request: request("a beep"), pipeline: pipeline,
-                                                        noise: &noise).audio.channels[0]
-            #expect(outside.allSatisfy { output[$0] == clip.audio.channels[0][$0] }, "seed \(seed) changed a sample outside the gap")
-            rises.append(SoundMeasures(output).part(gap).energyDecibels - max(input.part(gap).energyDecibels, -100))
+            return try Inpainting(mask: mask).run(on: clip, request: request("white noise"), pipeline: pipeline,
+                                                  noise: &noise).audio.channels[0]
         }
-        #expect(Self.agreeing(rises.map { $0 >= 10 }) == 10, "gap energy rise in dB: \(rises)")
+        var on: [Double] = [], off: [Double] = []
+        for seed in Self.seeds {
+            let output = try filled(gap, seed: seed)
+            #expect(outside.allSatisfy { output[$0] == input[$0] }, "seed \(seed) changed a sample outside \(gap) s")
+            on.append(SoundMeasures(output).part(gap).flatness)
+            off.append(SoundMeasures(try filled(elsewhere, seed: seed)).part(gap).flatness)
+        }
+        let kept = SoundMeasures(input).part(gap).flatness
+        Self.report("inpainting", "gap flatness of the input \(kept); filled \(on); masked elsewhere \(off)")
+        #expect(Self.agreeing(on.map { $0 > 0.3 }) >= 8, "gap flatness filled \(on), input \(kept)")
+        let effect = EditEffect(on: on, off: off)
+        #expect(effect.exceedsSpread(by: Self.margin), "gap flatness filled against masked elsewhere: \(effect)")
     }
 
-    /// The source and the edited outputs of a prompt-to-prompt run from the shared noise of `seed`.
-    private func promptToPrompt(_ prompts: [String], edit: PromptEdit, seed: UInt64) throws -> (SoundMeasures, SoundMeasures) {
+    /// The source and the edited outputs of a prompt-to-prompt run from the shared noise of `seed`;
+    /// `edit` nil runs the same batch with no controller.
+    private func promptToPrompt(_ prompts: [String], edit: PromptEdit?, seed: UInt64) throws -> (SoundMeasures, SoundMeasures) {
         var noise = NoiseSource(seed: seed)
         let settings = request(prompts[0])
-        let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: settings.stepCount,
-                                                 layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        let controller = try edit?.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: settings.stepCount,
+                                                  layersPerEvaluation: pipeline.unet.attentionLayerCount)
         let outputs = try pipeline.promptToPrompt(prompts, request: settings, noise: &noise, initialNoise: .shared,
                                                   controller: controller).outputs
         return (SoundMeasures(outputs[0].audio.channels[0]), SoundMeasures(outputs[1].audio.channels[0]))
     }
 
-    @Test("reweighting: weight 2 on 'noise' in 'a beep and white noise' raises the share of noise (≥ 7 of 10 seeds)")
-    func reweight() throws {
-        let prompt = "a beep and white noise"
-        let pairs = try Self.seeds.map { seed in
-            let (plain, weighted) = try promptToPrompt([prompt, prompt], edit: PromptEdit(alignment: .none, weights: [("noise", 2)]),
-                                                       seed: seed)
-            return (plain.shareAwayFromDominant(), weighted.shareAwayFromDominant())
-        }
-        #expect(Self.agreeing(pairs.map { $0.1 > $0.0 }) >= 7, "noise share at weight 1, 2: \(pairs)")
+    /// The noise share in dB: energy away from the beep over energy near it.
+    private static func noiseToBeepDecibels(_ sound: SoundMeasures) -> Double {
+        let share = sound.shareAwayFromDominant()
+        return 10 * log10(share / max(1 - share, 1e-12))
     }
 
-    @Test("word swap from one shared start noise: 'a low pitched beep' → 'a high pitched beep' raises the pitch and keeps the beeps' timing (≥ 7 of 10 seeds each)")
-    func wordSwap() throws {
-        let results = try Self.seeds.map { seed in
-            let (low, high) = try promptToPrompt(["a low pitched beep", "a high pitched beep"],
-                                                 edit: PromptEdit(alignment: .swap), seed: seed)
-            return (low.dominantFrequency, high.dominantFrequency,
-                    SoundMeasures.correlation(low.envelopeDecibels(window: 0.02), high.envelopeDecibels(window: 0.02)))
+    /// The twin with weight 1 is the source output of the same batch: the same prompt from the same
+    /// shared noise, with no weight (the controller would hand it its own maps).
+    @Test("reweighting: weight 2 on 'noise' in 'a beep and white noise' raises the noise-to-beep ratio (≥ 7 of 10 seeds) by more than 2 seed spreads of its weight-1 twin")
+    func reweight() throws {
+        let prompt = "a beep and white noise"
+        var on: [Double] = [], off: [Double] = []
+        for seed in Self.seeds {
+            let (plain, weighted) = try promptToPrompt([prompt, prompt], edit: PromptEdit(alignment: .none, weights: [("noise", 2)]),
+                                                       seed: seed)
+            (on, off) = (on + [Self.noiseToBeepDecibels(weighted)], off + [Self.noiseToBeepDecibels(plain)])
         }
-        #expect(Self.agreeing(results.map { $0.1 > $0.0 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
-        // Timing: the 20 ms envelopes in dB (floored 60 dB below the loudest window) correlate by at
-        // least 0.5. The previous model, which re-timed its swapped beeps, read 0.01-0.30 on it. On
-        // this model the shared start noise times both prompts: with no replacement at all they
-        // correlate 0.57-0.83 (docs/mini-model.md), so this holds the edit to what a user hears, not
-        // to what the attention replacement adds.
-        #expect(Self.agreeing(results.map { $0.2 >= 0.5 }) >= 7, "low Hz, high Hz, envelope correlation: \(results)")
+        Self.report("reweighting", "noise to beep dB at weight 2 \(on), at 1 \(off)")
+        #expect(Self.agreeing(zip(on, off).map { $0 > $1 }) >= 7, "noise to beep dB at weight 2, 1: \(on), \(off)")
+        let effect = EditEffect(on: on, off: off)
+        withKnownIssue("the shipped model moves the mix by less than seeds do (docs/mini-model.md, held-out figures)") {
+            #expect(effect.exceedsSpread(by: Self.margin), "noise to beep dB, weight 2 against 1: \(effect)")
+        }
+    }
+
+    @Test("word swap from one shared start noise: 'a low pitched beep' → 'a high pitched beep' raises the pitch (≥ 7 of 10 seeds) and keeps the beeps' timing better than the same batch without the controller")
+    func wordSwap() throws {
+        let prompts = ["a low pitched beep", "a high pitched beep"]
+        func timing(_ pair: (SoundMeasures, SoundMeasures)) -> Double {
+            SoundMeasures.correlation(pair.0.envelopeDecibels(window: 0.02), pair.1.envelopeDecibels(window: 0.02))
+        }
+        var pitches: [(Double, Double)] = [], on: [Double] = [], off: [Double] = []
+        for seed in Self.seeds {
+            let swapped = try promptToPrompt(prompts, edit: PromptEdit(alignment: .swap), seed: seed)
+            pitches.append((swapped.0.dominantFrequency, swapped.1.dominantFrequency))
+            on.append(timing(swapped))
+            off.append(timing(try promptToPrompt(prompts, edit: nil, seed: seed)))
+        }
+        Self.report("word swap", "low, high Hz \(pitches); envelope correlation swapped \(on), without controller \(off)")
+        #expect(Self.agreeing(pitches.map { $0.1 > $0.0 }) >= 7, "low Hz, high Hz: \(pitches)")
+        // Timing: the 20 ms envelopes in dB (floored 60 dB below the loudest window). On this model
+        // the shared start noise times both prompts, with or without the replacement
+        // (docs/mini-model.md), so the replacement's own share is not yet shown.
+        let effect = EditEffect(on: on, off: off)
+        withKnownIssue("the shared start noise, not the attention replacement, keeps the timing (docs/mini-model.md)") {
+            #expect(effect.exceedsSpread(by: Self.margin), "envelope correlation swapped against no controller: \(effect)")
+        }
+    }
+}
+
+/// An edit's measured effect over seeds: the measure with the edit on and with it off, seed by seed.
+struct EditEffect: CustomStringConvertible {
+    let on: [Double], off: [Double]
+
+    private static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
+    private static func deviation(_ values: [Double]) -> Double {
+        let centre = mean(values)
+        return (values.reduce(0) { $0 + ($1 - centre) * ($1 - centre) } / Double(max(values.count - 1, 1))).squareRoot()
+    }
+
+    /// Mean of the edited measure minus mean of the unedited one.
+    var difference: Double { Self.mean(on) - Self.mean(off) }
+    /// How much the seeds alone move the measure: the larger standard deviation of the two.
+    var spread: Double { max(Self.deviation(on), Self.deviation(off)) }
+
+    /// Whether the edit moves the measure by more than `margin` seed spreads, in the edit's direction.
+    func exceedsSpread(by margin: Double) -> Bool { difference > margin * spread }
+
+    var description: String {
+        let format = { (values: [Double]) in values.map { String(format: "%.3g", $0) }.joined(separator: ", ") }
+        let ratio = spread > 0 ? String(format: "%.2f", difference / spread) : "∞"
+        return String(format: "difference %.3g, spread %.3g", difference, spread)
+            + " (\(ratio) spreads); on [\(format(on))], off [\(format(off))]"
     }
 }

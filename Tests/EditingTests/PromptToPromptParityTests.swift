@@ -5,6 +5,18 @@ import Pipeline
 import Testing
 import TestSupport
 
+/// The request the prompt-to-prompt and composition fixtures ran: PNDM on the standard fixture
+/// folder's 64-frame canvas, 0.5 s of audio.
+func fixtureRequest(_ prompt: String, steps: Int, guidance: Float) -> GenerationRequest {
+    var request = GenerationRequest(prompt: prompt)
+    request.stepCount = steps
+    request.guidanceScale = guidance
+    request.canvasFrames = 64
+    request.duration = 0.5
+    request.scheduler = .pndm
+    return request
+}
+
 /// A case of `Tests/Fixtures/p2p/cases.json` (scripts/reference/p2p_fixtures.py).
 struct PromptToPromptCase: Decodable, Sendable, CustomTestStringConvertible {
     /// `0.8` or `[0.1, 0.5]`.
@@ -47,15 +59,7 @@ struct PromptToPromptCase: Decodable, Sendable, CustomTestStringConvertible {
 
     static func all() throws -> [PromptToPromptCase] { try Fixtures.cases(PromptToPromptCase.self, "p2p/cases.json") }
 
-    var request: GenerationRequest {
-        var request = GenerationRequest(prompt: prompts[0])
-        request.stepCount = steps
-        request.guidanceScale = guidance
-        request.canvasFrames = 64
-        request.duration = 0.5
-        request.scheduler = .pndm
-        return request
-    }
+    var request: GenerationRequest { fixtureRequest(prompts[0], steps: steps, guidance: guidance) }
 
     var promptEdit: PromptEdit? {
         guard edit != "store" else { return nil }

@@ -66,7 +66,7 @@ struct AutoencoderOutputs {
             try #require(actual.shape == expected.shape, "\(c.name) \(name): shape \(actual.shape) vs \(expected.shape)")
             let discrepancy = compare(actual, expected)
             print("vae \(c.name) \(name) \(actual.shape): \(discrepancy)")
-            #expect(discrepancy.isWithin(c.synthetic ? .networkFullSize : .network), "\(c.name) \(name): \(discrepancy)")
+            #expect(discrepancy.isWithin(c.synthetic ? .autoencoderFullSize : .network), "\(c.name) \(name): \(discrepancy)")
         }
     }
 }
