@@ -12,7 +12,7 @@ import Pipeline
 /// posterior → latents × `scaling_factor`.
 ///
 /// Differences from the reference: the latents are the posterior **mean** unless a noise source
-/// is given (the reference always samples, RNG draw #1 of spec §7.3/§7.4), so the result is
+/// is given (the reference always samples, RNG draw #1 of docs/reference.md §7.3/§7.4), so the result is
 /// deterministic; a clip longer than the canvas is **cropped** to it (from its start, where the
 /// notebooks pick a window by hand) and ``wasCropped`` says so, so that the caller can warn.
 public struct ClipLatents: Sendable {

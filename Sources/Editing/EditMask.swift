@@ -5,7 +5,7 @@ import Compute
 /// frequency band in Hz, and their images on the spectrogram and the latent grid.
 ///
 /// The user-facing counterpart of the `mask_image` of diffusers' `StableDiffusionInpaintPipeline`
-/// (Auffusion `notebooks/inpainting.ipynb` sets `mask[:, :, ws:ws+W] = 1`, spec §7.4, §7.5).
+/// (Auffusion `notebooks/inpainting.ipynb` sets `mask[:, :, ws:ws+W] = 1`, docs/reference.md §7.4, §7.5).
 /// Ranges are clamped to the clip and merged where they overlap or touch. Every conversion rounds
 /// **outward**, so a mask never shrinks: seconds → frames (100 per second at hop 160) by
 /// `⌊start·fps⌋ ..< ⌈end·fps⌉` (to within 10⁻⁶ frame, so 0.16 s is frame 16 exactly); a band →

@@ -6,7 +6,7 @@ import Pipeline
 ///
 /// Matches diffusers 0.18.2 `StableDiffusionInpaintPipeline.__call__` with a 4-channel U-Net
 /// (pipelines/stable_diffusion/pipeline_stable_diffusion_inpaint.py; Auffusion
-/// `notebooks/inpainting.ipynb`, spec §7.4): timesteps = `get_timesteps(N, strength)`; one tensor
+/// `notebooks/inpainting.ipynb`, docs/reference.md §7.4): timesteps = `get_timesteps(N, strength)`; one tensor
 /// `n` is drawn; the latents start at `n · initNoiseSigma` at strength 1 (`is_strength_max`), else
 /// at `addNoise(z₀, n, timesteps[0])`; after step i, outside the mask `x = addNoise(z₀, n,
 /// timesteps[i + 1])` (z₀ itself after the last step), inside the model's (`x = (1 − m)·ref +

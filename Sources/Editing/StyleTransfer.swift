@@ -10,7 +10,7 @@ import Pipeline
 /// `timesteps = get_timesteps(N, strength)`, `x = add_noise(z₀, n, timesteps[0])`, then the
 /// guided loop over that tail, decode, and the audio trimmed to the clip.
 ///
-/// Quirks kept for parity (spec §7.3): with PNDM the slice drops the repeated warm-up entry, so a
+/// Quirks kept for parity (docs/reference.md §7.3): with PNDM the slice drops the repeated warm-up entry, so a
 /// strength below 1 runs with one step of lag; strength 0 keeps PNDM one step at t = 1 + offset
 /// (a light re-denoise of the almost clean clip), and leaves the other schedulers no step at all,
 /// in which case the clip is returned through the codec (decoded from its latents; diffusers

@@ -15,13 +15,13 @@ public struct EncodedPrompt: Sendable {
 
 /// Turns prompts into U-Net conditioning, in the way the model folder's layout prescribes.
 ///
-/// - **Adapter layout** (Auffusion `auffusion_pipeline.py` `_encode_prompt`, spec §3.3): the prompt
+/// - **Adapter layout** (Auffusion `auffusion_pipeline.py` `_encode_prompt`, docs/reference.md §3.3): the prompt
 ///   is tokenized *without padding* by `AutoTokenizer` (the fast CLIP tokenizer), encoded by CLIP,
 ///   the rows zero-padded (or cropped) to `condition_max_length`, then mapped by the condition
 ///   adapter; several conditions are concatenated along the token axis. The unconditional
 ///   embedding is **all zeros** unless a negative prompt is given. Prompts over 77 tokens crash
 ///   the reference; here they are truncated to BOS + 75 + EOS, and the result says so.
-/// - **Standard layout** (diffusers' Stable Diffusion `_encode_prompt`, spec §3.4): the slow
+/// - **Standard layout** (diffusers' Stable Diffusion `_encode_prompt`, docs/reference.md §3.4): the slow
 ///   tokenizer pads and truncates to 77, CLIP encodes all 77 rows, and the unconditional
 ///   embedding is the encoding of the negative prompt, or of `""`.
 public struct TextConditioner: Sendable {

@@ -18,7 +18,7 @@ import Foundation
 /// (the last index when absent), goes to the next entry (0 after the last), and takes its s′ from
 /// the entry before. DPM-Solver's own default spacing is "linspace", over N + 1 points of which the
 /// last (0) is dropped; Auffusion's PNDM config brings "leading" with `steps_offset` 1
-/// (spec 6.4). With `use_karras_sigmas`, 0.18.2 replaces the timesteps by the rounded
+/// (docs/reference.md §6.4). With `use_karras_sigmas`, 0.18.2 replaces the timesteps by the rounded
 /// ``KarrasSigmas`` timesteps of N noise levels, removes duplicates, and keeps stepping on the
 /// ᾱ tables (its σ list is not used by the step).
 ///

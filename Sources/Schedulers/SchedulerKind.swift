@@ -3,7 +3,7 @@
 ///
 /// A kind builds its scheduler on a model's configuration the way diffusers swaps schedulers,
 /// `NewScheduler.from_config(pipeline.scheduler.config)`: keys the configuration has are used,
-/// absent ones take the new scheduler's own defaults (spec 6.4: Auffusion's PNDM config gives
+/// absent ones take the new scheduler's own defaults (docs/reference.md §6.4: Auffusion's PNDM config gives
 /// DPM-Solver "leading" spacing and `steps_offset` 1). The DPM-Solver names also fix what they name:
 /// `dpm++2m` is `algorithm_type` dpmsolver++ with `solver_order` 2 and no Karras sigmas,
 /// `dpm++2m-karras` the same with `use_karras_sigmas`.

@@ -1,5 +1,5 @@
 /// The spatial size of a level of cross-attention maps: latent rows × columns (`res` of the
-/// reference's `aggregate_attention`, spec §8.5), written `4x16`.
+/// reference's `aggregate_attention`, docs/reference.md §8.5), written `4x16`.
 public struct AttentionResolution: Hashable, Sendable, CustomStringConvertible {
     public var height: Int
     public var width: Int

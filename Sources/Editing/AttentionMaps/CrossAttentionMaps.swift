@@ -4,7 +4,7 @@ import Models
 /// Cross-attention per token at one resolution, averaged over a run: what the word "rain" looked at.
 ///
 /// Port of Auffusion prompt2prompt/ptp_utils.py `aggregate_attention(prompts, attention_store, res,
-/// from_where, is_cross=True, select)` (spec §8.5): the store's maps averaged over evaluations
+/// from_where, is_cross=True, select)` (docs/reference.md §8.5): the store's maps averaged over evaluations
 /// (``AttentionStore/averages()``); of every cross-attention layer in `places` whose maps are
 /// `res` in size, the maps of prompt `select` for every head; all those heads and layers averaged
 /// with equal weight. The reference picks layers by query count (`Npix == r0·r1`) and reshapes

@@ -3,7 +3,7 @@ import Models
 
 /// A prompt-to-prompt controller: the source prompt's attention steers the edited prompts'.
 ///
-/// Port of Auffusion prompt2prompt/ptp_utils.py `AttentionControlEdit.forward` (spec §8.3), with
+/// Port of Auffusion prompt2prompt/ptp_utils.py `AttentionControlEdit.forward` (docs/reference.md §8.3), with
 /// the cross-attention rule of the subclass given as a ``CrossAttentionEdit``:
 /// `AttentionReplace` = ``WordSwap``, `AttentionRefine` = ``Refinement``, `AttentionReweight` =
 /// ``Reweighting`` (optionally after a swap or refinement). For the conditional half `[P, H, Nq, Nk]`

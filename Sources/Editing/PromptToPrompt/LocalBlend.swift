@@ -6,7 +6,7 @@ import Pipeline
 /// prompts' latents are reset to the source's after every step.
 ///
 /// Port of Auffusion prompt2prompt/ptp_utils.py `LocalBlend(prompts, words, threshold=0.3)`
-/// (spec §8.4), called as `step_callback` on the latents `[P, 4, H, W]` with the run's summed
+/// (docs/reference.md §8.4), called as `step_callback` on the latents `[P, 4, H, W]` with the run's summed
 /// store (its scale cancels in the normalisation):
 /// 1. for each prompt, the cross-attention of the down and up layers one level below the latents'
 ///    halved size (`down_cross[2:4] + up_cross[:3]`: 16×16 for SD's 64×64, 8×32 for Auffusion's

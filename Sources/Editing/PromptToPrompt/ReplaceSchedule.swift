@@ -1,7 +1,7 @@
 /// When edited attention replaces the edited prompts' own: fractions of the run.
 ///
 /// Port of Auffusion prompt2prompt/ptp_utils.py `get_time_words_attention_alpha` and
-/// `update_alpha_time_word` (spec §8.3). Cross-attention: a table of `N + 1` rows (one per U-Net
+/// `update_alpha_time_word` (docs/reference.md §8.3). Cross-attention: a table of `N + 1` rows (one per U-Net
 /// evaluation, N = steps) by edited prompt by key; rows `[⌊b₀(N+1)⌋, ⌊b₁(N+1)⌋)` are 1 for every key
 /// under the default bounds, and a word's own bounds override its tokens' columns. Self-attention:
 /// evaluations `⌊N s₀⌋ ≤ step < ⌊N s₁⌋`.

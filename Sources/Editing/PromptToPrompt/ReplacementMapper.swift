@@ -2,7 +2,7 @@ import Compute
 
 /// The word-swap mapper between a source and a target prompt.
 ///
-/// Port of Auffusion prompt2prompt/ptp_utils.py `get_replacement_mapper_` (spec §8.4): the prompts
+/// Port of Auffusion prompt2prompt/ptp_utils.py `get_replacement_mapper_` (docs/reference.md §8.4): the prompts
 /// must have as many space-separated words; walking source token `i` and target token `j`, a
 /// changed word maps its source tokens to its target tokens (one to one when the counts agree,
 /// else every target token takes `1/len(target)` of every source token), and every other token

@@ -1,7 +1,7 @@
 /// Token-by-token alignment of a source and a refined prompt.
 ///
 /// Port of Auffusion prompt2prompt/ptp_utils.py `global_align`, `get_aligned_sequences` and
-/// `get_mapper` (spec §8.4): Needleman–Wunsch on the id sequences with BOS and EOS (gap 0, match 1,
+/// `get_mapper` (docs/reference.md §8.4): Needleman–Wunsch on the id sequences with BOS and EOS (gap 0, match 1,
 /// mismatch −1); ties prefer a gap in the source ("left"), then in the target ("up"), then the
 /// diagonal. Each target token gets the source index it aligns with, −1 where it was inserted
 /// (α = 0 there, 1 elsewhere); past the target's length the mapper continues `len(target) + k`.
