@@ -1,9 +1,6 @@
 import ArgumentParser
-import AudioDSP
-import Compute
 import Editing
 import Foundation
-import Pictures
 import Pipeline
 
 /// `auffusion attention`: a generation with its per-word cross-attention maps.
@@ -22,65 +19,56 @@ struct AttentionCommand: ParsableCommand {
     var prompt: String
 
     @OptionGroup var model: ModelOptions
-
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var report: ReportOptions
+    @OptionGroup var peaks: PeakOptions
 
     @Option(name: .shortAndLong, help: "Output folder (created if missing).")
     var output: String
 
-    @Option(help: "Map resolution HxW, one of the stored levels (for Auffusion: 4x16, 8x32, 16x64).")
-    var resolution = "8x32"
+    @Option(help: "Map resolution HxW, one of the stored levels (for Auffusion: 4x16, 8x32, 16x64).",
+            transform: { try parseResolution($0, option: "--resolution") })
+    var resolution = AttentionResolution(height: 8, width: 32)
 
-    @Option(help: "Length in seconds (default: the model's canvas, at most 10 s).")
+    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s).", transform: seconds)
     var duration: Double?
 
     func validate() throws {
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
-        guard AttentionResolution(resolution) != nil else {
-            throw ValidationError("--resolution must be HxW with positive integers, e.g. 8x32, got \(resolution)")
-        }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive, got \(duration)") }
     }
 
     func run() throws {
-        try reportingErrors {
-            guard let size = AttentionResolution(resolution) else { throw CLIError("bad --resolution \(resolution)") }
-            let folder = URL(fileURLWithPath: output)
-            do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw CLIError("cannot create the output folder \(output)")
-            }
-            guard FileManager.default.isWritableFile(atPath: folder.path) else { throw CLIError("the output folder \(output) is not writable") }
-            var request = GenerationRequest(prompt: prompt)
-            request.stepCount = sampling.steps
-            request.guidanceScale = sampling.guidance
-            request.duration = duration
-            request.scheduler = sampling.scheduler?.kind
-
-            let pipeline = try model.load(quiet: sampling.silent)
-            try AttentionMapFiles.checkStored(size, pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames, option: "--resolution")
-            let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
-            var noise = NoiseSource(seed: sampling.seed)
-            let reporter = ProgressReporter(label: "step", quiet: sampling.silent)
-            let result = try pipeline.promptToPrompt([prompt], request: request, noise: &noise, controller: store,
-                                                     progress: { progress in
-                reporter.step(progress.step, of: progress.total)
-                return true
-            })
-            reporter.finish()
-            guard let generated = result.outputs.first else { return }
-            try AudioFile.write(generated.audio, to: folder.appendingPathComponent("audio.wav"))
-            try SpectrogramPicture.render(generated.image, timeAxis: true)
-                .writePNG(to: folder.appendingPathComponent("spectrogram.png"))
-            let (tokenCount, pictures) = try AttentionMapFiles.write(
-                store: store, prompt: prompt, index: 0, tokenizer: pipeline.text.tokenizer, image: generated.image,
-                resolution: size, to: folder)
-            if sampling.json {
-                let summary: [String: Any] = ["output": output, "prompt": prompt, "resolution": size.description,
-                                              "tokens": tokenCount, "heatmaps": pictures, "steps": sampling.steps, "seed": sampling.seed]
-                let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            }
+        let folder = URL(fileURLWithPath: output).standardizedFileURL
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("cannot create the output folder \(output)")
         }
+        var outputs = try Outputs(audio: folder.appendingPathComponent("audio.wav").path,
+                                  spectrogram: folder.appendingPathComponent("spectrogram.png").path, maps: folder.path,
+                                  inputs: sampling.inputs)
+        outputs.guardsPeaks = peaks.peakGuard
+        var request = sampling.request(prompt: prompt)
+        request.duration = duration
+        var noise = try sampling.noiseSource()
+        let pipeline = try model.load(report)
+        try AttentionMapFiles.checkStored(resolution, pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames,
+                                          option: "--resolution")
+        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
+        let progress = report.progress()
+        let result = try pipeline.promptToPrompt([prompt], request: request, noise: &noise, controller: store,
+                                                 progress: progress.steps())
+        progress.finish()
+        guard let generated = result.outputs.first else { return }
+        var files = try outputs.write(generated, report: report)
+        let (tokenCount, pictures) = try AttentionMapFiles.write(
+            store: store, prompt: prompt, index: 0, tokenizer: pipeline.text.tokenizer, image: generated.image,
+            resolution: resolution, to: folder)
+        files.maps = folder.path
+        var record = RunRecord(command: "attention", request: request, sampling: sampling, result: generated, outputs: files,
+                               report: report)
+        record.details = ["resolution": .string(resolution.description), "tokens": .number(Double(tokenCount)),
+                       "heatmaps": .array(pictures.map(JSONValue.string))]
+        try record.emit(report)
     }
 }

@@ -1,14 +1,75 @@
 import ArgumentParser
+import Foundation
 
-/// The `auffusion` command-line tool: analysis, resynthesis and (as the models land) generation
-/// and editing of audio with the Auffusion diffusion pipeline.
+/// The `auffusion` command-line tool: generation and editing of audio with the Auffusion
+/// diffusion pipeline, its analysis and resynthesis.
+///
+/// Every command behaves the same way (docs/cli.md): a failure prints one `error: …` line on
+/// stderr and exits 1; a usage error (an unknown flag, a bad value) exits 2; an interrupted run
+/// exits 130; `--json` prints one ``RunRecord`` on stdout.
 @main
 struct AuffusionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auffusion",
         abstract: "Text-guided audio generation and editing with Auffusion, on the CPU.",
-        subcommands: [GenerateCommand.self, TransferCommand.self, InpaintCommand.self, SwapCommand.self, ReweightCommand.self,
-                      AttentionCommand.self, EditCommand.self,
+        version: "auffusion \(toolVersion)",
+        subcommands: [GenerateCommand.self, TransferCommand.self, InpaintCommand.self, SwapCommand.self, RefineCommand.self,
+                      ReweightCommand.self, EditCommand.self, AttentionCommand.self,
                       TokensCommand.self, SpectrogramCommand.self, VocodeCommand.self, BenchCommand.self]
     )
+
+    /// The toolkit's version.
+    static let toolVersion = "0.8.0"
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(reporting: error)
+        }
+    }
+
+    /// Prints help and `--version` as asked, and any other error as one `error:` line.
+    private static func exit(reporting error: any Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            print(fullMessage(for: error))
+            Foundation.exit(0)
+        }
+        let usage = code == .validationFailure || error is ValidationError
+        let message = usage ? message(for: error) : ErrorLine.describe(error)
+        FileHandle.standardError.write(Data("error: \(ErrorLine.oneLine(message))\n".utf8))
+        Foundation.exit(usage ? 2 : (error as? ExitCode)?.rawValue ?? 1)
+    }
+}
+
+/// Argument rewriting before parsing.
+enum CommandLineArguments {
+    /// `--option -0.1` as `--option=-0.1`: argument-parser reads a value that starts with `-` as
+    /// another option, so negative numbers (a weight, a strength to refuse) would need `=`.
+    static func joiningNegativeValues(_ arguments: [String]) -> [String] {
+        var joined: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument.hasPrefix("--"), !argument.contains("="), argument != "--", index + 1 < arguments.count,
+               isNegativeNumber(arguments[index + 1]) {
+                joined.append("\(argument)=\(arguments[index + 1])")
+                index += 2
+            } else {
+                joined.append(argument)
+                index += 1
+            }
+        }
+        return joined
+    }
+
+    private static func isNegativeNumber(_ text: String) -> Bool {
+        text.hasPrefix("-") && text.dropFirst().first.map { $0.isNumber || $0 == "." } == true
+    }
 }

@@ -36,15 +36,13 @@ struct KernelBenchCommand: ParsableCommand {
     var clip: String?
 
     func run() throws {
-        try reportingErrors {
-            let source = try clip.map { try AudioFile.read(URL(fileURLWithPath: $0)) } ?? KernelBenchmarks.benchmarkClip()
-            let results = try KernelBenchmarks(repetitions: repetitions, filter: filter).run(on: source)
-            if json {
-                let entries = results.map { "{\"name\": \"\($0.name)\", \"seconds\": \($0.seconds)}" }
-                print("{\"threads\": \(ComputeThreads.count), \"results\": [\(entries.joined(separator: ", "))]}")
-            } else {
-                for (name, seconds) in results { print(String(format: "%-24@ %10.2f ms", name, seconds * 1000)) }
-            }
+        let source = try clip.map { try AudioFile.read(URL(fileURLWithPath: $0)) } ?? KernelBenchmarks.benchmarkClip()
+        let results = try KernelBenchmarks(repetitions: repetitions, filter: filter).run(on: source)
+        if json {
+            let entries = results.map { "{\"name\": \"\($0.name)\", \"seconds\": \($0.seconds)}" }
+            print("{\"threads\": \(ComputeThreads.count), \"results\": [\(entries.joined(separator: ", "))]}")
+        } else {
+            for (name, seconds) in results { print(String(format: "%-24@ %10.2f ms", name, seconds * 1000)) }
         }
     }
 }

@@ -1,10 +1,6 @@
 import ArgumentParser
-import AudioDSP
-import Compute
 import Editing
-import FileOutput
 import Foundation
-import Pictures
 import Pipeline
 
 /// `auffusion edit PLAN.json`: run a composed plan of passes (docs/editing.md, "Composition").
@@ -14,10 +10,10 @@ struct EditCommand: ParsableCommand {
         abstract: "Run a composed plan of edit passes (JSON) on the latents, vocoding once at the end.",
         discussion: """
             Each pass starts from noise, the plan's input clip or the previous pass, may keep the latents \
-            outside a mask, and may edit attention (swap, refine, reweight). Paths in the plan are \
-            relative to its folder. When every pass is masked, the result keeps the clip outside the \
-            masks sample for sample, with crossfades (--raw: the decoded canvas); otherwise it is the \
-            decoded canvas trimmed to the clip.
+            outside a mask, and may edit attention (swap, refine, reweight, local blend). Paths in the plan \
+            are relative to its folder. The whole plan is checked before the first pass runs. When every \
+            pass is masked, the result keeps the clip outside the masks sample for sample, with crossfades \
+            (--raw: the decoded canvas); otherwise it is the decoded canvas trimmed to the clip.
             """
     )
 
@@ -25,12 +21,15 @@ struct EditCommand: ParsableCommand {
     var plan: String
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var clipOptions: ClipInputOptions
+    @OptionGroup var report: ReportOptions
+    @OptionGroup var peaks: PeakOptions
 
     @Option(name: .shortAndLong, help: "Output audio file; overrides the plan's \"output\".")
     var output: String?
 
-    @Option(help: "Seed of every noise the plan draws (torch.randn-compatible).")
-    var seed: UInt64 = 0
+    @Option(help: "Seed of every noise the plan draws (torch.randn-compatible; default 0).")
+    var seed: UInt64?
 
     @Option(help: "Also write the spectrogram picture of the result (PNG).")
     var spectrogram: String?
@@ -42,53 +41,35 @@ struct EditCommand: ParsableCommand {
     var raw = false
 
     func validate() throws {
-        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative") }
+        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
     }
 
-    @Flag(help: "Print a JSON summary on stdout.")
-    var json = false
-
-    @Flag(help: "Print no progress.")
-    var quiet = false
-
     func run() throws {
-        try reportingErrors {
-            let planURL = URL(fileURLWithPath: plan)
-            let file = try EditPlanFile.read(planURL)
-            let folder = planURL.deletingLastPathComponent()
-            func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
-            guard let outputURL = output.map(URL.init(fileURLWithPath:)) ?? file.output.map(resolve) else {
-                throw CLIError("give -o OUT or an \"output\" in the plan")
-            }
-            guard AudioContainer(path: outputURL) != nil else { throw AudioFileError.unsupportedExtension(path: outputURL.path) }
-            let inputURL = file.input.map(resolve)
-            let inputs = [planURL] + [inputURL].compactMap { $0 }
-            for url in [outputURL] + [spectrogram].compactMap({ $0.map(URL.init(fileURLWithPath:)) }) {
-                try AtomicFile.ensure(url, isNotOneOf: inputs)
-            }
-            let pipeline = try model.load(quiet: quiet || json)
-            var mean: NoiseSource? = nil
-            let clip = try inputURL.map { try encodeClip(try AudioFile.read($0), named: $0.path, pipeline: pipeline, posteriorNoise: &mean) }
-            var editPlan = try file.plan(clip: clip, maximumFrequency: pipeline.melParameters.maximumFrequency)
-            editPlan.crossfadeSeconds = crossfade / 1000
-            editPlan.raw = raw
-            var noise = NoiseSource(seed: seed)
-            let reporter = ProgressReporter(label: "step", quiet: quiet || json)
-            let result = try editPlan.run(clip: clip, pipeline: pipeline, noise: &noise) { pass, progress in
-                reporter.step(progress.step, of: progress.total)
-                if progress.step == progress.total && pass < editPlan.passes.count { reporter.finish() }
-                return true
-            }
-            reporter.finish()
-            try AudioFile.write(result.audio, to: outputURL, protecting: inputs)
-            if let spectrogram {
-                try SpectrogramPicture.render(result.image, timeAxis: true).writePNG(to: URL(fileURLWithPath: spectrogram))
-            }
-            guard json else { return }
-            let summary: [String: Any] = ["output": outputURL.path, "passes": editPlan.passes.count,
-                                          "seconds": result.audio.duration, "seed": seed]
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+        let planURL = URL(fileURLWithPath: plan)
+        let document: EditPlanDocument
+        do {
+            document = try EditPlanDocument(json: try Data(contentsOf: planURL))
+        } catch let error as EditPlanError {
+            throw CLIError("\(plan): \(error)")
         }
+        let folder = planURL.deletingLastPathComponent()
+        func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
+        guard let outputPath = output ?? document.output.map({ resolve($0).path }) else {
+            throw CLIError("give -o OUT or an \"output\" in the plan")
+        }
+        let inputURL = document.input.map(resolve)
+        var outputs = try Outputs(audio: outputPath, spectrogram: spectrogram, inputs: [planURL] + [inputURL].compactMap { $0 })
+        outputs.guardsPeaks = peaks.peakGuard
+        let pipeline = try model.load(report)
+        var sampling = try SamplingOptions.parse([])
+        sampling.seed = seed
+        var noise = NoiseSource(seed: sampling.seedValue)
+        let clip = try inputURL.map { try clipOptions.encode($0.path, pipeline: pipeline, sampling: sampling, noise: &noise, report: report) }
+        var editPlan = try document.plan(clipDuration: clip?.duration, pipeline: pipeline)
+        editPlan.crossfadeSeconds = crossfade / 1000
+        editPlan.raw = raw
+        try editPlan.validate(clip: clip, pipeline: pipeline)
+        try runPlan(editPlan, command: "edit", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
+                    sampling: sampling, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
     }
 }

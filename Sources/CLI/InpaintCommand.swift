@@ -1,16 +1,6 @@
 import ArgumentParser
 import Editing
-
-/// A `LO-HI` pair of numbers, as `--mask 2.5-4.0` (seconds) or `--band 500-4000` (Hz).
-struct NumberRange: ExpressibleByArgument {
-    let range: Range<Double>
-
-    init?(argument: String) {
-        let parts = argument.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let low = Double(parts[0]), let high = Double(parts[1]), low < high else { return nil }
-        range = low..<high
-    }
-}
+import Foundation
 
 /// `auffusion inpaint`: regenerate time ranges of a clip under a prompt.
 struct InpaintCommand: ParsableCommand {
@@ -19,7 +9,7 @@ struct InpaintCommand: ParsableCommand {
         abstract: "Regenerate time ranges of an audio clip from a text prompt (inpainting).",
         discussion: """
             The rest of the clip is kept sample for sample, with equal-power crossfades at each edge \
-            (--raw returns the decoded result instead). Ranges round outward to the 80 ms latent grid.
+            (--raw returns the decoded result instead). Ranges round outward to the latent grid (80 ms for Auffusion).
             """
     )
 
@@ -29,42 +19,51 @@ struct InpaintCommand: ParsableCommand {
     @Argument(help: "What the masked ranges should sound like.")
     var prompt: String
 
-    @Option(help: ArgumentHelp("A time range to regenerate, START-END in seconds; repeatable.", valueName: "START-END"))
+    @Option(help: ArgumentHelp("A time range to regenerate, START-END or START+LENGTH, in seconds or m:ss.s; repeatable.",
+                               valueName: "range"),
+            transform: { try NumberRange.parse($0, option: "--mask", number: TimeText.seconds) })
     var mask: [NumberRange] = []
 
-    @Option(help: ArgumentHelp("Limit the mask to a frequency band, LO-HI in Hz (0-8000).", valueName: "LO-HI"))
+    @Option(help: ArgumentHelp("Limit the mask to a frequency band, LO-HI in Hz (0-8000).", valueName: "LO-HI"),
+            transform: { try NumberRange.parse($0, option: "--band") })
     var band: NumberRange?
 
     @Option(help: "Crossfade length at each edge, in milliseconds.")
     var crossfade = 20.0
 
+    @Option(help: "How much of the schedule to run, 0…1 (1, the default, starts the masked ranges from pure noise).")
+    var strength = 1.0
+
     @Flag(help: "Return the decoded result as the reference does, without keeping the original outside the mask.")
     var raw = false
 
-    @OptionGroup var options: ClipEditOptions
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var clipOptions: ClipInputOptions
+    @OptionGroup var outputOptions: EditOutputOptions
+    @OptionGroup var report: ReportOptions
 
     func validate() throws {
         guard !mask.isEmpty else { throw ValidationError("give at least one --mask START-END (seconds)") }
-        guard crossfade >= 0 else { throw ValidationError("--crossfade must be non-negative") }
-        guard !prompt.isEmpty else { throw ValidationError("give a prompt") }
+        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
+        guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
+        guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give a prompt") }
     }
 
     func run() throws {
-        try reportingErrors {
-            let (pipeline, clip, source) = try options.prepare(input: input)
-            var noise = source
-            var edit = Inpainting(mask: try EditMask(ranges: mask.map(\.range), band: band?.range, clipDuration: clip.duration,
-                                                     maximumFrequency: pipeline.melParameters.maximumFrequency))
-            edit.crossfadeSeconds = crossfade / 1000
-            edit.raw = raw
-            let reporter = options.reporter()
-            let result = try edit.run(on: clip, request: options.request(prompt: prompt), pipeline: pipeline, noise: &noise) { progress in
-                reporter.step(progress.step, of: progress.total)
-                return true
-            }
-            reporter.finish()
-            let ranges = edit.mask.ranges.map { [$0.lowerBound, $0.upperBound] }
-            try options.write(result.audio, result: result, input: input, fields: ["mask": ranges, "raw": raw])
-        }
+        let inputURL = URL(fileURLWithPath: input)
+        let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs)
+        var noise = try sampling.noiseSource()
+        let pipeline = try model.load(report)
+        let clip = try clipOptions.encode(input, pipeline: pipeline, sampling: sampling, noise: &noise, report: report)
+        let editMask = try EditMask(ranges: mask.map(\.range), band: band?.range, clipDuration: clip.duration,
+                                    maximumFrequency: pipeline.melParameters.maximumFrequency)
+        var plan = EditPlan([.inpainting(mask: editMask, strength: strength, request: sampling.request(prompt: prompt))])
+        plan.crossfadeSeconds = crossfade / 1000
+        plan.raw = raw
+        let ranges = editMask.ranges.map { JSONValue.array([.number($0.lowerBound), .number($0.upperBound)]) }
+        try runPlan(plan, command: "inpaint", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
+                        outputs: outputs, sampling: sampling, report: report,
+                        details: ["mask": .array(ranges), "raw": .bool(raw), "strength": .number(strength)]).record.emit(report)
     }
 }

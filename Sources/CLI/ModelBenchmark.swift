@@ -61,7 +61,7 @@ extension ModelBenchmarkCommand {
     }
 
     func run() throws {
-        try reportingErrors { try options.report(try options.workload(Self.model)) }
+        try options.report(try options.workload(Self.model))
     }
 }
 

@@ -1,52 +1,52 @@
 import ArgumentParser
 import Editing
+import Foundation
+import Pipeline
 
-/// `auffusion swap`: word swap (or refinement) between a source and a target prompt.
+/// `auffusion swap`: word swap between a source and a target prompt.
 struct SwapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swap",
-        abstract: "Change words of a prompt while keeping the sound's structure (prompt-to-prompt).",
+        abstract: "Change words of a prompt while keeping the sound's structure (prompt-to-prompt word swap).",
         discussion: """
         With as many words and tokens in both prompts, the target's cross-attention is taken from the \
-        source through a word-swap mapper; with --refine (added words), tokens are aligned instead.
+        source through a word-swap mapper. For added words, use `auffusion refine`.
         """
     )
 
+    @OptionGroup var prompts: PromptPair
+
+    func run() throws { try prompts.run(alignment: .swap, command: "swap") }
+}
+
+/// `auffusion refine`: add words to a prompt (prompt-to-prompt refinement).
+struct RefineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refine",
+        abstract: "Add or change words of a prompt, aligning its tokens with the source's (prompt-to-prompt refinement).",
+        discussion: "Tokens common to both prompts take the source's attention; added tokens keep their own."
+    )
+
+    @OptionGroup var prompts: PromptPair
+
+    func run() throws { try prompts.run(alignment: .refine, command: "refine") }
+}
+
+/// The arguments of `swap` and `refine`: a source and an edited prompt, optional weights.
+struct PromptPair: ParsableArguments {
     @Argument(help: "The source prompt, e.g. \"a dog barking in the rain\".")
     var source: String
 
     @Argument(help: "The edited prompt, e.g. \"a cat barking in the rain\".")
     var target: String
 
-    @OptionGroup var replace: ReplaceOptions
-
-    @Flag(help: "Align the prompts token by token (words added) instead of swapping words.")
-    var refine = false
-
     @Option(parsing: .upToNextOption, help: "Also reweight words of the edited prompt: WORD=FACTOR.")
     var weight: [WordWeight] = []
 
-    @Option(parsing: .upToNextOption, help: "Local blend: change the sound only where these words (of either prompt) attend.")
-    var blend: [String] = []
-
-    @Option(name: .customLong("blend-resolution"), help: "Map level HxW of the local blend (default: a quarter of the latents', 8x32 for Auffusion).")
-    var blendResolution: String?
-
     @OptionGroup var options: PromptEditOptions
 
-    func validate() throws {
-        if let blendResolution, AttentionResolution(blendResolution) == nil {
-            throw ValidationError("--blend-resolution must be HxW with positive integers, e.g. 8x32, got \(blendResolution)")
-        }
-    }
-
-    func run() throws {
-        try reportingErrors {
-            let edit = PromptEdit(alignment: refine ? .refine : .swap, weights: weight.map { ($0.word, $0.factor) },
-                                  schedule: try replace.schedule())
-            try options.run(prompts: [source, target], edit: edit, blendWords: blend,
-                            blendResolution: blendResolution.flatMap(AttentionResolution.init))
-        }
+    func run(alignment: PromptEdit.Alignment, command: String) throws {
+        try options.run(source: source, target: target, alignment: alignment, weights: weight, command: command)
     }
 }
 
@@ -64,8 +64,6 @@ struct ReweightCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "WORD=FACTOR (negative and zero allowed), e.g. --weight rain=2 dog=0.5.")
     var weight: [WordWeight]
 
-    @OptionGroup var replace: ReplaceOptions
-
     @OptionGroup var options: PromptEditOptions
 
     func validate() throws {
@@ -73,10 +71,114 @@ struct ReweightCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let edit = PromptEdit(alignment: .none, weights: weight.map { ($0.word, $0.factor) },
-                                  schedule: try replace.schedule())
-            try options.run(prompts: [prompt, prompt], edit: edit)
+        try options.run(source: prompt, target: prompt, alignment: .none, weights: weight, command: "reweight")
+    }
+}
+
+/// The options `swap`, `refine` and `reweight` share, and the plan of one pass they run.
+struct PromptEditOptions: ParsableArguments {
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var replace: ReplaceOptions
+    @OptionGroup var outputOptions: EditOutputOptions
+    @OptionGroup var clipOptions: ClipInputOptions
+    @OptionGroup var report: ReportOptions
+
+    @Option(name: .customLong("source-output"), help: "Also write the source prompt's audio.")
+    var sourceOutput: String?
+
+    @Flag(name: .customLong("shared-noise"), inversion: .prefixedNo,
+          help: "One initial latent for both prompts, so that they differ only through the edit (original prompt-to-prompt; the default), or one per prompt (Auffusion's pipeline).")
+    var sharedNoise: Bool?
+
+    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s).", transform: seconds)
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("Edit an existing clip: both prompts start from its latents noised to --strength (SDEdit), with the same noise.", valueName: "IN.wav"))
+    var from: String?
+
+    @Option(help: "With --from: how much of the schedule to run, 0…1 (default 0.5); the output has the clip's length.")
+    var strength: Double?
+
+    @Option(parsing: .upToNextOption, help: "Local blend: change the sound only where these words (of either prompt) attend.")
+    var blend: [String] = []
+
+    @Option(name: .customLong("blend-resolution"), help: "Map level HxW of the local blend (default: a quarter of the latents', 8x32 for Auffusion).",
+            transform: { try parseResolution($0, option: "--blend-resolution") })
+    var blendResolution: AttentionResolution?
+
+    @Option(help: ArgumentHelp("Also write the edited prompt's per-word attention maps (as `auffusion attention`) into this folder.", valueName: "DIR"))
+    var maps: String?
+
+    @Option(name: .customLong("maps-resolution"), help: "Resolution of --maps, a stored level HxW.",
+            transform: { try parseResolution($0, option: "--maps-resolution") })
+    var mapsResolution = AttentionResolution(height: 8, width: 32)
+
+    func validate() throws {
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive, got \(duration)") }
+        if let strength {
+            guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
+            guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
         }
+        if from != nil, let sharedNoise {
+            throw ValidationError("--from always starts both prompts from the same noised clip; drop --\(sharedNoise ? "" : "no-")shared-noise")
+        }
+        if from != nil, duration != nil { throw ValidationError("--duration does not apply with --from: the output has the clip's length") }
+    }
+
+    /// Runs the edit from `source` to `target` and writes the outputs.
+    func run(source: String, target: String, alignment: PromptEdit.Alignment, weights: [WordWeight], command: String) throws {
+        let inputURL = from.map { URL(fileURLWithPath: $0) }
+        let outputs = try outputOptions.outputs(inputs: [inputURL].compactMap { $0 } + sampling.inputs, sourceAudio: sourceOutput,
+                                                maps: maps)
+        var noise = try sampling.noiseSource()
+        let pipeline = try model.load(report)
+        let clip = try from.map { try clipOptions.encode($0, pipeline: pipeline, sampling: sampling, noise: &noise, report: report) }
+        var request = sampling.request(prompt: target)
+        request.duration = duration
+        let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: try replace.schedule())
+        let localBlend = blend.isEmpty ? nil
+            : try LocalBlend(words: blend, prompts: [source, target].map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
+                             resolution: blendResolution)
+        var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request,
+                                       start: clip == nil ? .noise : .clip(strength: strength ?? 0.5))
+        pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
+        if maps != nil {
+            let frames = clip?.canvasFrames ?? pipeline.canvas(of: request).frames
+            try AttentionMapFiles.checkStored(mapsResolution, pipeline: pipeline, canvasFrames: frames, option: "--maps-resolution")
+        }
+        var editRecord: [String: JSONValue] = ["shared_noise": .bool(clip != nil || (sharedNoise ?? true)),
+                                               "weights": .object(Dictionary(weights.map { ($0.word, .number(Double($0.factor))) },
+                                                                             uniquingKeysWith: { $1 }))]
+        if clip != nil { editRecord["strength"] = .number(strength ?? 0.5) }
+        var (result, record) = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline,
+                                           noise: &noise, outputs: outputs, sampling: sampling, report: report, details: editRecord)
+        if let folder = outputs.maps, let store = result.attentionStore {
+            _ = try AttentionMapFiles.write(store: store, prompt: target, index: 1, tokenizer: pipeline.text.tokenizer,
+                                            image: result.output.image, resolution: mapsResolution, to: folder)
+            record.outputs.maps = folder.path
+        }
+        try record.emit(report)
+    }
+}
+
+/// `HxW` for a resolution option.
+func parseResolution(_ text: String, option: String) throws -> AttentionResolution {
+    guard let size = AttentionResolution(text) else {
+        throw ValidationError("\(option) must be HxW with positive integers, e.g. 8x32, got \(text)")
+    }
+    return size
+}
+
+/// `WORD=FACTOR`, e.g. `rain=2` or `dog=-0.5`.
+struct WordWeight: ExpressibleByArgument {
+    let word: String
+    let factor: Float
+
+    init?(argument: String) {
+        guard let equals = argument.lastIndex(of: "="), let factor = Float(argument[argument.index(after: equals)...]),
+              factor.isFinite, equals != argument.startIndex else { return nil }
+        word = String(argument[..<equals])
+        self.factor = factor
     }
 }

@@ -33,20 +33,18 @@ struct SpectrogramCommand: ParsableCommand {
     var timeAxis = false
 
     func run() throws {
-        try reportingErrors {
-            let inputURL = URL(fileURLWithPath: input)
-            let pictureURL = URL(fileURLWithPath: output ?? inputURL.deletingPathExtension().path + ".png")
-            let outputs = [pictureURL] + [melNpy, imageNpy].compactMap { $0.map(URL.init(fileURLWithPath:)) }
-            for url in outputs { try AtomicFile.ensure(url, isNotOneOf: [inputURL]) }
+        let inputURL = URL(fileURLWithPath: input)
+        let pictureURL = URL(fileURLWithPath: output ?? inputURL.deletingPathExtension().path + ".png")
+        let outputs = [pictureURL] + [melNpy, imageNpy].compactMap { $0.map(URL.init(fileURLWithPath:)) }
+        for url in outputs { try AtomicFile.ensure(url, isNotOneOf: [inputURL]) }
 
-            let buffer = try AudioFile.read(inputURL)
-            guard buffer.peak > 0 else { throw CLIError("\(input) is silent (every sample is zero); nothing to analyse") }
-            let analyzer = try MelAnalyzer(MelParameters())
-            let logMel = try analyzer.logMel(of: buffer)
-            let image = SpectrogramImage(logMel: logMel)
-            try SpectrogramPicture.render(image, timeAxis: timeAxis).writePNG(to: pictureURL)
-            if let melNpy { try NumPyFile.write(logMel, to: URL(fileURLWithPath: melNpy)) }
-            if let imageNpy { try NumPyFile.write(image.pixels, to: URL(fileURLWithPath: imageNpy)) }
-        }
+        let buffer = try AudioFile.read(inputURL)
+        guard buffer.peak > 0 else { throw CLIError("\(input) is silent (every sample is zero); nothing to analyse") }
+        let analyzer = try MelAnalyzer(MelParameters())
+        let logMel = try analyzer.logMel(of: buffer)
+        let image = SpectrogramImage(logMel: logMel)
+        try SpectrogramPicture.render(image, timeAxis: timeAxis).writePNG(to: pictureURL)
+        if let melNpy { try NumPyFile.write(logMel, to: URL(fileURLWithPath: melNpy)) }
+        if let imageNpy { try NumPyFile.write(image.pixels, to: URL(fileURLWithPath: imageNpy)) }
     }
 }

@@ -16,31 +16,28 @@ struct TokensCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Flag(help: #"Print {"ids": […], "tokens": […], "words": [{"word": …, "tokens": […]}]}."#)
-    var json = false
+    @OptionGroup var report: ReportOptions
 
     func run() throws {
-        try reportingErrors {
-            let directory = try ModelDirectory(model.url())
-            let tokenizer = try TextConditioner.tokenizer(for: directory.text)
-            let encoded = tokenizer.encode(prompt, padding: .none)
-            let tokens = encoded.ids.map { tokenizer.decode([$0]) }
-            let words = tokenizer.words(in: prompt)
-            if json {
-                let object: [String: Any] = [
-                    "ids": encoded.ids, "tokens": tokens, "dropped_tokens": encoded.droppedTokenCount,
-                    "words": words.map { ["word": $0.text, "tokens": $0.tokenPositions] as [String: Any] },
-                ]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
-                return
-            }
-            for (position, (id, token)) in zip(encoded.ids, tokens).enumerated() {
-                print(String(format: "%3d  %6d  %@", position, id, token))
-            }
-            for word in words { print("\(word.text): \(word.tokenPositions.map(String.init).joined(separator: " "))") }
-            if encoded.wasTruncated {
-                FileHandle.standardError.write(Data("warning: \(encoded.droppedTokenCount) tokens past the 77th were dropped\n".utf8))
-            }
+        let directory = try ModelDirectory(model.url())
+        let tokenizer = try TextConditioner.tokenizer(for: directory.text)
+        let encoded = tokenizer.encode(prompt, padding: .none)
+        let tokens = encoded.ids.map { tokenizer.decode([$0]) }
+        let words = tokenizer.words(in: prompt)
+        if report.json {
+            var record = RunRecord(command: "tokens", request: nil, sampling: nil, result: nil, outputs: RunRecord.Files(), report: report)
+            record.prompt = prompt
+            record.droppedTokens = encoded.droppedTokenCount
+            record.details = [
+                "ids": .array(encoded.ids.map { .number(Double($0)) }), "tokens": .array(tokens.map(JSONValue.string)),
+                "words": .array(words.map { .object(["word": .string($0.text), "tokens": .array($0.tokenPositions.map { .number(Double($0)) })]) }),
+            ]
+            return try record.emit(report)
         }
+        for (position, (id, token)) in zip(encoded.ids, tokens).enumerated() {
+            print(String(format: "%3d  %6d  %@", position, id, token))
+        }
+        for word in words { print("\(word.text): \(word.tokenPositions.map(String.init).joined(separator: " "))") }
+        if encoded.wasTruncated { report.warn("\(encoded.droppedTokenCount) tokens past the 77th were dropped") }
     }
 }

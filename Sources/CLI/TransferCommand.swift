@@ -1,5 +1,6 @@
 import ArgumentParser
 import Editing
+import Foundation
 
 /// `auffusion transfer`: restyle a clip with a new prompt (SDEdit).
 struct TransferCommand: ParsableCommand {
@@ -21,26 +22,25 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "How much of the schedule to run, 0…1.")
     var strength = 0.5
 
-    @OptionGroup var options: ClipEditOptions
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var clipOptions: ClipInputOptions
+    @OptionGroup var outputOptions: EditOutputOptions
+    @OptionGroup var report: ReportOptions
 
     func validate() throws {
-        guard strength >= 0 && strength <= 1 else { throw ValidationError("--strength must be between 0 and 1") }
-        guard !prompt.isEmpty else { throw ValidationError("give a prompt") }
+        guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
+        guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give a prompt") }
     }
 
     func run() throws {
-        try reportingErrors {
-            let (pipeline, clip, source) = try options.prepare(input: input)
-            var noise = source
-            let reporter = options.reporter()
-            let result = try StyleTransfer(strength: strength).run(
-                on: clip, request: options.request(prompt: prompt), pipeline: pipeline, noise: &noise
-            ) { progress in
-                reporter.step(progress.step, of: progress.total)
-                return true
-            }
-            reporter.finish()
-            try options.write(result.audio, result: result, input: input, fields: ["strength": strength])
-        }
+        let inputURL = URL(fileURLWithPath: input)
+        let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs)
+        var noise = try sampling.noiseSource()
+        let pipeline = try model.load(report)
+        let clip = try clipOptions.encode(input, pipeline: pipeline, sampling: sampling, noise: &noise, report: report)
+        let plan = EditPlan([.styleTransfer(strength: strength, request: sampling.request(prompt: prompt))])
+        try runPlan(plan, command: "transfer", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
+                        outputs: outputs, sampling: sampling, report: report, details: ["strength": .number(strength)]).record.emit(report)
     }
 }

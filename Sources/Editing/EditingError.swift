@@ -22,3 +22,10 @@ public enum EditingError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension EditingError {
+    /// Checks a strength before a plan is built, so that single edits report it as such.
+    static func check(strength: Double) throws {
+        guard (0...1).contains(strength) else { throw EditingError.invalidStrength(strength) }
+    }
+}

@@ -41,25 +41,23 @@ public struct Inpainting: Sendable {
 
     public init(mask: EditMask) { self.mask = mask }
 
-    /// Inpaints `clip` under `request`'s prompt (its step count, guidance and sampler).
+    /// The pass this edit is (``EditPass/inpainting(mask:strength:request:)``).
+    public func pass(_ request: GenerationRequest) -> EditPass { .inpainting(mask: mask, strength: strength, request: request) }
+
+    /// Inpaints `clip` under `request`'s prompt (its step count, guidance and sampler): a plan of one pass.
     ///
     /// - Parameter noise: supplies the one tensor `[1, 4, h, w]` the edit draws.
     /// - Returns: the result on the whole canvas; ``GenerationResult/audio`` has the clip's length
     ///   and is the spliced audio unless ``raw``.
-    /// - Throws: ``EditingError`` for a bad strength or crossfade, ``PipelineError`` and model errors.
+    /// - Throws: ``EditPlanError`` naming what is wrong, ``EditingError`` for a bad crossfade,
+    ///   ``PipelineError`` and model errors.
     public func run(on clip: ClipLatents, request: GenerationRequest, pipeline: AuffusionPipeline,
                     noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
-        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else {
-            throw EditingError.invalidCrossfade(crossfadeSeconds * 1000)
-        }
-        let edit = try ClipEdit(clip: clip, request: request, strength: strength, pureNoiseAtFullStrength: true,
-                                pipeline: pipeline, noise: &noise)
-        let constraint = edit.keepingBase(outside: mask, pipeline: pipeline)
-        var result = try edit.run(clip: clip, pipeline: pipeline, noise: &noise, constraint: constraint, progress: progress)
-        guard !raw else { return result }
-        result.audio = Self.splice(result.audio, into: clip, ranges: mask.samples(sampleRate: clip.audio.sampleRate),
-                                   crossfadeSeconds: crossfadeSeconds)
-        return result
+        try EditingError.check(strength: strength)
+        var plan = EditPlan([pass(request)])
+        plan.crossfadeSeconds = crossfadeSeconds
+        plan.raw = raw
+        return try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.step) }.output
     }
 
     /// Decoded audio spliced into the clip inside sample `ranges` (disjoint): scaled by the clip's

@@ -30,16 +30,18 @@ public struct StyleTransfer: Sendable {
 
     public init(strength: Double) { self.strength = strength }
 
+    /// The pass this edit is (``EditPass/styleTransfer(strength:request:)``).
+    public func pass(_ request: GenerationRequest) -> EditPass { .styleTransfer(strength: strength, request: request) }
+
     /// Restyles `clip` under `request`'s prompt (its step count, guidance and sampler; its canvas
-    /// and duration come from the clip).
+    /// and duration come from the clip): a plan of one pass.
     ///
     /// - Parameter noise: supplies the one tensor `[1, 4, h, w]` added to the clip's latents.
     /// - Returns: the result on the whole canvas, with ``GenerationResult/audio`` trimmed to the clip.
-    /// - Throws: ``EditingError/invalidStrength(_:)``, ``PipelineError`` and model errors.
+    /// - Throws: ``EditPlanError`` wrapping ``EditingError/invalidStrength(_:)``, ``PipelineError`` and model errors.
     public func run(on clip: ClipLatents, request: GenerationRequest, pipeline: AuffusionPipeline,
                     noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
-        let edit = try ClipEdit(clip: clip, request: request, strength: strength, pureNoiseAtFullStrength: false,
-                                pipeline: pipeline, noise: &noise)
-        return try edit.run(clip: clip, pipeline: pipeline, noise: &noise, constraint: nil, progress: progress)
+        try EditingError.check(strength: strength)
+        return try EditPlan([pass(request)]).run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.step) }.output
     }
 }

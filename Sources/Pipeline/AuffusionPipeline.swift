@@ -72,7 +72,7 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// Checks `request` against this model.
-    /// - Throws: ``PipelineError/invalidRequest(_:)`` naming the offending option.
+    /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     public func validate(_ request: GenerationRequest) throws {
         let (frames, duration) = canvas(of: request)
         try request.validate(canvasFrames: frames, duration: duration, framesPerSecond: melParameters.framesPerSecond)
@@ -90,57 +90,19 @@ public struct AuffusionPipeline: Sendable {
         return [1, unet.configuration.inChannels, melParameters.melBinCount / factor, frames / factor]
     }
 
-    /// Generates audio for `request`, drawing the initial latents from `noise`.
+    /// Generates audio for `request`, drawing the initial latents from `noise`: the noise start,
+    /// the request's conditioning, one run of the loop, and the rendering.
     public func generate(_ request: GenerationRequest, noise: inout NoiseSource,
                          progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
-        try validate(request)
-        var scheduler = try makeScheduler(request.scheduler)
-        let timesteps = try scheduler.setTimesteps(stepCount: request.stepCount)
-        let initial = try noise.next(shape: latentShape(canvasFrames: canvas(of: request).frames)) * scheduler.initNoiseSigma
-        return try denoise(request, from: initial, timesteps: timesteps, scheduler: &scheduler, noise: &noise,
-                           progress: progress)
-    }
-
-    /// Runs the denoising loop under `request`'s prompt and guidance from any start, and renders
-    /// the result: the entry point edits share with ``generate(_:noise:progress:)``
-    /// (`docs/design.md`: start, constraint, attention control).
-    ///
-    /// - Parameters:
-    ///   - request: prompt, guidance and duration (validated here); its step count and scheduler
-    ///     are already reflected in `timesteps` and `scheduler`.
-    ///   - start: the initial latents `[1, 4, h, w]`.
-    ///   - timesteps: the timesteps to step through (possibly a tail of the schedule).
-    ///   - scheduler: set up for `timesteps`.
-    ///   - constraint: forced on the latents after each step (``DenoiseLoop/Constraint``).
-    /// - Returns: the rendered result; ``GenerationResult/initialLatents`` is `start`.
-    /// - Throws: ``PipelineError`` and model errors.
-    public func denoise(_ request: GenerationRequest, from start: Tensor, timesteps: [Float],
-                        scheduler: inout any Scheduler, noise: inout NoiseSource,
-                        constraint: DenoiseLoop.Constraint? = nil, controller: (any AttentionController)? = nil,
-                        progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
-        let (latents, dropped) = try denoiseLatents(request, from: start, timesteps: timesteps, scheduler: &scheduler,
-                                                    noise: &noise, constraint: constraint, controller: controller,
-                                                    progress: progress)
+        let start = try noiseStart(request, noise: &noise)
+        let conditioning = try conditioning([request.prompt], request: request)
+        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise)
+        let latents = try run.finish(progress: progress)
+        noise = run.noise
         var result = try render(latents, duration: canvas(of: request).duration)
-        result.initialLatents = start
-        result.droppedTokenCount = dropped
+        result.initialLatents = start.latents
+        result.droppedTokenCount = conditioning.droppedTokenCount
         return result
-    }
-
-    /// ``denoise(_:from:timesteps:scheduler:noise:constraint:controller:progress:)`` without the
-    /// rendering: the final latents `[1, 4, h, w]` and the number of prompt tokens dropped, for
-    /// runs that chain passes on the latents (`Editing.EditPlan`).
-    public func denoiseLatents(_ request: GenerationRequest, from start: Tensor, timesteps: [Float],
-                               scheduler: inout any Scheduler, noise: inout NoiseSource,
-                               constraint: DenoiseLoop.Constraint? = nil, controller: (any AttentionController)? = nil,
-                               progress: (Progress) -> Bool = { _ in true }) throws -> (latents: Tensor, droppedTokenCount: Int) {
-        try validate(request)
-        let (conditional, unconditional, dropped) = try conditioning(for: request)
-        let loop = DenoiseLoop(unet: unet, conditional: conditional, unconditional: unconditional,
-                               guidanceScale: request.guidanceScale, guidanceRescale: request.guidanceRescale)
-        let latents = try loop.run(latents: start, timesteps: timesteps, scheduler: &scheduler, random: &noise,
-                                   constraint: constraint, controller: controller, progress: progress)
-        return (latents, dropped)
     }
 
     /// Decodes latents `[1, 4, h, w]` to the spectrogram, the log-mel and audio of `duration` seconds.
@@ -153,13 +115,5 @@ public struct AuffusionPipeline: Sendable {
         let length = min(samples.count, Int(duration * Double(melParameters.sampleRate)))
         return GenerationResult(audio: AudioBuffer(mono: Array(samples.prefix(length)), sampleRate: Double(melParameters.sampleRate)),
                                 logMel: logMel, image: image, latents: latents, initialLatents: latents, droppedTokenCount: 0)
-    }
-
-    /// `(conditional, unconditional?, dropped tokens)` embeddings for a request.
-    func conditioning(for request: GenerationRequest) throws -> (Tensor, Tensor?, Int) {
-        if request.unconditional { return (.zeros(text.embeddingShape), nil, 0) }
-        let encoded = try text.encode(request.prompt)
-        let unconditional = request.usesGuidance ? try text.unconditional(negativePrompt: request.negativePrompt) : nil
-        return (encoded.embeddings, unconditional, encoded.tokens.droppedTokenCount)
     }
 }

@@ -24,7 +24,7 @@ public enum EmbeddedModel {
             FileManager.default.fileExists(atPath: $0.appendingPathComponent("unet/config.json").path)
         }) else {
             throw PipelineError.modelNotFound("the embedded model is not beside the executable "
-                + "(\(bundle)); pass --model with a model folder or set \(environmentVariable)")
+                + "(\(bundle)); give a model folder or set \(environmentVariable)")
         }
         return found
     }

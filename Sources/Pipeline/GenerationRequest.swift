@@ -32,19 +32,21 @@ public struct GenerationRequest: Sendable, Equatable {
 
     /// Checks the request on a canvas of `canvasFrames` frames kept for `duration` seconds (the
     /// request's values or the model's defaults) at `framesPerSecond` frames per second.
-    /// - Throws: ``PipelineError/invalidRequest(_:)`` naming the offending option.
+    /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     func validate(canvasFrames: Int, duration: Double, framesPerSecond: Double) throws {
-        func fail(_ reason: String) -> PipelineError { .invalidRequest(reason) }
-        guard stepCount >= 1 else { throw fail("--steps must be at least 1") }
-        guard canvasFrames > 0, canvasFrames % 8 == 0 else { throw fail("the canvas must be a positive multiple of 8 frames") }
+        func fail(_ field: String, _ reason: String) -> PipelineError { .invalidValue(field: field, reason: reason) }
+        guard stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(stepCount)") }
+        guard canvasFrames > 0, canvasFrames % 8 == 0 else {
+            throw fail("canvas", "must be a positive multiple of 8 frames, got \(canvasFrames)")
+        }
         let canvasSeconds = Double(canvasFrames) / framesPerSecond
         guard duration > 0, duration <= canvasSeconds + 1e-9 else {
-            throw fail("--duration must be in (0, \(canvasSeconds)] seconds (the canvas is \(canvasFrames) frames)")
+            throw fail("duration", "must be in (0, \(canvasSeconds)] seconds (the canvas is \(canvasFrames) frames), got \(duration)")
         }
-        guard guidanceScale.isFinite, guidanceScale >= 0 else { throw fail("--guidance must be a non-negative number") }
-        guard guidanceRescale >= 0, guidanceRescale <= 1 else { throw fail("--guidance-rescale must be in [0, 1]") }
+        guard guidanceScale.isFinite, guidanceScale >= 0 else { throw fail("guidance", "must be a non-negative number, got \(guidanceScale)") }
+        guard guidanceRescale >= 0, guidanceRescale <= 1 else { throw fail("guidance_rescale", "must be in [0, 1], got \(guidanceRescale)") }
         if !unconditional && usesGuidance && prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw fail("the prompt is empty; give a prompt or use --unconditional")
+            throw fail("prompt", "is empty; give a prompt, or generate unconditionally")
         }
     }
 }

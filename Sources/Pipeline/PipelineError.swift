@@ -2,6 +2,10 @@
 public enum PipelineError: Error, Equatable, CustomStringConvertible {
     /// A request value is out of range or inconsistent.
     case invalidRequest(String)
+    /// A field of a ``GenerationRequest`` is out of range: its name (`steps`, `guidance`,
+    /// `guidance_rescale`, `duration`, `prompt`) and what it must be; a front end maps the field
+    /// to its own spelling (a command-line flag, a JSON key).
+    case invalidValue(field: String, reason: String)
     /// A noise tensor read from a file has the wrong shape.
     case noiseShape(expected: [Int], actual: [Int])
     /// The progress handler asked to stop.
@@ -12,6 +16,7 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidRequest(let reason): reason
+        case .invalidValue(let field, let reason): "\(field) \(reason)"
         case .noiseShape(let expected, let actual):
             "the noise tensor has shape \(actual); this run needs \(expected)"
         case .cancelled: "cancelled"

@@ -19,15 +19,15 @@ public enum Vocoder: Sendable {
         }
     }
 
-    /// The waveform of a `[mels, frames]` log-mel spectrogram: `frames · hop` samples in [−1, 1].
+    /// The waveform of a `[mels, frames]` log-mel spectrogram: `frames · hop` samples, within
+    /// [−1, 1] for HiFi-GAN (its last layer is tanh), unbounded for Griffin-Lim — clipping them
+    /// here would clip silently; the output stage (`PeakGuard`) scales what would clip, and says so.
     public func waveform(logMel: Tensor) throws -> [Float] {
         switch self {
         case .hifiGAN(let generator):
             return try generator(logMel.reshaped([1, logMel.shape[0], logMel.shape[1]])).scalars
         case .griffinLim(let griffinLim, let inversion):
-            let samples = griffinLim.reconstruct(magnitudes: inversion.magnitudes(fromLogMel: logMel),
-                                                 frameCount: logMel.shape[1])
-            return samples.map { min(max($0, -1), 1) }
+            return griffinLim.reconstruct(magnitudes: inversion.magnitudes(fromLogMel: logMel), frameCount: logMel.shape[1])
         }
     }
 }

@@ -96,10 +96,23 @@ extension Scheduler {
     ///   - stepCount: N, as for ``setTimesteps(stepCount:)``.
     ///   - strength: how much of the schedule to run, 0…1.
     /// - Returns: the timesteps to step through, largest first; possibly empty.
-    /// - Throws: ``SchedulerError/invalidStrength(_:)``, or what ``setTimesteps(stepCount:)`` throws.
+    /// - Throws: ``SchedulerError/invalidStrength(_:)``; ``SchedulerError/invalidStepCount(_:trainingSteps:)``
+    ///   with the largest count whose timesteps stay in the training range; what
+    ///   ``setTimesteps(stepCount:)`` throws.
     public mutating func timesteps(stepCount: Int, strength: Double) throws -> [Float] {
         guard strength >= 0 && strength <= 1 else { throw SchedulerError.invalidStrength(strength) }
-        try setTimesteps(stepCount: stepCount)
+        let trainingSteps = Float(noiseSchedule.trainingSteps)
+        let fits = { (scheduler: inout Self, count: Int) in
+            (try? scheduler.setTimesteps(stepCount: count))?.allSatisfy { $0 < trainingSteps } == true
+        }
+        guard fits(&self, stepCount) else {
+            // An offset spacing ("leading" with steps_offset 1) pushes the last timestep past the
+            // table for the largest counts: name the largest count that fits.
+            var probe = self
+            let largest = (1...noiseSchedule.trainingSteps).reversed().first { fits(&probe, $0) } ?? 0
+            if stepCount >= 1 && stepCount <= largest { try setTimesteps(stepCount: stepCount) }   // another reason: say it
+            throw SchedulerError.invalidStepCount(stepCount, trainingSteps: largest)
+        }
         let initial = min(Int(Double(stepCount) * strength), stepCount)
         let start = max(stepCount - initial, 0)
         return Array(timesteps.dropFirst(start * order))

@@ -6,7 +6,8 @@ public enum SchedulerError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidConfiguration(scheduler: String, reason: String)
     /// A `_class_name` or scheduler name that no ``SchedulerKind`` stands for.
     case unknownScheduler(name: String)
-    /// A step count outside 1…`num_train_timesteps`.
+    /// A step count outside 1…`trainingSteps`: `num_train_timesteps`, or fewer where the
+    /// spacing's offset would step past the training range.
     case invalidStepCount(Int, trainingSteps: Int)
     /// An img2img strength outside [0, 1].
     case invalidStrength(Double)

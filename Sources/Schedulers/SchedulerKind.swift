@@ -25,6 +25,27 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
     /// ``EulerDiscreteScheduler``.
     case euler
 
+    /// The kind a user names: `pndm`, `ddim`, `dpmpp`, `dpmpp-karras`, `euler` (the names of the
+    /// command line and of edit plans), or the raw value (`dpm++2m`, `dpm++2m-karras`).
+    public init?(name: String) {
+        guard let kind = Self.allCases.first(where: { $0.name == name || $0.rawValue == name }) else { return nil }
+        self = kind
+    }
+
+    /// The name users type (command line, edit plans, batch files).
+    public var name: String {
+        switch self {
+        case .pndm: "pndm"
+        case .ddim: "ddim"
+        case .dpmSolverMultistep: "dpmpp"
+        case .dpmSolverMultistepKarras: "dpmpp-karras"
+        case .euler: "euler"
+        }
+    }
+
+    /// Every name of ``name``, comma-separated, for help and error messages.
+    public static var names: String { allCases.map(\.name).joined(separator: ", ") }
+
     /// The kind whose diffusers class is `className` (a `_class_name`); DPM-Solver maps to
     /// ``dpmSolverMultistep`` (whether it uses Karras sigmas is the configuration's business).
     ///

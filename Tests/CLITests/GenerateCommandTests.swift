@@ -32,8 +32,10 @@ struct GenerateCommandTests {
         let result = try CommandRunner.run("auffusion", ["tokens", "a dog barking", "--model", try model("adapter").path, "--json"])
         #expect(result.exitCode == 0, "\(result.standardError)")
         let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
-        #expect((object?["ids"] as? [Int])?.first == 49406)
-        #expect((object?["words"] as? [[String: Any]])?.count == 3)
+        let details = object?["details"] as? [String: Any]
+        #expect(object?["command"] as? String == "tokens")
+        #expect((details?["ids"] as? [Int])?.first == 49406)
+        #expect((details?["words"] as? [[String: Any]])?.count == 3)
     }
 
     @Test("bad requests end with one error line and exit code 1")
@@ -52,11 +54,11 @@ struct GenerateCommandTests {
             #expect(result.standardError.split(separator: "\n").filter { !$0.hasPrefix("loaded") }.count == 1, "\(result.standardError)")
             #expect(result.standardError.contains(fragment), "\(result.standardError)")
         }
-        // Argument errors (steps 0, no prompt) are usage errors: exit code 64 with the reason.
+        // Argument errors (steps 0, no prompt) are usage errors: exit code 2 with the reason (docs/cli.md).
         for arguments in [["generate", "a dog", "--model", folder.path, "-o", out, "--steps", "0"],
                           ["generate", "--model", folder.path, "-o", out]] {
             let result = try CommandRunner.run("auffusion", arguments)
-            #expect(result.exitCode == 64, "\(arguments)")
+            #expect(result.exitCode == 2, "\(arguments)")
         }
     }
 }
@@ -94,7 +96,7 @@ struct BatchGenerateTests {
         let malformed = try CommandRunner.run("auffusion", ["generate", "--batch", batch.path, "--model", model.path, "-o", out])
         #expect(malformed.exitCode == 1 && malformed.standardError.contains("bad.jsonl:1"))
         let shard = try CommandRunner.run("auffusion", ["generate", "--batch", batch.path, "--shard", "2/2", "--model", model.path, "-o", out])
-        #expect(shard.exitCode == 1 && shard.standardError.contains("--shard"))
+        #expect(shard.exitCode == 2 && shard.standardError.contains("--shard"))
     }
 }
 

@@ -20,7 +20,7 @@ struct EditPlanTests {
         let single = try StyleTransfer(strength: strength).run(on: clip, request: Self.request(), pipeline: pipeline, noise: &noise)
         var again = NoiseSource(seed: 11)
         let plan = EditPlan([EditPass(start: .clip(strength: strength), request: Self.request())])
-        let planned = try plan.run(clip: clip, pipeline: pipeline, noise: &again)
+        let planned = try plan.run(clip: clip, pipeline: pipeline, noise: &again).output
         #expect(planned.logMel.scalars == single.logMel.scalars)
         #expect(planned.audio.channels == single.audio.channels)
         #expect(planned.initialLatents.scalars == single.initialLatents.scalars)
@@ -38,7 +38,7 @@ struct EditPlanTests {
         var again = NoiseSource(seed: 12)
         var plan = EditPlan([EditPass(start: .clip(strength: strength), constraint: .mask(mask), request: Self.request())])
         plan.raw = raw
-        let planned = try plan.run(clip: clip, pipeline: pipeline, noise: &again)
+        let planned = try plan.run(clip: clip, pipeline: pipeline, noise: &again).output
         #expect(planned.logMel.scalars == single.logMel.scalars)
         #expect(planned.audio.channels == single.audio.channels)
     }
@@ -51,7 +51,7 @@ struct EditPlanTests {
         let fill = EditPass(start: .clip(strength: 1), constraint: .mask(first), request: Self.request("a siren wailing"))
         let refill = EditPass(start: .previous(strength: 0.8), constraint: .mask(second), request: Self.request("a cat"))
         var noise = NoiseSource(seed: 21)
-        let output = try EditPlan([fill, refill]).run(clip: clip, pipeline: pipeline, noise: &noise).audio.channels[0]
+        let output = try EditPlan([fill, refill]).run(clip: clip, pipeline: pipeline, noise: &noise).output.audio.channels[0]
         let input = clip.audio.channels[0]
         let (a, b) = (first.samples(sampleRate: 16000), second.samples(sampleRate: 16000))
         #expect(a.count == 1 && b.count == 2 && a[0].overlaps(b[0]) && !a[0].overlaps(b[1]), "\(a) \(b)")
@@ -61,7 +61,7 @@ struct EditPlanTests {
         #expect(masked.allSatisfy { range in range.contains { output[$0] != input[$0] } })
         var again = NoiseSource(seed: 21)
         let restyled = try EditPlan([EditPass(start: .clip(strength: 0.5), request: Self.request()), refill])
-            .run(clip: clip, pipeline: pipeline, noise: &again).audio.channels[0]
+            .run(clip: clip, pipeline: pipeline, noise: &again).output.audio.channels[0]
         #expect(outside.contains { restyled[$0] != input[$0] })
     }
 
@@ -75,11 +75,11 @@ struct EditPlanTests {
         let pass = EditPass(start: .clip(strength: 0.5), attention: .init(sourcePrompt: "a cat meowing", edit: identity),
                             request: Self.request())
         var again = NoiseSource(seed: 13)
-        let planned = try EditPlan([pass]).run(clip: clip, pipeline: pipeline, noise: &again)
+        let planned = try EditPlan([pass]).run(clip: clip, pipeline: pipeline, noise: &again).output
         #expect(planned.logMel.scalars == single.outputs.last?.logMel.scalars)
         var plain = NoiseSource(seed: 13)
         let without = try EditPlan([EditPass(start: .clip(strength: 0.5), request: Self.request())])
-            .run(clip: clip, pipeline: pipeline, noise: &plain)
+            .run(clip: clip, pipeline: pipeline, noise: &plain).output
         let mel = compare(planned.logMel, without.logMel)
         #expect(mel.nmse <= 1e-8, "\(mel)")     // float rounding of the larger U-Net batch only
     }
@@ -91,9 +91,9 @@ struct EditPlanTests {
         let restyle = EditPass(start: .clip(strength: 0.6), request: Self.request())
         let fill = EditPass(start: .previous(strength: 1), constraint: .mask(mask), request: Self.request("a siren wailing"))
         var noise = NoiseSource(seed: 14)
-        let both = try EditPlan([restyle, fill]).run(clip: clip, pipeline: pipeline, noise: &noise)
+        let both = try EditPlan([restyle, fill]).run(clip: clip, pipeline: pipeline, noise: &noise).output
         var again = NoiseSource(seed: 14)
-        let first = try EditPlan([restyle]).run(clip: clip, pipeline: pipeline, noise: &again)
+        let first = try EditPlan([restyle]).run(clip: clip, pipeline: pipeline, noise: &again).output
         #expect(both.audio.frameCount == clip.audio.frameCount)
         #expect(both.initialLatents.scalars == first.initialLatents.scalars)
         #expect(both.logMel.scalars != first.logMel.scalars)

@@ -39,9 +39,9 @@ struct NoiseSourceTests {
     func invalidRequests() throws {
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("adapter"))
         var noise = NoiseSource(seed: 0)
-        for (change, fragment) in [({ (r: inout GenerationRequest) in r.stepCount = 0 }, "--steps"),
-                                   ({ (r: inout GenerationRequest) in r.duration = 0 }, "--duration"),
-                                   ({ (r: inout GenerationRequest) in r.duration = 11 }, "--duration"),
+        for (change, fragment) in [({ (r: inout GenerationRequest) in r.stepCount = 0 }, "steps must be at least 1"),
+                                   ({ (r: inout GenerationRequest) in r.duration = 0 }, "duration must be in (0, 10.24]"),
+                                   ({ (r: inout GenerationRequest) in r.duration = 11 }, "duration must be in (0, 10.24]"),
                                    ({ (r: inout GenerationRequest) in r.prompt = " " }, "prompt is empty")] {
             var request = GenerationRequest(prompt: "rain")
             change(&request)

@@ -1,15 +1,16 @@
 import Foundation
 import Pipeline
 
-/// One run of the denoising loop, configured at its three points (`docs/design.md`): where it
-/// starts, what it forces on the latents after each step, and who edits attention.
+/// One run of the denoising loop, configured at its three points (docs/architecture.md): where it
+/// starts, what it forces on the latents after each step, and who edits attention. Every edit
+/// the toolkit offers is a pass, and an ``EditPlan`` runs one or more of them:
 ///
-/// | edit | start | constraint | attention |
-/// |---|---|---|---|
-/// | generation | `.noise` | `.none` | `nil` |
-/// | style transfer (``StyleTransfer``) | `.clip(strength:)` | `.none` | `nil` |
-/// | inpainting (``Inpainting``, `raw`) | `.clip(strength:)` | `.mask(_:)` | `nil` |
-/// | word swap / reweight | `.noise` or `.clip(strength:)` | `.none` | ``Attention`` |
+/// | edit | constructor | start | constraint | attention |
+/// |---|---|---|---|---|
+/// | generation | `EditPass(start: .noise, request:)` | `.noise` | `.none` | `nil` |
+/// | style transfer | ``styleTransfer(strength:request:)`` | `.clip(strength:)` | `.none` | `nil` |
+/// | inpainting | ``inpainting(mask:strength:request:)`` | `.clip(strength:)` | `.mask(_:)` | `nil` |
+/// | word swap / refine / reweight | ``promptEdit(_:source:request:start:)`` | `.noise` or `.clip(strength:)` | `.none` or `.mask` | ``Attention`` |
 ///
 /// `.previous(strength:)` starts from the latents an earlier pass of an ``EditPlan`` produced, as
 /// `.clip` starts from the clip's; a mask then keeps those latents outside it.
@@ -34,16 +35,22 @@ public struct EditPass: Sendable {
     public struct Attention: Sendable {
         public var sourcePrompt: String
         public var edit: PromptEdit
+        /// Confines the edit to where chosen words attend (built for `[sourcePrompt, request.prompt]`).
+        public var blend: LocalBlend?
 
-        public init(sourcePrompt: String, edit: PromptEdit) {
+        public init(sourcePrompt: String, edit: PromptEdit, blend: LocalBlend? = nil) {
             self.sourcePrompt = sourcePrompt
             self.edit = edit
+            self.blend = blend
         }
     }
 
     public var start: Start
     public var constraint: Constraint
     public var attention: Attention?
+    /// With a `.noise` start and attention: whether the prompts share one initial noise (the
+    /// default) or draw one each (Auffusion's `Prompt2PromptPipeline`).
+    public var promptNoise = InitialNoise.shared
     /// The (edited) prompt, steps, guidance, negative prompt and sampler; the canvas comes from the plan.
     public var request: GenerationRequest
 
@@ -54,6 +61,21 @@ public struct EditPass: Sendable {
         self.request = request
     }
 
+    /// SDEdit style transfer of the input clip (``StyleTransfer``).
+    public static func styleTransfer(strength: Double, request: GenerationRequest) -> EditPass {
+        EditPass(start: .clip(strength: strength), request: request)
+    }
+
+    /// Inpainting of the input clip inside `mask` (``Inpainting``); strength 1 starts from pure noise.
+    public static func inpainting(mask: EditMask, strength: Double = 1, request: GenerationRequest) -> EditPass {
+        EditPass(start: .clip(strength: strength), constraint: .mask(mask), request: request)
+    }
+
+    /// A prompt-to-prompt edit from `source` to `request.prompt`, from noise or from the clip.
+    public static func promptEdit(_ attention: Attention, request: GenerationRequest, start: Start = .noise) -> EditPass {
+        EditPass(start: start, attention: attention, request: request)
+    }
+
     /// The strength of a clip or previous start; 1 for noise.
     var strength: Double {
         switch start {
@@ -62,7 +84,10 @@ public struct EditPass: Sendable {
         }
     }
 
-    /// Checks what can be checked without running: the pass's `index` (from 0) in a plan, whether
+    /// The prompts the pass denoises together: the source first when it edits attention.
+    var prompts: [String] { attention.map { [$0.sourcePrompt, request.prompt] } ?? [request.prompt] }
+
+    /// Checks what can be checked without a model: the pass's `index` (from 0) in a plan, whether
     /// the plan has a clip.
     /// - Throws: ``EditPlanError/invalidPass(_:field:reason:)``.
     func validate(index: Int, hasClip: Bool) throws {
@@ -74,6 +99,9 @@ public struct EditPass: Sendable {
             guard hasClip else { throw fail("start", "a clip start needs an input clip") }
         case .previous:
             guard index > 0 else { throw fail("start", "the first pass has no previous pass to start from") }
+        }
+        if promptNoise == .perPrompt, start != .noise || attention == nil {
+            throw fail("start", "one noise per prompt needs a noise start and an attention edit")
         }
         guard (0...1).contains(strength) else { throw fail("start.strength", "must be in [0, 1], got \(strength)") }
         guard request.stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(request.stepCount)") }

@@ -1,21 +1,47 @@
+import AudioDSP
 import Compute
+import Models
 import Pipeline
 
-/// Passes chained on the latents: each pass starts from noise, the clip or the previous pass's
-/// latents, and only the last pass's latents are decoded and vocoded (no vocoder round trip in
-/// between, `docs/design.md`). A plan of one pass gives exactly what the single edit gives
-/// (``StyleTransfer``; ``Inpainting`` with `raw`; `.noise` without attention: ``AuffusionPipeline/generate(_:noise:progress:)``).
+/// Where a plan is: the pass (from 1), the step within it and the steps of the whole plan, so
+/// that a time left can count the passes still to come.
+public struct EditProgress: Sendable {
+    public var pass: Int
+    public var passCount: Int
+    /// The step within the pass.
+    public var step: Progress
+    /// Steps done over the whole plan, 1…``totalSteps``.
+    public var stepsDone: Int
+    public var totalSteps: Int
+}
+
+/// What a plan produced. Not `Sendable`: it shares the controller's mutable ``AttentionStore``.
+public struct EditResult {
+    /// The edited result: on the clip's canvas, its audio spliced into the clip or trimmed to it.
+    public var output: GenerationResult
+    /// The last pass's source prompt, rendered, when the plan ends with an attention edit and
+    /// the caller asked for it.
+    public var source: GenerationResult?
+    /// The attention the last attention edit stored: the per-word maps of `--maps`.
+    public var attentionStore: AttentionStore?
+}
+
+/// The one way to edit: passes chained on the latents, each one run of the denoising loop
+/// (``EditPass``), with one finishing step — decode and vocode the last pass's latents once (no
+/// vocoder round trip in between, docs/architecture.md), then trim to the clip or splice into it.
+/// ``StyleTransfer``, ``Inpainting`` and prompt-to-prompt on a clip are plans of one pass.
 ///
-/// Every pass draws one Gaussian tensor `[1, 4, h, w]` from the noise source (the start's), then
-/// what its scheduler draws; a pass with attention starts every prompt from the same latents.
+/// Every pass draws one Gaussian tensor `[1, 4, h, w]` from the noise source (a `.noise` pass
+/// with one noise per prompt draws `[P, 4, h, w]`), then what its scheduler draws; a pass with
+/// attention starts every prompt from the same latents unless it asks for one noise each.
 ///
 /// When a plan edits a clip and every pass is masked, the output keeps the clip outside the
-/// union of the masks' time ranges sample for sample and crossfades into the generated audio, as
-/// ``Inpainting`` does; ``raw`` returns the decoded canvas instead. A plan with any unmasked pass
+/// union of the masks' time ranges sample for sample and crossfades into the generated audio
+/// (``Inpainting``); ``raw`` returns the decoded canvas instead. A plan with any unmasked pass
 /// changes the whole clip and returns the decoded canvas.
 ///
 /// ```swift
-/// var restyle = EditPass(start: .clip(strength: 0.6), request: GenerationRequest(prompt: "a cat meowing"))
+/// let restyle = EditPass.styleTransfer(strength: 0.6, request: GenerationRequest(prompt: "a cat meowing"))
 /// let fill = EditPass(start: .previous(strength: 1), constraint: .mask(mask), request: GenerationRequest(prompt: "a siren"))
 /// var noise = NoiseSource(seed: 7)
 /// let result = try EditPlan([restyle, fill]).run(clip: clip, pipeline: pipeline, noise: &noise)
@@ -29,71 +55,154 @@ public struct EditPlan: Sendable {
 
     public init(_ passes: [EditPass]) { self.passes = passes }
 
+    /// Checks the whole plan against `pipeline` before anything runs: every pass's values, its
+    /// request on the plan's canvas, its words (swap, reweight and blend words must be in their
+    /// prompts) and its replacement bounds. Returns each pass's step count.
+    /// - Throws: ``EditPlanError`` naming the pass; ``EditingError/invalidCrossfade(_:)``.
+    @discardableResult
+    public func validate(clip: ClipLatents?, pipeline: AuffusionPipeline) throws -> [Int] {
+        guard let first = passes.first else { throw EditPlanError.empty }
+        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
+        let canvasFrames = self.canvasFrames(clip: clip, pipeline: pipeline, first: first)
+        return try passes.enumerated().map { index, pass in
+            try pass.validate(index: index, hasClip: clip != nil)
+            return try Self.naming(pass: index) {
+                let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
+                try pipeline.validate(request)
+                var scheduler = try pipeline.makeScheduler(request.scheduler)
+                let timesteps = try scheduler.timesteps(stepCount: request.stepCount, strength: pass.strength)
+                _ = try Self.attentionEdit(of: pass, steps: Self.controllerSteps(pass, timesteps: timesteps),
+                                           pipeline: pipeline)
+                return timesteps.count
+            }
+        }
+    }
+
     /// Runs the passes in order and renders the last one's latents.
     ///
     /// - Parameters:
     ///   - clip: the input clip, needed by `.clip` starts; its canvas is the plan's and the audio
     ///     is trimmed to it. Without a clip, the first pass's request gives canvas and duration.
-    ///   - progress: the pass (from 1) and its progress; return `false` to cancel.
-    /// - Returns: the rendered result; ``GenerationResult/initialLatents`` is the first pass's start.
-    /// - Throws: ``EditPlanError`` naming the pass; errors of a running pass are wrapped in
-    ///   ``EditPlanError/passFailed(_:reason:)``; ``EditingError/invalidCrossfade(_:)``.
-    public func run(clip: ClipLatents?, pipeline: AuffusionPipeline, noise: inout NoiseSource,
-                    progress: (_ pass: Int, Progress) -> Bool = { _, _ in true }) throws -> GenerationResult {
-        guard let first = passes.first else { throw EditPlanError.empty }
-        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
-        for (index, pass) in passes.enumerated() { try pass.validate(index: index, hasClip: clip != nil) }
-        let canvasFrames = clip?.canvasFrames ?? pipeline.canvas(of: first.request).frames
-        var latents = Tensor.zeros(pipeline.latentShape(canvasFrames: canvasFrames))
+    ///   - renderSource: also render the last pass's source prompt (``EditResult/source``).
+    ///   - progress: where the plan is; return `false` to cancel.
+    /// - Returns: the result; ``GenerationResult/initialLatents`` is the first pass's start.
+    /// - Throws: ``EditPlanError`` naming the pass (the whole plan is checked first, by
+    ///   ``validate(clip:pipeline:)``); errors of a running pass are wrapped in
+    ///   ``EditPlanError/passFailed(_:reason:)``; ``PipelineError/cancelled``.
+    public func run(clip: ClipLatents?, pipeline: AuffusionPipeline, noise: inout NoiseSource, renderSource: Bool = false,
+                    progress: (EditProgress) -> Bool = { _ in true }) throws -> EditResult {
+        let stepCounts = try validate(clip: clip, pipeline: pipeline)
+        let canvasFrames = self.canvasFrames(clip: clip, pipeline: pipeline, first: passes[0])
+        var latents = Tensor.zeros(pipeline.latentShape(canvasFrames: canvasFrames))   // [P, 4, h, w] of the last pass
         var initial: Tensor?
         var dropped = 0
+        var store: AttentionStore?
+        let totalSteps = stepCounts.reduce(0, +)
         for (index, pass) in passes.enumerated() {
-            do {
-                let base = switch pass.start {
-                case .noise: Tensor.zeros(latents.shape)
-                case .clip: clip?.latents ?? latents
-                case .previous: latents
-                }
-                let start = try ClipEdit(base: base, canvasFrames: canvasFrames, request: pass.request, strength: pass.strength,
-                                         pureNoiseAtFullStrength: pass.start == .noise || pass.constraint != .none,
-                                         pipeline: pipeline, noise: &noise)
-                let constraint = if case .mask(let mask) = pass.constraint {
-                    start.keepingBase(outside: mask, pipeline: pipeline)
-                } else { Optional<DenoiseLoop.Constraint>.none }
-                let report = { (step: Progress) in progress(index + 1, step) }
-                if let attention = pass.attention {
-                    let prompts = [attention.sourcePrompt, pass.request.prompt]
-                    let controller = try attention.edit.makeController(
-                        prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: start.controllerSteps,
-                        layersPerEvaluation: pipeline.unet.attentionLayerCount)
-                    let all = try start.denoise(prompts: prompts, controller: controller, pipeline: pipeline, noise: &noise,
-                                                constraint: constraint, progress: report)        // [2, 4, h, w]
-                    latents = all.sliced(axis: 0, 1..<2)
+            let stepsBefore = stepCounts[..<index].reduce(0, +)
+            let previous = latents.sliced(axis: 0, (latents.shape[0] - 1)..<latents.shape[0])
+            try Self.naming(pass: index) {
+                let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
+                let prompts = pass.prompts
+                let start: DenoiseStart
+                var constraint: DenoiseRun.Constraint?
+                if pass.start == .noise {
+                    start = try pipeline.noiseStart(request, promptCount: prompts.count, sharing: pass.promptNoise, noise: &noise)
                 } else {
-                    let run = try start.denoise(pipeline: pipeline, noise: &noise, constraint: constraint, progress: report)
-                    latents = run.latents
-                    dropped = max(dropped, run.droppedTokenCount)
+                    let base = if case .clip = pass.start, let clip { clip.latents } else { previous }
+                    let noised = try NoisedStart(base: base, request: request, strength: pass.strength,
+                                                 pureNoiseAtFullStrength: pass.constraint != .none, pipeline: pipeline,
+                                                 noise: &noise)
+                    start = noised.start.repeated(prompts.count)
+                    if case .mask(let mask) = pass.constraint { constraint = noised.keepingBase(outside: mask, pipeline: pipeline) }
                 }
-                initial = initial ?? start.start
-            } catch let error as EditPlanError {
-                throw error
-            } catch {
-                throw EditPlanError.passFailed(index + 1, reason: "\(error)")
+                let conditioning = try pipeline.conditioning(prompts, request: request)
+                let edit = try Self.attentionEdit(of: pass, steps: Self.controllerSteps(pass, timesteps: start.timesteps),
+                                                  pipeline: pipeline)
+                if let blend = pass.attention?.blend, let controller = edit {
+                    let blending = blend.constraint(reading: controller)
+                    constraint = constraint.map { masking in { index, latents in try blending(index, masking(index, latents)) } }
+                        ?? blending
+                }
+                var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, constraint: constraint,
+                                         controller: edit, noise: noise)
+                latents = try run.finish { step in
+                    progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
+                                          stepsDone: stepsBefore + step.step, totalSteps: totalSteps))
+                }
+                noise = run.noise
+                initial = initial ?? start.latents
+                dropped = max(dropped, conditioning.droppedTokenCount)
+                store = edit?.attentionStore ?? store
             }
         }
-        let duration = clip == nil ? pipeline.canvas(of: first.request).duration : Double(canvasFrames) / pipeline.melParameters.framesPerSecond
-        var result = try pipeline.render(latents, duration: duration)
-        result.initialLatents = initial ?? latents
-        result.droppedTokenCount = dropped
-        guard let clip else { return result }
-        let masks = passes.compactMap { pass in if case .mask(let mask) = pass.constraint { mask } else { nil } }
-        if raw || masks.count < passes.count {
-            result.audio = result.audio.prefix(frameCount: clip.audio.frameCount)
-        } else {
-            let ranges = Self.union(masks.flatMap { $0.samples(sampleRate: clip.audio.sampleRate) })
-            result.audio = Inpainting.splice(result.audio, into: clip, ranges: ranges, crossfadeSeconds: crossfadeSeconds)
+        return try finish(latents, clip: clip, canvasFrames: canvasFrames, pipeline: pipeline,
+                          renderSource: renderSource && passes.last?.attention != nil,
+                          initial: initial ?? latents, dropped: dropped, store: store)
+    }
+
+    /// The finishing step: renders the last row of `latents` (and the first, for the source),
+    /// trims to the clip or splices into it.
+    private func finish(_ latents: Tensor, clip: ClipLatents?, canvasFrames: Int, pipeline: AuffusionPipeline,
+                        renderSource: Bool, initial: Tensor, dropped: Int, store: AttentionStore?) throws -> EditResult {
+        let duration = clip == nil ? pipeline.canvas(of: passes[0].request).duration
+            : Double(canvasFrames) / pipeline.melParameters.framesPerSecond
+        let rows = latents.shape[0]
+        func rendered(_ row: Int) throws -> GenerationResult {
+            var result = try pipeline.render(latents.sliced(axis: 0, row..<(row + 1)), duration: duration)
+            result.initialLatents = initial.sliced(axis: 0, min(row, initial.shape[0] - 1)..<min(row + 1, initial.shape[0]))
+            result.droppedTokenCount = dropped
+            guard let clip else { return result }
+            let masks = passes.compactMap { pass in if case .mask(let mask) = pass.constraint { mask } else { nil } }
+            if raw || masks.count < passes.count {
+                result.audio = result.audio.prefix(frameCount: clip.audio.frameCount)
+            } else {
+                let ranges = Self.union(masks.flatMap { $0.samples(sampleRate: clip.audio.sampleRate) })
+                result.audio = Inpainting.splice(result.audio, into: clip, ranges: ranges, crossfadeSeconds: crossfadeSeconds)
+            }
+            return result
         }
-        return result
+        return EditResult(output: try rendered(rows - 1), source: renderSource && rows > 1 ? try rendered(0) : nil,
+                          attentionStore: store)
+    }
+
+    /// The plan's canvas: the clip's, or the first pass's request's.
+    private func canvasFrames(clip: ClipLatents?, pipeline: AuffusionPipeline, first: EditPass) -> Int {
+        clip?.canvasFrames ?? pipeline.canvas(of: first.request).frames
+    }
+
+    /// `pass`'s request on the plan's whole canvas (the finishing step trims the audio).
+    private static func request(of pass: EditPass, canvasFrames: Int, pipeline: AuffusionPipeline) -> GenerationRequest {
+        var request = pass.request
+        request.canvasFrames = canvasFrames
+        request.duration = Double(canvasFrames) / pipeline.melParameters.framesPerSecond
+        return request
+    }
+
+    /// The steps a pass's prompt-to-prompt controller counts: a run from noise counts the
+    /// request's N, as the reference's `Prompt2PromptPipeline` does; a run from a clip counts the
+    /// steps its strength keeps.
+    private static func controllerSteps(_ pass: EditPass, timesteps: [Float]) -> Int {
+        pass.start == .noise ? pass.request.stepCount : max(timesteps.count - 1, 1)
+    }
+
+    /// The controller of a pass that edits attention; `nil` otherwise.
+    private static func attentionEdit(of pass: EditPass, steps: Int, pipeline: AuffusionPipeline) throws -> AttentionEdit? {
+        try pass.attention?.edit.makeController(prompts: pass.prompts, tokenizer: pipeline.text.tokenizer, steps: steps,
+                                                layersPerEvaluation: pipeline.unet.attentionLayerCount)
+    }
+
+    /// Runs `body`, naming pass `index` (from 0) in any error but the plan's own.
+    private static func naming<T>(pass index: Int, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as EditPlanError {
+            throw error
+        } catch PipelineError.cancelled {
+            throw PipelineError.cancelled
+        } catch {
+            throw EditPlanError.passFailed(index + 1, reason: "\(error)")
+        }
     }
 
     /// Sample ranges merged where they overlap or touch, in order.

@@ -23,7 +23,7 @@ public struct LocalBlend: Sendable {
     /// `alpha_layers` per prompt: 1 at the tokens of the chosen words, `[P][77]`.
     public let selection: [[Float]]
     public let threshold: Float
-    /// The maps' level; nil picks a quarter of the latents' height and width.
+    /// The maps' level; nil picks a quarter of the latents' height and width (``defaultResolution(height:width:available:)``).
     public let resolution: AttentionResolution?
 
     /// - Parameters:
@@ -56,8 +56,9 @@ public struct LocalBlend: Sendable {
     /// row 0 is the source's own mask).
     /// - Throws: ``AttentionMapError/noMaps(_:available:)``.
     public func masks(store: AttentionStore, height: Int, width: Int) throws -> [[Bool]] {
-        let size = resolution ?? AttentionResolution(height: height / 4, width: width / 4)
         let cross = store.entries.filter { $0.site.isCrossAttention && $0.site.place != .mid }
+        let size = resolution ?? Self.defaultResolution(height: height, width: width,
+                                                         available: cross.map { AttentionResolution(height: $0.site.height, width: $0.site.width) })
         let chosen = cross.filter { $0.site.height == size.height && $0.site.width == size.width }
         guard !chosen.isEmpty else { throw AttentionMapError.noMaps(size, among: cross.map(\.site)) }
         let pixels = size.height * size.width
@@ -112,10 +113,19 @@ public struct LocalBlend: Sendable {
         return result
     }
 
-    /// The per-step constraint for ``AuffusionPipeline/promptToPrompt(_:request:noise:initialNoise:controller:constraint:progress:)``,
+    /// The per-step constraint for ``AuffusionPipeline/promptToPrompt(_:request:noise:initialNoise:controller:constraint:progress:)`` and ``EditPass/Attention/blend``,
     /// reading `recorder`'s store.
-    public func constraint(reading recorder: any AttentionRecorder) -> DenoiseLoop.Constraint {
+    public func constraint(reading recorder: any AttentionRecorder) -> DenoiseRun.Constraint {
         { _, latents in try apply(to: latents, store: recorder.attentionStore) }
+    }
+
+    /// The maps' level when none is given: a quarter of the latents' height and width, the
+    /// reference's level; a U-Net with fewer levels (the embedded model's 8 × 32 latents keep
+    /// 8 × 32 and 4 × 16) uses its smallest stored level instead.
+    static func defaultResolution(height: Int, width: Int, available: [AttentionResolution]) -> AttentionResolution {
+        let quarter = AttentionResolution(height: height / 4, width: width / 4)
+        guard !available.contains(quarter) else { return quarter }
+        return available.min { $0.height * $0.width < $1.height * $1.width } ?? quarter
     }
 
     /// `max_pool2d(kernel 3, stride 1, padding 1)`: each cell the largest of its in-range neighbours.

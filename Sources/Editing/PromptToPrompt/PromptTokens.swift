@@ -24,10 +24,19 @@ public struct PromptTokens: Sendable {
     }
 
     /// The token positions of every occurrence of `word` (`get_word_inds(prompt, word)`).
+    ///
+    /// Beyond the reference, which compares the text between spaces exactly: when no word is
+    /// exactly `word`, words that equal it without case and surrounding punctuation match, so
+    /// `noise` finds `noise.` in "a beep and white noise." and `Rain` finds `rain`.
     public func positions(of word: String) -> [Int] {
-        words.filter { $0.text.unicodeScalars.elementsEqual(word.unicodeScalars) }.flatMap(\.tokenPositions)
-            .filter { $0 < Self.keyCount }
+        var matches = words.filter { $0.text.unicodeScalars.elementsEqual(word.unicodeScalars) }
+        let plain = Self.plain(word)
+        if matches.isEmpty, !plain.isEmpty { matches = words.filter { Self.plain($0.text) == plain } }
+        return matches.flatMap(\.tokenPositions).filter { $0 < Self.keyCount }
     }
+
+    /// `text` lower-cased without leading and trailing punctuation.
+    static func plain(_ text: String) -> String { text.lowercased().trimmingCharacters(in: .punctuationCharacters) }
 
     /// Like ``positions(of:)``, but a word that is not there is an error.
     /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)``.

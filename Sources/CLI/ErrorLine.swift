@@ -1,0 +1,41 @@
+import Foundation
+import Pipeline
+
+/// A failure the command itself detects, with the line to print.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// How an error becomes the one `error:` line: library errors that name a request field are
+/// spelt with the flag that sets it, file-system errors say which file and why, and nothing
+/// spans more than one line.
+enum ErrorLine {
+    /// The flag of each ``GenerationRequest`` field a library error may name.
+    static let flags = ["steps": "--steps", "guidance": "--guidance", "guidance_rescale": "--guidance-rescale",
+                        "duration": "--duration", "prompt": "the prompt", "canvas": "the canvas"]
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case PipelineError.invalidValue(let field, let reason):
+            return "\(flags[field] ?? field) \(reason)"
+        case let error as CocoaError:
+            let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? error.errorUserInfo[NSFilePathErrorKey] as? String
+            let what = switch error.code {
+            case .fileReadNoSuchFile, .fileNoSuchFile: "no such file"
+            case .fileReadNoPermission, .fileWriteNoPermission: "permission denied"
+            case .fileWriteOutOfSpace: "no space left on the device"
+            default: error.localizedDescription
+            }
+            return path.map { "\($0): \(what)" } ?? what
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// `text` on one line, at most 600 characters.
+    static func oneLine(_ text: String) -> String {
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count > 600 ? line.prefix(600) + "…" : line
+    }
+}

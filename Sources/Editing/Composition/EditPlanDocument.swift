@@ -1,0 +1,253 @@
+import Foundation
+import Models
+import Pipeline
+import Schedulers
+
+/// The JSON form of an ``EditPlan``, as `auffusion edit PLAN.json` reads it and a front end (the
+/// browser editor's history) writes it. The schema is in docs/editing.md, "Composition"; keys are
+/// snake_case, and a key the schema does not know is an error that lists the known ones (a typo
+/// such as `"strenght"` must not be silently ignored).
+public struct EditPlanDocument: Codable, Sendable, Equatable {
+    /// The input clip, relative to the plan's folder; needed by `"clip"` starts.
+    public var input: String?
+    /// The output audio file, relative to the plan's folder.
+    public var output: String?
+    public var passes: [Pass]
+
+    public struct Pass: Codable, Sendable, Equatable {
+        public var prompt: String
+        public var start: Start
+        public var mask: Mask?
+        public var attention: Attention?
+        public var steps: Int?
+        public var guidance: Float?
+        public var negative: String?
+        /// A scheduler name (``SchedulerKind/name``).
+        public var scheduler: String?
+    }
+
+    public struct Start: Codable, Sendable, Equatable {
+        /// `"noise"`, `"clip"` or `"previous"`.
+        public var from: String
+        /// For `"clip"` and `"previous"`; default 0.5.
+        public var strength: Double?
+    }
+
+    public struct Mask: Codable, Sendable, Equatable {
+        /// `[[start, end], …]` in seconds.
+        public var ranges: [[Double]]
+        /// `[low, high]` in Hz.
+        public var band: [Double]?
+    }
+
+    public struct Attention: Codable, Sendable, Equatable {
+        public var source: String
+        /// `"swap"`, `"refine"` or `"none"` (reweighting only).
+        public var alignment: String
+        /// Word → cross-attention factor.
+        public var weights: [String: Float]?
+        public var crossReplace: Double?
+        /// Word → its own cross-replacement bounds: `END` or `[START, END]`.
+        public var crossReplaceWords: [String: Bounds]?
+        public var selfReplace: Double?
+        /// Local blend: change the sound only where these words attend.
+        public var blend: [String]?
+        /// The local blend's map level, `HxW`.
+        public var blendResolution: String?
+        /// With a noise start: one initial noise for both prompts (default) or one each.
+        public var sharedNoise: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case source, alignment, weights, blend
+            case crossReplace = "cross_replace", crossReplaceWords = "cross_replace_words", selfReplace = "self_replace"
+            case blendResolution = "blend_resolution", sharedNoise = "shared_noise"
+        }
+    }
+
+    /// A fraction `END` (from the start of the run) or `[START, END]`.
+    public struct Bounds: Codable, Sendable, Equatable {
+        public var start = 0.0, end: Double
+
+        public init(start: Double = 0, end: Double) {
+            self.start = start
+            self.end = end
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let end = try? container.decode(Double.self) {
+                self.end = end
+                return
+            }
+            guard let pair = try? container.decode([Double].self), pair.count == 2 else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "give END or [START, END]")
+            }
+            (start, end) = (pair[0], pair[1])
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if start == 0 { try container.encode(end) } else { try container.encode([start, end]) }
+        }
+    }
+
+    /// Decodes a plan, turning JSON and type errors into messages that name the pass and field.
+    /// - Throws: ``EditPlanError/invalidDocument(_:)``.
+    public init(json data: Data) throws {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw EditPlanError.invalidDocument("not valid JSON")
+        }
+        try Self.checkKeys(object)
+        do {
+            self = try JSONDecoder().decode(EditPlanDocument.self, from: data)
+        } catch let error as DecodingError {
+            throw EditPlanError.invalidDocument(Self.describe(error))
+        }
+    }
+
+    /// The plan, with masks checked against `clipDuration` (seconds) and the pipeline's band,
+    /// and blend words against the prompts.
+    /// - Throws: ``EditPlanError`` naming the pass and field.
+    public func plan(clipDuration: Double?, pipeline: AuffusionPipeline) throws -> EditPlan {
+        EditPlan(try passes.enumerated().map { index, pass in
+            try pass.editPass(number: index + 1, clipDuration: clipDuration, pipeline: pipeline)
+        })
+    }
+
+    /// Unknown keys anywhere in the document, reported with their place and the known keys.
+    private static func checkKeys(_ object: Any) throws {
+        func check(_ value: Any, known: [String], place: String) throws {
+            guard let dictionary = value as? [String: Any] else { return }
+            if let unknown = dictionary.keys.sorted().first(where: { !known.contains($0) }) {
+                throw EditPlanError.invalidDocument(
+                    "\(place): unknown key \"\(unknown)\"; known keys: \(known.sorted().joined(separator: ", "))")
+            }
+        }
+        try check(object, known: ["input", "output", "passes"], place: "the plan")
+        guard let passes = (object as? [String: Any])?["passes"] as? [Any] else { return }
+        for (index, pass) in passes.enumerated() {
+            let place = "pass \(index + 1)"
+            try check(pass, known: ["prompt", "start", "mask", "attention", "steps", "guidance", "negative", "scheduler"], place: place)
+            guard let fields = pass as? [String: Any] else { continue }
+            try check(fields["start"] as Any, known: ["from", "strength"], place: "\(place), start")
+            try check(fields["mask"] as Any, known: ["ranges", "band"], place: "\(place), mask")
+            try check(fields["attention"] as Any, known: Attention.CodingKeys.allCases.map(\.rawValue), place: "\(place), attention")
+        }
+    }
+
+    /// `pass 2, start.strength: expected a number` from a decoding error's coding path.
+    private static func describe(_ error: DecodingError) -> String {
+        func place(_ path: [any CodingKey]) -> String {
+            var keys = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            guard !keys.isEmpty else { return "the plan" }
+            guard keys.first == "passes", keys.count >= 2, let index = path[1].intValue else { return keys.joined(separator: ".") }
+            keys.removeFirst(2)
+            return keys.isEmpty ? "pass \(index + 1)" : "pass \(index + 1), \(keys.joined(separator: "."))"
+        }
+        func kind(_ type: Any.Type) -> String {
+            switch type {
+            case is Double.Type, is Float.Type, is Int.Type: "a number"
+            case is String.Type: "a string"
+            case is Bool.Type: "true or false"
+            default: "\(type)".hasPrefix("Array") ? "a list" : "an object"
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(place(context.codingPath + [key])): missing"
+        case .typeMismatch(let type, let context): return "\(place(context.codingPath)): expected \(kind(type))"
+        case .valueNotFound(let type, let context): return "\(place(context.codingPath)): expected \(kind(type)), found null"
+        case .dataCorrupted(let context): return "\(place(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+extension EditPlanDocument.Pass {
+    func editPass(number: Int, clipDuration: Double?, pipeline: AuffusionPipeline) throws -> EditPass {
+        func fail(_ field: String, _ reason: String) -> EditPlanError { .invalidPass(number, field: field, reason: reason) }
+        var request = GenerationRequest(prompt: prompt)
+        request.stepCount = steps ?? request.stepCount
+        request.guidanceScale = guidance ?? request.guidanceScale
+        request.negativePrompt = negative
+        if let scheduler {
+            guard let kind = SchedulerKind(name: scheduler) else {
+                throw fail("scheduler", "\"\(scheduler)\" is not one of \(SchedulerKind.names)")
+            }
+            request.scheduler = kind
+        }
+        let begin: EditPass.Start
+        switch start.from {
+        case "noise": begin = .noise
+        case "clip": begin = .clip(strength: start.strength ?? 0.5)
+        case "previous": begin = .previous(strength: start.strength ?? 0.5)
+        default: throw fail("start.from", "\"\(start.from)\" is not one of noise, clip, previous")
+        }
+        var pass = EditPass(start: begin, request: request)
+        if let mask {
+            guard let clipDuration else { throw fail("mask", "a mask needs the plan's input clip (\"input\")") }
+            guard mask.ranges.allSatisfy({ $0.count == 2 && $0[0] < $0[1] }) else { throw fail("mask.ranges", "give [start, end] pairs with start < end") }
+            if let band = mask.band, band.count != 2 || band[0] >= band[1] { throw fail("mask.band", "give [low, high] with low < high") }
+            do {
+                pass.constraint = .mask(try EditMask(ranges: mask.ranges.map { $0[0]..<$0[1] }, band: mask.band.map { $0[0]..<$0[1] },
+                                                     clipDuration: clipDuration,
+                                                     maximumFrequency: pipeline.melParameters.maximumFrequency))
+            } catch {
+                throw fail("mask", "\(error)")
+            }
+        }
+        if let attention {
+            pass.attention = try attention.attention(target: prompt, tokenizer: pipeline.text.tokenizer, fail: fail)
+            if attention.sharedNoise == false { pass.promptNoise = .perPrompt }
+        }
+        return pass
+    }
+}
+
+extension EditPlanDocument.Attention {
+    func attention(target: String, tokenizer: CLIPTokenizer, fail: (String, String) -> EditPlanError) throws -> EditPass.Attention {
+        let kind: PromptEdit.Alignment
+        switch alignment {
+        case "swap": kind = .swap
+        case "refine": kind = .refine
+        case "none": kind = .none
+        default: throw fail("attention.alignment", "\"\(alignment)\" is not one of swap, refine, none")
+        }
+        func bounds(_ start: Double, _ end: Double, field: String) throws -> ClosedRange<Double> {
+            do {
+                return try ReplaceSchedule.bounds(start, end)
+            } catch {
+                throw fail("attention.\(field)", "\(error)")
+            }
+        }
+        let cross = try bounds(0, crossReplace ?? ReplaceSchedule.defaultCross, field: "cross_replace")
+        let selfRange = try bounds(0, selfReplace ?? ReplaceSchedule.defaultSelf, field: "self_replace")
+        var words: [String: ClosedRange<Double>] = [:]
+        for (word, range) in crossReplaceWords ?? [:] {
+            words[word] = try bounds(range.start, range.end, field: "cross_replace_words.\(word)")
+        }
+        let sorted = (weights ?? [:]).sorted { $0.key < $1.key }.map { (word: $0.key, factor: $0.value) }
+        var blendMaps: AttentionResolution?
+        if let blendResolution {
+            guard let size = AttentionResolution(blendResolution) else {
+                throw fail("attention.blend_resolution", "give HxW with positive integers, e.g. 8x32, got \"\(blendResolution)\"")
+            }
+            blendMaps = size
+        }
+        let localBlend: LocalBlend?
+        do {
+            localBlend = try blend.map { words in
+                try LocalBlend(words: words, prompts: [source, target].map { PromptTokens($0, tokenizer: tokenizer) },
+                               resolution: blendMaps)
+            }
+        } catch {
+            throw fail("attention.blend", "\(error)")
+        }
+        return EditPass.Attention(sourcePrompt: source,
+                                  edit: PromptEdit(alignment: kind, weights: sorted,
+                                                   schedule: ReplaceSchedule(cross: cross, crossWords: words, self: selfRange)),
+                                  blend: localBlend)
+    }
+}

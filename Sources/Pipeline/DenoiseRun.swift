@@ -1,0 +1,113 @@
+import Compute
+import Models
+import Schedulers
+
+/// Where a run is, for progress reporting; the handler returns `false` to cancel.
+public struct Progress: Sendable {
+    /// Steps done, 1…``total``.
+    public var step: Int
+    public var total: Int
+    /// The timestep just denoised.
+    public var timestep: Float
+
+    public init(step: Int, total: Int, timestep: Float) {
+        self.step = step
+        self.total = total
+        self.timestep = timestep
+    }
+}
+
+/// The one denoising loop every operation runs, as a sequence of steps the caller drives (the
+/// shape of mlx-swift-examples' `DenoiseIterator`): a command prints progress between steps, a
+/// server streams it and cancels by not asking for the next one.
+///
+/// Its three extension points (docs/architecture.md) are the ``DenoiseStart`` it begins from, the
+/// ``Constraint`` forced on the latents after each step, and the ``AttentionController`` the
+/// U-Net's attention layers consult. Each step evaluates the U-Net once on `[x, x]`
+/// (`[unconditional…, conditional…]` context) when guidance runs, else on `x` alone, combines with
+/// ``Guidance`` and lets the scheduler step — diffusers' Stable Diffusion loop
+/// (`StableDiffusionPipeline.__call__`, 0.18.2), so PNDM's repeated warm-up timestep is evaluated twice.
+///
+/// ```swift
+/// var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, noise: noise)
+/// while let step = try run.next() { print("step \(step.progress.step)/\(step.progress.total)") }
+/// let latents = run.latents
+/// ```
+public struct DenoiseRun {
+    /// Called after every scheduler step with the step index and the new latents; returns the
+    /// latents to continue from (inpainting blends the known region back in here).
+    public typealias Constraint = (_ index: Int, _ latents: Tensor) throws -> Tensor
+
+    /// One finished step.
+    public struct Step {
+        public var progress: Progress
+        /// The latents after the step (and the constraint).
+        public var latents: Tensor
+    }
+
+    private let unet: UNet2DConditionModel
+    private let conditioning: Conditioning
+    private let context: Tensor
+    private let timesteps: [Float]
+    private var scheduler: any Scheduler
+    private let constraint: Constraint?
+    private let controller: (any AttentionController)?
+    private var index = 0
+    /// The latents `[P, 4, h, w]` so far: the start's, then each step's.
+    public private(set) var latents: Tensor
+    /// The noise source the scheduler draws from; a later run (the next pass of an edit plan)
+    /// continues from it.
+    public private(set) var noise: NoiseSource
+
+    /// Prepares a run of `pipeline`'s U-Net from `start` under `conditioning`.
+    /// - Throws: ``PipelineError/invalidRequest(_:)`` when the start's latents do not have one row
+    ///   per prompt.
+    public init(pipeline: AuffusionPipeline, start: DenoiseStart, conditioning: Conditioning,
+                constraint: Constraint? = nil, controller: (any AttentionController)? = nil, noise: NoiseSource) throws {
+        guard start.latents.shape.first == conditioning.promptCount else {
+            throw PipelineError.invalidRequest(
+                "the start has \(start.latents.shape.first ?? 0) latent rows for \(conditioning.promptCount) prompts")
+        }
+        unet = pipeline.unet
+        self.conditioning = conditioning
+        context = conditioning.context
+        timesteps = start.timesteps
+        scheduler = start.scheduler
+        self.constraint = constraint
+        self.controller = controller
+        latents = start.latents
+        self.noise = noise
+    }
+
+    /// The number of steps the run makes.
+    public var stepCount: Int { timesteps.count }
+
+    /// Whether every step has run.
+    public var isFinished: Bool { index >= timesteps.count }
+
+    /// Runs the next step and returns it, or `nil` when the run is finished.
+    public mutating func next() throws -> Step? {
+        guard !isFinished else { return nil }
+        let timestep = timesteps[index]
+        let input = try scheduler.scaleModelInput(latents, timestep: timestep)
+        let guided = conditioning.usesGuidance
+        let batch = guided ? Tensor.concatenated([input, input], axis: 0) : input    // [2P or P, 4, h, w]
+        let output = try unet(batch, timesteps: [Float](repeating: timestep, count: batch.shape[0]),
+                              context: context, controller: controller)
+        let prediction = guided
+            ? Guidance.combine(output, scale: conditioning.guidanceScale, rescale: conditioning.guidanceRescale) : output
+        latents = try scheduler.step(modelOutput: prediction, timestep: timestep, sample: latents, random: &noise)
+        if let constraint { latents = try constraint(index, latents) }
+        index += 1
+        return Step(progress: Progress(step: index, total: timesteps.count, timestep: timestep), latents: latents)
+    }
+
+    /// Runs the remaining steps, reporting each to `progress`, and returns the final latents.
+    /// - Throws: ``PipelineError/cancelled`` when `progress` returns `false`; model errors.
+    public mutating func finish(progress: (Progress) -> Bool = { _ in true }) throws -> Tensor {
+        while let step = try next() {
+            guard progress(step.progress) else { throw PipelineError.cancelled }
+        }
+        return latents
+    }
+}

@@ -1,0 +1,184 @@
+import AudioDSP
+import Foundation
+import Testing
+import TestSupport
+
+/// What every command does the same way (docs/cli.md): one `error:` line, the exit-code policy,
+/// negative numbers and times as values, outputs checked before work, one `--json` record, and
+/// an output stage that never clips silently. With the embedded model unless a case says otherwise.
+@Suite("Every command behaves the same way")
+struct CommandBehaviourTests {
+    private func scratch(_ name: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("behaviour-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// A generated clip to edit, written once per test into `folder`.
+    private func clip(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("clip.wav").path
+        let result = try CommandRunner.run("auffusion", ["generate", "a low pitched beep", "--steps", "3", "-o", path, "--quiet"])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        return path
+    }
+
+    private func lines(_ text: String) -> [Substring] { text.split(separator: "\n") }
+
+    @Test("usage errors are one error line with exit code 2; run failures exit 1")
+    func exitCodes() throws {
+        let folder = try scratch("exit")
+        let input = try clip(in: folder)
+        let out = folder.appendingPathComponent("out.wav").path
+        let usage: [([String], String)] = [
+            (["transfer", input, "a beep", "--strength", "1.5", "-o", out], "--strength must be between 0 and 1, got 1.5"),
+            (["transfer", input, "a beep", "--strength", "-0.1", "-o", out], "--strength must be between 0 and 1, got -0.1"),
+            (["inpaint", input, "a beep", "--mask", "1.5-1.0", "-o", out], "the end must come after the start"),
+            (["generate", "", "-o", out], "give a prompt"),
+            (["generate", "a beep", "-o", out, "--frobnicate"], "frobnicate"),
+        ]
+        for (arguments, fragment) in usage {
+            let result = try CommandRunner.run("auffusion", arguments)
+            #expect(result.exitCode == 2, "\(arguments): \(result.standardError)")
+            #expect(lines(result.standardError).count == 1 && result.standardError.hasPrefix("error: "), "\(result.standardError)")
+            #expect(result.standardError.contains(fragment), "\(result.standardError)")
+        }
+        let missing = try CommandRunner.run("auffusion", ["edit", folder.appendingPathComponent("none.json").path, "-o", out])
+        #expect(missing.exitCode == 1 && missing.standardError == "error: \(folder.path)/none.json: no such file\n",
+                "\(missing.standardError)")
+    }
+
+    @Test("--version prints the version and help names the command asked for")
+    func versionAndHelp() throws {
+        let version = try CommandRunner.run("auffusion", ["--version"])
+        #expect(version.exitCode == 0 && version.standardOutput.hasPrefix("auffusion "), "\(version.standardOutput)")
+        let help = try CommandRunner.run("auffusion", ["help", "refine"])
+        #expect(help.exitCode == 0 && help.standardOutput.contains("refinement") && help.standardOutput.contains("USAGE: auffusion refine"),
+                "\(help.standardOutput)")
+    }
+
+    @Test("times as m:ss.s and ranges as START+LENGTH mean the same seconds as START-END")
+    func timesAndRanges() throws {
+        let folder = try scratch("times")
+        let input = try clip(in: folder)
+        var records: [[String: Any]] = []
+        for mask in ["0.5-1.25", "0:00.5+0.75"] {
+            let result = try CommandRunner.run("auffusion", ["inpaint", input, "white noise", "--mask", mask, "--steps", "2",
+                                                             "-o", folder.appendingPathComponent("f.wav").path, "--json"])
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            records.append(try #require(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]))
+        }
+        let masks = records.map { ($0["details"] as? [String: Any])?["mask"] as? [[Double]] }
+        #expect(masks[0] == [[0.5, 1.25]] && masks[0] == masks[1], "\(masks)")
+    }
+
+    @Test("outputs are checked before any work: two outputs on one file, a missing folder")
+    func outputsCheckedFirst() throws {
+        let folder = try scratch("outputs")
+        let same = folder.appendingPathComponent("x.wav").path
+        let swap = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "-o", same,
+                                                       "--source-output", same])
+        #expect(swap.exitCode == 1 && swap.standardError.contains("named as two outputs"), "\(swap.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: same))
+        let audio = folder.appendingPathComponent("g.wav").path
+        let picture = folder.appendingPathComponent("nodir/s.png").path
+        let generate = try CommandRunner.run("auffusion", ["generate", "a beep", "-o", audio, "--spectrogram", picture, "--steps", "2"])
+        #expect(generate.exitCode == 1 && generate.standardError.contains("does not exist"), "\(generate.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: audio), "nothing is written when an output cannot be")
+    }
+
+    @Test("every command's --json record has the same shape: command, absolute outputs, seed, sample rate, timings")
+    func oneRecordShape() throws {
+        let folder = try scratch("json")
+        let input = try clip(in: folder)
+        let plan = folder.appendingPathComponent("plan.json")
+        try #"{"input": "clip.wav", "passes": [{"prompt": "white noise", "start": {"from": "clip", "strength": 0.5}, "steps": 2}]}"#
+            .write(to: plan, atomically: true, encoding: .utf8)
+        let out = { (name: String) in folder.appendingPathComponent(name).path }
+        let commands: [[String]] = [
+            ["generate", "a beep", "-o", out("g.wav"), "--steps", "2", "--seed", "4"],
+            ["transfer", input, "a beep", "-o", out("t.wav"), "--steps", "2", "--seed", "4"],
+            ["inpaint", input, "a beep", "--mask", "0.5-1", "-o", out("i.wav"), "--steps", "2", "--seed", "4"],
+            ["swap", "a low pitched beep", "a high pitched beep", "-o", out("s.wav"), "--steps", "2", "--seed", "4"],
+            ["reweight", "a beep and white noise", "--weight", "noise=2", "-o", out("r.wav"), "--steps", "2", "--seed", "4"],
+            ["edit", plan.path, "-o", out("e.wav"), "--seed", "4"],
+            ["attention", "a beep", "-o", out("maps"), "--steps", "2", "--seed", "4"],
+        ]
+        for arguments in commands {
+            let result = try CommandRunner.run("auffusion", arguments + ["--json"])
+            #expect(result.exitCode == 0, "\(arguments): \(result.standardError)")
+            let record = try #require(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
+                                      "\(arguments): \(result.standardOutput)")
+            #expect(record["command"] as? String == arguments[0])
+            #expect(record["seed"] as? Int == 4 && record["sample_rate"] as? Double == 16000, "\(record)")
+            #expect((record["timings"] as? [String: Any])?["total_s"] is Double)
+            let audio = try #require((record["outputs"] as? [String: Any])?["audio"] as? String, "\(record)")
+            #expect(audio.hasPrefix("/") && FileManager.default.fileExists(atPath: audio), "\(audio)")
+        }
+    }
+
+    @Test("generated audio that would clip is scaled to -0.1 dBFS and the record says by how much; --no-peak-guard writes it as is")
+    func peakGuard() throws {
+        let folder = try scratch("peak")
+        // "a low pitched beep", seed 3, 25 steps: a tenth of the vocoder's samples lie beyond full scale.
+        let base = ["generate", "a low pitched beep", "--seed", "3", "--steps", "25", "--json"]
+        let guarded = try CommandRunner.run("auffusion", base + ["-o", folder.appendingPathComponent("g.wav").path])
+        let raw = try CommandRunner.run("auffusion", base + ["-o", folder.appendingPathComponent("r.wav").path, "--no-peak-guard"])
+        #expect(guarded.exitCode == 0 && raw.exitCode == 0)
+        let gain = try #require(((JSONSerialization.jsonObject(with: Data(guarded.standardOutput.utf8)) as? [String: Any])?["outputs"]
+            as? [String: Any])?["peak_gain_db"] as? Double)
+        #expect(gain < -0.1, "the guard should have scaled: \(gain) dB")
+        #expect(guarded.standardError.contains("would clip"), "\(guarded.standardError)")
+        func fullScaleShare(_ name: String) throws -> Double {
+            let samples = try AudioFile.read(folder.appendingPathComponent(name)).channels[0]
+            return Double(samples.filter { abs($0) >= 32767 / 32768 }.count) / Double(samples.count)
+        }
+        #expect(try fullScaleShare("g.wav") == 0)
+        #expect(try fullScaleShare("r.wav") > 0.01, "the unguarded file should clip, as the vocoder's output does")
+    }
+
+    @Test("a whole plan is checked before the first pass runs; unknown keys list the known ones")
+    func planCheckedFirst() throws {
+        let folder = try scratch("plan")
+        _ = try clip(in: folder)
+        let cases: [(String, String)] = [
+            (#"{"input": "clip.wav", "passes": [{"prompt": "white noise", "start": {"from": "clip", "strenght": 0.5}}]}"#,
+             #"pass 1, start: unknown key "strenght"; known keys: from, strength"#),
+            (#"{"input": "clip.wav", "passes": [{"prompt": "a beep", "start": {"from": "clip"}, "steps": 3}, {"prompt": "a beep", "start": {"from": "previous"}, "attention": {"source": "a beep", "alignment": "none", "weights": {"dog": 2}}}]}"#,
+             #"pass 2: "dog" is not a word of "a beep""#),
+        ]
+        for (text, message) in cases {
+            let plan = folder.appendingPathComponent("plan.json")
+            try text.write(to: plan, atomically: true, encoding: .utf8)
+            let result = try CommandRunner.run("auffusion", ["edit", plan.path, "-o", folder.appendingPathComponent("e.wav").path])
+            #expect(result.exitCode == 1, "\(result.standardError)")
+            #expect(!result.standardError.contains("step "), "no pass may run before the plan is checked: \(result.standardError)")
+            #expect(result.standardError.contains(message), "\(result.standardError)")
+        }
+    }
+
+    @Test("swap --blend, punctuated reweight words, vocode of --save-mel and the step limit work on the embedded model")
+    func embeddedModelCases() throws {
+        let folder = try scratch("embedded")
+        let out = { (name: String) in folder.appendingPathComponent(name).path }
+        let blend = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "--blend", "pitched",
+                                                        "-o", out("b.wav"), "--steps", "3", "--quiet"])
+        #expect(blend.exitCode == 0, "\(blend.standardError)")
+        let reweight = try CommandRunner.run("auffusion", ["reweight", "a beep, and white Noise.", "--weight", "noise=2",
+                                                           "-o", out("r.wav"), "--steps", "3", "--quiet"])
+        #expect(reweight.exitCode == 0, "\(reweight.standardError)")
+        let generated = try CommandRunner.run("auffusion", ["generate", "a beep", "-o", out("g.wav"), "--save-mel", out("m.npy"),
+                                                            "--steps", "2", "--quiet"])
+        #expect(generated.exitCode == 0, "\(generated.standardError)")
+        let vocoded = try CommandRunner.run("auffusion", ["vocode", out("m.npy"), "-o", out("v.wav"), "--quiet"])
+        #expect(vocoded.exitCode == 0 && (try? AudioFile.read(URL(fileURLWithPath: out("v.wav"))).frameCount) ?? 0 > 0,
+                "\(vocoded.standardError)")
+        var limits: [String] = []
+        for steps in ["1000", "5000"] {
+            let result = try CommandRunner.run("auffusion", ["generate", "a beep", "-o", out("s.wav"), "--steps", steps])
+            #expect(result.exitCode == 1)
+            let line = result.standardError.split(separator: "\n").first { $0.hasPrefix("error:") } ?? ""
+            limits.append(String(line.split(separator: ",").first ?? ""))
+        }
+        #expect(limits[0] == limits[1] && limits[0].contains("between 1 and 999"), "\(limits)")
+    }
+}
