@@ -17,7 +17,7 @@ let systemLibraries: [Target] = [
 
 // MARK: - Libraries
 
-// No target sets `unsafeFlags` (SwiftPM refuses them in a dependency): the Makefile adds
+// No target sets `unsafeFlags` (SwiftPM refuses them in a versioned dependency): the Makefile adds
 // `-Ounchecked` to release builds instead; docs/build.md measures what a dependent without it loses.
 let libraries: [Target] = [
     .target(name: "FileOutput"),
@@ -86,7 +86,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "auffusion", targets: ["CLI"]),
-        // What an app imports to generate and edit (docs/architecture.md, "Depending on the library").
+        // What an app imports to generate and edit (docs/build.md, "Depending on the library").
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Editing", targets: ["Editing"]),
         .library(name: "AudioDSP", targets: ["AudioDSP"]),

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Editing
 import Foundation
-import Pictures
 import Pipeline
 
 /// `auffusion attention`: a generation with its per-word cross-attention maps.

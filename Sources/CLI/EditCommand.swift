@@ -1,8 +1,6 @@
 import ArgumentParser
 import Editing
-import FileOutput
 import Foundation
-import Pictures
 import Pipeline
 
 /// `auffusion edit PLAN.json`: run a composed plan of passes (docs/editing.md, "Composition").

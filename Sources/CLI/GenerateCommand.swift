@@ -1,7 +1,6 @@
 import ArgumentParser
 import Editing
 import Foundation
-import Pictures
 import Pipeline
 
 /// `auffusion generate`: text to audio.
