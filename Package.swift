@@ -32,7 +32,7 @@ let libraries: [Target] = [
     .target(name: "Schedulers", dependencies: ["Compute"]),
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
             resources: [.copy("Resources/auffusion-mini")]),
-    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers", "Pipeline"]),
+    .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "FileOutput", "Weights", "Models", "Schedulers", "Pipeline"]),
 ]
 
 // MARK: - Not shipped: stand-in weights and benchmarks
