@@ -3,6 +3,7 @@ import AudioDSP
 import Editing
 import Foundation
 import Pipeline
+import Toolkit
 
 /// The input clip of an edit: read, checked, and encoded on the model's canvas.
 struct ClipInputOptions: ParsableArguments {
@@ -38,24 +39,22 @@ struct EditOutputOptions: ParsableArguments {
 
     @OptionGroup var peaks: PeakOptions
 
-    func outputs(inputs: [URL], sourceAudio: String? = nil, maps: String? = nil) throws -> Outputs {
-        var outputs = try Outputs(audio: output, sourceAudio: sourceAudio, spectrogram: spectrogram, mel: saveMel, maps: maps,
-                                  inputs: inputs)
-        outputs.guardsPeaks = peaks.peakGuard
-        return outputs
+    func outputs(inputs: [URL], sourceAudio: String? = nil, maps: String? = nil) throws -> RunOutputs {
+        try RunOutputs(audio: output, sourceAudio: sourceAudio, spectrogram: spectrogram, mel: saveMel, maps: maps, inputs: inputs,
+                       peaks: peaks)
     }
 }
 
 /// Runs `plan` on `clip` (or from noise), reporting progress, and writes the result; returns it
 /// with its record, for the caller to complete and emit.
 func runPlan(_ plan: EditPlan, command: String, clip: ClipLatents?, input: URL?, pipeline: AuffusionPipeline,
-             noise: inout NoiseSource, outputs: Outputs, sampling: SamplingOptions?, report: ReportOptions,
+             noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions?, report: ReportOptions,
              details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
     let progress = report.progress()
     let result = try plan.run(clip: clip, pipeline: pipeline, noise: &noise, renderSource: outputs.sourceAudio != nil,
                               progress: progress.passes())
     progress.finish()
-    let files = try outputs.write(result.output, source: result.source, report: report)
+    let files = try outputs.write(result.output, source: result.source, warn: report.warn)
     var record = RunRecord(command: command, request: plan.passes.last?.request, sampling: sampling, result: result.output,
                            outputs: files, report: report, input: input)
     record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt

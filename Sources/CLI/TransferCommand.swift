@@ -1,6 +1,7 @@
 import ArgumentParser
 import Editing
 import Foundation
+import Toolkit
 
 /// `auffusion transfer`: restyle a clip with a new prompt (SDEdit).
 struct TransferCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+import Editing
 import Foundation
 import Pipeline
 
@@ -38,6 +39,16 @@ public struct BatchItem: BatchLine, Codable, Equatable {
             throw BatchLineKeys.Failure("not a JSON object with a \"prompt\" (string) and optional negative, seed, steps, "
                 + "guidance, duration, output")
         }
+    }
+
+    /// The file name of a prompt's takes outside a batch: its words, lowercase ASCII letters and
+    /// digits joined by `-`, at most 48 characters (`a dog, barking!` → `a-dog-barking.wav`);
+    /// `unconditional.wav` for no prompt.
+    public static func fileName(for prompt: String) -> String {
+        let words = prompt.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        var name = ""
+        for word in words where name.count + word.count < 48 { name += (name.isEmpty ? "" : "-") + word }
+        return (name.isEmpty ? (prompt.isEmpty ? "unconditional" : "prompt") : name) + ".wav"
     }
 
     /// `defaults` with this line's prompt and the fields it gives.

@@ -1,4 +1,5 @@
 import AudioDSP
+import Editing
 import FileOutput
 import Foundation
 
@@ -97,7 +98,7 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
             do {
                 return (index, .success(try Line(json: Data(line.utf8))))
             } catch {
-                return (index, .failure(BatchFailure("\(BatchError.invalidLine(path: file.path, line: index + 1, reason: "\(error)"))")))
+                return (index, .failure(BatchFailure("\(error)")))
             }
         }
     }

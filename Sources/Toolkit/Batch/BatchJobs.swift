@@ -1,13 +1,17 @@
 import AudioDSP
+import Editing
 import Foundation
 import Pipeline
 
-/// A batch of generations: each line's prompt and fields over the command's defaults.
+/// A batch of generations: each line's prompt and fields over the command's defaults, recorded
+/// as `auffusion generate --json` records a run.
 public struct GenerationBatchJob: BatchJob {
     /// The request each line starts from (its prompt is replaced by the line's).
     public var defaults: GenerationRequest
 
     public init(defaults: GenerationRequest) { self.defaults = defaults }
+
+    public var command: String { "generate" }
 
     public func run(_ line: BatchItem, seed: UInt64, pipeline: AuffusionPipeline,
                     progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
@@ -15,15 +19,16 @@ public struct GenerationBatchJob: BatchJob {
         var noise = NoiseSource(seed: seed)
         let result = try pipeline.generate(request, noise: &noise) { progress($0.step, $0.total) }
         let dropped = result.droppedTokenCount
-        return BatchProduct(audio: result.audio, prompt: request.prompt, settings: .generation(GenerationSettings(request)),
+        return BatchProduct(audio: result.audio, record: RunRecord(command: command, request: request, seed: seed, result: result, elapsed: 0),
                             warnings: dropped > 0 ? ["the prompt is longer than 75 tokens; the last \(dropped) were dropped"] : [])
     }
 
     public func label(of line: BatchItem) -> String { line.prompt }
 }
 
-/// A batch of edits: each line an edit plan (``EditBatchLine``), its input clip read from the
-/// batch file's folder, all noise from the task's seed (as `auffusion edit --seed`).
+/// A batch of edits: each line an edit plan (``EditBatchLine``) with its input clip read from
+/// the batch file's folder and all noise drawn from the task's seed, recorded as
+/// `auffusion edit --json` records a run (the plan itself under `details.plan`).
 public struct EditBatchJob: BatchJob {
     /// The folder that the lines' `"input"` paths are relative to.
     public var inputFolder: URL
@@ -34,6 +39,8 @@ public struct EditBatchJob: BatchJob {
     public var samplePosterior = false
 
     public init(inputFolder: URL) { self.inputFolder = inputFolder }
+
+    public var command: String { "edit" }
 
     public func run(_ line: EditBatchLine, seed: UInt64, pipeline: AuffusionPipeline,
                     progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
@@ -51,11 +58,20 @@ public struct EditBatchJob: BatchJob {
         plan.crossfadeSeconds = crossfadeSeconds
         plan.raw = raw
         let result = try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.stepsDone, $0.totalSteps) }
-        let settings = EditSettings(plan: line.plan, crossfadeMilliseconds: crossfadeSeconds * 1000, raw: raw,
-                                    samplePosterior: samplePosterior)
-        return BatchProduct(audio: result.output.audio, prompt: label(of: line), settings: .edit(settings), input: input,
-                            warnings: warnings)
+        var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
+                               input: input)
+        record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
+        record.details = ["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
+                          "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)]
+        return BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 }, warnings: warnings)
     }
 
     public func label(of line: EditBatchLine) -> String { line.plan.passes.last?.prompt ?? "" }
+}
+
+extension JSONValue {
+    /// `value` as JSON.
+    init(_ value: some Encodable) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value))
+    }
 }

@@ -1,4 +1,5 @@
 import AudioDSP
+import Editing
 import FileOutput
 import Foundation
 import Pipeline
@@ -14,23 +15,24 @@ public protocol BatchJob: Sendable {
     func run(_ line: Line, seed: UInt64, pipeline: AuffusionPipeline, progress: @escaping (_ done: Int, _ total: Int) -> Bool) throws -> BatchProduct
     /// What progress shows for `line` (its prompt).
     func label(of line: Line) -> String
+    /// The command whose runs the job repeats (`generate`, `edit`), for the records.
+    var command: String { get }
 }
 
-/// What a job made of one line: the audio to write and what the manifest says of it.
+/// What a job made of one line: the audio to write and the record of the run (its outputs and
+/// timings are filled in when the audio is written).
 public struct BatchProduct: Sendable {
     public var audio: AudioBuffer
-    public var prompt: String
-    public var settings: BatchSettings
-    /// The input clip, never to be overwritten.
-    public var input: URL?
+    public var record: RunRecord
+    /// Files the run read (the input clip), never to be overwritten.
+    public var inputs: [URL]
     /// Things the user should know (a prompt cut to 77 tokens, a clip cropped to the canvas).
     public var warnings: [String]
 
-    public init(audio: AudioBuffer, prompt: String, settings: BatchSettings, input: URL? = nil, warnings: [String] = []) {
+    public init(audio: AudioBuffer, record: RunRecord, inputs: [URL] = [], warnings: [String] = []) {
         self.audio = audio
-        self.prompt = prompt
-        self.settings = settings
-        self.input = input
+        self.record = record
+        self.inputs = inputs
         self.warnings = warnings
     }
 }
@@ -96,52 +98,50 @@ public struct BatchRun<Job: BatchJob>: Sendable {
         var summary = Summary(manifest: manifest.url)
         for (position, task) in tasks.enumerated() {
             var entry = BatchManifestEntry(line: task.line, take: task.take, status: .done, shard: shard.description,
-                                           output: task.output?.path)
+                                           record: RunRecord(command: job.command, outputs: RunRecord.Files(audio: task.output?.path),
+                                                             elapsed: 0))
             if let output = task.output, finished.contains(output.path) {
                 entry.status = .skipped
                 summary.skipped += 1
                 observer.finished(entry, [])
                 continue
             }
-            observer.started(position + 1, tasks.count, (try? task.item.get()).map(job.label) ?? "line \(task.line + 1)")
+            let label = (try? task.item.get()).map(job.label)
+            observer.started(position + 1, tasks.count, label ?? "line \(task.line + 1)")
             let start = ContinuousClock.now
             var warnings: [String] = []
             do {
+                let line = try task.item.get()
                 let seed = task.seed ?? drawSeed()
-                entry.seed = seed
+                entry.record.seed = seed
                 entry.model = model
-                warnings = try run(task, seed: seed, progress: observer.progress, pipeline: pipeline, into: &entry)
+                let product = try run(line, output: task.output, seed: seed, progress: observer.progress, pipeline: pipeline)
+                entry.record = product.record
+                warnings = product.warnings
                 summary.done += 1
             } catch {
+                entry.record.prompt = label
                 entry.status = .failed
                 entry.error = "\(error)"
                 summary.failed += 1
             }
-            entry.elapsed = (ContinuousClock.now - start) / .seconds(1)
-            try manifest.append(entry.jsonLine)
+            entry.record.timings.total = (ContinuousClock.now - start) / .seconds(1)
+            try manifest.append(try entry.jsonLine())
             observer.finished(entry, warnings)
         }
         return summary
     }
 
-    /// Runs one task and writes its output; fills in `entry`; returns the warnings.
-    private func run(_ task: BatchPlan<Job.Line>.Task, seed: UInt64, progress: @escaping (Int, Int) -> Bool,
-                     pipeline: AuffusionPipeline, into entry: inout BatchManifestEntry) throws -> [String] {
-        let line = try task.item.get()
-        guard let output = task.output else { throw BatchFailure("line \(task.line + 1) has no output") }
-        let product = try job.run(line, seed: seed, pipeline: pipeline, progress: progress)
-        entry.prompt = product.prompt
-        entry.settings = product.settings
-        entry.input = product.input?.path
+    /// Runs one task and writes its output; returns what it made, its record completed.
+    private func run(_ line: Job.Line, output: URL?, seed: UInt64, progress: @escaping (Int, Int) -> Bool,
+                     pipeline: AuffusionPipeline) throws -> BatchProduct {
+        guard let output else { throw BatchFailure("the line has no output") }
+        var product = try job.run(line, seed: seed, pipeline: pipeline, progress: progress)
         try plan.folder.createFolders(for: output)
-        let (audio, gain) = guardsPeaks ? PeakGuard().apply(to: product.audio) : (product.audio, 0)
-        try AudioFile.write(audio, to: output, protecting: inputs + [product.input].compactMap { $0 })
-        entry.duration = audio.duration
-        entry.peakGainDecibels = gain
-        var warnings = product.warnings
-        if gain < 0 {
-            warnings.append(String(format: "%@ would clip; scaled by %.2f dB to a peak of -0.1 dBFS", output.lastPathComponent, gain))
-        }
-        return warnings
+        var outputs = try RunOutputs(audio: output, inputs: inputs + product.inputs)
+        outputs.guardsPeaks = guardsPeaks
+        product.record.outputs.audio = output.path
+        product.record.outputs.peakGainDecibels = try outputs.writeAudio(product.audio, to: output) { product.warnings.append($0) }
+        return product
     }
 }

@@ -1,8 +1,6 @@
 /// Why a batch cannot run, or why one of its lines failed.
 public enum BatchError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String)
-    /// A line (1-based, as editors count) that does not decode; `reason` says why.
-    case invalidLine(path: String, line: Int, reason: String)
     /// Two lines (1-based) whose outputs are the same file.
     case duplicateOutput(path: String, lines: [Int])
     case invalidShard(String)
@@ -14,7 +12,6 @@ public enum BatchError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreadable(let path): "cannot read the batch file \(path)"
-        case .invalidLine(let path, let line, let reason): "\(path):\(line): \(reason)"
         case .duplicateOutput(let path, let lines):
             "lines \(lines.map(String.init).joined(separator: " and ")) both write \(path); give each line its own output"
         case .invalidShard(let text): "the shard must be K/N with 0 <= K < N (e.g. 0/4), or auto, got \(text)"
