@@ -14,7 +14,7 @@ struct BatchOptions: ParsableArguments {
         "The folder that a batch or several takes write into, with manifest.jsonl (docs/batch.md, \"Naming\").", valueName: "dir"))
     var outputDirectory: String?
 
-    @Option(name: .short, help: "Takes per prompt (seeds SEED, SEED+1, …; drawn at random without --seed).")
+    @Option(name: .customShort("n"), help: "Takes per prompt (seeds SEED, SEED+1, …; drawn at random without --seed).")
     var takes: Int?
 
     @Option(help: ArgumentHelp("One take per seed: a list such as 1,2,5-9.", valueName: "list"))
@@ -31,12 +31,12 @@ struct BatchOptions: ParsableArguments {
     var isBatch: Bool { batch != nil || outputDirectory != nil || takes != nil || seeds != nil }
 
     func validate() throws {
+        if takes != nil && seeds != nil { throw ValidationError("give either -n or --seeds") }
         if isBatch && outputDirectory == nil {
             throw ValidationError("--batch, -n and --seeds write into a folder: give --output-dir DIR")
         }
         if shard != nil && !isBatch { throw ValidationError("--shard needs --batch or several takes (--output-dir)") }
         if skipExisting && !isBatch { throw ValidationError("--skip-existing needs --output-dir") }
-        if takes != nil && seeds != nil { throw ValidationError("give either -n or --seeds") }
         do {
             _ = try self.takes(baseSeed: nil)
             _ = try resolvedShard()

@@ -56,13 +56,9 @@ struct EditCommand: ParsableCommand {
         let document = try Self.document(planURL)
         let folder = planURL.deletingLastPathComponent()
         func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
-        let planOutput: String?
-        do {
-            planOutput = try document.output.map { try OutputFolder(folder).file($0).path }
-        } catch let error as OutputFolder.Error {
-            throw CLIError("\(planURL.path): \(error), or give -o")
+        guard let outputPath = try output ?? document.output.map({ try Self.confined($0, in: folder, plan: planURL) }) else {
+            throw CLIError("give -o OUT or an \"output\" in the plan")
         }
-        guard let outputPath = output ?? planOutput else { throw CLIError("give -o OUT or an \"output\" in the plan") }
         let inputURL = document.input.map(resolve)
         let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: [planURL] + [inputURL].compactMap { $0 },
                                      peaks: peaks)
@@ -95,6 +91,15 @@ struct EditCommand: ParsableCommand {
         job.raw = splice.raw
         job.samplePosterior = clipOptions.samplePosterior
         try batch.run(job, plan: plan, pipeline: try model.load(report), inputs: [file], peaks: peaks, report: report)
+    }
+
+    /// The plan's `output`, which must stay inside its folder.
+    private static func confined(_ output: String, in folder: URL, plan: URL) throws -> String {
+        do {
+            return try OutputFolder(folder).file(output).path
+        } catch let error as OutputFolder.Error {
+            throw CLIError("\(plan.path): \(error), or give -o")
+        }
     }
 
     private static func document(_ url: URL) throws -> EditPlanDocument {

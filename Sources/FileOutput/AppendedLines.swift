@@ -8,12 +8,17 @@ public final class AppendedLines {
     public let url: URL
     private let descriptor: Int32
 
-    /// Opens `url` for appending, creating it if needed.
+    /// Opens `url` for appending, creating it if needed. A last line cut short by a killed
+    /// writer is ended first, so the next line starts on a line of its own.
     /// - Throws: ``AtomicFile/Error/unwritable(path:reason:)``.
     public init(_ url: URL) throws {
         self.url = url
-        descriptor = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(url.path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw AtomicFile.Error.unwritable(path: url.path, reason: String(cString: strerror(errno))) }
+        var last: UInt8 = 0
+        if pread(descriptor, &last, 1, max(lseek(descriptor, 0, SEEK_END) - 1, 0)) == 1, last != UInt8(ascii: "\n") {
+            try append("")
+        }
     }
 
     deinit { close(descriptor) }
