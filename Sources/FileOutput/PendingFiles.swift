@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// The temporary files of writes in progress (``AtomicFile/temporaryURL(besides:)`` until
@@ -13,7 +12,7 @@ public final class PendingFiles: @unchecked Sendable {
 
     private let lock = NSLock()
     private var paths: Set<String> = []
-    private var sources: [any DispatchSourceSignal] = []
+    private var handling = false
 
     private init() {}
 
@@ -25,24 +24,30 @@ public final class PendingFiles: @unchecked Sendable {
     public var pending: [String] { lock.withLock { paths.sorted() } }
 
     /// Handles SIGINT and SIGTERM from now on: remove the pending files, then die of the signal as
-    /// if it had not been caught. The handler runs on a dispatch queue, not inside the signal
-    /// handler, so it may take the lock and call into Foundation; it holds the lock until the
-    /// process ends, so no other thread can start a temporary file meanwhile.
+    /// if it had not been caught. Call it first thing in `main`, before other threads start: the
+    /// signals are blocked in this thread (and so in every thread it starts later) and taken by
+    /// one thread that waits for them (`sigwait`), so the cleanup runs as ordinary code, not in a
+    /// signal handler. It holds the lock until the process ends, so no thread can start another
+    /// temporary file meanwhile.
     public func removeOnInterrupt() {
         lock.withLock {
-            guard sources.isEmpty else { return }
-            for signalNumber in [SIGINT, SIGTERM] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { [self] in
-                    lock.lock()
-                    for path in paths { unlink(path) }
-                    signal(signalNumber, SIG_DFL)
-                    raise(signalNumber)
-                }
-                source.resume()
-                sources.append(source)
+            guard !handling else { return }
+            handling = true
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGINT)
+            sigaddset(&signals, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
+            let waiter = Thread { [self, signals] in
+                var signals = signals, received: Int32 = 0
+                guard sigwait(&signals, &received) == 0 else { return }
+                lock.lock()
+                for path in paths { unlink(path) }
+                signal(received, SIG_DFL)
+                pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+                raise(received)
             }
+            waiter.start()
         }
     }
 }

@@ -88,6 +88,31 @@ struct BatchCommandTests {
         #expect(entries(again.standardOutput).allSatisfy { $0["status"] as? String == "skipped" })
     }
 
+    @Test("SIGTERM ends a batch at once and leaves no temporary file; a rerun with --skip-existing finishes it")
+    func terminated() throws {
+        let batch = try write((0..<40).map { #"{"prompt": "tone \#($0)", "seed": 1}"# }, to: "forty.jsonl")
+        let out = work.appendingPathComponent("terminated")
+        let process = Process()
+        process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
+        process.arguments = ["generate", "--model", model.path, "--steps", "1", "--duration", "0.3", "--batch", batch.path,
+                             "--output-dir", out.path, "--quiet"]
+        try process.run()
+        let manifest = out.appendingPathComponent("manifest.jsonl")
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline, ((try? String(contentsOf: manifest, encoding: .utf8)) ?? "").count < 2 {
+            usleep(20_000)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(!left.contains { $0.contains("partial") }, "\(left)")
+        #expect(left.filter { $0.hasSuffix(".wav") }.count < 40)
+        let rerun = try generate(["--batch", batch.path, "--output-dir", out.path, "--skip-existing", "--quiet"])
+        #expect(rerun.exitCode == 0, "\(rerun.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".wav") }.count == 40)
+    }
+
     @Test("-n takes count up from --seed, named PROMPT-001…; --seeds lists them; each equals the single run of its seed")
     func takes() throws {
         let out = work.appendingPathComponent("takes")
