@@ -30,7 +30,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test dependent test-slurm slurm-deps test-sanitize fuzz demo bench bench-unet bench-generate bench-edits fixtures mini-model clean
+.PHONY: deps build test dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -122,6 +122,11 @@ bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(BIN)/auffusion bench --clip .bench-clip.wav --json > .bench-swift.json
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
 	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion --current-python $(CURRENT_VENV)/bin/python
+
+## bench-batch: lines per hour per core of a batch with the embedded model (25 steps, one thread),
+## and the same batch as 4 shards run one after the other, as a ratio (~3 minutes).
+bench-batch: build
+	scripts/bench-batch.sh $(BIN)/auffusion 8 25 4 3
 
 ## bench-unet: one guided U-Net step only, Swift beside PyTorch 2.0.1, the current PyTorch fp32 and
 ## its bf16 autocast, 3 alternating rounds (~4 minutes).
