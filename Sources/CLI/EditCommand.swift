@@ -66,11 +66,10 @@ struct EditCommand: ParsableCommand {
         var sampling = try SamplingOptions.parse([])
         sampling.seed = seed
         var noise = NoiseSource(seed: sampling.seedValue)
-        let clip = try inputURL.map { try clipOptions.encode($0.path, pipeline: pipeline, sampling: sampling, noise: &noise, report: report) }
+        let clip = try inputURL.map { try clipOptions.read($0.path, pipeline: pipeline) }
         let editPlan = splice.applied(to: try document.plan(clipDuration: clip?.duration, pipeline: pipeline))
-        try editPlan.validate(clip: clip, pipeline: pipeline)
         try runPlan(editPlan, command: "edit", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
-                    sampling: sampling, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
+                    sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
     }
 
     /// Every plan of the batch file, or the takes of the one plan, in this shard, with the models
