@@ -26,8 +26,9 @@ public struct GenerationBatchJob: BatchJob {
     public func label(of line: BatchItem) -> String { line.prompt }
 }
 
-/// A batch of edits: each line an edit plan (``EditBatchLine``) with its input clip read from
-/// the batch file's folder and all noise drawn from the task's seed, recorded as
+/// A batch of edits: each line an edit plan (``EditBatchLine``) with its input clip (of any
+/// length, ``EditPlan/run(on:pipeline:noise:samplePosterior:posteriorNoise:renderSource:progress:)``)
+/// read from the batch file's folder and all noise drawn from the task's seed, recorded as
 /// `auffusion edit --json` records a run (the plan itself under `details.plan`).
 public struct EditBatchJob: BatchJob {
     /// The folder that the lines' `"input"` paths are relative to.
@@ -46,24 +47,20 @@ public struct EditBatchJob: BatchJob {
                     progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
         var noise = NoiseSource(seed: seed)
         let input = line.plan.input.map { URL(fileURLWithPath: $0, relativeTo: inputFolder).standardizedFileURL }
-        var warnings: [String] = []
-        let clip = try input.map { url in
-            var posterior: NoiseSource? = samplePosterior ? noise : nil
-            let clip = try ClipLatents(encoding: try AudioFile.read(url), pipeline: pipeline, posteriorNoise: &posterior)
-            if let posterior { noise = posterior }
-            if clip.wasCropped { warnings.append("\(url.lastPathComponent) is longer than the canvas; only its start is edited") }
-            return clip
-        }
+        let clip = try input.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
         var plan = try line.plan.plan(clipDuration: clip?.duration, pipeline: pipeline)
         plan.crossfadeSeconds = crossfadeSeconds
         plan.raw = raw
-        let result = try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.stepsDone, $0.totalSteps) }
+        let stepProgress: (EditProgress) -> Bool = { progress($0.stepsDone, $0.totalSteps) }
+        let result = try clip.map {
+            try plan.run(on: $0, pipeline: pipeline, noise: &noise, samplePosterior: samplePosterior, progress: stepProgress).edit
+        } ?? plan.run(clip: nil, pipeline: pipeline, noise: &noise, progress: stepProgress)
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
                                input: input)
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
         record.details = ["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
                           "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)]
-        return BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 }, warnings: warnings)
+        return BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
     }
 
     public func label(of line: EditBatchLine) -> String { line.plan.passes.last?.prompt ?? "" }
