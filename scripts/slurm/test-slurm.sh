@@ -103,7 +103,7 @@ AUFFUSION_THREADS=1 "$binary" generate --batch "$work/batch.jsonl" --output-dir 
 single=$(echo "$(date +%s.%N) - $started" | bc)
 
 started=$(date +%s.%N)
-AUFFUSION="$binary" sbatch --wait --array=0-$((tasks - 1)) --cpus-per-task=1 --output="$work/logs/task-%a.log" \
+AUFFUSION="$binary" timeout 600 sbatch --wait --time=10 --array=0-$((tasks - 1)) --cpus-per-task=1 --output="$work/logs/task-%a.log" \
   "$repository/docs/batch/slurm-array.sh" "$work/batch.jsonl" "$work/out" "${options[@]}" \
   || { tail -20 "$work"/logs/task-*.log >&2 || true; fail "the array job failed"; }
 array=$(echo "$(date +%s.%N) - $started" | bc)
