@@ -14,7 +14,7 @@ struct BatchOptions: ParsableArguments {
         "The folder that a batch or several takes write into, with manifest.jsonl (docs/batch.md, \"Naming\").", valueName: "dir"))
     var outputDirectory: String?
 
-    @Option(name: .customShort("n"), help: "Takes per prompt (seeds SEED, SEED+1, …; drawn at random without --seed).")
+    @Option(name: .customShort("n"), help: ArgumentHelp("Takes per prompt (seeds SEED, SEED+1, …; drawn at random without --seed).", valueName: "count"))
     var takes: Int?
 
     @Option(help: ArgumentHelp("One take per seed: a list such as 1,2,5-9.", valueName: "list"))
