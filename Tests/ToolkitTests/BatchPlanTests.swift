@@ -104,6 +104,18 @@ struct BatchPlanTests {
         #expect(reasons[3]?.contains("\"prompt\" (string)") == true)
     }
 
+    @Test("bounded: too many tasks, a FIFO or a file past the limit are refused before anything is allocated; echoed keys are cut")
+    func bounds() throws {
+        let lines = (0...100).map { #"{"prompt": "p\#($0)"}"# }
+        #expect(throws: BatchError.tooManyTasks(1_010_000, limit: 1_000_000)) { try plan(lines, takes: try Takes(count: 10_000)) }
+        let fifo = folder.appendingPathComponent("fifo.jsonl")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        #expect(throws: (any Error).self) { try BatchPlan<BatchItem>(file: fifo, folder: OutputFolder(folder), takes: .one) }
+        let key = String(repeating: "k", count: 100_000)
+        let task = try plan([#"{"\#(key)": 1}"#]).tasks[0]
+        if case .failure(let failure) = task.item { #expect(failure.description.count < 300) } else { Issue.record("accepted") }
+    }
+
     @Test("an edit line is a plan plus a seed; the plan's own checks still apply")
     func editLines() throws {
         let line = try EditBatchLine(json: Data(#"{"input": "a.wav", "seed": 9, "passes": [{"prompt": "x", "start": {"from": "clip"}}]}"#.utf8))

@@ -1,3 +1,4 @@
+import Compute
 import Editing
 import Foundation
 import Pipeline
@@ -108,7 +109,7 @@ enum BatchLineKeys {
             throw Failure("not a JSON object")
         }
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw Failure("unknown key \"\(unknown)\"; known keys: \(known.joined(separator: ", "))")
+            throw Failure("unknown key \"\(unknown.abbreviated(to: 40))\"; known keys: \(known.joined(separator: ", "))")
         }
     }
 }

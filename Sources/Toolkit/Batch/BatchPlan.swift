@@ -1,4 +1,5 @@
 import AudioDSP
+import Compute
 import Editing
 import FileOutput
 import Foundation
@@ -35,13 +36,21 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         public var seed: UInt64?
     }
 
+    /// The largest batch file read (64 MiB: a million short prompts).
+    public static var fileLimit: Int { 64 << 20 }
+    /// The most tasks (lines × takes) one batch may hold; each is a few hundred bytes planned.
+    public static var taskLimit: Int { 1_000_000 }
+
     public let folder: OutputFolder
     public let takes: Takes
     public let tasks: [Task]
 
     /// The plan of `lines`: (0-based line number, the line or why it failed to decode).
-    /// - Throws: ``BatchError/duplicateOutput(path:lines:)``.
+    /// - Throws: ``BatchError/duplicateOutput(path:lines:)``, ``BatchError/tooManyTasks(_:limit:)``.
     public init(lines: [(line: Int, item: Result<Line, BatchFailure>)], folder: OutputFolder, takes: Takes) throws {
+        guard lines.count * takes.count <= Self.taskLimit else {
+            throw BatchError.tooManyTasks(lines.count * takes.count, limit: Self.taskLimit)
+        }
         self.folder = folder
         self.takes = takes
         var tasks: [Task] = []
@@ -73,7 +82,9 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
     }
 
     /// The plan of a JSON Lines file: one line per non-empty line of `file`.
-    /// - Throws: ``BatchError/unreadable(path:)`` and ``BatchError/duplicateOutput(path:lines:)``.
+    /// - Throws: `InputFile.Error` for a file that is missing, not a regular file or larger than
+    ///   ``fileLimit``; ``BatchError/unreadable(path:)`` for one that is not UTF-8; as
+    ///   ``init(lines:folder:takes:)``.
     public init(file: URL, folder: OutputFolder, takes: Takes) throws {
         try self.init(lines: try Self.read(file), folder: folder, takes: takes)
     }
@@ -92,7 +103,9 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
     }
 
     private static func read(_ file: URL) throws -> [(line: Int, item: Result<Line, BatchFailure>)] {
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { throw BatchError.unreadable(path: file.path) }
+        guard let text = String(data: try InputFile.contents(of: file, limit: fileLimit), encoding: .utf8) else {
+            throw BatchError.unreadable(path: file.path)
+        }
         return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
             do {
