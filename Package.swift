@@ -33,6 +33,7 @@ let libraries: [Target] = [
     .target(name: "Pipeline", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers"],
             resources: [.copy("Resources/auffusion-mini")]),
     .target(name: "Editing", dependencies: ["Compute", "AudioDSP", "Weights", "Models", "Schedulers", "Pipeline"]),
+    .target(name: "Toolkit", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline"]),
 ]
 
 // MARK: - Not shipped: stand-in weights and benchmarks
@@ -48,6 +49,7 @@ let tools: [Target] = [
     .executableTarget(
         name: "CLI",
         dependencies: ["AudioDSP", "Benchmarks", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers",
+                       "Toolkit",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
@@ -77,6 +79,7 @@ let tests: [Target] = [
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
+    .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
     .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
 ]
@@ -89,6 +92,7 @@ let package = Package(
         // What an app imports to generate and edit (docs/build.md, "Depending on the library").
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Editing", targets: ["Editing"]),
+        .library(name: "Toolkit", targets: ["Toolkit"]),
         .library(name: "AudioDSP", targets: ["AudioDSP"]),
         .library(name: "Compute", targets: ["Compute"]),
         .library(name: "Pictures", targets: ["Pictures"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Pipeline
+import Toolkit
 
 /// `auffusion attention`: a generation with its per-word cross-attention maps.
 struct AttentionCommand: ParsableCommand {
@@ -30,12 +31,7 @@ struct AttentionCommand: ParsableCommand {
             transform: { try parseResolution($0, option: "--resolution") })
     var resolution = AttentionResolution(height: 8, width: 32)
 
-    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s).", transform: seconds)
-    var duration: Double?
-
-    func validate() throws {
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive, got \(duration)") }
-    }
+    @OptionGroup var length: DurationOption
 
     func run() throws {
         let folder = URL(fileURLWithPath: output).standardizedFileURL
@@ -44,31 +40,29 @@ struct AttentionCommand: ParsableCommand {
         } catch {
             throw CLIError("cannot create the output folder \(output)")
         }
-        var outputs = try Outputs(audio: folder.appendingPathComponent("audio.wav").path,
-                                  spectrogram: folder.appendingPathComponent("spectrogram.png").path, maps: folder.path,
-                                  inputs: sampling.inputs)
-        outputs.guardsPeaks = peaks.peakGuard
+        let outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav").path,
+                                     spectrogram: folder.appendingPathComponent("spectrogram.png").path, maps: folder.path,
+                                     inputs: sampling.inputs, peaks: peaks)
         var request = sampling.request(prompt: prompt)
-        request.duration = duration
+        request.duration = length.duration
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        try AttentionMapFiles.checkStored(resolution, pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames,
-                                          option: "--resolution")
+        try checkStored(resolution, option: "--resolution", pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames)
         let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
         let progress = report.progress()
         let result = try pipeline.promptToPrompt([prompt], request: request, noise: &noise, controller: store,
                                                  progress: progress.steps())
         progress.finish()
         guard let generated = result.outputs.first else { return }
-        var files = try outputs.write(generated, report: report)
-        let (tokenCount, pictures) = try AttentionMapFiles.write(
+        var files = try outputs.write(generated, warn: report.warn)
+        let written = try AttentionMapFiles.write(
             store: store, prompt: prompt, index: 0, tokenizer: pipeline.text.tokenizer, image: generated.image,
             resolution: resolution, to: folder)
         files.maps = folder.path
         var record = RunRecord(command: "attention", request: request, sampling: sampling, result: generated, outputs: files,
                                report: report)
-        record.details = ["resolution": .string(resolution.description), "tokens": .number(Double(tokenCount)),
-                       "heatmaps": .array(pictures.map(JSONValue.string))]
+        record.details = ["resolution": .string(resolution.description), "tokens": .number(Double(written.tokenCount)),
+                          "heatmaps": .array(written.pictures.map(JSONValue.string))]
         try record.emit(report)
     }
 }

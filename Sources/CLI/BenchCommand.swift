@@ -3,6 +3,7 @@ import AudioDSP
 import Benchmarks
 import Compute
 import Foundation
+import Toolkit
 
 /// `auffusion bench`: times the compute-heavy parts on this machine. `make bench` runs it
 /// with `--json` and prints the times beside the Python reference's (scripts/reference/bench.py).
@@ -23,8 +24,7 @@ struct KernelBenchCommand: ParsableCommand {
         abstract: "Time the audio front end and the compute kernels (median of several runs after a warm-up)."
     )
 
-    @Flag(help: "Print the results as JSON: {\"results\": [{\"name\": …, \"seconds\": …}]}.")
-    var json = false
+    @OptionGroup var report: ReportOptions
 
     @Option(help: "Timed runs per benchmark.")
     var repetitions = 5
@@ -38,11 +38,12 @@ struct KernelBenchCommand: ParsableCommand {
     func run() throws {
         let source = try clip.map { try AudioFile.read(URL(fileURLWithPath: $0)) } ?? KernelBenchmarks.benchmarkClip()
         let results = try KernelBenchmarks(repetitions: repetitions, filter: filter).run(on: source)
-        if json {
-            let entries = results.map { "{\"name\": \"\($0.name)\", \"seconds\": \($0.seconds)}" }
-            print("{\"threads\": \(ComputeThreads.count), \"results\": [\(entries.joined(separator: ", "))]}")
-        } else {
-            for (name, seconds) in results { print(String(format: "%-24@ %10.2f ms", name, seconds * 1000)) }
+        guard report.json else {
+            return results.forEach { print(String(format: "%-24@ %10.2f ms", $0.name, $0.seconds * 1000)) }
         }
+        var record = RunRecord(command: "bench kernels", elapsed: report.elapsed, input: clip.map(URL.init(fileURLWithPath:)))
+        record.details = ["threads": .number(Double(ComputeThreads.count)),
+                          "results": .array(results.map { .object(["name": .string($0.name), "seconds": .number($0.seconds)]) })]
+        try record.emit(report)
     }
 }

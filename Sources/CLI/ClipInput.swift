@@ -3,25 +3,16 @@ import AudioDSP
 import Editing
 import Foundation
 import Pipeline
+import Toolkit
 
-/// The input clip of an edit: read, checked, and encoded on the model's canvas.
+/// The input clip of an edit: read and prepared at the model's rate, at any length.
 struct ClipInputOptions: ParsableArguments {
     @Flag(name: .customLong("sample-posterior"), help: "Sample the clip's VAE posterior instead of taking its mean.")
     var samplePosterior = false
 
-    /// Reads `path` and encodes it for `pipeline`, warning when it is longer than the canvas.
-    /// A posterior sample draws from `noise` first (after a `--noise` tensor, from the seed).
-    func encode(_ path: String, pipeline: AuffusionPipeline, sampling: SamplingOptions, noise: inout NoiseSource,
-                report: ReportOptions) throws -> ClipLatents {
-        let audio = try AudioFile.read(URL(fileURLWithPath: path))
-        var posterior: NoiseSource? = samplePosterior ? (sampling.noise == nil ? noise : NoiseSource(seed: sampling.seedValue)) : nil
-        let clip = try ClipLatents(encoding: audio, pipeline: pipeline, posteriorNoise: &posterior)
-        if sampling.noise == nil, let posterior { noise = posterior }
-        if clip.wasCropped {
-            let seconds = Double(clip.canvasFrames) / pipeline.melParameters.framesPerSecond
-            report.warn("\(path) is longer than the \(seconds) s canvas; only its first \(seconds) s are edited and written")
-        }
-        return clip
+    /// Reads `path` for `pipeline`.
+    func read(_ path: String, pipeline: AuffusionPipeline) throws -> EditClip {
+        try EditClip(try AudioFile.read(URL(fileURLWithPath: path)), pipeline: pipeline)
     }
 }
 
@@ -38,24 +29,38 @@ struct EditOutputOptions: ParsableArguments {
 
     @OptionGroup var peaks: PeakOptions
 
-    func outputs(inputs: [URL], sourceAudio: String? = nil, maps: String? = nil) throws -> Outputs {
-        var outputs = try Outputs(audio: output, sourceAudio: sourceAudio, spectrogram: spectrogram, mel: saveMel, maps: maps,
-                                  inputs: inputs)
-        outputs.guardsPeaks = peaks.peakGuard
-        return outputs
+    func outputs(inputs: [URL], sourceAudio: String? = nil, maps: String? = nil) throws -> RunOutputs {
+        try RunOutputs(audio: output, sourceAudio: sourceAudio, spectrogram: spectrogram, mel: saveMel, maps: maps, inputs: inputs,
+                       peaks: peaks)
     }
 }
 
 /// Runs `plan` on `clip` (or from noise), reporting progress, and writes the result; returns it
 /// with its record, for the caller to complete and emit.
-func runPlan(_ plan: EditPlan, command: String, clip: ClipLatents?, input: URL?, pipeline: AuffusionPipeline,
-             noise: inout NoiseSource, outputs: Outputs, sampling: SamplingOptions?, report: ReportOptions,
-             details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
+/// A clip is edited where ``EditSpans`` places the plan; the record's details say where
+/// (`spans`, seconds) and how many windows of the canvas ran (`windows`).
+func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline,
+             noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions?, clipOptions: ClipInputOptions,
+             report: ReportOptions, details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
     let progress = report.progress()
-    let result = try plan.run(clip: clip, pipeline: pipeline, noise: &noise, renderSource: outputs.sourceAudio != nil,
+    var details = details
+    let result: EditResult
+    if let clip {
+        let long = try plan.run(on: clip, pipeline: pipeline, noise: &noise, samplePosterior: clipOptions.samplePosterior,
+                                posteriorNoise: sampling?.noise == nil ? nil : NoiseSource(seed: sampling?.seedValue ?? 0),
+                                renderSource: outputs.sourceAudio != nil, progress: progress.passes())
+        result = long.edit
+        let fps = pipeline.melParameters.framesPerSecond
+        details["spans"] = .array(long.spans.spans.map { span in
+            .array([.number(Double(span.frames.lowerBound) / fps), .number(min(Double(span.frames.upperBound) / fps, clip.duration))])
+        })
+        details["windows"] = .number(Double(long.spans.windowCount))
+    } else {
+        result = try plan.run(clip: nil, pipeline: pipeline, noise: &noise, renderSource: outputs.sourceAudio != nil,
                               progress: progress.passes())
+    }
     progress.finish()
-    let files = try outputs.write(result.output, source: result.source, report: report)
+    let files = try outputs.write(result.output, source: result.source, warn: report.warn)
     var record = RunRecord(command: command, request: plan.passes.last?.request, sampling: sampling, result: result.output,
                            outputs: files, report: report, input: input)
     record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt

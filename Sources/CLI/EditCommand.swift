@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Pipeline
+import Toolkit
 
 /// `auffusion edit PLAN.json`: run a composed plan of passes (docs/editing.md, "Composition").
 struct EditCommand: ParsableCommand {
@@ -34,15 +35,7 @@ struct EditCommand: ParsableCommand {
     @Option(help: "Also write the spectrogram picture of the result (PNG).")
     var spectrogram: String?
 
-    @Option(help: "Crossfade length at each mask edge, in milliseconds, when the result is spliced into the clip.")
-    var crossfade = 20.0
-
-    @Flag(help: "Return the decoded result even when every pass is masked.")
-    var raw = false
-
-    func validate() throws {
-        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
-    }
+    @OptionGroup var splice: SpliceOptions
 
     func run() throws {
         let planURL = URL(fileURLWithPath: plan)
@@ -58,18 +51,15 @@ struct EditCommand: ParsableCommand {
             throw CLIError("give -o OUT or an \"output\" in the plan")
         }
         let inputURL = document.input.map(resolve)
-        var outputs = try Outputs(audio: outputPath, spectrogram: spectrogram, inputs: [planURL] + [inputURL].compactMap { $0 })
-        outputs.guardsPeaks = peaks.peakGuard
+        let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: [planURL] + [inputURL].compactMap { $0 },
+                                     peaks: peaks)
         let pipeline = try model.load(report)
         var sampling = try SamplingOptions.parse([])
         sampling.seed = seed
         var noise = NoiseSource(seed: sampling.seedValue)
-        let clip = try inputURL.map { try clipOptions.encode($0.path, pipeline: pipeline, sampling: sampling, noise: &noise, report: report) }
-        var editPlan = try document.plan(clipDuration: clip?.duration, pipeline: pipeline)
-        editPlan.crossfadeSeconds = crossfade / 1000
-        editPlan.raw = raw
-        try editPlan.validate(clip: clip, pipeline: pipeline)
+        let clip = try inputURL.map { try clipOptions.read($0.path, pipeline: pipeline) }
+        let editPlan = splice.applied(to: try document.plan(clipDuration: clip?.duration, pipeline: pipeline))
         try runPlan(editPlan, command: "edit", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
-                    sampling: sampling, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
+                    sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Pipeline
+import Toolkit
 
 /// `auffusion generate`: text to audio.
 struct GenerateCommand: ParsableCommand {
@@ -34,8 +35,7 @@ struct GenerateCommand: ParsableCommand {
     })
     var shard: Shard?
 
-    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s).", transform: seconds)
-    var duration: Double?
+    @OptionGroup var length: DurationOption
 
     @Flag(help: "Generate without a prompt (zero conditioning, no guidance).")
     var unconditional = false
@@ -50,7 +50,6 @@ struct GenerateCommand: ParsableCommand {
     var saveLatents: String?
 
     func validate() throws {
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive, got \(duration)") }
         if batch == nil && !unconditional && (prompt ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("give a prompt, or --unconditional")
         }
@@ -60,8 +59,8 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         if let batch { return try runBatch(URL(fileURLWithPath: batch)) }
-        let outputs = try Outputs(audio: output, spectrogram: spectrogram, mel: saveMel, latents: saveLatents,
-                                  inputs: sampling.inputs)
+        let outputs = try RunOutputs(audio: output, spectrogram: spectrogram, mel: saveMel, latents: saveLatents,
+                                     inputs: sampling.inputs, peaks: peaks)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         try produce(request(prompt: prompt ?? ""), noise: &noise, outputs: outputs, pipeline: pipeline)
@@ -70,7 +69,7 @@ struct GenerateCommand: ParsableCommand {
     private func request(prompt: String) -> GenerationRequest {
         var request = sampling.request(prompt: prompt)
         request.unconditional = unconditional
-        request.duration = duration
+        request.duration = length.duration
         return request
     }
 
@@ -86,19 +85,17 @@ struct GenerateCommand: ParsableCommand {
             let target = folder.appendingPathComponent(item.output ?? String(format: "%06d.wav", line))
             var noise = NoiseSource(seed: item.seed ?? sampling.seedValue)
             try produce(item.request(defaults: request(prompt: item.prompt)), noise: &noise,
-                        outputs: try Outputs(audio: target.path, inputs: [file]), pipeline: pipeline)
+                        outputs: try RunOutputs(audio: target.path, inputs: [file], peaks: peaks), pipeline: pipeline)
         }
     }
 
     /// Generates one request and writes its outputs.
-    private func produce(_ request: GenerationRequest, noise: inout NoiseSource, outputs: Outputs,
+    private func produce(_ request: GenerationRequest, noise: inout NoiseSource, outputs: RunOutputs,
                          pipeline: AuffusionPipeline) throws {
-        var outputs = outputs
-        outputs.guardsPeaks = peaks.peakGuard
         let progress = report.progress()
         let result = try pipeline.generate(request, noise: &noise, progress: progress.steps())
         progress.finish()
-        let files = try outputs.write(result, report: report)
+        let files = try outputs.write(result, warn: report.warn)
         try RunRecord(command: "generate", request: request, sampling: sampling, result: result, outputs: files, report: report)
             .emit(report)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Editing
 import Foundation
+import Toolkit
 
 /// `auffusion inpaint`: regenerate time ranges of a clip under a prompt.
 struct InpaintCommand: ParsableCommand {
@@ -28,15 +29,10 @@ struct InpaintCommand: ParsableCommand {
             transform: { try NumberRange.parse($0, option: "--band") })
     var band: NumberRange?
 
-    @Option(help: "Crossfade length at each edge, in milliseconds.")
-    var crossfade = 20.0
-
     @Option(help: "How much of the schedule to run, 0…1 (1, the default, starts the masked ranges from pure noise).")
     var strength = 1.0
 
-    @Flag(help: "Return the decoded result as the reference does, without keeping the original outside the mask.")
-    var raw = false
-
+    @OptionGroup var splice: SpliceOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var clipOptions: ClipInputOptions
@@ -45,7 +41,6 @@ struct InpaintCommand: ParsableCommand {
 
     func validate() throws {
         guard !mask.isEmpty else { throw ValidationError("give at least one --mask START-END (seconds)") }
-        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
         guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
         guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give a prompt") }
     }
@@ -55,15 +50,13 @@ struct InpaintCommand: ParsableCommand {
         let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        let clip = try clipOptions.encode(input, pipeline: pipeline, sampling: sampling, noise: &noise, report: report)
+        let clip = try clipOptions.read(input, pipeline: pipeline)
         let editMask = try EditMask(ranges: mask.map(\.range), band: band?.range, clipDuration: clip.duration,
                                     maximumFrequency: pipeline.melParameters.maximumFrequency)
-        var plan = EditPlan([.inpainting(mask: editMask, strength: strength, request: sampling.request(prompt: prompt))])
-        plan.crossfadeSeconds = crossfade / 1000
-        plan.raw = raw
+        let plan = splice.applied(to: EditPlan([.inpainting(mask: editMask, strength: strength, request: sampling.request(prompt: prompt))]))
         let ranges = editMask.ranges.map { JSONValue.array([.number($0.lowerBound), .number($0.upperBound)]) }
         try runPlan(plan, command: "inpaint", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
-                        outputs: outputs, sampling: sampling, report: report,
-                        details: ["mask": .array(ranges), "raw": .bool(raw), "strength": .number(strength)]).record.emit(report)
+                        outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
+                        details: ["mask": .array(ranges), "raw": .bool(splice.raw), "strength": .number(strength)]).record.emit(report)
     }
 }

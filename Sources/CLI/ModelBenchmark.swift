@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Toolkit
 
 /// The options every model benchmark takes.
 struct ModelBenchOptions: ParsableArguments {
@@ -16,8 +17,7 @@ struct ModelBenchOptions: ParsableArguments {
     @Option(help: "Timed runs after one warm-up run.")
     var runs = 3
 
-    @Flag(help: #"Print one JSON line: {"median_s": …, "runs_s": […], "peak_rss_mib": …}."#)
-    var json = false
+    @OptionGroup var report: ReportOptions
 
     func validate() throws {
         guard batch >= 1, runs >= 1 else { throw ValidationError("--batch and --runs must be at least 1") }
@@ -30,16 +30,17 @@ struct ModelBenchOptions: ParsableArguments {
         return parts.count == 2 && parts.allSatisfy { $0 > 0 } ? (parts[0], parts[1]) : nil
     }
 
-    /// Times `work` (one warm-up, then `runs` runs) and prints the result.
-    func report(_ work: () throws -> Void) throws {
+    /// Times `work` (one warm-up, then `runs` runs) and prints the result; with `--json`, a
+    /// ``RunRecord`` whose details hold `median_s`, `runs_s` and `peak_rss_mib`.
+    func time(_ model: BenchmarkedModel, _ work: () throws -> Void) throws {
         let timing = try BenchmarkTiming(runs: runs, work)
-        if json {
-            let runsText = timing.runs.map { String(format: "%.4f", $0) }.joined(separator: ", ")
-            print(String(format: "{\"median_s\": %.4f, \"runs_s\": [%@], \"peak_rss_mib\": %.0f}",
-                         timing.median, runsText, timing.peakResidentMiB))
-        } else {
-            print(String(format: "median %.3f s over %d runs, peak RSS %.0f MiB", timing.median, runs, timing.peakResidentMiB))
+        guard report.json else {
+            return print(String(format: "median %.3f s over %d runs, peak RSS %.0f MiB", timing.median, runs, timing.peakResidentMiB))
         }
+        var record = RunRecord(command: "bench \(model.rawValue)", elapsed: report.elapsed, input: URL(fileURLWithPath: config))
+        record.details = ["median_s": .number(timing.median), "runs_s": .array(timing.runs.map(JSONValue.number)),
+                          "peak_rss_mib": .number(timing.peakResidentMiB), "batch": .number(Double(batch)), "latent": .string(latent)]
+        try record.emit(report)
     }
 
     /// One forward pass of `model` to time.
@@ -61,7 +62,7 @@ extension ModelBenchmarkCommand {
     }
 
     func run() throws {
-        try options.report(try options.workload(Self.model))
+        try options.time(Self.model, try options.workload(Self.model))
     }
 }
 

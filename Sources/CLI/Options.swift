@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compute
+import Editing
 import Foundation
 import Pipeline
 import Schedulers
@@ -123,6 +124,37 @@ struct ReportOptions: ParsableArguments {
     }
 
     func progress() -> ProgressReporter { ProgressReporter(quiet: silent) }
+}
+
+/// `--duration` of a run from noise.
+struct DurationOption: ParsableArguments {
+    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s).", transform: seconds)
+    var duration: Double?
+
+    func validate() throws {
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive, got \(duration)") }
+    }
+}
+
+/// How an edit whose passes are all masked joins its result to the clip.
+struct SpliceOptions: ParsableArguments {
+    @Option(help: "Crossfade length at each mask edge, in milliseconds.")
+    var crossfade = 20.0
+
+    @Flag(help: "Return the decoded result, as the reference does, instead of keeping the clip outside the masks.")
+    var raw = false
+
+    func validate() throws {
+        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
+    }
+
+    /// `plan` with these settings.
+    func applied(to plan: EditPlan) -> EditPlan {
+        var plan = plan
+        plan.crossfadeSeconds = crossfade / 1000
+        plan.raw = raw
+        return plan
+    }
 }
 
 /// Seconds as `12.5` or `m:ss.s` (`1:02.5`).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Editing
 import Foundation
 import Pipeline
+import Toolkit
 
 /// `auffusion swap`: word swap between a source and a target prompt.
 struct SwapCommand: ParsableCommand {
@@ -91,8 +92,7 @@ struct PromptEditOptions: ParsableArguments {
           help: "One initial latent for both prompts, so that they differ only through the edit (original prompt-to-prompt; the default), or one per prompt (Auffusion's pipeline).")
     var sharedNoise: Bool?
 
-    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s).", transform: seconds)
-    var duration: Double?
+    @OptionGroup var length: DurationOption
 
     @Option(help: ArgumentHelp("Edit an existing clip: both prompts start from its latents noised to --strength (SDEdit), with the same noise.", valueName: "IN.wav"))
     var from: String?
@@ -115,7 +115,6 @@ struct PromptEditOptions: ParsableArguments {
     var mapsResolution = AttentionResolution(height: 8, width: 32)
 
     func validate() throws {
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive, got \(duration)") }
         if let strength {
             guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
             guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
@@ -123,7 +122,7 @@ struct PromptEditOptions: ParsableArguments {
         if from != nil, let sharedNoise {
             throw ValidationError("--from always starts both prompts from the same noised clip; drop --\(sharedNoise ? "" : "no-")shared-noise")
         }
-        if from != nil, duration != nil { throw ValidationError("--duration does not apply with --from: the output has the clip's length") }
+        if from != nil, length.duration != nil { throw ValidationError("--duration does not apply with --from: the output has the clip's length") }
     }
 
     /// Runs the edit from `source` to `target` and writes the outputs.
@@ -133,9 +132,9 @@ struct PromptEditOptions: ParsableArguments {
                                                 maps: maps)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        let clip = try from.map { try clipOptions.encode($0, pipeline: pipeline, sampling: sampling, noise: &noise, report: report) }
+        let clip = try from.map { try clipOptions.read($0, pipeline: pipeline) }
         var request = sampling.request(prompt: target)
-        request.duration = duration
+        request.duration = length.duration
         let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: try replace.schedule())
         let localBlend = blend.isEmpty ? nil
             : try LocalBlend(words: blend, prompts: [source, target].map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
@@ -144,21 +143,31 @@ struct PromptEditOptions: ParsableArguments {
                                        start: clip == nil ? .noise : .clip(strength: strength ?? 0.5))
         pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
         if maps != nil {
-            let frames = clip?.canvasFrames ?? pipeline.canvas(of: request).frames
-            try AttentionMapFiles.checkStored(mapsResolution, pipeline: pipeline, canvasFrames: frames, option: "--maps-resolution")
+            let frames = clip == nil ? pipeline.canvas(of: request).frames : pipeline.canvasFrames
+            try checkStored(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames)
         }
         var editRecord: [String: JSONValue] = ["shared_noise": .bool(clip != nil || (sharedNoise ?? true)),
                                                "weights": .object(Dictionary(weights.map { ($0.word, .number(Double($0.factor))) },
                                                                              uniquingKeysWith: { $1 }))]
         if clip != nil { editRecord["strength"] = .number(strength ?? 0.5) }
         var (result, record) = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline,
-                                           noise: &noise, outputs: outputs, sampling: sampling, report: report, details: editRecord)
+                                           noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions,
+                                           report: report, details: editRecord)
         if let folder = outputs.maps, let store = result.attentionStore {
             _ = try AttentionMapFiles.write(store: store, prompt: target, index: 1, tokenizer: pipeline.text.tokenizer,
                                             image: result.output.image, resolution: mapsResolution, to: folder)
             record.outputs.maps = folder.path
         }
         try record.emit(report)
+    }
+}
+
+/// Refuses `resolution`, given with `option`, unless `pipeline` stores attention maps at it for
+/// a canvas of `canvasFrames` frames.
+func checkStored(_ resolution: AttentionResolution, option: String, pipeline: AuffusionPipeline, canvasFrames: Int) throws {
+    let stored = AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: canvasFrames)
+    guard stored.contains(resolution) else {
+        throw CLIError("\(option) \(resolution) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))")
     }
 }
 

@@ -4,6 +4,7 @@ import Compute
 import FileOutput
 import Foundation
 import Pictures
+import Toolkit
 
 /// `auffusion spectrogram`: analyse a clip into the Auffusion log-mel and draw it.
 struct SpectrogramCommand: ParsableCommand {
@@ -32,6 +33,8 @@ struct SpectrogramCommand: ParsableCommand {
     @Flag(name: .customLong("time-axis"), help: "Draw a time axis in seconds under the picture.")
     var timeAxis = false
 
+    @OptionGroup var report: ReportOptions
+
     func run() throws {
         let inputURL = URL(fileURLWithPath: input)
         let pictureURL = URL(fileURLWithPath: output ?? inputURL.deletingPathExtension().path + ".png")
@@ -46,5 +49,11 @@ struct SpectrogramCommand: ParsableCommand {
         try SpectrogramPicture.render(image, timeAxis: timeAxis).writePNG(to: pictureURL)
         if let melNpy { try NumPyFile.write(logMel, to: URL(fileURLWithPath: melNpy)) }
         if let imageNpy { try NumPyFile.write(image.pixels, to: URL(fileURLWithPath: imageNpy)) }
+        var record = RunRecord(command: "spectrogram", elapsed: report.elapsed, input: inputURL)
+        record.outputs.spectrogram = pictureURL.standardizedFileURL.path
+        record.outputs.mel = melNpy.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        (record.sampleRate, record.seconds) = (buffer.sampleRate, buffer.duration)
+        if let imageNpy { record.details = ["image": .string(URL(fileURLWithPath: imageNpy).standardizedFileURL.path)] }
+        try record.emit(report)
     }
 }

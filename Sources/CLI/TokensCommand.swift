@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Models
 import Pipeline
+import Toolkit
 import Weights
 
 /// `auffusion tokens`: how a model tokenizes a prompt, and which tokens each word became.

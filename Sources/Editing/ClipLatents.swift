@@ -47,7 +47,7 @@ public struct ClipLatents: Sendable {
         audio = AudioBuffer(mono: Array(samples.prefix(canvasSamples)), sampleRate: Double(parameters.sampleRate))
         let logMel = try MelAnalyzer(parameters).logMel(of: audio.channels[0])       // [mels, frames]
         image = SpectrogramImage(logMel: logMel).resized(toWidth: canvasFrames)     // [mels, canvas]
-        latents = try pipeline.codec.latents(of: image, sampling: &posteriorNoise)   // [1, 4, mels/f, canvas/f]
+        latents = try pipeline.latents(of: image, sampling: &posteriorNoise)          // [1, 4, mels/f, canvas/f]
         self.canvasFrames = canvasFrames
     }
 

@@ -65,10 +65,15 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// The canvas frames and output seconds of `request`: its own, or the model's canvas and as
-    /// much of it as fits in 10 s.
+    /// much of it as fits in 10 s. A duration longer than the model's canvas gets a canvas as long
+    /// as it (rounded up to the VAE's grid), denoised in windows of the model's (``LatentWindows``).
     public func canvas(of request: GenerationRequest) -> (frames: Int, duration: Double) {
-        let frames = request.canvasFrames ?? canvasFrames
-        return (frames, request.duration ?? min(10, Double(frames) / melParameters.framesPerSecond))
+        let fps = melParameters.framesPerSecond
+        let duration = request.duration ?? min(10, Double(request.canvasFrames ?? canvasFrames) / fps)
+        if let frames = request.canvasFrames { return (frames, duration) }
+        let factor = codec.downsamplingFactor
+        let needed = Int((duration * fps - 1e-6).rounded(.up))
+        return (max(canvasFrames, (needed + factor - 1) / factor * factor), duration)
     }
 
     /// Checks `request` against this model.
@@ -83,6 +88,9 @@ public struct AuffusionPipeline: Sendable {
         if let kind { return try kind.makeScheduler(configuration: schedulerConfiguration) }
         return try SchedulerKind.scheduler(describedBy: schedulerConfiguration)
     }
+
+    /// Latent columns of the model's canvas: the window width of a longer span (``LatentWindows``).
+    public var canvasLatentWidth: Int { canvasFrames / codec.downsamplingFactor }
 
     /// Latent shape of a canvas of `frames` spectrogram frames: `[1, 4, mels/8, frames/8]`.
     public func latentShape(canvasFrames frames: Int) -> [Int] {
@@ -106,14 +114,37 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// Decodes latents `[1, 4, h, w]` to the spectrogram, the log-mel and audio of `duration` seconds.
+    /// Latents wider than the canvas are decoded and vocoded window by window (so that memory
+    /// does not grow with the length) and joined with crossfades where the windows overlap.
     public func render(_ latents: Tensor, duration: Double) throws -> GenerationResult {
-        guard let image = try codec.images(from: latents).first else {
-            throw PipelineError.invalidRequest("no latents to decode")
+        let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
+        var images: [Tensor] = [], waveforms: [Tensor] = []
+        for window in windows.offsets.indices {
+            let part = windows.isWindowed ? latents.sliced(axis: 3, windows.columns(of: window)) : latents
+            guard let image = try codec.images(from: part).first else { throw PipelineError.invalidRequest("no latents to decode") }
+            let samples = try vocoder.waveform(logMel: image.logMel)
+            images.append(image.pixels)
+            waveforms.append(Tensor(shape: [1, samples.count], scalars: samples))
         }
-        let logMel = image.logMel
-        let samples = try vocoder.waveform(logMel: logMel)
+        let factor = codec.downsamplingFactor
+        let image = SpectrogramImage(pixels: windows.joined(images, scale: factor))
+        let samples = windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars
         let length = min(samples.count, Int(duration * Double(melParameters.sampleRate)))
         return GenerationResult(audio: AudioBuffer(mono: Array(samples.prefix(length)), sampleRate: Double(melParameters.sampleRate)),
-                                logMel: logMel, image: image, latents: latents, initialLatents: latents, droppedTokenCount: 0)
+                                logMel: image.logMel, image: image, latents: latents, initialLatents: latents, droppedTokenCount: 0)
+    }
+
+    /// Scaled latents of a spectrogram image (``LatentCodec/latents(of:sampling:)``); an image
+    /// wider than the canvas is encoded window by window and joined with crossfades.
+    public func latents(of image: SpectrogramImage, sampling random: inout NoiseSource?) throws -> Tensor {
+        let factor = codec.downsamplingFactor
+        let windows = LatentWindows(spanWidth: image.width / factor, windowWidth: canvasLatentWidth)
+        guard windows.isWindowed else { return try codec.latents(of: image, sampling: &random) }
+        let parts = try windows.offsets.indices.map { window in
+            let columns = windows.columns(of: window)
+            return try codec.latents(of: image.resized(toWidth: columns.count * factor, start: columns.lowerBound * factor),
+                                     sampling: &random)
+        }
+        return windows.joined(parts)
     }
 }

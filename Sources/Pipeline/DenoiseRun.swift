@@ -28,6 +28,11 @@ public struct Progress: Sendable {
 /// ``Guidance`` and lets the scheduler step — diffusers' Stable Diffusion loop
 /// (`StableDiffusionPipeline.__call__`, 0.18.2), so PNDM's repeated warm-up timestep is evaluated twice.
 ///
+/// Latents wider than the model's canvas (a long clip, a long generation) are evaluated window by
+/// window (``LatentWindows``) and the windows' predictions joined before the one scheduler step
+/// on the whole span; the schedulers act column by column, so this is MultiDiffusion's joint
+/// step. Latents as wide as the canvas or narrower are one window, evaluated as before.
+///
 /// ```swift
 /// var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, noise: noise)
 /// while let step = try run.next() { print("step \(step.progress.step)/\(step.progress.total)") }
@@ -52,6 +57,8 @@ public struct DenoiseRun {
     private var scheduler: any Scheduler
     private let constraint: Constraint?
     private let controller: (any AttentionController)?
+    private let windows: LatentWindows
+    private let join: LatentWindows.Join
     private var index = 0
     /// The latents `[P, 4, h, w]` so far: the start's, then each step's.
     public private(set) var latents: Tensor
@@ -60,14 +67,21 @@ public struct DenoiseRun {
     public private(set) var noise: NoiseSource
 
     /// Prepares a run of `pipeline`'s U-Net from `start` under `conditioning`.
+    /// `join` says how the windows of latents wider than the canvas are joined.
     /// - Throws: ``PipelineError/invalidRequest(_:)`` when the start's latents do not have one row
-    ///   per prompt.
+    ///   per prompt, or when an attention controller would see more than one window.
     public init(pipeline: AuffusionPipeline, start: DenoiseStart, conditioning: Conditioning,
-                constraint: Constraint? = nil, controller: (any AttentionController)? = nil, noise: NoiseSource) throws {
+                constraint: Constraint? = nil, controller: (any AttentionController)? = nil, noise: NoiseSource,
+                join: LatentWindows.Join = .average) throws {
         guard start.latents.shape.first == conditioning.promptCount else {
             throw PipelineError.invalidRequest(
                 "the start has \(start.latents.shape.first ?? 0) latent rows for \(conditioning.promptCount) prompts")
         }
+        windows = LatentWindows(spanWidth: start.latents.shape[3], windowWidth: pipeline.canvasLatentWidth)
+        guard controller == nil || !windows.isWindowed else {
+            throw PipelineError.invalidRequest("attention edits work on one canvas of the model; this span needs \(windows.offsets.count)")
+        }
+        self.join = join
         unet = pipeline.unet
         self.conditioning = conditioning
         context = conditioning.context
@@ -90,16 +104,23 @@ public struct DenoiseRun {
         guard !isFinished else { return nil }
         let timestep = timesteps[index]
         let input = try scheduler.scaleModelInput(latents, timestep: timestep)
-        let guided = conditioning.usesGuidance
-        let batch = guided ? Tensor.concatenated([input, input], axis: 0) : input    // [2P or P, 4, h, w]
-        let output = try unet(batch, timesteps: [Float](repeating: timestep, count: batch.shape[0]),
-                              context: context, controller: controller)
-        let prediction = guided
-            ? Guidance.combine(output, scale: conditioning.guidanceScale, rescale: conditioning.guidanceRescale) : output
+        let predictions = try windows.offsets.indices.map { window in
+            try predict(windows.isWindowed ? input.sliced(axis: 3, windows.columns(of: window)) : input, timestep: timestep)
+        }
+        let prediction = windows.joined(predictions, join: join, step: index)
         latents = try scheduler.step(modelOutput: prediction, timestep: timestep, sample: latents, random: &noise)
         if let constraint { latents = try constraint(index, latents) }
         index += 1
         return Step(progress: Progress(step: index, total: timesteps.count, timestep: timestep), latents: latents)
+    }
+
+    /// The guided noise prediction for `input` `[P, 4, h, w]` at `timestep`.
+    private func predict(_ input: Tensor, timestep: Float) throws -> Tensor {
+        let guided = conditioning.usesGuidance
+        let batch = guided ? Tensor.concatenated([input, input], axis: 0) : input    // [2P or P, 4, h, w]
+        let output = try unet(batch, timesteps: [Float](repeating: timestep, count: batch.shape[0]),
+                              context: context, controller: controller)
+        return guided ? Guidance.combine(output, scale: conditioning.guidanceScale, rescale: conditioning.guidanceRescale) : output
     }
 
     /// Runs the remaining steps, reporting each to `progress`, and returns the final latents.

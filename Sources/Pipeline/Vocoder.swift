@@ -2,6 +2,7 @@ import AudioDSP
 import Compute
 import Foundation
 import Models
+import Weights
 
 /// Log-mel spectrogram → waveform: the model folder's HiFi-GAN when it ships weights, otherwise
 /// Griffin-Lim on the folder's mel parameters (what a model trained without a vocoder uses).
@@ -22,12 +23,41 @@ public enum Vocoder: Sendable {
     /// The waveform of a `[mels, frames]` log-mel spectrogram: `frames · hop` samples, within
     /// [−1, 1] for HiFi-GAN (its last layer is tanh), unbounded for Griffin-Lim — clipping them
     /// here would clip silently; the output stage (`PeakGuard`) scales what would clip, and says so.
-    public func waveform(logMel: Tensor) throws -> [Float] {
+    /// - Parameter progress: Griffin-Lim's (iterations done, total) after each iteration.
+    public func waveform(logMel: Tensor, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
         switch self {
         case .hifiGAN(let generator):
             return try generator(logMel.reshaped([1, logMel.shape[0], logMel.shape[1]])).scalars
         case .griffinLim(let griffinLim, let inversion):
-            return griffinLim.reconstruct(magnitudes: inversion.magnitudes(fromLogMel: logMel), frameCount: logMel.shape[1])
+            return griffinLim.reconstruct(magnitudes: inversion.magnitudes(fromLogMel: logMel), frameCount: logMel.shape[1],
+                                          progress: progress)
         }
+    }
+
+    /// The vocoder for a saved `logMel` (`[mels, frames]`, as `auffusion spectrogram --mel-npy` or
+    /// `--save-mel` write it) and the mel parameters it was analysed with: `model`'s vocoder and
+    /// parameters when a folder is given; otherwise Griffin-Lim (`iterations` of them) on the
+    /// parameters whose band count matches, Auffusion's 256 bands or the embedded model's.
+    /// - Throws: ``AnalysisError`` for a tensor of the wrong shape or with NaN or infinity;
+    ///   model folder errors.
+    public static func resynthesis(of logMel: Tensor, model: URL?,
+                                   iterations: Int) throws -> (vocoder: Vocoder, parameters: MelParameters) {
+        var parameters = MelParameters()
+        var vocoder: Vocoder?
+        if let model {
+            let directory = try ModelDirectory(model)
+            parameters = try ModelFolder.configuration(MelParameters.self, in: directory.vocoder)
+            vocoder = try Vocoder(folder: directory.vocoder, parameters: parameters)
+        } else if logMel.rank == 2, logMel.shape[0] != parameters.melBinCount {
+            let embedded = try ModelFolder.configuration(MelParameters.self, in: ModelDirectory(EmbeddedModel.defaultFolder()).vocoder)
+            if embedded.melBinCount == logMel.shape[0] { parameters = embedded }
+        }
+        guard logMel.rank == 2, logMel.shape[0] == parameters.melBinCount, logMel.shape[1] > 0 else {
+            throw AnalysisError.wrongShape(expected: "(\(parameters.melBinCount), frames)", actual: logMel.shape)
+        }
+        guard logMel.scalars.allSatisfy(\.isFinite) else { throw AnalysisError.nonFiniteValues }
+        if case .hifiGAN = vocoder, let vocoder { return (vocoder, parameters) }
+        return (.griffinLim(GriffinLim(parameters: parameters, iterations: iterations),
+                            try MelInversion(filterbank: MelFilterbank.make(parameters))), parameters)
     }
 }

@@ -4,7 +4,8 @@
     python scripts/reference/bench.py --swift .bench-swift.json     # what `make bench` runs
     python scripts/reference/bench.py --write-clip clip.wav          # the 10 s benchmark clip
 
-The Swift file looks like {"results": [{"name": "audio.analysis_10s", "seconds": 0.012}, ...]}.
+The Swift file is the run record of `auffusion bench --json` (docs/cli.md); its details hold
+{"results": [{"name": "audio.analysis_10s", "seconds": 0.012}, ...]}.
 For every name found in REFERENCES the matching reference is timed (one warm-up run, then the
 median of --runs runs) with the same thread count as the Swift side: AUFFUSION_THREADS, else
 os.cpu_count(). Names without a reference are listed as "no reference". To add one, write a
@@ -280,7 +281,7 @@ def main() -> None:
         parser.error("--swift FILE.json is required")
 
     torch.set_num_threads(THREADS)
-    results = json.loads(arguments.swift.read_text())["results"]
+    results = json.loads(arguments.swift.read_text())["details"]["results"]
     print(f"threads {THREADS}, torch {torch.__version__}, librosa {librosa.__version__}, "
           f"resampler {resampler()}, median of {arguments.runs} runs after a warm-up\n")
     rows, throughput = [], []

@@ -1,0 +1,55 @@
+import AudioDSP
+import Compute
+import Editing
+import Foundation
+import Models
+import Pictures
+import Pipeline
+
+/// The per-word cross-attention maps of one prompt of a run, as files: `maps.npy`
+/// (`[tokens, h, w]`, BOS and EOS included) and one `NN-word.png` heatmap per word over the
+/// spectrogram picture. What `auffusion attention` and `--maps` write, and what the server shows.
+public enum AttentionMapFiles {
+    /// What was written.
+    public struct Written: Sendable {
+        /// Tokens of the prompt in `maps.npy`.
+        public var tokenCount: Int
+        /// The heatmap files, by name inside the folder.
+        public var pictures: [String]
+    }
+
+    /// Writes the files into `folder` (created if missing).
+    /// - Throws: ``OutputError/cannotCreateFolder(path:)``, ``AttentionMapError`` when the run
+    ///   stored no maps at `resolution`.
+    public static func write(store: AttentionStore, prompt: String, index: Int, tokenizer: CLIPTokenizer,
+                             image: SpectrogramImage, resolution: AttentionResolution, to folder: URL) throws -> Written {
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw OutputError.cannotCreateFolder(path: folder.path)
+        }
+        let maps = try CrossAttentionMaps(store: store, resolution: resolution, prompt: index)
+        let tokens = PromptTokens(prompt, tokenizer: tokenizer)
+        let tokenCount = min(tokens.ids.count, PromptTokens.keyCount)
+        try NumPyFile.write(maps.maps.sliced(axis: 0, 0..<tokenCount), to: folder.appendingPathComponent("maps.npy"))
+        var pictures: [String] = []
+        for (position, word) in tokens.words.enumerated() {
+            let positions = word.tokenPositions.filter { $0 < PromptTokens.keyCount }
+            guard !positions.isEmpty else { continue }
+            let name = String(format: "%02d-", position) + fileName(word.text) + ".png"
+            try AttentionHeatmap.render(maps.map(ofTokens: positions), over: image).writePNG(to: folder.appendingPathComponent(name))
+            pictures.append(name)
+        }
+        return Written(tokenCount: tokenCount, pictures: pictures)
+    }
+
+    /// The map levels `pipeline` stores for a canvas of `canvasFrames` frames, finest last.
+    public static func storedResolutions(pipeline: AuffusionPipeline, canvasFrames: Int) -> [AttentionResolution] {
+        let latent = pipeline.latentShape(canvasFrames: canvasFrames)
+        return AttentionResolution.stored(latentHeight: latent[2], latentWidth: latent[3],
+                                          levels: pipeline.unet.configuration.blockOutChannels.count)
+    }
+
+    /// `word` with every character but letters, digits, `-` and `_` replaced by `_`.
+    public static func fileName(_ word: String) -> String {
+        String(word.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+}

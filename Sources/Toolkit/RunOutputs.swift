@@ -1,0 +1,100 @@
+import AudioDSP
+import Compute
+import FileOutput
+import Foundation
+import Pictures
+import Pipeline
+
+/// The files one run writes: checked together before any work (each names a folder that exists
+/// and can be written, none is an input, no two are the same file, audio has a known extension),
+/// written together after it, each atomically. The command line, batch jobs and the server all
+/// write through it, so a run's outputs behave the same wherever it was asked for.
+public struct RunOutputs: Sendable {
+    public var audio: URL?
+    public var sourceAudio: URL?
+    public var spectrogram: URL?
+    public var mel: URL?
+    public var latents: URL?
+    /// A folder for per-word attention maps (created if missing).
+    public var maps: URL?
+    /// Files read by the run, never to be overwritten.
+    public let inputs: [URL]
+    /// Whether ``PeakGuard`` scales audio that would clip.
+    public var guardsPeaks = true
+
+    /// Checks the outputs.
+    /// - Throws: ``OutputError`` or ``AudioFileError/unsupportedExtension(path:)`` for an audio
+    ///   output whose extension names no container; an error of ``AtomicFile`` for an output
+    ///   that is one of `inputs`.
+    public init(audio: URL? = nil, sourceAudio: URL? = nil, spectrogram: URL? = nil, mel: URL? = nil, latents: URL? = nil,
+                maps: URL? = nil, inputs: [URL]) throws {
+        self.audio = audio?.standardizedFileURL
+        self.sourceAudio = sourceAudio?.standardizedFileURL
+        self.spectrogram = spectrogram?.standardizedFileURL
+        self.mel = mel?.standardizedFileURL
+        self.latents = latents?.standardizedFileURL
+        self.maps = maps?.standardizedFileURL
+        self.inputs = inputs
+        try check()
+    }
+
+    private var files: [URL] { [audio, sourceAudio, spectrogram, mel, latents].compactMap { $0 } }
+
+    private func check() throws {
+        for url in [audio, sourceAudio].compactMap({ $0 }) where AudioContainer(path: url) == nil {
+            throw AudioFileError.unsupportedExtension(path: url.path)
+        }
+        var seen: Set<String> = []
+        for url in files {
+            guard seen.insert(url.resolvingSymlinksInPath().path).inserted else { throw OutputError.namedTwice(path: url.path) }
+            try AtomicFile.ensure(url, isNotOneOf: inputs)
+            let folder = url.deletingLastPathComponent()
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+                throw OutputError.missingFolder(path: url.path, folder: folder.path)
+            }
+            guard FileManager.default.isWritableFile(atPath: folder.path) else {
+                throw OutputError.unwritableFolder(path: url.path, folder: folder.path)
+            }
+        }
+    }
+
+    /// Writes `result` (and the source prompt's audio) to the outputs that were asked for and
+    /// returns their record; `warn` hears what the peak guard did.
+    public func write(_ result: GenerationResult, source: GenerationResult? = nil,
+                      warn: (String) -> Void) throws -> RunRecord.Files {
+        var files = RunRecord.Files()
+        if let audio {
+            files.peakGainDecibels = try writeAudio(result.audio, to: audio, warn: warn)
+            files.audio = audio.path
+        }
+        if let sourceAudio, let source {
+            _ = try writeAudio(source.audio, to: sourceAudio, warn: warn)
+            files.sourceAudio = sourceAudio.path
+        }
+        if let spectrogram {
+            try SpectrogramPicture.render(result.image, timeAxis: true).writePNG(to: spectrogram)
+            files.spectrogram = spectrogram.path
+        }
+        if let mel {
+            try NumPyFile.write(result.logMel, to: mel)
+            files.mel = mel.path
+        }
+        if let latents {
+            try NumPyFile.write(result.latents, to: latents)
+            files.latents = latents.path
+        }
+        return files
+    }
+
+    /// Writes `audio` through the peak guard (when on); returns the gain it applied (dB).
+    public func writeAudio(_ audio: AudioBuffer, to url: URL, warn: (String) -> Void) throws -> Double {
+        let (guarded, gain) = guardsPeaks ? PeakGuard().apply(to: audio) : (audio, 0)
+        if gain < 0 {
+            warn(String(format: "%@ would clip; scaled by %.2f dB to a peak of -0.1 dBFS (--no-peak-guard writes it as is)",
+                        url.lastPathComponent, gain))
+        }
+        try AudioFile.write(guarded, to: url, protecting: inputs)
+        return gain
+    }
+}

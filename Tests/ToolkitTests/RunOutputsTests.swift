@@ -1,0 +1,57 @@
+import AudioDSP
+import Foundation
+import Testing
+import TestSupport
+import Toolkit
+
+@Suite("RunOutputs checks every output before a run, and RunRecord keeps one shape")
+struct RunOutputsTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-outputs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    private func file(_ name: String) -> URL { folder.appendingPathComponent(name) }
+
+    @Test("the same file named twice, a missing folder, an unknown audio extension and an input are refused")
+    func refusesBadOutputs() throws {
+        #expect(throws: OutputError.namedTwice(path: file("a.wav").path)) {
+            try RunOutputs(audio: file("a.wav"), sourceAudio: folder.appendingPathComponent("./a.wav"), inputs: [])
+        }
+        let missing = folder.appendingPathComponent("no/such")
+        #expect(throws: OutputError.missingFolder(path: missing.appendingPathComponent("a.png").path, folder: missing.path)) {
+            try RunOutputs(spectrogram: missing.appendingPathComponent("a.png"), inputs: [])
+        }
+        #expect(throws: AudioFileError.self) { try RunOutputs(audio: file("a.mp4"), inputs: []) }
+        try Data([1]).write(to: file("in.wav"))
+        #expect(throws: (any Error).self) { try RunOutputs(audio: file("in.wav"), inputs: [file("in.wav")]) }
+        _ = try RunOutputs(audio: file("out.wav"), spectrogram: file("out.png"), inputs: [file("in.wav")])
+    }
+
+    @Test("audio that would clip is scaled by the peak guard and the gain reported; without it, written as is")
+    func guardsPeaks() throws {
+        let loud = AudioBuffer(mono: (0..<1600).map { 1.5 * sinf(Float($0) * 0.05) }, sampleRate: 16000)
+        var outputs = try RunOutputs(audio: file("guarded.wav"), inputs: [])
+        var warnings: [String] = []
+        let gain = try outputs.writeAudio(loud, to: file("guarded.wav")) { warnings.append($0) }
+        #expect(gain < -3 && warnings.count == 1 && warnings[0].contains("guarded.wav would clip"))
+        #expect(try AudioFile.read(file("guarded.wav")).peak <= PeakGuard().ceiling + 1e-4)
+        outputs.guardsPeaks = false
+        let raw = try outputs.writeAudio(loud, to: file("raw.flac")) { warnings.append($0) }
+        #expect(raw == 0 && warnings.count == 1)
+    }
+
+    @Test("the record's keys are snake_case, absent fields are left out, and details round-trip")
+    func recordShape() throws {
+        var record = RunRecord(command: "inpaint", seed: 7, elapsed: 1.5, input: URL(fileURLWithPath: "/tmp/x/../in.wav"))
+        record.sourcePrompt = "a dog"
+        record.details = ["mask": .array([.array([.number(1), .number(1.5)])]), "raw": .bool(false), "name": .string("s")]
+        let line = try record.jsonLine()
+        #expect(line.contains("\"source_prompt\":\"a dog\"") && line.contains("\"input\":\"/tmp/in.wav\"")
+                && line.contains("\"timings\":{\"total_s\":1.5}") && !line.contains("sample_rate"))
+        let decoded = try JSONDecoder().decode(RunRecord.self, from: Data(line.utf8))
+        #expect(decoded.details == record.details && decoded.seed == 7 && decoded.command == "inpaint")
+    }
+}
