@@ -57,6 +57,19 @@ struct FillPlacementTests {
             #expect(after.channels[channel][edited.upperBound...] == before.channels[channel][edited.upperBound...])
             #expect(edited.contains { after.channels[channel][$0] != before.channels[channel][$0] })
         }
+        // The policy, measured inside the fill (clear of the crossfades): one mono fill on both
+        // channels at each channel's context level, nothing above the model's 8 kHz.
+        let inside = (edited.lowerBound + 2_000)..<(edited.upperBound - 2_000)
+        let (l, r) = (Array(after.channels[0][inside]), Array(after.channels[1][inside]))
+        let correlation = SoundMeasures.correlation(l.map(Double.init), r.map(Double.init))
+        let below = BandLevel(band: 0..<8_000, sampleRate: Self.rate), above = BandLevel(band: 8_100..<22_050, sampleRate: Self.rate)
+        let balance = TestSignal.decibels(below(l)) - TestSignal.decibels(below(r))
+        let context = try #require(reports[0].contextDecibels)
+        let contextBalance = context[0] - context[1]
+        let high = TestSignal.decibels(above(l)) - TestSignal.decibels(below(l))
+        print("file format: inside the fill L/R correlation \(correlation), balance \(balance) dB (context \(contextBalance) dB), "
+              + "above 8.1 kHz \(high) dB under the fill (input: \(TestSignal.decibels(above(Array(right[inside]))) - TestSignal.decibels(below(Array(right[inside])))) dB on the right)")
+        #expect(correlation > 0.999 && abs(balance - contextBalance) < 0.5 && high < -60)
         let notes = file.notes(writingTo: folder.appendingPathComponent("edited.ogg"))
         #expect(notes.count == 1 && notes[0].contains("write .flac or .wav"))
     }

@@ -170,8 +170,6 @@ public struct EditPlan: Sendable {
                 return (result, [], [])
             }
             let fills = fills(of: result.audio, clip: clip)
-            var placement = FillPlacement(crossfadeSeconds: crossfadeSeconds)
-            placement.contextSeconds = contextSeconds
             let placed = try fills.compactMap { try placement.segment(for: $0, in: clip.audio) }
             result.audio = clip.audio.splicing(placed.map(\.0))
             return (result, fills, placed.map(\.1))
@@ -180,6 +178,13 @@ public struct EditPlan: Sendable {
         let source = renderSource && rows > 1 ? try rendered(0) : nil
         return EditResult(output: output.result, source: source?.result, attentionStore: store, fills: output.fills,
                           sourceFills: source?.fills ?? [], fillReports: output.reports)
+    }
+
+    /// How the finishing step places fills: ``crossfadeSeconds``, ``contextSeconds``.
+    var placement: FillPlacement {
+        var placement = FillPlacement(crossfadeSeconds: crossfadeSeconds)
+        placement.contextSeconds = contextSeconds
+        return placement
     }
 
     /// What the finishing step splices into the clip: each merged masked range with the masks'

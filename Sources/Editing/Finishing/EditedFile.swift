@@ -60,8 +60,9 @@ public struct EditedFile: Sendable {
         format = try AudioReader(source).format
     }
 
-    private var outputRate: Double { sampleRate ?? format.sampleRate }
-    private var outputChannels: Int { channelCount ?? format.channelCount }
+    /// The output's sample rate, Hz, and channel count.
+    public var outputRate: Double { sampleRate ?? format.sampleRate }
+    public var outputChannels: Int { channelCount ?? format.channelCount }
     private var converts: Bool { outputRate != format.sampleRate || outputChannels != format.channelCount }
 
     /// The encoding the output at `url` gets: the override, else the input's (24-bit PCM for an

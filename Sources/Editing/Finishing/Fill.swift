@@ -40,6 +40,14 @@ public struct Fill: Sendable {
         self.analysisGain = analysisGain
         self.level = level
     }
+
+    /// The same fill for a file in which this one's seconds start at `offset` seconds.
+    public func shifted(by offset: Double) -> Fill {
+        var fill = self
+        fill.range = (range.lowerBound + offset)..<(range.upperBound + offset)
+        fill.start += offset
+        return fill
+    }
 }
 
 /// What the finishing step did to one fill, for `--json` and for the docs' figures.
@@ -52,4 +60,6 @@ public struct FillReport: Sendable, Equatable {
     public var contextDecibels: [Double]?
     /// The gain applied to the model's audio on each channel, dB.
     public var gainDecibels: [Double]
+    /// Whether a gain was lowered so that the fill's peak stays at ``FillPlacement/ceiling``.
+    public var limited: Bool
 }

@@ -71,10 +71,8 @@ public struct FillPlacement: Sendable {
         }
         let decibels = contextLevels.map { $0 > 0 ? 20 * log10($0) : -200 }
         let matches = fill.level == .context && fillLevel > 0 && (decibels.max() ?? -200) > Self.silence
-        let gains = contextLevels.map { (level: Double) -> Float in
-            let gain: Float = matches ? Float(level / fillLevel) : fill.analysisGain
-            return peak > 0 ? min(gain, Self.ceiling / peak) : gain
-        }
+        let wanted = contextLevels.map { (level: Double) -> Float in matches ? Float(level / fillLevel) : fill.analysisGain }
+        let gains = wanted.map { peak > 0 ? min($0, Self.ceiling / peak) : $0 }
 
         let fade = Int((crossfadeSeconds * rate).rounded())
         let channels = around.channels.enumerated().map { index, channel -> [Float] in
@@ -85,7 +83,8 @@ public struct FillPlacement: Sendable {
         }
         let report = FillReport(frames: edited, level: matches ? .context : .raw,
                                 contextDecibels: fill.level == .context ? decibels : nil,
-                                gainDecibels: gains.map { 20 * log10(Double(max($0, .leastNonzeroMagnitude))) })
+                                gainDecibels: gains.map { 20 * log10(Double(max($0, .leastNonzeroMagnitude))) },
+                                limited: gains != wanted)
         return (AudioSegment(start: edited.lowerBound, audio: AudioBuffer(channels: channels, sampleRate: rate)), report)
     }
 
