@@ -76,6 +76,8 @@ struct EditOutputOptions: ParsableArguments {
 func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline,
              noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions?, clipOptions: ClipInputOptions,
              report: ReportOptions, details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
+    let edited = try input.map { try clipOptions.format.editedFile($0) }
+    try edited?.validate()
     let progress = report.progress()
     var details = details
     let result: EditResult
@@ -95,28 +97,32 @@ func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pi
     }
     progress.finish()
     let files: RunRecord.Files
-    var file: EditedFile?
-    if let input, !result.fills.isEmpty {
-        let edited = try clipOptions.format.editedFile(input)
+    var sampleRate = result.output.audio.sampleRate
+    if let edited, !result.fills.isEmpty {
         let written = try outputs.write(result, into: edited, warn: report.warn)
-        (files, file) = (written.files, edited)
-        details["format"] = .object(["sample_rate": .number(edited.outputRate), "channels": .number(Double(edited.outputChannels)),
-                                     "sample_format": .string(outputs.audio.flatMap(edited.outputEncoding)?.rawValue ?? "vorbis")])
-        details["fills"] = .array(written.fills.map { fill in
-            var entry: [String: JSONValue] = ["frames": .array([.number(Double(fill.frames.lowerBound)), .number(Double(fill.frames.upperBound))]),
-                                              "level": .string(fill.level.rawValue),
-                                              "gain_db": .array(fill.gainDecibels.map { .number($0) })]
-            entry["context_db"] = fill.contextDecibels.map { .array($0.map { .number($0) }) }
-            entry["limited"] = .bool(fill.limited)
-            return .object(entry)
-        })
+        (files, sampleRate) = (written.files, edited.outputRate)
+        details.merge(fileDetails(edited, output: outputs.audio, fills: written.fills)) { $1 }
     } else {
         files = try outputs.write(result.output, source: result.source, warn: report.warn)
     }
     var record = RunRecord(command: command, request: plan.passes.last?.request, sampling: sampling, result: result.output,
                            outputs: files, report: report, input: input)
     record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
-    record.sampleRate = file?.outputRate ?? record.sampleRate
+    record.sampleRate = sampleRate
     record.details = details
     return (result, record)
+}
+
+/// The `--json` details of an edited file: the output's format and, per fill, its frames, level
+/// rule, context level (dBFS per channel), gains (dB) and whether a gain was limited.
+private func fileDetails(_ file: EditedFile, output: URL?, fills: [FillReport]) -> [String: JSONValue] {
+    let format: [String: JSONValue] = ["sample_rate": .number(file.outputRate), "channels": .number(Double(file.outputChannels)),
+                                       "sample_format": .string(output.flatMap(file.outputEncoding)?.rawValue ?? "vorbis")]
+    return ["format": .object(format), "fills": .array(fills.map { fill in
+        var entry: [String: JSONValue] = ["frames": .array([.number(Double(fill.frames.lowerBound)), .number(Double(fill.frames.upperBound))]),
+                                          "level": .string(fill.level.rawValue), "gain_db": .array(fill.gainDecibels.map { .number($0) }),
+                                          "limited": .bool(fill.limited)]
+        entry["context_db"] = fill.contextDecibels.map { .array($0.map { .number($0) }) }
+        return .object(entry)
+    })]
 }

@@ -69,7 +69,9 @@ struct EditedFileTests {
             #expect(edited.channels[channel][frames.upperBound...] == original.channels[channel][frames.upperBound...])
             let gap = SoundMeasures(edited.channels[channel], sampleRate: Self.rate).part(1.05..<1.45).flatness
             let before = SoundMeasures(original.channels[channel], sampleRate: Self.rate).part(1.05..<1.45).flatness
-            print("edited file, channel \(channel): gap flatness \(before) → \(gap); level \(reports[0].level), gains \(reports[0].gainDecibels) dB")
+            let fillLevel = TestSignal.decibels(BandLevel(band: 0..<8_000, sampleRate: Self.rate)(Array(edited.channels[channel][46_305..<63_945])))
+            print("edited file, channel \(channel): gap flatness \(before) → \(gap); level \(reports[0].level), context "
+                  + "\(reports[0].contextDecibels ?? []) dBFS, fill \(fillLevel) dBFS, gains \(reports[0].gainDecibels) dB, limited \(reports[0].limited)")
             #expect(gap > before + 0.1, "channel \(channel): the gap's flatness went from \(before) to \(gap)")
         }
     }

@@ -93,12 +93,20 @@ public struct EditedFile: Sendable {
         return notes
     }
 
+    /// Checks the overrides against the input, before any work.
+    /// - Throws: ``EditingError/unsupportedChannels(from:to:)``.
+    public func validate() throws {
+        let (from, to) = (format.channelCount, outputChannels)
+        guard from == to || from == 1 || to == 1 else { throw EditingError.unsupportedChannels(from: from, to: to) }
+    }
+
     /// Writes the input with `fills` spliced in to `url`, atomically; returns what was done to each fill.
     /// - Parameter inputs: files that must not be overwritten (the source always is one).
     /// - Throws: ``AudioFileError``, ``EditingError/unsupportedChannels(from:to:)``, resampling errors.
     @discardableResult
     public func write(_ fills: [Fill], to url: URL, protecting inputs: [URL] = []) throws -> [FillReport] {
         guard AudioContainer(path: url) != nil else { throw AudioFileError.unsupportedExtension(path: url.path) }
+        try validate()
         let encoding = outputEncoding(for: url) ?? .pcm16
         if !converts {
             let (segments, reports) = try place(fills, in: OriginalFile(source))
@@ -119,12 +127,10 @@ public struct EditedFile: Sendable {
 
     /// `audio` at the output's rate and channel count.
     private func converted(_ audio: AudioBuffer) throws -> AudioBuffer {
-        let channels: [[Float]]
-        switch (audio.channelCount, outputChannels) {
-        case let (from, to) where from == to: channels = audio.channels
-        case (_, 1): channels = [audio.monoSamples]
-        case (1, let to): channels = Array(repeating: audio.channels[0], count: to)
-        case let (from, to): throw EditingError.unsupportedChannels(from: from, to: to)
+        let channels = switch (audio.channelCount, outputChannels) {
+        case let (from, to) where from == to: audio.channels
+        case (_, 1): [audio.monoSamples]
+        case (_, let to): Array(repeating: audio.channels[0], count: to)   // from mono (validate())
         }
         return try Resampler.resample(AudioBuffer(channels: channels, sampleRate: audio.sampleRate), to: outputRate)
     }
