@@ -49,6 +49,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "What to steer away from.")
     var negative: String?
 
+    @Option(name: .customLong("window-join"), help: "How the windows of audio longer than the model's canvas are joined at each step: crossfade (the default), average (MultiDiffusion) or swap (SaFa); docs/editing.md compares them.")
+    var windowJoin: LatentWindows.Join?
+
     @Option(help: "Seed of the noise (torch.randn-compatible; default 0).")
     var seed: UInt64?
 
@@ -72,6 +75,7 @@ struct SamplingOptions: ParsableArguments {
         request.guidanceScale = guidance ?? request.guidanceScale
         request.guidanceRescale = guidanceRescale ?? request.guidanceRescale
         request.scheduler = scheduler
+        request.windowJoin = windowJoin ?? request.windowJoin
         return request
     }
 
@@ -161,6 +165,8 @@ struct SpliceOptions: ParsableArguments {
         return plan
     }
 }
+
+extension LatentWindows.Join: ExpressibleByArgument {}
 
 /// Seconds as `12.5` or `m:ss.s` (`1:02.5`).
 enum TimeText {

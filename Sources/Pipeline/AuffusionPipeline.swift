@@ -104,7 +104,7 @@ public struct AuffusionPipeline: Sendable {
                          progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
         let start = try noiseStart(request, noise: &noise)
         let conditioning = try conditioning([request.prompt], request: request)
-        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise)
+        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise, join: request.windowJoin)
         let latents = try run.finish(progress: progress)
         noise = run.noise
         var result = try render(latents, duration: canvas(of: request).duration)
@@ -114,21 +114,32 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// Decodes latents `[1, 4, h, w]` to the spectrogram, the log-mel and audio of `duration` seconds.
-    /// Latents wider than the canvas are decoded and vocoded window by window (so that memory
-    /// does not grow with the length) and joined with crossfades where the windows overlap.
+    ///
+    /// Latents wider than the canvas are decoded window by window (so that the VAE's memory does
+    /// not grow with the length) and the images joined with crossfades where the windows overlap.
+    /// HiFi-GAN, whose output at a frame depends only on nearby frames, then vocodes the joined
+    /// log-mel window by window too, crossfaded where the windows agree; Griffin-Lim vocodes it in
+    /// one piece, since windows it phased apart would cancel where they are crossfaded.
     public func render(_ latents: Tensor, duration: Double) throws -> GenerationResult {
         let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
-        var images: [Tensor] = [], waveforms: [Tensor] = []
-        for window in windows.offsets.indices {
+        let factor = codec.downsamplingFactor
+        let images = try windows.offsets.indices.map { window in
             let part = windows.isWindowed ? latents.sliced(axis: 3, windows.columns(of: window)) : latents
             guard let image = try codec.images(from: part).first else { throw PipelineError.invalidRequest("no latents to decode") }
-            let samples = try vocoder.waveform(logMel: image.logMel)
-            images.append(image.pixels)
-            waveforms.append(Tensor(shape: [1, samples.count], scalars: samples))
+            return image.pixels
         }
-        let factor = codec.downsamplingFactor
         let image = SpectrogramImage(pixels: windows.joined(images, scale: factor))
-        let samples = windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars
+        let samples: [Float]
+        if case .hifiGAN = vocoder, windows.isWindowed {
+            let waveforms = try windows.offsets.indices.map { window in
+                let frames = windows.columns(of: window)
+                let part = try vocoder.waveform(logMel: image.logMel.sliced(axis: 1, (frames.lowerBound * factor)..<(frames.upperBound * factor)))
+                return Tensor(shape: [1, part.count], scalars: part)
+            }
+            samples = windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars
+        } else {
+            samples = try vocoder.waveform(logMel: image.logMel)
+        }
         let length = min(samples.count, Int(duration * Double(melParameters.sampleRate)))
         return GenerationResult(audio: AudioBuffer(mono: Array(samples.prefix(length)), sampleRate: Double(melParameters.sampleRate)),
                                 logMel: image.logMel, image: image, latents: latents, initialLatents: latents, droppedTokenCount: 0)

@@ -137,7 +137,7 @@ public struct EditPlan: Sendable {
                         ?? blending
                 }
                 var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, constraint: constraint,
-                                         controller: edit, noise: noise)
+                                         controller: edit, noise: noise, join: request.windowJoin)
                 latents = try run.finish { step in
                     progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
                                           stepsDone: stepsBefore + step.step, totalSteps: totalSteps))
