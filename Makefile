@@ -30,7 +30,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits fixtures mini-model clean
+.PHONY: deps build test dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits bench-long fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -143,6 +143,12 @@ bench-generate: build $(VENV)/.installed
 ## DPM-Solver++ steps) on bench-generate's synthetic folder, Swift beside Python (roughly an hour).
 bench-edits: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_edits.py --swift-binary $(BIN)/auffusion --steps 25
+
+## bench-long: edits and a generation longer than the canvas (a 60 s restyle, a fill of a 3-minute
+## clip, a 30 s generation) beside the cropped edit, time and peak memory; BENCH_LONG_FLAGS=--full-size
+## adds a 30 s restyle on bench-generate's synthetic folder (~10 minutes more).
+bench-long: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_long.py --swift-binary $(BIN)/auffusion $(BENCH_LONG_FLAGS)
 
 ## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 1 h on 2 cores;
 ## checkpoints every 10 minutes in $(MINI_WORK)/, and a rerun resumes from them).

@@ -10,11 +10,45 @@ struct ClipInputOptions: ParsableArguments {
     @Flag(name: .customLong("sample-posterior"), help: "Sample the clip's VAE posterior instead of taking its mean.")
     var samplePosterior = false
 
+    @OptionGroup var format: FileFormatOptions
+
     /// Reads `path` for `pipeline`.
     func read(_ path: String, pipeline: AuffusionPipeline) throws -> EditClip {
         try EditClip(try AudioFile.read(URL(fileURLWithPath: path)), pipeline: pipeline)
     }
 }
+
+/// The format an edited file is written in: the input's unless overridden (docs/editing.md,
+/// "The file's own format").
+struct FileFormatOptions: ParsableArguments {
+    @Option(name: .customLong("sample-rate"), help: "Write the output at this rate, Hz (default: the input's).")
+    var sampleRate: Int?
+
+    @Option(help: "Write the output with this many channels: 1, or the input's count from a mono or a same-size input (default: the input's).")
+    var channels: Int?
+
+    @Option(name: .customLong("sample-format"),
+            help: "Write samples as pcm16, pcm24, pcm32, float32 or float64 (default: the input's; FLAC holds pcm16 and pcm24).")
+    var sampleFormat: SampleEncoding?
+
+    func validate() throws {
+        if let sampleRate, !(1_000...768_000).contains(sampleRate) {
+            throw ValidationError("--sample-rate must be between 1000 and 768000 Hz, got \(sampleRate)")
+        }
+        if let channels, !(1...64).contains(channels) { throw ValidationError("--channels must be between 1 and 64, got \(channels)") }
+    }
+
+    /// The input at `url` as the output of an edit, with these overrides.
+    func editedFile(_ url: URL) throws -> EditedFile {
+        var file = try EditedFile(source: url)
+        file.sampleRate = sampleRate.map(Double.init)
+        file.channelCount = channels
+        file.encoding = sampleFormat
+        return file
+    }
+}
+
+extension SampleEncoding: ExpressibleByArgument {}
 
 /// The outputs an edit of a clip writes beside its audio.
 struct EditOutputOptions: ParsableArguments {
@@ -42,6 +76,8 @@ struct EditOutputOptions: ParsableArguments {
 func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline,
              noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions?, clipOptions: ClipInputOptions,
              report: ReportOptions, details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
+    let edited = try input.map { try clipOptions.format.editedFile($0) }
+    try edited?.validate()
     let progress = report.progress()
     var details = details
     let result: EditResult
@@ -60,10 +96,33 @@ func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pi
                               progress: progress.passes())
     }
     progress.finish()
-    let files = try outputs.write(result.output, source: result.source, warn: report.warn)
+    let files: RunRecord.Files
+    var sampleRate = result.output.audio.sampleRate
+    if let edited, !result.fills.isEmpty {
+        let written = try outputs.write(result, into: edited, warn: report.warn)
+        (files, sampleRate) = (written.files, edited.outputRate)
+        details.merge(fileDetails(edited, output: outputs.audio, fills: written.fills)) { $1 }
+    } else {
+        files = try outputs.write(result.output, source: result.source, warn: report.warn)
+    }
     var record = RunRecord(command: command, request: plan.passes.last?.request, sampling: sampling, result: result.output,
                            outputs: files, report: report, input: input)
     record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
+    record.sampleRate = sampleRate
     record.details = details
     return (result, record)
+}
+
+/// The `--json` details of an edited file: the output's format and, per fill, its frames, level
+/// rule, context level (dBFS per channel), gains (dB) and whether a gain was limited.
+private func fileDetails(_ file: EditedFile, output: URL?, fills: [FillReport]) -> [String: JSONValue] {
+    let format: [String: JSONValue] = ["sample_rate": .number(file.outputRate), "channels": .number(Double(file.outputChannels)),
+                                       "sample_format": .string(output.flatMap(file.outputEncoding)?.rawValue ?? "vorbis")]
+    return ["format": .object(format), "fills": .array(fills.map { fill in
+        var entry: [String: JSONValue] = ["frames": .array([.number(Double(fill.frames.lowerBound)), .number(Double(fill.frames.upperBound))]),
+                                          "level": .string(fill.level.rawValue), "gain_db": .array(fill.gainDecibels.map { .number($0) }),
+                                          "limited": .bool(fill.limited)]
+        entry["context_db"] = fill.contextDecibels.map { .array($0.map { .number($0) }) }
+        return .object(entry)
+    })]
 }

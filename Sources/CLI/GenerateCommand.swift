@@ -103,8 +103,9 @@ struct GenerateCommand: ParsableCommand {
         let result = try pipeline.generate(request, noise: &noise, progress: progress.steps())
         progress.finish()
         let files = try outputs.write(result, warn: report.warn)
-        try RunRecord(command: "generate", request: request, sampling: sampling, result: result, outputs: files, report: report)
-            .emit(report)
+        var record = RunRecord(command: "generate", request: request, sampling: sampling, result: result, outputs: files, report: report)
+        record.details = ["windows": .number(Double(pipeline.windows(of: request).offsets.count))]
+        try record.emit(report)
     }
 }
 

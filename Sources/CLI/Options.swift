@@ -148,6 +148,10 @@ struct SpliceOptions: ParsableArguments {
     @Flag(help: "Return the decoded result, as the reference does, instead of keeping the clip outside the masks.")
     var raw = false
 
+    @Flag(name: .customLong("raw-level"),
+          help: "Give a fill the model's level (its peak normalisation undone) instead of the level of the audio around the mask.")
+    var rawLevel = false
+
     func validate() throws {
         guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
     }
@@ -157,6 +161,7 @@ struct SpliceOptions: ParsableArguments {
         var plan = plan
         plan.crossfadeSeconds = crossfade / 1000
         plan.raw = raw
+        plan.fillLevel = rawLevel ? .raw : .context
         return plan
     }
 }

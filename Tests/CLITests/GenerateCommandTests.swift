@@ -44,7 +44,7 @@ struct GenerateCommandTests {
         let out = folder.deletingLastPathComponent().appendingPathComponent("x.wav").path
         let cases: [([String], String)] = [
             (["generate", "a dog", "--model", folder.appendingPathComponent("missing").path, "-o", out], "no model folder"),
-            (["generate", "a dog", "--model", folder.path, "-o", out, "--duration", "11"], "--duration"),
+            (["generate", "a dog", "--model", folder.path, "-o", out, "--duration", "601"], "--duration must be at most 600 s"),
             (["generate", "a dog", "--model", folder.path, "-o", "/nonexistent-dir/x.wav", "--steps", "1", "--duration", "0.2", "--quiet"], "cannot write"),
             (["generate", "a dog", "--model", folder.path, "-o", folder.path + "/x.mp3"], "unknown extension"),
         ]

@@ -135,10 +135,16 @@ extension EditPlan {
             pieces.append((span, result))
         }
         guard !whole, var edit = pieces.last?.result else { return LongEditResult(edit: pieces[0].result, spans: spans) }
-        edit.output = try Self.spliced(pieces.map { ($0.span, $0.result.output) }, into: clip, pipeline: pipeline, like: edit.output)
+        // Each span's fills, moved from the span's seconds to the clip's, go into the whole clip
+        // (whose context reaches past the span), as they go into the user's file (EditedFile).
+        func fills(_ of: (EditResult) -> [Fill]) -> [Fill] {
+            pieces.flatMap { piece in of(piece.result).map { $0.shifted(by: Double(piece.span.frames.lowerBound) / fps) } }
+        }
+        edit.fills = fills(\.fills)
+        (edit.output, edit.fillReports) = try spliced(edit.fills, into: clip, pipeline: pipeline, like: edit.output)
         if let source = edit.source {
-            let sources = pieces.compactMap { piece in piece.result.source.map { (piece.span, $0) } }
-            edit.source = try Self.spliced(sources, into: clip, pipeline: pipeline, like: source)
+            edit.sourceFills = fills(\.sourceFills)
+            edit.source = try spliced(edit.sourceFills, into: clip, pipeline: pipeline, like: source).0
         }
         return LongEditResult(edit: edit, spans: spans)
     }
@@ -167,22 +173,15 @@ extension EditPlan {
         return plan
     }
 
-    /// The clip with each span's audio in place, analysed again for its picture; latents and the
-    /// rest as `like` (the last span's).
-    private static func spliced(_ pieces: [(EditSpans.Span, GenerationResult)], into clip: EditClip, pipeline: AuffusionPipeline,
-                                like last: GenerationResult) throws -> GenerationResult {
-        let hop = pipeline.melParameters.hopLength
-        var samples = clip.audio.channels[0]
-        for (span, result) in pieces {
-            let start = span.frames.lowerBound * hop
-            let count = min(result.audio.frameCount, samples.count - start, span.frames.count * hop)
-            guard count > 0 else { continue }
-            samples.replaceSubrange(start..<(start + count), with: result.audio.channels[0].prefix(count))
-        }
+    /// The clip with `fills` in place (``FillPlacement``), analysed again for its picture;
+    /// latents and the rest as `like` (the last span's).
+    private func spliced(_ fills: [Fill], into clip: EditClip, pipeline: AuffusionPipeline,
+                         like last: GenerationResult) throws -> (GenerationResult, [FillReport]) {
+        let placed = try fills.compactMap { try placement.segment(for: $0, in: clip.audio) }
         var result = last
-        result.audio = AudioBuffer(mono: samples, sampleRate: clip.audio.sampleRate)
-        result.logMel = try MelAnalyzer(pipeline.melParameters).logMel(of: samples)
+        result.audio = clip.audio.splicing(placed.map(\.0))
+        result.logMel = try MelAnalyzer(pipeline.melParameters).logMel(of: result.audio.channels[0])
         result.image = SpectrogramImage(logMel: result.logMel)
-        return result
+        return (result, placed.map(\.1))
     }
 }
