@@ -89,6 +89,9 @@ struct EditCommand: ParsableCommand {
         job.crossfadeSeconds = splice.crossfade / 1000
         job.raw = splice.raw
         job.samplePosterior = clipOptions.samplePosterior
+        job.sampleRate = clipOptions.format.sampleRate.map(Double.init)
+        job.channelCount = clipOptions.format.channels
+        job.encoding = clipOptions.format.sampleFormat
         try batch.run(job, plan: plan, pipeline: try model.load(report), inputs: [file], peaks: peaks, report: report)
     }
 

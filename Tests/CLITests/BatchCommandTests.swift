@@ -162,8 +162,10 @@ struct BatchCommandTests {
         let clip = work.appendingPathComponent("clip.wav")
         #expect(try generate(["a beep", "--seed", "1", "-o", clip.path, "--quiet"]).exitCode == 0)
         let pass = #""passes": [{"prompt": "white noise", "start": {"from": "clip", "strength": 0.5}, "steps": 2}]"#
+        // A masked pass: the output is the input file with the fill spliced in (EditedFile).
+        let masked = #""passes": [{"prompt": "white noise", "start": {"from": "clip", "strength": 0.5}, "steps": 2, "mask": {"ranges": [[0.1, 0.2]]}}]"#
         let batch = try write([#"{"input": "clip.wav", "seed": 4, \#(pass)}"#, #"{"input": "missing.wav", \#(pass)}"#,
-                               #"{"input": "clip.wav", "output": "b/edited.wav", "seed": 5, \#(pass)}"#], to: "edits.jsonl")
+                               #"{"input": "clip.wav", "output": "b/edited.wav", "seed": 5, \#(masked)}"#], to: "edits.jsonl")
         let out = work.appendingPathComponent("edits")
         var statuses: [String?] = []
         for shard in ["0/2", "1/2"] {
@@ -175,7 +177,7 @@ struct BatchCommandTests {
         #expect(statuses == ["done", "done", "failed"])
         #expect(try manifest(out, "manifest-0-of-2.jsonl").compactMap { $0["input"] as? String } == [clip.path, clip.path])
         let plan = work.appendingPathComponent("plan.json")
-        try #"{"input": "clip.wav", "output": "../../escaped.wav", \#(pass)}"#.write(to: plan, atomically: true, encoding: .utf8)
+        try #"{"input": "clip.wav", "output": "../../escaped.wav", \#(masked)}"#.write(to: plan, atomically: true, encoding: .utf8)
         let single = work.appendingPathComponent("single-edit.wav")
         let escaped = try CommandRunner.run("auffusion", ["edit", plan.path, "--model", model.path])
         #expect(escaped.exitCode == 1 && escaped.standardError.contains("outside the output folder"))

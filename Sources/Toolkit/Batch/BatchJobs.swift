@@ -28,7 +28,8 @@ public struct GenerationBatchJob: BatchJob {
 
 /// A batch of edits: each line an edit plan (``EditBatchLine``) with its input clip (of any
 /// length, ``EditPlan/run(on:pipeline:noise:samplePosterior:posteriorNoise:renderSource:progress:)``)
-/// read from the batch file's folder and all noise drawn from the task's seed, recorded as
+/// read from the batch file's folder, all noise drawn from the task's seed, and the result
+/// written into the user's file as a single edit writes it (``EditedFile``), recorded as
 /// `auffusion edit --json` records a run (the plan itself under `details.plan`).
 public struct EditBatchJob: BatchJob {
     /// The folder that the lines' `"input"` paths are relative to.
@@ -38,6 +39,11 @@ public struct EditBatchJob: BatchJob {
     public var raw = false
     /// Sample the clip's VAE posterior (from the seed) instead of taking its mean.
     public var samplePosterior = false
+    /// Overrides of the edited file's rate (Hz), channel count and sample encoding
+    /// (``EditedFile``); `nil`: the input's.
+    public var sampleRate: Double?
+    public var channelCount: Int?
+    public var encoding: SampleEncoding?
 
     public init(inputFolder: URL) { self.inputFolder = inputFolder }
 
@@ -47,6 +53,12 @@ public struct EditBatchJob: BatchJob {
                     progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
         var noise = NoiseSource(seed: seed)
         let input = line.plan.input.map { URL(fileURLWithPath: $0, relativeTo: inputFolder).standardizedFileURL }
+        let file = try input.map { url in
+            var file = try EditedFile(source: url)
+            (file.sampleRate, file.channelCount, file.encoding) = (sampleRate, channelCount, encoding)
+            try file.validate()
+            return file
+        }
         let clip = try input.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
         var plan = try line.plan.plan(clipDuration: clip?.duration, pipeline: pipeline)
         plan.crossfadeSeconds = crossfadeSeconds
@@ -60,7 +72,9 @@ public struct EditBatchJob: BatchJob {
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
         record.details = ["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
                           "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)]
-        return BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
+        var product = BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
+        product.edit = file.map { (result, $0) }
+        return product
     }
 
     public func label(of line: EditBatchLine) -> String { line.plan.passes.last?.prompt ?? "" }

@@ -20,9 +20,12 @@ public protocol BatchJob: Sendable {
 }
 
 /// What a job made of one line: the audio to write and the record of the run (its outputs and
-/// timings are filled in when the audio is written).
-public struct BatchProduct: Sendable {
+/// timings are filled in when the audio is written). Not `Sendable`, as ``EditResult``.
+public struct BatchProduct {
     public var audio: AudioBuffer
+    /// An edit of a user's file: when it has fills, the output is that file with the fills
+    /// spliced in, in its own format, as `auffusion edit` writes it, instead of ``audio``.
+    public var edit: (result: EditResult, file: EditedFile)?
     public var record: RunRecord
     /// Files the run read (the input clip), never to be overwritten.
     public var inputs: [URL]
@@ -140,8 +143,13 @@ public struct BatchRun<Job: BatchJob>: Sendable {
         try plan.folder.createFolders(for: output)
         var outputs = try RunOutputs(audio: output, inputs: inputs + product.inputs)
         outputs.guardsPeaks = guardsPeaks
-        product.record.outputs.audio = output.path
-        product.record.outputs.peakGainDecibels = try outputs.writeAudio(product.audio, to: output) { product.warnings.append($0) }
+        if let (result, file) = product.edit, !result.fills.isEmpty {
+            product.record.outputs = try outputs.write(result, into: file) { product.warnings.append($0) }.files
+            product.record.sampleRate = file.outputRate
+        } else {
+            product.record.outputs.audio = output.path
+            product.record.outputs.peakGainDecibels = try outputs.writeAudio(product.audio, to: output) { product.warnings.append($0) }
+        }
         return product
     }
 }
