@@ -79,7 +79,11 @@ public struct DenoiseRun {
         }
         windows = LatentWindows(spanWidth: start.latents.shape[3], windowWidth: pipeline.canvasLatentWidth)
         guard controller == nil || !windows.isWindowed else {
-            throw PipelineError.invalidRequest("attention edits work on one canvas of the model; this span needs \(windows.offsets.count)")
+            let seconds = Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond
+            throw PipelineError.invalidRequest("""
+                attention edits (swap, refine, reweight) run on one canvas of the model (\(seconds) s) for now, and this one \
+                needs \(windows.offsets.count) windows: edit a part of at most \(seconds) s (with a mask, or a shorter clip)
+                """)
         }
         self.join = join
         unet = pipeline.unet
