@@ -6,7 +6,7 @@ import TestSupport
 /// Clips and generations longer than the embedded model's 2.56 s canvas, from the command line.
 @Suite("Long clips from the command line")
 struct LongClipCommandTests {
-    @Test("transfer of a 6 s clip writes 6 s and reports the windows; generate --duration 6 writes 6 s; swap --from it is one error line")
+    @Test("transfer and swap of a 6 s clip write 6 s and report the windows; generate --duration 6 writes 6 s; a local blend over windows is one error line")
     func longClip() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("long-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -22,9 +22,13 @@ struct LongClipCommandTests {
         let generated = folder.appendingPathComponent("generated.wav")
         let generate = try CommandRunner.run("auffusion", ["generate", "a beep", "--duration", "6", "--steps", "3", "-o", generated.path, "--quiet"])
         #expect(generate.exitCode == 0 && (try? AudioFile.read(generated).frameCount) == 96_000, "\(generate.standardError)")
+        let swapped = folder.appendingPathComponent("swap.wav")
         let swap = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
-                                                       "-o", folder.appendingPathComponent("swap.wav").path, "--quiet"])
-        #expect(swap.exitCode == 1 && swap.standardError.split(separator: "\n").count == 1
-                && swap.standardError.contains("run on one canvas of the model (2.56 s)"), "\(swap.standardError)")
+                                                       "-o", swapped.path, "--quiet"])
+        #expect(swap.exitCode == 0 && (try? AudioFile.read(swapped).frameCount) == 96_000, "\(swap.standardError)")
+        let blend = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
+                                                        "--blend", "beep", "-o", swapped.path, "--quiet"])
+        #expect(blend.exitCode == 1 && blend.standardError.split(separator: "\n").count == 1
+                && blend.standardError.contains("a local blend works on one canvas of the model (2.56 s)"), "\(blend.standardError)")
     }
 }
