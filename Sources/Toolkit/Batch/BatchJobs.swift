@@ -63,15 +63,14 @@ public struct EditBatchJob: BatchJob {
         var plan = try line.plan.plan(clipDuration: clip?.duration, pipeline: pipeline)
         plan.crossfadeSeconds = crossfadeSeconds
         plan.raw = raw
-        let stepProgress: (EditProgress) -> Bool = { progress($0.stepsDone, $0.totalSteps) }
-        let result = try clip.map {
-            try plan.run(on: $0, pipeline: pipeline, noise: &noise, samplePosterior: samplePosterior, progress: stepProgress).edit
-        } ?? plan.run(clip: nil, pipeline: pipeline, noise: &noise, progress: stepProgress)
+        var run = EditRun(plan, clip: clip)
+        run.samplePosterior = samplePosterior
+        let (result, placement) = try run(pipeline: pipeline, noise: &noise) { progress($0.stepsDone, $0.totalSteps) }
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
                                input: input)
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
         record.details = ["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
-                          "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)]
+                          "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)].merging(placement) { $1 }
         var product = BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
         product.edit = file.map { (result, $0) }
         return product
