@@ -69,60 +69,31 @@ struct EditOutputOptions: ParsableArguments {
     }
 }
 
-/// Runs `plan` on `clip` (or from noise), reporting progress, and writes the result; returns it
-/// with its record, for the caller to complete and emit.
-/// A clip is edited where ``EditSpans`` places the plan; the record's details say where
-/// (`spans`, seconds) and how many windows of the canvas ran (`windows`).
+/// Runs `plan` on `clip` (or from noise) as ``EditRun`` does, reporting progress, and writes the
+/// result (into the input's own format when the edit kept it); returns it with its record, for
+/// the caller to complete and emit.
 func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline,
              noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions?, clipOptions: ClipInputOptions,
              report: ReportOptions, details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
     let edited = try input.map { try clipOptions.format.editedFile($0) }
     try edited?.validate()
+    var run = EditRun(plan, clip: clip)
+    run.samplePosterior = clipOptions.samplePosterior
+    run.posteriorNoise = sampling?.noise == nil ? nil : NoiseSource(seed: sampling?.seedValue ?? 0)
+    run.renderSource = outputs.sourceAudio != nil
     let progress = report.progress()
-    var details = details
-    let result: EditResult
-    if let clip {
-        let long = try plan.run(on: clip, pipeline: pipeline, noise: &noise, samplePosterior: clipOptions.samplePosterior,
-                                posteriorNoise: sampling?.noise == nil ? nil : NoiseSource(seed: sampling?.seedValue ?? 0),
-                                renderSource: outputs.sourceAudio != nil, progress: progress.passes())
-        result = long.edit
-        let fps = pipeline.melParameters.framesPerSecond
-        details["spans"] = .array(long.spans.spans.map { span in
-            .array([.number(Double(span.frames.lowerBound) / fps), .number(min(Double(span.frames.upperBound) / fps, clip.duration))])
-        })
-        details["windows"] = .number(Double(long.spans.windowCount))
-    } else {
-        result = try plan.run(clip: nil, pipeline: pipeline, noise: &noise, renderSource: outputs.sourceAudio != nil,
-                              progress: progress.passes())
-    }
+    let (result, placement) = try run(pipeline: pipeline, noise: &noise, progress: progress.passes())
     progress.finish()
-    let files: RunRecord.Files
-    var sampleRate = result.output.audio.sampleRate
+    var record = RunRecord(command: command, request: plan.passes.last?.request, sampling: sampling, result: result.output,
+                           outputs: RunRecord.Files(), report: report, input: input)
+    record.details = details.merging(placement) { $1 }
     if let edited, !result.fills.isEmpty {
         let written = try outputs.write(result, into: edited, warn: report.warn)
-        (files, sampleRate) = (written.files, edited.outputRate)
-        details.merge(fileDetails(edited, output: outputs.audio, fills: written.fills)) { $1 }
+        (record.outputs, record.sampleRate) = (written.files, edited.outputRate)
+        record.details?.merge(edited.recordDetails(output: outputs.audio, fills: written.fills)) { $1 }
     } else {
-        files = try outputs.write(result.output, source: result.source, warn: report.warn)
+        record.outputs = try outputs.write(result.output, source: result.source, warn: report.warn)
     }
-    var record = RunRecord(command: command, request: plan.passes.last?.request, sampling: sampling, result: result.output,
-                           outputs: files, report: report, input: input)
     record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
-    record.sampleRate = sampleRate
-    record.details = details
     return (result, record)
-}
-
-/// The `--json` details of an edited file: the output's format and, per fill, its frames, level
-/// rule, context level (dBFS per channel), gains (dB) and whether a gain was limited.
-private func fileDetails(_ file: EditedFile, output: URL?, fills: [FillReport]) -> [String: JSONValue] {
-    let format: [String: JSONValue] = ["sample_rate": .number(file.outputRate), "channels": .number(Double(file.outputChannels)),
-                                       "sample_format": .string(output.flatMap(file.outputEncoding)?.rawValue ?? "vorbis")]
-    return ["format": .object(format), "fills": .array(fills.map { fill in
-        var entry: [String: JSONValue] = ["frames": .array([.number(Double(fill.frames.lowerBound)), .number(Double(fill.frames.upperBound))]),
-                                          "level": .string(fill.level.rawValue), "gain_db": .array(fill.gainDecibels.map { .number($0) }),
-                                          "limited": .bool(fill.limited)]
-        entry["context_db"] = fill.contextDecibels.map { .array($0.map { .number($0) }) }
-        return .object(entry)
-    })]
 }

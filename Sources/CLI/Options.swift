@@ -52,7 +52,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .customLong("window-join"), help: "How the windows of audio longer than the model's canvas are joined at each step: crossfade (the default), average (MultiDiffusion) or swap (SaFa); docs/editing.md compares them.")
     var windowJoin: LatentWindows.Join?
 
-    @Option(help: "Seed of the noise (torch.randn-compatible; default 0).")
+    @Option(help: "Seed of the noise (torch.randn-compatible; generate and batches draw one when it is absent and report it, other commands use 0).")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("The first Gaussian tensor the run draws, as .npy, instead of seeded noise: the initial latents of a run from noise, or the tensor added to a clip's latents.", valueName: "file.npy"))

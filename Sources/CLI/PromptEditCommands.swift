@@ -157,6 +157,8 @@ struct PromptEditOptions: ParsableArguments {
             _ = try AttentionMapFiles.write(store: store, prompt: target, index: 1, tokenizer: pipeline.text.tokenizer,
                                             image: result.output.image, resolution: mapsResolution, to: folder)
             record.outputs.maps = folder.path
+        } else if maps != nil {
+            report.warn("--maps: attention maps are kept for edits of one canvas of the model; this clip ran in windows, none written")
         }
         try record.emit(report)
     }

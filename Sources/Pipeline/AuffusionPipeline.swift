@@ -71,15 +71,28 @@ public struct AuffusionPipeline: Sendable {
         let fps = melParameters.framesPerSecond
         let duration = request.duration ?? min(10, Double(request.canvasFrames ?? canvasFrames) / fps)
         if let frames = request.canvasFrames { return (frames, duration) }
-        let factor = codec.downsamplingFactor
+        let grid = max(8, codec.downsamplingFactor)     // requests are checked on multiples of 8 frames
         let needed = Int((duration * fps - 1e-6).rounded(.up))
-        return (max(canvasFrames, (needed + factor - 1) / factor * factor), duration)
+        return (max(canvasFrames, (needed + grid - 1) / grid * grid), duration)
+    }
+
+    /// The longest generation a request may ask for, in seconds: its latents, spectrogram and
+    /// audio stay in memory at once (about 60 MB per minute at the released model's size).
+    public static let longestDuration = 600.0
+
+    /// The windows of the model's canvas a run of `request` is denoised in (one, unless its
+    /// duration is longer than the canvas).
+    public func windows(of request: GenerationRequest) -> LatentWindows {
+        LatentWindows(spanWidth: canvas(of: request).frames / codec.downsamplingFactor, windowWidth: canvasLatentWidth)
     }
 
     /// Checks `request` against this model.
     /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     public func validate(_ request: GenerationRequest) throws {
         let (frames, duration) = canvas(of: request)
+        if request.canvasFrames == nil, duration > Self.longestDuration {
+            throw PipelineError.invalidValue(field: "duration", reason: "must be at most \(Int(Self.longestDuration)) s, got \(duration); make longer audio in parts")
+        }
         try request.validate(canvasFrames: frames, duration: duration, framesPerSecond: melParameters.framesPerSecond)
     }
 

@@ -101,6 +101,23 @@ struct LongClipTests {
         print("long clips, fill across windows, flatness filled/input per half second: \(figures.joined(separator: "; "))")
     }
 
+    @Test("a word swap of a 6 s clip, run in windows with one controller each, raises the pitch in every third of it (3 held-out seeds)")
+    func swapAcrossWindows() throws {
+        let clip = try bursts(seconds: 6)
+        for seed: UInt64 in 100..<103 {
+            var noise = NoiseSource(seed: seed)
+            let edit = PromptEdit(alignment: .swap, weights: [], schedule: ReplaceSchedule())
+            let pass = EditPass.promptEdit(.init(sourcePrompt: "a low pitched beep", edit: edit), request: request("a high pitched beep"),
+                                           start: .clip(strength: 0.7))
+            let result = try EditPlan([pass]).run(on: clip, pipeline: pipeline, noise: &noise, renderSource: true)
+            #expect(result.spans.windowCount >= 3 && result.edit.attentionStore == nil)
+            let edited = SoundMeasures(result.edit.output.audio.channels[0])
+            let source = SoundMeasures(try #require(result.edit.source).audio.channels[0])
+            let thirds = [0.0..<2.0, 2.0..<4.0, 4.0..<6.0].map { (edited.part($0).dominantFrequency, source.part($0).dominantFrequency) }
+            #expect(thirds.allSatisfy { $0.0 > $0.1 * 1.2 }, "seed \(seed): edited, source Hz per third \(thirds)")
+        }
+    }
+
     @Test("a 20 s restyle and a 20 s generation show no seams: at the window edges, the spectral flux and the level change are typical of the rest of the sound, where hard splices at the same places are not")
     func noSeams() throws {
         let clip = try bursts(seconds: 20)

@@ -22,7 +22,8 @@ public struct EditResult {
     /// The last pass's source prompt, rendered, when the plan ends with an attention edit and
     /// the caller asked for it.
     public var source: GenerationResult?
-    /// The attention the last attention edit stored: the per-word maps of `--maps`.
+    /// The attention the last attention edit stored: the per-word maps of `--maps`; `nil` when it
+    /// ran in windows of the canvas (one controller each).
     public var attentionStore: AttentionStore?
     /// What the finishing step spliced into the clip, for splicing into the user's file
     /// (``EditedFile``): empty without a clip or when ``EditPlan/raw``.
@@ -78,6 +79,13 @@ public struct EditPlan: Sendable {
         let canvasFrames = self.canvasFrames(clip: clip, pipeline: pipeline, first: first)
         return try passes.enumerated().map { index, pass in
             try pass.validate(index: index, hasClip: clip != nil)
+            if pass.attention?.blend != nil, canvasFrames > pipeline.canvasFrames {
+                let seconds = Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond
+                throw EditPlanError.invalidPass(index + 1, field: "blend", reason: """
+                    a local blend works on one canvas of the model (\(seconds) s) for now; \
+                    edit a part of at most \(seconds) s, or leave out the blend
+                    """)
+            }
             return try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 try pipeline.validate(request)
@@ -129,15 +137,18 @@ public struct EditPlan: Sendable {
                     if case .mask(let mask) = pass.constraint { constraint = noised.keepingBase(outside: mask, pipeline: pipeline) }
                 }
                 let conditioning = try pipeline.conditioning(prompts, request: request)
-                let edit = try Self.attentionEdit(of: pass, steps: Self.controllerSteps(pass, timesteps: start.timesteps),
-                                                  pipeline: pipeline)
+                let steps = Self.controllerSteps(pass, timesteps: start.timesteps)
+                let windows = LatentWindows(spanWidth: start.latents.shape[3], windowWidth: pipeline.canvasLatentWidth)
+                let edit = windows.isWindowed ? nil : try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline)
+                let windowEdits = windows.isWindowed
+                    ? try windows.offsets.compactMap { _ in try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline) } : []
                 if let blend = pass.attention?.blend, let controller = edit {
                     let blending = blend.constraint(reading: controller)
                     constraint = constraint.map { masking in { index, latents in try blending(index, masking(index, latents)) } }
                         ?? blending
                 }
                 var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, constraint: constraint,
-                                         controller: edit, noise: noise, join: request.windowJoin)
+                                         controller: edit, windowControllers: windowEdits, noise: noise, join: request.windowJoin)
                 latents = try run.finish { step in
                     progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
                                           stepsDone: stepsBefore + step.step, totalSteps: totalSteps))
@@ -145,7 +156,7 @@ public struct EditPlan: Sendable {
                 noise = run.noise
                 initial = initial ?? start.latents
                 dropped = max(dropped, conditioning.droppedTokenCount)
-                store = edit?.attentionStore ?? store
+                store = windows.isWindowed ? nil : edit?.attentionStore ?? store
             }
         }
         return try finish(latents, clip: clip, canvasFrames: canvasFrames, pipeline: pipeline,
