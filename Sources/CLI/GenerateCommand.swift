@@ -108,9 +108,3 @@ struct GenerateCommand: ParsableCommand {
         try record.emit(report)
     }
 }
-
-/// `--duration` and other times: seconds or `m:ss.s`.
-func seconds(_ text: String) throws -> Double {
-    guard let value = TimeText.seconds(text) else { throw ValidationError("expected seconds or m:ss.s, got \(text)") }
-    return value
-}

@@ -22,11 +22,11 @@ struct InpaintCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("A time range to regenerate, START-END or START+LENGTH, in seconds or m:ss.s; repeatable.",
                                valueName: "range"),
-            transform: { try NumberRange.parse($0, option: "--mask", number: TimeText.seconds) })
+            transform: { try NumberRange.argument($0, option: "--mask", ends: .times) })
     var mask: [NumberRange] = []
 
     @Option(help: ArgumentHelp("Limit the mask to a frequency band, LO-HI in Hz (0-8000).", valueName: "LO-HI"),
-            transform: { try NumberRange.parse($0, option: "--band") })
+            transform: { try NumberRange.argument($0, option: "--band") })
     var band: NumberRange?
 
     @Option(help: "How much of the schedule to run, 0…1 (1, the default, starts the masked ranges from pure noise).")

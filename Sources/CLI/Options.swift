@@ -168,39 +168,21 @@ struct SpliceOptions: ParsableArguments {
 
 extension LatentWindows.Join: ExpressibleByArgument {}
 
-/// Seconds as `12.5` or `m:ss.s` (`1:02.5`).
-enum TimeText {
-    static func seconds(_ text: String) -> Double? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1: return Double(text).flatMap { $0.isFinite ? $0 : nil }
-        case 2:
-            guard let minutes = Int(parts[0]), minutes >= 0, let seconds = Double(parts[1]), (0..<60).contains(seconds) else { return nil }
-            return Double(minutes) * 60 + seconds
-        default: return nil
-        }
-    }
+/// `--duration` and other times: seconds or `m:ss.s` (``Seconds``).
+func seconds(_ text: String) throws -> Double {
+    guard let time = Seconds(parsing: text) else { throw ValidationError("expected seconds or m:ss.s, got \(text)") }
+    return time.value
 }
 
-/// A range of numbers, `LO-HI` or `START+LENGTH`; with times, each end is seconds or `m:ss.s`.
-struct NumberRange {
-    let range: Range<Double>
-
-    /// Parses `text` for `option` (`--mask`, `--band`), reading each end with `number`.
-    static func parse(_ text: String, option: String, number: (String) -> Double? = { Double($0) }) throws -> NumberRange {
-        let usage = "\(option) takes START-END or START+LENGTH"
-        let parts: (String, String, Bool)
-        if let plus = text.firstIndex(of: "+") {
-            parts = (String(text[..<plus]), String(text[text.index(after: plus)...]), true)
-        } else if let dash = text.dropFirst().firstIndex(of: "-") {
-            parts = (String(text[..<dash]), String(text[text.index(after: dash)...]), false)
-        } else {
-            throw ValidationError("\(usage), got \(text)")
+extension NumberRange {
+    /// `text` given with `option` (`--mask`, `--band`), its error spelt with the option.
+    static func argument(_ text: String, option: String, ends: Ends = .numbers) throws -> NumberRange {
+        do {
+            return try NumberRange(parsing: text, ends: ends)
+        } catch .malformed {
+            throw ValidationError("\(option) takes START-END or START+LENGTH, got \(text)")
+        } catch {
+            throw ValidationError("\(option) \(error)")
         }
-        guard let low = number(parts.0), let value = number(parts.1) else { throw ValidationError("\(usage), got \(text)") }
-        let high = parts.2 ? low + value : value
-        guard low >= 0 else { throw ValidationError("\(option) \(text) starts below 0") }
-        guard low < high else { throw ValidationError("\(option) \(text) is empty: the end must come after the start") }
-        return NumberRange(range: low..<high)
     }
 }

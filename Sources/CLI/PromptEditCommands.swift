@@ -190,15 +190,6 @@ func parseResolution(_ text: String, option: String) throws -> AttentionResoluti
     return size
 }
 
-/// `WORD=FACTOR`, e.g. `rain=2` or `dog=-0.5`.
-struct WordWeight: ExpressibleByArgument {
-    let word: String
-    let factor: Float
-
-    init?(argument: String) {
-        guard let equals = argument.lastIndex(of: "="), let factor = Float(argument[argument.index(after: equals)...]),
-              factor.isFinite, equals != argument.startIndex else { return nil }
-        word = String(argument[..<equals])
-        self.factor = factor
-    }
+extension WordWeight: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
 }

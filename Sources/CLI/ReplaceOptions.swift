@@ -16,54 +16,28 @@ struct ReplaceOptions: ParsableArguments {
     var selfReplace = ReplaceSchedule.defaultSelf
 
     func validate() throws {
-        do {
-            _ = try schedule()
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        _ = try schedule()
     }
 
     /// The replacement schedule these options describe.
-    /// - Throws: ``PromptEditError/invalid(_:)`` naming the option: a fraction outside [0, 1],
-    ///   bounds that end before they start, or a word given twice.
+    /// - Throws: `ValidationError` naming the option: a fraction outside [0, 1], bounds that end
+    ///   before they start, or a word given twice.
     func schedule() throws -> ReplaceSchedule {
-        func bounds(_ start: Double, _ end: Double, option: String) throws -> ClosedRange<Double> {
-            do {
-                return try ReplaceSchedule.bounds(start, end)
-            } catch {
-                throw PromptEditError.invalid("\(option): \(error)")
+        do {
+            return try ReplaceSchedule(crossEnd: crossReplace, words: crossReplaceWords, selfEnd: selfReplace)
+        } catch .wordNamedTwice(let word) {
+            throw ValidationError("--cross-replace-word names \"\(word)\" twice")
+        } catch .invalidBounds(let field, let reason) {
+            let option = switch field {
+            case .cross: "--cross-replace"
+            case .selfAttention: "--self-replace"
+            case .word(let word): "--cross-replace-word \(word)"
             }
+            throw ValidationError("\(option): \(reason)")
         }
-        var words: [String: ClosedRange<Double>] = [:]
-        for bound in crossReplaceWords {
-            guard words[bound.word] == nil else { throw PromptEditError.invalid("--cross-replace-word names \"\(bound.word)\" twice") }
-            words[bound.word] = try bounds(bound.start, bound.end, option: "--cross-replace-word \(bound.word)")
-        }
-        return ReplaceSchedule(cross: try bounds(0, crossReplace, option: "--cross-replace"), crossWords: words,
-                               self: try bounds(0, selfReplace, option: "--self-replace"))
     }
 }
 
-/// `WORD=END` (from the start of the run) or `WORD=START-END`, e.g. `cat=0.4` or `cat=0.2-0.6`;
-/// ``ReplaceOptions`` checks the numbers.
-struct WordReplaceBounds: ExpressibleByArgument {
-    let word: String
-    let start: Double
-    let end: Double
-
-    init?(argument: String) {
-        guard let equals = argument.lastIndex(of: "="), equals != argument.startIndex else { return nil }
-        let value = argument[argument.index(after: equals)...]
-        word = String(argument[..<equals])
-        if let end = Double(value) {
-            (start, self.end) = (0, end)
-            return
-        }
-        // START-END: the first "-" with a number on each side (an exponent may hold a "-" too).
-        let pairs = value.indices.lazy.filter { value[$0] == "-" }.compactMap { dash in
-            Double(value[..<dash]).flatMap { start in Double(value[value.index(after: dash)...]).map { (start, $0) } }
-        }
-        guard let (start, end) = pairs.first else { return nil }
-        (self.start, self.end) = (start, end)
-    }
+extension WordReplaceBounds: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
 }

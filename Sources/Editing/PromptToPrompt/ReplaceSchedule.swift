@@ -32,6 +32,26 @@ public struct ReplaceSchedule: Sendable, Equatable {
         return start...end
     }
 
+    /// The schedule a front end asks for: cross-attention replaced for the first `crossEnd` of
+    /// the run, each of `words` over its own bounds, self-attention for the first `selfEnd`.
+    /// - Throws: ``ReplaceScheduleError`` naming the value at fault: bounds outside [0, 1] or
+    ///   ending before they start, or a word given twice (the words are checked first, in order).
+    public init(crossEnd: Double, words: [WordReplaceBounds], selfEnd: Double) throws(ReplaceScheduleError) {
+        func bounds(_ start: Double, _ end: Double, _ field: ReplaceScheduleError.Field) throws(ReplaceScheduleError) -> ClosedRange<Double> {
+            do {
+                return try Self.bounds(start, end)
+            } catch {
+                throw .invalidBounds(field, reason: "\(error)")
+            }
+        }
+        var crossWords: [String: ClosedRange<Double>] = [:]
+        for bound in words {
+            guard crossWords[bound.word] == nil else { throw .wordNamedTwice(bound.word) }
+            crossWords[bound.word] = try bounds(bound.start, bound.end, .word(bound.word))
+        }
+        self.init(cross: try bounds(0, crossEnd, .cross), crossWords: crossWords, self: try bounds(0, selfEnd, .selfAttention))
+    }
+
     /// Checks that every fraction is in [0, 1].
     /// - Throws: ``PromptEditError/invalid(_:)``.
     public func validate() throws {
@@ -71,5 +91,30 @@ public struct ReplaceSchedule: Sendable, Equatable {
     func selfEvaluations(steps: Int) -> Range<Int> {
         let start = Int(Double(steps) * selfRange.lowerBound), end = Int(Double(steps) * selfRange.upperBound)
         return start..<max(start, end)
+    }
+}
+
+/// Why the fractions a front end gave do not make a ``ReplaceSchedule``, with the value they
+/// came in, for the front end to name in its own spelling (a flag, a JSON key).
+public enum ReplaceScheduleError: Error, Equatable, CustomStringConvertible {
+    /// Which value of the schedule.
+    public enum Field: Sendable, Equatable {
+        case cross, selfAttention
+        /// A word's own cross-replacement bounds.
+        case word(String)
+    }
+
+    /// Bounds outside [0, 1] or ending before they start.
+    case invalidBounds(Field, reason: String)
+    /// A word given its own bounds twice.
+    case wordNamedTwice(String)
+
+    public var description: String {
+        switch self {
+        case .invalidBounds(.cross, let reason): "cross-attention replacement: \(reason)"
+        case .invalidBounds(.selfAttention, let reason): "self-attention replacement: \(reason)"
+        case .invalidBounds(.word(let word), let reason): "cross-attention replacement of \"\(word)\": \(reason)"
+        case .wordNamedTwice(let word): "\"\(word)\" is given its own cross-replacement bounds twice"
+        }
     }
 }
