@@ -69,31 +69,19 @@ struct EditOutputOptions: ParsableArguments {
     }
 }
 
-/// Runs `plan` on `clip` (or from noise) as ``EditRun`` does, reporting progress, and writes the
+/// Runs `plan` on `clip` (or from noise) through ``EditRun``, with progress, and writes the
 /// result (into the input's own format when the edit kept it); returns it with its record, for
 /// the caller to complete and emit.
 func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline,
-             noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions?, clipOptions: ClipInputOptions,
+             noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions, clipOptions: ClipInputOptions,
              report: ReportOptions, details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
-    let edited = try input.map { try clipOptions.format.editedFile($0) }
-    try edited?.validate()
     var run = EditRun(plan, clip: clip)
+    run.file = try input.map { try clipOptions.format.editedFile($0) }
     run.samplePosterior = clipOptions.samplePosterior
-    run.posteriorNoise = sampling?.noise == nil ? nil : NoiseSource(seed: sampling?.seedValue ?? 0)
-    run.renderSource = outputs.sourceAudio != nil
+    run.posteriorNoise = sampling.noise == nil ? nil : NoiseSource(seed: sampling.seedValue)
     let progress = report.progress()
-    let (result, placement) = try run(pipeline: pipeline, noise: &noise, progress: progress.passes())
+    let ran = try run.run(command: command, seed: sampling.seedValue, details: details, pipeline: pipeline, noise: &noise,
+                          outputs: outputs, started: report.started, progress: progress.passes(), warn: progress.warn(report))
     progress.finish()
-    var record = RunRecord(command: command, request: plan.passes.last?.request, sampling: sampling, result: result.output,
-                           outputs: RunRecord.Files(), report: report, input: input)
-    record.details = details.merging(placement) { $1 }
-    if let edited, !result.fills.isEmpty {
-        let written = try outputs.write(result, into: edited, warn: report.warn)
-        (record.outputs, record.sampleRate) = (written.files, edited.outputRate)
-        record.details?.merge(edited.recordDetails(output: outputs.audio, fills: written.fills)) { $1 }
-    } else {
-        record.outputs = try outputs.write(result.output, source: result.source, warn: report.warn)
-    }
-    record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
-    return (result, record)
+    return ran
 }

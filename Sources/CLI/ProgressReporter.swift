@@ -43,8 +43,18 @@ final class ProgressReporter {
         printed = true
     }
 
+    /// Ends the updating line on a terminal, once.
     func finish() {
         guard !quiet, printed, interactive else { return }
         FileHandle.standardError.write(Data("\n".utf8))
+        printed = false
+    }
+
+    /// A handler for warnings while the line may be showing: `report`'s, on a line of their own.
+    func warn(_ report: ReportOptions) -> (String) -> Void {
+        { [self] line in
+            finish()
+            report.warn(line)
+        }
     }
 }

@@ -15,6 +15,10 @@ public struct EditRun {
     public var posteriorNoise: NoiseSource?
     /// Also render the last pass's source prompt.
     public var renderSource = false
+    /// The user's file the clip was read from. When the edit has fills (every pass masked),
+    /// ``run(command:seed:details:pipeline:noise:outputs:started:progress:warn:)`` writes this
+    /// file with the fills spliced in, in its own format (``EditedFile``); otherwise the decoded result.
+    public var file: EditedFile?
 
     public init(_ plan: EditPlan, clip: EditClip?) {
         self.plan = plan
@@ -35,6 +39,35 @@ public struct EditRun {
             JSONValue.array([.number(Double(span.frames.lowerBound) / fps), .number(min(Double(span.frames.upperBound) / fps, clip.duration))])
         }
         return (long.edit, ["spans": .array(spans), "windows": .number(Double(long.spans.windowCount))])
+    }
+}
+
+extension EditRun {
+    /// Runs the plan as ``callAsFunction(pipeline:noise:progress:)`` does (rendering the source
+    /// prompt too when `outputs` ask for its audio), writes `outputs`, and returns the result
+    /// with the run's record: `command`, the last pass's request and source prompt, `seed`, and
+    /// `details` with where the plan ran and, for an edit written into ``file``, its format and fills.
+    /// - Parameters:
+    ///   - started: when the run was asked for, for the record's timings.
+    ///   - warn: hears what the peak guard did and what the output cannot keep of the input.
+    /// - Throws: ``EditedFile/validate()``'s errors before any work; the plan's; the outputs'.
+    public func run(command: String, seed: UInt64?, details: [String: JSONValue], pipeline: AuffusionPipeline,
+                    noise: inout NoiseSource, outputs: RunOutputs, started: Date, progress: (EditProgress) -> Bool = { _ in true },
+                    warn: (String) -> Void) throws -> (result: EditResult, record: RunRecord) {
+        try file?.validate()
+        var run = self
+        run.renderSource = outputs.sourceAudio != nil
+        let (result, placement) = try run(pipeline: pipeline, noise: &noise, progress: progress)
+        var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output,
+                               elapsed: Date().timeIntervalSince(started), input: file?.source)
+        record.details = details.merging(placement) { $1 }
+        if let file, !result.fills.isEmpty {
+            try outputs.write(result, into: file, record: &record, warn: warn)
+        } else {
+            record.outputs = try outputs.write(result.output, source: result.source, warn: warn)
+        }
+        record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
+        return (result, record)
     }
 }
 

@@ -144,10 +144,9 @@ public struct BatchRun<Job: BatchJob>: Sendable {
         var outputs = try RunOutputs(audio: output, inputs: inputs + product.inputs)
         outputs.guardsPeaks = guardsPeaks
         if let (result, file) = product.edit, !result.fills.isEmpty {
-            let written = try outputs.write(result, into: file) { product.warnings.append($0) }
-            product.record.outputs = written.files
-            product.record.sampleRate = file.outputRate
-            product.record.details = (product.record.details ?? [:]).merging(file.recordDetails(output: output, fills: written.fills)) { $1 }
+            var record = product.record
+            try outputs.write(result, into: file, record: &record) { product.warnings.append($0) }
+            product.record = record
         } else {
             product.record.outputs.audio = output.path
             product.record.outputs.peakGainDecibels = try outputs.writeAudio(product.audio, to: output) { product.warnings.append($0) }
