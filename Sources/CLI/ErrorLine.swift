@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Toolkit
 
 /// A failure the command itself detects, with the line to print.
 struct CLIError: Error, CustomStringConvertible {
@@ -19,6 +20,8 @@ enum ErrorLine {
         switch error {
         case PipelineError.invalidValue(let field, let reason):
             return "\(flags[field] ?? field) \(reason)"
+        case ClipStart.Failure.schedulerWithInversion:
+            return "--scheduler does not apply to an inversion start (it steps with DDIM); use --start sdedit to choose a sampler"
         case let error as CocoaError:
             let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? error.errorUserInfo[NSFilePathErrorKey] as? String
             let what = switch error.code {

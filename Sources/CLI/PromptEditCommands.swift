@@ -140,28 +140,17 @@ struct PromptEditOptions: ParsableArguments {
         let clip = try from.map { try clipOptions.read($0, pipeline: pipeline) }
         var request = sampling.request(prompt: target)
         request.duration = length.duration
-        let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: try replace.schedule())
-        let localBlend = blend.isEmpty ? nil
-            : try LocalBlend(words: blend, prompts: [source, target].map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
-                             resolution: blendResolution)
-        var start = EditPass.Start.noise, startRecord: JSONValue?
-        if clip != nil {
-            (start, startRecord) = try clipStart.start(fallback: .ddim, strength: strength, sourcePrompt: source, sampling: sampling,
-                                                       request: &request)
-        }
-        var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request, start: start)
-        pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
+        var edit = PromptEditRequest(source: source, alignment: alignment)
+        (edit.weights, edit.schedule, edit.blend, edit.blendResolution) = (weights, try replace.schedule(), blend, blendResolution)
+        (edit.sharedNoise, edit.clipStart) = (sharedNoise, clipStart.choice(strength: strength, sampling: sampling))
+        let (pass, details) = try edit.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)
         if maps != nil {
-            let frames = clip == nil ? pipeline.canvas(of: request).frames : pipeline.canvasFrames
+            let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames
             try checkStored(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames)
         }
-        var editRecord: [String: JSONValue] = ["shared_noise": .bool(clip != nil || (sharedNoise ?? true)),
-                                               "weights": .object(Dictionary(weights.map { ($0.word, .number(Double($0.factor))) },
-                                                                             uniquingKeysWith: { $1 }))]
-        editRecord["start"] = startRecord
         var (result, record) = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline,
                                            noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions,
-                                           report: report, details: editRecord)
+                                           report: report, details: details)
         if let folder = outputs.maps, let store = result.attentionStore {
             _ = try AttentionMapFiles.write(store: store, prompt: target, index: 1, tokenizer: pipeline.text.tokenizer,
                                             image: result.output.image, resolution: mapsResolution, to: folder)

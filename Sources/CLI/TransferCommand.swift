@@ -49,8 +49,8 @@ struct TransferCommand: ParsableCommand {
         let pipeline = try model.load(report)
         let clip = try clipOptions.read(input, pipeline: pipeline)
         var request = sampling.request(prompt: prompt)
-        let (start, startRecord) = try clipStart.start(fallback: .sdedit, strength: strength, sourcePrompt: sourcePrompt,
-                                                       sampling: sampling, request: &request)
+        let (start, startRecord) = try clipStart.choice(strength: strength, sourcePrompt: sourcePrompt, sampling: sampling)
+            .start(fallback: .sdedit, request: &request)
         try runPlan(EditPlan([EditPass(start: start, request: request)]), command: "transfer", clip: clip, input: inputURL,
                     pipeline: pipeline, noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
                     details: ["start": startRecord]).record.emit(report)

@@ -1,0 +1,53 @@
+import Editing
+import Models
+import Pipeline
+
+/// A prompt-to-prompt edit as a front end asks for it (`swap`, `refine` and `reweight` on the
+/// command line, a server's request): the source prompt, how the edited prompt relates to it,
+/// words to reweight, when attention is replaced, an optional local blend, and how an edit of a
+/// clip starts. ``pass(request:onClip:tokenizer:)`` builds the one ``EditPass`` and the record's details.
+public struct PromptEditRequest: Sendable {
+    /// What the clip or the first prompt sounds like; the edited prompt is the request's.
+    public var source: String
+    public var alignment: PromptEdit.Alignment
+    public var weights: [WordWeight] = []
+    public var schedule = ReplaceSchedule()
+    /// Local blend: change the sound only where these words (of either prompt) attend.
+    public var blend: [String] = []
+    /// The local blend's map level; `nil`: a quarter of the latents'.
+    public var blendResolution: AttentionResolution?
+    /// From noise: one initial noise for both prompts (`nil`: the default) or one each.
+    public var sharedNoise: Bool?
+    /// How an edit of a clip starts; its fallback is a DDIM inversion, and what it inverts the
+    /// clip with is ``source``.
+    public var clipStart = ClipStart()
+
+    public init(source: String, alignment: PromptEdit.Alignment) {
+        self.source = source
+        self.alignment = alignment
+    }
+
+    /// The pass from ``source`` to `request.prompt`, on the clip (`onClip`) or from noise, and the
+    /// record's details: `shared_noise`, `weights` and, on a clip, `start` (``ClipStart``).
+    /// - Throws: ``PromptEditError`` (a blend word in neither prompt), ``ClipStart/Failure``.
+    public func pass(request: GenerationRequest, onClip: Bool, tokenizer: CLIPTokenizer) throws -> (pass: EditPass, details: [String: JSONValue]) {
+        var request = request
+        let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: schedule)
+        let localBlend = blend.isEmpty ? nil
+            : try LocalBlend(words: blend, prompts: [source, request.prompt].map { PromptTokens($0, tokenizer: tokenizer) },
+                             resolution: blendResolution)
+        var start = EditPass.Start.noise, startRecord: JSONValue?
+        if onClip {
+            var clipStart = clipStart
+            clipStart.sourcePrompt = source
+            (start, startRecord) = try clipStart.start(fallback: .ddim, request: &request)
+        }
+        var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request, start: start)
+        pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
+        var details: [String: JSONValue] = ["shared_noise": .bool(onClip || (sharedNoise ?? true)),
+                                            "weights": .object(Dictionary(weights.map { ($0.word, .number(Double($0.factor))) },
+                                                                          uniquingKeysWith: { $1 }))]
+        details["start"] = startRecord
+        return (pass, details)
+    }
+}

@@ -1,0 +1,84 @@
+import Editing
+import Foundation
+import Pipeline
+import Testing
+import TestSupport
+import Toolkit
+
+@Suite("ClipStart and PromptEditRequest: the starts and prompt edits a front end asks for, as passes and record details")
+struct EditRequestTests {
+    @Test("SDEdit: the clip noised to the strength (0.5 by default); the request keeps its sampler")
+    func sdedit() throws {
+        var request = GenerationRequest(prompt: "rain")
+        request.scheduler = .euler
+        let (start, details) = try ClipStart().start(fallback: .sdedit, request: &request)
+        #expect(start == .clip(strength: 0.5))
+        #expect(details == .object(["from": .string("sdedit"), "strength": .number(0.5)]))
+        #expect(try ClipStart(kind: .sdedit, strength: 0.3).start(fallback: .ddim, request: &request).start == .clip(strength: 0.3))
+        #expect(request.stepCount == 100 && request.guidanceScale == 7.5)
+    }
+
+    @Test("an inversion takes the method's steps and edit guidance unless the caller gave them")
+    func inversion() throws {
+        var request = GenerationRequest(prompt: "rain")
+        let (ddim, ddimDetails) = try ClipStart(sourcePrompt: "drops").start(fallback: .ddim, request: &request)
+        #expect(ddim == .inversion(InversionStart(.invert(InversionSettings(method: .ddim, sourcePrompt: "drops")))))
+        #expect(request.stepCount == 50 && request.guidanceScale == 7.5)
+        #expect(ddimDetails == .object(["from": .string("inversion"), "method": .string("ddim"), "steps": .number(50),
+                                        "start_step": .number(50), "source_guidance": .number(1)]))
+
+        request = GenerationRequest(prompt: "rain")
+        let (_, ddpmDetails) = try ClipStart(kind: .ddpm, strength: 0.25).start(fallback: .sdedit, request: &request)
+        #expect(request.stepCount == 200 && request.guidanceScale == 12)
+        #expect(ddpmDetails == .object(["from": .string("inversion"), "strength": .number(0.25), "method": .string("ddpm"),
+                                        "steps": .number(200), "start_step": .number(50), "source_guidance": .number(3)]))
+
+        request = GenerationRequest(prompt: "rain")
+        _ = try ClipStart(kind: .ddpm, sourceGuidance: 2, steps: 20, guidance: 4).start(fallback: .sdedit, request: &request)
+        #expect(request.stepCount == 20 && request.guidanceScale == 4)
+    }
+
+    @Test("a saved inversion keeps its own settings and is recorded by path")
+    func savedInversion() throws {
+        var request = GenerationRequest(prompt: "rain")
+        let file = URL(fileURLWithPath: "/tmp/clip.inversion")
+        let (start, details) = try ClipStart(kind: .ddpm, inversionFile: file, strength: 0.5).start(fallback: .sdedit, request: &request)
+        #expect(start == .inversion(InversionStart(.file(file), strength: 0.5)))
+        #expect(details == .object(["from": .string("inversion"), "strength": .number(0.5), "file": .string("/tmp/clip.inversion")]))
+        #expect(request == GenerationRequest(prompt: "rain"))
+    }
+
+    @Test("a sampler is refused for an inversion start, which steps with DDIM")
+    func schedulerRefused() {
+        var request = GenerationRequest(prompt: "rain")
+        request.scheduler = .euler
+        #expect(throws: ClipStart.Failure.schedulerWithInversion) { try ClipStart().start(fallback: .ddim, request: &request) }
+    }
+
+    @Test("a prompt edit's pass: the edit, the blend, the noise rule and the details; on a clip, a DDIM inversion by default")
+    func promptEdit() throws {
+        let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
+        var edit = PromptEditRequest(source: "a dog barking", alignment: .swap)
+        edit.weights = [WordWeight(word: "cat", factor: 2)]
+        edit.blend = ["dog", "cat"]
+        edit.sharedNoise = false
+        let (pass, details) = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: false,
+                                            tokenizer: pipeline.text.tokenizer)
+        #expect(pass.start == .noise && pass.promptNoise == .perPrompt)
+        #expect(pass.attention?.sourcePrompt == "a dog barking" && pass.attention?.blend != nil)
+        #expect(pass.attention?.edit.weights.map { $0.word } == ["cat"])
+        #expect(details == ["shared_noise": .bool(false), "weights": .object(["cat": .number(2)])])
+
+        let (onClip, clipDetails) = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: true,
+                                                  tokenizer: pipeline.text.tokenizer)
+        #expect(onClip.start == .inversion(InversionStart(.invert(InversionSettings(method: .ddim, sourcePrompt: "a dog barking")))))
+        #expect(onClip.request.stepCount == 50)
+        #expect(clipDetails["shared_noise"] == .bool(true))
+        #expect(clipDetails["start"] != nil)
+
+        edit.blend = ["bird"]
+        #expect(throws: PromptEditError.self) {
+            try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: false, tokenizer: pipeline.text.tokenizer)
+        }
+    }
+}
