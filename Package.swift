@@ -40,7 +40,7 @@ let libraries: [Target] = [
 
 let development: [Target] = [
     .target(name: "SyntheticWeights", dependencies: ["Compute", "Models"]),
-    .target(name: "Benchmarks", dependencies: ["AudioDSP", "Compute", "Models", "SyntheticWeights"]),
+    .target(name: "Benchmarks", dependencies: ["AudioDSP", "Compute", "Models", "SyntheticWeights", "Toolkit"]),
 ]
 
 // MARK: - Tools

@@ -1,6 +1,7 @@
 import AudioDSP
 import Compute
 import Foundation
+import Toolkit
 
 /// The audio front end and the compute kernels, timed on this machine: `auffusion bench kernels`
 /// prints them, and `make bench` sets them beside the Python reference's
@@ -31,6 +32,15 @@ public struct KernelBenchmarks: Sendable {
             results.append((name, try median(of: work)))
         }
         return results
+    }
+
+    /// The record of `results` (docs/cli.md): command `bench kernels`, the clip as input when one
+    /// was given, and the thread count and each benchmark's median in its details.
+    public static func record(_ results: [(name: String, seconds: Double)], clip: URL?, started: Date) -> RunRecord {
+        var record = RunRecord(command: "bench kernels", elapsed: Date().timeIntervalSince(started), input: clip)
+        record.details = ["threads": .number(Double(ComputeThreads.count)),
+                          "results": .array(results.map { .object(["name": .string($0.name), "seconds": .number($0.seconds)]) })]
+        return record
     }
 
     /// Read the clip from a WAV file, mix down, resample to 16 kHz, log-mel, image. With

@@ -1,7 +1,6 @@
 import ArgumentParser
 import AudioDSP
 import Benchmarks
-import Compute
 import Foundation
 import Toolkit
 
@@ -41,9 +40,6 @@ struct KernelBenchCommand: ParsableCommand {
         guard report.json else {
             return results.forEach { print(String(format: "%-24@ %10.2f ms", $0.name, $0.seconds * 1000)) }
         }
-        var record = RunRecord(command: "bench kernels", elapsed: report.elapsed, input: clip.map(URL.init(fileURLWithPath:)))
-        record.details = ["threads": .number(Double(ComputeThreads.count)),
-                          "results": .array(results.map { .object(["name": .string($0.name), "seconds": .number($0.seconds)]) })]
-        try record.emit(report)
+        try KernelBenchmarks.record(results, clip: clip.map(URL.init(fileURLWithPath:)), started: report.started).emit(report)
     }
 }

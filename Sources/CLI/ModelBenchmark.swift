@@ -21,31 +21,23 @@ struct ModelBenchOptions: ParsableArguments {
 
     func validate() throws {
         guard batch >= 1, runs >= 1 else { throw ValidationError("--batch and --runs must be at least 1") }
-        guard latentSize != nil else { throw ValidationError("--latent must look like 32x128") }
+        guard ModelBenchmark.latentSize(latent) != nil else { throw ValidationError("--latent must look like 32x128") }
     }
 
-    /// `(height, width)` of `--latent`.
-    var latentSize: (Int, Int)? {
-        let parts = latent.lowercased().split(separator: "x").compactMap { Int($0) }
-        return parts.count == 2 && parts.allSatisfy { $0 > 0 } ? (parts[0], parts[1]) : nil
+    func benchmark(_ model: BenchmarkedModel) -> ModelBenchmark {
+        var benchmark = ModelBenchmark(model, config: URL(fileURLWithPath: config))
+        (benchmark.batch, benchmark.latent, benchmark.runs) = (batch, latent, runs)
+        return benchmark
     }
 
-    /// Times `work` (one warm-up, then `runs` runs) and prints the result; with `--json`, a
-    /// ``RunRecord`` whose details hold `median_s`, `runs_s` and `peak_rss_mib`.
-    func time(_ model: BenchmarkedModel, _ work: () throws -> Void) throws {
-        let timing = try BenchmarkTiming(runs: runs, work)
+    /// Times `model` and prints the result, or with `--json` its record.
+    func run(_ model: BenchmarkedModel) throws {
+        let benchmark = benchmark(model)
+        let timing = try benchmark.run()
         guard report.json else {
             return print(String(format: "median %.3f s over %d runs, peak RSS %.0f MiB", timing.median, runs, timing.peakResidentMiB))
         }
-        var record = RunRecord(command: "bench \(model.rawValue)", elapsed: report.elapsed, input: URL(fileURLWithPath: config))
-        record.details = ["median_s": .number(timing.median), "runs_s": .array(timing.runs.map(JSONValue.number)),
-                          "peak_rss_mib": .number(timing.peakResidentMiB), "batch": .number(Double(batch)), "latent": .string(latent)]
-        try record.emit(report)
-    }
-
-    /// One forward pass of `model` to time.
-    func workload(_ model: BenchmarkedModel) throws -> () throws -> Void {
-        try model.workload(config: URL(fileURLWithPath: config), batch: batch, latent: latentSize ?? (32, 128))
+        try benchmark.record(timing, started: report.started).emit(report)
     }
 }
 
@@ -61,9 +53,7 @@ extension ModelBenchmarkCommand {
                              abstract: "Time one \(model.rawValue) forward on synthetic weights built from a config.json.")
     }
 
-    func run() throws {
-        try options.time(Self.model, try options.workload(Self.model))
-    }
+    func run() throws { try options.run(Self.model) }
 }
 
 struct UNetBenchmark: ModelBenchmarkCommand {
