@@ -85,12 +85,7 @@ struct SamplingOptions: ParsableArguments {
     /// The noise source: the `--noise` tensor first (the library refuses NaN and infinity), then
     /// seeded draws.
     func noiseSource() throws -> NoiseSource {
-        guard let noise else { return NoiseSource(seed: seedValue) }
-        do {
-            return try NoiseSource(tensors: [try NumPyFile.read(URL(fileURLWithPath: noise))], seed: seedValue)
-        } catch let error as PipelineError {
-            throw CLIError("\(noise): \(error)")
-        }
+        try noise.map { try NoiseSource(file: URL(fileURLWithPath: $0), seed: seedValue) } ?? NoiseSource(seed: seedValue)
     }
 
     /// The input files these options name (never to be overwritten).

@@ -1,4 +1,5 @@
 import Compute
+import Foundation
 
 /// Supplies every random tensor of a run: the initial latents, and any noise an edit adds.
 ///
@@ -24,6 +25,19 @@ public struct NoiseSource: RandomSource {
         }
         generator = TorchRandomSource(seed: seed)
         queued = tensors
+    }
+
+    /// The tensor stored in the `.npy` file at `url` first (a run made elsewhere, `--noise`), then
+    /// draws from `seed`.
+    /// - Throws: the file's read errors; ``PipelineError/noiseFile(path:reason:)`` (the path as
+    ///   given) when the tensor holds NaN or ±∞.
+    public init(file url: URL, seed: UInt64) throws {
+        let tensor = try NumPyFile.read(url)
+        do {
+            self = try NoiseSource(tensors: [tensor], seed: seed)
+        } catch let error as PipelineError {
+            throw PipelineError.noiseFile(path: url.relativePath, reason: "\(error)")
+        }
     }
 
     /// Whether the next draw comes from a given tensor.

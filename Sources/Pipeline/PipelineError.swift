@@ -10,6 +10,8 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case noiseShape(expected: [Int], actual: [Int])
     /// A given noise tensor (the `index`-th, from 0) holds NaN or infinite values.
     case nonFiniteNoise(index: Int)
+    /// A noise file (``NoiseSource/init(file:seed:)``) holds noise the run cannot use.
+    case noiseFile(path: String, reason: String)
     /// The progress handler asked to stop.
     case cancelled
     /// No model folder was given and the default one cannot be found.
@@ -23,6 +25,7 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
             "the noise tensor has shape \(actual); this run needs \(expected)"
         case .nonFiniteNoise(let index):
             "the given noise\(index == 0 ? "" : " (tensor \(index + 1))") holds NaN or infinite values; give finite noise, e.g. drawn from a normal distribution"
+        case .noiseFile(let path, let reason): "\(path): \(reason)"
         case .cancelled: "cancelled"
         case .modelNotFound(let reason): reason
         }

@@ -63,4 +63,18 @@ struct NoiseLimitTests {
         #expect(throws: PipelineError.nonFiniteNoise(index: 1)) { try NoiseSource(tensors: [finite, Tensor(shape: [1], scalars: [-.infinity])]) }
         #expect(throws: Never.self) { try NoiseSource(tensors: [finite]) }
     }
+
+    @Test("a noise file is read as the first draw; one holding NaN is refused, named by the path as given")
+    func file() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let good = folder.appendingPathComponent("good.npy"), bad = folder.appendingPathComponent("bad.npy")
+        try NumPyFile.write(Tensor(shape: [2], scalars: [0.5, -1]), to: good)
+        try NumPyFile.write(Tensor(shape: [2], scalars: [.nan, 0]), to: bad)
+        var noise = try NoiseSource(file: good, seed: 3)
+        #expect(try noise.next(shape: [2]).scalars == [0.5, -1])
+        var seeded = NoiseSource(seed: 3)
+        #expect(try noise.next(shape: [4]) == seeded.next(shape: [4]))
+        let reason = PipelineError.nonFiniteNoise(index: 0).description
+        #expect(throws: PipelineError.noiseFile(path: bad.path, reason: reason)) { try NoiseSource(file: bad, seed: 0) }
+    }
 }
