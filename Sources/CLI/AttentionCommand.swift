@@ -48,21 +48,10 @@ struct AttentionCommand: ParsableCommand {
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         try checkStored(resolution, option: "--resolution", pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames)
-        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
         let progress = report.progress()
-        let result = try pipeline.promptToPrompt([prompt], request: request, noise: &noise, controller: store,
-                                                 progress: progress.steps())
+        let record = try AttentionMapRun(request, seed: sampling.seedValue, resolution: resolution)(
+            pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
         progress.finish()
-        guard let generated = result.outputs.first else { return }
-        var files = try outputs.write(generated, warn: report.warn)
-        let written = try AttentionMapFiles.write(
-            store: store, prompt: prompt, index: 0, tokenizer: pipeline.text.tokenizer, image: generated.image,
-            resolution: resolution, to: folder)
-        files.maps = folder.path
-        var record = RunRecord(command: "attention", request: request, sampling: sampling, result: generated, outputs: files,
-                               report: report)
-        record.details = ["resolution": .string(resolution.description), "tokens": .number(Double(written.tokenCount)),
-                          "heatmaps": .array(written.pictures.map(JSONValue.string))]
         try record.emit(report)
     }
 }

@@ -69,7 +69,11 @@ struct GenerateCommand: ParsableCommand {
                                      inputs: sampling.inputs, peaks: peaks)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        try produce(request(prompt: prompt ?? ""), sampling: sampling, noise: &noise, outputs: outputs, pipeline: pipeline)
+        let progress = report.progress()
+        let record = try GenerationRun(request(prompt: prompt ?? ""), seed: sampling.seedValue)(
+            pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
+        progress.finish()
+        try record.emit(report)
     }
 
     private func request(prompt: String) -> GenerationRequest {
@@ -94,17 +98,5 @@ struct GenerateCommand: ParsableCommand {
         let pipeline = try model.load(report)
         try batch.run(GenerationBatchJob(defaults: request(prompt: "")), plan: plan, pipeline: pipeline,
                       inputs: [file].compactMap { $0 }, peaks: peaks, report: report)
-    }
-
-    /// Generates one request and writes its outputs.
-    private func produce(_ request: GenerationRequest, sampling: SamplingOptions, noise: inout NoiseSource, outputs: RunOutputs,
-                         pipeline: AuffusionPipeline) throws {
-        let progress = report.progress()
-        let result = try pipeline.generate(request, noise: &noise, progress: progress.steps())
-        progress.finish()
-        let files = try outputs.write(result, warn: report.warn)
-        var record = RunRecord(command: "generate", request: request, sampling: sampling, result: result, outputs: files, report: report)
-        record.details = ["windows": .number(Double(pipeline.windows(of: request).offsets.count))]
-        try record.emit(report)
     }
 }

@@ -59,19 +59,10 @@ struct InvertCommand: ParsableCommand {
         let clip = try ClipInputOptions().read(input, pipeline: pipeline)
         let settings = InversionSettings(method: method, sourcePrompt: prompt, stepCount: steps, strength: strength,
                                          guidance: sourceGuidance)
-        var noise = NoiseSource(seed: seed), posterior: NoiseSource?
         let progress = report.progress()
-        let inversion = try InversionStart(.invert(settings)).inversion(of: clip.latents(pipeline: pipeline, posteriorNoise: &posterior).latents,
-                                                                        pipeline: pipeline, noise: &noise) { step in
-            progress.show("inverting \(step.step)/\(step.total)", done: step.step, of: step.total)
-            return true
-        }
+        let record = try InversionRun(settings, seed: seed)(clip: clip, input: inputURL, pipeline: pipeline, outputs: outputs,
+                                                            started: report.started, progress: progress.steps(label: "inverting"))
         progress.finish()
-        var record = RunRecord(command: "invert", request: nil, seed: seed, result: nil, outputs: try outputs.write(inversion, pipeline: pipeline),
-                               elapsed: report.elapsed, input: inputURL)
-        (record.prompt, record.steps, record.guidance) = (prompt, settings.stepCount, settings.guidance)
-        record.details = ["method": .string(method.rawValue), "start_step": .number(Double(settings.startStep)),
-                          "bytes": .number(Double((try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0))]
         try record.emit(report)
     }
 }
