@@ -52,23 +52,16 @@ struct EditCommand: ParsableCommand {
 
     func run() throws {
         if batch.isBatch { return try runBatch() }
-        let planURL = URL(fileURLWithPath: plan ?? "")
-        let document = try Self.document(planURL)
-        let folder = planURL.deletingLastPathComponent()
-        func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
-        guard let outputPath = try output ?? document.output.map({ try Self.confined($0, in: folder, plan: planURL) }) else {
-            throw CLIError("give -o OUT or an \"output\" in the plan")
-        }
-        let inputURL = document.input.map(resolve)
-        let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: [planURL] + [inputURL].compactMap { $0 } + document.passes.compactMap { $0.start.file.map(resolve) },
-                                     peaks: peaks)
+        let file = try EditPlanFile(contentsOf: URL(fileURLWithPath: plan ?? ""))
+        guard let outputPath = try output ?? Self.output(of: file)?.path else { throw CLIError("give -o OUT or an \"output\" in the plan") }
+        let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: file.inputs, peaks: peaks)
         let pipeline = try model.load(report)
         var sampling = try SamplingOptions.parse([])
         sampling.seed = seed
         var noise = NoiseSource(seed: sampling.seedValue)
-        let clip = try inputURL.map { try clipOptions.read($0.path, pipeline: pipeline) }
-        let editPlan = splice.applied(to: try document.plan(clipDuration: clip?.duration, folder: folder, pipeline: pipeline))
-        try runPlan(editPlan, command: "edit", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
+        let clip = try file.input.map { try clipOptions.read($0.path, pipeline: pipeline) }
+        let editPlan = splice.applied(to: try file.plan(clip: clip, pipeline: pipeline))
+        try runPlan(editPlan, command: "edit", clip: clip, input: file.input, pipeline: pipeline, noise: &noise, outputs: outputs,
                     sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
     }
 
@@ -81,7 +74,7 @@ struct EditCommand: ParsableCommand {
         if batch.batch != nil {
             plan = try BatchPlan(file: file, folder: batch.folder, takes: takes)
         } else {
-            var document = try Self.document(file)
+            var document = try EditPlanFile(contentsOf: file).document
             document.output = file.deletingPathExtension().lastPathComponent + ".wav"
             plan = try BatchPlan(lines: [(0, .success(EditBatchLine(plan: document)))], folder: batch.folder, takes: takes)
         }
@@ -96,19 +89,11 @@ struct EditCommand: ParsableCommand {
     }
 
     /// The plan's `output`, which must stay inside its folder.
-    private static func confined(_ output: String, in folder: URL, plan: URL) throws -> String {
+    private static func output(of file: EditPlanFile) throws -> URL? {
         do {
-            return try OutputFolder(folder).file(output).path
+            return try file.output()
         } catch let error as OutputFolder.Error {
-            throw CLIError("\(plan.path): \(error), or give -o")
-        }
-    }
-
-    private static func document(_ url: URL) throws -> EditPlanDocument {
-        do {
-            return try EditPlanDocument(json: try Data(contentsOf: url))
-        } catch let error as EditPlanError {
-            throw CLIError("\(url.path): \(error)")
+            throw CLIError("\(file.url.path): \(error), or give -o")
         }
     }
 }

@@ -1,0 +1,46 @@
+import Editing
+import FileOutput
+import Foundation
+import Pipeline
+
+/// An edit plan read from its file, as `auffusion edit PLAN.json` runs it (docs/editing.md,
+/// "Composition"): its paths are relative to its folder, and its output must stay inside it.
+public struct EditPlanFile: Sendable {
+    public let url: URL
+    public var document: EditPlanDocument
+
+    /// Reads the plan at `url`.
+    /// - Throws: ``EditPlanError/invalidDocument(_:)`` naming the file; the file's read errors.
+    public init(contentsOf url: URL) throws {
+        self.url = url
+        do {
+            document = try EditPlanDocument(json: try Data(contentsOf: url))
+        } catch let error as EditPlanError {
+            throw EditPlanError.invalidDocument("\(url.path): \(error)")
+        }
+    }
+
+    /// The folder the plan's paths are relative to.
+    public var folder: URL { url.deletingLastPathComponent() }
+
+    /// The plan's input clip.
+    public var input: URL? { document.input.map(resolve) }
+
+    /// The plan's output, inside its folder; `nil` when the plan names none.
+    /// - Throws: ``OutputFolder/Error`` for an output outside the folder or naming no file.
+    public func output() throws -> URL? {
+        try document.output.map { try OutputFolder(folder).file($0) }
+    }
+
+    /// Every file the plan reads, never to be overwritten: itself, its input, its saved inversions.
+    public var inputs: [URL] {
+        [url] + [input].compactMap { $0 } + document.passes.compactMap { $0.start.file.map(resolve) }
+    }
+
+    /// The plan, checked whole against `clip` and `pipeline` (``EditPlanDocument/plan(clipDuration:folder:pipeline:)``).
+    public func plan(clip: EditClip?, pipeline: AuffusionPipeline) throws -> EditPlan {
+        try document.plan(clipDuration: clip?.duration, folder: folder, pipeline: pipeline)
+    }
+
+    private func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
+}
