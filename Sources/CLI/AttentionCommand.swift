@@ -48,10 +48,9 @@ struct AttentionCommand: ParsableCommand {
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         try checkStored(resolution, option: "--resolution", pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames)
-        let progress = report.progress()
-        let record = try AttentionMapRun(request, seed: sampling.seedValue, resolution: resolution)(
-            pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
-        progress.finish()
-        try record.emit(report)
+        try report.emit { progress in
+            try AttentionMapRun(request, seed: sampling.seedValue, resolution: resolution)(
+                pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
+        }
     }
 }

@@ -69,11 +69,10 @@ struct GenerateCommand: ParsableCommand {
                                      inputs: sampling.inputs, peaks: peaks)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        let progress = report.progress()
-        let record = try GenerationRun(request(prompt: prompt ?? ""), seed: sampling.seedValue)(
-            pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
-        progress.finish()
-        try record.emit(report)
+        try report.emit { progress in
+            try GenerationRun(request(prompt: prompt ?? ""), seed: sampling.seedValue)(
+                pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
+        }
     }
 
     private func request(prompt: String) -> GenerationRequest {

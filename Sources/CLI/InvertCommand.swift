@@ -59,10 +59,9 @@ struct InvertCommand: ParsableCommand {
         let clip = try ClipInputOptions().read(input, pipeline: pipeline)
         let settings = InversionSettings(method: method, sourcePrompt: prompt, stepCount: steps, strength: strength,
                                          guidance: sourceGuidance)
-        let progress = report.progress()
-        let record = try InversionRun(settings, seed: seed)(clip: clip, input: inputURL, pipeline: pipeline, outputs: outputs,
-                                                            started: report.started, progress: progress.steps(label: "inverting"))
-        progress.finish()
-        try record.emit(report)
+        try report.emit { progress in
+            try InversionRun(settings, seed: seed)(clip: clip, input: inputURL, pipeline: pipeline, outputs: outputs,
+                                                   started: report.started, progress: progress.steps(label: "inverting"))
+        }
     }
 }

@@ -4,6 +4,7 @@ import Editing
 import Foundation
 import Pipeline
 import Schedulers
+import Toolkit
 
 /// The model folder option every model command takes.
 struct ModelOptions: ParsableArguments {
@@ -123,6 +124,14 @@ struct ReportOptions: ParsableArguments {
     }
 
     func progress() -> ProgressReporter { ProgressReporter(quiet: silent) }
+
+    /// Runs `body` with progress on stderr, then emits the record it returns.
+    func emit(_ body: (ProgressReporter) throws -> RunRecord) throws {
+        let progress = progress()
+        let record = try body(progress)
+        progress.finish()
+        try record.emit(self)
+    }
 }
 
 /// `--duration` of a run from noise.

@@ -1,9 +1,5 @@
 import ArgumentParser
-import AudioDSP
-import Compute
-import FileOutput
 import Foundation
-import Pictures
 import Toolkit
 
 /// `auffusion spectrogram`: analyse a clip into the Auffusion log-mel and draw it.
@@ -37,23 +33,9 @@ struct SpectrogramCommand: ParsableCommand {
 
     func run() throws {
         let inputURL = URL(fileURLWithPath: input)
-        let pictureURL = URL(fileURLWithPath: output ?? inputURL.deletingPathExtension().path + ".png")
-        let outputs = [pictureURL] + [melNpy, imageNpy].compactMap { $0.map(URL.init(fileURLWithPath:)) }
-        for url in outputs { try AtomicFile.ensure(url, isNotOneOf: [inputURL]) }
-
-        let buffer = try AudioFile.read(inputURL)
-        guard buffer.peak > 0 else { throw CLIError("\(input) is silent (every sample is zero); nothing to analyse") }
-        let analyzer = try MelAnalyzer(MelParameters())
-        let logMel = try analyzer.logMel(of: buffer)
-        let image = SpectrogramImage(logMel: logMel)
-        try SpectrogramPicture.render(image, timeAxis: timeAxis).writePNG(to: pictureURL)
-        if let melNpy { try NumPyFile.write(logMel, to: URL(fileURLWithPath: melNpy)) }
-        if let imageNpy { try NumPyFile.write(image.pixels, to: URL(fileURLWithPath: imageNpy)) }
-        var record = RunRecord(command: "spectrogram", elapsed: report.elapsed, input: inputURL)
-        record.outputs.spectrogram = pictureURL.standardizedFileURL.path
-        record.outputs.mel = melNpy.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        (record.sampleRate, record.seconds) = (buffer.sampleRate, buffer.duration)
-        if let imageNpy { record.details = ["image": .string(URL(fileURLWithPath: imageNpy).standardizedFileURL.path)] }
-        try record.emit(report)
+        var analysis = SpectrogramAnalysis(input: inputURL, picture: URL(fileURLWithPath: output ?? inputURL.deletingPathExtension().path + ".png"))
+        (analysis.mel, analysis.image) = (melNpy.map(URL.init(fileURLWithPath:)), imageNpy.map(URL.init(fileURLWithPath:)))
+        analysis.timeAxis = timeAxis
+        try analysis(started: report.started).emit(report)
     }
 }

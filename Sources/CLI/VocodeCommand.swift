@@ -1,9 +1,5 @@
 import ArgumentParser
-import AudioDSP
-import Compute
 import Foundation
-import Models
-import Pipeline
 import Toolkit
 
 /// `auffusion vocode`: turn a log-mel spectrogram back into audio.
@@ -39,20 +35,10 @@ struct VocodeCommand: ParsableCommand {
     func run() throws {
         let inputURL = URL(fileURLWithPath: input)
         let outputs = try RunOutputs(audio: output, inputs: [inputURL], peaks: peaks)
-        let logMel = try NumPyFile.read(inputURL)
-        let (vocoder, parameters) = try Vocoder.resynthesis(of: logMel, model: model.map(URL.init(fileURLWithPath:)),
-                                                            iterations: iterations)
-        let progress = report.progress()
-        let samples = try vocoder.waveform(logMel: logMel) { done, total in
-            progress.show("griffin-lim \(done)/\(total)", done: done, of: total)
+        try report.emit { progress in
+            try Resynthesis(model: model.map(URL.init(fileURLWithPath:)), iterations: iterations)(
+                logMel: inputURL, outputs: outputs, started: report.started,
+                progress: { done, total in progress.show("griffin-lim \(done)/\(total)", done: done, of: total) }, warn: progress.warn(report))
         }
-        progress.finish()
-        let audio = AudioBuffer(mono: samples, sampleRate: Double(parameters.sampleRate))
-        var files = RunRecord.Files(audio: outputs.audio?.path)
-        files.peakGainDecibels = try outputs.writeAudio(audio, to: URL(fileURLWithPath: output), warn: report.warn)
-        var record = RunRecord(command: "vocode", request: nil, sampling: nil, result: nil, outputs: files, report: report,
-                               input: inputURL)
-        (record.sampleRate, record.seconds) = (audio.sampleRate, audio.duration)
-        try record.emit(report)
     }
 }
