@@ -70,18 +70,19 @@ struct EditOutputOptions: ParsableArguments {
 }
 
 /// Runs `plan` on `clip` (or from noise) through ``EditRun``, with progress, and writes the
-/// result (into the input's own format when the edit kept it); returns it with its record, for
-/// the caller to complete and emit.
+/// result (into the input's own format when the edit kept it; the edited prompt's attention maps
+/// at `maps`); returns its record, for the caller to complete and emit.
 func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline,
              noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions, clipOptions: ClipInputOptions,
-             report: ReportOptions, details: [String: JSONValue]) throws -> (result: EditResult, record: RunRecord) {
+             report: ReportOptions, details: [String: JSONValue], maps: AttentionResolution? = nil) throws -> RunRecord {
     var run = EditRun(plan, clip: clip)
+    run.mapsResolution = maps
     run.file = try input.map { try clipOptions.format.editedFile($0) }
     run.samplePosterior = clipOptions.samplePosterior
     run.posteriorNoise = sampling.noise == nil ? nil : NoiseSource(seed: sampling.seedValue)
     let progress = report.progress()
-    let ran = try run.run(command: command, seed: sampling.seedValue, details: details, pipeline: pipeline, noise: &noise,
+    let (_, record) = try run.run(command: command, seed: sampling.seedValue, details: details, pipeline: pipeline, noise: &noise,
                           outputs: outputs, started: report.started, progress: progress.passes(), warn: progress.warn(report))
     progress.finish()
-    return ran
+    return record
 }

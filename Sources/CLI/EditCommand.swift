@@ -62,7 +62,7 @@ struct EditCommand: ParsableCommand {
         let clip = try file.input.map { try clipOptions.read($0.path, pipeline: pipeline) }
         let editPlan = splice.applied(to: try file.plan(clip: clip, pipeline: pipeline))
         try runPlan(editPlan, command: "edit", clip: clip, input: file.input, pipeline: pipeline, noise: &noise, outputs: outputs,
-                    sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
+                    sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).emit(report)
     }
 
     /// Every plan of the batch file, or the takes of the one plan, in this shard, with the models

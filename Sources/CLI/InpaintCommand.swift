@@ -57,6 +57,6 @@ struct InpaintCommand: ParsableCommand {
         let ranges = editMask.ranges.map { JSONValue.array([.number($0.lowerBound), .number($0.upperBound)]) }
         try runPlan(plan, command: "inpaint", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
                         outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
-                        details: ["mask": .array(ranges), "raw": .bool(splice.raw), "strength": .number(strength)]).record.emit(report)
+                        details: ["mask": .array(ranges), "raw": .bool(splice.raw), "strength": .number(strength)]).emit(report)
     }
 }

@@ -148,14 +148,10 @@ struct PromptEditOptions: ParsableArguments {
             let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames
             try checkStored(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames)
         }
-        var (result, record) = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline,
-                                           noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions,
-                                           report: report, details: details)
-        if let folder = outputs.maps, let store = result.attentionStore {
-            _ = try AttentionMapFiles.write(store: store, prompt: target, index: 1, tokenizer: pipeline.text.tokenizer,
-                                            image: result.output.image, resolution: mapsResolution, to: folder)
-            record.outputs.maps = folder.path
-        } else if maps != nil {
+        let record = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
+                                 outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report, details: details,
+                                 maps: maps == nil ? nil : mapsResolution)
+        if maps != nil, record.outputs.maps == nil {
             report.warn("--maps: attention maps are kept for edits of one canvas of the model; this clip ran in windows, none written")
         }
         try record.emit(report)

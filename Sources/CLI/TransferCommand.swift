@@ -53,6 +53,6 @@ struct TransferCommand: ParsableCommand {
             .start(fallback: .sdedit, request: &request)
         try runPlan(EditPlan([EditPass(start: start, request: request)]), command: "transfer", clip: clip, input: inputURL,
                     pipeline: pipeline, noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
-                    details: ["start": startRecord]).record.emit(report)
+                    details: ["start": startRecord]).emit(report)
     }
 }

@@ -19,6 +19,10 @@ public struct EditRun {
     /// ``run(command:seed:details:pipeline:noise:outputs:started:progress:warn:)`` writes this
     /// file with the fills spliced in, in its own format (``EditedFile``); otherwise the decoded result.
     public var file: EditedFile?
+    /// Also write the per-word attention maps of the last pass's edited prompt at this level into
+    /// the outputs' `maps` folder (``AttentionMapFiles``), when the run kept them (an attention edit
+    /// of one canvas; a clip edited in windows keeps none).
+    public var mapsResolution: AttentionResolution?
 
     public init(_ plan: EditPlan, clip: EditClip?) {
         self.plan = plan
@@ -46,7 +50,8 @@ extension EditRun {
     /// Runs the plan as ``callAsFunction(pipeline:noise:progress:)`` does (rendering the source
     /// prompt too when `outputs` ask for its audio), writes `outputs`, and returns the result
     /// with the run's record: `command`, the last pass's request and source prompt, `seed`, and
-    /// `details` with where the plan ran and, for an edit written into ``file``, its format and fills.
+    /// `details` with where the plan ran and, for an edit written into ``file``, its format and
+    /// fills; with ``mapsResolution``, the edited prompt's attention maps too.
     /// - Parameters:
     ///   - started: when the run was asked for, for the record's timings.
     ///   - warn: hears what the peak guard did and what the output cannot keep of the input.
@@ -67,6 +72,11 @@ extension EditRun {
             record.outputs = try outputs.write(result.output, source: result.source, warn: warn)
         }
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
+        if let folder = outputs.maps, let store = result.attentionStore, let mapsResolution, let prompt = plan.passes.last?.request.prompt {
+            _ = try AttentionMapFiles.write(store: store, prompt: prompt, index: 1, tokenizer: pipeline.text.tokenizer,
+                                            image: result.output.image, resolution: mapsResolution, to: folder)
+            record.outputs.maps = folder.path
+        }
         return (result, record)
     }
 }

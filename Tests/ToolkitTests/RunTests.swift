@@ -66,6 +66,22 @@ struct RunTests {
         #expect(record.outputs.audio == file("e.wav").standardizedFileURL.path && record.seconds == result.output.audio.duration)
     }
 
+    @Test("a prompt edit's run writes the edited prompt's attention maps when asked for")
+    func editMaps() throws {
+        var noise = NoiseSource(seed: 2), edited = request
+        edited.prompt = "a cat"
+        let pass = try PromptEditRequest(source: "a dog", alignment: .swap).pass(request: edited, onClip: false, tokenizer: pipeline.text.tokenizer).pass
+        let level = try #require(AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: 64).first)
+        var run = EditRun(EditPlan([pass]), clip: nil)
+        run.mapsResolution = level
+        try FileManager.default.createDirectory(at: file("edit-maps"), withIntermediateDirectories: true)
+        let outputs = try RunOutputs(audio: file("edit-maps/cat.wav"), maps: file("edit-maps"), inputs: [])
+        let record = try run.run(command: "swap", seed: 2, details: [:], pipeline: pipeline, noise: &noise, outputs: outputs,
+                                 started: Date(), warn: { _ in }).record
+        #expect(record.outputs.maps == file("edit-maps").standardizedFileURL.path && record.sourcePrompt == "a dog")
+        #expect(FileManager.default.fileExists(atPath: file("edit-maps/01-cat.png").path))
+    }
+
     @Test("an inversion is written once and recorded with its settings and size")
     func inversion() throws {
         let clip = AudioBuffer(mono: (0..<16000).map { Float(0.3 * sin(Double($0) * 0.05)) }, sampleRate: 16000)
