@@ -30,7 +30,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits bench-long fixtures mini-model clean
+.PHONY: deps build test dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits bench-long bench-inversion fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -149,6 +149,12 @@ bench-edits: build $(VENV)/.installed
 ## adds a 30 s restyle on bench-generate's synthetic folder (~10 minutes more).
 bench-long: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_long.py --swift-binary $(BIN)/auffusion $(BENCH_LONG_FLAGS)
+
+## bench-inversion: DDIM inversion + word swap and ZETA's DDPM inversion + edit of a 10 s clip, Swift
+## beside the Python restatements, with `invert` alone, the inversion files' sizes and a generation
+## of as many steps (full-size synthetic folder; BENCH_INVERSION_STEPS, default 10; ~20 minutes).
+bench-inversion: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_inversion.py --swift-binary $(BIN)/auffusion --steps $(or $(BENCH_INVERSION_STEPS),10)
 
 ## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 1 h on 2 cores;
 ## checkpoints every 10 minutes in $(MINI_WORK)/, and a rerun resumes from them).

@@ -140,7 +140,6 @@ struct PromptEditOptions: ParsableArguments {
         let clip = try from.map { try clipOptions.read($0, pipeline: pipeline) }
         var request = sampling.request(prompt: target)
         request.duration = length.duration
-        let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: try replace.schedule())
         let localBlend = blend.isEmpty ? nil
             : try LocalBlend(words: blend, prompts: [source, target].map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
                              resolution: blendResolution)
@@ -149,6 +148,9 @@ struct PromptEditOptions: ParsableArguments {
             (start, startRecord) = try clipStart.start(fallback: .ddim, strength: strength, sourcePrompt: source, sampling: sampling,
                                                        request: &request)
         }
+        let fromInversion = if case .inversion = start { true } else { false }
+        let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) },
+                              schedule: try replace.schedule(fromInversion: fromInversion))
         var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request, start: start)
         pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
         if maps != nil {

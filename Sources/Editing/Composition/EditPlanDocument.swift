@@ -220,7 +220,8 @@ extension EditPlanDocument.Pass {
             }
         }
         if let attention {
-            pass.attention = try attention.attention(target: prompt, tokenizer: pipeline.text.tokenizer, fail: fail)
+            pass.attention = try attention.attention(target: prompt, fromInversion: start.from == "inversion",
+                                                     tokenizer: pipeline.text.tokenizer, fail: fail)
             if attention.sharedNoise == false { pass.promptNoise = .perPrompt }
         }
         return pass
@@ -253,7 +254,10 @@ extension EditPlanDocument.Start {
 }
 
 extension EditPlanDocument.Attention {
-    func attention(target: String, tokenizer: CLIPTokenizer, fail: (String, String) -> EditPlanError) throws -> EditPass.Attention {
+    /// The pass's attention edit; absent fractions take the defaults of its start (``ReplaceSchedule/defaults(fromInversion:)``).
+    func attention(target: String, fromInversion: Bool, tokenizer: CLIPTokenizer,
+                   fail: (String, String) -> EditPlanError) throws -> EditPass.Attention {
+        let defaults = ReplaceSchedule.defaults(fromInversion: fromInversion)
         let kind: PromptEdit.Alignment
         switch alignment {
         case "swap": kind = .swap
@@ -268,8 +272,8 @@ extension EditPlanDocument.Attention {
                 throw fail("attention.\(field)", "\(error)")
             }
         }
-        let cross = try bounds(0, crossReplace ?? ReplaceSchedule.defaultCross, field: "cross_replace")
-        let selfRange = try bounds(0, selfReplace ?? ReplaceSchedule.defaultSelf, field: "self_replace")
+        let cross = try bounds(0, crossReplace ?? defaults.cross, field: "cross_replace")
+        let selfRange = try bounds(0, selfReplace ?? defaults.selfReplace, field: "self_replace")
         var words: [String: ClosedRange<Double>] = [:]
         for (word, range) in crossReplaceWords ?? [:] {
             words[word] = try bounds(range.start, range.end, field: "cross_replace_words.\(word)")
