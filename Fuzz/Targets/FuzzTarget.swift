@@ -18,9 +18,9 @@ public struct FuzzTarget: Sendable {
     /// Feeds one input to the target.
     public func callAsFunction(_ input: Data) { body(input) }
 
-    /// Every target. Edit plans (`EditPlanDocument(json:)`) and batch lines (`BatchItem(json:)`,
-    /// `EditBatchLine(json:)`, in `Toolkit`) join this list next.
-    public static let all: [FuzzTarget] = [audio, safetensors, torch, pickle, configuration, numpy, tokenizerFiles, prompt]
+    /// Every target.
+    public static let all: [FuzzTarget] = [audio, safetensors, torch, pickle, configuration, numpy, tokenizerFiles, prompt,
+                                           editPlan, batch]
 
     /// The target called `name`, if any.
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
