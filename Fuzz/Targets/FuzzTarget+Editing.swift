@@ -28,7 +28,8 @@ extension FuzzTarget {
     /// then every check that runs before the first step (masks against the clip, words against
     /// the prompts, requests against the model, schedules, attention edits). A plan that decodes
     /// must also survive encoding, as a front end's history stores it.
-    static let editPlan = FuzzTarget(name: "edit-plan", summary: "edit plans (auffusion edit PLAN.json)") { input in
+    static let editPlan = FuzzTarget(name: "edit-plan", summary: "edit plans (auffusion edit PLAN.json)",
+                                     prepare: { _ = EditingModel.embedded }) { input in
         guard let document = try? EditPlanDocument(json: input), let model = EditingModel.embedded else { return }
         let encoded = try? JSONEncoder().encode(document)
         precondition(encoded.flatMap { try? EditPlanDocument(json: $0) } == document, "a decoded plan does not decode again after encoding")

@@ -101,7 +101,9 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
     /// - Throws: ``EditPlanError/invalidDocument(_:)``.
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try InputFile.contents(of: url, limit: Self.fileLimit) } catch let error as InputFile.Error {
+        do { data = try InputFile.contents(of: url, limit: Self.fileLimit) } catch InputFile.Error.missing {
+            throw EditPlanError.invalidDocument("no such file")
+        } catch let error as InputFile.Error {
             throw EditPlanError.invalidDocument(error.reason)
         }
         try self.init(json: data)
