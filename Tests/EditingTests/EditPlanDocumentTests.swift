@@ -75,6 +75,7 @@ struct EditPlanDocumentTests {
             (#"{"prompt": "a dog", "start": {"from": "noise"}, "negative": "\#(word)"}"#, "pass 1, negative: the prompt has a word"),
             (#"{"prompt": "a dog", "start": {"from": "noise"}, "attention": {"source": "\#(word)", "alignment": "none", "blend": ["dog"]}}"#,
              "pass 1, attention.source: the prompt has a word"),
+            (#"{"prompt": "a dog", "start": {"from": "inversion", "source_prompt": "\#(word)"}}"#, "pass 1, start.source_prompt: the prompt has a word"),
         ]
         for (pass, message) in cases {
             let started = Date()
@@ -85,6 +86,14 @@ struct EditPlanDocumentTests {
             }
             #expect(Date().timeIntervalSince(started) < 2)
         }
+    }
+
+    @Test("a plan's steps near Int.max with an inversion strength give a start step the settings refuse, not a trap")
+    func hugeInversionSteps() throws {
+        let settings = InversionSettings(method: .ddim, stepCount: .max, strength: 1)
+        #expect(settings.startStep == .max)
+        #expect(throws: InversionError.self) { try settings.validate(trainingSteps: 1000) }
+        #expect(InversionSettings(method: .ddim, stepCount: 50, strength: 0.5).startStep == 25)
     }
 
     @Test("a plan is checked whole before any pass runs: a bad word in pass 2 stops it before pass 1's first step")

@@ -206,8 +206,10 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
 extension EditPlanDocument.Pass {
     func editPass(number: Int, clipDuration: Double?, folder: URL?, pipeline: AuffusionPipeline) throws -> EditPass {
         func fail(_ field: String, _ reason: String) -> EditPlanError { .invalidPass(number, field: field, reason: reason) }
-        // Before anything tokenizes them (a local blend does, here): tokenizing is quadratic in a word's length.
-        for (field, text) in [("prompt", prompt), ("negative", negative), ("attention.source", attention?.source)] {
+        // Before anything tokenizes them (a local blend does, here; an inversion before the edit):
+        // tokenizing is quadratic in a word's length.
+        for (field, text) in [("prompt", prompt), ("negative", negative), ("attention.source", attention?.source),
+                              ("start.source_prompt", start.sourcePrompt)] {
             guard let text else { continue }
             do { try CLIPTokenizer.validate(prompt: text) } catch { throw fail(field, "\(error)") }
         }
