@@ -104,9 +104,8 @@ enum BatchLineKeys {
         init(_ description: String) { self.description = description }
     }
 
-    /// `json` as ``StrictJSON`` reads it: plain JSON, no key twice in one object (which copy
-    /// wins is up to the reader), nesting bounded; `NaN` and `Infinity` become strings, which no
-    /// numeric field accepts.
+    /// `json` checked by ``StrictJSON``: plain JSON, no key twice in one object (which copy
+    /// wins is up to the reader), nesting bounded, no `NaN` or `Infinity` (no field takes them).
     static func strict(_ json: Data) throws -> Data {
         do { return try StrictJSON.normalized(json, allowsNonFinite: false) } catch { throw Failure("\(error)") }
     }
