@@ -25,7 +25,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_BUILD   := --scratch-path $(FUZZ_SCRATCH) -c debug -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
-FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files prompt
+FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files prompt edit-plan batch
 # libFuzzer options: 2 GB of memory, 10 s per input, no leak reports (Swift's runtime caches look like leaks).
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize

@@ -62,7 +62,8 @@ let tools: [Target] = [
 // MARK: - Fuzzing (docs/reliability.md; `make fuzz` builds these with -sanitize=fuzzer)
 
 let fuzzing: [Target] = [
-    .target(name: "FuzzTargets", dependencies: ["AudioDSP", "Compute", "Models", "Schedulers", "Weights"], path: "Fuzz/Targets"),
+    .target(name: "FuzzTargets", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pipeline", "Schedulers",
+                                                "Toolkit", "Weights"], path: "Fuzz/Targets"),
     .executableTarget(name: "fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz"),
 ]
 

@@ -106,7 +106,7 @@ struct EditCommand: ParsableCommand {
 
     private static func document(_ url: URL) throws -> EditPlanDocument {
         do {
-            return try EditPlanDocument(json: try Data(contentsOf: url))
+            return try EditPlanDocument(contentsOf: url)
         } catch let error as EditPlanError {
             throw CLIError("\(url.path): \(error)")
         }
