@@ -36,6 +36,14 @@ let libraries: [Target] = [
     .target(name: "Toolkit", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline"]),
 ]
 
+// MARK: - The browser editor (`auffusion serve`): the only targets that depend on Hummingbird
+
+let server: [Target] = [
+    .target(name: "Server", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Toolkit",
+                                           .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Page")]),
+]
+
 // MARK: - Not shipped: stand-in weights and benchmarks
 
 let development: [Target] = [
@@ -49,7 +57,7 @@ let tools: [Target] = [
     .executableTarget(
         name: "CLI",
         dependencies: ["AudioDSP", "Benchmarks", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers",
-                       "Toolkit",
+                       "Server", "Toolkit",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
@@ -81,6 +89,8 @@ let tests: [Target] = [
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
     .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
+    .testTarget(name: "ServerTests", dependencies: ["Server", "AudioDSP", "Editing", "Pipeline", "TestSupport",
+                                                    .product(name: "HummingbirdTesting", package: "hummingbird")]),
     .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
 ]
 
@@ -99,7 +109,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
-    targets: systemLibraries + libraries + development + tools + fuzzing + tests,
+    targets: systemLibraries + libraries + server + development + tools + fuzzing + tests,
     swiftLanguageModes: [.v6]
 )
