@@ -9,6 +9,7 @@ CPU_FLAGS    := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma 
 # unsafeFlags in a package others depend on (docs/build.md).
 OPT_FLAGS    := $(if $(filter release,$(CONFIG)),-Xswiftc -Ounchecked)
 SWIFT_FLAGS  := -c $(CONFIG) $(OPT_FLAGS) -Xswiftc -enforce-exclusivity=unchecked $(CPU_FLAGS)
+SLURM_PACKAGES := slurm-wlm munge bc
 APT_PACKAGES := libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev zlib1g-dev pkg-config
 VENV         := .venv-reference
 PYTHON       := $(VENV)/bin/python
@@ -29,7 +30,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test dependent test-sanitize fuzz demo bench bench-unet bench-generate bench-edits fixtures mini-model clean
+.PHONY: deps build test dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits bench-long fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -47,13 +48,25 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-## test: run every test (Swift only; fixtures are committed, no Python needed), then `dependent`
-## and a short smoke run of every fuzz target.
+## test: run every test (Swift only; fixtures are committed, no Python needed), then `dependent`,
+## a short smoke run of every fuzz target and, as root, `test-slurm` (about 20 s).
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
 	$(MAKE) --no-print-directory dependent
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory test-slurm; \
+	else echo "test-slurm: not run (its daemons run as root: sudo make test-slurm)"; fi
+
+## slurm-deps: Debian's Slurm and munge, with apt-get, only when missing.
+slurm-deps:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(SLURM_PACKAGES)"
+
+## test-slurm: a one-node Slurm cluster on this machine (root; generated slurm.conf in a temporary
+## folder) runs docs/batch/slurm-array.sh over a small batch with the embedded model; the merged
+## manifests must cover every line once and the outputs equal one process's bit for bit.
+test-slurm: build slurm-deps
+	scripts/slurm/test-slurm.sh $(BIN)/auffusion 3
 
 ## dependent: build $(DEPENDENT), an outside package that uses the library products by path, as
 ## an app would (plain `-c release`), and run it; refuse unsafeFlags, which SwiftPM rejects in a
@@ -110,6 +123,11 @@ bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
 	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion --current-python $(CURRENT_VENV)/bin/python
 
+## bench-batch: lines per hour per core of a batch with the embedded model (25 steps, one thread),
+## and the same batch as 4 shards run one after the other, as a ratio (~3 minutes).
+bench-batch: build
+	scripts/bench-batch.sh $(BIN)/auffusion 8 25 4 3
+
 ## bench-unet: one guided U-Net step only, Swift beside PyTorch 2.0.1, the current PyTorch fp32 and
 ## its bf16 autocast, 3 alternating rounds (~4 minutes).
 bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
@@ -125,6 +143,12 @@ bench-generate: build $(VENV)/.installed
 ## DPM-Solver++ steps) on bench-generate's synthetic folder, Swift beside Python (roughly an hour).
 bench-edits: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_edits.py --swift-binary $(BIN)/auffusion --steps 25
+
+## bench-long: edits and a generation longer than the canvas (a 60 s restyle, a fill of a 3-minute
+## clip, a 30 s generation) beside the cropped edit, time and peak memory; BENCH_LONG_FLAGS=--full-size
+## adds a 30 s restyle on bench-generate's synthetic folder (~10 minutes more).
+bench-long: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_long.py --swift-binary $(BIN)/auffusion $(BENCH_LONG_FLAGS)
 
 ## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 1 h on 2 cores;
 ## checkpoints every 10 minutes in $(MINI_WORK)/, and a rerun resumes from them).

@@ -87,7 +87,7 @@ let tests: [Target] = [
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
-    .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "TestSupport"]),
+    .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "Editing", "FileOutput", "Pipeline", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "AudioDSP", "Editing", "Pipeline", "TestSupport",
                                                     .product(name: "HummingbirdTesting", package: "hummingbird")]),

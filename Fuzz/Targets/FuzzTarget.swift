@@ -18,8 +18,8 @@ public struct FuzzTarget: Sendable {
     /// Feeds one input to the target.
     public func callAsFunction(_ input: Data) { body(input) }
 
-    /// Every target. Edit plans (`EditPlanDocument(json:)`) and batch lines (`Batch`) join this
-    /// list next; their readers have just moved into the library.
+    /// Every target. Edit plans (`EditPlanDocument(json:)`) and batch lines (`BatchItem(json:)`,
+    /// `EditBatchLine(json:)`, in `Toolkit`) join this list next.
     public static let all: [FuzzTarget] = [audio, safetensors, torch, pickle, configuration, numpy, tokenizerFiles, prompt]
 
     /// The target called `name`, if any.

@@ -4,13 +4,31 @@ import FileOutput
 import Foundation
 
 /// How samples are stored in a written file.
+///
+/// Integer encodings of b bits hold steps of 2^−(b−1): a sample is rounded to the nearest step and
+/// clipped to [−1, 1 − 2^−(b−1)], the inverse of how libsndfile reads them (it divides by
+/// 2^(b−1)), so a sample read from a b-bit file writes back as itself.
 public enum SampleEncoding: String, Sendable, CaseIterable {
-    /// 16-bit integer PCM (WAV, FLAC, AIFF). Samples are rounded and clipped to [−32768, 32767].
+    /// 16-bit integer PCM (WAV, FLAC, AIFF).
     case pcm16
     /// 24-bit integer PCM (WAV, FLAC, AIFF).
     case pcm24
+    /// 32-bit integer PCM (WAV, AIFF).
+    case pcm32
     /// 32-bit IEEE float (WAV, AIFF); samples are written unchanged.
     case float32
+    /// 64-bit IEEE float (WAV, AIFF).
+    case float64
+
+    /// The bits of an integer encoding; `nil` for float.
+    public var integerBits: Int? {
+        switch self {
+        case .pcm16: 16
+        case .pcm24: 24
+        case .pcm32: 32
+        case .float32, .float64: nil
+        }
+    }
 }
 
 /// Container formats the toolkit writes, chosen from the output file's extension.
@@ -25,6 +43,19 @@ public enum AudioContainer: String, Sendable, CaseIterable {
         case "ogg", "oga": self = .ogg
         case "aif", "aiff": self = .aiff
         default: return nil
+        }
+    }
+
+    /// Whether the container re-encodes with loss (OGG/Vorbis): nothing written to it is kept bit for bit.
+    public var isLossy: Bool { self == .ogg }
+
+    /// The encoding this container stores for `requested`: itself, except that FLAC holds only
+    /// 16 or 24-bit integers (anything wider becomes 24-bit); `nil` for OGG/Vorbis, which has none.
+    public func encoding(closestTo requested: SampleEncoding) -> SampleEncoding? {
+        switch self {
+        case .ogg: nil
+        case .flac: requested == .pcm16 ? .pcm16 : .pcm24
+        case .wav, .aiff: requested
         }
     }
 }
@@ -68,11 +99,20 @@ public enum AudioFile {
     /// Writes `buffer` to `url` in the container its extension names, atomically.
     ///
     /// - Parameters:
-    ///   - encoding: sample encoding; ignored for OGG/Vorbis (lossy). FLAC takes `.pcm16` or `.pcm24`.
+    ///   - encoding: sample encoding, as the container can hold it
+    ///     (``AudioContainer/encoding(closestTo:)``); ignored for OGG/Vorbis (lossy).
     ///   - inputs: files this run read; writing over one of them is refused.
     /// - Throws: ``AudioFileError`` for an unknown extension, an input path, or a libsndfile failure.
     public static func write(_ buffer: AudioBuffer, to url: URL, encoding: SampleEncoding = .pcm16,
                              protecting inputs: [URL] = []) throws {
+        try writeAtomically(to: url, protecting: inputs, sampleRate: buffer.sampleRate, channelCount: buffer.channelCount,
+                            encoding: encoding) { writer in try writer.write(buffer) }
+    }
+
+    /// Opens a ``SoundFileWriter`` on a temporary file beside `url`, lets `body` fill it, and
+    /// moves it over `url`; on any failure the temporary file is removed and `url` is untouched.
+    static func writeAtomically(to url: URL, protecting inputs: [URL], sampleRate: Double, channelCount: Int,
+                                encoding: SampleEncoding, _ body: (SoundFileWriter) throws -> Void) throws {
         guard let container = AudioContainer(path: url) else {
             throw AudioFileError.unsupportedExtension(path: url.path)
         }
@@ -81,63 +121,16 @@ public enum AudioFile {
         }
         let temporary = AtomicFile.temporaryURL(besides: url)
         do {
-            try writeDirectly(buffer, to: temporary, reportedAs: url, container: container, encoding: encoding)
+            let writer = try SoundFileWriter(path: temporary, reportedAs: url, container: container,
+                                             encoding: container.encoding(closestTo: encoding),
+                                             sampleRate: sampleRate, channelCount: channelCount)
+            try body(writer)
+            try writer.close()
             try AtomicFile.commit(temporary, to: url)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             if let error = error as? AtomicFile.Error { throw AudioFileError.unwritable(path: url.path, reason: "\(error)") }
             throw error
-        }
-    }
-
-    private static func formatCode(_ container: AudioContainer, _ encoding: SampleEncoding) -> Int32 {
-        let major: Int32 = switch container {
-        case .wav: Int32(SF_FORMAT_WAV)
-        case .flac: Int32(SF_FORMAT_FLAC)
-        case .ogg: Int32(SF_FORMAT_OGG)
-        case .aiff: Int32(SF_FORMAT_AIFF)
-        }
-        let minor: Int32 = switch (container, encoding) {
-        case (.ogg, _): Int32(SF_FORMAT_VORBIS)
-        case (.flac, .float32), (_, .pcm24): Int32(SF_FORMAT_PCM_24)
-        case (_, .pcm16): Int32(SF_FORMAT_PCM_16)
-        case (_, .float32): Int32(SF_FORMAT_FLOAT)
-        }
-        return major | minor
-    }
-
-    private static func writeDirectly(_ buffer: AudioBuffer, to path: URL, reportedAs url: URL,
-                                      container: AudioContainer, encoding: SampleEncoding) throws {
-        var info = SF_INFO()
-        info.samplerate = Int32(buffer.sampleRate.rounded())
-        info.channels = Int32(buffer.channelCount)
-        info.format = formatCode(container, encoding)
-        guard sf_format_check(&info) != 0 else {
-            throw AudioFileError.unwritable(path: url.path, reason: "libsndfile cannot write \(container) at \(info.samplerate) Hz")
-        }
-        guard let file = sf_open(path.path, Int32(SFM_WRITE), &info) else {
-            throw AudioFileError.unwritable(path: url.path, reason: String(cString: sf_strerror(nil)))
-        }
-        let frames = buffer.frameCount, channelCount = buffer.channelCount
-        var interleaved = [Float](repeating: 0, count: frames * channelCount)
-        for (channel, samples) in buffer.channels.enumerated() {
-            for frame in 0..<frames { interleaved[frame * channelCount + channel] = samples[frame] }
-        }
-        let written: Int
-        if container != .ogg && encoding == .pcm16 {
-            // Scale by 2¹⁵ ourselves (libsndfile would use 2¹⁵−1), so a 16-bit file read and
-            // written again is bit-identical.
-            let shorts = interleaved.map { Int16(clamping: Int(($0 * 32768).rounded())) }
-            written = shorts.withUnsafeBufferPointer { Int(sf_writef_short(file, $0.baseAddress, sf_count_t(frames))) }
-        } else {
-            if container != .ogg && encoding != .float32 {
-                sf_command(file, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
-            }
-            written = interleaved.withUnsafeBufferPointer { Int(sf_writef_float(file, $0.baseAddress, sf_count_t(frames))) }
-        }
-        let closeStatus = sf_close(file)
-        guard written == frames, closeStatus == 0 else {
-            throw AudioFileError.unwritable(path: url.path, reason: "wrote \(written) of \(frames) frames")
         }
     }
 }

@@ -27,6 +27,8 @@ public final class AudioReader {
     /// The frame count the header declares, or `nil` when the stream's length is unknown. A
     /// hint only: a damaged file can hold fewer frames (reading stops where its data does).
     public let declaredFrameCount: Int?
+    /// The file's rate, channels and sample encoding.
+    public let format: AudioFileFormat
     /// The next frame ``read(maximumFrames:)`` returns.
     public private(set) var position = 0
     /// A chunk size that keeps one read under 256 k samples (1 MiB) whatever the channel count.
@@ -56,6 +58,7 @@ public final class AudioReader {
         self.file = file
         channelCount = Int(info.channels)
         sampleRate = Double(info.samplerate)
+        format = AudioFileFormat(info)
         declaredFrameCount = info.frames >= 0 && info.frames < Int64.max ? Int(info.frames) : nil
     }
 
@@ -89,6 +92,36 @@ public final class AudioReader {
         return AudioBuffer(channels: channels, sampleRate: sampleRate)
     }
 
+    /// The next at most `maximumFrames` frames as the file stores them, interleaved, or `nil` once
+    /// the stream has ended: for a file of integers (``AudioFileFormat``), exactly, as libsndfile's
+    /// left-justified 32-bit integers; otherwise as doubles. ``SoundFileWriter`` writes them back
+    /// bit for bit.
+    /// - Throws: as ``read(maximumFrames:)``.
+    func readExactly(maximumFrames: Int) throws -> ExactFrames? {
+        let frames = min(maximumFrames, suggestedChunkFrames * 16)
+        let chunk: ExactFrames
+        let framesRead: Int
+        if format.isInteger {
+            var integers = [Int32](repeating: 0, count: frames * channelCount)
+            framesRead = integers.withUnsafeMutableBufferPointer { Int(sf_readf_int(file, $0.baseAddress, sf_count_t(frames))) }
+            chunk = .integers(Array(integers.prefix(framesRead * channelCount)))
+        } else {
+            var reals = [Double](repeating: 0, count: frames * channelCount)
+            framesRead = reals.withUnsafeMutableBufferPointer { Int(sf_readf_double(file, $0.baseAddress, sf_count_t(frames))) }
+            let samples = Array(reals.prefix(framesRead * channelCount))
+            guard samples.allSatisfy(\.isFinite) else { throw AudioFileError.nonFiniteSamples(path: path) }
+            chunk = .reals(samples)
+        }
+        guard framesRead > 0 else {
+            guard sf_error(file) == 0 else {
+                throw AudioFileError.unreadable(path: path, reason: String(cString: sf_strerror(file)))
+            }
+            return nil
+        }
+        position += framesRead
+        return chunk
+    }
+
     /// Frames `[a, b)`, or fewer when the stream ends before `b`; reading continues from `b`.
     /// - Throws: ``AudioFileError/unreadable(path:reason:)`` when the file cannot seek to `a`
     ///   or holds no frame there; the errors of ``read(maximumFrames:)``.
@@ -110,6 +143,12 @@ public final class AudioReader {
         }
         return AudioBuffer(channels: channels, sampleRate: sampleRate)
     }
+}
+
+/// Frames as a file stores them (``AudioReader/readExactly(maximumFrames:)``), interleaved.
+enum ExactFrames {
+    case integers([Int32])
+    case reals([Double])
 }
 
 /// How much decoded audio ``AudioFile/read(_:limits:)`` holds in memory.

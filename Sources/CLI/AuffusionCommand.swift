@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileOutput
 import Foundation
 
 /// The `auffusion` command-line tool: generation and editing of audio with the Auffusion
@@ -6,7 +7,7 @@ import Foundation
 ///
 /// Every command behaves the same way (docs/cli.md): a failure prints one `error: …` line on
 /// stderr and exits 1; a usage error (an unknown flag, a bad value) exits 2; an interrupted run
-/// exits 130; `--json` prints one ``RunRecord`` on stdout.
+/// exits 130 and leaves no temporary file behind; `--json` prints one ``RunRecord`` on stdout.
 @main
 struct AuffusionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,7 @@ struct AuffusionCommand: AsyncParsableCommand {
     static let toolVersion = "0.8.0"
 
     static func main() async {
+        PendingFiles.shared.removeOnInterrupt()
         do {
             var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             if var command = command as? any AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Editing
+import FileOutput
 import Foundation
 import Pipeline
 import Toolkit
@@ -12,14 +13,19 @@ struct EditCommand: ParsableCommand {
         discussion: """
             Each pass starts from noise, the plan's input clip or the previous pass, may keep the latents \
             outside a mask, and may edit attention (swap, refine, reweight, local blend). Paths in the plan \
-            are relative to its folder. The whole plan is checked before the first pass runs. When every \
-            pass is masked, the result keeps the clip outside the masks sample for sample, with crossfades \
-            (--raw: the decoded canvas); otherwise it is the decoded canvas trimmed to the clip.
+            are relative to its folder, and its "output" must stay inside it (-o writes anywhere). The whole \
+            plan is checked before the first pass runs. When every pass is masked, the result keeps the clip \
+            outside the masks sample for sample, with crossfades (--raw: the decoded canvas); otherwise it is \
+            the decoded canvas trimmed to the clip. With --batch FILE.jsonl, each line is a plan (plus an \
+            optional "seed"), its "input" relative to the batch file and its "output" to --output-dir \
+            (docs/batch.md); -n and --seeds make several takes of a plan.
             """
     )
 
     @Argument(help: "The plan (JSON).")
-    var plan: String
+    var plan: String?
+
+    @OptionGroup var batch: BatchOptions
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var clipOptions: ClipInputOptions
@@ -29,7 +35,7 @@ struct EditCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output audio file; overrides the plan's \"output\".")
     var output: String?
 
-    @Option(help: "Seed of every noise the plan draws (torch.randn-compatible; default 0).")
+    @Option(help: "Seed of every noise the plan draws (torch.randn-compatible; default 0; in a batch, drawn at random).")
     var seed: UInt64?
 
     @Option(help: "Also write the spectrogram picture of the result (PNG).")
@@ -37,17 +43,20 @@ struct EditCommand: ParsableCommand {
 
     @OptionGroup var splice: SpliceOptions
 
-    func run() throws {
-        let planURL = URL(fileURLWithPath: plan)
-        let document: EditPlanDocument
-        do {
-            document = try EditPlanDocument(json: try Data(contentsOf: planURL))
-        } catch let error as EditPlanError {
-            throw CLIError("\(plan): \(error)")
+    func validate() throws {
+        guard (plan == nil) != (batch.batch == nil) else { throw ValidationError("give a plan, or --batch FILE.jsonl") }
+        if batch.isBatch && (output != nil || spectrogram != nil) {
+            throw ValidationError("-o and --spectrogram name one file; with --batch, -n or --seeds give --output-dir DIR")
         }
+    }
+
+    func run() throws {
+        if batch.isBatch { return try runBatch() }
+        let planURL = URL(fileURLWithPath: plan ?? "")
+        let document = try Self.document(planURL)
         let folder = planURL.deletingLastPathComponent()
         func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
-        guard let outputPath = output ?? document.output.map({ resolve($0).path }) else {
+        guard let outputPath = try output ?? document.output.map({ try Self.confined($0, in: folder, plan: planURL) }) else {
             throw CLIError("give -o OUT or an \"output\" in the plan")
         }
         let inputURL = document.input.map(resolve)
@@ -57,10 +66,49 @@ struct EditCommand: ParsableCommand {
         var sampling = try SamplingOptions.parse([])
         sampling.seed = seed
         var noise = NoiseSource(seed: sampling.seedValue)
-        let clip = try inputURL.map { try clipOptions.encode($0.path, pipeline: pipeline, sampling: sampling, noise: &noise, report: report) }
+        let clip = try inputURL.map { try clipOptions.read($0.path, pipeline: pipeline) }
         let editPlan = splice.applied(to: try document.plan(clipDuration: clip?.duration, pipeline: pipeline))
-        try editPlan.validate(clip: clip, pipeline: pipeline)
         try runPlan(editPlan, command: "edit", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
-                    sampling: sampling, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
+                    sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
+    }
+
+    /// Every plan of the batch file, or the takes of the one plan, in this shard, with the models
+    /// loaded once.
+    private func runBatch() throws {
+        let takes = try batch.takes(baseSeed: seed)
+        let file = URL(fileURLWithPath: batch.batch ?? plan ?? "")
+        let plan: BatchPlan<EditBatchLine>
+        if batch.batch != nil {
+            plan = try BatchPlan(file: file, folder: batch.folder, takes: takes)
+        } else {
+            var document = try Self.document(file)
+            document.output = file.deletingPathExtension().lastPathComponent + ".wav"
+            plan = try BatchPlan(lines: [(0, .success(EditBatchLine(plan: document)))], folder: batch.folder, takes: takes)
+        }
+        var job = EditBatchJob(inputFolder: file.deletingLastPathComponent())
+        job.crossfadeSeconds = splice.crossfade / 1000
+        job.raw = splice.raw
+        job.samplePosterior = clipOptions.samplePosterior
+        job.sampleRate = clipOptions.format.sampleRate.map(Double.init)
+        job.channelCount = clipOptions.format.channels
+        job.encoding = clipOptions.format.sampleFormat
+        try batch.run(job, plan: plan, pipeline: try model.load(report), inputs: [file], peaks: peaks, report: report)
+    }
+
+    /// The plan's `output`, which must stay inside its folder.
+    private static func confined(_ output: String, in folder: URL, plan: URL) throws -> String {
+        do {
+            return try OutputFolder(folder).file(output).path
+        } catch let error as OutputFolder.Error {
+            throw CLIError("\(plan.path): \(error), or give -o")
+        }
+    }
+
+    private static func document(_ url: URL) throws -> EditPlanDocument {
+        do {
+            return try EditPlanDocument(json: try Data(contentsOf: url))
+        } catch let error as EditPlanError {
+            throw CLIError("\(url.path): \(error)")
+        }
     }
 }

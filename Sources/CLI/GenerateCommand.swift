@@ -10,9 +10,11 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate audio from a text prompt.",
         discussion: """
-        The format of the output follows its extension (.wav, .flac, .ogg, .aiff). With --batch \
-        FILE.jsonl, each line is {"prompt": …, "negative"?, "seed"?, "steps"?, "guidance"?, \
-        "duration"?, "output"?} and -o names the output folder; the models load once.
+        The format of the output follows its extension (.wav, .flac, .ogg, .aiff). Without --seed, a \
+        seed is drawn and reported (--json). With --batch FILE.jsonl, each line is {"prompt": …, \
+        "negative"?, "seed"?, "steps"?, "guidance"?, "duration"?, "output"?}; with -n or --seeds, \
+        each prompt gives several takes. Both write into --output-dir with a manifest, survive \
+        failed lines, resume with --skip-existing and split with --shard (docs/batch.md).
         """
     )
 
@@ -24,16 +26,10 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
     @OptionGroup var peaks: PeakOptions
 
-    @Option(name: .shortAndLong, help: "Output audio file (with --batch: the output folder).")
-    var output: String
+    @Option(name: .shortAndLong, help: "Output audio file.")
+    var output: String?
 
-    @Option(help: "Generate every prompt of a JSON Lines file, loading the models once.")
-    var batch: String?
-
-    @Option(help: "With --batch: take only lines i with i mod N = K (0-based K/N), for job arrays.", transform: { text in
-        do { return try Shard(text) } catch { throw ValidationError("--shard: \(error)") }
-    })
-    var shard: Shard?
+    @OptionGroup var batch: BatchOptions
 
     @OptionGroup var length: DurationOption
 
@@ -50,20 +46,30 @@ struct GenerateCommand: ParsableCommand {
     var saveLatents: String?
 
     func validate() throws {
-        if batch == nil && !unconditional && (prompt ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+        if batch.batch == nil && !unconditional && (prompt ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("give a prompt, or --unconditional")
         }
-        if batch != nil && prompt != nil { throw ValidationError("give either a prompt or --batch") }
-        if shard != nil && batch == nil { throw ValidationError("--shard needs --batch") }
+        if batch.batch != nil && prompt != nil { throw ValidationError("give either a prompt or --batch") }
+        if batch.isBatch {
+            if output != nil { throw ValidationError("-o names one file; with --batch, -n or --seeds give --output-dir DIR") }
+            if spectrogram != nil || saveMel != nil || saveLatents != nil || sampling.noise != nil {
+                throw ValidationError("--spectrogram, --save-mel, --save-latents and --noise name one file; they do not go with "
+                    + "--output-dir")
+            }
+        } else if output == nil {
+            throw ValidationError("give -o FILE, or --output-dir DIR")
+        }
     }
 
     func run() throws {
-        if let batch { return try runBatch(URL(fileURLWithPath: batch)) }
+        if batch.isBatch { return try runBatch() }
+        var sampling = sampling
+        if sampling.seed == nil && sampling.noise == nil { sampling.seed = Seeds.draw() }
         let outputs = try RunOutputs(audio: output, spectrogram: spectrogram, mel: saveMel, latents: saveLatents,
                                      inputs: sampling.inputs, peaks: peaks)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        try produce(request(prompt: prompt ?? ""), noise: &noise, outputs: outputs, pipeline: pipeline)
+        try produce(request(prompt: prompt ?? ""), sampling: sampling, noise: &noise, outputs: outputs, pipeline: pipeline)
     }
 
     private func request(prompt: String) -> GenerationRequest {
@@ -73,31 +79,33 @@ struct GenerateCommand: ParsableCommand {
         return request
     }
 
-    /// Every line of the batch file in this shard, one output each, with the models loaded once.
-    private func runBatch(_ file: URL) throws {
-        let shard = shard ?? .all
-        let folder = URL(fileURLWithPath: output)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let items = try BatchFile.read(file).filter { shard.contains($0.line) }
-        let pipeline = try model.load(report)
-        for (position, (line, item)) in items.enumerated() {
-            report.say("[\(position + 1)/\(items.count)] \(item.prompt)")
-            let target = folder.appendingPathComponent(item.output ?? String(format: "%06d.wav", line))
-            var noise = NoiseSource(seed: item.seed ?? sampling.seedValue)
-            try produce(item.request(defaults: request(prompt: item.prompt)), noise: &noise,
-                        outputs: try RunOutputs(audio: target.path, inputs: [file], peaks: peaks), pipeline: pipeline)
+    /// Every line of the batch file, or the takes of the one prompt, in this shard, with the
+    /// models loaded once.
+    private func runBatch() throws {
+        let takes = try batch.takes(baseSeed: sampling.seed)
+        let file = batch.batch.map { URL(fileURLWithPath: $0) }
+        let plan: BatchPlan<BatchItem>
+        if let file {
+            plan = try BatchPlan(file: file, folder: batch.folder, takes: takes)
+        } else {
+            let name = BatchItem.fileName(for: unconditional ? "" : prompt ?? "")
+            plan = try BatchPlan(lines: [(0, .success(BatchItem(prompt: prompt ?? "", output: name)))], folder: batch.folder, takes: takes)
         }
+        let pipeline = try model.load(report)
+        try batch.run(GenerationBatchJob(defaults: request(prompt: "")), plan: plan, pipeline: pipeline,
+                      inputs: [file].compactMap { $0 }, peaks: peaks, report: report)
     }
 
     /// Generates one request and writes its outputs.
-    private func produce(_ request: GenerationRequest, noise: inout NoiseSource, outputs: RunOutputs,
+    private func produce(_ request: GenerationRequest, sampling: SamplingOptions, noise: inout NoiseSource, outputs: RunOutputs,
                          pipeline: AuffusionPipeline) throws {
         let progress = report.progress()
         let result = try pipeline.generate(request, noise: &noise, progress: progress.steps())
         progress.finish()
         let files = try outputs.write(result, warn: report.warn)
-        try RunRecord(command: "generate", request: request, sampling: sampling, result: result, outputs: files, report: report)
-            .emit(report)
+        var record = RunRecord(command: "generate", request: request, sampling: sampling, result: result, outputs: files, report: report)
+        record.details = ["windows": .number(Double(pipeline.windows(of: request).offsets.count))]
+        try record.emit(report)
     }
 }
 

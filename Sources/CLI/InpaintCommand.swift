@@ -50,13 +50,13 @@ struct InpaintCommand: ParsableCommand {
         let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        let clip = try clipOptions.encode(input, pipeline: pipeline, sampling: sampling, noise: &noise, report: report)
+        let clip = try clipOptions.read(input, pipeline: pipeline)
         let editMask = try EditMask(ranges: mask.map(\.range), band: band?.range, clipDuration: clip.duration,
                                     maximumFrequency: pipeline.melParameters.maximumFrequency)
         let plan = splice.applied(to: EditPlan([.inpainting(mask: editMask, strength: strength, request: sampling.request(prompt: prompt))]))
         let ranges = editMask.ranges.map { JSONValue.array([.number($0.lowerBound), .number($0.upperBound)]) }
         try runPlan(plan, command: "inpaint", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
-                        outputs: outputs, sampling: sampling, report: report,
+                        outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
                         details: ["mask": .array(ranges), "raw": .bool(splice.raw), "strength": .number(strength)]).record.emit(report)
     }
 }

@@ -49,7 +49,10 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "What to steer away from.")
     var negative: String?
 
-    @Option(help: "Seed of the noise (torch.randn-compatible; default 0).")
+    @Option(name: .customLong("window-join"), help: "How the windows of audio longer than the model's canvas are joined at each step: crossfade (the default), average (MultiDiffusion) or swap (SaFa); docs/editing.md compares them.")
+    var windowJoin: LatentWindows.Join?
+
+    @Option(help: "Seed of the noise (torch.randn-compatible; generate and batches draw one when it is absent and report it, other commands use 0).")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("The first Gaussian tensor the run draws, as .npy, instead of seeded noise: the initial latents of a run from noise, or the tensor added to a clip's latents.", valueName: "file.npy"))
@@ -72,6 +75,7 @@ struct SamplingOptions: ParsableArguments {
         request.guidanceScale = guidance ?? request.guidanceScale
         request.guidanceRescale = guidanceRescale ?? request.guidanceRescale
         request.scheduler = scheduler
+        request.windowJoin = windowJoin ?? request.windowJoin
         return request
     }
 
@@ -144,6 +148,10 @@ struct SpliceOptions: ParsableArguments {
     @Flag(help: "Return the decoded result, as the reference does, instead of keeping the clip outside the masks.")
     var raw = false
 
+    @Flag(name: .customLong("raw-level"),
+          help: "Give a fill the model's level (its peak normalisation undone) instead of the level of the audio around the mask.")
+    var rawLevel = false
+
     func validate() throws {
         guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
     }
@@ -153,9 +161,12 @@ struct SpliceOptions: ParsableArguments {
         var plan = plan
         plan.crossfadeSeconds = crossfade / 1000
         plan.raw = raw
+        plan.fillLevel = rawLevel ? .raw : .context
         return plan
     }
 }
+
+extension LatentWindows.Join: ExpressibleByArgument {}
 
 /// Seconds as `12.5` or `m:ss.s` (`1:02.5`).
 enum TimeText {

@@ -132,7 +132,7 @@ struct PromptEditOptions: ParsableArguments {
                                                 maps: maps)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        let clip = try from.map { try clipOptions.encode($0, pipeline: pipeline, sampling: sampling, noise: &noise, report: report) }
+        let clip = try from.map { try clipOptions.read($0, pipeline: pipeline) }
         var request = sampling.request(prompt: target)
         request.duration = length.duration
         let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: try replace.schedule())
@@ -143,7 +143,7 @@ struct PromptEditOptions: ParsableArguments {
                                        start: clip == nil ? .noise : .clip(strength: strength ?? 0.5))
         pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
         if maps != nil {
-            let frames = clip?.canvasFrames ?? pipeline.canvas(of: request).frames
+            let frames = clip == nil ? pipeline.canvas(of: request).frames : pipeline.canvasFrames
             try checkStored(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames)
         }
         var editRecord: [String: JSONValue] = ["shared_noise": .bool(clip != nil || (sharedNoise ?? true)),
@@ -151,11 +151,14 @@ struct PromptEditOptions: ParsableArguments {
                                                                              uniquingKeysWith: { $1 }))]
         if clip != nil { editRecord["strength"] = .number(strength ?? 0.5) }
         var (result, record) = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline,
-                                           noise: &noise, outputs: outputs, sampling: sampling, report: report, details: editRecord)
+                                           noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions,
+                                           report: report, details: editRecord)
         if let folder = outputs.maps, let store = result.attentionStore {
             _ = try AttentionMapFiles.write(store: store, prompt: target, index: 1, tokenizer: pipeline.text.tokenizer,
                                             image: result.output.image, resolution: mapsResolution, to: folder)
             record.outputs.maps = folder.path
+        } else if maps != nil {
+            report.warn("--maps: attention maps are kept for edits of one canvas of the model; this clip ran in windows, none written")
         }
         try record.emit(report)
     }

@@ -39,9 +39,10 @@ struct TransferCommand: ParsableCommand {
         let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        let clip = try clipOptions.encode(input, pipeline: pipeline, sampling: sampling, noise: &noise, report: report)
+        let clip = try clipOptions.read(input, pipeline: pipeline)
         let plan = EditPlan([.styleTransfer(strength: strength, request: sampling.request(prompt: prompt))])
         try runPlan(plan, command: "transfer", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
-                        outputs: outputs, sampling: sampling, report: report, details: ["strength": .number(strength)]).record.emit(report)
+                        outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
+                        details: ["strength": .number(strength)]).record.emit(report)
     }
 }

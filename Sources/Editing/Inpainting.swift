@@ -19,10 +19,10 @@ import Pipeline
 ///
 /// Beyond the reference (the default): the output keeps the clip's samples outside the masked
 /// ranges exactly and crossfades (equal power, ``crossfadeSeconds``) into the generated audio at
-/// each inner edge (``Crossfade``); the generated audio is first scaled by the clip's peak / 0.95
-/// to undo the analysis' peak normalisation. With a band, the generated audio replaces the whole
-/// spectrum inside the ranges (its latents outside the band are the clip's). ``raw`` returns the
-/// decoded canvas as the reference does.
+/// each inner edge (``Crossfade``); the fill is made as loud as the audio around it
+/// (``fillLevel``); with a band, only the band is replaced and the clip's own signal is kept
+/// outside it (``BandSplice``). ``FillPlacement`` says how. ``raw`` returns the decoded canvas as
+/// the reference does.
 ///
 /// ```swift
 /// let mask = try EditMask(ranges: [2.56..<7.68], clipDuration: clip.duration)
@@ -38,6 +38,8 @@ public struct Inpainting: Sendable {
     public var crossfadeSeconds = 0.020
     /// Return the decoded result as the reference does, without splicing it into the clip.
     public var raw = false
+    /// How loud the fill is made (default: at the level of the audio around it).
+    public var fillLevel = FillLevel.context
 
     public init(mask: EditMask) { self.mask = mask }
 
@@ -57,19 +59,7 @@ public struct Inpainting: Sendable {
         var plan = EditPlan([pass(request)])
         plan.crossfadeSeconds = crossfadeSeconds
         plan.raw = raw
+        plan.fillLevel = fillLevel
         return try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.step) }.output
-    }
-
-    /// Decoded audio spliced into the clip inside sample `ranges` (disjoint): scaled by the clip's
-    /// peak / 0.95 to undo the analysis' peak normalisation, then ``Crossfade/splice(_:into:ranges:length:)``.
-    static func splice(_ generated: AudioBuffer, into clip: ClipLatents, ranges: [Range<Int>],
-                       crossfadeSeconds: Double) -> AudioBuffer {
-        let original = clip.audio.channels[0]
-        let peak = original.reduce(0) { max($0, abs($1)) }
-        let gain = peak > 0 ? peak / 0.95 : 1
-        let sampleRate = clip.audio.sampleRate
-        let spliced = Crossfade.splice(generated.channels[0].map { $0 * gain }, into: original, ranges: ranges,
-                                       length: Int((crossfadeSeconds * sampleRate).rounded()))
-        return AudioBuffer(mono: spliced, sampleRate: sampleRate)
     }
 }

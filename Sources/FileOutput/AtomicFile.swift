@@ -23,12 +23,15 @@ public enum AtomicFile {
     }
 
     /// A temporary path next to `url`, with the same extension (libraries that pick a format
-    /// from the extension still see the right one).
+    /// from the extension still see the right one). It is pending until ``commit(_:to:)``: an
+    /// interrupt removes it (``PendingFiles``).
     public static func temporaryURL(besides url: URL) -> URL {
         let folder = url.deletingLastPathComponent()
         let name = ".\(url.deletingPathExtension().lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).partial"
         let ext = url.pathExtension
-        return folder.appendingPathComponent(ext.isEmpty ? name : "\(name).\(ext)")
+        let temporary = folder.appendingPathComponent(ext.isEmpty ? name : "\(name).\(ext)")
+        PendingFiles.shared.insert(temporary)
+        return temporary
     }
 
     /// Throws ``Error/wouldOverwriteInput(path:)`` when `output` is the same file as one of `inputs`
@@ -42,6 +45,7 @@ public enum AtomicFile {
 
     /// Moves a finished temporary file over `url`.
     public static func commit(_ temporary: URL, to url: URL) throws {
+        defer { PendingFiles.shared.remove(temporary) }
         if rename(temporary.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temporary)
@@ -53,6 +57,8 @@ public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let temporary = temporaryURL(besides: url)
         do { try data.write(to: temporary) } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            PendingFiles.shared.remove(temporary)
             throw Error.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
         }
         try commit(temporary, to: url)

@@ -71,15 +71,28 @@ public struct AuffusionPipeline: Sendable {
         let fps = melParameters.framesPerSecond
         let duration = request.duration ?? min(10, Double(request.canvasFrames ?? canvasFrames) / fps)
         if let frames = request.canvasFrames { return (frames, duration) }
-        let factor = codec.downsamplingFactor
+        let grid = max(8, codec.downsamplingFactor)     // requests are checked on multiples of 8 frames
         let needed = Int((duration * fps - 1e-6).rounded(.up))
-        return (max(canvasFrames, (needed + factor - 1) / factor * factor), duration)
+        return (max(canvasFrames, (needed + grid - 1) / grid * grid), duration)
+    }
+
+    /// The longest generation a request may ask for, in seconds: its latents, spectrogram and
+    /// audio stay in memory at once (about 60 MB per minute at the released model's size).
+    public static let longestDuration = 600.0
+
+    /// The windows of the model's canvas a run of `request` is denoised in (one, unless its
+    /// duration is longer than the canvas).
+    public func windows(of request: GenerationRequest) -> LatentWindows {
+        LatentWindows(spanWidth: canvas(of: request).frames / codec.downsamplingFactor, windowWidth: canvasLatentWidth)
     }
 
     /// Checks `request` against this model.
     /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     public func validate(_ request: GenerationRequest) throws {
         let (frames, duration) = canvas(of: request)
+        if request.canvasFrames == nil, duration > Self.longestDuration {
+            throw PipelineError.invalidValue(field: "duration", reason: "must be at most \(Int(Self.longestDuration)) s, got \(duration); make longer audio in parts")
+        }
         try request.validate(canvasFrames: frames, duration: duration, framesPerSecond: melParameters.framesPerSecond)
     }
 
@@ -104,7 +117,7 @@ public struct AuffusionPipeline: Sendable {
                          progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
         let start = try noiseStart(request, noise: &noise)
         let conditioning = try conditioning([request.prompt], request: request)
-        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise)
+        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise, join: request.windowJoin)
         let latents = try run.finish(progress: progress)
         noise = run.noise
         var result = try render(latents, duration: canvas(of: request).duration)
@@ -114,21 +127,32 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// Decodes latents `[1, 4, h, w]` to the spectrogram, the log-mel and audio of `duration` seconds.
-    /// Latents wider than the canvas are decoded and vocoded window by window (so that memory
-    /// does not grow with the length) and joined with crossfades where the windows overlap.
+    ///
+    /// Latents wider than the canvas are decoded window by window (so that the VAE's memory does
+    /// not grow with the length) and the images joined with crossfades where the windows overlap.
+    /// HiFi-GAN, whose output at a frame depends only on nearby frames, then vocodes the joined
+    /// log-mel window by window too, crossfaded where the windows agree; Griffin-Lim vocodes it in
+    /// one piece, since windows it phased apart would cancel where they are crossfaded.
     public func render(_ latents: Tensor, duration: Double) throws -> GenerationResult {
         let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
-        var images: [Tensor] = [], waveforms: [Tensor] = []
-        for window in windows.offsets.indices {
+        let factor = codec.downsamplingFactor
+        let images = try windows.offsets.indices.map { window in
             let part = windows.isWindowed ? latents.sliced(axis: 3, windows.columns(of: window)) : latents
             guard let image = try codec.images(from: part).first else { throw PipelineError.invalidRequest("no latents to decode") }
-            let samples = try vocoder.waveform(logMel: image.logMel)
-            images.append(image.pixels)
-            waveforms.append(Tensor(shape: [1, samples.count], scalars: samples))
+            return image.pixels
         }
-        let factor = codec.downsamplingFactor
         let image = SpectrogramImage(pixels: windows.joined(images, scale: factor))
-        let samples = windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars
+        let samples: [Float]
+        if case .hifiGAN = vocoder, windows.isWindowed {
+            let waveforms = try windows.offsets.indices.map { window in
+                let frames = windows.columns(of: window)
+                let part = try vocoder.waveform(logMel: image.logMel.sliced(axis: 1, (frames.lowerBound * factor)..<(frames.upperBound * factor)))
+                return Tensor(shape: [1, part.count], scalars: part)
+            }
+            samples = windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars
+        } else {
+            samples = try vocoder.waveform(logMel: image.logMel)
+        }
         let length = min(samples.count, Int(duration * Double(melParameters.sampleRate)))
         return GenerationResult(audio: AudioBuffer(mono: Array(samples.prefix(length)), sampleRate: Double(melParameters.sampleRate)),
                                 logMel: image.logMel, image: image, latents: latents, initialLatents: latents, droppedTokenCount: 0)

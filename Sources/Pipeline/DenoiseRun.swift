@@ -56,7 +56,8 @@ public struct DenoiseRun {
     private let timesteps: [Float]
     private var scheduler: any Scheduler
     private let constraint: Constraint?
-    private let controller: (any AttentionController)?
+    /// The attention controller of each window (one window: the run's controller).
+    private let controllers: [(any AttentionController)?]
     private let windows: LatentWindows
     private let join: LatentWindows.Join
     private var index = 0
@@ -67,20 +68,32 @@ public struct DenoiseRun {
     public private(set) var noise: NoiseSource
 
     /// Prepares a run of `pipeline`'s U-Net from `start` under `conditioning`.
-    /// `join` says how the windows of latents wider than the canvas are joined.
+    /// `join` says how the windows of latents wider than the canvas are joined; an attention edit
+    /// of such latents gives one controller per window (`windowControllers`, each counting its own
+    /// layers and steps) instead of `controller`.
     /// - Throws: ``PipelineError/invalidRequest(_:)`` when the start's latents do not have one row
-    ///   per prompt, or when an attention controller would see more than one window.
+    ///   per prompt, when one controller would see more than one window, or when the window
+    ///   controllers are not one per window.
     public init(pipeline: AuffusionPipeline, start: DenoiseStart, conditioning: Conditioning,
-                constraint: Constraint? = nil, controller: (any AttentionController)? = nil, noise: NoiseSource,
-                join: LatentWindows.Join = .average) throws {
+                constraint: Constraint? = nil, controller: (any AttentionController)? = nil,
+                windowControllers: [any AttentionController] = [], noise: NoiseSource,
+                join: LatentWindows.Join = .crossfade) throws {
         guard start.latents.shape.first == conditioning.promptCount else {
             throw PipelineError.invalidRequest(
                 "the start has \(start.latents.shape.first ?? 0) latent rows for \(conditioning.promptCount) prompts")
         }
         windows = LatentWindows(spanWidth: start.latents.shape[3], windowWidth: pipeline.canvasLatentWidth)
         guard controller == nil || !windows.isWindowed else {
-            throw PipelineError.invalidRequest("attention edits work on one canvas of the model; this span needs \(windows.offsets.count)")
+            let seconds = Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond
+            throw PipelineError.invalidRequest("""
+                one attention controller sees one canvas of the model (\(seconds) s); these latents need \(windows.offsets.count) \
+                windows, one controller each
+                """)
         }
+        guard windowControllers.isEmpty || windowControllers.count == windows.offsets.count else {
+            throw PipelineError.invalidRequest("\(windowControllers.count) window controllers for \(windows.offsets.count) windows")
+        }
+        controllers = windowControllers.isEmpty ? windows.offsets.map { _ in controller } : windowControllers
         self.join = join
         unet = pipeline.unet
         self.conditioning = conditioning
@@ -88,7 +101,6 @@ public struct DenoiseRun {
         timesteps = start.timesteps
         scheduler = start.scheduler
         self.constraint = constraint
-        self.controller = controller
         latents = start.latents
         self.noise = noise
     }
@@ -105,7 +117,8 @@ public struct DenoiseRun {
         let timestep = timesteps[index]
         let input = try scheduler.scaleModelInput(latents, timestep: timestep)
         let predictions = try windows.offsets.indices.map { window in
-            try predict(windows.isWindowed ? input.sliced(axis: 3, windows.columns(of: window)) : input, timestep: timestep)
+            try predict(windows.isWindowed ? input.sliced(axis: 3, windows.columns(of: window)) : input, timestep: timestep,
+                        controller: controllers[window])
         }
         let prediction = windows.joined(predictions, join: join, step: index)
         latents = try scheduler.step(modelOutput: prediction, timestep: timestep, sample: latents, random: &noise)
@@ -115,7 +128,7 @@ public struct DenoiseRun {
     }
 
     /// The guided noise prediction for `input` `[P, 4, h, w]` at `timestep`.
-    private func predict(_ input: Tensor, timestep: Float) throws -> Tensor {
+    private func predict(_ input: Tensor, timestep: Float, controller: (any AttentionController)?) throws -> Tensor {
         let guided = conditioning.usesGuidance
         let batch = guided ? Tensor.concatenated([input, input], axis: 0) : input    // [2P or P, 4, h, w]
         let output = try unet(batch, timesteps: [Float](repeating: timestep, count: batch.shape[0]),

@@ -19,11 +19,15 @@ public struct GenerationRequest: Sendable, Equatable {
     /// `guidance_rescale` φ (Lin et al. 2023, eq. 16), 0 = off.
     public var guidanceRescale: Float = 0
     /// Output length in seconds, at most the canvas; `nil`: the whole canvas, at most 10 s.
+    /// A duration beyond the model's canvas gets a canvas as long (``AuffusionPipeline/canvas(of:)``).
     public var duration: Double?
-    /// Spectrogram frames of the canvas, a multiple of 8; `nil`: the model's canvas.
+    /// Spectrogram frames of the canvas, a multiple of 8; `nil`: the model's canvas, or as many
+    /// as ``duration`` needs.
     public var canvasFrames: Int?
     /// The sampler; `nil` uses the model folder's `scheduler_config.json`.
     public var scheduler: SchedulerKind?
+    /// How the windows of a canvas wider than the model's are joined at each step.
+    public var windowJoin = LatentWindows.Join.crossfade
 
     public init(prompt: String) { self.prompt = prompt }
 

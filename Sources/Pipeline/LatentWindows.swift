@@ -4,21 +4,25 @@ import Compute
 /// what each window computes is joined back into the span.
 ///
 /// The windows are evenly spaced, the first at column 0 and the last flush with the span's end,
-/// and neighbours overlap by at least ``minimumOverlap`` columns (never more than half a window,
-/// so no column lies in more than two windows). A span no wider than the canvas is one window, and
+/// as few as let neighbours overlap by at least a quarter of a window (``minimumOverlap``
+/// reports what they got). A span no wider than the canvas is one window, and
 /// every join of one window returns it unchanged: the usual run is not touched.
 ///
 /// The denoising loop joins the windows' noise predictions at every step (``DenoiseRun``), so
 /// the span is denoised as one piece whose every part the U-Net sees at the width it was trained
-/// on: MultiDiffusion's averaging (Bar-Tal et al., ICML 2023, eq. 5 with uniform weights), or the
-/// swap of SaFa (arXiv 2502.05130), which takes each overlap column from one window only,
-/// alternating in stripes that change sides every step, so that averaging does not blur the
-/// overlap. docs/editing.md ("Long clips") gives the measurements behind the default.
+/// on: by a crossfade across each overlap (the default), MultiDiffusion's averaging (Bar-Tal et
+/// al., ICML 2023, eq. 5 with uniform weights), or the swap of SaFa (arXiv 2502.05130), which
+/// takes each overlap column from one window only, alternating in stripes that change sides
+/// every step. Weights are normalised per column, so any number of windows over a column blend
+/// to a convex combination. docs/editing.md ("Long clips") gives the measurements behind the default.
 public struct LatentWindows: Sendable, Equatable {
     /// How overlapping windows are joined.
     public enum Join: String, Sendable, Codable, CaseIterable {
         /// Every window that covers a column counts the same (MultiDiffusion).
         case average
+        /// Across an overlap the weight moves linearly from one window to the next, so each
+        /// window counts most near its own centre (Mixture of Diffusers' idea, with a ramp).
+        case crossfade
         /// Each overlap column comes from one window, in stripes that alternate every step (SaFa).
         case swap
     }
@@ -97,14 +101,14 @@ public struct LatentWindows: Sendable, Equatable {
         switch join {
         case .average:
             return 1
+        case .crossfade, nil:
+            let x = Float(position) + fraction
+            if inLeftOverlap { return (x - Float(offsets[index])) / Float(previousEnd - offsets[index]) }
+            return (Float(offsets[index] + windowWidth) - x) / Float(offsets[index] + windowWidth - nextStart)
         case .swap:
             // Overlap columns in stripes of one column, alternating between the two windows and
             // changing sides every step; `inRightOverlap` names the earlier window of the pair.
             return (position + step) % 2 == (inRightOverlap ? 0 : 1) ? 1 : 0
-        case nil:
-            let x = Float(position) + fraction
-            if inLeftOverlap { return (x - Float(offsets[index])) / Float(previousEnd - offsets[index]) }
-            return (Float(offsets[index] + windowWidth) - x) / Float(offsets[index] + windowWidth - nextStart)
         }
     }
 }

@@ -39,6 +39,18 @@ struct LogMelParityTests {
         #expect(discrepancy.isWithin(tolerance), "\(discrepancy)")
     }
 
+    @Test("a clip analysed in chunks of frames (as long recordings are) gives the same values as in one piece, and matches the reference", arguments: try AudioCase.all())
+    func chunked(_ clip: AudioCase) throws {
+        let samples = try AudioFile.read(Fixtures.url("audio/\(clip.name).wav")).channels[0]
+        var chunked = analyzer
+        chunked.chunkFrames = 37       // chunk edges in the middle of frames' windows, and a short last chunk
+        let whole = try analyzer.logMel(of: samples), parts = try chunked.logMel(of: samples)
+        #expect(parts.shape == whole.shape && parts.scalars == whole.scalars)
+        let discrepancy = compareLogSpectrogram(parts, try Fixtures.tensor("audio/\(clip.name).logmel.npy"),
+                                                dynamicRangeDecibels: SpectrogramTolerance.logMel.dynamicRangeDecibels)
+        #expect(discrepancy.isWithin(SpectrogramTolerance.logMel), "\(discrepancy)")
+    }
+
     @Test("the [0, 1] image equals the reference normalize_spectrogram", arguments: try AudioCase.all())
     func image(_ clip: AudioCase) throws {
         let samples = try AudioFile.read(Fixtures.url("audio/\(clip.name).wav")).channels[0]

@@ -39,6 +39,40 @@ struct EditCommandTests {
         #expect(result.standardOutput.contains("\"mask\":[[0.1,0.3]]"), "\(result.standardOutput)")
     }
 
+    @Test("inpaint writes the input's own format (44.1 kHz stereo 24-bit) with every sample outside the mask kept; flags override it; a lossy output is named")
+    func fileFormat() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = try Fixtures.temporaryDirectory()
+        let input = out.appendingPathComponent("stereo.wav")
+        let frames = 22_050
+        let left = (0..<frames).map { Float(0.3 * sin(2 * Double.pi * 300 * Double($0) / 44_100)) }
+        let right = (0..<frames).map { Float(0.2 * sin(2 * Double.pi * 1_100 * Double($0) / 44_100)) }
+        try AudioFile.write(AudioBuffer(channels: [left, right], sampleRate: 44_100), to: input, encoding: .pcm24)
+        func inpaint(_ output: String, _ extra: [String] = []) throws -> CommandResult {
+            try CommandRunner.run("auffusion", ["inpaint", input.path, "a cat meowing", "--model", folder.path, "--steps", "2",
+                                                "--mask", "0.2-0.3", "-o", out.appendingPathComponent(output).path, "--json"] + extra)
+        }
+        let same = try inpaint("same.wav")
+        #expect(same.exitCode == 0, "\(same.standardError)")
+        let (original, edited) = (try AudioFile.read(input), try AudioFile.read(out.appendingPathComponent("same.wav")))
+        #expect(try AudioReader(out.appendingPathComponent("same.wav")).format == AudioReader(input).format)
+        for channel in 0..<2 {
+            #expect(edited.channels[channel][..<8_820] == original.channels[channel][..<8_820])
+            #expect(edited.channels[channel][13_230...] == original.channels[channel][13_230...])
+        }
+        #expect(same.standardOutput.contains("\"sample_rate\":44100"), "\(same.standardOutput)")
+        let converted = try inpaint("small.flac", ["--sample-rate", "16000", "--channels", "1", "--sample-format", "pcm16"])
+        #expect(converted.exitCode == 0, "\(converted.standardError)")
+        let small = try AudioReader(out.appendingPathComponent("small.flac")).format
+        #expect(small.sampleRate == 16_000 && small.channelCount == 1 && small.encoding == .pcm16)
+        #expect(try AudioFile.read(out.appendingPathComponent("small.flac")).frameCount == 8_000)
+        #expect(converted.standardError.contains("converted, not copied"))
+        let lossy = try inpaint("lossy.ogg")
+        #expect(lossy.exitCode == 0 && lossy.standardError.contains("write .flac or .wav"), "\(lossy.standardError)")
+        let channels = try inpaint("three.wav", ["--channels", "3"])
+        #expect(channels.exitCode == 1 && channels.standardError.contains("cannot make 3 channels from 2"), "\(channels.standardError)")
+    }
+
     @Test("bad edits end with one error line: the input as output, strength outside [0, 1]")
     func badInput() throws {
         let folder = try PipelineFolders.folder("standard")

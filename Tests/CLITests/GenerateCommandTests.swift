@@ -44,7 +44,7 @@ struct GenerateCommandTests {
         let out = folder.deletingLastPathComponent().appendingPathComponent("x.wav").path
         let cases: [([String], String)] = [
             (["generate", "a dog", "--model", folder.appendingPathComponent("missing").path, "-o", out], "no model folder"),
-            (["generate", "a dog", "--model", folder.path, "-o", out, "--duration", "11"], "--duration"),
+            (["generate", "a dog", "--model", folder.path, "-o", out, "--duration", "601"], "--duration must be at most 600 s"),
             (["generate", "a dog", "--model", folder.path, "-o", "/nonexistent-dir/x.wav", "--steps", "1", "--duration", "0.2", "--quiet"], "cannot write"),
             (["generate", "a dog", "--model", folder.path, "-o", folder.path + "/x.mp3"], "unknown extension"),
         ]
@@ -60,43 +60,6 @@ struct GenerateCommandTests {
             let result = try CommandRunner.run("auffusion", arguments)
             #expect(result.exitCode == 2, "\(arguments)")
         }
-    }
-}
-
-@Suite("auffusion generate --batch")
-struct BatchGenerateTests {
-    @Test("a JSON Lines file is split across shards; each line's output lands in the folder")
-    func shards() throws {
-        let model = try PipelineFolders.folder("standard")
-        let work = model.deletingLastPathComponent()
-        let batch = work.appendingPathComponent("prompts.jsonl")
-        let lines = [#"{"prompt": "a dog", "output": "dog.wav", "duration": 0.3}"#, "",
-                     #"{"prompt": "rain", "seed": 3, "duration": 0.3}"#, #"{"prompt": "a bell", "duration": 0.3}"#]
-        try lines.joined(separator: "\n").write(to: batch, atomically: true, encoding: .utf8)
-        let out = work.appendingPathComponent("out")
-        for shard in ["0/2", "1/2"] {
-            let result = try CommandRunner.run("auffusion", [
-                "generate", "--batch", batch.path, "--shard", shard, "--model", model.path, "-o", out.path,
-                "--steps", "1", "--quiet",
-            ])
-            #expect(result.exitCode == 0, "\(result.standardError)")
-        }
-        // Lines 0, 2, 3 (line 1 is empty): shard 0/2 takes 0 and 2, shard 1/2 takes 3.
-        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(files == ["000002.wav", "000003.wav", "dog.wav"])
-        #expect(try AudioFile.read(out.appendingPathComponent("dog.wav")).frameCount == 4800)
-    }
-
-    @Test("a malformed line and a bad shard are one-line errors")
-    func errors() throws {
-        let model = try PipelineFolders.folder("standard")
-        let batch = model.deletingLastPathComponent().appendingPathComponent("bad.jsonl")
-        try "{\"text\": \"no prompt\"}\n".write(to: batch, atomically: true, encoding: .utf8)
-        let out = model.deletingLastPathComponent().appendingPathComponent("out").path
-        let malformed = try CommandRunner.run("auffusion", ["generate", "--batch", batch.path, "--model", model.path, "-o", out])
-        #expect(malformed.exitCode == 1 && malformed.standardError.contains("bad.jsonl:1"))
-        let shard = try CommandRunner.run("auffusion", ["generate", "--batch", batch.path, "--shard", "2/2", "--model", model.path, "-o", out])
-        #expect(shard.exitCode == 2 && shard.standardError.contains("--shard"))
     }
 }
 

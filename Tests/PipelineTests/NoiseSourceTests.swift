@@ -41,7 +41,9 @@ struct NoiseSourceTests {
         var noise = NoiseSource(seed: 0)
         for (change, fragment) in [({ (r: inout GenerationRequest) in r.stepCount = 0 }, "steps must be at least 1"),
                                    ({ (r: inout GenerationRequest) in r.duration = 0 }, "duration must be in (0, 10.24]"),
-                                   ({ (r: inout GenerationRequest) in r.duration = 11 }, "duration must be in (0, 10.24]"),
+                                   ({ (r: inout GenerationRequest) in r.duration = -1 }, "duration must be in (0, 10.24]"),
+                                   ({ (r: inout GenerationRequest) in r.duration = 11; r.canvasFrames = 1024 },
+                                    "duration must be in (0, 10.24]"),
                                    ({ (r: inout GenerationRequest) in r.prompt = " " }, "prompt is empty")] {
             var request = GenerationRequest(prompt: "rain")
             change(&request)

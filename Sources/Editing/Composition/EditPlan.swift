@@ -22,8 +22,16 @@ public struct EditResult {
     /// The last pass's source prompt, rendered, when the plan ends with an attention edit and
     /// the caller asked for it.
     public var source: GenerationResult?
-    /// The attention the last attention edit stored: the per-word maps of `--maps`.
+    /// The attention the last attention edit stored: the per-word maps of `--maps`; `nil` when it
+    /// ran in windows of the canvas (one controller each).
     public var attentionStore: AttentionStore?
+    /// What the finishing step spliced into the clip, for splicing into the user's file
+    /// (``EditedFile``): empty without a clip or when ``EditPlan/raw``.
+    public var fills: [Fill] = []
+    /// The same for ``source``.
+    public var sourceFills: [Fill] = []
+    /// What the finishing step did to each of ``fills`` in the clip.
+    public var fillReports: [FillReport] = []
 }
 
 /// The one way to edit: passes chained on the latents, each one run of the denoising loop
@@ -36,9 +44,10 @@ public struct EditResult {
 /// attention starts every prompt from the same latents unless it asks for one noise each.
 ///
 /// When a plan edits a clip and every pass is masked, the output keeps the clip outside the
-/// union of the masks' time ranges sample for sample and crossfades into the generated audio
-/// (``Inpainting``); ``raw`` returns the decoded canvas instead. A plan with any unmasked pass
-/// changes the whole clip and returns the decoded canvas.
+/// union of the masks' time ranges sample for sample and splices the generated audio in
+/// (``FillPlacement``: at the level of the surroundings, only the masks' band when they have one,
+/// crossfaded); ``raw`` returns the decoded canvas instead. A plan with any unmasked pass changes
+/// the whole clip. ``EditResult/fills`` carry the same to the user's file (``EditedFile``).
 ///
 /// ```swift
 /// let restyle = EditPass.styleTransfer(strength: 0.6, request: GenerationRequest(prompt: "a cat meowing"))
@@ -52,6 +61,10 @@ public struct EditPlan: Sendable {
     public var crossfadeSeconds = 0.020
     /// Return the decoded result even when every pass is masked.
     public var raw = false
+    /// How loud masked fills are made (default: at the level of the audio around them).
+    public var fillLevel = FillLevel.context
+    /// The most audio measured on each side of a masked range for ``FillLevel/context``, seconds.
+    public var contextSeconds = 0.5
 
     public init(_ passes: [EditPass]) { self.passes = passes }
 
@@ -66,6 +79,13 @@ public struct EditPlan: Sendable {
         let canvasFrames = self.canvasFrames(clip: clip, pipeline: pipeline, first: first)
         return try passes.enumerated().map { index, pass in
             try pass.validate(index: index, hasClip: clip != nil)
+            if pass.attention?.blend != nil, canvasFrames > pipeline.canvasFrames {
+                let seconds = Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond
+                throw EditPlanError.invalidPass(index + 1, field: "blend", reason: """
+                    a local blend works on one canvas of the model (\(seconds) s) for now; \
+                    edit a part of at most \(seconds) s, or leave out the blend
+                    """)
+            }
             return try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 try pipeline.validate(request)
@@ -117,15 +137,18 @@ public struct EditPlan: Sendable {
                     if case .mask(let mask) = pass.constraint { constraint = noised.keepingBase(outside: mask, pipeline: pipeline) }
                 }
                 let conditioning = try pipeline.conditioning(prompts, request: request)
-                let edit = try Self.attentionEdit(of: pass, steps: Self.controllerSteps(pass, timesteps: start.timesteps),
-                                                  pipeline: pipeline)
+                let steps = Self.controllerSteps(pass, timesteps: start.timesteps)
+                let windows = LatentWindows(spanWidth: start.latents.shape[3], windowWidth: pipeline.canvasLatentWidth)
+                let edit = windows.isWindowed ? nil : try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline)
+                let windowEdits = windows.isWindowed
+                    ? try windows.offsets.compactMap { _ in try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline) } : []
                 if let blend = pass.attention?.blend, let controller = edit {
                     let blending = blend.constraint(reading: controller)
                     constraint = constraint.map { masking in { index, latents in try blending(index, masking(index, latents)) } }
                         ?? blending
                 }
                 var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, constraint: constraint,
-                                         controller: edit, noise: noise)
+                                         controller: edit, windowControllers: windowEdits, noise: noise, join: request.windowJoin)
                 latents = try run.finish { step in
                     progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
                                           stepsDone: stepsBefore + step.step, totalSteps: totalSteps))
@@ -133,7 +156,7 @@ public struct EditPlan: Sendable {
                 noise = run.noise
                 initial = initial ?? start.latents
                 dropped = max(dropped, conditioning.droppedTokenCount)
-                store = edit?.attentionStore ?? store
+                store = windows.isWindowed ? nil : edit?.attentionStore ?? store
             }
         }
         return try finish(latents, clip: clip, canvasFrames: canvasFrames, pipeline: pipeline,
@@ -148,22 +171,48 @@ public struct EditPlan: Sendable {
         let duration = clip == nil ? pipeline.canvas(of: passes[0].request).duration
             : Double(canvasFrames) / pipeline.melParameters.framesPerSecond
         let rows = latents.shape[0]
-        func rendered(_ row: Int) throws -> GenerationResult {
+        func rendered(_ row: Int) throws -> (result: GenerationResult, fills: [Fill], reports: [FillReport]) {
             var result = try pipeline.render(latents.sliced(axis: 0, row..<(row + 1)), duration: duration)
             result.initialLatents = initial.sliced(axis: 0, min(row, initial.shape[0] - 1)..<min(row + 1, initial.shape[0]))
             result.droppedTokenCount = dropped
-            guard let clip else { return result }
-            let masks = passes.compactMap { pass in if case .mask(let mask) = pass.constraint { mask } else { nil } }
-            if raw || masks.count < passes.count {
+            guard let clip else { return (result, [], []) }
+            guard !raw else {
                 result.audio = result.audio.prefix(frameCount: clip.audio.frameCount)
-            } else {
-                let ranges = Self.union(masks.flatMap { $0.samples(sampleRate: clip.audio.sampleRate) })
-                result.audio = Inpainting.splice(result.audio, into: clip, ranges: ranges, crossfadeSeconds: crossfadeSeconds)
+                return (result, [], [])
             }
-            return result
+            let fills = fills(of: result.audio, clip: clip)
+            let placed = try fills.compactMap { try placement.segment(for: $0, in: clip.audio) }
+            result.audio = clip.audio.splicing(placed.map(\.0))
+            return (result, fills, placed.map(\.1))
         }
-        return EditResult(output: try rendered(rows - 1), source: renderSource && rows > 1 ? try rendered(0) : nil,
-                          attentionStore: store)
+        let output = try rendered(rows - 1)
+        let source = renderSource && rows > 1 ? try rendered(0) : nil
+        return EditResult(output: output.result, source: source?.result, attentionStore: store, fills: output.fills,
+                          sourceFills: source?.fills ?? [], fillReports: output.reports)
+    }
+
+    /// How the finishing step places fills: ``crossfadeSeconds``, ``contextSeconds``.
+    var placement: FillPlacement {
+        var placement = FillPlacement(crossfadeSeconds: crossfadeSeconds)
+        placement.contextSeconds = contextSeconds
+        return placement
+    }
+
+    /// What the finishing step splices into the clip: each merged masked range with the masks'
+    /// band (`nil` unless every mask has one: then the span of their bands) at ``fillLevel``; for a
+    /// plan with an unmasked pass, the whole clip at the raw level.
+    private func fills(of generated: AudioBuffer, clip: ClipLatents) -> [Fill] {
+        let masks = passes.compactMap { pass in if case .mask(let mask) = pass.constraint { mask } else { nil } }
+        let peak = clip.audio.peak
+        let gain = peak > 0 ? peak / 0.95 : 1
+        guard masks.count == passes.count else {
+            return [Fill(range: 0..<clip.duration, band: nil, audio: generated, start: 0, analysisGain: gain, level: .raw)]
+        }
+        let bands = masks.compactMap(\.band)
+        let band = bands.count == masks.count ? bands.map(\.lowerBound).min()!..<bands.map(\.upperBound).max()! : nil
+        return Self.union(masks.flatMap(\.ranges)).map { range in
+            Fill(range: range, band: band, audio: generated, start: 0, analysisGain: gain, level: fillLevel)
+        }
     }
 
     /// The plan's canvas: the clip's, or the first pass's request's.
@@ -205,8 +254,8 @@ public struct EditPlan: Sendable {
         }
     }
 
-    /// Sample ranges merged where they overlap or touch, in order.
-    static func union(_ ranges: [Range<Int>]) -> [Range<Int>] {
+    /// Ranges merged where they overlap or touch, in order.
+    static func union<Bound: Comparable>(_ ranges: [Range<Bound>]) -> [Range<Bound>] {
         ranges.sorted { $0.lowerBound < $1.lowerBound }.reduce(into: []) { merged, range in
             if let last = merged.last, range.lowerBound <= last.upperBound {
                 merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A folder that a batch or a plan writes into, and the one rule for the names it is given:
+/// a relative name (`dog.wav`, `takes/dog-001.wav`) or an absolute path lands inside the folder
+/// or is refused. `..` may appear only where it stays inside (`a/../b.wav`); a symbolic link
+/// inside the folder that points out of it is refused too, so no name can write elsewhere.
+public struct OutputFolder: Sendable, Equatable {
+    /// Why a name cannot be written inside the folder.
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        case escapes(name: String, folder: String)
+        case notAFile(name: String)
+
+        public var description: String {
+            switch self {
+            case .escapes(let name, let folder): "the output \(name) is outside the output folder \(folder); give a path inside it"
+            case .notAFile(let name): "the output \"\(name)\" names no file"
+            }
+        }
+    }
+
+    /// The folder, absolute and standardized.
+    public let url: URL
+
+    public init(_ url: URL) {
+        self.url = url.standardizedFileURL
+    }
+
+    /// The file `name` names inside the folder.
+    /// - Throws: ``Error`` when it is empty, names the folder itself, or leaves the folder (by
+    ///   `..`, an absolute path elsewhere, or a symbolic link).
+    public func file(_ name: String) throws -> URL {
+        guard !name.isEmpty, !name.hasSuffix("/") else { throw Error.notAFile(name: name) }
+        let file = (name.hasPrefix("/") ? URL(fileURLWithPath: name) : url.appendingPathComponent(name)).standardizedFileURL
+        guard file.path != url.path else { throw Error.notAFile(name: name) }
+        guard Self.isInside(file.path, url.path) else { throw Error.escapes(name: name, folder: url.path) }
+        // The deepest part of the path that exists already must resolve inside the folder too.
+        var existing = file.deletingLastPathComponent()
+        while existing.path.count > url.path.count, !FileManager.default.fileExists(atPath: existing.path) {
+            existing = existing.deletingLastPathComponent()
+        }
+        let root = url.resolvingSymlinksInPath().path
+        guard Self.isInside(existing.resolvingSymlinksInPath().path, root) else {
+            throw Error.escapes(name: name, folder: url.path)
+        }
+        return file
+    }
+
+    /// Creates the folders `file` (from ``file(_:)``) needs.
+    public func createFolders(for file: URL) throws {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+    }
+
+    private static func isInside(_ path: String, _ folder: String) -> Bool {
+        path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The temporary files of writes in progress (``AtomicFile/temporaryURL(besides:)`` until
+/// ``AtomicFile/commit(_:to:)``), so that an interrupted run leaves none behind: after
+/// ``removeOnInterrupt()``, SIGINT and SIGTERM (Ctrl-C, `kill`, `scancel`, a Kubernetes pod
+/// stopping) delete them before the process ends by the same signal (exit status 128 + signal,
+/// 130 for Ctrl-C). `kill -9` cannot be caught; what it leaves is a hidden
+/// `.NAME.NNN.partial.EXT` file, never a half-written output.
+public final class PendingFiles: @unchecked Sendable {
+    /// The process's one registry.
+    public static let shared = PendingFiles()
+
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+    private var handling = false
+
+    private init() {}
+
+    func insert(_ url: URL) { lock.withLock { _ = paths.insert(url.path) } }
+
+    func remove(_ url: URL) { lock.withLock { _ = paths.remove(url.path) } }
+
+    /// The paths pending now.
+    public var pending: [String] { lock.withLock { paths.sorted() } }
+
+    /// Handles SIGINT and SIGTERM from now on: remove the pending files, then die of the signal as
+    /// if it had not been caught. Call it first thing in `main`, before other threads start: the
+    /// signals are blocked in this thread (and so in every thread it starts later) and taken by
+    /// one thread that waits for them (`sigwait`), so the cleanup runs as ordinary code, not in a
+    /// signal handler. It holds the lock until the process ends, so no thread can start another
+    /// temporary file meanwhile.
+    public func removeOnInterrupt() {
+        lock.withLock {
+            guard !handling else { return }
+            handling = true
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            sigaddset(&signals, SIGINT)
+            sigaddset(&signals, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &signals, nil)
+            let waiter = Thread { [self, signals] in
+                var signals = signals, received: Int32 = 0
+                guard sigwait(&signals, &received) == 0 else { return }
+                lock.lock()
+                for path in paths { unlink(path) }
+                signal(received, SIG_DFL)
+                pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+                raise(received)
+            }
+            waiter.start()
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// Why a batch cannot run, or why one of its lines failed.
+public enum BatchError: Error, Equatable, CustomStringConvertible {
+    /// A batch file that is not UTF-8 text.
+    case unreadable(path: String)
+    /// More tasks (lines × takes) than a batch may hold.
+    case tooManyTasks(Int, limit: Int)
+    /// Two lines (1-based) whose outputs are the same file.
+    case duplicateOutput(path: String, lines: [Int])
+    case invalidShard(String)
+    /// `--shard auto` outside a job array, or in one it cannot split evenly; the text says which.
+    case noScheduler(String)
+    case invalidSeeds(String)
+    case invalidTakeCount(Int)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): "the batch file \(path) is not UTF-8 text"
+        case .tooManyTasks(let count, let limit):
+            "the batch has \(count) tasks (lines × takes); split it into files of at most \(limit)"
+        case .duplicateOutput(let path, let lines):
+            "lines \(lines.map(String.init).joined(separator: " and ")) both write \(path); give each line its own output"
+        case .invalidShard(let text): "--shard must be K/N with 0 <= K < N (e.g. 0/4), or auto, got \(text)"
+        case .noScheduler(let reason): "--shard auto: \(reason)"
+        case .invalidSeeds(let reason): "--seeds: \(reason)"
+        case .invalidTakeCount(let count): "the number of takes must be in 1...\(Takes.maximumCount), got \(count)"
+        }
+    }
+}

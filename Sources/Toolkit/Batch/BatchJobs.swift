@@ -1,0 +1,87 @@
+import AudioDSP
+import Editing
+import Foundation
+import Pipeline
+
+/// A batch of generations: each line's prompt and fields over the command's defaults, recorded
+/// as `auffusion generate --json` records a run.
+public struct GenerationBatchJob: BatchJob {
+    /// The request each line starts from (its prompt is replaced by the line's).
+    public var defaults: GenerationRequest
+
+    public init(defaults: GenerationRequest) { self.defaults = defaults }
+
+    public var command: String { "generate" }
+
+    public func run(_ line: BatchItem, seed: UInt64, pipeline: AuffusionPipeline,
+                    progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
+        let request = line.request(defaults: defaults)
+        var noise = NoiseSource(seed: seed)
+        let result = try pipeline.generate(request, noise: &noise) { progress($0.step, $0.total) }
+        let dropped = result.droppedTokenCount
+        return BatchProduct(audio: result.audio, record: RunRecord(command: command, request: request, seed: seed, result: result, elapsed: 0),
+                            warnings: dropped > 0 ? ["the prompt is longer than 75 tokens; the last \(dropped) were dropped"] : [])
+    }
+
+    public func label(of line: BatchItem) -> String { line.prompt }
+}
+
+/// A batch of edits: each line an edit plan (``EditBatchLine``) with its input clip (of any
+/// length, ``EditPlan/run(on:pipeline:noise:samplePosterior:posteriorNoise:renderSource:progress:)``)
+/// read from the batch file's folder, all noise drawn from the task's seed, and the result
+/// written into the user's file as a single edit writes it (``EditedFile``), recorded as
+/// `auffusion edit --json` records a run (the plan itself under `details.plan`).
+public struct EditBatchJob: BatchJob {
+    /// The folder that the lines' `"input"` paths are relative to.
+    public var inputFolder: URL
+    public var crossfadeSeconds = 0.020
+    /// Return the decoded canvas even when every pass is masked.
+    public var raw = false
+    /// Sample the clip's VAE posterior (from the seed) instead of taking its mean.
+    public var samplePosterior = false
+    /// Overrides of the edited file's rate (Hz), channel count and sample encoding
+    /// (``EditedFile``); `nil`: the input's.
+    public var sampleRate: Double?
+    public var channelCount: Int?
+    public var encoding: SampleEncoding?
+
+    public init(inputFolder: URL) { self.inputFolder = inputFolder }
+
+    public var command: String { "edit" }
+
+    public func run(_ line: EditBatchLine, seed: UInt64, pipeline: AuffusionPipeline,
+                    progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
+        var noise = NoiseSource(seed: seed)
+        let input = line.plan.input.map { URL(fileURLWithPath: $0, relativeTo: inputFolder).standardizedFileURL }
+        let file = try input.map { url in
+            var file = try EditedFile(source: url)
+            (file.sampleRate, file.channelCount, file.encoding) = (sampleRate, channelCount, encoding)
+            try file.validate()
+            return file
+        }
+        let clip = try input.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
+        var plan = try line.plan.plan(clipDuration: clip?.duration, pipeline: pipeline)
+        plan.crossfadeSeconds = crossfadeSeconds
+        plan.raw = raw
+        var run = EditRun(plan, clip: clip)
+        run.samplePosterior = samplePosterior
+        let (result, placement) = try run(pipeline: pipeline, noise: &noise) { progress($0.stepsDone, $0.totalSteps) }
+        var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
+                               input: input)
+        record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
+        record.details = ["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
+                          "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)].merging(placement) { $1 }
+        var product = BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
+        product.edit = file.map { (result, $0) }
+        return product
+    }
+
+    public func label(of line: EditBatchLine) -> String { line.plan.passes.last?.prompt ?? "" }
+}
+
+extension JSONValue {
+    /// `value` as JSON.
+    init(_ value: some Encodable) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value))
+    }
+}

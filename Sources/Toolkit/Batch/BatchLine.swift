@@ -1,0 +1,115 @@
+import Compute
+import Editing
+import Foundation
+import Pipeline
+
+/// One line of a JSON Lines batch file: what one task of the batch does, decoded from a JSON
+/// object. Both kinds of batch read the same way (``BatchPlan``); a line names its own output
+/// (relative to the batch's output folder) and seed, or takes the defaults.
+public protocol BatchLine: Sendable {
+    /// Decodes one line.
+    /// - Throws: a message saying why the line is not one of these (the caller adds the place).
+    init(json: Data) throws
+    /// The output file, relative to the batch's output folder; `nil`: the default name.
+    var output: String? { get }
+    /// The seed of the line's first take; `nil`: the run's.
+    var seed: UInt64? { get }
+}
+
+/// One line of a batch of generations. Only `prompt` is required; absent fields take the
+/// defaults the caller gives (the command line's options).
+public struct BatchItem: BatchLine, Codable, Equatable {
+    public var prompt: String
+    public var negative: String?
+    public var seed: UInt64?
+    public var steps: Int?
+    public var guidance: Float?
+    public var duration: Double?
+    public var output: String?
+
+    public init(prompt: String, output: String? = nil) {
+        self.prompt = prompt
+        self.output = output
+    }
+
+    public init(json: Data) throws {
+        try BatchLineKeys.check(json, known: ["prompt", "negative", "seed", "steps", "guidance", "duration", "output"])
+        do {
+            self = try JSONDecoder().decode(Self.self, from: json)
+        } catch {
+            throw BatchLineKeys.Failure("not a JSON object with a \"prompt\" (string) and optional negative, seed, steps, "
+                + "guidance, duration, output")
+        }
+    }
+
+    /// The file name of a prompt's takes outside a batch: its words, lowercase ASCII letters and
+    /// digits joined by `-`, at most 48 characters (`a dog, barking!` → `a-dog-barking.wav`);
+    /// `unconditional.wav` for no prompt.
+    public static func fileName(for prompt: String) -> String {
+        let words = prompt.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        var name = ""
+        for word in words where name.count + word.count < 48 { name += (name.isEmpty ? "" : "-") + word }
+        return (name.isEmpty ? (prompt.isEmpty ? "unconditional" : "prompt") : name) + ".wav"
+    }
+
+    /// `defaults` with this line's prompt and the fields it gives.
+    public func request(defaults: GenerationRequest) -> GenerationRequest {
+        var request = defaults
+        request.prompt = prompt
+        request.negativePrompt = negative ?? defaults.negativePrompt
+        request.stepCount = steps ?? defaults.stepCount
+        request.guidanceScale = guidance ?? defaults.guidanceScale
+        request.duration = duration ?? defaults.duration
+        return request
+    }
+}
+
+/// One line of a batch of edits: an edit plan exactly as `auffusion edit PLAN.json` reads it
+/// (``EditPlanDocument``, docs/editing.md), on one line, plus an optional `"seed"`. Its
+/// `"input"` is relative to the batch file's folder, its `"output"` to the output folder.
+public struct EditBatchLine: BatchLine, Equatable {
+    public var plan: EditPlanDocument
+    public var seed: UInt64?
+
+    public var output: String? { plan.output }
+
+    public init(plan: EditPlanDocument, seed: UInt64? = nil) {
+        self.plan = plan
+        self.seed = seed
+    }
+
+    public init(json: Data) throws {
+        guard var object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+            throw BatchLineKeys.Failure("not a JSON object (an edit plan on one line)")
+        }
+        if let value = object.removeValue(forKey: "seed") {
+            guard let number = value as? NSNumber, let seed = UInt64(number.stringValue) else {
+                throw BatchLineKeys.Failure("\"seed\" must be a non-negative integer")
+            }
+            self.seed = seed
+        }
+        do {
+            plan = try EditPlanDocument(json: try JSONSerialization.data(withJSONObject: object))
+        } catch let error as EditPlanError {
+            throw BatchLineKeys.Failure("\(error)")
+        }
+    }
+}
+
+/// The key check and the error message of batch lines.
+enum BatchLineKeys {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Refuses a key that `known` does not list (a typo such as `"promt"` must not be ignored).
+    static func check(_ json: Data, known: [String]) throws {
+        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+            throw Failure("not a JSON object")
+        }
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Failure("unknown key \"\(unknown.abbreviated(to: 40))\"; known keys: \(known.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import FileOutput
+import Foundation
+
+/// What a batch's manifest says of one task: the task's ``RunRecord`` (the keys every command
+/// prints with `--json`: prompt, seed, steps, guidance, scheduler, details, the output's
+/// absolute path, its length in seconds, the time taken) with the batch's own keys beside them
+/// on one JSON line, appended and flushed as the task ends (docs/batch.md). `--json` prints the
+/// same lines on stdout, plus `skipped` ones, which the manifest does not repeat.
+public struct BatchManifestEntry: Encodable, Sendable {
+    public enum Status: String, Codable, Sendable { case done, failed, skipped }
+
+    /// The line's 0-based number in the batch file.
+    public var line: Int
+    /// The take's 0-based number.
+    public var take: Int
+    public var status: Status
+    /// The shard that ran it, `K/N`.
+    public var shard: String
+    /// ``InversionFingerprint/model(at:)`` of the model folder.
+    public var model: String?
+    /// Why the task failed.
+    public var error: String?
+    /// What ran and what it wrote.
+    public var record: RunRecord
+
+    enum CodingKeys: String, CodingKey { case line, take, status, shard, model, error }
+
+    /// The record's keys and the batch's, side by side in one object.
+    public func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(line, forKey: .line)
+        try container.encode(take, forKey: .take)
+        try container.encode(status, forKey: .status)
+        try container.encode(shard, forKey: .shard)
+        try container.encodeIfPresent(model, forKey: .model)
+        try container.encodeIfPresent(error, forKey: .error)
+    }
+
+    /// The entry as one line of JSON, keys sorted.
+    public func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// The manifests of an output folder: `manifest.jsonl` for a run of the whole batch,
+/// `manifest-K-of-N.jsonl` for shard K/N, so that the tasks of a job array never share a file.
+public enum BatchManifest {
+    /// The manifest file of `shard` in `folder`.
+    public static func url(in folder: OutputFolder, shard: Shard) -> URL {
+        folder.url.appendingPathComponent(shard == .all ? "manifest.jsonl" : "manifest-\(shard.index)-of-\(shard.count).jsonl")
+    }
+
+    /// The outputs that a manifest in `folder` records as done and that exist: what
+    /// `--skip-existing` does not redo. Outputs are written atomically and recorded after, so
+    /// such a file is whole; one written but not yet recorded when the run was killed is redone.
+    /// A line that does not parse (a run killed while writing it) counts for nothing.
+    public static func finishedOutputs(in folder: OutputFolder) -> Set<String> {
+        struct Entry: Decodable {
+            struct Outputs: Decodable { var audio: String? }
+            var outputs: Outputs
+            var status: BatchManifestEntry.Status
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.url.path)) ?? [])
+            .filter { $0.hasPrefix("manifest") && $0.hasSuffix(".jsonl") }
+        var done: Set<String> = []
+        for name in names {
+            guard let text = try? String(contentsOf: folder.url.appendingPathComponent(name), encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") {
+                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line.utf8)), entry.status == .done,
+                      let output = entry.outputs.audio else { continue }
+                done.insert(output)
+            }
+        }
+        return done.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+}

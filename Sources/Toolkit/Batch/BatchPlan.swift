@@ -1,0 +1,124 @@
+import AudioDSP
+import Compute
+import Editing
+import FileOutput
+import Foundation
+
+/// A batch laid out as tasks before anything runs: every line of the file (or the lines a
+/// caller gives) times the takes, each with its output file inside the output folder and its
+/// seed, in a fixed order. The same file and options give the same tasks on every machine,
+/// which is what lets shards run independently (``Shard``).
+///
+/// **Numbering.** Line L (0-based, counting empty lines) has takes k = 0…T−1; its task number
+/// is L·T + k, the number a shard tests.
+///
+/// **Naming.** A line's output is its `"output"` or, without one, `NNNNNN.wav` (its 0-based line
+/// number, six digits). With several takes, take k inserts `-KKK` (k + 1, three digits) before
+/// the extension: `dog-001.wav`, `dog-002.wav`, `000004-001.wav`.
+///
+/// **Checks, all before the first task runs.** A line that does not decode, or whose output
+/// leaves the folder or has no audio extension, becomes a failed task (the others run). Two
+/// tasks with the same output file refuse the whole batch, on every shard alike.
+public struct BatchPlan<Line: BatchLine>: Sendable {
+    /// One task: a take of a line.
+    public struct Task: Sendable {
+        /// The line's 0-based number in the file.
+        public var line: Int
+        /// The take's 0-based number.
+        public var take: Int
+        /// L·T + k, what shards split on.
+        public var number: Int
+        /// The line, or why it cannot run.
+        public var item: Result<Line, BatchFailure>
+        /// The output file; `nil` when the line did not give a usable one.
+        public var output: URL?
+        /// The seed; `nil`: draw one when the task runs.
+        public var seed: UInt64?
+    }
+
+    /// The largest batch file read (64 MiB: a million short prompts).
+    public static var fileLimit: Int { 64 << 20 }
+    /// The most tasks (lines × takes) one batch may hold; each is a few hundred bytes planned.
+    public static var taskLimit: Int { 1_000_000 }
+
+    public let folder: OutputFolder
+    public let takes: Takes
+    public let tasks: [Task]
+
+    /// The plan of `lines`: (0-based line number, the line or why it failed to decode).
+    /// - Throws: ``BatchError/duplicateOutput(path:lines:)``, ``BatchError/tooManyTasks(_:limit:)``.
+    public init(lines: [(line: Int, item: Result<Line, BatchFailure>)], folder: OutputFolder, takes: Takes) throws {
+        guard lines.count * takes.count <= Self.taskLimit else {
+            throw BatchError.tooManyTasks(lines.count * takes.count, limit: Self.taskLimit)
+        }
+        self.folder = folder
+        self.takes = takes
+        var tasks: [Task] = []
+        var owners: [String: Int] = [:]
+        for (line, item) in lines {
+            for take in 0..<takes.count {
+                var task = Task(line: line, take: take, number: line * takes.count + take, item: item, output: nil, seed: nil)
+                if case .success(let decoded) = item {
+                    task.seed = takes.seed(take: take, lineSeed: decoded.seed)
+                    do {
+                        let output = try folder.file(Self.name(decoded.output, line: line, take: take, of: takes.count))
+                        guard AudioContainer(path: output) != nil else {
+                            throw BatchFailure("\(AudioFileError.unsupportedExtension(path: output.path))")
+                        }
+                        if let first = owners.updateValue(line, forKey: output.path) {
+                            throw BatchError.duplicateOutput(path: output.path, lines: [first + 1, line + 1])
+                        }
+                        task.output = output
+                    } catch let error as OutputFolder.Error {
+                        task.item = .failure(BatchFailure("\(error)"))
+                    } catch let error as BatchFailure {
+                        task.item = .failure(error)
+                    }
+                }
+                tasks.append(task)
+            }
+        }
+        self.tasks = tasks
+    }
+
+    /// The plan of a JSON Lines file: one line per non-empty line of `file`.
+    /// - Throws: `InputFile.Error` for a file that is missing, not a regular file or larger than
+    ///   ``fileLimit``; ``BatchError/unreadable(path:)`` for one that is not UTF-8; as
+    ///   ``init(lines:folder:takes:)``.
+    public init(file: URL, folder: OutputFolder, takes: Takes) throws {
+        try self.init(lines: try Self.read(file), folder: folder, takes: takes)
+    }
+
+    /// The tasks of `shard`.
+    public func tasks(in shard: Shard) -> [Task] { tasks.filter { shard.contains($0.number) } }
+
+    /// The name of take `take` of `count` of line `line` whose own output is `output`.
+    public static func name(_ output: String?, line: Int, take: Int, of count: Int) -> String {
+        let name = output ?? String(format: "%06d.wav", line)
+        guard count > 1 else { return name }
+        let suffix = String(format: "-%03d", take + 1)
+        let file = (name as NSString)
+        guard !file.pathExtension.isEmpty else { return name + suffix }
+        return file.deletingPathExtension + suffix + "." + file.pathExtension
+    }
+
+    private static func read(_ file: URL) throws -> [(line: Int, item: Result<Line, BatchFailure>)] {
+        guard let text = String(data: try InputFile.contents(of: file, limit: fileLimit), encoding: .utf8) else {
+            throw BatchError.unreadable(path: file.path)
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            do {
+                return (index, .success(try Line(json: Data(line.utf8))))
+            } catch {
+                return (index, .failure(BatchFailure("\(error)")))
+            }
+        }
+    }
+}
+
+/// Why one task of a batch failed: the message its manifest entry carries.
+public struct BatchFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,188 @@
+import AudioDSP
+import Foundation
+import Testing
+import TestSupport
+
+/// `generate` and `edit` over many outputs (docs/batch.md): failed lines, resuming, takes, seeds,
+/// shards, confined outputs.
+@Suite("auffusion generate and edit with --batch, -n, --seeds, --shard, --skip-existing")
+struct BatchCommandTests {
+    let model: URL
+    let work: URL
+
+    init() throws {
+        model = try PipelineFolders.folder("standard")
+        work = model.deletingLastPathComponent()
+    }
+
+    private func write(_ lines: [String], to name: String) throws -> URL {
+        let url = work.appendingPathComponent(name)
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    private func generate(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        try CommandRunner.run("auffusion", ["generate", "--model", model.path, "--steps", "1", "--duration", "0.3"] + arguments,
+                              environment: environment)
+    }
+
+    /// The JSON objects of a manifest or of `--json` output.
+    private func entries(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    private func manifest(_ folder: URL, _ name: String = "manifest.jsonl") throws -> [[String: Any]] {
+        entries(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))
+    }
+
+    @Test("every line runs although one fails: one error line and one failed entry for it, exit 1 at the end")
+    func badLine() throws {
+        let batch = try write([#"{"prompt": "a dog", "output": "sub/deep/dog.flac"}"#, #"{"promt": "typo"}"#, "",
+                               #"{"prompt": "rain", "output": "../escaped.wav"}"#, #"{"prompt": "a bell", "seed": 3}"#], to: "bad.jsonl")
+        let out = work.appendingPathComponent("out")
+        let result = try generate(["--batch", batch.path, "--output-dir", out.path, "--json"])
+        #expect(result.exitCode == 1)
+        let errors = result.standardError.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        #expect(errors.count == 3, "\(result.standardError)")
+        #expect(errors[0].contains("bad.jsonl:2: unknown key \"promt\"") && errors[1].contains("bad.jsonl:4: the output ../escaped.wav is outside"))
+        #expect(errors[2].contains("2 of 4 tasks failed"))
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("escaped.wav").path))
+        #expect(try AudioFile.read(out.appendingPathComponent("sub/deep/dog.flac")).frameCount == 4800)
+        let records = entries(result.standardOutput)
+        #expect(records.map { $0["status"] as? String } == ["done", "failed", "failed", "done"])
+        #expect(records.map { $0["line"] as? Int } == [0, 1, 3, 4])
+        #expect(try manifest(out).map { $0["status"] as? String } == ["done", "failed", "failed", "done"])
+        let last = records[3]
+        #expect(last["seed"] as? Int == 3 && last["prompt"] as? String == "a bell" && last["steps"] as? Int == 1)
+        #expect((last["outputs"] as? [String: Any])?["audio"] as? String == out.appendingPathComponent("000004.wav").path)
+        #expect(last["seconds"] as? Double == 0.3 && (last["model"] as? String)?.count == 16)
+        #expect((last["timings"] as? [String: Any])?["total_s"] is Double)
+        // Two lines naming one output: refused before anything runs.
+        let twice = try write([#"{"prompt": "a", "output": "x.wav"}"#, #"{"prompt": "b", "output": "./x.wav"}"#], to: "twice.jsonl")
+        let refused = try generate(["--batch", twice.path, "--output-dir", work.appendingPathComponent("twice").path])
+        #expect(refused.exitCode == 1 && refused.standardError.contains("lines 1 and 2 both write"))
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("twice/manifest.jsonl").path))
+    }
+
+    @Test("a killed run resumes with --skip-existing: only the missing or unrecorded outputs are redone, bit for bit")
+    func resume() throws {
+        let batch = try write((0..<4).map { #"{"prompt": "tone \#($0)", "seed": \#($0)}"# }, to: "four.jsonl")
+        let out = work.appendingPathComponent("resume")
+        #expect(try generate(["--batch", batch.path, "--output-dir", out.path, "--quiet"]).exitCode == 0)
+        let first = try (0..<4).map { try Data(contentsOf: out.appendingPathComponent(String(format: "%06d.wav", $0))) }
+        // What a run killed during line 2 leaves: lines 0 and 1 recorded, line 2's output missing
+        // (a stray temporary file instead), line 3 not reached, and a manifest line cut short.
+        let lines = try String(contentsOf: out.appendingPathComponent("manifest.jsonl"), encoding: .utf8).split(separator: "\n")
+        try (lines[0...1].joined(separator: "\n") + "\n" + lines[2].prefix(40))
+            .write(to: out.appendingPathComponent("manifest.jsonl"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: out.appendingPathComponent("000002.wav"))
+        try Data([1, 2]).write(to: out.appendingPathComponent(".000002.123.partial.wav"))
+        let rerun = try generate(["--batch", batch.path, "--output-dir", out.path, "--skip-existing", "--json"])
+        #expect(rerun.exitCode == 0, "\(rerun.standardError)")
+        #expect(entries(rerun.standardOutput).map { $0["status"] as? String } == ["skipped", "skipped", "done", "done"])
+        #expect(try (0..<4).map { try Data(contentsOf: out.appendingPathComponent(String(format: "%06d.wav", $0))) } == first)
+        // The manifest now records every line as done exactly once.
+        let done = try manifest(out).filter { $0["status"] as? String == "done" }.compactMap { $0["line"] as? Int }
+        #expect(done.sorted() == [0, 1, 2, 3])
+        let again = try generate(["--batch", batch.path, "--output-dir", out.path, "--skip-existing", "--json"])
+        #expect(entries(again.standardOutput).allSatisfy { $0["status"] as? String == "skipped" })
+    }
+
+    @Test("SIGTERM ends a batch at once and leaves no temporary file; a rerun with --skip-existing finishes it")
+    func terminated() throws {
+        let batch = try write((0..<40).map { #"{"prompt": "tone \#($0)", "seed": 1}"# }, to: "forty.jsonl")
+        let out = work.appendingPathComponent("terminated")
+        let process = Process()
+        process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
+        process.arguments = ["generate", "--model", model.path, "--steps", "1", "--duration", "0.3", "--batch", batch.path,
+                             "--output-dir", out.path, "--quiet"]
+        try process.run()
+        let manifest = out.appendingPathComponent("manifest.jsonl")
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline, ((try? String(contentsOf: manifest, encoding: .utf8)) ?? "").count < 2 {
+            usleep(20_000)
+        }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(!left.contains { $0.contains("partial") }, "\(left)")
+        #expect(left.filter { $0.hasSuffix(".wav") }.count < 40)
+        let rerun = try generate(["--batch", batch.path, "--output-dir", out.path, "--skip-existing", "--quiet"])
+        #expect(rerun.exitCode == 0, "\(rerun.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".wav") }.count == 40)
+    }
+
+    @Test("-n takes count up from --seed, named PROMPT-001…; --seeds lists them; each equals the single run of its seed")
+    func takes() throws {
+        let out = work.appendingPathComponent("takes")
+        let result = try generate(["a low beep", "-n", "2", "--seed", "7", "--output-dir", out.path, "--json"])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(entries(result.standardOutput).map { $0["seed"] as? Int } == [7, 8])
+        let single = work.appendingPathComponent("single.wav")
+        #expect(try generate(["a low beep", "--seed", "8", "-o", single.path, "--quiet"]).exitCode == 0)
+        #expect(try Data(contentsOf: out.appendingPathComponent("a-low-beep-002.wav")) == Data(contentsOf: single))
+        let listed = try generate(["a low beep", "--seeds", "8,10-11", "--output-dir", work.appendingPathComponent("listed").path, "--json"])
+        #expect(entries(listed.standardOutput).map { $0["seed"] as? Int } == [8, 10, 11])
+        #expect(try Data(contentsOf: work.appendingPathComponent("listed/a-low-beep-001.wav")) == Data(contentsOf: single))
+        for (arguments, fragment) in [(["-n", "2", "-o", single.path], "--output-dir"), (["-n", "2", "--seeds", "1"], "either -n or --seeds"),
+                                      (["--seeds", "3-1", "--output-dir", out.path], "--seeds"),
+                                      (["-n", "0", "--output-dir", out.path], "number of takes")] {
+            let refused = try generate(["a beep"] + arguments)
+            #expect(refused.exitCode == 2 && refused.standardError.contains(fragment), "\(arguments): \(refused.standardError)")
+        }
+    }
+
+    @Test("without --seed a seed is drawn and reported; giving it back makes the same bytes")
+    func drawnSeed() throws {
+        let first = work.appendingPathComponent("drawn.wav"), second = work.appendingPathComponent("again.wav")
+        let result = try generate(["a bell", "-o", first.path, "--json"])
+        let seed = try #require(entries(result.standardOutput).first?["seed"] as? Int)
+        #expect(try generate(["a bell", "--seed", "\(seed)", "-o", second.path, "--quiet"]).exitCode == 0)
+        #expect(try Data(contentsOf: first) == Data(contentsOf: second))
+    }
+
+    @Test("--shard auto reads a Slurm array's variables, and refuses outside one")
+    func shardAuto() throws {
+        let batch = try write((0..<3).map { #"{"prompt": "p\#($0)", "seed": 1}"# }, to: "three.jsonl")
+        let out = work.appendingPathComponent("auto")
+        let slurm = ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_MAX": "1", "SLURM_ARRAY_TASK_COUNT": "2"]
+        let result = try generate(["--batch", batch.path, "--output-dir", out.path, "--shard", "auto", "--quiet"], environment: slurm)
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(try manifest(out, "manifest-1-of-2.jsonl").map { $0["line"] as? Int } == [1])
+        let outside = try generate(["--batch", batch.path, "--output-dir", out.path, "--shard", "auto"],
+                                   environment: ["SLURM_ARRAY_TASK_ID": "", "JOB_COMPLETION_INDEX": ""])
+        #expect(outside.exitCode == 2 && outside.standardError.contains("--shard auto: not in a Slurm job array"))
+        let bad = try generate(["--batch", batch.path, "--output-dir", out.path, "--shard", "2/2"])
+        #expect(bad.exitCode == 2 && bad.standardError.contains("--shard must be K/N"))
+    }
+
+    @Test("edit --batch runs a plan per line over its clip, with shards; a plan's output may not leave its folder")
+    func edits() throws {
+        let clip = work.appendingPathComponent("clip.wav")
+        #expect(try generate(["a beep", "--seed", "1", "-o", clip.path, "--quiet"]).exitCode == 0)
+        let pass = #""passes": [{"prompt": "white noise", "start": {"from": "clip", "strength": 0.5}, "steps": 2}]"#
+        // A masked pass: the output is the input file with the fill spliced in (EditedFile).
+        let masked = #""passes": [{"prompt": "white noise", "start": {"from": "clip", "strength": 0.5}, "steps": 2, "mask": {"ranges": [[0.1, 0.2]]}}]"#
+        let batch = try write([#"{"input": "clip.wav", "seed": 4, \#(pass)}"#, #"{"input": "missing.wav", \#(pass)}"#,
+                               #"{"input": "clip.wav", "output": "b/edited.wav", "seed": 5, \#(masked)}"#], to: "edits.jsonl")
+        let out = work.appendingPathComponent("edits")
+        var statuses: [String?] = []
+        for shard in ["0/2", "1/2"] {
+            let result = try CommandRunner.run("auffusion", ["edit", "--batch", batch.path, "--output-dir", out.path, "--shard", shard,
+                                                             "--model", model.path, "--json"])
+            statuses += entries(result.standardOutput).map { $0["status"] as? String }
+            #expect(result.exitCode == (shard == "1/2" ? 1 : 0), "\(result.standardError)")
+        }
+        #expect(statuses == ["done", "done", "failed"])
+        #expect(try manifest(out, "manifest-0-of-2.jsonl").compactMap { $0["input"] as? String } == [clip.path, clip.path])
+        let plan = work.appendingPathComponent("plan.json")
+        try #"{"input": "clip.wav", "output": "../../escaped.wav", \#(masked)}"#.write(to: plan, atomically: true, encoding: .utf8)
+        let single = work.appendingPathComponent("single-edit.wav")
+        let escaped = try CommandRunner.run("auffusion", ["edit", plan.path, "--model", model.path])
+        #expect(escaped.exitCode == 1 && escaped.standardError.contains("outside the output folder"))
+        // The single run with the line's seed gives the batch's bytes.
+        #expect(try CommandRunner.run("auffusion", ["edit", plan.path, "-o", single.path, "--seed", "5", "--model", model.path]).exitCode == 0)
+        #expect(try Data(contentsOf: single) == Data(contentsOf: out.appendingPathComponent("b/edited.wav")))
+    }
+}

@@ -1,0 +1,34 @@
+import AudioDSP
+import Foundation
+import Testing
+import TestSupport
+
+/// Clips and generations longer than the embedded model's 2.56 s canvas, from the command line.
+@Suite("Long clips from the command line")
+struct LongClipCommandTests {
+    @Test("transfer and swap of a 6 s clip write 6 s and report the windows; generate --duration 6 writes 6 s; a local blend over windows is one error line")
+    func longClip() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("long-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let clip = folder.appendingPathComponent("clip.wav"), out = folder.appendingPathComponent("out.wav")
+        let samples = (0..<96_000).map { Float(0.3 * sin(2 * .pi * 255 * Double($0) / 16_000)) }
+        try AudioFile.write(AudioBuffer(mono: samples, sampleRate: 16_000), to: clip)
+        let restyle = try CommandRunner.run("auffusion", ["transfer", clip.path, "white noise", "--steps", "4", "-o", out.path, "--json"])
+        #expect(restyle.exitCode == 0, "\(restyle.standardError)")
+        let record = try JSONSerialization.jsonObject(with: Data(restyle.standardOutput.utf8)) as? [String: Any]
+        let details = record?["details"] as? [String: Any]
+        #expect((details?["windows"] as? Int ?? 0) >= 3 && (details?["spans"] as? [[Double]]) == [[0, 6]], "\(restyle.standardOutput)")
+        #expect(try AudioFile.read(out).frameCount == 96_000)
+        let generated = folder.appendingPathComponent("generated.wav")
+        let generate = try CommandRunner.run("auffusion", ["generate", "a beep", "--duration", "6", "--steps", "3", "-o", generated.path, "--quiet"])
+        #expect(generate.exitCode == 0 && (try? AudioFile.read(generated).frameCount) == 96_000, "\(generate.standardError)")
+        let swapped = folder.appendingPathComponent("swap.wav")
+        let swap = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
+                                                       "-o", swapped.path, "--quiet"])
+        #expect(swap.exitCode == 0 && (try? AudioFile.read(swapped).frameCount) == 96_000, "\(swap.standardError)")
+        let blend = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
+                                                        "--blend", "beep", "-o", swapped.path, "--quiet"])
+        #expect(blend.exitCode == 1 && blend.standardError.split(separator: "\n").count == 1
+                && blend.standardError.contains("a local blend works on one canvas of the model (2.56 s)"), "\(blend.standardError)")
+    }
+}

@@ -1,0 +1,126 @@
+import Editing
+import FileOutput
+import Foundation
+import Testing
+import Toolkit
+
+@Suite("A batch is laid out as tasks: names, seeds, shards and confined outputs")
+struct BatchPlanTests {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("batch-plan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    private func plan(_ lines: [String], takes: Takes = .one) throws -> BatchPlan<BatchItem> {
+        let file = folder.appendingPathComponent("batch.jsonl")
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        return try BatchPlan(file: file, folder: OutputFolder(folder.appendingPathComponent("out")), takes: takes)
+    }
+
+    private func names(_ plan: BatchPlan<BatchItem>) -> [String?] {
+        plan.tasks.map { $0.output.map { String($0.path.dropFirst(folder.path.count + 5)) } }
+    }
+
+    @Test("the default name is the 0-based line number; takes add -001, -002 before the extension")
+    func naming() throws {
+        let lines = [#"{"prompt": "a dog", "output": "dogs/dog.flac"}"#, "", #"{"prompt": "rain"}"#, #"{"prompt": "x", "output": "noext"}"#]
+        #expect(names(try plan(Array(lines.prefix(3)))) == ["dogs/dog.flac", "000002.wav"])
+        #expect(names(try plan(Array(lines.prefix(3)), takes: try Takes(count: 2)))
+                    == ["dogs/dog-001.flac", "dogs/dog-002.flac", "000002-001.wav", "000002-002.wav"])
+        #expect(BatchPlan<BatchItem>.name("noext", line: 3, take: 0, of: 2) == "noext-001")
+        #expect(BatchItem.fileName(for: "A dog, barking!  (far away)") == "a-dog-barking-far-away.wav")
+        #expect(BatchItem.fileName(for: "") == "unconditional.wav")
+        #expect(BatchItem.fileName(for: "狗") == "prompt.wav")
+        // An output without an audio extension is a failed task, not a failed batch.
+        let task = try plan([lines[3]]).tasks[0]
+        #expect(task.output == nil && (try? task.item.get()) == nil)
+    }
+
+    @Test("task i = line × takes + take; the shards of any count are disjoint and cover every task")
+    func shards() throws {
+        let plan = try plan((0..<7).map { #"{"prompt": "p\#($0)"}"# } + ["", #"{"prompt": "last"}"#], takes: try Takes(count: 3))
+        #expect(plan.tasks.map(\.number) == (0..<7).flatMap { line in (0..<3).map { line * 3 + $0 } } + [24, 25, 26])
+        for count in 1...5 {
+            let numbers = (0..<count).flatMap { plan.tasks(in: Shard(index: $0, count: count)).map(\.number) }
+            #expect(numbers.sorted() == plan.tasks.map(\.number), "\(count) shards")
+        }
+    }
+
+    @Test("seeds: the line's own + take, else the list, else --seed + take, else drawn (nil)")
+    func seeds() throws {
+        let lines = [#"{"prompt": "a", "seed": 100}"#, #"{"prompt": "b"}"#]
+        #expect(try plan(lines, takes: try Takes(seeds: "1,5-6")).tasks.map(\.seed) == [100, 101, 102, 1, 5, 6])
+        #expect(try plan(lines, takes: try Takes(count: 2, baseSeed: 7)).tasks.map(\.seed) == [100, 101, 7, 8])
+        #expect(try plan(lines, takes: try Takes(count: 2)).tasks.map(\.seed) == [100, 101, nil, nil])
+    }
+
+    @Test("--seeds lists and ranges; malformed lists, repeats and huge ranges are refused")
+    func seedLists() throws {
+        #expect(try Takes(seeds: "1,2,5-9").seeds == [1, 2, 5, 6, 7, 8, 9])
+        #expect(try Takes(seeds: "3").count == 1)
+        for bad in ["", "1,", "5-", "-5", "9-5", "1,1", "a", "1-2-3", "0-18446744073709551615", "1.5"] {
+            #expect(throws: BatchError.self, "\(bad)") { try Takes(seeds: bad) }
+        }
+        #expect(throws: BatchError.invalidTakeCount(0)) { try Takes(count: 0) }
+        #expect(throws: BatchError.invalidTakeCount(Takes.maximumCount + 1)) { try Takes(count: Takes.maximumCount + 1) }
+    }
+
+    @Test("outputs that leave the folder by .., an absolute path or a symbolic link fail their line; inside is fine")
+    func escapes() throws {
+        let out = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: out.appendingPathComponent("link"), withDestinationURL: folder)
+        let outputs = ["../escaped.wav", "/tmp/elsewhere.wav", "link/x.wav", "a/../../b.wav", "a/../ok.wav", out.path + "/abs.wav", "."]
+        let plan = try plan(outputs.map { #"{"prompt": "p", "output": "\#($0)"}"# })
+        #expect(names(plan) == [nil, nil, nil, nil, "ok.wav", "abs.wav", nil])
+        if case .failure(let failure) = plan.tasks[0].item {
+            #expect(failure.description.contains("outside the output folder"))
+        } else {
+            Issue.record("../escaped.wav was accepted")
+        }
+    }
+
+    @Test("two lines with the same output refuse the whole batch before anything runs")
+    func duplicates() throws {
+        let lines = [#"{"prompt": "a", "output": "x.wav"}"#, #"{"prompt": "b"}"#, #"{"prompt": "c", "output": "./sub/../x.wav"}"#]
+        #expect(throws: BatchError.duplicateOutput(path: folder.appendingPathComponent("out/x.wav").path, lines: [1, 3])) {
+            try plan(lines)
+        }
+        #expect(throws: BatchError.self) { try plan([#"{"prompt": "a", "output": "a.wav"}"#, #"{"prompt": "b", "output": "a.wav"}"#], takes: try Takes(count: 2)) }
+    }
+
+    @Test("a line that does not decode fails alone, naming the key or the reason")
+    func badLines() throws {
+        let plan = try plan([#"{"prompt": "a"}"#, #"{"promt": "typo"}"#, "not json", #"{"prompt": 3}"#])
+        let reasons = plan.tasks.map { task -> String? in
+            if case .failure(let failure) = task.item { return failure.description }
+            return nil
+        }
+        #expect(reasons[0] == nil)
+        #expect(reasons[1]?.contains("unknown key \"promt\"") == true)
+        #expect(reasons[2]?.contains("not a JSON object") == true)
+        #expect(reasons[3]?.contains("\"prompt\" (string)") == true)
+    }
+
+    @Test("bounded: too many tasks, a FIFO or a file past the limit are refused before anything is allocated; echoed keys are cut")
+    func bounds() throws {
+        let lines = (0...100).map { #"{"prompt": "p\#($0)"}"# }
+        #expect(throws: BatchError.tooManyTasks(1_010_000, limit: 1_000_000)) { try plan(lines, takes: try Takes(count: 10_000)) }
+        let fifo = folder.appendingPathComponent("fifo.jsonl")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        #expect(throws: (any Error).self) { try BatchPlan<BatchItem>(file: fifo, folder: OutputFolder(folder), takes: .one) }
+        let key = String(repeating: "k", count: 100_000)
+        let task = try plan([#"{"\#(key)": 1}"#]).tasks[0]
+        if case .failure(let failure) = task.item { #expect(failure.description.count < 300) } else { Issue.record("accepted") }
+    }
+
+    @Test("an edit line is a plan plus a seed; the plan's own checks still apply")
+    func editLines() throws {
+        let line = try EditBatchLine(json: Data(#"{"input": "a.wav", "seed": 9, "passes": [{"prompt": "x", "start": {"from": "clip"}}]}"#.utf8))
+        #expect(line.seed == 9 && line.plan.input == "a.wav" && line.output == nil)
+        #expect(throws: (any Error).self) { try EditBatchLine(json: Data(#"{"passes": [], "strenght": 1}"#.utf8)) }
+        #expect(throws: (any Error).self) { try EditBatchLine(json: Data(#"{"seed": -1, "passes": []}"#.utf8)) }
+    }
+}

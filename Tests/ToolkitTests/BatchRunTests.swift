@@ -1,0 +1,83 @@
+import AudioDSP
+import FileOutput
+import Foundation
+import Pipeline
+import Testing
+import TestSupport
+import Toolkit
+
+/// A job that writes a tone whose pitch follows the seed, and fails on the prompts it is told to.
+private struct ToneJob: BatchJob {
+    var failing: Set<String> = []
+
+    var command: String { "tone" }
+
+    func run(_ line: BatchItem, seed: UInt64, pipeline: AuffusionPipeline, progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
+        if failing.contains(line.prompt) { throw BatchFailure("\(line.prompt) cannot be made") }
+        _ = progress(1, 1)
+        let samples = (0..<1600).map { Float(0.5 * sin(Double($0) * Double(seed % 100 + 1) * 0.01)) }
+        return BatchProduct(audio: AudioBuffer(mono: samples, sampleRate: 16000),
+                            record: RunRecord(command: command, seed: seed, elapsed: 0), warnings: ["note on \(line.prompt)"])
+    }
+
+    func label(of line: BatchItem) -> String { line.prompt }
+}
+
+@Suite("BatchRun: every task runs on its own, is recorded as it ends, and is skipped once done")
+struct BatchRunTests {
+    let pipeline: AuffusionPipeline
+    let folder: URL
+
+    init() throws {
+        pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("batch-run-\(UUID().uuidString)")
+    }
+
+    private func plan(takes: Takes = .one) throws -> BatchPlan<BatchItem> {
+        let lines = [#"{"prompt": "one", "seed": 4}"#, #"{"prompt": "broken"}"#, #"{"prompt": "two"}"#, #"{"nonsense": 1}"#,
+                     #"{"prompt": "three", "output": "deep/er/three.flac"}"#]
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("batch.jsonl")
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        return try BatchPlan(file: file, folder: OutputFolder(folder.appendingPathComponent("out")), takes: takes)
+    }
+
+    @Test("failures are recorded and the rest runs; drawn seeds only for tasks that run; warnings reach the observer")
+    func failures() throws {
+        var drawn: [UInt64] = []
+        var events: [String] = []
+        let run = BatchRun(job: ToneJob(failing: ["broken"]), plan: try plan())
+        let observer = BatchRun<ToneJob>.Observer(started: { position, count, label in events.append("\(position)/\(count) \(label)") },
+                                                  finished: { entry, warnings in events.append("\(entry.status) \(warnings)") })
+        let summary = try run.run(pipeline: pipeline, drawSeed: {
+            drawn.append(UInt64(100 + drawn.count))
+            return drawn.last!
+        }, observer: observer)
+        #expect(summary.done == 3 && summary.failed == 2 && summary.skipped == 0)
+        #expect(drawn == [100, 101, 102])
+        #expect(events == ["1/5 one", "done [\"note on one\"]", "2/5 broken", "failed []", "3/5 two", "done [\"note on two\"]",
+                           "4/5 line 4", "failed []", "5/5 three", "done [\"note on three\"]"])
+        let entries = try String(contentsOf: summary.manifest, encoding: .utf8).split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(entries.map { $0?["status"] as? String } == ["done", "failed", "done", "failed", "done"])
+        #expect(entries.map { $0?["seed"] as? Int } == [4, 100, 101, nil, 102])
+        #expect(entries[1]?["error"] as? String == "broken cannot be made" && entries[1]?["prompt"] as? String == "broken")
+        #expect((entries[3]?["error"] as? String)?.contains("unknown key \"nonsense\"") == true)
+        #expect(try AudioFile.read(folder.appendingPathComponent("out/deep/er/three.flac")).frameCount == 1600)
+    }
+
+    @Test("a rerun that skips existing outputs redoes only the failed tasks; another shard's manifest counts too")
+    func skipping() throws {
+        let plan = try plan(takes: try Takes(count: 2, baseSeed: 1))
+        let first = try BatchRun(job: ToneJob(failing: ["broken"]), plan: plan, shard: Shard(index: 0, count: 2))
+            .run(pipeline: pipeline, drawSeed: { 0 })
+        #expect(first.manifest.lastPathComponent == "manifest-0-of-2.jsonl" && first.done + first.failed == 5)
+        let rerun = try BatchRun(job: ToneJob(), plan: plan, skipExisting: true).run(pipeline: pipeline, drawSeed: { 0 })
+        // Shard 0/2 did the even tasks (0, 2, …, 8): 3 done and 2 failed (lines 1 and 3, take 0 —
+        // line 3 does not decode and fails again).
+        #expect(rerun.skipped == 3 && rerun.failed == 2 && rerun.done == 5)
+        let again = try BatchRun(job: ToneJob(), plan: plan, skipExisting: true).run(pipeline: pipeline, drawSeed: { 0 })
+        #expect(again.skipped == 8 && again.failed == 2 && again.done == 0)
+    }
+}
