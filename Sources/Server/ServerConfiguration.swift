@@ -69,7 +69,7 @@ public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .invalid(let option, let reason): "\(option) \(reason)"
+        case .invalid(let option, let reason): "\(option): \(reason)"
         }
     }
 }
