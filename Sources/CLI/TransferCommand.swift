@@ -10,7 +10,7 @@ struct TransferCommand: ParsableCommand {
         abstract: "Restyle an audio clip with a text prompt (SDEdit style transfer).",
         discussion: """
             The clip is noised part of the way (--strength) and denoised under the prompt; 0 keeps \
-            it, 1 nearly ignores it. A clip longer than the model's canvas (10.24 s for Auffusion's) is cropped to it.
+            it, 1 nearly ignores it. A clip longer than the model's canvas (10.24 s for Auffusion's) is restyled whole, in overlapping windows of the canvas (docs/editing.md, "Long clips").
             """
     )
 

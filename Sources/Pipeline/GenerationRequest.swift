@@ -18,8 +18,9 @@ public struct GenerationRequest: Sendable, Equatable {
     public var guidanceScale: Float = 7.5
     /// `guidance_rescale` φ (Lin et al. 2023, eq. 16), 0 = off.
     public var guidanceRescale: Float = 0
-    /// Output length in seconds, at most the canvas; `nil`: the whole canvas, at most 10 s.
-    /// A duration beyond the model's canvas gets a canvas as long (``AuffusionPipeline/canvas(of:)``).
+    /// Output length in seconds; `nil`: the whole canvas, at most 10 s. Without ``canvasFrames``,
+    /// a duration beyond the model's canvas (up to ``AuffusionPipeline/longestDuration``) gets a
+    /// canvas as long, denoised in windows (``AuffusionPipeline/canvas(of:)``); with it, at most that canvas.
     public var duration: Double?
     /// Spectrogram frames of the canvas, a multiple of 8; `nil`: the model's canvas, or as many
     /// as ``duration`` needs.

@@ -76,6 +76,34 @@ struct EditedFileTests {
         }
     }
 
+    @Test("a 20 s 44.1 kHz stereo 24-bit FLAC inpainted at 12.0-13.5 s (one window of the canvas): same rate, channels, encoding and length; every sample outside the mask identical on both channels")
+    func longFile() throws {
+        let url = folder.appendingPathComponent("long.flac")
+        let count = Int(20 * Self.rate)
+        let tremolo = TestSignal.sine(0.3, amplitude: 0.4, count: count, rate: Self.rate)
+        let left = zip(TestSignal.sine(255, amplitude: 0.3, count: count, rate: Self.rate), tremolo).map { $0 * (0.6 + $1) }
+        let right = TestSignal.noise(rms: 0.05, count: count, seed: 5)
+        try AudioFile.write(AudioBuffer(channels: [left, right], sampleRate: Self.rate), to: url, encoding: .pcm24)
+        let original = try AudioFile.read(url)
+        let clip = try EditClip(original, pipeline: pipeline)
+        let mask = try EditMask(ranges: [12.0..<13.5], clipDuration: clip.duration, maximumFrequency: pipeline.melParameters.maximumFrequency)
+        var request = GenerationRequest(prompt: "a high pitched beep")
+        (request.stepCount, request.guidanceScale) = (25, 5)
+        var noise = NoiseSource(seed: 103)
+        let result = try EditPlan([.inpainting(mask: mask, request: request)]).run(on: clip, pipeline: pipeline, noise: &noise)
+        #expect(result.spans.windowCount == 1 && result.edit.fills.map(\.range) == [12.0..<13.5])
+        let output = folder.appendingPathComponent("long-edited.flac")
+        let reports = try EditedFile(source: url).write(result.edit.fills, to: output)
+        #expect(reports.map(\.frames) == [529_200..<595_350])
+        let edited = try AudioFile.read(output)
+        #expect(try AudioReader(output).format == AudioReader(url).format && edited.frameCount == count)
+        for channel in 0..<2 {
+            #expect(edited.channels[channel][..<529_200] == original.channels[channel][..<529_200])
+            #expect(edited.channels[channel][595_350...] == original.channels[channel][595_350...])
+            #expect(edited.channels[channel][529_200..<595_350] != original.channels[channel][529_200..<595_350])
+        }
+    }
+
     @Test("band inpainting 2-4 kHz over low tones keeps the tones' level inside the time range (without the band they are lost)")
     func bandKeepsLowTones() throws {
         let input = try file("tones.flac", left: { 0.3 * sin(2 * .pi * 255 * $0) + 0.2 * sin(2 * .pi * 700 * $0) },

@@ -36,15 +36,10 @@ struct EmbeddedModelTests {
     let pipeline: AuffusionPipeline
 
     init() throws {
-        pipeline = try AuffusionPipeline(folder: EmbeddedModel.defaultFolder(environment: [:]))
+        pipeline = try EmbeddedModelRuns.pipeline()
     }
 
-    private func request(_ prompt: String) -> GenerationRequest {
-        var request = GenerationRequest(prompt: prompt)
-        request.stepCount = 25
-        request.guidanceScale = 5
-        return request
-    }
+    private func request(_ prompt: String) -> GenerationRequest { EmbeddedModelRuns.request(prompt) }
 
     private func generate(_ prompt: String, seed: UInt64, scheduler: SchedulerKind? = nil) throws -> SoundMeasures {
         var noise = NoiseSource(seed: seed)

@@ -13,15 +13,10 @@ struct LongClipTests {
     let pipeline: AuffusionPipeline
 
     init() throws {
-        pipeline = try AuffusionPipeline(folder: EmbeddedModel.defaultFolder(environment: [:]))
+        pipeline = try EmbeddedModelRuns.pipeline()
     }
 
-    private func request(_ prompt: String) -> GenerationRequest {
-        var request = GenerationRequest(prompt: prompt)
-        request.stepCount = 25
-        request.guidanceScale = 5
-        return request
-    }
+    private func request(_ prompt: String) -> GenerationRequest { EmbeddedModelRuns.request(prompt) }
 
     /// `seconds` of a clip the model did not make: a 255 Hz tone in bursts of 110 ms every 330 ms,
     /// under a slow tremolo so that no two canvases hold the same sound.

@@ -1,5 +1,6 @@
 import AudioDSP
 import Foundation
+import Pipeline
 
 /// What a sound is, measured from its samples, for the tests of meaning of the embedded model
 /// (`docs/mini-model.md`): where its energy lies in frequency and in time.
@@ -120,4 +121,19 @@ struct SoundMeasures {
 
     /// Semitones from `a` to `b` Hz.
     static func semitones(from a: Double, to b: Double) -> Double { 12 * log2(b / a) }
+}
+
+/// The embedded model and the settings every test of meaning runs it with: 25 steps of the
+/// folder's sampler at guidance 5.
+enum EmbeddedModelRuns {
+    static func pipeline() throws -> AuffusionPipeline {
+        try AuffusionPipeline(folder: EmbeddedModel.defaultFolder(environment: [:]))
+    }
+
+    static func request(_ prompt: String) -> GenerationRequest {
+        var request = GenerationRequest(prompt: prompt)
+        request.stepCount = 25
+        request.guidanceScale = 5
+        return request
+    }
 }
