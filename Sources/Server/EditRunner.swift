@@ -7,18 +7,17 @@ import Pipeline
 import Toolkit
 
 /// Runs one edit on the model the server loaded once, as `auffusion edit` runs its plan: the
-/// parent version read and encoded (posterior mean), the plan's passes driven step by step, the
-/// result written by the CLI's writer (peak guard, the container of the clip), then the
-/// version's spectrogram picture, plan file and attention heatmaps.
+/// parent version read at any length (``EditClip``, posterior mean), the plan run by Toolkit's
+/// ``EditRun`` step by step (windows of the canvas for a long clip), a fill written into the
+/// parent's own file (``EditedFile``) and any other result by the CLI's writer (peak guard, the
+/// clip's container), then the version's spectrogram picture, plan file and attention heatmaps.
 struct EditRunner: Sendable {
     let pipeline: AuffusionPipeline
     let folder: WorkFolder
 
-    /// The crossfade of a spliced fill: `auffusion edit`'s and `inpaint`'s default, 20 ms.
-    static let crossfadeMilliseconds = 20.0
-
     /// Runs `document` with `seed` on clip `clip`, writing version `number`; `progress` hears
-    /// (step, total) after every step and stops the run by returning `false`.
+    /// (step, total) after every step and stops the run by returning `false`. The plan keeps
+    /// `auffusion edit`'s defaults (20 ms crossfades, fills at the level of their surroundings).
     /// - Returns: the new version (not yet added to the clip).
     func run(_ document: EditPlanDocument, seed: UInt64, kind: EditRequest.Kind, clip id: String, number: Int,
              parent: Version?, progress: (Int, Int) -> Bool) throws -> Version {
@@ -26,23 +25,19 @@ struct EditRunner: Sendable {
         var noise = NoiseSource(seed: seed)
         var notes: [String] = []
         let inputURL = parent.map { clipFolder.appendingPathComponent($0.file) }
-        let clip = try inputURL.map { url -> ClipLatents in
-            var posterior: NoiseSource?
-            let encoded = try ClipLatents(encoding: try AudioFile.read(url), pipeline: pipeline, posteriorNoise: &posterior)
-            if encoded.wasCropped {
-                notes.append(String(format: "only the first %g s (the model's canvas) were edited and kept", encoded.duration))
-            }
-            return encoded
-        }
-        var plan = try document.plan(clipDuration: clip?.duration, pipeline: pipeline)
-        plan.crossfadeSeconds = Self.crossfadeMilliseconds / 1000
-        let result = try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { step in
+        let clip = try inputURL.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
+        let plan = try document.plan(clipDuration: clip?.duration, pipeline: pipeline)
+        let (result, _) = try EditRun(plan, clip: clip)(pipeline: pipeline, noise: &noise) { step in
             progress(step.stepsDone, step.totalSteps)
         }
         guard let output = document.output else { throw ServerError(.internalServerError, "the plan names no output") }
         let outputURL = clipFolder.appendingPathComponent(output)
         let outputs = try RunOutputs(audio: outputURL, inputs: inputURL.map { [$0] } ?? [])
-        _ = try outputs.write(result.output, warn: { notes.append($0) })
+        if let inputURL, !result.fills.isEmpty {
+            _ = try outputs.write(result, into: try EditedFile(source: inputURL), warn: { notes.append($0) })
+        } else {
+            _ = try outputs.write(result.output, warn: { notes.append($0) })
+        }
         if result.output.droppedTokenCount > 0 {
             notes.append("the prompt is longer than 75 tokens; the last \(result.output.droppedTokenCount) were dropped")
         }
@@ -55,10 +50,12 @@ struct EditRunner: Sendable {
         version.plan = document
         version.seed = seed
         version.replay = "auffusion edit v\(number).plan.json --seed \(seed)"
-        version.notes = notes
         if let store = result.attentionStore, let prompt = version.prompt {
             version.maps = try maps(store, prompt: prompt, image: result.output.image, number: number, in: clipFolder)
+        } else if document.passes.last?.attention != nil {
+            notes.append("no attention maps: the clip is longer than the model's canvas, so the edit ran in windows")
         }
+        version.notes = notes
         return version
     }
 

@@ -211,7 +211,7 @@ extension EditorServer {
         let seed = request.seed ?? 0
         let document = try request.document(input: parent?.file, output: "v_.\(format.rawValue)")
         do {
-            _ = try document.plan(clipDuration: parent.map { min($0.seconds, canvasSeconds) }, pipeline: pipeline)
+            _ = try document.plan(clipDuration: parent?.seconds, pipeline: pipeline)
         } catch {
             throw ServerError.badRequest("\(error)")
         }

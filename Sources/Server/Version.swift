@@ -52,7 +52,7 @@ public struct ClipSummary: Codable, Sendable {
     /// The container every version is written in (`wav`, `flac`, `ogg`, `aiff`): the upload's.
     public var format: String
     public var versions: [Version]
-    /// Seconds of the model's canvas: an edit sees at most this much of the clip.
+    /// Seconds of the model's canvas: a longer clip is edited whole, in overlapping windows of it.
     public var canvasSeconds: Double
 
     enum CodingKeys: String, CodingKey {

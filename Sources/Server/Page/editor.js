@@ -52,7 +52,7 @@ function shownVersion() {
 
 function showClip(clip, number) {
   state.clip = clip;
-  $("clip-name").textContent = `${clip.name} — ${clip.format}, editable span ${clip.canvas_seconds} s`;
+  $("clip-name").textContent = `${clip.name} — ${clip.format} (the model hears ${clip.canvas_seconds} s at a time; longer clips are edited in windows)`;
   if (number !== undefined) state.current = number;
   state.current = Math.min(state.current, clip.versions.length - 1);
   renderVersions();
