@@ -34,21 +34,27 @@ public final class EditorServer: Sendable {
         queue.start(describe: Self.describe)
     }
 
-    /// The application: the router with its middlewares, bound to the configured address;
-    /// `onStart` hears the port it listens on (the one chosen when the configuration says 0).
-    public func application(logger: Logger = Logger(label: "auffusion-serve"),
-                            onStart: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// Every route of the page and the API (docs/serve-openapi.json describes them), behind the
+    /// JSON error and access middlewares.
+    public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(JSONErrorMiddleware())
         router.middlewares.add(AccessMiddleware(token: configuration.token, loopbackOnly: configuration.isLoopback))
         addPageRoutes(to: router)
         addClipRoutes(to: router)
         addJobRoutes(to: router)
-        return Application(router: router,
-                           configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
-                                                                   serverName: "auffusion"),
-                           onServerRunning: { channel in await onStart(channel.localAddress?.port ?? 0) },
-                           logger: logger)
+        return router
+    }
+
+    /// The application: the router bound to the configured address; `onStart` hears the port it
+    /// listens on (the one chosen when the configuration says 0).
+    public func application(logger: Logger = Logger(label: "auffusion-serve"),
+                            onStart: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: router(),
+                    configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
+                                                            serverName: "auffusion"),
+                    onServerRunning: { channel in await onStart(channel.localAddress?.port ?? 0) },
+                    logger: logger)
     }
 
     /// Serves until the process is stopped.

@@ -1,7 +1,6 @@
 import AudioDSP
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Testing
 import TestSupport
 

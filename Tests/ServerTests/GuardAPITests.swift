@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Server
 import Testing
 import TestSupport
@@ -195,8 +194,7 @@ struct GuardAPITests {
                 #expect(response.status == .forbidden)
                 #expect(errorMessage(response).contains("cross-origin"))
             }
-            // The router test client always sends the authority "localhost".
-            try await client.execute(uri: "/api/info", method: .get, headers: [.origin: "http://localhost"]) { response in
+            try await client.execute(uri: "/api/info", method: .get, headers: [.origin: "http://\(client.authority)"]) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.accessControlAllowOrigin] == nil)
             }
@@ -208,7 +206,16 @@ struct GuardAPITests {
     }
 
     @Test("on loopback, only loopback Host names are answered (DNS rebinding)")
-    func hosts() {
+    func hosts() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            for (host, answered) in [("rebound.example:\(client.port)", false), ("127.0.0.1:\(client.port)", true)] {
+                try await client.execute(uri: "/api/info", method: .get, host: host) { response in
+                    #expect((response.status == .ok) == answered, "\(host): \(response.status)")
+                    #expect(answered || errorMessage(response).contains("only to loopback addresses"), "\(errorMessage(response))")
+                }
+            }
+        }
         for host in ["127.0.0.1:8080", "localhost", "LOCALHOST:80", "[::1]:8080"] { #expect(ServerConfiguration.isLoopback(authority: host)) }
         for host in ["rebound.example:8080", "127.0.0.1.evil.example", "192.168.1.2:8080", "[::2]:80"] {
             #expect(!ServerConfiguration.isLoopback(authority: host), "\(host)")

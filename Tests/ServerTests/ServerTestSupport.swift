@@ -1,13 +1,17 @@
 import Foundation
 import Hummingbird
-import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Pipeline
 import Server
+import ServiceLifecycle
 import Testing
 import TestSupport
 
 /// A server over the tiny fixture pipeline (fast steps) in a fresh work folder, and helpers to
-/// speak its API through Hummingbird's router test client.
+/// speak its API over a real loopback socket.
 struct TestServer {
     let server: EditorServer
     let workFolder: URL
@@ -17,16 +21,97 @@ struct TestServer {
         modelFolder = try PipelineFolders.folder("standard")
         workFolder = try Fixtures.temporaryDirectory().appendingPathComponent("work")
         var configuration = ServerConfiguration(workFolder: workFolder)
+        configuration.port = 0
         configure(&configuration)
         server = try EditorServer(configuration: configuration, pipeline: try AuffusionPipeline(folder: modelFolder))
     }
 
-    /// Runs `body` with a client talking to the router.
-    func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        try await server.application().test(.router, body)
+    /// Serves on a free loopback port while `body` runs with a client of it, then shuts down
+    /// gracefully (every connection of the client is closed by then).
+    func test<Value: Sendable>(_ body: @Sendable (LoopbackClient) async throws -> Value) async throws -> Value {
+        let (ports, started) = AsyncStream.makeStream(of: Int.self)
+        let services = ServiceGroup(services: [server.application { port in
+            started.yield(port)
+            started.finish()
+        }], logger: Logger(label: "auffusion-serve-test"))
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            do {
+                var iterator = ports.makeAsyncIterator()
+                let port = try #require(await iterator.next(), "the server did not start")
+                let value = try await body(LoopbackClient(port: port))
+                await services.triggerGracefulShutdown()
+                return value
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+        }
     }
 
     static let clip = Fixtures.url("editing/clip.wav")
+}
+
+/// A response, whole.
+struct TestResponse: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: ByteBuffer
+}
+
+/// A minimal HTTP/1.1 client: one connection per request (`Connection: close`), the response
+/// read to its end (a server-sent event stream until the server ends it).
+struct LoopbackClient: Sendable {
+    let port: Int
+
+    /// The `Host` a browser on this machine sends.
+    var authority: String { "localhost:\(port)" }
+
+    /// Sends one request with `Host: host` (default ``authority``) and hands the whole response to `check`.
+    @discardableResult
+    func execute<Value>(uri: String, method: HTTPRequest.Method, host: String? = nil, headers: HTTPFields = [:], body: ByteBuffer? = nil,
+                        _ check: (TestResponse) async throws -> Value = { _ in () }) async throws -> Value {
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.rawValue), uri: uri)
+        head.headers.add(name: "Host", value: host ?? authority)
+        for field in headers { head.headers.add(name: field.name.rawName, value: field.value) }
+        head.headers.add(name: "Content-Length", value: "\(body?.readableBytes ?? 0)")
+        head.headers.add(name: "Connection", value: "close")
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let response = try await channel.executeThenClose { inbound, outbound in
+            // One write, one flush: a server that answers as soon as it has the head (a GET)
+            // and closes must not find half a request still to come.
+            let parts: [HTTPClientRequestPart] = [.head(head)] + (body.map { [.body(.byteBuffer($0))] } ?? []) + [.end(nil)]
+            try await outbound.write(contentsOf: parts)
+            var response: TestResponse?
+            for try await part in inbound {
+                switch part {
+                case .head(let head):
+                    var fields = HTTPFields()
+                    for (name, value) in head.headers { fields.append(.init(name: .init(name)!, value: value)) }
+                    response = TestResponse(status: HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase),
+                                            headers: fields, body: ByteBuffer())
+                case .body(var bytes):
+                    response?.body.writeBuffer(&bytes)
+                case .end:
+                    if let response { return response }
+                }
+            }
+            throw LoopbackError(uri: uri)
+        }
+        return try await check(response)
+    }
+}
+
+/// The server closed a connection before a whole response.
+struct LoopbackError: Error, CustomStringConvertible {
+    var uri: String
+    var description: String { "no complete response to \(uri)" }
 }
 
 /// A JSON body.
@@ -43,7 +128,7 @@ func errorMessage(_ response: TestResponse) -> String {
     ((try? object(response))?["error"] as? String) ?? String(buffer: response.body)
 }
 
-extension TestClientProtocol {
+extension LoopbackClient {
     /// Uploads `url` as `name`; returns the clip's id.
     func upload(_ url: URL, name: String = "clip.wav", headers: HTTPFields = [:]) async throws -> String {
         let data = try Data(contentsOf: url)
