@@ -6,7 +6,7 @@ import Models
 import NIOCore
 import Pipeline
 
-/// The API (docs/serve.md, "API"; docs/serve-openapi.yaml).
+/// The API (docs/serve.md, "API"; docs/serve-openapi.json).
 extension EditorServer {
     func addPageRoutes(to router: Router<BasicRequestContext>) {
         let page = self.page
