@@ -39,18 +39,40 @@ struct EditAPITests {
             #expect(version["parent"] as? Int == 0)
             return (clip, try #require(version["seed"] as? Int), version["replay"] as? String)
         }
-        // Replay in a folder of its own: the parent's file and the plan, nothing else.
-        let folder = server.workFolder.appendingPathComponent("clips/\(clip)")
-        let replay = try Fixtures.temporaryDirectory()
-        for name in ["v0.wav", "v1.plan.json"] {
-            try FileManager.default.copyItem(at: folder.appendingPathComponent(name), to: replay.appendingPathComponent(name))
-        }
-        let result = try CommandRunner.run("auffusion", ["edit", replay.appendingPathComponent("v1.plan.json").path,
-                                                        "--model", server.modelFolder.path, "--seed", "\(seed)", "--quiet"])
-        #expect(result.exitCode == 0, "\(result.standardError)")
-        let served = try Data(contentsOf: folder.appendingPathComponent("v1.wav"))
-        #expect(try Data(contentsOf: replay.appendingPathComponent("v1.wav")) == served)
+        try server.expectReplay(clip: clip, input: "v0.wav", version: "v1.wav", seed: seed)
         #expect(replayCommand == "auffusion edit v1.plan.json --seed \(seed)")
+    }
+
+    @Test("a clip longer than the canvas is edited whole: a fill goes into the file's own format (44.1 kHz stereo 24-bit), every sample outside it kept, and replays to the same bytes")
+    func longClip() async throws {
+        let server = try TestServer()
+        let clip = try await server.test { client in
+            let canvas = try await client.execute(uri: "/api/info", method: .get) { try #require(try object($0)["canvas_seconds"] as? Double) }
+            let frames = Int(2.5 * canvas * 44_100)
+            let left = (0..<frames).map { Float(0.3 * sin(2 * Double.pi * 220 * Double($0) / 44_100)) }
+            let right = (0..<frames).map { Float(0.2 * sin(2 * Double.pi * 330 * Double($0) / 44_100)) }
+            let long = try Fixtures.temporaryDirectory().appendingPathComponent("long.wav")
+            try AudioFile.write(AudioBuffer(channels: [left, right], sampleRate: 44_100), to: long, encoding: .pcm24)
+            let clip = try await client.upload(long, name: "long.wav")
+            let (start, end) = (1.1 * canvas, 1.3 * canvas)
+            let job = try await client.submit(#"{"kind": "fill", "clip": "\#(clip)", "prompt": "a siren", "ranges": [[\#(start), \#(end)]], "steps": 3, "seed": 9}"#)
+            #expect(try await client.wait(job)["state"] as? String == "done")
+            let version = try #require(try await client.versions(of: clip).last)
+            #expect(version["sample_rate"] as? Double == 44_100 && version["channels"] as? Int == 2, "\(version)")
+            let edited = try AudioFile.read(server.workFolder.appendingPathComponent("clips/\(clip)/v1.wav"))
+            let input = try AudioFile.read(long)
+            #expect(edited.frameCount == input.frameCount)
+            // Outside the range and its 20 ms crossfades, the file is the input sample for sample.
+            let margin = Int(0.021 * 44_100)
+            let (first, last) = (Int(start * 44_100) - margin, Int(end * 44_100) + margin)
+            for channel in 0..<2 {
+                #expect(edited.channels[channel][..<first] == input.channels[channel][..<first])
+                #expect(edited.channels[channel][last...] == input.channels[channel][last...])
+                #expect(edited.channels[channel][first..<last] != input.channels[channel][first..<last])
+            }
+            return clip
+        }
+        try server.expectReplay(clip: clip, input: "v0.wav", version: "v1.wav", seed: 9)
     }
 
     @Test("a swap or reweight keeps the edited prompt's per-word attention heatmaps")

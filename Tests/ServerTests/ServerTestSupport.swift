@@ -50,6 +50,22 @@ struct TestServer {
     }
 
     static let clip = Fixtures.url("editing/clip.wav")
+
+    /// Expects `auffusion edit` to replay `version` of `clip` from its plan and seed, in a folder
+    /// holding only the parent's file `input` and the plan, to the bytes the server wrote.
+    func expectReplay(clip: String, input: String, version: String, seed: Int) throws {
+        let folder = workFolder.appendingPathComponent("clips/\(clip)")
+        let plan = version.split(separator: ".")[0] + ".plan.json"
+        let replay = try Fixtures.temporaryDirectory()
+        for name in [input, String(plan)] {
+            try FileManager.default.copyItem(at: folder.appendingPathComponent(name), to: replay.appendingPathComponent(name))
+        }
+        let result = try CommandRunner.run("auffusion", ["edit", replay.appendingPathComponent(String(plan)).path,
+                                                        "--model", modelFolder.path, "--seed", "\(seed)", "--quiet"])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        let served = try Data(contentsOf: folder.appendingPathComponent(version))
+        #expect(try Data(contentsOf: replay.appendingPathComponent(version)) == served, "\(version) replayed differs from the server's")
+    }
 }
 
 /// A response, whole.
