@@ -27,8 +27,13 @@ struct TestServer {
     }
 
     /// Serves on a free loopback port while `body` runs with a client of it, then shuts down
-    /// gracefully (every connection of the client is closed by then).
+    /// gracefully (every connection of the client is closed by then). The server's and the
+    /// client's tasks run on ``OwnThread``, not on Swift's shared pool.
     func test<Value: Sendable>(_ body: @Sendable (LoopbackClient) async throws -> Value) async throws -> Value {
+        try await withTaskExecutorPreference(OwnThread.shared) { try await serve(body) }
+    }
+
+    private func serve<Value: Sendable>(_ body: @Sendable (LoopbackClient) async throws -> Value) async throws -> Value {
         let (ports, started) = AsyncStream.makeStream(of: Int.self)
         let services = ServiceGroup(services: [server.application { port in
             started.yield(port)
@@ -68,6 +73,20 @@ struct TestServer {
     }
 }
 
+/// A task executor on a thread of its own. The tests of the models run for minutes on every
+/// thread of Swift's shared pool (one per core); requests handled there would wait behind them
+/// while a job, on the server's own thread, steps on, and a test of the queue or of cancelling
+/// would see the job finish before it could look.
+final class OwnThread: TaskExecutor {
+    static let shared = OwnThread()
+    private let queue = DispatchQueue(label: "auffusion-serve-tests")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
 /// A response, whole.
 struct TestResponse: Sendable {
     var status: HTTPResponse.Status
@@ -87,6 +106,16 @@ struct LoopbackClient: Sendable {
     @discardableResult
     func execute<Value>(uri: String, method: HTTPRequest.Method, host: String? = nil, headers: HTTPFields = [:], body: ByteBuffer? = nil,
                         _ check: (TestResponse) async throws -> Value = { _ in () }) async throws -> Value {
+        try await check(send(uri: uri, method: method, host: host, headers: headers, body: body) { _ in })
+    }
+
+    /// GETs `uri` (an event stream), telling `received` each part of the body as it arrives; returns the whole response.
+    func stream(_ uri: String, received: (ByteBuffer) async throws -> Void) async throws -> TestResponse {
+        try await send(uri: uri, method: .get, host: nil, headers: [:], body: nil, received: received)
+    }
+
+    private func send(uri: String, method: HTTPRequest.Method, host: String?, headers: HTTPFields, body: ByteBuffer?,
+                      received: (ByteBuffer) async throws -> Void) async throws -> TestResponse {
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method.rawValue), uri: uri)
         head.headers.add(name: "Host", value: host ?? authority)
         for field in headers { head.headers.add(name: field.name.rawName, value: field.value) }
@@ -99,7 +128,7 @@ struct LoopbackClient: Sendable {
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
-        let response = try await channel.executeThenClose { inbound, outbound in
+        return try await channel.executeThenClose { inbound, outbound in
             // One write, one flush: a server that answers as soon as it has the head (a GET)
             // and closes must not find half a request still to come.
             let parts: [HTTPClientRequestPart] = [.head(head)] + (body.map { [.body(.byteBuffer($0))] } ?? []) + [.end(nil)]
@@ -113,6 +142,7 @@ struct LoopbackClient: Sendable {
                     response = TestResponse(status: HTTPResponse.Status(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase),
                                             headers: fields, body: ByteBuffer())
                 case .body(var bytes):
+                    try await received(bytes)
                     response?.body.writeBuffer(&bytes)
                 case .end:
                     if let response { return response }
@@ -120,7 +150,6 @@ struct LoopbackClient: Sendable {
             }
             throw LoopbackError(uri: uri)
         }
-        return try await check(response)
     }
 }
 
