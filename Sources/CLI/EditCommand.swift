@@ -60,14 +60,14 @@ struct EditCommand: ParsableCommand {
             throw CLIError("give -o OUT or an \"output\" in the plan")
         }
         let inputURL = document.input.map(resolve)
-        let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: [planURL] + [inputURL].compactMap { $0 },
+        let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: [planURL] + [inputURL].compactMap { $0 } + document.passes.compactMap { $0.start.file.map(resolve) },
                                      peaks: peaks)
         let pipeline = try model.load(report)
         var sampling = try SamplingOptions.parse([])
         sampling.seed = seed
         var noise = NoiseSource(seed: sampling.seedValue)
         let clip = try inputURL.map { try clipOptions.read($0.path, pipeline: pipeline) }
-        let editPlan = splice.applied(to: try document.plan(clipDuration: clip?.duration, pipeline: pipeline))
+        let editPlan = splice.applied(to: try document.plan(clipDuration: clip?.duration, folder: folder, pipeline: pipeline))
         try runPlan(editPlan, command: "edit", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
                     sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).record.emit(report)
     }

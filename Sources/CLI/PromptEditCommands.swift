@@ -94,11 +94,13 @@ struct PromptEditOptions: ParsableArguments {
 
     @OptionGroup var length: DurationOption
 
-    @Option(help: ArgumentHelp("Edit an existing clip: both prompts start from its latents noised to --strength (SDEdit), with the same noise.", valueName: "IN.wav"))
+    @Option(help: ArgumentHelp("Edit an existing clip: both prompts start from its DDIM inversion under the source prompt, the source kept on it, so the edit keeps what the words do not change (--start sets how; the output has the clip's length).", valueName: "IN.wav"))
     var from: String?
 
-    @Option(help: "With --from: how much of the schedule to run, 0…1 (default 0.5); the output has the clip's length.")
+    @Option(help: "With --from: how much of the schedule to run, 0…1 (default: 0.5 for --start sdedit; the whole inversion for ddim, half for ddpm).")
     var strength: Double?
+
+    @OptionGroup var clipStart: ClipStartOptions
 
     @Option(parsing: .upToNextOption, help: "Local blend: change the sound only where these words (of either prompt) attend.")
     var blend: [String] = []
@@ -123,13 +125,16 @@ struct PromptEditOptions: ParsableArguments {
             throw ValidationError("--from always starts both prompts from the same noised clip; drop --\(sharedNoise ? "" : "no-")shared-noise")
         }
         if from != nil, length.duration != nil { throw ValidationError("--duration does not apply with --from: the output has the clip's length") }
+        if from == nil, clipStart.start != nil || clipStart.inversion != nil {
+            throw ValidationError("--start and --inversion need --from IN.wav")
+        }
     }
 
     /// Runs the edit from `source` to `target` and writes the outputs.
     func run(source: String, target: String, alignment: PromptEdit.Alignment, weights: [WordWeight], command: String) throws {
         let inputURL = from.map { URL(fileURLWithPath: $0) }
-        let outputs = try outputOptions.outputs(inputs: [inputURL].compactMap { $0 } + sampling.inputs, sourceAudio: sourceOutput,
-                                                maps: maps)
+        let outputs = try outputOptions.outputs(inputs: [inputURL].compactMap { $0 } + sampling.inputs + clipStart.inputs,
+                                                sourceAudio: sourceOutput, maps: maps)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         let clip = try from.map { try clipOptions.read($0, pipeline: pipeline) }
@@ -139,8 +144,12 @@ struct PromptEditOptions: ParsableArguments {
         let localBlend = blend.isEmpty ? nil
             : try LocalBlend(words: blend, prompts: [source, target].map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) },
                              resolution: blendResolution)
-        var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request,
-                                       start: clip == nil ? .noise : .clip(strength: strength ?? 0.5))
+        var start = EditPass.Start.noise, startRecord: JSONValue?
+        if clip != nil {
+            (start, startRecord) = try clipStart.start(fallback: .ddim, strength: strength, sourcePrompt: source, sampling: sampling,
+                                                       request: &request)
+        }
+        var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request, start: start)
         pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
         if maps != nil {
             let frames = clip == nil ? pipeline.canvas(of: request).frames : pipeline.canvasFrames
@@ -149,7 +158,7 @@ struct PromptEditOptions: ParsableArguments {
         var editRecord: [String: JSONValue] = ["shared_noise": .bool(clip != nil || (sharedNoise ?? true)),
                                                "weights": .object(Dictionary(weights.map { ($0.word, .number(Double($0.factor))) },
                                                                              uniquingKeysWith: { $1 }))]
-        if clip != nil { editRecord["strength"] = .number(strength ?? 0.5) }
+        editRecord["start"] = startRecord
         var (result, record) = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline,
                                            noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions,
                                            report: report, details: editRecord)

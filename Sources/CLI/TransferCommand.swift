@@ -10,7 +10,10 @@ struct TransferCommand: ParsableCommand {
         abstract: "Restyle an audio clip with a text prompt (SDEdit style transfer).",
         discussion: """
             The clip is noised part of the way (--strength) and denoised under the prompt; 0 keeps \
-            it, 1 nearly ignores it. A clip longer than the model's canvas (10.24 s for Auffusion's) is restyled whole, in overlapping windows of the canvas (docs/editing.md, "Long clips").
+            it, 1 nearly ignores it. --start ddpm inverts the clip instead (ZETA's text-based edit: \
+            --source-prompt says what it sounds like) and keeps more of its structure. A clip longer \
+            than the model's canvas (10.24 s for Auffusion's) is restyled whole, in overlapping windows \
+            of the canvas (docs/editing.md, "Long clips").
             """
     )
 
@@ -20,8 +23,13 @@ struct TransferCommand: ParsableCommand {
     @Argument(help: "What the result should sound like.")
     var prompt: String
 
-    @Option(help: "How much of the schedule to run, 0…1.")
-    var strength = 0.5
+    @Option(help: "How much of the schedule to run, 0…1 (default 0.5; from a ddim inversion, all of it).")
+    var strength: Double?
+
+    @Option(name: .customLong("source-prompt"), help: "With an inversion start: what the clip sounds like (default: empty, as ZETA's).")
+    var sourcePrompt = ""
+
+    @OptionGroup var clipStart: ClipStartOptions
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
@@ -30,19 +38,21 @@ struct TransferCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
 
     func validate() throws {
-        guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
+        if let strength, !(0...1).contains(strength) { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
         guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give a prompt") }
     }
 
     func run() throws {
         let inputURL = URL(fileURLWithPath: input)
-        let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs)
+        let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs + clipStart.inputs)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         let clip = try clipOptions.read(input, pipeline: pipeline)
-        let plan = EditPlan([.styleTransfer(strength: strength, request: sampling.request(prompt: prompt))])
-        try runPlan(plan, command: "transfer", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
-                        outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
-                        details: ["strength": .number(strength)]).record.emit(report)
+        var request = sampling.request(prompt: prompt)
+        let (start, startRecord) = try clipStart.start(fallback: .sdedit, strength: strength, sourcePrompt: sourcePrompt,
+                                                       sampling: sampling, request: &request)
+        try runPlan(EditPlan([EditPass(start: start, request: request)]), command: "transfer", clip: clip, input: inputURL,
+                    pipeline: pipeline, noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
+                    details: ["start": startRecord]).record.emit(report)
     }
 }

@@ -1,5 +1,6 @@
 import AudioDSP
 import Compute
+import Editing
 import FileOutput
 import Foundation
 import Pictures
@@ -17,6 +18,8 @@ public struct RunOutputs: Sendable {
     public var latents: URL?
     /// A folder for per-word attention maps (created if missing).
     public var maps: URL?
+    /// A saved inversion (``Inversion/write(to:pipeline:)``).
+    public var inversion: URL?
     /// Files read by the run, never to be overwritten.
     public let inputs: [URL]
     /// Whether ``PeakGuard`` scales audio that would clip.
@@ -27,18 +30,19 @@ public struct RunOutputs: Sendable {
     ///   output whose extension names no container; an error of ``AtomicFile`` for an output
     ///   that is one of `inputs`.
     public init(audio: URL? = nil, sourceAudio: URL? = nil, spectrogram: URL? = nil, mel: URL? = nil, latents: URL? = nil,
-                maps: URL? = nil, inputs: [URL]) throws {
+                maps: URL? = nil, inversion: URL? = nil, inputs: [URL]) throws {
         self.audio = audio?.standardizedFileURL
         self.sourceAudio = sourceAudio?.standardizedFileURL
         self.spectrogram = spectrogram?.standardizedFileURL
         self.mel = mel?.standardizedFileURL
         self.latents = latents?.standardizedFileURL
         self.maps = maps?.standardizedFileURL
+        self.inversion = inversion?.standardizedFileURL
         self.inputs = inputs
         try check()
     }
 
-    private var files: [URL] { [audio, sourceAudio, spectrogram, mel, latents].compactMap { $0 } }
+    private var files: [URL] { [audio, sourceAudio, spectrogram, mel, latents, inversion].compactMap { $0 } }
 
     private func check() throws {
         for url in [audio, sourceAudio].compactMap({ $0 }) where AudioContainer(path: url) == nil {
@@ -84,6 +88,16 @@ public struct RunOutputs: Sendable {
             try NumPyFile.write(result.latents, to: latents)
             files.latents = latents.path
         }
+        return files
+    }
+
+    /// Writes `inversion` to ``inversion`` when it was asked for; returns its record.
+    public func write(_ inversion: Inversion, pipeline: AuffusionPipeline) throws -> RunRecord.Files {
+        guard let url = self.inversion else { return RunRecord.Files() }
+        try AtomicFile.ensure(url, isNotOneOf: inputs)
+        try inversion.write(to: url, pipeline: pipeline)
+        var files = RunRecord.Files()
+        files.inversion = url.path
         return files
     }
 

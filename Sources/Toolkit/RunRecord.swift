@@ -13,13 +13,14 @@ public struct RunRecord: Codable, Sendable {
         public var mel: String?
         public var latents: String?
         public var maps: String?
+        public var inversion: String?
         /// The gain the peak guard applied to the audio, dB (0: none).
         public var peakGainDecibels: Double?
 
         public init(audio: String? = nil) { self.audio = audio }
 
         enum CodingKeys: String, CodingKey {
-            case audio, spectrogram, mel, latents, maps
+            case audio, spectrogram, mel, latents, maps, inversion
             case sourceAudio = "source_audio", peakGainDecibels = "peak_gain_db"
         }
     }

@@ -142,7 +142,7 @@ struct CommandBehaviourTests {
         _ = try clip(in: folder)
         let cases: [(String, String)] = [
             (#"{"input": "clip.wav", "passes": [{"prompt": "white noise", "start": {"from": "clip", "strenght": 0.5}}]}"#,
-             #"pass 1, start: unknown key "strenght"; known keys: from, strength"#),
+             #"pass 1, start: unknown key "strenght"; known keys: file, from, method, source_guidance, source_prompt, strength"#),
             (#"{"input": "clip.wav", "passes": [{"prompt": "a beep", "start": {"from": "clip"}, "steps": 3}, {"prompt": "a beep", "start": {"from": "previous"}, "attention": {"source": "a beep", "alignment": "none", "weights": {"dog": 2}}}]}"#,
              #"pass 2: "dog" is not a word of "a beep""#),
         ]

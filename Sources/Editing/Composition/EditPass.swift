@@ -10,10 +10,13 @@ import Pipeline
 /// | generation | `EditPass(start: .noise, request:)` | `.noise` | `.none` | `nil` |
 /// | style transfer | ``styleTransfer(strength:request:)`` | `.clip(strength:)` | `.none` | `nil` |
 /// | inpainting | ``inpainting(mask:strength:request:)`` | `.clip(strength:)` | `.mask(_:)` | `nil` |
-/// | word swap / refine / reweight | ``promptEdit(_:source:request:start:)`` | `.noise` or `.clip(strength:)` | `.none` or `.mask` | ``Attention`` |
+/// | word swap / refine / reweight | ``promptEdit(_:source:request:start:)`` | `.noise`, `.inversion` or `.clip(strength:)` | `.none` or `.mask` | ``Attention`` |
+/// | text-based edit of a clip (ZETA) | `EditPass(start: .inversion(_:), request:)` | `.inversion` | `.none` or `.mask` | `nil` |
 ///
 /// `.previous(strength:)` starts from the latents an earlier pass of an ``EditPlan`` produced, as
-/// `.clip` starts from the clip's; a mask then keeps those latents outside it.
+/// `.clip` starts from the clip's; a mask then keeps those latents outside it. `.inversion` starts
+/// from the clip inverted into the model's noise (``Inversion``), so that the edit keeps what its
+/// prompt does not change; a mask then keeps the inversion's trajectory outside it.
 public struct EditPass: Sendable {
     public enum Start: Sendable, Equatable {
         /// Gaussian latents at the first timestep of the full schedule (text-to-audio).
@@ -22,6 +25,9 @@ public struct EditPass: Sendable {
         case clip(strength: Double)
         /// The previous pass's latents noised to t(strength).
         case previous(strength: Double)
+        /// The input clip's latents inverted (``InversionStart``); the pass steps along the
+        /// inversion's schedule, not its request's.
+        case inversion(InversionStart)
     }
 
     public enum Constraint: Sendable, Equatable {
@@ -76,10 +82,10 @@ public struct EditPass: Sendable {
         EditPass(start: start, attention: attention, request: request)
     }
 
-    /// The strength of a clip or previous start; 1 for noise.
+    /// The strength of a clip or previous start; 1 for noise and inversion (which have their own).
     var strength: Double {
         switch start {
-        case .noise: 1
+        case .noise, .inversion: 1
         case .clip(let strength), .previous(let strength): strength
         }
     }
@@ -97,6 +103,14 @@ public struct EditPass: Sendable {
             if case .mask = constraint { throw fail("mask", "a mask keeps the start's latents; start from \"clip\" or \"previous\"") }
         case .clip:
             guard hasClip else { throw fail("start", "a clip start needs an input clip") }
+        case .inversion(let inversion):
+            guard hasClip else { throw fail("start", "an inversion start needs an input clip") }
+            guard request.scheduler == nil else {
+                throw fail("scheduler", "an inversion start steps with the inversion's DDIM schedule; leave the scheduler out")
+            }
+            if let strength = inversion.strength, !(strength > 0 && strength <= 1) {
+                throw fail("start.strength", "must be in (0, 1], got \(strength)")
+            }
         case .previous:
             guard index > 0 else { throw fail("start", "the first pass has no previous pass to start from") }
         }

@@ -89,6 +89,16 @@ public struct EditPlan: Sendable {
             return try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 try pipeline.validate(request)
+                if case .inversion(let inversion) = pass.start, let clip {
+                    let settings = try inversion.settings(for: clip.latents, pipeline: pipeline)
+                    _ = try Inversion.schedule(settings, pipeline: pipeline, eta: 0)
+                    let steps = inversion.editSteps(settings)
+                    guard steps <= settings.startStep else {
+                        throw InversionError.startBeyondInversion(requested: steps, available: settings.startStep)
+                    }
+                    _ = try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline)
+                    return steps + (inversion.inverts ? settings.startStep : 0)
+                }
                 var scheduler = try pipeline.makeScheduler(request.scheduler)
                 let timesteps = try scheduler.timesteps(stepCount: request.stepCount, strength: pass.strength)
                 _ = try Self.attentionEdit(of: pass, steps: Self.controllerSteps(pass, timesteps: timesteps),
@@ -124,11 +134,30 @@ public struct EditPlan: Sendable {
             try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 let prompts = pass.prompts
+                func report(_ step: Progress, after done: Int) -> Bool {
+                    progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
+                                          stepsDone: stepsBefore + done + step.step, totalSteps: totalSteps))
+                }
                 let start: DenoiseStart
                 var constraint: DenoiseRun.Constraint?
-                if pass.start == .noise {
+                var ownNoise: NoiseSource?         // what the run draws, when not the plan's noise
+                var stepsDone = 0                  // the pass's steps before its run (inverting)
+                switch pass.start {
+                case .noise:
                     start = try pipeline.noiseStart(request, promptCount: prompts.count, sharing: pass.promptNoise, noise: &noise)
-                } else {
+                case .inversion(let source):
+                    guard let clip else { throw EditPlanError.invalidPass(index + 1, field: "start", reason: "an inversion start needs an input clip") }
+                    let inversion = try source.inversion(of: clip.latents, pipeline: pipeline, noise: &noise) { report($0, after: 0) }
+                    stepsDone = source.inverts ? inversion.settings.startStep : 0
+                    let inverted = try inversion.start(prompts: prompts.count, startStep: source.editSteps(inversion.settings),
+                                                       pipeline: pipeline)
+                    (start, ownNoise, constraint) = (inverted.start, inverted.noise, inverted.constraint)
+                    if case .mask(let mask) = pass.constraint {
+                        let keeping = inversion.keeping(outside: mask, clip: clip.latents, steps: start.timesteps.count,
+                                                         pipeline: pipeline)
+                        constraint = constraint.map { pin in { index, latents in try keeping(index, pin(index, latents)) } } ?? keeping
+                    }
+                case .clip, .previous:
                     let base = if case .clip = pass.start, let clip { clip.latents } else { previous }
                     let noised = try NoisedStart(base: base, request: request, strength: pass.strength,
                                                  pureNoiseAtFullStrength: pass.constraint != .none, pipeline: pipeline,
@@ -148,12 +177,10 @@ public struct EditPlan: Sendable {
                         ?? blending
                 }
                 var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, constraint: constraint,
-                                         controller: edit, windowControllers: windowEdits, noise: noise, join: request.windowJoin)
-                latents = try run.finish { step in
-                    progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
-                                          stepsDone: stepsBefore + step.step, totalSteps: totalSteps))
-                }
-                noise = run.noise
+                                         controller: edit, windowControllers: windowEdits, noise: ownNoise ?? noise,
+                                         join: request.windowJoin)
+                latents = try run.finish { report($0, after: stepsDone) }
+                if ownNoise == nil { noise = run.noise }
                 initial = initial ?? start.latents
                 dropped = max(dropped, conditioning.droppedTokenCount)
                 store = windows.isWindowed ? nil : edit?.attentionStore ?? store
@@ -230,9 +257,14 @@ public struct EditPlan: Sendable {
 
     /// The steps a pass's prompt-to-prompt controller counts: a run from noise counts the
     /// request's N, as the reference's `Prompt2PromptPipeline` does; a run from a clip counts the
-    /// steps its strength keeps.
+    /// steps its strength keeps; a run from an inversion the steps it runs, as PnP Inversion's
+    /// editor does.
     private static func controllerSteps(_ pass: EditPass, timesteps: [Float]) -> Int {
-        pass.start == .noise ? pass.request.stepCount : max(timesteps.count - 1, 1)
+        switch pass.start {
+        case .noise: pass.request.stepCount
+        case .inversion: timesteps.count
+        case .clip, .previous: max(timesteps.count - 1, 1)
+        }
     }
 
     /// The controller of a pass that edits attention; `nil` otherwise.

@@ -27,10 +27,25 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
     }
 
     public struct Start: Codable, Sendable, Equatable {
-        /// `"noise"`, `"clip"` or `"previous"`.
+        /// `"noise"`, `"clip"`, `"previous"` or `"inversion"`.
         public var from: String
-        /// For `"clip"` and `"previous"`; default 0.5.
+        /// For `"clip"` and `"previous"`: default 0.5. For `"inversion"`: the fraction of the
+        /// inversion's schedule it covers and the edit runs (default: the method's).
         public var strength: Double?
+        /// For `"inversion"`: `"ddim"` (default with an attention edit) or `"ddpm"` (default without).
+        public var method: String?
+        /// For `"inversion"`: what the clip sounds like (default: the attention's source, else empty).
+        public var sourcePrompt: String?
+        /// For `"inversion"`: the source prompt's guidance while inverting (default: the method's).
+        public var sourceGuidance: Float?
+        /// For `"inversion"`: a saved inversion of the input clip (`auffusion invert`), relative to
+        /// the plan's folder, instead of inverting.
+        public var file: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case from, strength, method, file
+            case sourcePrompt = "source_prompt", sourceGuidance = "source_guidance"
+        }
     }
 
     public struct Mask: Codable, Sendable, Equatable {
@@ -109,11 +124,11 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
     }
 
     /// The plan, with masks checked against `clipDuration` (seconds) and the pipeline's band,
-    /// and blend words against the prompts.
+    /// and blend words against the prompts; inversion files are relative to `folder` (the plan's).
     /// - Throws: ``EditPlanError`` naming the pass and field.
-    public func plan(clipDuration: Double?, pipeline: AuffusionPipeline) throws -> EditPlan {
+    public func plan(clipDuration: Double?, folder: URL? = nil, pipeline: AuffusionPipeline) throws -> EditPlan {
         EditPlan(try passes.enumerated().map { index, pass in
-            try pass.editPass(number: index + 1, clipDuration: clipDuration, pipeline: pipeline)
+            try pass.editPass(number: index + 1, clipDuration: clipDuration, folder: folder, pipeline: pipeline)
         })
     }
 
@@ -132,7 +147,7 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
             let place = "pass \(index + 1)"
             try check(pass, known: ["prompt", "start", "mask", "attention", "steps", "guidance", "negative", "scheduler"], place: place)
             guard let fields = pass as? [String: Any] else { continue }
-            try check(fields["start"] as Any, known: ["from", "strength"], place: "\(place), start")
+            try check(fields["start"] as Any, known: Start.CodingKeys.allCases.map(\.rawValue), place: "\(place), start")
             try check(fields["mask"] as Any, known: ["ranges", "band"], place: "\(place), mask")
             try check(fields["attention"] as Any, known: Attention.CodingKeys.allCases.map(\.rawValue), place: "\(place), attention")
         }
@@ -166,7 +181,7 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
 }
 
 extension EditPlanDocument.Pass {
-    func editPass(number: Int, clipDuration: Double?, pipeline: AuffusionPipeline) throws -> EditPass {
+    func editPass(number: Int, clipDuration: Double?, folder: URL?, pipeline: AuffusionPipeline) throws -> EditPass {
         func fail(_ field: String, _ reason: String) -> EditPlanError { .invalidPass(number, field: field, reason: reason) }
         var request = GenerationRequest(prompt: prompt)
         request.stepCount = steps ?? request.stepCount
@@ -183,7 +198,13 @@ extension EditPlanDocument.Pass {
         case "noise": begin = .noise
         case "clip": begin = .clip(strength: start.strength ?? 0.5)
         case "previous": begin = .previous(strength: start.strength ?? 0.5)
-        default: throw fail("start.from", "\"\(start.from)\" is not one of noise, clip, previous")
+        case "inversion": begin = .inversion(try start.inversion(source: attention?.source, folder: folder, steps: steps, fail: fail))
+        default: throw fail("start.from", "\"\(start.from)\" is not one of noise, clip, previous, inversion")
+        }
+        let inversionKeys = [("method", start.method != nil), ("source_prompt", start.sourcePrompt != nil),
+                             ("source_guidance", start.sourceGuidance != nil), ("file", start.file != nil)]
+        if start.from != "inversion", let key = inversionKeys.first(where: \.1)?.0 {
+            throw fail("start.\(key)", "applies to an inversion start only")
         }
         var pass = EditPass(start: begin, request: request)
         if let mask {
@@ -203,6 +224,31 @@ extension EditPlanDocument.Pass {
             if attention.sharedNoise == false { pass.promptNoise = .perPrompt }
         }
         return pass
+    }
+}
+
+extension EditPlanDocument.Start {
+    /// An inversion start: a saved file (its settings are its own), or settings from the
+    /// method's defaults and these fields, with the pass's `steps` as the schedule's N.
+    func inversion(source: String?, folder: URL?, steps: Int?,
+                   fail: (String, String) -> EditPlanError) throws -> InversionStart {
+        if let strength, !(strength > 0 && strength <= 1) { throw fail("start.strength", "must be in (0, 1], got \(strength)") }
+        if let file {
+            guard method == nil, sourcePrompt == nil, sourceGuidance == nil else {
+                throw fail("start.file", "a saved inversion has its own method, source prompt and guidance; leave them out")
+            }
+            let base = folder.map { URL(fileURLWithPath: $0.path, isDirectory: true) }
+            return InversionStart(.file(URL(fileURLWithPath: URL(fileURLWithPath: file, relativeTo: base).standardizedFileURL.path)),
+                                  strength: strength)
+        }
+        let kind: InversionSettings.Method
+        switch method ?? (source == nil ? "ddpm" : "ddim") {
+        case "ddim": kind = .ddim
+        case "ddpm": kind = .ddpm
+        case let other: throw fail("start.method", "\"\(other)\" is not one of ddim, ddpm")
+        }
+        return InversionStart(.invert(InversionSettings(method: kind, sourcePrompt: sourcePrompt ?? source ?? "", stepCount: steps,
+                                                        strength: strength, guidance: sourceGuidance)))
     }
 }
 

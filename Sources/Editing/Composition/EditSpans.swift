@@ -17,6 +17,32 @@ public struct EditClip: Sendable {
 
     /// The clip's length in seconds.
     public var duration: Double { audio.duration }
+
+    /// The whole clip's latents as a plan that changes the whole clip encodes them (the one span
+    /// of ``EditSpans``): what an inversion of the clip must be made from to serve such plans.
+    /// - Parameter posteriorNoise: a sample of the VAE posterior is drawn from it; `nil`: its mean.
+    public func latents(pipeline: AuffusionPipeline, posteriorNoise: inout NoiseSource?) throws -> ClipLatents {
+        let frames = spectrogramFrames(pipeline: pipeline)
+        return try latents(of: EditSpans.Span(frames: 0..<frames, pipeline: pipeline), whole: true, pipeline: pipeline,
+                           posteriorNoise: &posteriorNoise)
+    }
+
+    /// The clip's length in spectrogram frames at the model's frame rate.
+    func spectrogramFrames(pipeline: AuffusionPipeline) -> Int {
+        let hop = pipeline.melParameters.hopLength
+        return (audio.frameCount + hop - 1) / hop
+    }
+
+    /// The latents of `span` of the clip on its canvas; a `whole` clip no longer than the model's
+    /// canvas is encoded as a short clip is (``ClipLatents``'s own canvas).
+    func latents(of span: EditSpans.Span, whole: Bool, pipeline: AuffusionPipeline,
+                 posteriorNoise: inout NoiseSource?) throws -> ClipLatents {
+        let hop = pipeline.melParameters.hopLength
+        let samples = min(span.frames.lowerBound * hop, audio.frameCount)..<min(span.frames.upperBound * hop, audio.frameCount)
+        let short = whole && span.frames.count <= pipeline.canvasFrames
+        return try ClipLatents(encoding: AudioBuffer(mono: Array(audio.channels[0][samples]), sampleRate: audio.sampleRate),
+                               pipeline: pipeline, canvasFrames: short ? nil : span.canvasFrames, posteriorNoise: &posteriorNoise)
+    }
 }
 
 /// Where a plan runs on a clip longer than the model's canvas, and why: the window planner.
@@ -28,7 +54,10 @@ public struct EditClip: Sendable {
 ///   covered by overlapping windows denoised jointly. Spans that overlap merge. A 3-minute
 ///   recording with one 2 s mask costs one canvas.
 /// - Any other plan (a restyle, a prompt edit of the whole clip, `raw`) changes the whole clip:
-///   one span, the whole clip, in overlapping windows denoised jointly (``LatentWindows``).
+///   one span, the whole clip, in overlapping windows denoised jointly (``LatentWindows``). So
+///   does a plan with an inversion start, masked or not: the clip is inverted whole, as
+///   ``EditClip/latents(pipeline:posteriorNoise:)`` encodes it, so that a saved inversion of the
+///   clip fits any plan on it.
 ///
 /// A clip no longer than the canvas is one span on one canvas, as before windows existed.
 public struct EditSpans: Sendable, Equatable {
@@ -41,6 +70,14 @@ public struct EditSpans: Sendable, Equatable {
         public var canvasFrames: Int
         /// The windows of the canvas the span is denoised in.
         public var windows: LatentWindows
+
+        /// The span of `frames` on `pipeline`'s canvas and windows.
+        init(frames: Range<Int>, pipeline: AuffusionPipeline) {
+            let canvas = pipeline.canvasFrames, factor = pipeline.codec.downsamplingFactor
+            self.frames = frames
+            canvasFrames = max(canvas, (frames.count + factor - 1) / factor * factor)
+            windows = LatentWindows(spanWidth: canvasFrames / factor, windowWidth: canvas / factor)
+        }
     }
 
     public let spans: [Span]
@@ -48,13 +85,10 @@ public struct EditSpans: Sendable, Equatable {
     /// The spans of `plan` on a clip of `clipFrames` spectrogram frames.
     public init(plan: EditPlan, clipFrames: Int, pipeline: AuffusionPipeline) {
         let canvas = pipeline.canvasFrames, factor = pipeline.codec.downsamplingFactor
-        func span(_ frames: Range<Int>) -> Span {
-            let canvasFrames = max(canvas, (frames.count + factor - 1) / factor * factor)
-            return Span(frames: frames, canvasFrames: canvasFrames,
-                        windows: LatentWindows(spanWidth: canvasFrames / factor, windowWidth: canvas / factor))
-        }
+        let span = { Span(frames: $0, pipeline: pipeline) }
         let masks = plan.passes.compactMap { pass in if case .mask(let mask) = pass.constraint { mask } else { nil } }
-        guard clipFrames > canvas, !plan.raw, masks.count == plan.passes.count else {
+        let inverts = plan.passes.contains { if case .inversion = $0.start { true } else { false } }
+        guard clipFrames > canvas, !plan.raw, masks.count == plan.passes.count, !inverts else {
             spans = [span(0..<clipFrames)]
             return
         }
@@ -105,8 +139,8 @@ extension EditPlan {
     public func run(on clip: EditClip, pipeline: AuffusionPipeline, noise: inout NoiseSource, samplePosterior: Bool = false,
                     posteriorNoise: NoiseSource? = nil, renderSource: Bool = false,
                     progress: (EditProgress) -> Bool = { _ in true }) throws -> LongEditResult {
-        let hop = pipeline.melParameters.hopLength, fps = pipeline.melParameters.framesPerSecond
-        let clipFrames = (clip.audio.frameCount + hop - 1) / hop
+        let fps = pipeline.melParameters.framesPerSecond
+        let clipFrames = clip.spectrogramFrames(pipeline: pipeline)
         let spans = EditSpans(plan: self, clipFrames: clipFrames, pipeline: pipeline)
         let whole = spans.spans.count == 1 && spans.spans[0].frames == 0..<clipFrames
         let plans = try spans.spans.map { span in
@@ -117,11 +151,8 @@ extension EditPlan {
         var pieces: [(span: EditSpans.Span, result: EditResult)] = []
         var stepCounts: [Int] = []
         for (span, plan) in zip(spans.spans, plans) {
-            let samples = min(span.frames.lowerBound * hop, clip.audio.frameCount)..<min(span.frames.upperBound * hop, clip.audio.frameCount)
             var posterior: NoiseSource? = samplePosterior ? (separatePosterior ?? noise) : nil
-            let latents = try ClipLatents(encoding: AudioBuffer(mono: Array(clip.audio.channels[0][samples]), sampleRate: clip.audio.sampleRate),
-                                          pipeline: pipeline, canvasFrames: whole && clipFrames <= pipeline.canvasFrames ? nil : span.canvasFrames,
-                                          posteriorNoise: &posterior)
+            let latents = try clip.latents(of: span, whole: whole, pipeline: pipeline, posteriorNoise: &posterior)
             if let posterior { if separatePosterior == nil { noise = posterior } else { separatePosterior = posterior } }
             if stepCounts.isEmpty {
                 stepCounts = try plans.map { try $0.validate(clip: latents, pipeline: pipeline).reduce(0, +) }

@@ -39,6 +39,13 @@ public struct InversionSettings: Codable, Sendable, Equatable {
         self.guidance = guidance ?? (method == .ddpm ? 3 : 1)
     }
 
+    /// The method's defaults with the start step given as a fraction of the schedule, as a
+    /// command line or an edit plan gives it: T_start = round(strength × N), at least 1.
+    public init(method: Method, sourcePrompt: String = "", stepCount: Int?, strength: Double?, guidance: Float? = nil) {
+        self.init(method: method, sourcePrompt: sourcePrompt, stepCount: stepCount, guidance: guidance)
+        if let strength { startStep = max(1, Int((strength * Double(self.stepCount)).rounded())) }
+    }
+
     /// The guidance the method's code edits with: ZETA's `--cfg_tar` 12, PnP's 7.5.
     public var editGuidance: Float { method == .ddpm ? 12 : 7.5 }
 

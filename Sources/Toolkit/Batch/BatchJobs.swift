@@ -60,7 +60,7 @@ public struct EditBatchJob: BatchJob {
             return file
         }
         let clip = try input.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
-        var plan = try line.plan.plan(clipDuration: clip?.duration, pipeline: pipeline)
+        var plan = try line.plan.plan(clipDuration: clip?.duration, folder: inputFolder, pipeline: pipeline)
         plan.crossfadeSeconds = crossfadeSeconds
         plan.raw = raw
         var run = EditRun(plan, clip: clip)
