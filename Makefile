@@ -56,7 +56,7 @@ build: deps
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
-	$(MAKE) --no-print-directory test-browser
+	@$(BROWSER_TEST)
 	$(MAKE) --no-print-directory dependent
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory test-slurm; \
@@ -66,10 +66,11 @@ test: deps
 ## WebDriver by a Python script (standard library only): upload, drag a selection, fill, play,
 ## download; the download must equal `auffusion inpaint`'s file (about 10 s). Skipped, saying so,
 ## when chromium or chromedriver is missing. SCREENSHOT=docs/images/serve-fill.png saves the page.
-test-browser: build
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+BROWSER_TEST = if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
 	  python3 scripts/serve/browser_test.py $(BIN)/auffusion $(if $(SCREENSHOT),--screenshot $(SCREENSHOT)); \
 	else echo "test-browser: skipped: chromium and chromium-driver are not installed (make deps installs them)"; fi
+test-browser: build
+	@$(BROWSER_TEST)
 
 ## slurm-deps: Debian's Slurm and munge, with apt-get, only when missing.
 slurm-deps:
