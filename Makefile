@@ -10,7 +10,9 @@ CPU_FLAGS    := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma 
 OPT_FLAGS    := $(if $(filter release,$(CONFIG)),-Xswiftc -Ounchecked)
 SWIFT_FLAGS  := -c $(CONFIG) $(OPT_FLAGS) -Xswiftc -enforce-exclusivity=unchecked $(CPU_FLAGS)
 SLURM_PACKAGES := slurm-wlm munge bc
-APT_PACKAGES := libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev zlib1g-dev pkg-config
+# Chromium and its WebDriver run the browser editor's test (test-browser).
+BROWSER_PACKAGES := chromium chromium-driver
+APT_PACKAGES := libsndfile1-dev libfftw3-dev libopenblas-dev libsamplerate0-dev zlib1g-dev pkg-config $(BROWSER_PACKAGES)
 VENV         := .venv-reference
 PYTHON       := $(VENV)/bin/python
 # The current PyTorch release, a second peer for the benchmarks only (fixtures stay on the pin).
@@ -25,12 +27,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_BUILD   := --scratch-path $(FUZZ_SCRATCH) -c debug -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
-FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files prompt
+FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files prompt edit-plan batch
 # libFuzzer options: 2 GB of memory, 10 s per input, no leak reports (Swift's runtime caches look like leaks).
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits bench-long fixtures mini-model clean
+.PHONY: deps build test test-browser dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits bench-long bench-inversion fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -48,15 +50,27 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-## test: run every test (Swift only; fixtures are committed, no Python needed), then `dependent`,
-## a short smoke run of every fuzz target and, as root, `test-slurm` (about 20 s).
+## test: run every test (Swift only; fixtures are committed, no Python needed), then the browser
+## editor in Chromium (`test-browser`), `dependent`, a short smoke run of every fuzz target and,
+## as root, `test-slurm` (about 20 s).
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
+	@$(BROWSER_TEST)
 	$(MAKE) --no-print-directory dependent
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory test-slurm; \
 	else echo "test-slurm: not run (its daemons run as root: sudo make test-slurm)"; fi
+
+## test-browser: `auffusion serve` with the embedded model, driven in headless Chromium over
+## WebDriver by a Python script (standard library only): upload, drag a selection, fill, play,
+## download; the download must equal `auffusion inpaint`'s file (about 10 s). Skipped, saying so,
+## when chromium or chromedriver is missing. SCREENSHOT=docs/images/serve-fill.png saves the page.
+BROWSER_TEST = if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+	  python3 scripts/serve/browser_test.py $(BIN)/auffusion $(if $(SCREENSHOT),--screenshot $(SCREENSHOT)); \
+	else echo "test-browser: skipped: chromium and chromium-driver are not installed (make deps installs them)"; fi
+test-browser: build
+	@$(BROWSER_TEST)
 
 ## slurm-deps: Debian's Slurm and munge, with apt-get, only when missing.
 slurm-deps:
@@ -149,6 +163,12 @@ bench-edits: build $(VENV)/.installed
 ## adds a 30 s restyle on bench-generate's synthetic folder (~10 minutes more).
 bench-long: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_long.py --swift-binary $(BIN)/auffusion $(BENCH_LONG_FLAGS)
+
+## bench-inversion: DDIM inversion + word swap and ZETA's DDPM inversion + edit of a 10 s clip, Swift
+## beside the Python restatements, with `invert` alone, the inversion files' sizes and a generation
+## of as many steps (full-size synthetic folder; BENCH_INVERSION_STEPS, default 10; ~20 minutes).
+bench-inversion: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_inversion.py --swift-binary $(BIN)/auffusion --steps $(or $(BENCH_INVERSION_STEPS),10)
 
 ## mini-model: train the embedded model from scratch into $(MINI_MODEL) (about 1 h on 2 cores;
 ## checkpoints every 10 minutes in $(MINI_WORK)/, and a rerun resumes from them).

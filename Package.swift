@@ -36,6 +36,14 @@ let libraries: [Target] = [
     .target(name: "Toolkit", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline"]),
 ]
 
+// MARK: - The browser editor (`auffusion serve`): the only targets that depend on Hummingbird
+
+let server: [Target] = [
+    .target(name: "Server", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Toolkit",
+                                           .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Page")]),
+]
+
 // MARK: - Not shipped: stand-in weights and benchmarks
 
 let development: [Target] = [
@@ -49,7 +57,7 @@ let tools: [Target] = [
     .executableTarget(
         name: "CLI",
         dependencies: ["AudioDSP", "Benchmarks", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Schedulers",
-                       "Toolkit",
+                       "Server", "Toolkit",
                        .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
@@ -62,7 +70,8 @@ let tools: [Target] = [
 // MARK: - Fuzzing (docs/reliability.md; `make fuzz` builds these with -sanitize=fuzzer)
 
 let fuzzing: [Target] = [
-    .target(name: "FuzzTargets", dependencies: ["AudioDSP", "Compute", "Models", "Schedulers", "Weights"], path: "Fuzz/Targets"),
+    .target(name: "FuzzTargets", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pipeline", "Schedulers",
+                                                "Toolkit", "Weights"], path: "Fuzz/Targets"),
     .executableTarget(name: "fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/fuzz"),
 ]
 
@@ -81,6 +90,15 @@ let tests: [Target] = [
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
     .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "Editing", "FileOutput", "Pipeline", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
+    // Speaks HTTP to a real server on a loopback port with NIO's own HTTP/1.1 codec: Hummingbird's
+    // testing module would pull in an HTTP client with TLS (BoringSSL), minutes of every fresh build.
+    .testTarget(name: "ServerTests", dependencies: ["Server", "AudioDSP", "Editing", "Pipeline", "TestSupport",
+                                                    .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "NIOPosix", package: "swift-nio"),
+                                                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                    .product(name: "Logging", package: "swift-log"),
+                                                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
 ]
 
@@ -99,7 +117,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in Hummingbird's graph; named for the server's tests, which use them directly.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
-    targets: systemLibraries + libraries + development + tools + fuzzing + tests,
+    targets: systemLibraries + libraries + server + development + tools + fuzzing + tests,
     swiftLanguageModes: [.v6]
 )

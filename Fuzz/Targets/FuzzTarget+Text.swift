@@ -11,7 +11,7 @@ extension FuzzTarget {
 
     /// A prompt, as every command tokenizes it: the length limits first, then ids, words and
     /// the token positions of its first word, in both tokenizer modes' pre-tokenization.
-    static let prompt = FuzzTarget(name: "prompt", summary: "prompts") { input in
+    static let prompt = FuzzTarget(name: "prompt", summary: "prompts", prepare: { _ = embeddedTokenizer }) { input in
         let prompt = String(decoding: input, as: UTF8.self)
         guard let tokenizer = embeddedTokenizer, (try? CLIPTokenizer.validate(prompt: prompt)) != nil else { return }
         _ = tokenizer.encode(prompt)

@@ -13,14 +13,24 @@ public struct FuzzTarget: Sendable {
     public let name: String
     /// What the target reads, for `fuzz --list`.
     public let summary: String
+    /// Work done once before the first input (loading a model), so that it does not count
+    /// against libFuzzer's time limit per input.
+    public let prepare: @Sendable () -> Void
     let body: @Sendable (Data) -> Void
+
+    init(name: String, summary: String, prepare: @escaping @Sendable () -> Void = {}, body: @escaping @Sendable (Data) -> Void) {
+        self.name = name
+        self.summary = summary
+        self.prepare = prepare
+        self.body = body
+    }
 
     /// Feeds one input to the target.
     public func callAsFunction(_ input: Data) { body(input) }
 
-    /// Every target. Edit plans (`EditPlanDocument(json:)`) and batch lines (`BatchItem(json:)`,
-    /// `EditBatchLine(json:)`, in `Toolkit`) join this list next.
-    public static let all: [FuzzTarget] = [audio, safetensors, torch, pickle, configuration, numpy, tokenizerFiles, prompt]
+    /// Every target.
+    public static let all: [FuzzTarget] = [audio, safetensors, torch, pickle, configuration, numpy, tokenizerFiles, prompt,
+                                           editPlan, batch]
 
     /// The target called `name`, if any.
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }

@@ -14,6 +14,7 @@ enum FuzzMain {
             exit(arguments.count >= 2 && arguments[1] == "--list" ? 0 : 2)
         }
         arguments.remove(at: 1)
+        target.prepare()
         run(target, arguments: arguments)
     }
 

@@ -15,7 +15,7 @@ struct AuffusionCommand: AsyncParsableCommand {
         abstract: "Text-guided audio generation and editing with Auffusion, on the CPU.",
         version: "auffusion \(toolVersion)",
         subcommands: [GenerateCommand.self, TransferCommand.self, InpaintCommand.self, SwapCommand.self, RefineCommand.self,
-                      ReweightCommand.self, EditCommand.self, InvertCommand.self, AttentionCommand.self,
+                      ReweightCommand.self, EditCommand.self, InvertCommand.self, AttentionCommand.self, ServeCommand.self,
                       TokensCommand.self, SpectrogramCommand.self, VocodeCommand.self, BenchCommand.self]
     )
 

@@ -141,8 +141,9 @@ struct PromptEditOptions: ParsableArguments {
         var request = sampling.request(prompt: target)
         request.duration = length.duration
         var edit = PromptEditRequest(source: source, alignment: alignment)
-        (edit.weights, edit.schedule, edit.blend, edit.blendResolution) = (weights, try replace.schedule(), blend, blendResolution)
-        (edit.sharedNoise, edit.clipStart) = (sharedNoise, clipStart.choice(strength: strength, sampling: sampling))
+        (edit.weights, edit.blend, edit.blendResolution, edit.sharedNoise) = (weights, blend, blendResolution, sharedNoise)
+        edit.clipStart = clipStart.choice(strength: strength, sampling: sampling)
+        replace.apply(to: &edit)
         let (pass, details) = try edit.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)
         if maps != nil {
             let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames

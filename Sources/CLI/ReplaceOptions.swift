@@ -1,30 +1,25 @@
 import ArgumentParser
 import Editing
+import Toolkit
 
 /// When `swap` and `reweight` replace the edited prompt's attention with the source's:
 /// prompt-to-prompt's `cross_replace_steps` (with per-word bounds) and `self_replace_steps`.
 struct ReplaceOptions: ParsableArguments {
-    @Option(name: .customLong("cross-replace"), help: "Fraction of the run during which cross-attention is replaced.")
-    var crossReplace = ReplaceSchedule.defaultCross
+    @Option(name: .customLong("cross-replace"), help: "Fraction of the run during which cross-attention is replaced (default \(ReplaceSchedule.defaultCross); \(ReplaceSchedule.inversionCross) from an inversion).")
+    var crossReplace: Double?
 
     @Option(name: .customLong("cross-replace-word"), parsing: .upToNextOption,
             help: ArgumentHelp("Own cross-replacement bounds for a word of the edited prompt, overriding --cross-replace for its tokens: WORD=END or WORD=START-END, fractions of the run (e.g. cat=0.4).",
                                valueName: "WORD=BOUNDS"))
     var crossReplaceWords: [WordReplaceBounds] = []
 
-    @Option(name: .customLong("self-replace"), help: "Fraction of the run during which self-attention (≤16² positions) is replaced.")
-    var selfReplace = ReplaceSchedule.defaultSelf
+    @Option(name: .customLong("self-replace"), help: "Fraction of the run during which self-attention (≤16² positions) is replaced (default \(ReplaceSchedule.defaultSelf); \(ReplaceSchedule.inversionSelf) from an inversion).")
+    var selfReplace: Double?
 
     func validate() throws {
-        _ = try schedule()
-    }
-
-    /// The replacement schedule these options describe.
-    /// - Throws: `ValidationError` naming the option: a fraction outside [0, 1], bounds that end
-    ///   before they start, or a word given twice.
-    func schedule() throws -> ReplaceSchedule {
         do {
-            return try ReplaceSchedule(crossEnd: crossReplace, words: crossReplaceWords, selfEnd: selfReplace)
+            _ = try ReplaceSchedule(crossEnd: crossReplace ?? ReplaceSchedule.defaultCross, words: crossReplaceWords,
+                                    selfEnd: selfReplace ?? ReplaceSchedule.defaultSelf)
         } catch .wordNamedTwice(let word) {
             throw ValidationError("--cross-replace-word names \"\(word)\" twice")
         } catch .invalidBounds(let field, let reason) {
@@ -35,6 +30,11 @@ struct ReplaceOptions: ParsableArguments {
             }
             throw ValidationError("\(option): \(reason)")
         }
+    }
+
+    /// These fractions in `edit`; those not given take the defaults of the edit's start.
+    func apply(to edit: inout PromptEditRequest) {
+        (edit.crossReplace, edit.crossReplaceWords, edit.selfReplace) = (crossReplace, crossReplaceWords, selfReplace)
     }
 }
 

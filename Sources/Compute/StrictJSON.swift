@@ -1,8 +1,9 @@
 import Foundation
 
 /// The one JSON reader for every file the toolkit reads (model and scheduler configurations,
-/// tokenizer files, safetensors headers, shard indexes): plain JSON as RFC 8259 defines it and
-/// as Python's `json` module writes it, checked before `JSONDecoder` sees it.
+/// tokenizer files, safetensors headers, shard indexes, edit plans, batch lines): plain JSON as
+/// RFC 8259 defines it and as Python's `json` module writes it, checked before `JSONDecoder`
+/// or `JSONSerialization` sees it.
 ///
 /// - No JSON5 (comments, unquoted keys, trailing commas): Foundation's JSON5 scanner crashed on
 ///   malformed input, and no model file needs it.
@@ -12,6 +13,7 @@ import Foundation
 /// - A key repeated in one object is refused: readers disagree on which copy wins, so a file
 ///   that says two things is an error, not a choice.
 /// - Nesting is limited (``maximumDepth``), so a hostile file cannot exhaust the stack.
+/// - A number past `Double`'s range (`1e400`) is refused where it stands.
 ///
 /// ```swift
 /// let configuration = try StrictJSON.decode(UNetConfiguration.self, contentsOf: url)
@@ -28,10 +30,12 @@ public enum StrictJSON {
     public static let maximumDepth = 64
 
     /// `data` checked as described above, with Python's non-finite literals turned into the
-    /// strings `JSONDecoder` reads through `.convertFromString`.
+    /// strings `JSONDecoder` reads through `.convertFromString`. Documents that no Python
+    /// writes (edit plans, batch lines) pass `allowsNonFinite: false`: there `NaN` is refused,
+    /// not turned into the string `"NaN"` that a text field would take.
     /// - Throws: ``Error`` naming the first problem and its byte offset.
-    public static func normalized(_ data: Data, maximumDepth: Int = maximumDepth) throws -> Data {
-        var scanner = Scanner(bytes: [UInt8](data), maximumDepth: maximumDepth)
+    public static func normalized(_ data: Data, maximumDepth: Int = maximumDepth, allowsNonFinite: Bool = true) throws -> Data {
+        var scanner = Scanner(bytes: [UInt8](data), maximumDepth: maximumDepth, allowsNonFinite: allowsNonFinite)
         try scanner.document()
         return scanner.replacements.isEmpty ? data : Data(scanner.rewritten())
     }
@@ -87,14 +91,16 @@ public enum StrictJSON {
 private struct Scanner {
     let bytes: [UInt8]
     let maximumDepth: Int
+    let allowsNonFinite: Bool
     var index = 0
     var depth = 0
     /// Byte ranges of `NaN`, `Infinity` and `-Infinity` tokens outside strings.
     var replacements: [Range<Int>] = []
 
-    init(bytes: [UInt8], maximumDepth: Int) {
+    init(bytes: [UInt8], maximumDepth: Int, allowsNonFinite: Bool) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.allowsNonFinite = allowsNonFinite
     }
 
     func fail(_ what: String) -> StrictJSON.Error {
@@ -216,6 +222,7 @@ private struct Scanner {
     }
 
     mutating func nonFinite(_ word: String) throws {
+        guard allowsNonFinite else { throw fail("\(word) is not a JSON number") }
         let start = index
         try literal(word)
         replacements.append(start..<index)
@@ -239,6 +246,15 @@ private struct Scanner {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, bytes[index].isDigit else { throw fail("an exponent needs digits") }
             skipDigits()
+        }
+        // Only an exponent or more than 308 digits can pass Double's range (JSONDecoder would
+        // refuse it later with a message that names no place).
+        if index - start > 308 || bytes[start..<index].contains(where: { $0 | 0x20 == UInt8(ascii: "e") }) {
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            guard Double(text)?.isFinite == true else {
+                index = start
+                throw fail("the number \(text.abbreviated(to: 40)) is out of range")
+            }
         }
     }
 

@@ -9,12 +9,12 @@ public struct EditPlanFile: Sendable {
     public let url: URL
     public var document: EditPlanDocument
 
-    /// Reads the plan at `url`.
-    /// - Throws: ``EditPlanError/invalidDocument(_:)`` naming the file; the file's read errors.
+    /// Reads the plan at `url` (``EditPlanDocument/init(contentsOf:)``: a regular file of limited size).
+    /// - Throws: ``EditPlanError/invalidDocument(_:)`` naming the file.
     public init(contentsOf url: URL) throws {
         self.url = url
         do {
-            document = try EditPlanDocument(json: try Data(contentsOf: url))
+            document = try EditPlanDocument(contentsOf: url)
         } catch let error as EditPlanError {
             throw EditPlanError.invalidDocument("\(url.path): \(error)")
         }

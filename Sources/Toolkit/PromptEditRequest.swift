@@ -11,7 +11,10 @@ public struct PromptEditRequest: Sendable {
     public var source: String
     public var alignment: PromptEdit.Alignment
     public var weights: [WordWeight] = []
-    public var schedule = ReplaceSchedule()
+    /// When attention is replaced (``ReplaceSchedule/init(crossEnd:words:selfEnd:)``): the end of
+    /// cross-attention's, words' own bounds, the end of self-attention's. `nil` ends take the
+    /// defaults of the pass's start (``ReplaceSchedule/defaults(fromInversion:)``).
+    public var crossReplace: Double?, crossReplaceWords: [WordReplaceBounds] = [], selfReplace: Double?
     /// Local blend: change the sound only where these words (of either prompt) attend.
     public var blend: [String] = []
     /// The local blend's map level; `nil`: a quarter of the latents'.
@@ -29,10 +32,10 @@ public struct PromptEditRequest: Sendable {
 
     /// The pass from ``source`` to `request.prompt`, on the clip (`onClip`) or from noise, and the
     /// record's details: `shared_noise`, `weights` and, on a clip, `start` (``ClipStart``).
-    /// - Throws: ``PromptEditError`` (a blend word in neither prompt), ``ClipStart/Failure``.
+    /// - Throws: ``PromptEditError`` (a blend word in neither prompt), ``ClipStart/Failure``,
+    ///   ``ReplaceScheduleError``.
     public func pass(request: GenerationRequest, onClip: Bool, tokenizer: CLIPTokenizer) throws -> (pass: EditPass, details: [String: JSONValue]) {
         var request = request
-        let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: schedule)
         let localBlend = blend.isEmpty ? nil
             : try LocalBlend(words: blend, prompts: [source, request.prompt].map { PromptTokens($0, tokenizer: tokenizer) },
                              resolution: blendResolution)
@@ -42,6 +45,11 @@ public struct PromptEditRequest: Sendable {
             clipStart.sourcePrompt = source
             (start, startRecord) = try clipStart.start(fallback: .ddim, request: &request)
         }
+        let fromInversion = if case .inversion = start { true } else { false }
+        let defaults = ReplaceSchedule.defaults(fromInversion: fromInversion)
+        let schedule = try ReplaceSchedule(crossEnd: crossReplace ?? defaults.cross, words: crossReplaceWords,
+                                           selfEnd: selfReplace ?? defaults.selfReplace)
+        let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: schedule)
         var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request, start: start)
         pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
         var details: [String: JSONValue] = ["shared_noise": .bool(onClip || (sharedNoise ?? true)),

@@ -157,6 +157,41 @@ struct BatchCommandTests {
         #expect(bad.exitCode == 2 && bad.standardError.contains("--shard must be K/N"))
     }
 
+    @Test("hostile batch files (issue #22): each bad line ends in its own error line, the batch in exit 1 within seconds; a FIFO in one error line")
+    func hostileBatches() throws {
+        let pass = #""passes": [{"prompt": "a cat", "start": {"from": "noise"}, "steps": 1}]"#
+        let lines: [(String, String)] = [
+            (#"{"output": "a.wav", \#(pass), "output": "b.wav"}"#, #"hostile.jsonl:1: not plain JSON at byte 93: the key "output" appears twice in one object"#),
+            (#"{"seed": 1, \#(pass),}"#, "hostile.jsonl:2: not plain JSON at byte 84: expected a quoted key"),
+            (String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), "hostile.jsonl:3: not plain JSON at byte 64: nested too deeply"),
+            (#"{"output": ""# + String(repeating: "x", count: 2_000_000) + #"", \#(pass)}"#,
+             "hostile.jsonl:4: the line is 2000087 bytes; a batch line is limited to 1048576 bytes"),
+            (#"{"seed": NaN, \#(pass)}"#, "hostile.jsonl:5: not plain JSON at byte 9: NaN is not a JSON number"),
+        ]
+        let batch = try write(lines.map(\.0), to: "hostile.jsonl")
+        let fifo = work.appendingPathComponent("fifo.jsonl")
+        try? FileManager.default.removeItem(at: fifo)
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        for (command, file) in [("edit", batch), ("generate", batch), ("edit", fifo)] {
+            let started = Date()
+            let result = try CommandRunner.run("auffusion", [command, "--batch", file.path, "--output-dir", work.appendingPathComponent("hostile").path,
+                                                             "--model", model.path])
+            #expect(Date().timeIntervalSince(started) < 10)
+            #expect(result.exitCode == 1)
+            let errors = result.standardError.split(separator: "\n").filter { $0.hasPrefix("error:") }
+            if file == fifo {
+                #expect(result.standardError.split(separator: "\n").count == 1)
+                #expect(errors == ["error: \(fifo.path) is a FIFO (named pipe), not a regular file"])
+                continue
+            }
+            #expect(errors.count == lines.count + 1, "\(result.standardError)")
+            if command == "edit" {
+                for (error, (_, reason)) in zip(errors, lines) { #expect(error.contains(reason), "\(error)") }
+            }
+            #expect(errors.last?.contains("\(lines.count) of \(lines.count) tasks failed") == true)
+        }
+    }
+
     @Test("edit --batch runs a plan per line over its clip, with shards; a plan's output may not leave its folder")
     func edits() throws {
         let clip = work.appendingPathComponent("clip.wav")

@@ -72,4 +72,32 @@ struct EditPlanCommandTests {
                     "\(result.standardError)")
         }
     }
+
+    @Test("hostile plan files (issue #22) end in one error line and exit 1 within seconds: a key twice, JSON5, deep nesting, a FIFO, a huge file, a huge word")
+    func hostilePlans() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let pass = #"{"prompt": "a cat", "start": {"from": "noise"}, "steps": 1}"#
+        let word = String(repeating: "a", count: 100_000)
+        let cases: [(String, String?, String)] = [
+            ("twice.json", #"{"output": "a.wav", "passes": [\#(pass)], "output": "b.wav"}"#, #"the key "output" appears twice in one object"#),
+            ("json5.json", #"{"passes": [\#(pass)], // a comment\#n}"#, "not plain JSON at byte "),
+            ("deep.json", String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), "nested too deeply (more than 64 levels)"),
+            ("fifo.json", nil, "fifo.json: it is a FIFO (named pipe), not a regular file"),
+            ("huge.json", #"{"passes": [\#(pass)], "output": ""# + String(repeating: "x", count: 2_000_000) + #""}"#,
+             "huge.json: it is 2000087 bytes; the limit for this kind of file is 1048576 bytes"),
+            ("word.json", #"{"passes": [{"prompt": "\#(word)", "start": {"from": "noise"}, "attention": {"source": "a", "alignment": "none", "blend": ["a"]}}]}"#,
+             "pass 1, prompt: the prompt has a word of 100000 characters"),
+        ]
+        for (name, text, fragment) in cases {
+            let plan = folder.appendingPathComponent(name)
+            if let text { try Data(text.utf8).write(to: plan) } else { #expect(mkfifo(plan.path, 0o600) == 0) }
+            let started = Date()
+            let result = try CommandRunner.run("auffusion", ["edit", plan.path, "-o", folder.appendingPathComponent("out.wav").path, "--quiet"])
+            #expect(Date().timeIntervalSince(started) < 10, "\(name)")
+            #expect(result.exitCode == 1, "\(name)")
+            let lines = result.standardError.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && lines[0].contains(fragment), "\(result.standardError)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out.wav").path))
+    }
 }

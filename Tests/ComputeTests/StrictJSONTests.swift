@@ -29,6 +29,20 @@ struct StrictJSONTests {
         #expect(throws: StrictJSON.Error.self) { try StrictJSON.decode([String: Int].self, from: Data(text.utf8)) }
     }
 
+    @Test("documents without Python's literals refuse NaN and Infinity; numbers past Double's range are refused where they stand")
+    func numbers() throws {
+        for text in [#"{"a": NaN}"#, #"{"a": -Infinity}"#] {
+            let error = try #require(throws: StrictJSON.Error.self) { try StrictJSON.normalized(Data(text.utf8), allowsNonFinite: false) }
+            #expect(error.reason.hasPrefix("not plain JSON at byte 6: ") && error.reason.hasSuffix("is not a JSON number"))
+        }
+        #expect(try StrictJSON.normalized(Data(#"{"a": "NaN"}"#.utf8), allowsNonFinite: false) == Data(#"{"a": "NaN"}"#.utf8))
+        for text in [#"{"a": 1e400}"#, #"{"a": -2.5E+309}"#, #"{"a": "# + String(repeating: "9", count: 400) + "}"] {
+            let error = try #require(throws: StrictJSON.Error.self) { try StrictJSON.normalized(Data(text.utf8)) }
+            #expect(error.reason.hasPrefix("not plain JSON at byte 6: the number ") && error.reason.hasSuffix("is out of range"))
+        }
+        #expect(throws: Never.self) { try StrictJSON.normalized(Data("[1e-400, 1.7e308, \(String(repeating: "9", count: 300))]".utf8)) }
+    }
+
     @Test("the exact JSON5 reproduction, as bytes, is refused")
     func json5Reproduction() {
         let bytes: [UInt8] = Array(#"{"":"","#.utf8) + [0xFC] + Array(" _dif".utf8)

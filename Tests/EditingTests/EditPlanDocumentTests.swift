@@ -25,14 +25,21 @@ struct EditPlanDocumentTests {
         #expect(again == document)
     }
 
-    @Test("unknown keys are errors that list the known ones, at every level")
-    func unknownKeys() throws {
+    @Test("bad documents are refused naming the place: unknown keys at every level (with the known ones); a key twice, JSON5, NaN, a huge number, deep nesting")
+    func refused() throws {
+        let pass = #"{"prompt": "a", "start": {"from": "noise"}}"#
         let cases: [(String, String)] = [
             (#"{"passes": [], "ouput": "x.wav"}"#, #"the plan: unknown key "ouput"; known keys: input, output, passes"#),
             (#"{"passes": [{"prompt": "a", "start": {"from": "noise"}, "guidence": 3}]}"#, #"pass 1: unknown key "guidence""#),
             (#"{"passes": [{"prompt": "a", "start": {"from": "noise"}, "attention": {"source": "a", "alignment": "none", "weight": {}}}]}"#,
              #"pass 1, attention: unknown key "weight"; known keys: alignment, blend, blend_resolution"#),
-            ("[1, 2", "not valid JSON"),
+            ("[1, 2", "not plain JSON: the text ends early"),
+            (#"{"output": "a.wav", "passes": [], "output": "../b.wav"}"#, #"not plain JSON at byte 34: the key "output" appears twice in one object"#),
+            (#"{"passes": [\#(pass),]}"#, "not plain JSON at byte 56: expected a value"),
+            (#"{passes: []}"#, "not plain JSON at byte 1: expected a quoted key"),
+            (#"{"passes": [{"prompt": "a", "start": {"from": "clip", "strength": NaN}}]}"#, "not plain JSON at byte 66: NaN is not a JSON number"),
+            (#"{"passes": [{"prompt": "a", "start": {"from": "clip", "strength": -1e999}}]}"#, "not plain JSON at byte 66: the number -1e999 is out of range"),
+            (String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), "not plain JSON at byte 64: nested too deeply"),
         ]
         for (text, message) in cases {
             #expect {
@@ -41,6 +48,52 @@ struct EditPlanDocumentTests {
                 "\(error)".hasPrefix(message)
             }
         }
+    }
+
+    @Test("a plan file is read only when it is a regular file within the limit: a FIFO is refused, never waited on")
+    func planFiles() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let fifo = folder.appendingPathComponent("plan.json")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        #expect(throws: EditPlanError.invalidDocument("it is a FIFO (named pipe), not a regular file")) { try EditPlanDocument(contentsOf: fifo) }
+        let big = folder.appendingPathComponent("big.json")
+        try Data(repeating: 0x20, count: EditPlanDocument.fileLimit + 1).write(to: big)
+        #expect(throws: EditPlanError.invalidDocument("it is 1048577 bytes; the limit for this kind of file is 1048576 bytes")) {
+            try EditPlanDocument(contentsOf: big)
+        }
+        let plan = folder.appendingPathComponent("fine.json")
+        try Data(Self.text.utf8).write(to: plan)
+        #expect(try EditPlanDocument(contentsOf: plan) == EditPlanDocument(json: Data(Self.text.utf8)))
+    }
+
+    @Test("a prompt, negative prompt or attention source past the tokenizer's limits is refused before anything tokenizes it")
+    func boundedPrompts() throws {
+        let pipeline = try AttentionControllerTests.pipeline()
+        let word = String(repeating: "a", count: 100_000)
+        let cases: [(String, String)] = [
+            (#"{"prompt": "\#(word)", "start": {"from": "noise"}, "attention": {"source": "a dog", "alignment": "none", "blend": ["a"]}}"#, "pass 1, prompt: the prompt has a word of 100000 characters"),
+            (#"{"prompt": "a dog", "start": {"from": "noise"}, "negative": "\#(word)"}"#, "pass 1, negative: the prompt has a word"),
+            (#"{"prompt": "a dog", "start": {"from": "noise"}, "attention": {"source": "\#(word)", "alignment": "none", "blend": ["dog"]}}"#,
+             "pass 1, attention.source: the prompt has a word"),
+            (#"{"prompt": "a dog", "start": {"from": "inversion", "source_prompt": "\#(word)"}}"#, "pass 1, start.source_prompt: the prompt has a word"),
+        ]
+        for (pass, message) in cases {
+            let started = Date()
+            #expect {
+                _ = try EditPlanDocument(json: Data(#"{"passes": [\#(pass)]}"#.utf8)).plan(clipDuration: nil, pipeline: pipeline)
+            } throws: { error in
+                "\(error)".hasPrefix(message)
+            }
+            #expect(Date().timeIntervalSince(started) < 2)
+        }
+    }
+
+    @Test("a plan's steps near Int.max with an inversion strength give a start step the settings refuse, not a trap")
+    func hugeInversionSteps() throws {
+        let settings = InversionSettings(method: .ddim, stepCount: .max, strength: 1)
+        #expect(settings.startStep == .max)
+        #expect(throws: InversionError.self) { try settings.validate(trainingSteps: 1000) }
+        #expect(InversionSettings(method: .ddim, stepCount: 50, strength: 0.5).startStep == 25)
     }
 
     @Test("a plan is checked whole before any pass runs: a bad word in pass 2 stops it before pass 1's first step")

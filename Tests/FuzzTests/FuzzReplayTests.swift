@@ -21,6 +21,7 @@ struct FuzzReplayTests {
         let target = try #require(FuzzTarget.named(name))
         let seeds = Self.inputs("corpus", name)
         #expect(!seeds.isEmpty, "Fuzz/corpus/\(name) has no seeds")
+        target.prepare()
         for url in seeds + Self.inputs("regressions", name) {
             let started = Date()
             target(try Data(contentsOf: url))

@@ -100,8 +100,44 @@ struct BatchPlanTests {
         }
         #expect(reasons[0] == nil)
         #expect(reasons[1]?.contains("unknown key \"promt\"") == true)
-        #expect(reasons[2]?.contains("not a JSON object") == true)
+        #expect(reasons[2]?.contains("not plain JSON at byte 0") == true)
         #expect(reasons[3]?.contains("\"prompt\" (string)") == true)
+    }
+
+    @Test("lines are plain JSON: a key twice, JSON5, NaN, deep nesting, a huge number or a line past the limit fails alone, with its reason")
+    func strictLines() throws {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        let huge = #"{"prompt": ""# + String(repeating: "a ", count: 600_000) + #""}"#
+        let cases: [(String, String)] = [
+            (#"{"prompt": "a", "output": "x.wav", "output": "../y.wav"}"#, #"at byte 35: the key "output" appears twice in one object"#),
+            (#"{prompt: "a"}"#, "at byte 1: expected a quoted key"),
+            (#"{"prompt": "a",}"#, "at byte 15: expected a quoted key"),
+            (#"{"prompt": "a"} // a comment"#, "unexpected text after the value"),
+            (#"{"prompt": "a", "guidance": NaN}"#, "NaN is not a JSON number"),
+            (#"{"prompt": "a", "steps": 1e400}"#, "the number 1e400 is out of range"),
+            (deep, "nested too deeply (more than 64 levels)"),
+            (huge, "the line is 1200014 bytes; a batch line is limited to 1048576 bytes"),
+        ]
+        let started = Date()
+        let tasks = try plan([#"{"prompt": "fine"}"#] + cases.map(\.0)).tasks
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect((try? tasks[0].item.get())?.prompt == "fine")
+        for (task, (_, reason)) in zip(tasks.dropFirst(), cases) {
+            guard case .failure(let failure) = task.item else { Issue.record("accepted: \(reason)"); continue }
+            #expect(failure.description.contains(reason), "\(failure)")
+        }
+        for text in [#"{"seed": 1, "seed": 2, "passes": []}"#, #"{"seed": NaN, "passes": []}"#, deep] {
+            #expect(throws: (any Error).self) { try EditBatchLine(json: Data(text.utf8)) }
+        }
+    }
+
+    @Test("a CRLF file has one line per CRLF; blank lines, also of spaces, tabs or a lone CR, are skipped")
+    func lineEnds() throws {
+        let file = folder.appendingPathComponent("crlf.jsonl")
+        try Data("{\"prompt\": \"a\"}\r\n \t\r\n\r\n{\"prompt\": \"b\"}\r\n".utf8).write(to: file)
+        let plan = try BatchPlan<BatchItem>(file: file, folder: OutputFolder(folder), takes: .one)
+        #expect(plan.tasks.map(\.line) == [0, 3])
+        #expect(plan.tasks.compactMap { try? $0.item.get().prompt } == ["a", "b"])
     }
 
     @Test("bounded: too many tasks, a FIFO or a file past the limit are refused before anything is allocated; echoed keys are cut")

@@ -68,13 +68,19 @@ struct EditRequestTests {
         #expect(pass.attention?.sourcePrompt == "a dog barking" && pass.attention?.blend != nil)
         #expect(pass.attention?.edit.weights.map { $0.word } == ["cat"])
         #expect(details == ["shared_noise": .bool(false), "weights": .object(["cat": .number(2)])])
+        #expect(pass.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.8, self: 0...0.4))
 
         let (onClip, clipDetails) = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: true,
                                                   tokenizer: pipeline.text.tokenizer)
         #expect(onClip.start == .inversion(InversionStart(.invert(InversionSettings(method: .ddim, sourcePrompt: "a dog barking")))))
         #expect(onClip.request.stepCount == 50)
+        #expect(onClip.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.95, self: 0...1))
         #expect(clipDetails["shared_noise"] == .bool(true))
         #expect(clipDetails["start"] != nil)
+
+        (edit.crossReplace, edit.crossReplaceWords) = (0.5, [WordReplaceBounds(word: "cat", end: 0.3)])
+        let custom = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: true, tokenizer: pipeline.text.tokenizer).pass
+        #expect(custom.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.5, crossWords: ["cat": 0...0.3], self: 0...1))
 
         edit.blend = ["bird"]
         #expect(throws: PromptEditError.self) {

@@ -109,7 +109,8 @@ struct RunTests {
         try Data(#"{"output": "../out.wav", "passes": \#(passes)}"#.utf8).write(to: plan)
         #expect(throws: OutputFolder.Error.self) { try EditPlanFile(contentsOf: plan).output() }
         try Data("{".utf8).write(to: plan)
-        #expect(throws: EditPlanError.invalidDocument("\(plan.path): not valid JSON")) { try EditPlanFile(contentsOf: plan) }
+        let error = #expect(throws: EditPlanError.self) { try EditPlanFile(contentsOf: plan) }
+        #expect(error.map { "\($0)".hasPrefix("\(plan.path): not plain JSON") } == true)
     }
 
     @Test("a spectrogram analysis draws the clip, writes the log-mel and refuses a silent clip")

@@ -2,7 +2,7 @@
 
 Seeds are small valid inputs (and a few known-damaged ones) from which libFuzzer mutates:
 audio in every container libsndfile reads, the weight-file fixtures, every configuration file of
-the embedded model, .npy arrays, tokenizer files and prompts. Run with the reference virtualenv
+the embedded model, .npy arrays, tokenizer files, prompts, edit plans and batch files. Run with the reference virtualenv
 (it has soundfile and numpy): .venv-reference/bin/python scripts/fuzz/seeds.py
 """
 import io
@@ -93,6 +93,38 @@ def text():
         seed("prompt", name, prompt.encode())
 
 
+def plans():
+    """Edit plans and batch files: the documented examples, every key of the schema, and the
+    reproductions of issue #22 (a key twice, JSON5, deep nesting, NaN, a CRLF file)."""
+    clip = {"from": "clip", "strength": 0.6}
+    every_key = {"input": "clip.wav", "output": "out/edited.flac", "passes": [
+        {"prompt": "a dog barking", "start": clip, "steps": 3, "guidance": 2.5, "negative": "noise", "scheduler": "dpmpp"},
+        {"prompt": "a cat barking", "start": {"from": "previous", "strength": 0.5}, "steps": 2,
+         "mask": {"ranges": [[0.1, 0.3], [0.5, 0.6]], "band": [0, 4000]},
+         "attention": {"source": "a dog barking", "alignment": "swap", "weights": {"cat": 2},
+                       "cross_replace": 0.8, "cross_replace_words": {"cat": [0.1, 0.5], "barking": 0.3},
+                       "self_replace": 0.4, "blend": ["cat"], "blend_resolution": "8x32"}},
+        {"prompt": "a cat, purring", "start": {"from": "noise"}, "steps": 1,
+         "attention": {"source": "a cat barking", "alignment": "refine", "shared_noise": False}},
+    ]}
+    noise = {"output": "beep.wav", "passes": [{"prompt": "a low beep", "start": {"from": "noise"}, "steps": 2,
+                                                "attention": {"source": "a high beep", "alignment": "none", "weights": {"low": 0.5}}}]}
+    for name, text in [("every-key.json", json.dumps(every_key, indent=1)), ("noise.json", json.dumps(noise)),
+                       ("twice.json", '{"output": "a.wav", "passes": [], "output": "../b.wav"}'),
+                       ("json5.json", '{passes: [{"prompt": "a", "start": {"from": "noise"},},], // note\n}'),
+                       ("deep.json", "[" * 80 + "]" * 80), ("nan.json", '{"passes": [{"prompt": "a", "start": {"from": "clip", "strength": NaN}}]}')]:
+        seed("edit-plan", name, text.encode())
+    lines = [json.dumps({"prompt": "a dog", "output": "dogs/dog.flac", "seed": 3}),
+             json.dumps({"prompt": "rain", "negative": "wind", "steps": 2, "guidance": 3.5, "duration": 1.5}),
+             "", json.dumps({"prompt": "rain", "output": "../escaped.wav"}), '{"promt": "typo"}',
+             '{"prompt": "a", "prompt": "b"}', json.dumps({"prompt": "x", "output": "dogs/dog.flac"})]
+    seed("batch", "generate.jsonl", bytes([2]) + "\n".join(lines).encode())
+    seed("batch", "crlf-seeds.jsonl", bytes([8]) + b"1,5-6\n" + "\r\n".join(lines[:2]).encode())
+    edits = [json.dumps(dict(every_key, seed=4)), json.dumps(noise), json.dumps(dict(noise, seed=-1)),
+             '{"seed": 1, "seed": 2, "passes": []}', "[" * 80 + "]" * 80]
+    seed("batch", "edits.jsonl", bytes([1]) + "\n".join(edits).encode())
+
+
 if __name__ == "__main__":
     shutil.rmtree(CORPUS, ignore_errors=True)
     audio()
@@ -100,4 +132,5 @@ if __name__ == "__main__":
     configurations()
     arrays()
     text()
+    plans()
     print(f"wrote {sum(1 for _ in CORPUS.rglob('*') if _.is_file())} seeds to {CORPUS}")

@@ -111,14 +111,15 @@ def guided(unet, latents, timestep, cond, uncond, scale):
     return out + scale * (unet(latents, timestep, encoder_hidden_states=cond).sample - out)
 
 
-def ddpm_case(case, models, z0):
+def ddpm_case(case, models, z0, adapter=None):
+    """`adapter`: the condition adapter of a full-size folder (bench_inversion.py); the fixtures have none."""
     tokenizer, encoder, unet, vae = models
     steps, start = case["steps"], case["start"]
     scheduler = ddim_scheduler(steps)
     timesteps = scheduler.timesteps
     alpha_bar = scheduler.alphas_cumprod
-    uncond = embeddings(tokenizer, encoder, None, "")
-    source = embeddings(tokenizer, encoder, None, case["source"]) if case["source"] else None
+    uncond = embeddings(tokenizer, encoder, adapter, "")
+    source = embeddings(tokenizer, encoder, adapter, case["source"]) if case["source"] else None
     generator = torch.Generator().manual_seed(case["seed"])
     index_of = {int(t): k for k, t in enumerate(timesteps)}
     # sample_xts_from_x0
@@ -140,7 +141,7 @@ def ddpm_case(case, models, z0):
             zs[k] = z[0]
             xts[k] = (mean + sigma * z)[0]
     # inversion_reverse_process
-    target = embeddings(tokenizer, encoder, None, case["target"])
+    target = embeddings(tokenizer, encoder, adapter, case["target"])
     xt = xts[start][None]
     with torch.no_grad():
         for it, t in enumerate(timesteps[-start:]):
@@ -165,21 +166,22 @@ def next_step(scheduler, eps, timestep: int, sample):
     return alpha_next ** 0.5 * original + (1 - alpha_next) ** 0.5 * eps
 
 
-def ddim_case(case, models, z0):
+def ddim_case(case, models, z0, adapter=None):
+    """`adapter`: as ddpm_case's."""
     tokenizer, encoder, unet, vae = models
     steps, scale = case["steps"], case["target_guidance"]
     prompts = [case["source"], case["target"]]
     scheduler = ddim_scheduler(steps)
     unet.set_attn_processor(AttnProcessor())
-    source = embeddings(tokenizer, encoder, None, case["source"])
+    source = embeddings(tokenizer, encoder, adapter, case["source"])
     with torch.no_grad():
         trajectory, latent = [z0], z0
         for i in range(steps):                                                  # ddim_loop
             t = scheduler.timesteps[steps - i - 1]
             latent = next_step(scheduler, unet(latent, t, encoder_hidden_states=source).sample, int(t), latent)
             trajectory.append(latent)
-        context = torch.cat([embeddings(tokenizer, encoder, None, "")] * 2
-                            + [source, embeddings(tokenizer, encoder, None, case["target"])])
+        context = torch.cat([embeddings(tokenizer, encoder, adapter, "")] * 2
+                            + [source, embeddings(tokenizer, encoder, adapter, case["target"])])
         controller = AlignedReplace(len(unet.attn_processors), prompts, steps, case["cross"], case["self"], tokenizer)
         register(unet, controller)
         latents = torch.cat([trajectory[-1]] * 2)                               # direct_inversion_p2p_guidance_forward

@@ -109,3 +109,26 @@ open(sys.argv[2], "wb").write(struct.pack("<Q", len(doubled.encode())) + doubled
 PY
 row "safetensors header naming a tensor twice" "$BIN" generate "a beep" --model dup -o dup.wav --steps 2
 row "--noise full of NaN" "$BIN" generate "a beep" --noise nan.npy -o nan.wav --steps 2
+
+# Edit plans and batch files (the readers of `edit PLAN.json` and `--batch FILE.jsonl`).
+PASS='{"prompt": "a cat", "start": {"from": "noise"}, "steps": 1}'
+echo "{\"output\": \"a.wav\", \"passes\": [$PASS], \"output\": \"b.wav\"}" > twice.json
+printf '{"output": "a.wav", "passes": [%s], // a comment\n}' "$PASS" > json5.json
+python3 -c 'print("[" * 100000 + "]" * 100000)' > deep.json
+mkfifo fifo.json fifo.jsonl
+python3 - "$PASS" <<'PY'
+import sys
+word = "a" * 100000
+open("word.json", "w").write('{"output": "w.wav", "passes": [{"prompt": "%s", "start": {"from": "noise"}, "steps": 1, '
+                             '"attention": {"source": "a", "alignment": "none", "blend": ["a"]}}]}' % word)
+open("huge.jsonl", "w").write('{"output": "%s", "passes": [%s]}\n' % ("x" * 60_000_000, sys.argv[1]))
+PY
+echo '{"prompt": "a dog", "prompt": "a cat", "output": "x.wav"}' > twice.jsonl
+row "edit plan naming \"output\" twice" "$BIN" edit twice.json
+row "edit plan with a JSON5 comment" "$BIN" edit json5.json
+row "edit plan nested 100 000 deep" "$BIN" edit deep.json
+row "a FIFO with no writer as edit plan" "$BIN" edit fifo.json
+row "edit plan with a 100 000-character word and a blend" "$BIN" edit word.json
+row "batch line naming \"prompt\" twice" "$BIN" generate --batch twice.jsonl --output-dir b1 --steps 1 --duration 0.3
+row "a FIFO with no writer as batch file" "$BIN" generate --batch fifo.jsonl --output-dir b2
+row "edit batch with one 60 MB line" "$BIN" edit --batch huge.jsonl --output-dir b3

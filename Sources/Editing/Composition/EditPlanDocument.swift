@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 import Models
 import Pipeline
@@ -106,18 +107,40 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
         }
     }
 
+    /// The largest plan file read (1 MiB: a plan of many passes is a few kilobytes, and a
+    /// prompt at most 10 000 characters).
+    public static let fileLimit = 1 << 20
+
+    /// Reads the plan file `url`: only a regular file of at most ``fileLimit`` bytes, so a FIFO
+    /// or a device is refused at once instead of blocking or never ending.
+    /// - Throws: ``EditPlanError/invalidDocument(_:)``.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try InputFile.contents(of: url, limit: Self.fileLimit) } catch InputFile.Error.missing {
+            throw EditPlanError.invalidDocument("no such file")
+        } catch let error as InputFile.Error {
+            throw EditPlanError.invalidDocument(error.reason)
+        }
+        try self.init(json: data)
+    }
+
     /// Decodes a plan, turning JSON and type errors into messages that name the pass and field.
+    ///
+    /// The text is plain JSON as ``StrictJSON`` reads it: no JSON5, no key twice in one object
+    /// (which copy would win is up to the reader), nesting bounded. `NaN` and `Infinity` are
+    /// not numbers here: no field of a plan takes them.
     /// - Throws: ``EditPlanError/invalidDocument(_:)``.
     public init(json data: Data) throws {
-        let object: Any
+        let text: Data, object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data)
+            text = try StrictJSON.normalized(data, allowsNonFinite: false)
+            object = try JSONSerialization.jsonObject(with: text, options: .fragmentsAllowed)
         } catch {
-            throw EditPlanError.invalidDocument("not valid JSON")
+            throw EditPlanError.invalidDocument("\(error)")
         }
         try Self.checkKeys(object)
         do {
-            self = try JSONDecoder().decode(EditPlanDocument.self, from: data)
+            self = try JSONDecoder().decode(EditPlanDocument.self, from: text)
         } catch let error as DecodingError {
             throw EditPlanError.invalidDocument(Self.describe(error))
         }
@@ -183,6 +206,13 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
 extension EditPlanDocument.Pass {
     func editPass(number: Int, clipDuration: Double?, folder: URL?, pipeline: AuffusionPipeline) throws -> EditPass {
         func fail(_ field: String, _ reason: String) -> EditPlanError { .invalidPass(number, field: field, reason: reason) }
+        // Before anything tokenizes them (a local blend does, here; an inversion before the edit):
+        // tokenizing is quadratic in a word's length.
+        for (field, text) in [("prompt", prompt), ("negative", negative), ("attention.source", attention?.source),
+                              ("start.source_prompt", start.sourcePrompt)] {
+            guard let text else { continue }
+            do { try CLIPTokenizer.validate(prompt: text) } catch { throw fail(field, "\(error)") }
+        }
         var request = GenerationRequest(prompt: prompt)
         request.stepCount = steps ?? request.stepCount
         request.guidanceScale = guidance ?? request.guidanceScale
@@ -220,7 +250,8 @@ extension EditPlanDocument.Pass {
             }
         }
         if let attention {
-            pass.attention = try attention.attention(target: prompt, tokenizer: pipeline.text.tokenizer, fail: fail)
+            pass.attention = try attention.attention(target: prompt, fromInversion: start.from == "inversion",
+                                                     tokenizer: pipeline.text.tokenizer, fail: fail)
             if attention.sharedNoise == false { pass.promptNoise = .perPrompt }
         }
         return pass
@@ -253,7 +284,10 @@ extension EditPlanDocument.Start {
 }
 
 extension EditPlanDocument.Attention {
-    func attention(target: String, tokenizer: CLIPTokenizer, fail: (String, String) -> EditPlanError) throws -> EditPass.Attention {
+    /// The pass's attention edit; absent fractions take the defaults of its start (``ReplaceSchedule/defaults(fromInversion:)``).
+    func attention(target: String, fromInversion: Bool, tokenizer: CLIPTokenizer,
+                   fail: (String, String) -> EditPlanError) throws -> EditPass.Attention {
+        let defaults = ReplaceSchedule.defaults(fromInversion: fromInversion)
         let kind: PromptEdit.Alignment
         switch alignment {
         case "swap": kind = .swap
@@ -268,8 +302,8 @@ extension EditPlanDocument.Attention {
                 throw fail("attention.\(field)", "\(error)")
             }
         }
-        let cross = try bounds(0, crossReplace ?? ReplaceSchedule.defaultCross, field: "cross_replace")
-        let selfRange = try bounds(0, selfReplace ?? ReplaceSchedule.defaultSelf, field: "self_replace")
+        let cross = try bounds(0, crossReplace ?? defaults.cross, field: "cross_replace")
+        let selfRange = try bounds(0, selfReplace ?? defaults.selfReplace, field: "self_replace")
         var words: [String: ClosedRange<Double>] = [:]
         for (word, range) in crossReplaceWords ?? [:] {
             words[word] = try bounds(range.start, range.end, field: "cross_replace_words.\(word)")

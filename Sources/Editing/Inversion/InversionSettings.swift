@@ -43,7 +43,9 @@ public struct InversionSettings: Codable, Sendable, Equatable {
     /// command line or an edit plan gives it: T_start = round(strength × N), at least 1.
     public init(method: Method, sourcePrompt: String = "", stepCount: Int?, strength: Double?, guidance: Float? = nil) {
         self.init(method: method, sourcePrompt: sourcePrompt, stepCount: stepCount, guidance: guidance)
-        if let strength { startStep = max(1, Int((strength * Double(self.stepCount)).rounded())) }
+        // `Int(exactly:)`: a step count near Int.max (a plan's "steps") does not fit back into an
+        // Int once multiplied as a Double, and `Int(_:)` would trap; `validate` refuses the result.
+        if let strength { startStep = max(1, Int(exactly: (strength * Double(self.stepCount)).rounded()) ?? .max) }
     }
 
     /// The guidance the method's code edits with: ZETA's `--cfg_tar` 12, PnP's 7.5.

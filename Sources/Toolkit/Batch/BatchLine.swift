@@ -33,9 +33,9 @@ public struct BatchItem: BatchLine, Codable, Equatable {
     }
 
     public init(json: Data) throws {
-        try BatchLineKeys.check(json, known: ["prompt", "negative", "seed", "steps", "guidance", "duration", "output"])
+        let text = try BatchLineKeys.check(json, known: ["prompt", "negative", "seed", "steps", "guidance", "duration", "output"])
         do {
-            self = try JSONDecoder().decode(Self.self, from: json)
+            self = try JSONDecoder().decode(Self.self, from: text)
         } catch {
             throw BatchLineKeys.Failure("not a JSON object with a \"prompt\" (string) and optional negative, seed, steps, "
                 + "guidance, duration, output")
@@ -79,7 +79,8 @@ public struct EditBatchLine: BatchLine, Equatable {
     }
 
     public init(json: Data) throws {
-        guard var object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+        let text = try BatchLineKeys.strict(json)
+        guard var object = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any] else {
             throw BatchLineKeys.Failure("not a JSON object (an edit plan on one line)")
         }
         if let value = object.removeValue(forKey: "seed") {
@@ -96,20 +97,29 @@ public struct EditBatchLine: BatchLine, Equatable {
     }
 }
 
-/// The key check and the error message of batch lines.
+/// The syntax and key checks and the error message of batch lines.
 enum BatchLineKeys {
     struct Failure: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }
     }
 
-    /// Refuses a key that `known` does not list (a typo such as `"promt"` must not be ignored).
-    static func check(_ json: Data, known: [String]) throws {
-        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+    /// `json` checked by ``StrictJSON``: plain JSON, no key twice in one object (which copy
+    /// wins is up to the reader), nesting bounded, no `NaN` or `Infinity` (no field takes them).
+    static func strict(_ json: Data) throws -> Data {
+        do { return try StrictJSON.normalized(json, allowsNonFinite: false) } catch { throw Failure("\(error)") }
+    }
+
+    /// The ``strict(_:)`` text of `json`, a JSON object whose keys `known` lists all (a typo
+    /// such as `"promt"` must not be ignored).
+    static func check(_ json: Data, known: [String]) throws -> Data {
+        let text = try strict(json)
+        guard let object = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any] else {
             throw Failure("not a JSON object")
         }
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw Failure("unknown key \"\(unknown.abbreviated(to: 40))\"; known keys: \(known.joined(separator: ", "))")
         }
+        return text
     }
 }

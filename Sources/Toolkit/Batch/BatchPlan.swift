@@ -38,6 +38,8 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
 
     /// The largest batch file read (64 MiB: a million short prompts).
     public static var fileLimit: Int { 64 << 20 }
+    /// The longest line decoded (1 MiB, an edit plan's own limit); a longer line fails alone.
+    public static var lineLimit: Int { EditPlanDocument.fileLimit }
     /// The most tasks (lines × takes) one batch may hold; each is a few hundred bytes planned.
     public static var taskLimit: Int { 1_000_000 }
 
@@ -81,7 +83,9 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         self.tasks = tasks
     }
 
-    /// The plan of a JSON Lines file: one line per non-empty line of `file`.
+    /// The plan of a JSON Lines file: one line per line of `file` that is not blank. Lines end
+    /// at `\n` (a `\r` before it is JSON whitespace); a line longer than ``lineLimit`` or not
+    /// plain JSON (``StrictJSON``) fails alone.
     /// - Throws: `InputFile.Error` for a file that is missing, not a regular file or larger than
     ///   ``fileLimit``; ``BatchError/unreadable(path:)`` for one that is not UTF-8; as
     ///   ``init(lines:folder:takes:)``.
@@ -106,10 +110,15 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         guard let text = String(data: try InputFile.contents(of: file, limit: fileLimit), encoding: .utf8) else {
             throw BatchError.unreadable(path: file.path)
         }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        // Split the bytes, not the characters: "\r\n" is one Character, so splitting characters at
+        // "\n" would keep a CRLF file as one line.
+        return text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().compactMap { index, line in
+            guard line.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return nil }
+            guard line.count <= lineLimit else {
+                return (index, .failure(BatchFailure("the line is \(line.count) bytes; a batch line is limited to \(lineLimit) bytes")))
+            }
             do {
-                return (index, .success(try Line(json: Data(line.utf8))))
+                return (index, .success(try Line(json: Data(line))))
             } catch {
                 return (index, .failure(BatchFailure("\(error)")))
             }

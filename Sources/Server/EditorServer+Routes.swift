@@ -1,0 +1,228 @@
+import AudioDSP
+import Editing
+import Foundation
+import Hummingbird
+import Models
+import NIOCore
+import Pipeline
+
+/// The API (docs/serve.md, "API"; docs/serve-openapi.json).
+extension EditorServer {
+    func addPageRoutes(to router: Router<BasicRequestContext>) {
+        let page = self.page
+        router.get("/") { _, _ in Self.pageResponse(page, "index.html") }
+        router.get("/:file") { _, context in
+            let name = try context.parameters.require("file")
+            guard page.files[name] != nil else { throw ServerError.notFound("no page file \"\(name.prefix(80))\"") }
+            return Self.pageResponse(page, name)
+        }
+        router.get("/api/info") { _, _ in try self.info().jsonResponse() }
+        router.get("/api/tokens") { request, _ in
+            guard let prompt = request.uri.queryParameters.get("prompt") else { throw ServerError.badRequest("give ?prompt=…") }
+            return try self.words(of: prompt).jsonResponse()
+        }
+    }
+
+    private static func pageResponse(_ page: PageFiles, _ name: String) -> Response {
+        let file = page.files[name]!
+        return Response(status: .ok, headers: [.contentType: file.type, .cacheControl: "no-cache",
+                                               .contentSecurityPolicy: "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.data)))
+    }
+
+    func addClipRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/api/clips") { request, _ in try await self.upload(request).jsonResponse(status: .created) }
+        router.get("/api/clips/:clip") { _, context in
+            try self.folder.summary(try context.parameters.require("clip"), canvasSeconds: self.canvasSeconds).jsonResponse()
+        }
+        router.get("/api/clips/:clip/files/**") { request, context in
+            let id = try context.parameters.require("clip")
+            let name = context.parameters.getCatchAll().joined(separator: "/")
+            let url = try self.folder.file(name, of: id)
+            let data = try Data(contentsOf: url)
+            var headers: HTTPFields = [.contentType: Self.contentType(of: url), .cacheControl: "no-store"]
+            if request.uri.queryParameters.get("download") != nil {
+                headers[.contentDisposition] = "attachment; filename=\"\(url.lastPathComponent)\""
+            }
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+
+    func addJobRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/api/jobs") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return try self.submit(EditRequest.decode(Data(body.readableBytesView))).jsonResponse(status: .accepted)
+        }
+        router.get("/api/jobs") { _, _ in try self.queue.all().jsonResponse() }
+        router.get("/api/jobs/:job") { _, context in try self.queue.status(try context.parameters.require("job")).jsonResponse() }
+        router.delete("/api/jobs/:job") { _, context in try self.queue.cancel(try context.parameters.require("job")).jsonResponse() }
+        router.get("/api/jobs/:job/events") { _, context in
+            let stream = try self.queue.events(try context.parameters.require("job"))
+            let body = ResponseBody { writer in
+                for await status in stream {
+                    let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+                    try await writer.write(ByteBuffer(string: "event: status\ndata: \(json)\n\n"))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+        }
+    }
+
+    private static func contentType(of url: URL) -> String {
+        switch url.pathExtension.lowercased() {
+        case "png": "image/png"
+        case "json": "application/json"
+        case "wav": "audio/wav"
+        case "flac": "audio/flac"
+        case "ogg": "audio/ogg"
+        case "aiff", "aif": "audio/aiff"
+        default: "application/octet-stream"
+        }
+    }
+}
+
+// MARK: - What the routes do
+
+extension EditorServer {
+    /// What the page needs to know about the model and the limits.
+    struct Info: Encodable {
+        var canvasSeconds: Double
+        var sampleRate: Int
+        var maximumFrequency: Double
+        /// The centre frequency of every mel row, lowest first, for the spectrogram's axis.
+        var melFrequencies: [Double]
+        var defaultSteps: Int
+        var defaultGuidance: Float
+        var maximumUploadBytes: Int
+        var maximumUploadSeconds: Double
+        var expiryHours: Double
+        var needsToken: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case canvasSeconds = "canvas_seconds", sampleRate = "sample_rate", maximumFrequency = "maximum_frequency"
+            case melFrequencies = "mel_frequencies", defaultSteps = "default_steps", defaultGuidance = "default_guidance"
+            case maximumUploadBytes = "max_upload_bytes", maximumUploadSeconds = "max_upload_seconds"
+            case expiryHours = "expiry_hours", needsToken = "needs_token"
+        }
+    }
+
+    func info() -> Info {
+        let mel = pipeline.melParameters
+        let request = GenerationRequest(prompt: "")
+        return Info(canvasSeconds: canvasSeconds, sampleRate: mel.sampleRate, maximumFrequency: mel.maximumFrequency,
+                    melFrequencies: Array(MelFilterbank.melFrequencies(count: mel.melBinCount + 2, minimum: mel.minimumFrequency,
+                                                                 maximum: mel.maximumFrequency).dropFirst().dropLast()),
+                    defaultSteps: request.stepCount, defaultGuidance: request.guidanceScale,
+                    maximumUploadBytes: configuration.maximumUploadBytes, maximumUploadSeconds: configuration.maximumUploadSeconds,
+                    expiryHours: configuration.expirySeconds / 3600, needsToken: configuration.token != nil)
+    }
+
+    /// The words of a prompt as the tokenizer splits them: one reweight slider each.
+    struct Words: Encodable {
+        var words: [String]
+        var tokens: Int
+    }
+
+    func words(of prompt: String) throws -> Words {
+        do { try CLIPTokenizer.validate(prompt: prompt) } catch { throw ServerError.badRequest("\(error)") }
+        let tokens = PromptTokens(prompt, tokenizer: pipeline.text.tokenizer)
+        return Words(words: tokens.words.map(\.text), tokens: tokens.ids.count)
+    }
+
+    /// Checks an upload with libsndfile (before anything else reads it) against the limits and
+    /// keeps it as version 0 of a new clip.
+    func upload(_ request: Request) async throws -> ClipSummary {
+        let limit = configuration.maximumUploadBytes
+        let tooLarge = ServerError(.contentTooLarge, String(format: "the upload is larger than this server's limit of %.1f MB (--max-upload-mb)",
+                                                            Double(limit) / 1_048_576))
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError { throw tooLarge }
+        guard body.readableBytes <= limit else { throw tooLarge }
+        guard body.readableBytes > 0 else { throw ServerError.badRequest("the upload is empty; send the audio file as the request body") }
+        let name = request.uri.queryParameters.get("name") ?? "upload.wav"
+        let format = AudioContainer(path: URL(fileURLWithPath: name)) ?? .wav
+        sweep()
+        let incoming = folder.incomingFolder.appendingPathComponent(WorkFolder.newID())
+        defer { try? FileManager.default.removeItem(at: incoming) }
+        try Data(body.readableBytesView).write(to: incoming)
+        try checkAudio(at: incoming)
+        let id = try folder.newClip(name: String(name.prefix(200)), format: format)
+        do {
+            let file = folder.folder(of: id).appendingPathComponent("v0.\(format.rawValue)")
+            if AudioContainer(path: URL(fileURLWithPath: name)) != nil {
+                try FileManager.default.moveItem(at: incoming, to: file)
+            } else {
+                try AudioFile.write(try AudioFile.read(incoming), to: file, encoding: .float32)
+            }
+            let version: Version
+            do { version = try runner.describe(file, number: 0, kind: "upload", in: id) } catch {
+                throw ServerError(.unprocessableContent, "the upload cannot be analysed: \(error)")
+            }
+            try folder.add(version, to: id)
+        } catch {
+            folder.remove(id)
+            throw error
+        }
+        return try folder.summary(id, canvasSeconds: canvasSeconds)
+    }
+
+    /// Refuses a file libsndfile cannot decode or longer than the limit.
+    private func checkAudio(at url: URL) throws {
+        let seconds = configuration.maximumUploadSeconds
+        do {
+            let reader = try AudioReader(url)
+            let limit = AudioReadLimits(maximumDecodedBytes: Int(seconds * reader.sampleRate + 1) * reader.channelCount * 4)
+            _ = try AudioFile.read(url, limits: limit)
+        } catch AudioFileError.tooLarge {
+            throw ServerError(.contentTooLarge, String(format: "the clip is longer than this server's limit of %g s (--max-seconds)", seconds))
+        } catch let error as AudioFileError {
+            throw ServerError(.unprocessableContent, "the upload is not audio this server can read: \(Self.reason(error)) (send WAV, FLAC, OGG, AIFF or another format libsndfile reads)")
+        }
+    }
+
+    /// An audio error without the temporary path it names.
+    private static func reason(_ error: AudioFileError) -> String {
+        switch error {
+        case .unreadable(_, let reason): reason
+        case .empty: "it holds no samples"
+        case .nonFiniteSamples: "it holds NaN or infinite samples"
+        default: "\(error)"
+        }
+    }
+
+    /// Queues an edit (or a generation, which makes a new clip) after checking its plan.
+    func submit(_ request: EditRequest) throws -> JobStatus {
+        sweep()
+        var request = request
+        let id: String, parent: Version?, format: AudioContainer
+        if request.kind == .generate {
+            guard request.clip == nil, request.version == nil else { throw ServerError.badRequest("generate: a generation makes a new clip; drop \"clip\" and \"version\"") }
+            (parent, format) = (nil, .wav)
+            id = try folder.newClip(name: "generated.wav", format: .wav)
+        } else {
+            guard let clip = request.clip else { throw ServerError.badRequest("\(request.kind.rawValue): give \"clip\", the id of an uploaded or generated clip") }
+            let known = try folder.clip(clip)
+            let number = request.version ?? known.versions.count - 1
+            (id, parent, format) = (clip, try folder.version(number, of: clip), known.format)
+        }
+        request.version = parent?.number
+        let seed = request.seed ?? 0
+        let document = try request.document(input: parent?.file, output: "v_.\(format.rawValue)")
+        do {
+            _ = try document.plan(clipDuration: parent?.seconds, pipeline: pipeline)
+        } catch {
+            throw ServerError.badRequest("\(error)")
+        }
+        let (folder, runner, edit) = (self.folder, self.runner, request)
+        return try queue.submit(id: WorkFolder.newID(), kind: request.kind, clip: id) { progress in
+            let number = try folder.clip(id).versions.count
+            let planned = try edit.document(input: parent?.file, output: "v\(number).\(format.rawValue)")
+            let version = try runner.run(planned, seed: seed, kind: edit.kind, clip: id, number: number, parent: parent,
+                                         progress: progress)
+            try folder.add(version, to: id)
+            return number
+        }
+    }
+}

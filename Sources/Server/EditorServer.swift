@@ -1,0 +1,91 @@
+import AudioDSP
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Pipeline
+
+/// `auffusion serve`: the browser editor's HTTP server — one page and a JSON API over one model
+/// loaded once (docs/serve.md).
+///
+/// ```swift
+/// let server = try EditorServer(configuration: ServerConfiguration(workFolder: folder), pipeline: pipeline)
+/// try await server.run()
+/// ```
+public final class EditorServer: Sendable {
+    public let configuration: ServerConfiguration
+    let pipeline: AuffusionPipeline
+    let folder: WorkFolder
+    let queue: JobQueue
+    let runner: EditRunner
+    let page: PageFiles
+
+    /// Prepares the work folder (applying the expiry rule to what an earlier run left) and starts
+    /// the job thread.
+    /// - Throws: ``ServerConfigurationError``; errors creating the work folder; ``PageFiles`` not found.
+    public init(configuration: ServerConfiguration, pipeline: AuffusionPipeline) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.pipeline = pipeline
+        folder = try WorkFolder(root: configuration.workFolder, expiry: configuration.expirySeconds)
+        queue = JobQueue(capacity: configuration.maximumQueuedJobs)
+        runner = EditRunner(pipeline: pipeline, folder: folder)
+        page = try PageFiles()
+        queue.start(describe: Self.describe)
+    }
+
+    /// Every route of the page and the API (docs/serve-openapi.json describes them), behind the
+    /// JSON error and access middlewares.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(JSONErrorMiddleware())
+        router.middlewares.add(AccessMiddleware(token: configuration.token, loopbackOnly: configuration.isLoopback))
+        addPageRoutes(to: router)
+        addClipRoutes(to: router)
+        addJobRoutes(to: router)
+        return router
+    }
+
+    /// The application: the router bound to the configured address; `onStart` hears the port it
+    /// listens on (the one chosen when the configuration says 0).
+    public func application(logger: Logger = Logger(label: "auffusion-serve"),
+                            onStart: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: router(),
+                    configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
+                                                            serverName: "auffusion"),
+                    onServerRunning: { channel in await onStart(channel.localAddress?.port ?? 0) },
+                    logger: logger)
+    }
+
+    /// Serves until the process is stopped.
+    public func run(onStart: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onStart: onStart).runService()
+    }
+
+    /// A job's error as a person reads it.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as ServerError: error.message
+        case let error as CustomStringConvertible: error.description
+        default: "\(error)"
+        }
+    }
+
+    /// The seconds of the model's canvas.
+    var canvasSeconds: Double { Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond }
+
+    /// Applies the expiry rule now.
+    func sweep() {
+        let expired = folder.sweep(busy: queue.busyClips())
+        if !expired.isEmpty { queue.forget(clips: Set(expired)) }
+    }
+}
+
+/// JSON responses.
+extension Encodable {
+    func jsonResponse(status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try EditRunner.encoder.encode(self)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

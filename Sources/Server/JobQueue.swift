@@ -1,0 +1,223 @@
+import Foundation
+
+/// One job at a time on the CPU, the rest in a queue with their positions.
+///
+/// A dedicated thread runs the jobs in order (each blocks a core for seconds per step, so it
+/// must not run on the server's event loops or Swift's cooperative pool). The running job is
+/// driven step by step: after each step its progress callback publishes the status and answers
+/// whether to go on, so a cancel frees the CPU within one step. A queued job that is cancelled
+/// never starts. Every status change is pushed to the job's subscribers (server-sent events);
+/// a subscriber gets the current status first, so a reloaded page picks its job up again.
+final class JobQueue: @unchecked Sendable {   // all state behind `condition`
+    /// What the worker runs: a job's work, reporting (step, total) and asking whether to go on.
+    typealias Work = @Sendable (_ progress: (_ step: Int, _ total: Int) -> Bool) throws -> Int
+
+    private struct Entry {
+        var status: JobStatus
+        var work: Work?
+        var cancelRequested = false
+        var started: Date?
+        var finished: Date?
+    }
+
+    private let condition = NSCondition()
+    private var entries: [String: Entry] = [:]
+    private var waiting: [String] = []
+    private var subscribers: [UUID: (job: String, continuation: AsyncStream<JobStatus>.Continuation)] = [:]
+    private let capacity: Int
+    private var thread: Thread?
+
+    /// A queue holding at most `capacity` waiting jobs behind the running one.
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Starts the worker thread; `describe` turns a job's error into its message.
+    func start(describe: @escaping @Sendable (any Error) -> String) {
+        let thread = Thread { [self] in
+            while let (id, work) = nextJob() { execute(id, work, describe: describe) }
+        }
+        thread.name = "auffusion-serve-jobs"
+        thread.stackSize = 16 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues `work` as job `id`; returns its status.
+    /// - Throws: ``ServerError`` (429) when the queue is full.
+    func submit(id: String, kind: EditRequest.Kind, clip: String?, work: @escaping Work) throws -> JobStatus {
+        condition.lock()
+        defer { condition.unlock() }
+        guard waiting.count < capacity else {
+            throw ServerError(.tooManyRequests, "the queue is full (\(capacity) jobs wait behind the running one); try again when one has finished")
+        }
+        waiting.append(id)
+        entries[id] = Entry(status: JobStatus(id: id, kind: kind, clip: clip, state: .queued, position: waiting.count), work: work)
+        condition.signal()
+        publishLocked([id])
+        return entries[id]!.status
+    }
+
+    /// The status of job `id`, or a 404.
+    func status(_ id: String) throws -> JobStatus {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"; finished jobs are forgotten with their clip") }
+        return entry.status
+    }
+
+    /// Every job the queue knows, running first, then waiting in order, then finished.
+    func all() -> [JobStatus] {
+        condition.lock()
+        defer { condition.unlock() }
+        return entries.values.map(\.status).sorted { rank($0) < rank($1) }
+    }
+
+    private func rank(_ status: JobStatus) -> Int {
+        switch status.state {
+        case .running: 0
+        case .queued: status.position ?? 1
+        default: Int.max
+        }
+    }
+
+    /// Cancels job `id`: a waiting job is dropped at once; the running one stops after its current step.
+    func cancel(_ id: String) throws -> JobStatus {
+        condition.lock()
+        defer { condition.unlock() }
+        guard var entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"") }
+        switch entry.status.state {
+        case .queued:
+            waiting.removeAll { $0 == id }
+            entry.status.state = .cancelled
+            entry.status.position = nil
+            entry.work = nil
+            entry.finished = Date()
+            entries[id] = entry
+            renumberLocked()
+            publishLocked(Array(waiting) + [id])
+        case .running:
+            entries[id]?.cancelRequested = true
+        case .done, .failed, .cancelled:
+            break
+        }
+        return entries[id]!.status
+    }
+
+    /// The clips of queued and running jobs, which expiry must spare.
+    func busyClips() -> Set<String> {
+        condition.lock()
+        defer { condition.unlock() }
+        return Set(entries.values.filter { !$0.status.state.isFinal }.compactMap(\.status.clip))
+    }
+
+    /// Forgets the finished jobs of `clips` (expired with them).
+    func forget(clips: Set<String>) {
+        condition.lock()
+        defer { condition.unlock() }
+        entries = entries.filter { _, entry in !(entry.status.state.isFinal && entry.status.clip.map(clips.contains) == true) }
+    }
+
+    /// The statuses of job `id`, the current one first, until it is final.
+    func events(_ id: String) throws -> AsyncStream<JobStatus> {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"") }
+        let (stream, continuation) = AsyncStream.makeStream(of: JobStatus.self, bufferingPolicy: .bufferingNewest(8))
+        continuation.yield(entry.status)
+        if entry.status.state.isFinal {
+            continuation.finish()
+        } else {
+            let key = UUID()
+            subscribers[key] = (id, continuation)
+            // Called from inside `finish()`, which may run under the lock: unsubscribe later.
+            continuation.onTermination = { [weak self] _ in
+                guard let self else { return }
+                DispatchQueue.global().async { self.unsubscribe(key) }
+            }
+        }
+        return stream
+    }
+
+    private func unsubscribe(_ key: UUID) {
+        condition.lock()
+        defer { condition.unlock() }
+        subscribers.removeValue(forKey: key)
+    }
+
+    // MARK: - The worker
+
+    private func nextJob() -> (String, Work)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let id = waiting.first {
+                waiting.removeFirst()
+                guard var entry = entries[id], let work = entry.work else { continue }
+                entry.status.state = .running
+                entry.status.position = nil
+                entry.started = Date()
+                entry.work = nil
+                entries[id] = entry
+                renumberLocked()
+                publishLocked([id] + waiting)
+                return (id, work)
+            }
+            condition.wait()
+        }
+    }
+
+    private func execute(_ id: String, _ work: Work, describe: (any Error) -> String) {
+        let outcome: Result<Int, any Error> = Result {
+            try work { step, total in self.progress(id, step: step, total: total) }
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        guard var entry = entries[id] else { return }
+        switch outcome {
+        case .success(let version):
+            entry.status.state = .done
+            entry.status.version = version
+        case .failure where entry.cancelRequested:
+            entry.status.state = .cancelled
+        case .failure(let error):
+            entry.status.state = .failed
+            entry.status.error = describe(error)
+        }
+        entry.finished = Date()
+        entry.status.secondsLeft = nil
+        entry.status.elapsed = entry.started.map { Date().timeIntervalSince($0) }
+        entries[id] = entry
+        publishLocked([id])
+    }
+
+    /// Records step `step` of `total` of the running job; returns whether it goes on.
+    private func progress(_ id: String, step: Int, total: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard var entry = entries[id] else { return false }
+        let elapsed = Date().timeIntervalSince(entry.started ?? Date())
+        entry.status.step = step
+        entry.status.total = total
+        entry.status.elapsed = elapsed
+        entry.status.secondsLeft = elapsed / Double(max(step, 1)) * Double(max(total - step, 0))
+        entries[id] = entry
+        publishLocked([id])
+        return !entry.cancelRequested
+    }
+
+    private func renumberLocked() {
+        for (index, id) in waiting.enumerated() { entries[id]?.status.position = index + 1 }
+    }
+
+    /// Pushes the statuses of `ids` to their subscribers, and ends the streams of final jobs.
+    private func publishLocked(_ ids: [String]) {
+        let changed = Set(ids)
+        for (key, subscriber) in subscribers where changed.contains(subscriber.job) {
+            guard let status = entries[subscriber.job]?.status else { continue }
+            subscriber.continuation.yield(status)
+            if status.state.isFinal {
+                subscriber.continuation.finish()
+                subscribers.removeValue(forKey: key)
+            }
+        }
+    }
+}

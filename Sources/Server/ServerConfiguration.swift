@@ -1,0 +1,75 @@
+import Foundation
+
+/// The settings of `auffusion serve`: where it listens, where it keeps files, what it accepts and
+/// for how long it keeps it (docs/serve.md, "Security model").
+public struct ServerConfiguration: Sendable, Equatable {
+    /// The address to bind; loopback by default. Any other address needs a ``token``.
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The work folder: uploads, results, plans and attention maps live here and nowhere else.
+    public var workFolder: URL
+    /// The secret every API request must carry (`Authorization: Bearer …` or `?token=…`);
+    /// `nil` on loopback means no token is asked for.
+    public var token: String?
+    /// The largest upload accepted, in bytes.
+    public var maximumUploadBytes = 50 << 20
+    /// The longest upload accepted, in seconds of audio.
+    public var maximumUploadSeconds = 600.0
+    /// Jobs waiting behind the running one before new ones are refused.
+    public var maximumQueuedJobs = 8
+    /// A clip (its upload, versions and finished jobs) is deleted this long after its last new version.
+    public var expirySeconds: TimeInterval = 24 * 3600
+
+    public init(workFolder: URL) { self.workFolder = workFolder }
+
+    /// Hosts that reach this machine only.
+    static let loopbackHosts: Set<String> = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+    /// Whether ``host`` is a loopback address.
+    public var isLoopback: Bool { Self.loopbackHosts.contains(host.lowercased()) }
+
+    /// Whether a request's `Host` (`127.0.0.1:8080`, `[::1]:8080`, `localhost`) names a loopback
+    /// address: a server on loopback answers no other, against DNS rebinding.
+    public static func isLoopback(authority: String) -> Bool {
+        let name = if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            String(authority[...end])
+        } else {
+            authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? authority
+        }
+        return loopbackHosts.contains(name.lowercased())
+    }
+
+    /// Checks the values, and that a non-loopback address has a token.
+    /// - Throws: ``ServerConfigurationError`` naming the option.
+    public func validate() throws {
+        func fail(_ option: String, _ reason: String) -> ServerConfigurationError { .invalid(option: option, reason: reason) }
+        guard (0...65535).contains(port) else { throw fail("--port", "must be in 0…65535, got \(port)") }
+        guard maximumUploadBytes > 0 else { throw fail("--max-upload-mb", "must be positive") }
+        guard maximumUploadSeconds > 0, maximumUploadSeconds.isFinite else { throw fail("--max-seconds", "must be positive") }
+        guard maximumQueuedJobs >= 0 else { throw fail("--max-queue", "must be at least 0") }
+        guard expirySeconds > 0, expirySeconds.isFinite else { throw fail("--keep-hours", "must be positive") }
+        if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            throw fail("--token", "give at least 16 letters, digits, - or _")
+        }
+        guard isLoopback || token != nil else {
+            throw fail("--host", "\(host) is reachable from other machines; give --token T (or let serve make one)")
+        }
+    }
+
+    /// A new random token: 32 hex digits (128 bits) from the system's generator.
+    public static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(format: "%08x", UInt32.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+}
+
+/// A setting `auffusion serve` cannot start with.
+public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible {
+    case invalid(option: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let option, let reason): "\(option): \(reason)"
+        }
+    }
+}

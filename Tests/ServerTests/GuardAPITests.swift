@@ -1,0 +1,251 @@
+import Foundation
+import Hummingbird
+import Server
+import Testing
+import TestSupport
+
+@Suite("auffusion serve: the queue, cancellation, limits and access")
+struct GuardAPITests {
+    /// A long restyle (900 steps of 50 ms: 45 s) to keep the worker busy; every test cancels it.
+    private func longJob(_ clip: String, steps: Int = 900) -> String {
+        #"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "strength": 1, "steps": \#(steps)}"#
+    }
+
+    @Test("one job runs at a time; the others wait with their positions; a full queue refuses with 429")
+    func queue() async throws {
+        let server = try TestServer { $0.maximumQueuedJobs = 2 }
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let running = try await client.submit(longJob(clip))
+            let second = try await client.submit(longJob(clip))
+            let third = try await client.submit(longJob(clip))
+            let deadline = Date().addingTimeInterval(30)
+            while try await client.status(running)["state"] as? String == "queued", Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(try await client.status(running)["state"] as? String == "running")
+            #expect(try await client.status(second)["position"] as? Int == 1)
+            #expect(try await client.status(third)["position"] as? Int == 2)
+            try await client.execute(uri: "/api/jobs", method: .post, body: json(longJob(clip))) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(errorMessage(response).contains("the queue is full"))
+            }
+            // Cancelling the waiting job moves the one behind it up, and it never runs.
+            _ = try await client.execute(uri: "/api/jobs/\(second)", method: .delete)
+            #expect(try await client.status(second)["state"] as? String == "cancelled")
+            #expect(try await client.status(third)["position"] as? Int == 1)
+            for job in [running, third] { _ = try await client.execute(uri: "/api/jobs/\(job)", method: .delete) }
+            #expect(try await client.wait(running)["state"] as? String == "cancelled")
+            #expect(try await client.wait(third)["state"] as? String == "cancelled")
+            #expect(try await client.versions(of: clip).count == 1)
+        }
+    }
+
+    @Test("cancel stops the running job within a step, and the server goes on to the next job")
+    func cancel() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let job = try await client.submit(longJob(clip))
+            var status: [String: Any] = [:]
+            let deadline = Date().addingTimeInterval(30)
+            repeat {
+                try await Task.sleep(for: .milliseconds(5))
+                status = try await client.status(job)
+            } while (status["step"] as? Int ?? 0) < 3 && status["state"] as? String != "failed" && Date() < deadline
+            #expect(status["state"] as? String == "running", "\(status)")
+            let stepAtCancel = try await client.execute(uri: "/api/jobs/\(job)", method: .delete) { try object($0)["step"] as? Int ?? 0 }
+            let final = try await client.wait(job, timeout: 30)
+            #expect(final["state"] as? String == "cancelled")
+            // The step running when the cancel arrived finishes; no other starts.
+            #expect((final["step"] as? Int ?? .max) <= stepAtCancel + 1, "\(final), cancelled at step \(stepAtCancel)")
+            let next = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "steps": 2}"#)
+            #expect(try await client.wait(next)["state"] as? String == "done")
+        }
+    }
+
+    @Test("a failing job reports why, and the server keeps serving")
+    func failedJob() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let job = try await client.submit(#"{"kind": "reweight", "clip": "\#(clip)", "prompt": "a dog", "weights": {"cat": 2}, "steps": 2}"#)
+            let status = try await client.wait(job)
+            #expect(status["state"] as? String == "failed")
+            #expect((status["error"] as? String ?? "").contains("cat"), "\(status)")
+            let next = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "steps": 2}"#)
+            #expect(try await client.wait(next)["state"] as? String == "done")
+        }
+    }
+
+    @Test("uploads over the size or duration limit, empty or corrupt, are refused with a message")
+    func uploadLimits() async throws {
+        let server = try TestServer { configuration in
+            configuration.maximumUploadBytes = 12_000
+            configuration.maximumUploadSeconds = 0.25
+        }
+        try await server.test { client in
+            let clip = try Data(contentsOf: TestServer.clip)   // 0.5 s, 16 044 bytes
+            let cases: [(Data, HTTPResponse.Status, String)] = [
+                (clip, .contentTooLarge, "larger than this server's limit"),
+                (Data(clip.prefix(10_044)), .contentTooLarge, "longer than this server's limit of 0.25 s"),
+                (Data(), .badRequest, "the upload is empty"),
+                (Data("this is not audio, just text pretending to be a wav file".utf8), .unprocessableContent, "not audio"),
+                (Data(clip.prefix(44)) + Data(repeating: 0xFF, count: 3), .unprocessableContent, "cannot be analysed"),
+            ]
+            for (data, status, message) in cases {
+                try await client.execute(uri: "/api/clips?name=x.wav", method: .post, body: ByteBuffer(bytes: data)) { response in
+                    #expect(response.status == status, "\(errorMessage(response))")
+                    #expect(errorMessage(response).contains(message), "\(errorMessage(response))")
+                }
+            }
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: server.workFolder.appendingPathComponent("incoming").path)
+        #expect(left.isEmpty)
+    }
+
+    @Test("no request reaches a file outside the work folder or one the server did not write")
+    func pathEscapes() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let attempts = [
+                "/api/clips/\(clip)/files/../../../../etc/passwd", "/api/clips/\(clip)/files/%2e%2e/%2e%2e/etc/passwd",
+                "/api/clips/\(clip)/files/v0.wav/../../x", "/api/clips/..%2F..%2Fetc/files/passwd", "/api/clips/\(clip)/files//etc/passwd",
+                "/api/clips/\(clip)/files/incoming", "/api/clips/\(clip)/files/v9.wav", "/api/clips/../clips/\(clip)",
+                "/%2e%2e/%2e%2e/etc/passwd", "/../Package.swift",
+            ]
+            for uri in attempts {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .notFound, "\(uri): \(response.status)")
+                    #expect(!String(buffer: response.body).contains("root:"), "\(uri)")
+                }
+            }
+            try await client.execute(uri: "/api/jobs", method: .post,
+                                     body: json(#"{"kind": "restyle", "clip": "../../etc", "prompt": "a cat"}"#)) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test("malformed, unknown or mistyped JSON gets a 400 that says what to fix")
+    func malformedJSON() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let cases: [(String, String)] = [
+                ("{not json", "not valid JSON"),
+                ("[1, 2]", "must be a JSON object"),
+                (#"{"kind": "fill", "prompt": "x", "clip": "\#(clip)", "strenght": 1}"#, "unknown key \"strenght\""),
+                (#"{"kind": "fill", "prompt": "x", "clip": "\#(clip)", "steps": "many"}"#, "\"steps\" has the wrong type"),
+                (#"{"kind": "blend", "prompt": "x"}"#, "kind"),
+                (#"{"prompt": "x"}"#, "\"kind\" is missing"),
+                (#"{"kind": "fill", "prompt": "x", "clip": "\#(clip)"}"#, "give \"ranges\""),
+                (#"{"kind": "fill", "prompt": "x", "clip": "\#(clip)", "ranges": [[0.3, 0.2]]}"#, "mask.ranges"),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "strength": 2}"#, "strength"),
+                (#"{"kind": "swap", "prompt": "a cat", "clip": "\#(clip)"}"#, "source_prompt"),
+                (#"{"kind": "restyle", "prompt": "x"}"#, "give \"clip\""),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "version": 5}"#, "versions 0…0"),
+            ]
+            for (body, message) in cases {
+                try await client.execute(uri: "/api/jobs", method: .post, body: json(body)) { response in
+                    #expect(response.status == .badRequest || response.status == .notFound, "\(body)")
+                    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                    #expect(errorMessage(response).contains(message), "\(body): \(errorMessage(response))")
+                }
+            }
+            try await client.execute(uri: "/api/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(errorMessage(response).contains("no such page or API route"))
+            }
+        }
+    }
+
+    @Test("with a token, every API call must carry it; the page itself needs none")
+    func token() async throws {
+        let token = "0123456789abcdef0123"
+        let server = try TestServer { $0.token = token }
+        try await server.test { client in
+            try await client.execute(uri: "/api/info", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(errorMessage(response).contains("needs its token"))
+            }
+            try await client.execute(uri: "/api/info", method: .get, headers: [.authorization: "Bearer wrong-token-000000"]) { response in
+                #expect(response.status == .unauthorized)
+                #expect(errorMessage(response).contains("the token is wrong"))
+            }
+            try await client.execute(uri: "/api/info", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/info?token=\(token)", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<canvas id=\"spectrogram\""))
+            }
+            let clip = try await client.upload(TestServer.clip, headers: [.authorization: "Bearer \(token)"])
+            try await client.execute(uri: "/api/clips/\(clip)/files/v0.wav", method: .get) { #expect($0.status == .unauthorized) }
+        }
+    }
+
+    @Test("other origins and hosts are refused, and no CORS header is sent")
+    func origins() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            try await client.execute(uri: "/api/jobs", method: .post, headers: [.origin: "http://evil.example"],
+                                     body: json(#"{"kind": "generate", "prompt": "x"}"#)) { response in
+                #expect(response.status == .forbidden)
+                #expect(errorMessage(response).contains("cross-origin"))
+            }
+            try await client.execute(uri: "/api/info", method: .get, headers: [.origin: "http://\(client.authority)"]) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+            try await client.execute(uri: "/api/jobs", method: .options, headers: [.origin: "http://evil.example"]) { response in
+                #expect(response.status != .ok && response.status != .noContent)
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+        }
+    }
+
+    @Test("on loopback, only loopback Host names are answered (DNS rebinding)")
+    func hosts() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            for (host, answered) in [("rebound.example:\(client.port)", false), ("127.0.0.1:\(client.port)", true)] {
+                try await client.execute(uri: "/api/info", method: .get, host: host) { response in
+                    #expect((response.status == .ok) == answered, "\(host): \(response.status)")
+                    #expect(answered || errorMessage(response).contains("only to loopback addresses"), "\(errorMessage(response))")
+                }
+            }
+        }
+        for host in ["127.0.0.1:8080", "localhost", "LOCALHOST:80", "[::1]:8080"] { #expect(ServerConfiguration.isLoopback(authority: host)) }
+        for host in ["rebound.example:8080", "127.0.0.1.evil.example", "192.168.1.2:8080", "[::2]:80"] {
+            #expect(!ServerConfiguration.isLoopback(authority: host), "\(host)")
+        }
+    }
+
+    @Test("another address than loopback needs a token, and a given token must be long")
+    func configuration() throws {
+        var settings = ServerConfiguration(workFolder: URL(fileURLWithPath: "/tmp"))
+        settings.host = "0.0.0.0"
+        #expect(throws: ServerConfigurationError.self) { try settings.validate() }
+        settings.token = "short"
+        #expect(throws: ServerConfigurationError.self) { try settings.validate() }
+        settings.token = ServerConfiguration.newToken()
+        try settings.validate()
+        #expect(settings.token?.count == 32)
+    }
+
+    @Test("clips expire after the documented time unless a job uses them")
+    func expiry() async throws {
+        let server = try TestServer { $0.expirySeconds = 0.5 }
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            try await Task.sleep(for: .milliseconds(700))
+            _ = try await client.upload(TestServer.clip)   // an upload applies the rule
+            try await client.execute(uri: "/api/clips/\(clip)", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(errorMessage(response).contains("expired"))
+            }
+            #expect(!FileManager.default.fileExists(atPath: server.workFolder.appendingPathComponent("clips/\(clip)").path))
+        }
+    }
+}
