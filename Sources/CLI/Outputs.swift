@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Pipeline
 import Toolkit
 
 extension RunOutputs {
@@ -15,13 +14,6 @@ extension RunOutputs {
 }
 
 extension RunRecord {
-    /// A record of a command that ran `request` with `sampling`'s seed.
-    init(command: String, request: GenerationRequest?, sampling: SamplingOptions?, result: GenerationResult?,
-         outputs: Files, report: ReportOptions, input: URL? = nil) {
-        self.init(command: command, request: request, seed: sampling?.seedValue, result: result, outputs: outputs,
-                  elapsed: report.elapsed, input: input)
-    }
-
     /// Prints the record on stdout when `--json` was given, and warns about a cut prompt.
     func emit(_ report: ReportOptions) throws {
         if let droppedTokens, droppedTokens > 0 {

@@ -27,7 +27,7 @@ struct TokensCommand: ParsableCommand {
         let tokens = encoded.ids.map { tokenizer.decode([$0]) }
         let words = tokenizer.words(in: prompt)
         if report.json {
-            var record = RunRecord(command: "tokens", request: nil, sampling: nil, result: nil, outputs: RunRecord.Files(), report: report)
+            var record = RunRecord(command: "tokens", elapsed: report.elapsed)
             record.prompt = prompt
             record.droppedTokens = encoded.droppedTokenCount
             record.details = [
