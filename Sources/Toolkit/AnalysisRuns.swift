@@ -69,15 +69,3 @@ public struct Resynthesis: Sendable {
         return record
     }
 }
-
-/// Why an analysis could not run.
-public enum AnalysisError: Error, Equatable, CustomStringConvertible {
-    /// Every sample of the input is zero.
-    case silent(path: String)
-
-    public var description: String {
-        switch self {
-        case .silent(let path): "\(path) is silent (every sample is zero); nothing to analyse"
-        }
-    }
-}
