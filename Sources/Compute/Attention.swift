@@ -174,9 +174,7 @@ private struct OnlineSoftmaxBlock {
                         for column in 0..<columns { scoresRow[column] = 0 }
                         continue
                     }
-                    let shift = SIMD8<Float>(repeating: newMax)
-                    VectorMath.map(scoresRow, scoresRow, count: columns) { VectorMath.exp($0 - shift) }
-                    let blockSum = VectorMath.sum(scoresRow, count: columns)
+                    let blockSum = VectorMath.exponentiate(scoresRow, count: columns, shift: newMax)
                     let correction = runningMax[row] == -.infinity ? 0 : VectorMath.exp(SIMD8(repeating: runningMax[row] - newMax))[0]
                     runningSum[row] = runningSum[row] * correction + blockSum
                     runningMax[row] = newMax
