@@ -13,21 +13,23 @@
 #define EXP_UPPER 88.72283f
 #define EXP_LOWER -87.33654f
 
+// The clamp of x, x·log₂e (rounded to n by the caller), the reduction r = x − n·ln 2 (ln 2 in two
+// parts) and y = eʳ = 1 + r + r²·p(r), written once for both vector widths: P is the intrinsics'
+// prefix, _mm256 or _mm512.
+#define EXP_CLAMPED(P, x) P##_min_ps(P##_max_ps(x, P##_set1_ps(EXP_LOWER)), P##_set1_ps(EXP_UPPER))
+#define EXP_LOG2(P, x) P##_mul_ps(x, P##_set1_ps(1.44269504f))
+#define EXP_REDUCED(P, x, n) P##_fmadd_ps(n, P##_set1_ps(2.12194440e-4f), P##_fnmadd_ps(n, P##_set1_ps(0.693359375f), x))
+#define EXP_POLYNOMIAL(P, r)                                                                                  \
+    P##_fmadd_ps(P##_fmadd_ps(P##_fmadd_ps(P##_fmadd_ps(P##_fmadd_ps(P##_set1_ps(1.9875691500e-4f), r,          \
+        P##_set1_ps(1.3981999507e-3f)), r, P##_set1_ps(8.3334519073e-3f)), r, P##_set1_ps(4.1665795894e-2f)), r, \
+        P##_set1_ps(1.6666665459e-1f)), r, P##_set1_ps(5.0000001201e-1f))
+#define EXP_OF_REDUCED(P, r) P##_add_ps(P##_fmadd_ps(P##_mul_ps(EXP_POLYNOMIAL(P, r), r), r, r), P##_set1_ps(1.0f))
+
 __attribute__((target("avx512f")))
 static inline __m512 exp_avx512(__m512 x) {
-    const __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(EXP_LOWER)), _mm512_set1_ps(EXP_UPPER));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(1.44269504f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), clamped);
-    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-    __m512 result = _mm512_scalef_ps(y, n);
+    const __m512 clamped = EXP_CLAMPED(_mm512, x);
+    const __m512 n = _mm512_roundscale_ps(EXP_LOG2(_mm512, clamped), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 result = _mm512_scalef_ps(EXP_OF_REDUCED(_mm512, EXP_REDUCED(_mm512, clamped, n)), n);
     result = _mm512_mask_mov_ps(result, _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_LOWER), _CMP_LT_OQ), _mm512_setzero_ps());
     return _mm512_mask_mov_ps(result, _mm512_cmp_ps_mask(x, _mm512_set1_ps(EXP_UPPER), _CMP_GT_OQ),
                               _mm512_set1_ps(INFINITY));
@@ -35,21 +37,11 @@ static inline __m512 exp_avx512(__m512 x) {
 
 __attribute__((target("avx2,fma")))
 static inline __m256 exp_avx2(__m256 x) {
-    const __m256 clamped = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(EXP_LOWER)), _mm256_set1_ps(EXP_UPPER));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(1.44269504f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), clamped);
-    r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+    const __m256 clamped = EXP_CLAMPED(_mm256, x);
+    const __m256 n = _mm256_round_ps(EXP_LOG2(_mm256, clamped), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     // 2ⁿ in the exponent bits: n is in [−126, 128], 2¹²⁸ only for inputs replaced by +∞ below.
     const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    __m256 result = _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
+    __m256 result = _mm256_mul_ps(EXP_OF_REDUCED(_mm256, EXP_REDUCED(_mm256, clamped, n)), _mm256_castsi256_ps(bits));
     result = _mm256_blendv_ps(result, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(EXP_LOWER), _CMP_LT_OQ));
     return _mm256_blendv_ps(result, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(EXP_UPPER), _CMP_GT_OQ));
 }
