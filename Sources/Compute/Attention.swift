@@ -78,6 +78,8 @@ public enum Attention {
     }
 
     /// `P · V` for probabilities `[B, H, Nq, Nk]` and values `[B, H, Nk, Dv]`; returns `[B, H, Nq, Dv]`.
+    /// Computed as `(Vᵀ · Pᵀ)ᵀ`, the fast path's orientation (`OnlineSoftmaxBlock`), so that the
+    /// two agree to the bit with any matrix-product kernel.
     public static func weightedSum(probabilities: Tensor, value: Tensor) -> Tensor {
         precondition(probabilities.rank == 4 && value.rank == 4 && probabilities.shape[0...1] == value.shape[0...1]
                      && probabilities.shape[3] == value.shape[2],
@@ -89,12 +91,20 @@ public enum Attention {
             value.scalars.withUnsafeBufferPointer { v in
                 output.withUnsafeMutableBufferPointer { o in
                     ComputeThreads.parallelFor(heads) { head in
-                        // [Nq, Nk] · [Nk, Dv] -> [Nq, Dv]
-                        BLAS.sgemm(m: queries, n: valueDepth, k: keys,
-                                   a: UnsafeBufferPointer(rebasing: p[head * queries * keys..<(head + 1) * queries * keys]), lda: keys,
-                                   b: UnsafeBufferPointer(rebasing: v[head * keys * valueDepth..<(head + 1) * keys * valueDepth]), ldb: valueDepth,
-                                   c: UnsafeMutableBufferPointer(rebasing: o[head * queries * valueDepth..<(head + 1) * queries * valueDepth]),
-                                   ldc: valueDepth)
+                        let transposed = [Float](unsafeUninitializedCapacity: valueDepth * queries) { t, initialized in
+                            // [Nk, Dv]ᵀ · [Nq, Nk]ᵀ -> [Dv, Nq]
+                            BLAS.sgemm(transposeA: true, transposeB: true, m: valueDepth, n: queries, k: keys,
+                                       a: UnsafeBufferPointer(rebasing: v[head * keys * valueDepth..<(head + 1) * keys * valueDepth]),
+                                       lda: valueDepth,
+                                       b: UnsafeBufferPointer(rebasing: p[head * queries * keys..<(head + 1) * queries * keys]), ldb: keys,
+                                       c: t, ldc: queries)
+                            initialized = valueDepth * queries
+                        }
+                        transposed.withUnsafeBufferPointer { t in
+                            for query in 0..<queries {
+                                for d in 0..<valueDepth { o[(head * queries + query) * valueDepth + d] = t[d * queries + query] }
+                            }
+                        }
                     }
                 }
             }
@@ -122,77 +132,71 @@ public enum Attention {
 }
 
 /// One query block of the online-softmax attention, with its scratch memory.
+///
+/// The products with the values run transposed, `Oᵀ = Vᵀ · Pᵀ` (`[Dv, rows]`), and `O` is read
+/// out of `Oᵀ` at the end: in `P · V` a head width of 40 fills 40 of the 64 columns of the GEMM
+/// kernels' 32-wide tiles, while `rows` (256) fills them whole and 40 fills 40 of 48 rows. Every
+/// element is summed over the keys in the same order either way, so the result is unchanged to
+/// the bit, and still equals ``Attention/weightedSum(probabilities:value:)``'s.
 private struct OnlineSoftmaxBlock {
     let rows: Int, firstQuery: Int, keys: Int, depth: Int, valueDepth: Int
     let scale: Float, causal: Bool
 
-    /// All keys in one block: the plain softmax, exactly as `probabilities` + `weightedSum`.
-    private func singleBlock(query: UnsafeBufferPointer<Float>, key: UnsafeBufferPointer<Float>,
-                             value: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>,
-                             scores: UnsafeMutableBufferPointer<Float>) {
-        guard let base = scores.baseAddress else { return }
-        // [rows, D] · [Nk, D]ᵀ -> [rows, Nk]
-        BLAS.sgemm(transposeB: true, m: rows, n: keys, k: depth, alpha: scale, a: query, lda: depth,
-                   b: key, ldb: depth, c: scores, ldc: keys)
-        for row in 0..<rows {
-            if causal { Attention.maskFuture(base + row * keys, query: firstQuery + row, keys: keys) }
-            Softmax.normalizeRow(base + row * keys, count: keys)
-        }
-        // [rows, Nk] · [Nk, Dv] -> [rows, Dv]
-        BLAS.sgemm(m: rows, n: valueDepth, k: keys, a: UnsafeBufferPointer(scores), lda: keys, b: value,
-                   ldb: valueDepth, c: output, ldc: valueDepth)
-    }
-
     func run(query: UnsafeBufferPointer<Float>, key: UnsafeBufferPointer<Float>, value: UnsafeBufferPointer<Float>,
              output: UnsafeMutableBufferPointer<Float>) {
-        let width = Swift.min(Attention.keyBlock, keys)
-        var scores = [Float](repeating: 0, count: rows * width)
+        let width = Swift.min(Attention.keyBlock, keys), online = keys > width
+        // Every score and every element of Oᵀ is written by a product before it is read: no zero fill.
+        var scores = [Float](unsafeUninitializedCapacity: rows * width) { _, initialized in initialized = rows * width }
+        var transposed = [Float](unsafeUninitializedCapacity: valueDepth * rows) { _, initialized in initialized = valueDepth * rows }
         var runningMax = [Float](repeating: -.infinity, count: rows)
         var runningSum = [Float](repeating: 0, count: rows)
-        for index in output.indices { output[index] = 0 }
+        var correction = [Float](repeating: 1, count: rows)
         scores.withUnsafeMutableBufferPointer { s in
-            guard let scoreBase = s.baseAddress else { return }
-            if keys <= width {
-                singleBlock(query: query, key: key, value: value, output: output, scores: s)
-                return
-            }
-            var start = 0
-            while start < keys {
-                let columns = Swift.min(width, keys - start)
-                // [rows, D] · [columns, D]ᵀ -> [rows, columns]
-                BLAS.sgemm(transposeB: true, m: rows, n: columns, k: depth, alpha: scale, a: query, lda: depth,
-                           b: UnsafeBufferPointer(rebasing: key[start * depth..<(start + columns) * depth]), ldb: depth,
-                           c: s, ldc: columns)
-                for row in 0..<rows {
-                    let scoresRow = scoreBase + row * columns
-                    if causal {  // this block's column c is key start + c
-                        Attention.maskFuture(scoresRow, query: Swift.max(-1, firstQuery + row - start), keys: columns)
+            transposed.withUnsafeMutableBufferPointer { t in
+                guard let scoreBase = s.baseAddress else { return }
+                var start = 0
+                while start < keys {
+                    let columns = Swift.min(width, keys - start)
+                    // [rows, D] · [columns, D]ᵀ -> [rows, columns]
+                    BLAS.sgemm(transposeB: true, m: rows, n: columns, k: depth, alpha: scale, a: query, lda: depth,
+                               b: UnsafeBufferPointer(rebasing: key[start * depth..<(start + columns) * depth]), ldb: depth,
+                               c: s, ldc: columns)
+                    for row in 0..<rows {
+                        let scoresRow = scoreBase + row * columns
+                        if causal {  // this block's column c is key start + c
+                            Attention.maskFuture(scoresRow, query: Swift.max(-1, firstQuery + row - start), keys: columns)
+                        }
+                        guard online else {  // all keys in one block: the plain softmax, as `probabilities`
+                            Softmax.normalizeRow(scoresRow, count: columns)
+                            continue
+                        }
+                        let newMax = Swift.max(runningMax[row], VectorMath.maximum(scoresRow, count: columns))
+                        if newMax == -.infinity {  // every key so far is masked for this row
+                            for column in 0..<columns { scoresRow[column] = 0 }
+                            continue
+                        }
+                        let blockSum = VectorMath.exponentiate(scoresRow, count: columns, shift: newMax)
+                        correction[row] = runningMax[row] == -.infinity ? 0 : VectorMath.exp(SIMD8(repeating: runningMax[row] - newMax))[0]
+                        runningSum[row] = runningSum[row] * correction[row] + blockSum
+                        runningMax[row] = newMax
                     }
-                    let blockMax = VectorMath.maximum(scoresRow, count: columns)
-                    let newMax = Swift.max(runningMax[row], blockMax)
-                    if newMax == -.infinity {  // every key so far is masked for this row
-                        for column in 0..<columns { scoresRow[column] = 0 }
-                        continue
+                    if start > 0 {
+                        for d in 0..<valueDepth {
+                            for row in 0..<rows { t[d * rows + row] *= correction[row] }
+                        }
                     }
-                    let shift = SIMD8<Float>(repeating: newMax)
-                    VectorMath.map(scoresRow, scoresRow, count: columns) { VectorMath.exp($0 - shift) }
-                    let blockSum = VectorMath.sum(scoresRow, count: columns)
-                    let correction = runningMax[row] == -.infinity ? 0 : VectorMath.exp(SIMD8(repeating: runningMax[row] - newMax))[0]
-                    runningSum[row] = runningSum[row] * correction + blockSum
-                    runningMax[row] = newMax
-                    for d in 0..<valueDepth { output[row * valueDepth + d] *= correction }
+                    // Oᵀ += Vᵀ_block · Pᵀ: [columns, Dv]ᵀ · [rows, columns]ᵀ -> [Dv, rows]
+                    BLAS.sgemm(transposeA: true, transposeB: true, m: valueDepth, n: rows, k: columns,
+                               a: UnsafeBufferPointer(rebasing: value[start * valueDepth..<(start + columns) * valueDepth]),
+                               lda: valueDepth, b: UnsafeBufferPointer(s), ldb: columns, beta: start == 0 ? 0 : 1,
+                               c: t, ldc: rows)
+                    start += columns
                 }
-                // O += P · V_block: [rows, columns] · [columns, Dv]
-                BLAS.sgemm(m: rows, n: valueDepth, k: columns, a: UnsafeBufferPointer(s), lda: columns,
-                           b: UnsafeBufferPointer(rebasing: value[start * valueDepth..<(start + columns) * valueDepth]),
-                           ldb: valueDepth, beta: 1, c: output, ldc: valueDepth)
-                start += columns
+                for row in 0..<rows {
+                    let inverse: Float = online && runningSum[row] > 0 ? 1 / runningSum[row] : 1
+                    for d in 0..<valueDepth { output[row * valueDepth + d] = t[d * rows + row] * inverse }
+                }
             }
-        }
-        guard keys > width else { return }
-        for row in 0..<rows where runningSum[row] > 0 {
-            let inverse = 1 / runningSum[row]
-            for d in 0..<valueDepth { output[row * valueDepth + d] *= inverse }
         }
     }
 }

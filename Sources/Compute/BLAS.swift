@@ -43,11 +43,7 @@ public enum BLAS {
         precondition(b.count >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n), "sgemm: B too small")
         precondition(c.count >= (m - 1) * ldc + n, "sgemm: C too small")
         ComputeThreads.configureOnce()
-        let kernel: ck_isa? = switch instructionSet {
-        case .avx512: CK_ISA_AVX512
-        case .avx2: CK_ISA_AVX2
-        case .baseline: nil
-        }
+        let kernel = instructionSet.kernel
         let product = { (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, n: Int) in
             // ck_sgemm fails only when its packing buffers cannot be allocated; OpenBLAS then runs.
             if let kernel, ck_sgemm(kernel, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {

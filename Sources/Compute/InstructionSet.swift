@@ -44,4 +44,13 @@ public enum InstructionSet: Int, Comparable, Sendable, CaseIterable, CustomStrin
     }
 
     public static func < (lhs: InstructionSet, rhs: InstructionSet) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The `CKernels` variant for this set, or `nil` for the baseline (OpenBLAS, Swift's own vectors).
+    var kernel: ck_isa? {
+        switch self {
+        case .avx512: CK_ISA_AVX512
+        case .avx2: CK_ISA_AVX2
+        case .baseline: nil
+        }
+    }
 }

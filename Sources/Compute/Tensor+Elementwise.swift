@@ -89,12 +89,15 @@ extension Tensor {
     public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 * rhs } }
     public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 + rhs } }
 
-    /// `self += other` for equal shapes, without allocating.
+    /// `self += other` for equal shapes, without allocating, in parallel for large tensors (the
+    /// U-Net's residual adds, which would otherwise leave all threads but one idle).
     public mutating func add(_ other: Tensor) {
         precondition(shape == other.shape, "add: \(shape) vs \(other.shape)")
         other.scalars.withUnsafeBufferPointer { source in
             scalars.withUnsafeMutableBufferPointer { values in
-                for index in values.indices { values[index] += source[index] }
+                ComputeThreads.parallelRanges(values.count, minimumPerRange: 1 << 16) { range in
+                    for index in range { values[index] += source[index] }
+                }
             }
         }
     }
@@ -148,6 +151,30 @@ extension Tensor {
         }
     }
 
+    /// `u · gelu(g)` for `[u, g] = chunked(2, axis: rank − 1)` (diffusers' `GEGLU`), in one
+    /// parallel pass that never materialises the halves: `[…, 2D] → […, D]`. Each element is
+    /// computed as `u * x.chunked(…)[1].gelu()` would compute it, so the two agree bit for bit.
+    public func gatedGELU() -> Tensor {
+        let width = (shape.last ?? 0) / 2
+        precondition(rank >= 1 && shape[rank - 1] == 2 * width, "gatedGELU: the last axis of \(shape) must be even")
+        let rows = count / Swift.max(1, 2 * width)
+        let result = [Float](unsafeUninitializedCapacity: rows * width) { output, initialized in
+            scalars.withUnsafeBufferPointer { input in
+                ComputeThreads.parallelRanges(rows, minimumPerRange: Swift.max(1, (1 << 15) / Swift.max(1, width))) { range in
+                    for row in range {
+                        let values = 2 * width * row, gates = values + width, out = width * row
+                        for i in 0..<width {
+                            let g = input[gates + i]
+                            output[out + i] = input[values + i] * (0.5 * g * (1 + Foundation.erf(g * 0.707_106_781_186_547_5)))
+                        }
+                    }
+                }
+            }
+            initialized = rows * width
+        }
+        return Tensor(shape: Array(shape.dropLast()) + [width], scalars: result)
+    }
+
     /// `x` for `x ≥ 0`, `slope · x` otherwise (`torch.nn.functional.leaky_relu`; PyTorch's default slope is 0.01).
     public func leakyReLU(slope: Float = 0.01) -> Tensor { map { $0 >= 0 ? $0 : $0 * slope } }
 
@@ -173,9 +200,7 @@ enum Softmax {
     static func normalizeRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
         var maximum = VectorMath.maximum(row, count: count)
         if maximum == -.infinity { maximum = 0 }
-        let shift = SIMD8<Float>(repeating: maximum)
-        VectorMath.map(row, row, count: count) { VectorMath.exp($0 - shift) }
-        let inverse = 1 / VectorMath.sum(row, count: count)
+        let inverse = 1 / VectorMath.exponentiate(row, count: count, shift: maximum)
         for index in 0..<count { row[index] *= inverse }
     }
 }

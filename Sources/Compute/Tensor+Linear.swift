@@ -10,19 +10,27 @@ extension Tensor {
                      "linear: input \(shape) does not match weight \(weight.shape)")
         let inputs = weight.shape[1], outputs = weight.shape[0]
         let rows = count / Swift.max(1, inputs)
-        var result = [Float](repeating: 0, count: rows * outputs)
-        if let bias {
-            precondition(bias.shape == [outputs], "linear: bias \(bias.shape), expected [\(outputs)]")
-            for row in 0..<rows { result.replaceSubrange(row * outputs..<(row + 1) * outputs, with: bias.scalars) }
-        }
-        scalars.withUnsafeBufferPointer { x in
-            weight.scalars.withUnsafeBufferPointer { w in
-                result.withUnsafeMutableBufferPointer { y in
+        precondition(bias == nil || bias?.shape == [outputs], "linear: bias \(bias?.shape ?? []), expected [\(outputs)]")
+        // The product overwrites every element (no zero fill), then the bias is added in parallel:
+        // each element is `Σ + b`, rounded once, as when the bias was the product's initial C.
+        let result = [Float](unsafeUninitializedCapacity: rows * outputs) { y, initialized in
+            scalars.withUnsafeBufferPointer { x in
+                weight.scalars.withUnsafeBufferPointer { w in
                     // [rows, in] · [out, in]ᵀ -> [rows, out]
                     BLAS.sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
-                               beta: bias == nil ? 0 : 1, c: y, ldc: outputs)
+                               c: y, ldc: outputs)
                 }
             }
+            if let bias {
+                bias.scalars.withUnsafeBufferPointer { b in
+                    ComputeThreads.parallelRanges(rows, minimumPerRange: Swift.max(1, (1 << 15) / Swift.max(1, outputs))) { range in
+                        for row in range {
+                            for column in 0..<outputs { y[row * outputs + column] += b[column] }
+                        }
+                    }
+                }
+            }
+            initialized = rows * outputs
         }
         return Tensor(shape: Array(shape.dropLast()) + [outputs], scalars: result)
     }

@@ -9,28 +9,36 @@ extension Tensor {
         let newShape = axes.map { shape[$0] }
         let sourceStrides = strides
         let permutedStrides = axes.map { sourceStrides[$0] }
-        var result = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { source in
-            result.withUnsafeMutableBufferPointer { destination in
-                // Walk the output in order with an odometer over its shape; the innermost axis is a
-                // strided copy.
-                let inner = newShape.last ?? 1, innerStride = permutedStrides.last ?? 1
-                var index = [Int](repeating: 0, count: Swift.max(0, rank - 1))
-                var offset = 0, written = 0
-                while written < count {
-                    for i in 0..<inner { destination[written + i] = source[offset + i * innerStride] }
-                    written += inner
-                    var axis = rank - 2
-                    while axis >= 0 {
-                        index[axis] += 1
-                        offset += permutedStrides[axis]
-                        if index[axis] < newShape[axis] { break }
-                        offset -= permutedStrides[axis] * newShape[axis]
-                        index[axis] = 0
-                        axis -= 1
+        let inner = newShape.last ?? 1, innerStride = permutedStrides.last ?? 1
+        let runs = count / Swift.max(1, inner)
+        let result = [Float](unsafeUninitializedCapacity: count) { destination, initialized in
+            scalars.withUnsafeBufferPointer { source in
+                // Each thread walks its share of the output in order with an odometer over the
+                // outer axes, started from its first run; the innermost axis is a strided copy.
+                ComputeThreads.parallelRanges(runs, minimumPerRange: Swift.max(1, (1 << 16) / Swift.max(1, inner))) { range in
+                    var index = [Int](repeating: 0, count: Swift.max(0, rank - 1))
+                    var offset = 0, remainder = range.lowerBound
+                    for axis in stride(from: rank - 2, through: 0, by: -1) {
+                        index[axis] = remainder % newShape[axis]
+                        remainder /= newShape[axis]
+                        offset += index[axis] * permutedStrides[axis]
+                    }
+                    for run in range {
+                        let written = run * inner
+                        for i in 0..<inner { destination[written + i] = source[offset + i * innerStride] }
+                        var axis = rank - 2
+                        while axis >= 0 {
+                            index[axis] += 1
+                            offset += permutedStrides[axis]
+                            if index[axis] < newShape[axis] { break }
+                            offset -= permutedStrides[axis] * newShape[axis]
+                            index[axis] = 0
+                            axis -= 1
+                        }
                     }
                 }
             }
+            initialized = count
         }
         return Tensor(shape: newShape, scalars: result)
     }

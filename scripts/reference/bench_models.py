@@ -3,6 +3,7 @@
 
     python scripts/reference/bench_models.py --swift-binary .build/release/auffusion
         [--current-python .venv-torch-current/bin/python] [--rounds N] [--runs N] [--only unet,vocoder]
+        [--swift-before OLD_BINARY]
 
 For each benchmark below, every round runs, one after the other and each in a process of its own
 (so that peak memory is per model): `auffusion bench <model> --config … --json` (one warm-up,
@@ -13,6 +14,8 @@ virtualenv exists (`make .venv-torch-current/.installed`), in that PyTorch fp32 
 comes and goes from other programs hits every side alike. Each side's figure is the fastest run
 over all rounds, with the spread of the per-round minima beside it; ratios are Swift / peer. Both
 sides use AUFFUSION_THREADS threads (default: all cores) and weights from synthetic.py.
+`--swift-before` adds a second Swift side, an older build, so that a kernel change is measured
+before and after in the same run as its peers (its ratio column is then new / old).
 """
 import os
 
@@ -110,6 +113,7 @@ def main() -> None:
     parser.add_argument("--swift-binary", type=pathlib.Path)
     parser.add_argument("--current-python", type=pathlib.Path, default=ROOT / ".venv-torch-current" / "bin" / "python",
                         help="the current PyTorch's interpreter (skipped when absent)")
+    parser.add_argument("--swift-before", type=pathlib.Path, help="an older auffusion binary, timed as one more side")
     parser.add_argument("--runs", type=int, default=2, help="timed runs per process, after one warm-up")
     parser.add_argument("--rounds", type=int, default=2, help="times every side is run, alternating")
     parser.add_argument("--only", help="comma-separated Swift subcommands to run (default: all)")
@@ -129,7 +133,8 @@ def main() -> None:
             continue
         common = ["--config", str(CONFIGS / config), "--batch", str(batch), "--latent", latent, "--runs", str(arguments.runs)]
         swift_command = [str(arguments.swift_binary), "bench", model, *common, "--json"]
-        sides = [("swift fp32", swift_command)] + [
+        before = [("swift before fp32", [str(arguments.swift_before), *swift_command[1:]])] if arguments.swift_before else []
+        sides = [("swift fp32", swift_command)] + before + [
             (f"torch {label} {precision}", [python, __file__, "--runs", str(arguments.runs), "--reference-only",
                                             model, config, str(batch), latent, precision])
             for label, python, precision in peers]

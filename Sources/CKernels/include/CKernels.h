@@ -1,6 +1,7 @@
-// Matrix-product kernels with AVX2 and AVX-512 intrinsics, chosen at run time: the Swift code is
-// compiled for one baseline CPU, while these functions carry their own instruction-set targets and
-// run only where `ck_cpu_features` says the CPU has them. Compute's `BLAS` is the only caller.
+// Matrix-product and softmax kernels with AVX2 and AVX-512 intrinsics, chosen at run time: the
+// Swift code is compiled for one baseline CPU, while these functions carry their own instruction-set
+// targets and run only where `ck_cpu_features` says the CPU has them. Compute's `BLAS` and
+// `VectorMath` are the only callers.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -23,5 +24,12 @@ enum { CK_FEATURE_AVX2 = 1, CK_FEATURE_AVX512 = 2 };
 int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
              float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
              float beta, float *c, ptrdiff_t ldc);
+
+/// The largest of `count` floats (−∞ for none), with `isa` (which the CPU must have).
+float ck_max(ck_isa isa, const float *values, ptrdiff_t count);
+
+/// `values[i] ← exp(values[i] − shift)` for `i < count`, with `isa` (which the CPU must have);
+/// returns the sum of the new values. The exponential is Cephes' `expf`, below 2 ulp.
+float ck_exp_sum(ck_isa isa, float *values, ptrdiff_t count, float shift);
 
 #endif

@@ -15,7 +15,6 @@ public struct FeedForward: Sendable {
 
     /// `[…, C] → […, C]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let halves = projection(x).chunked(2, axis: x.rank - 1)   // [..., 4C] twice
-        return output(halves[0] * halves[1].gelu())
+        output(projection(x).gatedGELU())   // [..., 8C] -> [..., 4C]
     }
 }
