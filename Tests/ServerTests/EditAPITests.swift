@@ -55,14 +55,15 @@ struct EditAPITests {
                 #expect(status["state"] as? String == "done", "\(status)")
                 totals.append(try #require(status["total"] as? Int))
             }
-            let plans = try await client.versions(of: clip).dropFirst().map { try #require($0["plan"] as? [String: Any]) }
-            return (clip, plans, totals)
+            // Each plan's start, its string fields only ("strength" is a number).
+            let starts = try await client.versions(of: clip).dropFirst().map { version in
+                let start = ((version["plan"] as? [String: Any])?["passes"] as? [[String: Any]])?.first?["start"] as? [String: Any]
+                return (start ?? [:]).compactMapValues { $0 as? String }
+            }
+            return (clip, starts, totals)
         }
         #expect(totals == [3 + 3, 3], "the first edit inverts 3 of 4 steps and edits 3; the second only edits")
-        let starts = plans.compactMap { (($0["passes"] as? [[String: Any]])?.first?["start"]) as? [String: Any] }
-        #expect(starts.map { $0["from"] as? String } == ["inversion", "inversion"])
-        #expect(starts.map { $0["method"] as? String } == ["ddim", "ddim"])
-        #expect(starts.allSatisfy { $0["file"] == nil && $0["source_prompt"] as? String == "a dog barking" })
+        #expect(plans == Array(repeating: ["from": "inversion", "method": "ddim", "source_prompt": "a dog barking"], count: 2))
         #expect(FileManager.default.fileExists(atPath: server.workFolder.appendingPathComponent("clips/\(clip)/v0.ddim.inversion").path))
         try server.expectReplay(clip: clip, input: "v0.wav", version: "v1.wav", seed: 5)
         try server.expectReplay(clip: clip, input: "v0.wav", version: "v2.wav", seed: 6)
@@ -80,9 +81,9 @@ struct EditAPITests {
             let status = try await client.wait(try await client.submit(String(body.dropLast()) + #", "clip": "\#(clip)"}"#))
             #expect(status["state"] as? String == "done", "\(status)")
             let plan = try #require(try await client.versions(of: clip).last?["plan"] as? [String: Any])
-            return (clip, (plan["passes"] as? [[String: Any]])?.first?["start"] as? [String: Any])
+            return (clip, ((plan["passes"] as? [[String: Any]])?.first?["start"] as? [String: Any])?["from"] as? String)
         }
-        #expect(start?["from"] as? String == from)
+        #expect(start == from)
         try server.expectReplay(clip: clip, input: "v0.wav", version: "v1.wav", seed: body.contains("ddpm") ? 2 : 1)
     }
 
