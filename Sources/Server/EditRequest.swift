@@ -8,13 +8,16 @@ public struct EditRequest: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// Text to audio: a new clip.
         case generate
-        /// SDEdit of the whole version under the prompt (`strength`, default 0.5).
+        /// The whole version under the prompt: SDEdit (`start` `"sdedit"`, the default; `strength`,
+        /// default 0.5) or ZETA's edit from its DDPM inversion (`"ddpm"`; `source_prompt` describes
+        /// the version, default empty; `strength`: the part of the schedule inverted, default 0.5).
         case restyle
         /// Regenerate `ranges` (and `band`) under the prompt (`strength`, default 1: from noise).
         case fill
-        /// Prompt-to-prompt word swap from `source_prompt` to `prompt` on the version (`strength`, default 0.7).
+        /// Prompt-to-prompt word swap from `source_prompt` to `prompt` on the version: from its DDIM
+        /// inversion (`start` `"inversion"`, the default) or from SDEdit's start (`"sdedit"`, `strength` default 0.7).
         case swap
-        /// Scale the attention of words of `prompt` by `weights` on the version (`strength`, default 0.7).
+        /// Scale the attention of words of `prompt` by `weights` on the version; starts as `swap` does.
         case reweight
     }
 
@@ -24,6 +27,10 @@ public struct EditRequest: Codable, Sendable, Equatable {
     public var version: Int?
     public var prompt: String
     public var sourcePrompt: String?
+    /// How an edit of a version starts: swap and reweight `"inversion"` (default) or `"sdedit"`;
+    /// restyle `"sdedit"` (default) or `"ddpm"`. docs/serve.md, "Starts".
+    public var start: String?
+    /// SDEdit: how far the version is noised. An inversion: the fraction of its schedule inverted and edited.
     public var strength: Double?
     /// `[[start, end], …]` in seconds, for `fill`.
     public var ranges: [[Double]]?
@@ -36,7 +43,7 @@ public struct EditRequest: Codable, Sendable, Equatable {
     public var seed: UInt64?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case kind, clip, version, prompt, strength, ranges, band, weights, steps, guidance, seed
+        case kind, clip, version, prompt, start, strength, ranges, band, weights, steps, guidance, seed
         case sourcePrompt = "source_prompt"
     }
 
@@ -79,17 +86,30 @@ public struct EditRequest: Codable, Sendable, Equatable {
         func refuse(_ message: String) -> ServerError { .badRequest("\(kind.rawValue): \(message)") }
         if kind != .fill, ranges != nil || band != nil { throw refuse("\"ranges\" and \"band\" are for fill") }
         if kind != .reweight, weights != nil { throw refuse("\"weights\" are for reweight") }
-        if kind != .swap, kind != .reweight, sourcePrompt != nil { throw refuse("\"source_prompt\" is for swap and reweight") }
         if kind == .generate, strength != nil { throw refuse("a generation starts from noise; drop \"strength\"") }
         if let strength, !(0...1).contains(strength) { throw refuse("\"strength\" must be in [0, 1], got \(strength)") }
+        let method = try inversionMethod(refuse)
+        if sourcePrompt != nil, kind != .swap, kind != .reweight, method != .ddpm {
+            throw refuse("\"source_prompt\" is for swap, reweight and a restyle from the ddpm inversion")
+        }
         var pass: [String: Any] = ["prompt": prompt]
         if let steps { pass["steps"] = steps }
         if let guidance { pass["guidance"] = guidance }
+        /// SDEdit's start at `strength`, or the version's inversion with `method` and the edit's defaults (as the CLI's).
+        func start(sdedit fallback: Double, source: String) -> [String: Any] {
+            guard let method else { return ["from": "clip", "strength": strength ?? fallback] }
+            let settings = InversionSettings(method: method, stepCount: steps)
+            pass["steps"] = settings.stepCount
+            pass["guidance"] = guidance ?? settings.editGuidance
+            var start: [String: Any] = ["from": "inversion", "method": method.rawValue, "source_prompt": source]
+            if let strength { start["strength"] = strength }
+            return start
+        }
         switch kind {
         case .generate:
             pass["start"] = ["from": "noise"]
         case .restyle:
-            pass["start"] = ["from": "clip", "strength": strength ?? 0.5]
+            pass["start"] = start(sdedit: 0.5, source: sourcePrompt ?? "")
         case .fill:
             guard let ranges, !ranges.isEmpty else { throw refuse("give \"ranges\": [[start, end]] in seconds") }
             pass["start"] = ["from": "clip", "strength": strength ?? 1]
@@ -98,11 +118,11 @@ public struct EditRequest: Codable, Sendable, Equatable {
             pass["mask"] = mask
         case .swap:
             guard let sourcePrompt else { throw refuse("give \"source_prompt\", what the clip sounds like now") }
-            pass["start"] = ["from": "clip", "strength": strength ?? 0.7]
+            pass["start"] = start(sdedit: 0.7, source: sourcePrompt)
             pass["attention"] = ["source": sourcePrompt, "alignment": "swap"]
         case .reweight:
             guard let weights, !weights.isEmpty else { throw refuse("give \"weights\": {\"word\": factor}") }
-            pass["start"] = ["from": "clip", "strength": strength ?? 0.7]
+            pass["start"] = start(sdedit: 0.7, source: sourcePrompt ?? prompt)
             pass["attention"] = ["source": sourcePrompt ?? prompt, "alignment": "none", "weights": weights]
         }
         var plan: [String: Any] = ["output": output, "passes": [pass]]
@@ -111,6 +131,19 @@ public struct EditRequest: Codable, Sendable, Equatable {
             return try EditPlanDocument(json: try JSONSerialization.data(withJSONObject: plan, options: [.sortedKeys]))
         } catch let error as EditPlanError {
             throw ServerError.badRequest("\(error)")
+        }
+    }
+
+    /// The inversion the edit starts from (`nil`: SDEdit's start), from `start` and the kind's default.
+    private func inversionMethod(_ refuse: (String) -> ServerError) throws -> InversionSettings.Method? {
+        guard let start else { return kind == .swap || kind == .reweight ? .ddim : nil }
+        switch (kind, start) {
+        case (.swap, "inversion"), (.reweight, "inversion"): return .ddim
+        case (.restyle, "ddpm"): return .ddpm
+        case (.swap, "sdedit"), (.reweight, "sdedit"), (.restyle, "sdedit"): return nil
+        case (.generate, _), (.fill, _): throw refuse("\"start\" is for restyle, swap and reweight")
+        case (.restyle, let other): throw refuse("\"start\" is \"sdedit\" or \"ddpm\" for restyle, got \"\(other)\"")
+        case (_, let other): throw refuse("\"start\" is \"inversion\" or \"sdedit\", got \"\(other)\"")
         }
     }
 }

@@ -11,6 +11,7 @@ import Toolkit
 /// ``EditRun`` step by step (windows of the canvas for a long clip), a fill written into the
 /// parent's own file (``EditedFile``) and any other result by the CLI's writer (peak guard, the
 /// clip's container), then the version's spectrogram picture, plan file and attention heatmaps.
+/// A prompt edit from the parent's DDIM inversion reuses the one saved beside it (``VersionInversion``).
 struct EditRunner: Sendable {
     let pipeline: AuffusionPipeline
     let folder: WorkFolder
@@ -26,9 +27,14 @@ struct EditRunner: Sendable {
         var notes: [String] = []
         let inputURL = parent.map { clipFolder.appendingPathComponent($0.file) }
         let clip = try inputURL.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
-        let plan = try document.plan(clipDuration: clip?.duration, pipeline: pipeline)
+        var plan = try document.plan(clipDuration: clip?.duration, pipeline: pipeline)
+        var inverted = 0
+        if let clip, let parent {
+            let file = clipFolder.appendingPathComponent("v\(parent.number).ddim.inversion")
+            (plan, inverted) = try VersionInversion(pipeline: pipeline).reusing(plan, clip: clip, file: file, progress: progress)
+        }
         let (result, _) = try EditRun(plan, clip: clip)(pipeline: pipeline, noise: &noise) { step in
-            progress(step.stepsDone, step.totalSteps)
+            progress(inverted + step.stepsDone, inverted + step.totalSteps)
         }
         guard let output = document.output else { throw ServerError(.internalServerError, "the plan names no output") }
         let outputURL = clipFolder.appendingPathComponent(output)

@@ -43,6 +43,50 @@ struct EditAPITests {
         #expect(replayCommand == "auffusion edit v1.plan.json --seed \(seed)")
     }
 
+    @Test("prompt edits of one version start from its DDIM inversion, made once: the second edit reads it (its steps are the edit's alone), and each plan records the inversion's settings, so `auffusion edit` replays it to the same bytes without the file")
+    func inversionReused() async throws {
+        let server = try TestServer()
+        let (clip, plans, totals) = try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            var totals: [Int] = []
+            for body in [#""kind": "swap", "source_prompt": "a dog barking", "prompt": "a cat barking", "steps": 4, "strength": 0.75, "seed": 5"#,
+                         #""kind": "reweight", "prompt": "a dog barking", "weights": {"dog": 2}, "source_prompt": "a dog barking", "steps": 4, "strength": 0.75, "seed": 6"#] {
+                let status = try await client.wait(try await client.submit("{\(body), \"clip\": \"\(clip)\", \"version\": 0}"))
+                #expect(status["state"] as? String == "done", "\(status)")
+                totals.append(try #require(status["total"] as? Int))
+            }
+            // Each plan's start, its string fields only ("strength" is a number).
+            let starts = try await client.versions(of: clip).dropFirst().map { version in
+                let start = ((version["plan"] as? [String: Any])?["passes"] as? [[String: Any]])?.first?["start"] as? [String: Any]
+                return (start ?? [:]).compactMapValues { $0 as? String }
+            }
+            return (clip, starts, totals)
+        }
+        #expect(totals == [3 + 3, 3], "the first edit inverts 3 of 4 steps and edits 3; the second only edits")
+        #expect(plans == Array(repeating: ["from": "inversion", "method": "ddim", "source_prompt": "a dog barking"], count: 2))
+        #expect(FileManager.default.fileExists(atPath: server.workFolder.appendingPathComponent("clips/\(clip)/v0.ddim.inversion").path))
+        try server.expectReplay(clip: clip, input: "v0.wav", version: "v1.wav", seed: 5)
+        try server.expectReplay(clip: clip, input: "v0.wav", version: "v2.wav", seed: 6)
+    }
+
+    @Test("the start is a choice: SDEdit's for a swap, ZETA's DDPM inversion for a restyle; both replay to the same bytes",
+          arguments: [
+            (#"{"kind": "swap", "start": "sdedit", "source_prompt": "a dog barking", "prompt": "a cat barking", "steps": 3, "seed": 1}"#, "clip"),
+            (#"{"kind": "restyle", "start": "ddpm", "source_prompt": "a dog barking", "prompt": "a cat meowing", "steps": 6, "seed": 2}"#, "inversion"),
+          ])
+    func startChoice(_ body: String, from: String) async throws {
+        let server = try TestServer()
+        let (clip, start) = try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let status = try await client.wait(try await client.submit(String(body.dropLast()) + #", "clip": "\#(clip)"}"#))
+            #expect(status["state"] as? String == "done", "\(status)")
+            let plan = try #require(try await client.versions(of: clip).last?["plan"] as? [String: Any])
+            return (clip, ((plan["passes"] as? [[String: Any]])?.first?["start"] as? [String: Any])?["from"] as? String)
+        }
+        #expect(start == from)
+        try server.expectReplay(clip: clip, input: "v0.wav", version: "v1.wav", seed: body.contains("ddpm") ? 2 : 1)
+    }
+
     @Test("a clip longer than the canvas is edited whole: a fill goes into the file's own format (44.1 kHz stereo 24-bit), every sample outside it kept, and replays to the same bytes")
     func longClip() async throws {
         let server = try TestServer()

@@ -142,6 +142,10 @@ struct GuardAPITests {
                 (#"{"kind": "fill", "prompt": "x", "clip": "\#(clip)", "ranges": [[0.3, 0.2]]}"#, "mask.ranges"),
                 (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "strength": 2}"#, "strength"),
                 (#"{"kind": "swap", "prompt": "a cat", "clip": "\#(clip)"}"#, "source_prompt"),
+                (#"{"kind": "swap", "prompt": "a cat", "source_prompt": "a dog", "clip": "\#(clip)", "start": "ddpm"}"#, "\"inversion\" or \"sdedit\""),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "start": "inversion"}"#, "\"sdedit\" or \"ddpm\""),
+                (#"{"kind": "fill", "prompt": "x", "clip": "\#(clip)", "ranges": [[0.1, 0.2]], "start": "sdedit"}"#, "\"start\" is for"),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "source_prompt": "y"}"#, "ddpm inversion"),
                 (#"{"kind": "restyle", "prompt": "x"}"#, "give \"clip\""),
                 (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "version": 5}"#, "versions 0…0"),
             ]

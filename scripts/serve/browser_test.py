@@ -178,6 +178,15 @@ def run(auffusion, screenshot, folder):
 
         if browser.script("return document.getElementById('source-row').offsetParent !== null"):
             raise Failure("the source prompt shows for a fill, which takes none")
+        # A prompt edit starts from the clip's inversion unless SDEdit's start is chosen; a fill has no choice.
+        if browser.script("return document.getElementById('start-row').offsetParent !== null"):
+            raise Failure("the start shows for a fill, which has one")
+        choose = "const kind = document.getElementById('kind'); kind.value = arguments[0]; kind.onchange();"
+        starts = browser.script(choose + "return [...document.getElementById('start').options].map((option) => option.value)", "swap")
+        request = browser.script("return editRequest()")
+        if starts != ["inversion", "sdedit"] or request.get("start") != "inversion" or "strength" in request:
+            raise Failure(f"a swap offers the starts {starts} and asks for {request}, not the inversion without a strength")
+        browser.script(choose, "fill")
         browser.type("#prompt", "white noise")
         browser.type("#steps", "10")
         browser.type("#seed", "5")

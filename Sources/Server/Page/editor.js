@@ -314,14 +314,32 @@ function togglePlay() {
 
 // MARK: - Edits and jobs
 
+// The starts each kind offers, its default first (docs/serve.md, "Starts").
+const starts = {
+  swap: [["inversion", "from its inversion (keeps the recording)"], ["sdedit", "from the clip noised (SDEdit)"]],
+  reweight: [["inversion", "from its inversion (keeps the recording)"], ["sdedit", "from the clip noised (SDEdit)"]],
+  restyle: [["sdedit", "from the clip noised (SDEdit)"], ["ddpm", "from its DDPM inversion (ZETA)"]],
+};
+
 function syncForm() {
   const kind = $("kind").value;
-  $("source-row").hidden = kind !== "swap";
-  $("strength-row").hidden = kind === "generate";
+  const offered = starts[kind] || [];
+  if ($("start").dataset.kind !== kind) {
+    $("start").dataset.kind = kind;
+    $("start").innerHTML = offered.map(([value, label]) => `<option value="${value}">${label}</option>`).join("");
+  }
+  $("start-row").hidden = offered.length === 0;
+  syncStart();
+  if (kind === "reweight") loadWords();
+}
+
+function syncStart() {
+  const kind = $("kind").value, start = $("start").value;
+  $("source-row").hidden = !(kind === "swap" || (kind === "restyle" && start === "ddpm"));
+  $("strength-row").hidden = kind === "generate" || start === "inversion";
   const defaults = { fill: 1, restyle: 0.5, swap: 0.7, reweight: 0.7 };
   if (defaults[kind] !== undefined) { $("strength").value = defaults[kind]; $("strength-value").textContent = defaults[kind]; }
   $("weights").hidden = kind !== "reweight";
-  if (kind === "reweight") loadWords();
 }
 
 let wordsTimer = null;
@@ -352,7 +370,8 @@ function editRequest() {
     if (!state.clip) throw new Error("open a clip first, or choose “generate a new clip”");
     request.clip = state.clip.id;
     request.version = state.current;
-    request.strength = +$("strength").value;
+    if (!$("start-row").hidden) request.start = $("start").value;
+    if (!$("strength-row").hidden) request.strength = +$("strength").value;
   }
   if (kind === "fill") {
     const s = state.selection;
@@ -360,7 +379,7 @@ function editRequest() {
     request.ranges = [[+s.start.toFixed(3), +s.end.toFixed(3)]];
     if (s.low !== undefined) request.band = [Math.floor(s.low), Math.ceil(s.high)];
   }
-  if (kind === "swap") request.source_prompt = $("source").value;
+  if (kind === "swap" || (request.start === "ddpm" && $("source").value.trim())) request.source_prompt = $("source").value;
   if (kind === "reweight") {
     request.weights = {};
     for (const slider of $("weights").querySelectorAll("input")) {
@@ -464,6 +483,7 @@ async function start() {
     draw();
   }, { passive: false });
   $("kind").onchange = syncForm;
+  $("start").onchange = syncStart;
   $("prompt").oninput = () => { if ($("kind").value === "reweight") loadWords(); };
   $("strength").oninput = () => { $("strength-value").textContent = $("strength").value; };
   $("edit").onsubmit = run;
