@@ -109,23 +109,35 @@ def print_table(steps: int, rows: dict) -> None:
               f"{swift[1]:9.0f} | {python[1]:10.0f} | {swift[1] / python[1]:5.2f}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def edit_bench(description: str, default_steps: int, python_side):
+    """The command line every benchmark of clip edits shares: parses it; as a child process
+    (--python-only EDIT CLIP OUTPUT) runs `python_side(folder, steps, edit, clip, output)` and
+    returns None; otherwise writes the model folder once and the clip into a new folder and
+    returns (arguments, that folder, the clip)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--swift-binary", type=pathlib.Path)
     parser.add_argument("--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "auffusion-synthetic")
-    parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--steps", type=int, default=default_steps)
     parser.add_argument("--python-only", nargs=3, metavar=("EDIT", "CLIP", "OUTPUT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.python_only:
         edit, clip, output = arguments.python_only
-        python_edit(arguments.folder, arguments.steps, edit, pathlib.Path(clip), pathlib.Path(output))
-        return
+        python_side(arguments.folder, arguments.steps, edit, pathlib.Path(clip), pathlib.Path(output))
+        return None
     if not arguments.folder.exists():
         print(f"writing the synthetic model folder {arguments.folder} (once)", file=sys.stderr)
         write_folder(arguments.folder)
     out = pathlib.Path(tempfile.mkdtemp())
     clip = out / "clip.wav"
     write_clip(clip)
+    return arguments, out, clip
+
+
+def main() -> None:
+    bench = edit_bench(__doc__.splitlines()[0], 25, python_edit)
+    if bench is None:
+        return
+    arguments, out, clip = bench
     rows = {}
     for edit in EDITS:
         swift = timed(swift_command(arguments.swift_binary, edit, clip, arguments.folder, arguments.steps,

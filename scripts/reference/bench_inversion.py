@@ -22,16 +22,14 @@ clip, each run a child process whose wall time and peak resident memory /usr/bin
   generate      `auffusion generate --steps N --scheduler ddim` (Swift only): the cost of a plain
                 generation of as many steps, beside which the edits are read.
 """
-import argparse
 import pathlib
 import sys
-import tempfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_edits import write_clip                                              # noqa: E402
-from bench_generate import load_models, timed, write_audio, write_folder         # noqa: E402
+from bench_edits import edit_bench                                              # noqa: E402
+from bench_generate import load_models, timed, write_audio                         # noqa: E402
 
 SOURCE, TARGET = "a dog barking in the rain", "a cat barking in the rain"
 SELF_REPLACE = 0.4
@@ -78,22 +76,10 @@ def python_edit(folder: pathlib.Path, steps: int, edit: str, clip: pathlib.Path,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--swift-binary", type=pathlib.Path)
-    parser.add_argument("--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "auffusion-synthetic")
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--python-only", nargs=3, metavar=("EDIT", "CLIP", "OUTPUT"), help=argparse.SUPPRESS)
-    arguments = parser.parse_args()
-    if arguments.python_only:
-        edit, clip, output = arguments.python_only
-        python_edit(arguments.folder, arguments.steps, edit, pathlib.Path(clip), pathlib.Path(output))
+    bench = edit_bench(__doc__.splitlines()[0], 10, python_edit)
+    if bench is None:
         return
-    if not arguments.folder.exists():
-        print(f"writing the synthetic model folder {arguments.folder} (once)", file=sys.stderr)
-        write_folder(arguments.folder)
-    out = pathlib.Path(tempfile.mkdtemp())
-    clip = out / "clip.wav"
-    write_clip(clip)
+    arguments, out, clip = bench
     swift = {name: timed(command) for name, command in
              swift_commands(arguments.swift_binary, arguments.folder, clip, arguments.steps, out).items()}
     python = {edit: timed([sys.executable, __file__, "--folder", str(arguments.folder), "--steps", str(arguments.steps),
