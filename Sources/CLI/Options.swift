@@ -30,7 +30,7 @@ struct ModelOptions: ParsableArguments {
 /// a ``GenerationRequest`` and a ``NoiseSource``. Absent values take the request's defaults
 /// (Auffusion's: 100 steps, guidance 7.5, the model's scheduler).
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Denoising steps (default \(GenerationRequest(prompt: "").stepCount); an edit of a clip runs the part of the schedule its strength keeps).")
+    @Option(help: "Denoising steps (default \(GenerationRequest(prompt: "").stepCount); an edit of a clip runs the part of the schedule its strength keeps; from an inversion, the inversion's schedule: default 50 for ddim, 200 for ddpm).")
     var steps: Int?
 
     @Option(help: "Classifier-free guidance scale (default \(GenerationRequest(prompt: "").guidanceScale); 1 turns guidance off).")

@@ -10,8 +10,9 @@ struct SwapCommand: ParsableCommand {
         commandName: "swap",
         abstract: "Change words of a prompt while keeping the sound's structure (prompt-to-prompt word swap).",
         discussion: """
-        With as many words and tokens in both prompts, the target's cross-attention is taken from the \
-        source through a word-swap mapper. For added words, use `auffusion refine`.
+        Both prompts have as many words; the swapped words may differ in token count (the source \
+        word's attention is spread over the target's tokens). The target's cross-attention is taken \
+        from the source through a word-swap mapper. For added words, use `auffusion refine`.
         """
     )
 
