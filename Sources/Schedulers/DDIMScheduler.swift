@@ -70,8 +70,6 @@ public struct DDIMScheduler: Scheduler {
         return timesteps
     }
 
-    public func scaleModelInput(_ sample: Tensor, timestep: Float) throws -> Tensor { sample }
-
     /// One DDIM step from `timestep` to `timestep − T // N`; draws `random.normal` only when η > 0.
     public mutating func step(modelOutput: Tensor, timestep: Float, sample: Tensor,
                               random: inout some RandomSource) throws -> Tensor {

@@ -55,8 +55,8 @@ public struct DPMSolverMultistepScheduler: Scheduler {
     public private(set) var timesteps: [Float] = []
     public var initNoiseSigma: Float { 1 }
 
-    /// α_t = √ᾱ_t, σ_t = √(1 − ᾱ_t) and λ_t = ln α_t − ln σ_t (float32).
-    private let alphaTable: [Float], sigmaTable: [Float], lambdaTable: [Float]
+    /// α_t, σ_t and λ_t (float32).
+    private let tables: LambdaTables
     /// The x₀ predictions of the last `solverOrder` steps, oldest first (`model_outputs`).
     private var predictions: [Tensor?]
     /// Steps taken so far, capped at `solverOrder` (`lower_order_nums`).
@@ -89,11 +89,7 @@ public struct DPMSolverMultistepScheduler: Scheduler {
         lowerOrderFinal = configuration.lowerOrderFinal ?? true
         useKarrasSigmas = configuration.useKarrasSigmas ?? false
         lambdaMinClipped = configuration.lambdaMinClipped ?? -.infinity
-        alphaTable = noiseSchedule.alphasCumprod.map { $0.squareRoot() }
-        sigmaTable = noiseSchedule.alphasCumprod.map { (1 - $0).squareRoot() }
-        // The reference's tables come from MKL's square root and Sleef's logarithm, each within
-        // 1 ulp of the IEEE square root and the correctly rounded logarithm used here.
-        lambdaTable = zip(alphaTable, sigmaTable).map { Float(log(Double($0))) - Float(log(Double($1))) }
+        tables = LambdaTables(noiseSchedule)
         predictions = Array(repeating: nil, count: solverOrder)
     }
 
@@ -102,57 +98,22 @@ public struct DPMSolverMultistepScheduler: Scheduler {
     @discardableResult
     public mutating func setTimesteps(stepCount: Int) throws -> [Float] {
         try validate(stepCount: stepCount)
-        var values: [Int]
-        if useKarrasSigmas {
-            let table = noiseSchedule.sigmas
-            let logSigmas = KarrasSigmas.logarithms(table)
-            let levels = KarrasSigmas.sigmas(from: Double(table[0]), to: Double(table[table.count - 1]), count: stepCount)
-            values = levels.reversed().map { Int(KarrasSigmas.timestep(for: $0, logSigmas: logSigmas).roundedHalfToEven) }
-        } else {
-            values = spacedTimesteps(count: stepCount)
-        }
-        var seen = Set<Int>()
-        values = values.filter { seen.insert($0).inserted }   // np.unique, first occurrences in order
-        timesteps = values.map { Float($0) }
+        timesteps = tables.timesteps(count: stepCount, spacing: timestepSpacing, stepsOffset: stepsOffset,
+                                     useKarrasSigmas: useKarrasSigmas, lambdaMinClipped: lambdaMinClipped)
         predictions = Array(repeating: nil, count: solverOrder)
         lowerOrderCount = 0
         return timesteps
     }
 
-    /// DPM-Solver's own spacing: N + 1 points over the unclipped range, the final 0 dropped.
-    private func spacedTimesteps(count: Int) -> [Int] {
-        let trainingSteps = noiseSchedule.trainingSteps
-        // searchsorted(flip(λ), lambda_min_clipped): how many of the smallest λ fall below the clip.
-        let clipped = lambdaTable.reversed().prefix { Double($0) < lambdaMinClipped }.count
-        let last = trainingSteps - clipped
-        switch timestepSpacing {
-        case .linspace:
-            return NumPyRanges.linspace(0, Double(last - 1), count: count + 1).reversed().dropLast()
-                .map { Int($0.roundedHalfToEven) }
-        case .leading:
-            let ratio = last / (count + 1)
-            return (1...count).reversed().map { $0 * ratio + stepsOffset }
-        case .trailing:
-            let ratio = Double(trainingSteps) / Double(count)
-            return NumPyRanges.arange(Double(last), 0, step: -ratio).map { Int($0.roundedHalfToEven) - 1 }
-        }
-    }
-
-    public func scaleModelInput(_ sample: Tensor, timestep: Float) throws -> Tensor { sample }
-
     /// One multistep update from `timestep` to the next scheduled timestep.
     public mutating func step(modelOutput: Tensor, timestep: Float, sample: Tensor,
                               random: inout some RandomSource) throws -> Tensor {
-        guard !timesteps.isEmpty else { throw SchedulerError.timestepsNotSet(scheduler: Self.name) }
-        Elementwise.requireSameShape(modelOutput, sample, scheduler: Self.name)
-        let current = try noiseSchedule.trainingTimestep(timestep)
-        _ = try noiseSchedule.alphaProduct(at: current)   // range check
+        let (current, index, target) = try tables.position(of: timestep, in: timesteps, output: modelOutput,
+                                                           sample: sample, scheduler: Self.name)
         let count = timesteps.count
-        let index = timesteps.firstIndex(of: timestep) ?? count - 1
-        let target = index == count - 1 ? 0 : Int(timesteps[index + 1])
         let finalStepIsFirstOrder = index == count - 1 && lowerOrderFinal && count < 15
 
-        let prediction = dataPrediction(modelOutput, at: current, sample: sample)
+        let prediction = tables.dataPrediction(modelOutput, at: current, sample: sample, type: predictionType)
         predictions = Array(predictions.dropFirst()) + [prediction]
         let result: Tensor
         if solverOrder == 1 || lowerOrderCount < 1 || finalStepIsFirstOrder {
@@ -167,22 +128,11 @@ public struct DPMSolverMultistepScheduler: Scheduler {
         return result
     }
 
-    /// `convert_model_output` for DPM-Solver++: the x₀ the model output implies at `timestep`.
-    private func dataPrediction(_ output: Tensor, at timestep: Int, sample: Tensor) -> Tensor {
-        let alpha = alphaTable[timestep], sigma = sigmaTable[timestep]
-        let x = sample.scalars, m = output.scalars
-        switch predictionType {
-        case .epsilon: return Elementwise.tabulate(sample.shape) { (x[$0] - sigma * m[$0]) / alpha }
-        case .vPrediction: return Elementwise.tabulate(sample.shape) { alpha * x[$0] - sigma * m[$0] }
-        case .sample, .originalSample: return output
-        }
-    }
-
     /// `dpm_solver_first_order_update` (DDIM in λ): from s = `source` to t = `target`.
     private func firstOrderUpdate(_ prediction: Tensor, from source: Int, to target: Int, sample: Tensor) -> Tensor {
-        let h = lambdaTable[target] - lambdaTable[source]
-        let sampleCoefficient = sigmaTable[target] / sigmaTable[source]
-        let predictionCoefficient = alphaTable[target] * (exp(-h) - 1)
+        let h = tables.lambda[target] - tables.lambda[source]
+        let sampleCoefficient = tables.sigma[target] / tables.sigma[source]
+        let predictionCoefficient = tables.alpha[target] * (exp(-h) - 1)
         let x = sample.scalars, d0 = prediction.scalars
         return Elementwise.tabulate(sample.shape) { sampleCoefficient * x[$0] - predictionCoefficient * d0[$0] }
     }
@@ -190,11 +140,11 @@ public struct DPMSolverMultistepScheduler: Scheduler {
     /// `multistep_dpm_solver_second_order_update`: s₀ = `source`, s₁ = `earlier`, t = `target`.
     private func secondOrderUpdate(_ prediction: Tensor, _ olderPrediction: Tensor, from source: Int,
                                    earlier: Int, to target: Int, sample: Tensor) -> Tensor {
-        let h = lambdaTable[target] - lambdaTable[source]
-        let h0 = lambdaTable[source] - lambdaTable[earlier]
+        let h = tables.lambda[target] - tables.lambda[source]
+        let h0 = tables.lambda[source] - tables.lambda[earlier]
         let inverseRatio = 1 / (h0 / h)                       // 1.0 / r0 is torch.reciprocal(r0) * 1.0
-        let alpha = alphaTable[target]
-        let sampleCoefficient = sigmaTable[target] / sigmaTable[source]
+        let alpha = tables.alpha[target]
+        let sampleCoefficient = tables.sigma[target] / tables.sigma[source]
         let firstCoefficient = alpha * (exp(-h) - 1)
         let x = sample.scalars, m0 = prediction.scalars, m1 = olderPrediction.scalars
         switch solverType {

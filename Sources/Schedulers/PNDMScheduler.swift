@@ -86,8 +86,6 @@ public struct PNDMScheduler: Scheduler {
         return timesteps
     }
 
-    public func scaleModelInput(_ sample: Tensor, timestep: Float) throws -> Tensor { sample }
-
     /// One PLMS step (`step_plms`), driven by the call counter; see the type's documentation.
     public mutating func step(modelOutput: Tensor, timestep: Float, sample: Tensor,
                               random: inout some RandomSource) throws -> Tensor {

@@ -79,6 +79,9 @@ public protocol Scheduler: Sendable {
 extension Scheduler {
     public var order: Int { 1 }
 
+    /// The sample as it is: only Euler scales the model input.
+    public func scaleModelInput(_ sample: Tensor, timestep: Float) throws -> Tensor { sample }
+
     /// The schedule of an img2img (SDEdit) run that keeps `1 − strength` of the way untouched,
     /// exactly as diffusers' `StableDiffusionImg2ImgPipeline.get_timesteps`
     /// (pipelines/stable_diffusion/pipeline_stable_diffusion_img2img.py): after

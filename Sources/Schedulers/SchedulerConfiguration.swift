@@ -45,15 +45,15 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
     public var thresholding: Bool?
     /// `rescale_betas_zero_snr` (DDIM, default false). Not implemented.
     public var rescaleBetasZeroSNR: Bool?
-    /// `use_karras_sigmas` (DPM-Solver, Euler; default false).
+    /// `use_karras_sigmas` (DPM-Solver, UniPC, Euler; default false).
     public var useKarrasSigmas: Bool?
-    /// `solver_order` (DPM-Solver, default 2).
+    /// `solver_order` (DPM-Solver and UniPC, default 2).
     public var solverOrder: Int?
     /// `algorithm_type` (DPM-Solver, default dpmsolver++).
     public var algorithmType: DPMSolverMultistepScheduler.AlgorithmType?
-    /// `solver_type` (DPM-Solver, default midpoint).
+    /// `solver_type` (DPM-Solver, default midpoint; UniPC, default bh2).
     public var solverType: DPMSolverMultistepScheduler.SolverType?
-    /// `lower_order_final` (DPM-Solver, default true).
+    /// `lower_order_final` (DPM-Solver and UniPC, default true).
     public var lowerOrderFinal: Bool?
     /// `lambda_min_clipped` (DPM-Solver, default −∞).
     public var lambdaMinClipped: Double?
@@ -61,6 +61,10 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
     public var varianceType: String?
     /// `interpolation_type` (Euler, default linear).
     public var interpolationType: EulerDiscreteScheduler.InterpolationType?
+    /// `predict_x0` (UniPC, default true): step on the model's x₀ estimate rather than its noise.
+    public var predictX0: Bool?
+    /// `disable_corrector` (UniPC, default none): step indices after which the corrector is skipped.
+    public var disableCorrector: [Int]?
 
     /// A configuration with every key absent (each scheduler's own defaults).
     public init() {}
@@ -76,7 +80,8 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
         case useKarrasSigmas = "use_karras_sigmas", solverOrder = "solver_order"
         case algorithmType = "algorithm_type", solverType = "solver_type", lowerOrderFinal = "lower_order_final"
         case lambdaMinClipped = "lambda_min_clipped", varianceType = "variance_type"
-        case interpolationType = "interpolation_type"
+        case interpolationType = "interpolation_type", predictX0 = "predict_x0"
+        case disableCorrector = "disable_corrector"
     }
 
     /// Reads and validates a scheduler_config.json document, as strict JSON (``StrictJSON``).
@@ -123,6 +128,7 @@ public struct SchedulerConfiguration: Codable, Sendable, Equatable {
         if let stepsOffset { try FieldBounds.check("steps_offset", stepsOffset, in: 0...100_000, else: fail) }
         if let clipSampleRange { try FieldBounds.check("clip_sample_range", clipSampleRange, in: 1e-6...1e6, else: fail) }
         if let solverOrder { try FieldBounds.check("solver_order", solverOrder, in: 1...3, else: fail) }
+        if let disableCorrector { try FieldBounds.check("disable_corrector (count)", disableCorrector.count, in: 0...100_000, else: fail) }
         if let lambdaMinClipped, lambdaMinClipped.isNaN || lambdaMinClipped == .infinity {
             throw fail("lambda_min_clipped is \(lambdaMinClipped); allowed: a finite number or -Infinity")
         }

@@ -4,7 +4,7 @@
 /// A kind builds its scheduler on a model's configuration the way diffusers swaps schedulers,
 /// `NewScheduler.from_config(pipeline.scheduler.config)`: keys the configuration has are used,
 /// absent ones take the new scheduler's own defaults (docs/reference.md §6.4: Auffusion's PNDM config gives
-/// DPM-Solver "leading" spacing and `steps_offset` 1). The DPM-Solver names also fix what they name:
+/// DPM-Solver and UniPC "leading" spacing and `steps_offset` 1). The DPM-Solver names also fix what they name:
 /// `dpm++2m` is `algorithm_type` dpmsolver++ with `solver_order` 2 and no Karras sigmas,
 /// `dpm++2m-karras` the same with `use_karras_sigmas`.
 ///
@@ -24,8 +24,10 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
     case dpmSolverMultistepKarras = "dpm++2m-karras"
     /// ``EulerDiscreteScheduler``.
     case euler
+    /// UniPC, ``UniPCMultistepScheduler``: a predictor–corrector for 10–15 steps.
+    case unipc
 
-    /// The kind a user names: `pndm`, `ddim`, `dpmpp`, `dpmpp-karras`, `euler` (the names of the
+    /// The kind a user names: `pndm`, `ddim`, `dpmpp`, `dpmpp-karras`, `euler`, `unipc` (the names of the
     /// command line and of edit plans), or the raw value (`dpm++2m`, `dpm++2m-karras`).
     public init?(name: String) {
         guard let kind = Self.allCases.first(where: { $0.name == name || $0.rawValue == name }) else { return nil }
@@ -40,6 +42,7 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
         case .dpmSolverMultistep: "dpmpp"
         case .dpmSolverMultistepKarras: "dpmpp-karras"
         case .euler: "euler"
+        case .unipc: "unipc"
         }
     }
 
@@ -56,6 +59,7 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
         case DDIMScheduler.name: self = .ddim
         case DPMSolverMultistepScheduler.name: self = .dpmSolverMultistep
         case EulerDiscreteScheduler.name: self = .euler
+        case UniPCMultistepScheduler.name: self = .unipc
         default: throw SchedulerError.unknownScheduler(name: className)
         }
     }
@@ -67,6 +71,7 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
         case .ddim: DDIMScheduler.name
         case .dpmSolverMultistep, .dpmSolverMultistepKarras: DPMSolverMultistepScheduler.name
         case .euler: EulerDiscreteScheduler.name
+        case .unipc: UniPCMultistepScheduler.name
         }
     }
 
@@ -84,6 +89,7 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
             named.useKarrasSigmas = self == .dpmSolverMultistepKarras
             return try DPMSolverMultistepScheduler(configuration: named)
         case .euler: return try EulerDiscreteScheduler(configuration: configuration)
+        case .unipc: return try UniPCMultistepScheduler(configuration: configuration)
         }
     }
 
@@ -98,6 +104,7 @@ public enum SchedulerKind: String, Sendable, CaseIterable {
         case .ddim: try DDIMScheduler(configuration: configuration)
         case .dpmSolverMultistep, .dpmSolverMultistepKarras: try DPMSolverMultistepScheduler(configuration: configuration)
         case .euler: try EulerDiscreteScheduler(configuration: configuration)
+        case .unipc: try UniPCMultistepScheduler(configuration: configuration)
         }
     }
 }

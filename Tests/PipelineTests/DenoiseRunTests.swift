@@ -82,7 +82,7 @@ struct DenoiseRunTests {
 
     @Test("scheduler names: the ones users type, each once, and the raw values")
     func schedulerNames() {
-        #expect(SchedulerKind.names == "pndm, ddim, dpmpp, dpmpp-karras, euler")
+        #expect(SchedulerKind.names == "pndm, ddim, dpmpp, dpmpp-karras, euler, unipc")
         #expect(SchedulerKind(name: "dpmpp") == .dpmSolverMultistep && SchedulerKind(name: "dpm++2m-karras") == .dpmSolverMultistepKarras)
         #expect(SchedulerKind(name: "plms") == nil)
     }

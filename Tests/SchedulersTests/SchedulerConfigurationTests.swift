@@ -64,6 +64,13 @@ struct SchedulerConfigurationTests {
         #expect(try EulerDiscreteScheduler(configuration: bare).timestepSpacing == .linspace)
         let ddim = try DDIMScheduler(configuration: bare)
         #expect(ddim.timestepSpacing == .leading && ddim.clipSample && ddim.finalAlphaCumprod == 1)
+        let uniPC = try UniPCMultistepScheduler(configuration: .auffusion)
+        #expect(uniPC.timestepSpacing == .leading && uniPC.stepsOffset == 1 && uniPC.solverOrder == 2)
+        #expect(uniPC.solverType == .bh2 && uniPC.predictsX0 && uniPC.lowerOrderFinal && uniPC.disabledCorrectorSteps.isEmpty)
+        #expect(try UniPCMultistepScheduler(configuration: bare).timestepSpacing == .linspace)
+        var dpmSettings = SchedulerConfiguration.auffusion
+        dpmSettings.solverType = .midpoint   // a DPM-Solver config swapped to UniPC: bh2, as diffusers maps it
+        #expect(try UniPCMultistepScheduler(configuration: dpmSettings).solverType == .bh2)
         let ddimFromAuffusion = try DDIMScheduler(configuration: .auffusion)
         #expect(!ddimFromAuffusion.clipSample && ddimFromAuffusion.finalAlphaCumprod == ddimFromAuffusion.noiseSchedule.alphasCumprod[0])
     }
@@ -77,6 +84,9 @@ struct SchedulerConfigurationTests {
         ("DPMSolverMultistepScheduler", #"{"solver_order": 3}"#, "solver_order"),
         ("DPMSolverMultistepScheduler", #"{"variance_type": "learned_range"}"#, "variance_type"),
         ("EulerDiscreteScheduler", #"{"interpolation_type": "log_linear"}"#, "interpolation_type"),
+        ("UniPCMultistepScheduler", #"{"thresholding": true}"#, "thresholding"),
+        ("UniPCMultistepScheduler", #"{"use_karras_sigmas": true}"#, "use_karras_sigmas"),
+        ("UniPCMultistepScheduler", #"{"prediction_type": "original_sample"}"#, "prediction_type"),
     ])
     func refusesWhatIsNotImplemented(className: String, json: String, key: String) throws {
         var configuration = try SchedulerConfiguration(json: Data(json.utf8))

@@ -1,5 +1,6 @@
 """Golden fixtures for the schedulers (Sources/Schedulers; spec sections 6 and 7.3): diffusers 0.18.2
-PNDMScheduler (PLMS), DDIMScheduler, DPMSolverMultistepScheduler and EulerDiscreteScheduler.
+PNDMScheduler (PLMS), DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler and
+UniPCMultistepScheduler.
 
 Run through the dispatcher, never by hand:
 
@@ -9,7 +10,7 @@ Every scheduler is built the way the Swift side builds it: `cls.from_config(conf
 scheduler_config.json dictionary (most cases start from Auffusion's PNDM config, spec 6.1, so the
 other schedulers see its keys and fall back to *their own* defaults for the rest), plus the
 overrides a CLI name implies (dpm++2m: algorithm_type dpmsolver++, solver_order 2,
-use_karras_sigmas false; dpm++2m-karras: use_karras_sigmas true).
+use_karras_sigmas false; dpm++2m-karras: use_karras_sigmas true; unipc: none, the pure swap).
 
 Trajectories run the loop of diffusers' Stable Diffusion pipelines on a stand-in model
 
@@ -49,7 +50,8 @@ import pathlib
 
 import numpy as np
 import torch
-from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler
+from diffusers import (DDIMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler,
+                       UniPCMultistepScheduler)
 
 SHAPE = (1, 4, 8, 16)
 
@@ -61,9 +63,14 @@ AUFFUSION = {
     "skip_prk_steps": True, "steps_offset": 1, "timestep_spacing": "leading", "trained_betas": None,
 }
 SCALED = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}
+# The embedded model's scheduler config (docs/mini-model.md): PNDM settings on a linear schedule to
+# 0.04, v_prediction. UniPC is the fast preset for it.
+MINI = json.loads((pathlib.Path(__file__).resolve().parents[2] / "Sources" / "Pipeline" / "Resources" /
+                   "auffusion-mini" / "scheduler" / "scheduler_config.json").read_text())
 
 CLASSES = {"pndm": PNDMScheduler, "ddim": DDIMScheduler, "dpm++2m": DPMSolverMultistepScheduler,
-           "dpm++2m-karras": DPMSolverMultistepScheduler, "euler": EulerDiscreteScheduler}
+           "dpm++2m-karras": DPMSolverMultistepScheduler, "euler": EulerDiscreteScheduler,
+           "unipc": UniPCMultistepScheduler}
 OVERRIDES = {"dpm++2m": {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": False},
              "dpm++2m-karras": {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}}
 
@@ -113,6 +120,8 @@ def schedule_plan() -> list[dict]:
     add("dpm_lambda_clipped_trailing_10", "dpm++2m",
         {"beta_schedule": "squaredcos_cap_v2", "lambda_min_clipped": -5.1, "timestep_spacing": "trailing"}, 10)
     add("euler_trailing_25", "euler", {**SCALED, "timestep_spacing": "trailing"}, 25)
+    add("unipc_defaults_20", "unipc", {**SCALED, "_class_name": "UniPCMultistepScheduler"}, 20)
+    add("unipc_mini_15", "unipc", MINI, 15)
     return plan
 
 
@@ -168,6 +177,31 @@ def trajectory_plan() -> list[dict]:
     add("euler_trailing_10", "euler", {**SCALED, "timestep_spacing": "trailing"}, 10)
     add("euler_vprediction_10", "euler", with_keys(AUFFUSION, prediction_type="v_prediction"), 10)
     add("euler_sample_10", "euler", with_keys(AUFFUSION, prediction_type="sample"), 10)
+
+    # UniPC: the fast preset's step counts on Auffusion's config (epsilon) and the embedded model's
+    # (v_prediction), then every setting the port takes.
+    for steps in (10, 15, 25, 100):
+        add(f"unipc_auffusion_{steps}", "unipc", AUFFUSION, steps)
+    for steps in (10, 15, 25):
+        add(f"unipc_mini_{steps}", "unipc", MINI, steps)
+    for strength in (0.7, 0.3):
+        add(f"unipc_auffusion_25_strength{strength}", "unipc", AUFFUSION, 25, strength)
+    add("unipc_mini_15_strength0.5", "unipc", MINI, 15, 0.5)
+    add("unipc_bh1_10", "unipc", with_keys(AUFFUSION, solver_type="bh1"), 10)
+    add("unipc_midpoint_10", "unipc", with_keys(AUFFUSION, solver_type="midpoint"), 10)
+    add("unipc_first_order_10", "unipc", with_keys(AUFFUSION, solver_order=1), 10)
+    add("unipc_third_order_10", "unipc", with_keys(AUFFUSION, solver_order=3), 10)
+    add("unipc_third_order_mini_25", "unipc", with_keys(MINI, solver_order=3), 25)
+    add("unipc_no_lower_order_final_10", "unipc", with_keys(AUFFUSION, lower_order_final=False), 10)
+    add("unipc_disable_corrector_10", "unipc", with_keys(AUFFUSION, disable_corrector=[0, 1, 5]), 10)
+    add("unipc_noise_prediction_10", "unipc", with_keys(AUFFUSION, predict_x0=False), 10)
+    add("unipc_noise_prediction_mini_10", "unipc", with_keys(MINI, predict_x0=False), 10)
+    add("unipc_noise_prediction_bh1_third_order_10", "unipc",
+        with_keys(AUFFUSION, predict_x0=False, solver_type="bh1", solver_order=3), 10)
+    add("unipc_sample_10", "unipc", with_keys(AUFFUSION, prediction_type="sample"), 10)
+    add("unipc_noise_prediction_sample_10", "unipc", with_keys(AUFFUSION, prediction_type="sample", predict_x0=False), 10)
+    add("unipc_defaults_20", "unipc", {**SCALED, "_class_name": "UniPCMultistepScheduler"}, 20)
+    add("unipc_trailing_10", "unipc", {**SCALED, "timestep_spacing": "trailing"}, 10)
     return plan
 
 
@@ -337,7 +371,7 @@ def generate(out_dir: pathlib.Path) -> None:
             "alphas": [alphas_entry(name, config, out_dir) for name, config in ALPHA_CASES.items()],
             "timesteps": schedules,
             "trajectories": trajectories,
-            "add_noise": [add_noise_entry(kind, out_dir) for kind in ("pndm", "ddim", "dpm++2m", "euler")],
+            "add_noise": [add_noise_entry(kind, out_dir) for kind in ("pndm", "ddim", "dpm++2m", "euler", "unipc")],
         }
         (out_dir / "cases.json").write_text(json.dumps(document, indent=1) + "\n")
     finally:
