@@ -32,7 +32,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test test-browser dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-edits bench-long bench-inversion fixtures mini-model clean
+.PHONY: deps build test test-browser dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-fewer-steps bench-edits bench-long bench-inversion fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -152,6 +152,13 @@ bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 ## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
 bench-generate: build $(VENV)/.installed
 	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25
+
+## bench-fewer-steps: the "fewer steps" preset: mel distance of UniPC and DPM-Solver++ at 10, 15 and
+## 25 steps to the exact run (embedded model, PNDM at 100 steps; 3 prompts x 10 seeds), then a 10 s
+## generation on bench-generate's synthetic folder at 15 UniPC steps beside 25 DPM-Solver++ steps
+## (Swift; BENCH_FEWER_STEPS_FLAGS=--python adds the Python pipeline). About 20 minutes.
+bench-fewer-steps: build $(VENV)/.installed
+	$(PYTHON) scripts/reference/bench_fewer_steps.py --swift-binary $(BIN)/auffusion $(BENCH_FEWER_STEPS_FLAGS)
 
 ## bench-edits: style transfer (strength 0.5), a 2 s inpaint and a word reweight of a 10 s clip (25
 ## DPM-Solver++ steps) on bench-generate's synthetic folder, Swift beside Python (roughly an hour).

@@ -2,13 +2,13 @@
 """Times a whole text-to-audio generation, Swift beside Python, on a full-size model folder.
 
     python scripts/reference/bench_generate.py --swift-binary .build/release/auffusion \
-        [--folder /tmp/auffusion-synthetic] [--steps 25]
+        [--folder /tmp/auffusion-synthetic] [--steps 25] [--scheduler dpmpp|unipc]
 
 The folder is written once (about 4.3 GB) in the layout of the released `auffusion-full`:
 condition_config.json, text_encoder_0/ (CLIP ViT-L/14's text tower, with the real vocabulary),
 condition_adapter_0/, unet/ (Stable Diffusion 1.5 sizes), vae/, scheduler/ (Auffusion's PNDM
 config) and vocoder/ (Auffusion's HiFi-GAN config), every parameter from synthetic.py. Then the
-same 10 s generation (one prompt, DPM-Solver++ at --steps steps, guidance 7.5, seed 0) runs as
+same 10 s generation (one prompt, DPM-Solver++ or UniPC at --steps steps, guidance 7.5, seed 0) runs as
 `auffusion generate` and as the Python pipeline of pipeline_fixtures.py (AuffusionPipeline.__call__
 restated on diffusers 0.18.2 + transformers), each in a child process whose wall time and peak
 resident memory /usr/bin/time reports. Loading the models is part of both times.
@@ -23,6 +23,8 @@ import tempfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 PROMPT = "a dog barking while rain falls on a tin roof"
+# The CLI's sampler names and the diffusers classes they are (built from the folder's config).
+SCHEDULERS = {"dpmpp": ("DPM-Solver++", "DPMSolverMultistepScheduler"), "unipc": ("UniPC", "UniPCMultistepScheduler")}
 
 
 def write_folder(folder: pathlib.Path) -> None:
@@ -109,15 +111,15 @@ def write_audio(vocoder, log_mel, output: pathlib.Path) -> None:
     soundfile.write(output, np.clip(wave, -1, 1), 16000, subtype="PCM_16")
 
 
-def python_generate(folder: pathlib.Path, steps: int, output: pathlib.Path) -> None:
+def python_generate(folder: pathlib.Path, steps: int, scheduler_name: str, output: pathlib.Path) -> None:
     """The Python pipeline on `folder` (child-process entry)."""
+    import diffusers
     import torch
-    from diffusers import DPMSolverMultistepScheduler
     sys.path.insert(0, str(HERE))
     from pipeline_fixtures import SCHEDULER_CONFIG, embeddings
 
     tokenizer, encoder, adapter, unet, vae, vocoder = load_models(folder)
-    scheduler = DPMSolverMultistepScheduler.from_config(SCHEDULER_CONFIG)
+    scheduler = getattr(diffusers, SCHEDULERS[scheduler_name][1]).from_config(SCHEDULER_CONFIG)
     with torch.no_grad():
         cond = embeddings(tokenizer, encoder, adapter, PROMPT)
         context = torch.cat([torch.zeros_like(cond), cond])
@@ -143,21 +145,23 @@ def main() -> None:
     parser.add_argument("--swift-binary", type=pathlib.Path)
     parser.add_argument("--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "auffusion-synthetic")
     parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), default="dpmpp")
     parser.add_argument("--python-only", type=pathlib.Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.python_only:
-        python_generate(arguments.folder, arguments.steps, arguments.python_only)
+        python_generate(arguments.folder, arguments.steps, arguments.scheduler, arguments.python_only)
         return
     if not arguments.folder.exists():
         print(f"writing the synthetic model folder {arguments.folder} (once)", file=sys.stderr)
         write_folder(arguments.folder)
     out = pathlib.Path(tempfile.mkdtemp())
     swift = timed([str(arguments.swift_binary), "generate", PROMPT, "--model", str(arguments.folder),
-                   "-o", str(out / "swift.wav"), "--steps", str(arguments.steps), "--scheduler", "dpmpp",
+                   "-o", str(out / "swift.wav"), "--steps", str(arguments.steps), "--scheduler", arguments.scheduler,
                    "--seed", "0", "--quiet"])
     python = timed([sys.executable, __file__, "--folder", str(arguments.folder), "--steps", str(arguments.steps),
-                    "--python-only", str(out / "python.wav")])
-    print(f"\ngenerate 10 s, DPM-Solver++ {arguments.steps} steps, full-size synthetic folder, loading included")
+                    "--scheduler", arguments.scheduler, "--python-only", str(out / "python.wav")])
+    print(f"\ngenerate 10 s, {SCHEDULERS[arguments.scheduler][0]} {arguments.steps} steps, full-size synthetic folder, "
+          "loading included")
     print(f"{'':8} | {'seconds':>8} | {'peak MiB':>8}")
     print(f"{'swift':8} | {swift[0]:8.1f} | {swift[1]:8.0f}")
     print(f"{'python':8} | {python[0]:8.1f} | {python[1]:8.0f}")
