@@ -21,13 +21,15 @@ import Foundation
 /// new model output m_t (which the next predictor reuses, so the corrector costs no evaluation),
 /// then predicts the next one. The corrector is skipped on the first step of a schedule and after
 /// the step indices listed in `disable_corrector`. The order rises by one per step up to
-/// `solver_order`; with `lower_order_final` (the default) the last step is first order whatever
-/// the number of steps (DPM-Solver does that only below 15 steps). With `predict_x0` false the
+/// `solver_order`; with `lower_order_final` (the default) it falls again over the last steps, so
+/// that the last is first order whatever the number of steps (DPM-Solver does that only below 15
+/// steps). With `predict_x0` false the
 /// same updates run on the noise prediction (α and σ exchange their roles, h keeps its sign).
 ///
-/// Timesteps as DPM-Solver's without its λ clipping: UniPC's own spacing is "linspace"; Auffusion's PNDM config brings "leading" with `steps_offset`
-/// 1. `solver_order` 1–3; `solver_type` bh1 or bh2 ("midpoint", "heun" and "logrho" mean bh2, as in
-/// diffusers); `prediction_type` epsilon, sample or v_prediction. Not implemented and refused:
+/// Timesteps as DPM-Solver's, without its λ clipping: UniPC's own spacing is "linspace";
+/// Auffusion's PNDM config brings "leading" with `steps_offset` 1. `solver_order` 1–3;
+/// `solver_type` bh1 or bh2 ("midpoint", "heun" and "logrho" mean bh2, as in diffusers);
+/// `prediction_type` epsilon, sample or v_prediction. Not implemented and refused:
 /// `thresholding`; `use_karras_sigmas`, which 0.18.2 accepts but cannot run (its `set_timesteps`
 /// calls a `_convert_to_karras` the class does not have); and `solver_p` (another scheduler as the
 /// predictor, which a JSON file cannot name).
@@ -148,6 +150,7 @@ public struct UniPCMultistepScheduler: Scheduler {
         var matrix: [[Float]], rhs: [Float]
     }
 
+    /// The ``Update`` of order `order` from the newest history entry to `target`.
     private func update(order: Int, to target: Int) -> Update {
         let newest = history[history.count - 1]
         let source = newest.timestep

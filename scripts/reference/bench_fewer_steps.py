@@ -3,7 +3,7 @@
 run, and what they save on a full-size 10 s generation.
 
     python scripts/reference/bench_fewer_steps.py --swift-binary .build/release/auffusion \
-        [--seeds 10-19] [--folder /tmp/auffusion-synthetic] [--no-timing] [--python]
+        [--part quality|time|both] [--seeds 10-19] [--folder /tmp/auffusion-synthetic] [--python]
 
 Quality (the embedded model, docs/mini-model.md; random weights cannot judge a sampler): for each
 seed and prompt, `auffusion generate` with guidance 5 writes the log-mel that went into the vocoder
@@ -105,11 +105,12 @@ def main() -> None:
     parser.add_argument("--swift-binary", type=pathlib.Path, required=True)
     parser.add_argument("--seeds", default="10-19")
     parser.add_argument("--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "auffusion-synthetic")
-    parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--part", choices=["quality", "time", "both"], default="both")
     parser.add_argument("--python", action="store_true", help="also time the Python pipeline")
     arguments = parser.parse_args()
-    quality(arguments.swift_binary, seeds(arguments.seeds))
-    if arguments.no_timing:
+    if arguments.part != "time":
+        quality(arguments.swift_binary, seeds(arguments.seeds))
+    if arguments.part == "quality":
         return
     if not arguments.folder.exists():
         print(f"\n{arguments.folder} does not exist (make bench-generate writes it): timing skipped")
