@@ -94,6 +94,9 @@ extension EditorServer {
         var melFrequencies: [Double]
         var defaultSteps: Int
         var defaultGuidance: Float
+        /// The guidance each start's method edits with, by the page's start names: the model's
+        /// default for SDEdit and a DDIM inversion, ZETA's 12 for a DDPM inversion.
+        var editGuidance: [String: Float]
         var maximumUploadBytes: Int
         var maximumUploadSeconds: Double
         var expiryHours: Double
@@ -102,6 +105,7 @@ extension EditorServer {
         enum CodingKeys: String, CodingKey {
             case canvasSeconds = "canvas_seconds", sampleRate = "sample_rate", maximumFrequency = "maximum_frequency"
             case melFrequencies = "mel_frequencies", defaultSteps = "default_steps", defaultGuidance = "default_guidance"
+            case editGuidance = "edit_guidance"
             case maximumUploadBytes = "max_upload_bytes", maximumUploadSeconds = "max_upload_seconds"
             case expiryHours = "expiry_hours", needsToken = "needs_token"
         }
@@ -114,6 +118,8 @@ extension EditorServer {
                     melFrequencies: Array(MelFilterbank.melFrequencies(count: mel.melBinCount + 2, minimum: mel.minimumFrequency,
                                                                  maximum: mel.maximumFrequency).dropFirst().dropLast()),
                     defaultSteps: request.stepCount, defaultGuidance: request.guidanceScale,
+                    editGuidance: ["sdedit": request.guidanceScale, "inversion": InversionSettings(method: .ddim).editGuidance,
+                                   "ddpm": InversionSettings(method: .ddpm).editGuidance],
                     maximumUploadBytes: configuration.maximumUploadBytes, maximumUploadSeconds: configuration.maximumUploadSeconds,
                     expiryHours: configuration.expirySeconds / 3600, needsToken: configuration.token != nil)
     }

@@ -191,12 +191,13 @@ struct EditAPITests {
         try await server.test { client in
             let words = try await client.execute(uri: "/api/tokens?prompt=a%20dog%20barking", method: .get) { try object($0)["words"] as? [String] }
             #expect(words == ["a", "dog", "barking"])
-            let (needsToken, rows) = try await client.execute(uri: "/api/info", method: .get) { response in
+            let (needsToken, rows, guidance) = try await client.execute(uri: "/api/info", method: .get) { response in
                 let info = try object(response)
-                return (info["needs_token"] as? Bool, (info["mel_frequencies"] as? [Double])?.count ?? 0)
+                return (info["needs_token"] as? Bool, (info["mel_frequencies"] as? [Double])?.count ?? 0, info["edit_guidance"] as? [String: Double])
             }
             #expect(needsToken == false)
             #expect(rows > 8)
+            #expect(guidance == ["sdedit": 7.5, "inversion": 7.5, "ddpm": 12], "each start's edit guidance, ZETA's 12 for a DDPM restyle")
         }
     }
 }

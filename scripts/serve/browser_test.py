@@ -186,6 +186,11 @@ def run(auffusion, screenshot, folder):
         request = browser.script("return editRequest()")
         if starts != ["inversion", "sdedit"] or request.get("start") != "inversion" or "strength" in request:
             raise Failure(f"a swap offers the starts {starts} and asks for {request}, not the inversion without a strength")
+        # Choosing a start sets the guidance its method edits with: ZETA's 12 for a DDPM restyle.
+        pick = choose + "const start = document.getElementById('start'); start.value = arguments[1]; start.onchange(); return editRequest().guidance"
+        guidance = [browser.script(pick, "restyle", start) for start in ("ddpm", "sdedit")]
+        if guidance != [12, 7.5]:
+            raise Failure(f"a restyle from the DDPM inversion and from SDEdit asks for guidance {guidance}, not [12, 7.5]")
         browser.script(choose, "fill")
         browser.type("#prompt", "white noise")
         browser.type("#steps", "10")

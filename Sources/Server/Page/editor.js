@@ -339,6 +339,7 @@ function syncStart() {
   $("strength-row").hidden = kind === "generate" || start === "inversion";
   const defaults = { fill: 1, restyle: 0.5, swap: 0.7, reweight: 0.7 };
   if (defaults[kind] !== undefined) { $("strength").value = defaults[kind]; $("strength-value").textContent = defaults[kind]; }
+  if (state.info) $("guidance").value = (start && state.info.edit_guidance[start]) || state.info.default_guidance;
   $("weights").hidden = kind !== "reweight";
 }
 
