@@ -69,8 +69,8 @@ public struct EditBatchJob: BatchJob {
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
                                input: input)
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
-        record.details = ["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
-                          "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)].merging(placement) { $1 }
+        record.addDetails(["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
+                           "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)].merging(placement) { $1 })
         var product = BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
         product.edit = file.map { (result, $0) }
         return product
