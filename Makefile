@@ -149,9 +149,10 @@ bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	  --only unet --rounds 3
 
 ## bench-generate: a whole 10 s generation (25 DPM-Solver++ steps) on a full-size synthetic
-## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
+## model folder (written once to /tmp, 4.3 GB): Swift exact and each fast preset beside the Python
+## pipeline (~17 minutes; BENCH_GENERATE_FLAGS="--repeat 2" keeps the faster of two, --exact-only).
 bench-generate: build $(VENV)/.installed
-	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25
+	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25 $(BENCH_GENERATE_FLAGS)
 
 ## bench-edits: style transfer (strength 0.5), a 2 s inpaint and a word reweight of a 10 s clip (25
 ## DPM-Solver++ steps) on bench-generate's synthetic folder, Swift beside Python (roughly an hour).
