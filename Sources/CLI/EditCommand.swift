@@ -60,7 +60,7 @@ struct EditCommand: ParsableCommand {
         sampling.seed = seed
         var noise = NoiseSource(seed: sampling.seedValue)
         let clip = try file.input.map { try clipOptions.read($0.path, pipeline: pipeline) }
-        let editPlan = splice.applied(to: try file.plan(clip: clip, pipeline: pipeline))
+        let editPlan = splice.choices.applied(to: try file.plan(clip: clip, pipeline: pipeline))
         try runPlan(editPlan, command: "edit", clip: clip, input: file.input, pipeline: pipeline, noise: &noise, outputs: outputs,
                     sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).emit(report)
     }
@@ -79,8 +79,7 @@ struct EditCommand: ParsableCommand {
             plan = try BatchPlan(lines: [(0, .success(EditBatchLine(plan: document)))], folder: batch.folder, takes: takes)
         }
         var job = EditBatchJob(inputFolder: file.deletingLastPathComponent())
-        job.crossfadeSeconds = splice.crossfade / 1000
-        job.raw = splice.raw
+        job.finishing = splice.choices
         job.samplePosterior = clipOptions.samplePosterior
         job.sampleRate = clipOptions.format.sampleRate.map(Double.init)
         job.channelCount = clipOptions.format.channels

@@ -53,7 +53,7 @@ struct InpaintCommand: ParsableCommand {
         let clip = try clipOptions.read(input, pipeline: pipeline)
         let editMask = try EditMask(ranges: mask.map(\.range), band: band?.range, clipDuration: clip.duration,
                                     maximumFrequency: pipeline.melParameters.maximumFrequency)
-        let plan = splice.applied(to: EditPlan([.inpainting(mask: editMask, strength: strength, request: sampling.request(prompt: prompt))]))
+        let plan = splice.choices.applied(to: EditPlan([.inpainting(mask: editMask, strength: strength, request: sampling.request(prompt: prompt))]))
         let ranges = editMask.ranges.map { JSONValue.array([.number($0.lowerBound), .number($0.upperBound)]) }
         try runPlan(plan, command: "inpaint", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
                         outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,

@@ -178,8 +178,8 @@ struct DurationOption: ParsableArguments {
 
 /// How an edit whose passes are all masked joins its result to the clip.
 struct SpliceOptions: ParsableArguments {
-    @Option(help: "Crossfade length at each mask edge, in milliseconds.")
-    var crossfade = 20.0
+    @Option(help: "Crossfade length at each mask edge, in milliseconds (default: 20, or an edit plan's crossfade_ms).")
+    var crossfade: Double?
 
     @Flag(help: "Return the decoded result, as the reference does, instead of keeping the clip outside the masks.")
     var raw = false
@@ -189,16 +189,14 @@ struct SpliceOptions: ParsableArguments {
     var rawLevel = false
 
     func validate() throws {
-        guard crossfade >= 0, crossfade.isFinite else { throw ValidationError("--crossfade must be non-negative, got \(crossfade)") }
+        if let crossfade, !(crossfade >= 0 && crossfade.isFinite) {
+            throw ValidationError("--crossfade must be non-negative, got \(crossfade)")
+        }
     }
 
-    /// `plan` with these settings.
-    func applied(to plan: EditPlan) -> EditPlan {
-        var plan = plan
-        plan.crossfadeSeconds = crossfade / 1000
-        plan.raw = raw
-        plan.fillLevel = rawLevel ? .raw : .context
-        return plan
+    /// The flags given; a flag left out keeps the plan's (or its document's) choice.
+    var choices: FinishingChoices {
+        FinishingChoices(crossfadeSeconds: crossfade.map { $0 / 1000 }, raw: raw ? true : nil, fillLevel: rawLevel ? .raw : nil)
     }
 }
 

@@ -154,9 +154,6 @@ struct PromptEditOptions: ParsableArguments {
         let record = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
                                  outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report, details: details,
                                  maps: maps == nil ? nil : mapsResolution)
-        if maps != nil, record.outputs.maps == nil {
-            report.warn("--maps: attention maps are kept for edits of one canvas of the model; this clip ran in windows, none written")
-        }
         try record.emit(report)
     }
 }

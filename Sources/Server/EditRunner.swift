@@ -58,8 +58,6 @@ struct EditRunner: Sendable {
         version.replay = "auffusion edit v\(number).plan.json --seed \(seed)"
         if let store = result.attentionStore, let prompt = version.prompt {
             version.maps = try maps(store, prompt: prompt, image: result.output.image, number: number, in: clipFolder)
-        } else if document.passes.last?.attention != nil {
-            notes.append("no attention maps: the clip is longer than the model's canvas, so the edit ran in windows")
         }
         version.notes = notes
         return version
@@ -77,8 +75,10 @@ struct EditRunner: Sendable {
     /// The edited prompt's per-word heatmaps at the finest level the store keeps.
     private func maps(_ store: AttentionStore, prompt: String, image: SpectrogramImage, number: Int,
                       in clipFolder: URL) throws -> [Version.AttentionMap] {
-        let levels = AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: image.width)
-        guard let resolution = levels.last(where: { $0.height * $0.width <= AttentionStore.storedQueryLimit }) else { return [] }
+        // The finest level the run stored (joined over the span for an edit run in windows).
+        guard let finest = store.entries.filter(\.site.isCrossAttention).max(by: { $0.site.queryCount < $1.site.queryCount })
+        else { return [] }
+        let resolution = AttentionResolution(height: finest.site.height, width: finest.site.width)
         let mapFolder = clipFolder.appendingPathComponent("v\(number)-maps", isDirectory: true)
         let written = try AttentionMapFiles.write(store: store, prompt: prompt, index: store.promptCount - 1,
                                                   tokenizer: pipeline.text.tokenizer, image: image, resolution: resolution,

@@ -26,7 +26,7 @@ public struct Version: Codable, Sendable, Equatable {
     /// The per-word attention heatmaps of the run (file names in the version's map folder), in
     /// prompt order; empty when the edit stored no attention.
     public var maps: [AttentionMap] = []
-    /// What the run had to say: a peak scaled down, a cut prompt, no heatmaps of an edit run in windows.
+    /// What the run had to say: a peak scaled down, a cut prompt.
     public var notes: [String] = []
 
     /// One word's heatmap.

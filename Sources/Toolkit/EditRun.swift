@@ -20,8 +20,9 @@ public struct EditRun {
     /// file with the fills spliced in, in its own format (``EditedFile``); otherwise the decoded result.
     public var file: EditedFile?
     /// Also write the per-word attention maps of the last pass's edited prompt at this level into
-    /// the outputs' `maps` folder (``AttentionMapFiles``), when the run kept them (an attention edit
-    /// of one canvas; a clip edited in windows keeps none).
+    /// the outputs' `maps` folder (``AttentionMapFiles``), when the run kept them (an attention
+    /// edit). A level is named by its size on one canvas of the model; an edit run in windows
+    /// writes that level's maps joined over the whole span.
     public var mapsResolution: AttentionResolution?
 
     public init(_ plan: EditPlan, clip: EditClip?) {
@@ -74,7 +75,8 @@ extension EditRun {
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
         if let folder = outputs.maps, let store = result.attentionStore, let mapsResolution, let prompt = plan.passes.last?.request.prompt {
             _ = try AttentionMapFiles.write(store: store, prompt: prompt, index: 1, tokenizer: pipeline.text.tokenizer,
-                                            image: result.output.image, resolution: mapsResolution, to: folder)
+                                            image: result.output.image, resolution: store.storedResolution(atLevelOf: mapsResolution),
+                                            to: folder)
             record.outputs.maps = folder.path
         }
         return (result, record)

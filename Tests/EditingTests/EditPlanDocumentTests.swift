@@ -29,7 +29,7 @@ struct EditPlanDocumentTests {
     func refused() throws {
         let pass = #"{"prompt": "a", "start": {"from": "noise"}}"#
         let cases: [(String, String)] = [
-            (#"{"passes": [], "ouput": "x.wav"}"#, #"the plan: unknown key "ouput"; known keys: input, output, passes"#),
+            (#"{"passes": [], "ouput": "x.wav"}"#, #"the plan: unknown key "ouput"; known keys: crossfade_ms, fill_level, input, output, passes, raw"#),
             (#"{"passes": [{"prompt": "a", "start": {"from": "noise"}, "guidence": 3}]}"#, #"pass 1: unknown key "guidence""#),
             (#"{"passes": [{"prompt": "a", "start": {"from": "noise"}, "attention": {"source": "a", "alignment": "none", "weight": {}}}]}"#,
              #"pass 1, attention: unknown key "weight"; known keys: alignment, blend, blend_resolution"#),
@@ -94,6 +94,25 @@ struct EditPlanDocumentTests {
         #expect(settings.startStep == .max)
         #expect(throws: InversionError.self) { try settings.validate(trainingSteps: 1000) }
         #expect(InversionSettings(method: .ddim, stepCount: 50, strength: 0.5).startStep == 25)
+    }
+
+    @Test("the finishing keys reach the plan (fill_level, crossfade_ms, raw); choices made on top win, choices left out keep the document's; a bad level or crossfade is refused")
+    func finishingKeys() throws {
+        let (pipeline, clip) = try fixtureClip()
+        func plan(_ keys: String) throws -> EditPlan {
+            let text = Self.text.replacingOccurrences(of: #""output": "out.wav","#, with: #""output": "out.wav", \#(keys),"#)
+            return try EditPlanDocument(json: Data(text.utf8)).plan(clipDuration: clip.duration, pipeline: pipeline)
+        }
+        let plain = try plan(#""raw": false"#)
+        #expect(plain.fillLevel == .context && plain.crossfadeSeconds == 0.020 && !plain.raw)
+        let chosen = try plan(#""fill_level": "raw", "crossfade_ms": 5, "raw": true"#)
+        #expect(chosen.fillLevel == .raw && chosen.crossfadeSeconds == 0.005 && chosen.raw)
+        let flags = FinishingChoices(crossfadeSeconds: 0.040).applied(to: chosen)
+        #expect(flags.crossfadeSeconds == 0.040 && flags.fillLevel == .raw && flags.raw)
+        for (keys, message) in [(#""fill_level": "loud""#, #"fill_level: "loud" is not one of context, raw"#),
+                                (#""crossfade_ms": -1"#, "crossfade_ms: must be a non-negative number of milliseconds, got -1.0")] {
+            #expect { try plan(keys) } throws: { "\($0)".contains(message) }
+        }
     }
 
     @Test("a plan is checked whole before any pass runs: a bad word in pass 2 stops it before pass 1's first step")

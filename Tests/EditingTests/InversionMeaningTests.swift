@@ -120,6 +120,65 @@ struct InversionMeaningTests {
     }
 }
 
+extension InversionMeaningTests {
+    /// The burst train of `seed` under white noise of standard deviation 0.05 (−26 dBFS), and
+    /// the samples that lie between the bursts, at least 30 ms from any.
+    static func mix(seed: UInt64) -> (samples: [Float], gaps: [Int]) {
+        let bursts = Self.bursts(seed: seed)
+        var random = SeededNumbers(seed &+ 1000)
+        let samples = bursts.map { burst -> Float in
+            let (u, v) = (max(random.next(), 1e-12), random.next())
+            return burst + Float(0.05 * (-2 * log(u)).squareRoot() * cos(2 * .pi * v))
+        }
+        let margin = 480
+        var near = [Bool](repeating: false, count: bursts.count)
+        for index in bursts.indices where bursts[index] != 0 {
+            for other in max(0, index - margin)..<min(bursts.count, index + margin + 1) { near[other] = true }
+        }
+        return (samples, bursts.indices.filter { !near[$0] })
+    }
+
+    /// The noise between the bursts against the whole sound, in dB: what a weight on "noise" should move.
+    static func gapLevel(_ samples: [Float], gaps: [Int]) -> Double {
+        let gapPower = gaps.reduce(0.0) { $0 + Double(samples[$1] * samples[$1]) } / Double(max(gaps.count, 1))
+        let power = samples.reduce(0.0) { $0 + Double($1 * $1) } / Double(max(samples.count, 1))
+        return 10 * log10(max(gapPower, 1e-20) / max(power, 1e-20))
+    }
+
+    @Test("reweighting 'noise' from a DDIM inversion of a beep-and-noise mix: against its weight-1 twin, weight 2 raises and weight 0.5 lowers the noise between the bursts (≥ 8 of 10 clips each), the bursts' timing kept (≥ 0.8 in ≥ 8 of 10)")
+    func reweight() throws {
+        let prompt = "a beep and white noise"
+        var request = GenerationRequest(prompt: prompt)
+        (request.stepCount, request.guidanceScale) = (10, 7.5)
+        let defaults = ReplaceSchedule.defaults(fromInversion: true)
+        let schedule = ReplaceSchedule(cross: 0...defaults.cross, self: 0...defaults.selfReplace)
+        let settings = InversionSettings(method: .ddim, sourcePrompt: prompt, stepCount: 10)
+        var rows: [(levels: [Double], timings: [Double])] = []
+        for seed in Self.clips {
+            let (samples, gaps) = Self.mix(seed: seed)
+            var posterior: NoiseSource?
+            let clip = try ClipLatents(encoding: AudioBuffer(mono: samples, sampleRate: 16_000), pipeline: pipeline, posteriorNoise: &posterior)
+            let inversion = try invert(clip, settings, seed: seed)
+            let input = SoundMeasures(samples)
+            var row: (levels: [Double], timings: [Double]) = ([], [])
+            for weight: Float in [0.5, 1, 2] {
+                let edit = PromptEdit(alignment: .none, weights: [("noise", weight)], schedule: schedule)
+                let (latents, _) = try inversion.promptToPrompt([prompt, prompt], edit: edit, request: request, pipeline: pipeline)
+                let edited = try pipeline.render(latents.sliced(axis: 0, 1..<2), duration: clip.duration).audio.channels[0]
+                row.levels.append(Self.gapLevel(edited, gaps: gaps))
+                row.timings.append(Self.timing(input, SoundMeasures(edited)))
+            }
+            rows.append(row)
+        }
+        let table = rows.map { String(format: "noise between bursts %.1f / %.1f / %.1f dB at 0.5 / 1 / 2, timing %.2f / %.2f",
+                                      $0.levels[0], $0.levels[1], $0.levels[2], $0.timings[0], $0.timings[2]) }
+        #expect(rows.filter { $0.levels[2] > $0.levels[1] }.count >= 8, "\(table)")
+        #expect(rows.filter { $0.levels[0] < $0.levels[1] }.count >= 8, "\(table)")
+        #expect(rows.filter { $0.timings[0] >= 0.8 && $0.timings[2] >= 0.8 }.count >= 8, "\(table)")
+        print("inversion reweight: \(table.joined(separator: "; "))")
+    }
+}
+
 /// A small seeded generator of uniform numbers in [0, 1) (SplitMix64), for placing bursts.
 struct SeededNumbers {
     private var state: UInt64

@@ -113,5 +113,20 @@ struct InversionTests {
         }
         try Data(try Data(contentsOf: url).prefix(100)).write(to: foreign)
         #expect(throws: InversionError.self) { _ = try Inversion(contentsOf: foreign, for: latents, pipeline: pipeline) }
+        // Settings that are not what the writer writes: refused by name, before any value is used.
+        let stored = try Safetensors(url: url)
+        let text = try #require(stored.metadata["settings"])
+        let tensors = try ["trajectory", "noise_maps"].reduce(into: [String: Tensor]()) { $0[$1] = try stored.tensor($1) }
+        for (tampered, reason) in [(text.replacingOccurrences(of: #""startStep":4"#, with: #""startStep":9223372036854775807"#),
+                                    "the start step must be between 1 and the step count 10"),
+                                   ("{\"method\":\"ddpm\",\"method\":\"ddim\"}", "appears twice")] {
+            var metadata = stored.metadata
+            metadata["settings"] = tampered
+            try Safetensors.write(tensors, metadata: metadata, to: foreign)
+            #expect { _ = try Inversion(contentsOf: foreign, for: latents, pipeline: pipeline) } throws: { error in
+                guard case InversionError.unreadable(_, let message) = error else { return false }
+                return message.hasPrefix("its settings: ") && message.contains(reason)
+            }
+        }
     }
 }

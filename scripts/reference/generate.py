@@ -18,12 +18,13 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "Tests" / "Fixtures"
-# Dependency order: editing_fixtures, p2p_fixtures and composition_fixtures read the model folder
+# Dependency order: editing_fixtures, p2p_fixtures, composition_fixtures, inversion_fixtures and windows_fixtures read the model folder
 # pipeline_fixtures writes and clip_fixtures' tokenizer files (composition_fixtures also the clip
 # editing_fixtures writes); vae_fixtures and vocoder_fixtures import compute_fixtures as code.
 ORDER = ["random_fixtures", "compute_fixtures", "audio_fixtures", "picture_fixtures", "weights_fixtures",
          "schedulers_fixtures", "vocoder_fixtures", "clip_fixtures", "vae_fixtures", "unet_fixtures",
-         "pipeline_fixtures", "editing_fixtures", "p2p_fixtures", "composition_fixtures", "mini_fixtures"]
+         "pipeline_fixtures", "editing_fixtures", "p2p_fixtures", "composition_fixtures", "inversion_fixtures",
+         "windows_fixtures", "mini_fixtures"]
 COUNTS = "counts.json"
 
 

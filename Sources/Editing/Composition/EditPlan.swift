@@ -22,8 +22,9 @@ public struct EditResult {
     /// The last pass's source prompt, rendered, when the plan ends with an attention edit and
     /// the caller asked for it.
     public var source: GenerationResult?
-    /// The attention the last attention edit stored: the per-word maps of `--maps`; `nil` when it
-    /// ran in windows of the canvas (one controller each).
+    /// The attention the last attention edit stored: the per-word maps of `--maps`; for an edit
+    /// run in windows of the canvas (one controller each), their cross-attention joined over the
+    /// span (``AttentionStore/init(joining:windows:)``).
     public var attentionStore: AttentionStore?
     /// What the finishing step spliced into the clip, for splicing into the user's file
     /// (``EditedFile``): empty without a clip or when ``EditPlan/raw``.
@@ -79,13 +80,6 @@ public struct EditPlan: Sendable {
         let canvasFrames = self.canvasFrames(clip: clip, pipeline: pipeline, first: first)
         return try passes.enumerated().map { index, pass in
             try pass.validate(index: index, hasClip: clip != nil)
-            if pass.attention?.blend != nil, canvasFrames > pipeline.canvasFrames {
-                let seconds = Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond
-                throw EditPlanError.invalidPass(index + 1, field: "blend", reason: """
-                    a local blend works on one canvas of the model (\(seconds) s) for now; \
-                    edit a part of at most \(seconds) s, or leave out the blend
-                    """)
-            }
             return try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 try pipeline.validate(request)
@@ -171,8 +165,8 @@ public struct EditPlan: Sendable {
                 let edit = windows.isWindowed ? nil : try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline)
                 let windowEdits = windows.isWindowed
                     ? try windows.offsets.compactMap { _ in try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline) } : []
-                if let blend = pass.attention?.blend, let controller = edit {
-                    let blending = blend.constraint(reading: controller)
+                if let blend = pass.attention?.blend {
+                    let blending = edit.map { blend.constraint(reading: $0) } ?? blend.constraint(reading: windowEdits, windows: windows)
                     constraint = constraint.map { masking in { index, latents in try blending(index, masking(index, latents)) } }
                         ?? blending
                 }
@@ -183,7 +177,8 @@ public struct EditPlan: Sendable {
                 if ownNoise == nil { noise = run.noise }
                 initial = initial ?? start.latents
                 dropped = max(dropped, conditioning.droppedTokenCount)
-                store = windows.isWindowed ? nil : edit?.attentionStore ?? store
+                if let edit { store = edit.attentionStore }
+                if !windowEdits.isEmpty { store = AttentionStore(joining: windowEdits.map(\.attentionStore), windows: windows) }
             }
         }
         return try finish(latents, clip: clip, canvasFrames: canvasFrames, pipeline: pipeline,

@@ -14,6 +14,18 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
     /// The output audio file, relative to the plan's folder.
     public var output: String?
     public var passes: [Pass]
+    /// How a plan of masked passes joins its fills to the clip (``FinishingChoices``): the
+    /// crossfade at each mask edge in milliseconds (default 20), whether to return the decoded
+    /// result instead (default false), and the fills' level, `"context"` (default) or `"raw"`.
+    public var crossfadeMs: Double?
+    public var raw: Bool?
+    public var fillLevel: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case input, output, passes, raw
+        case crossfadeMs = "crossfade_ms"
+        case fillLevel = "fill_level"
+    }
 
     public struct Pass: Codable, Sendable, Equatable {
         public var prompt: String
@@ -152,9 +164,26 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
     /// and blend words against the prompts; inversion files are relative to `folder` (the plan's).
     /// - Throws: ``EditPlanError`` naming the pass and field.
     public func plan(clipDuration: Double?, folder: URL? = nil, pipeline: AuffusionPipeline) throws -> EditPlan {
-        EditPlan(try passes.enumerated().map { index, pass in
+        try finishing().applied(to: EditPlan(try passes.enumerated().map { index, pass in
             try pass.editPass(number: index + 1, clipDuration: clipDuration, folder: folder, pipeline: pipeline)
-        })
+        }))
+    }
+
+    /// The document's finishing keys.
+    /// - Throws: ``EditPlanError/invalidDocument(_:)`` for a fill level not named in ``FillLevel``
+    ///   or a crossfade that is not a non-negative number.
+    public func finishing() throws -> FinishingChoices {
+        let level = try fillLevel.map { name in
+            guard let level = FillLevel(rawValue: name) else {
+                throw EditPlanError.invalidDocument(
+                    "fill_level: \"\(name)\" is not one of \(FillLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return level
+        }
+        if let crossfadeMs, !(crossfadeMs >= 0) {
+            throw EditPlanError.invalidDocument("crossfade_ms: must be a non-negative number of milliseconds, got \(crossfadeMs)")
+        }
+        return FinishingChoices(crossfadeSeconds: crossfadeMs.map { $0 / 1000 }, raw: raw, fillLevel: level)
     }
 
     /// Unknown keys anywhere in the document, reported with their place and the known keys.
@@ -166,7 +195,7 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
                     "\(place): unknown key \"\(unknown)\"; known keys: \(known.sorted().joined(separator: ", "))")
             }
         }
-        try check(object, known: ["input", "output", "passes"], place: "the plan")
+        try check(object, known: CodingKeys.allCases.map(\.rawValue), place: "the plan")
         guard let passes = (object as? [String: Any])?["passes"] as? [Any] else { return }
         for (index, pass) in passes.enumerated() {
             let place = "pass \(index + 1)"

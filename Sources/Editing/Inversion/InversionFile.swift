@@ -47,10 +47,17 @@ extension Inversion {
         guard metadata["version"] == Self.version else {
             throw unreadable("version \(metadata["version"] ?? "none") is not \(Self.version)")
         }
-        guard let text = metadata["settings"], let settings = try? JSONDecoder().decode(InversionSettings.self, from: Data(text.utf8)),
-              let clip = metadata["clip"], let model = metadata["model"], let schedule = metadata["schedule"] else {
+        guard let text = metadata["settings"], let clip = metadata["clip"], let model = metadata["model"],
+              let schedule = metadata["schedule"] else {
             throw unreadable("its settings or fingerprints are missing")
         }
+        // Strict JSON (no key twice, bounded nesting), and values checked before any is used: a
+        // start step near Int.max would overflow the shape check below.
+        let settings: InversionSettings
+        do {
+            settings = try StrictJSON.decode(InversionSettings.self, from: Data(text.utf8))
+            _ = try Self.schedule(settings, pipeline: pipeline, eta: 0)
+        } catch { throw unreadable("its settings: \(error)") }
         let trajectory: Tensor, noiseMaps: Tensor?
         do {
             trajectory = try file.tensor("trajectory")

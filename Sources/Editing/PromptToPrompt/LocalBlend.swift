@@ -57,8 +57,9 @@ public struct LocalBlend: Sendable {
     /// - Throws: ``AttentionMapError/noMaps(_:available:)``.
     public func masks(store: AttentionStore, height: Int, width: Int) throws -> [[Bool]] {
         let cross = store.entries.filter { $0.site.isCrossAttention && $0.site.place != .mid }
-        let size = resolution ?? Self.defaultResolution(height: height, width: width,
-                                                         available: cross.map { AttentionResolution(height: $0.site.height, width: $0.site.width) })
+        let size = resolution.map { store.storedResolution(atLevelOf: $0) }
+            ?? Self.defaultResolution(height: height, width: width,
+                                      available: cross.map { AttentionResolution(height: $0.site.height, width: $0.site.width) })
         let chosen = cross.filter { $0.site.height == size.height && $0.site.width == size.width }
         guard !chosen.isEmpty else { throw AttentionMapError.noMaps(size, among: cross.map(\.site)) }
         let pixels = size.height * size.width
@@ -119,13 +120,20 @@ public struct LocalBlend: Sendable {
         { _, latents in try apply(to: latents, store: recorder.attentionStore) }
     }
 
-    /// The maps' level when none is given: a quarter of the latents' height and width, the
+    /// The per-step constraint of latents denoised in `windows`, one recorder per window: each
+    /// step's mask is made from the windows' maps joined over the span
+    /// (``AttentionStore/init(joining:windows:)``), so the blend confines the edit across window joins.
+    public func constraint(reading recorders: [any AttentionRecorder], windows: LatentWindows) -> DenoiseRun.Constraint {
+        { _, latents in try apply(to: latents, store: AttentionStore(joining: recorders.map(\.attentionStore), windows: windows)) }
+    }
+
+    /// The maps' level when none is given: a quarter of the latents' height (and width), the
     /// reference's level; a U-Net with fewer levels (the embedded model's 8 × 32 latents keep
-    /// 8 × 32 and 4 × 16) uses its smallest stored level instead.
+    /// 8 × 32 and 4 × 16) uses its smallest stored level instead. The level is found by its
+    /// height, since a span joined from windows has its own widths.
     static func defaultResolution(height: Int, width: Int, available: [AttentionResolution]) -> AttentionResolution {
-        let quarter = AttentionResolution(height: height / 4, width: width / 4)
-        guard !available.contains(quarter) else { return quarter }
-        return available.min { $0.height * $0.width < $1.height * $1.width } ?? quarter
+        if let quarter = available.first(where: { $0.height == height / 4 }) { return quarter }
+        return available.min { $0.height * $0.width < $1.height * $1.width } ?? AttentionResolution(height: height / 4, width: width / 4)
     }
 
     /// `max_pool2d(kernel 3, stride 1, padding 1)`: each cell the largest of its in-range neighbours.

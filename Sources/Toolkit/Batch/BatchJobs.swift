@@ -34,9 +34,8 @@ public struct GenerationBatchJob: BatchJob {
 public struct EditBatchJob: BatchJob {
     /// The folder that the lines' `"input"` paths are relative to.
     public var inputFolder: URL
-    public var crossfadeSeconds = 0.020
-    /// Return the decoded canvas even when every pass is masked.
-    public var raw = false
+    /// The command line's finishing flags, applied over each line's own (``FinishingChoices``).
+    public var finishing = FinishingChoices()
     /// Sample the clip's VAE posterior (from the seed) instead of taking its mean.
     public var samplePosterior = false
     /// Overrides of the edited file's rate (Hz), channel count and sample encoding
@@ -60,9 +59,7 @@ public struct EditBatchJob: BatchJob {
             return file
         }
         let clip = try input.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
-        var plan = try line.plan.plan(clipDuration: clip?.duration, folder: inputFolder, pipeline: pipeline)
-        plan.crossfadeSeconds = crossfadeSeconds
-        plan.raw = raw
+        let plan = finishing.applied(to: try line.plan.plan(clipDuration: clip?.duration, folder: inputFolder, pipeline: pipeline))
         var run = EditRun(plan, clip: clip)
         run.samplePosterior = samplePosterior
         let (result, placement) = try run(pipeline: pipeline, noise: &noise) { progress($0.stepsDone, $0.totalSteps) }
@@ -70,7 +67,8 @@ public struct EditBatchJob: BatchJob {
                                input: input)
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
         record.addDetails(["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
-                           "crossfade_ms": .number(crossfadeSeconds * 1000), "raw": .bool(raw)].merging(placement) { $1 })
+                           "crossfade_ms": .number(plan.crossfadeSeconds * 1000), "raw": .bool(plan.raw),
+                           "fill_level": .string(plan.fillLevel.rawValue)].merging(placement) { $1 })
         var product = BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
         product.edit = file.map { (result, $0) }
         return product
