@@ -149,9 +149,10 @@ bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	  --only unet --rounds 3
 
 ## bench-generate: a whole 10 s generation (25 DPM-Solver++ steps) on a full-size synthetic
-## model folder (written once to /tmp, 4.3 GB), Swift beside the Python pipeline (~12 minutes).
+## model folder (written once to /tmp, 4.3 GB): Swift exact and each fast preset beside the Python
+## pipeline (~17 minutes; BENCH_GENERATE_FLAGS="--repeat 2" keeps the faster of two, --exact-only).
 bench-generate: build $(VENV)/.installed
-	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25
+	$(PYTHON) scripts/reference/bench_generate.py --swift-binary $(BIN)/auffusion --steps 25 $(BENCH_GENERATE_FLAGS)
 
 ## bench-fewer-steps: the "fewer steps" preset: mel distance of UniPC and DPM-Solver++ at 10, 15 and
 ## 25 steps to the exact run (embedded model, PNDM at 100 steps; 3 prompts x 10 seeds), then a 10 s

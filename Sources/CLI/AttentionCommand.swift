@@ -33,6 +33,10 @@ struct AttentionCommand: ParsableCommand {
 
     @OptionGroup var length: DurationOption
 
+    func validate() throws {
+        try sampling.refuseFeatureCaching(with: "attention maps")
+    }
+
     func run() throws {
         let folder = URL(fileURLWithPath: output).standardizedFileURL
         do {

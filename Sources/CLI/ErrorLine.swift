@@ -14,7 +14,8 @@ struct CLIError: Error, CustomStringConvertible {
 enum ErrorLine {
     /// The flag of each ``GenerationRequest`` field a library error may name.
     static let flags = ["steps": "--steps", "guidance": "--guidance", "guidance_rescale": "--guidance-rescale",
-                        "duration": "--duration", "prompt": "the prompt", "canvas": "the canvas"]
+                        "duration": "--duration", "prompt": "the prompt", "canvas": "the canvas",
+                        "guided_fraction": "--guidance-until", "cache_interval": "--cache-interval", "cache_branch": "--cache-branch"]
 
     static func describe(_ error: any Error) -> String {
         switch error {

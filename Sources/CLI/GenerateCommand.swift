@@ -12,7 +12,7 @@ struct GenerateCommand: ParsableCommand {
         discussion: """
         The format of the output follows its extension (.wav, .flac, .ogg, .aiff). Without --seed, a \
         seed is drawn and reported (--json). With --batch FILE.jsonl, each line is {"prompt": …, \
-        "negative"?, "seed"?, "steps"?, "guidance"?, "duration"?, "output"?}; with -n or --seeds, \
+        "negative"?, "seed"?, "steps"?, "guidance"?, "duration"?, "speed"?, "output"?}; with -n or --seeds, \
         each prompt gives several takes. Both write into --output-dir with a manifest, survive \
         failed lines, resume with --skip-existing and split with --shard (docs/batch.md).
         """

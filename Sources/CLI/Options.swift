@@ -59,6 +59,18 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The first Gaussian tensor the run draws, as .npy, instead of seeded noise: the initial latents of a run from noise, or the tensor added to a clip's latents.", valueName: "file.npy"))
     var noise: String?
 
+    @Flag(help: "The fast preset (docs/compute.md): --guidance-until \(SpeedOptions.fast.guidedFraction) --cache-interval \(SpeedOptions.fast.cacheInterval); the flags below override its parts. Not with swap, reweight or attention (feature caching).")
+    var fast = false
+
+    @Option(name: .customLong("guidance-until"), help: ArgumentHelp("Adaptive guidance: classifier-free guidance on the first F of the steps only, the conditional prediction alone after (0…1; default 1, every step).", valueName: "F"))
+    var guidedFraction: Double?
+
+    @Option(name: .customLong("cache-interval"), help: ArgumentHelp("DeepCache: a full U-Net evaluation every N steps, its shallow branch on the cached deep features in between (default 1, every step full). Not with swap, reweight or attention.", valueName: "N"))
+    var cacheInterval: Int?
+
+    @Option(name: .customLong("cache-branch"), help: ArgumentHelp("DeepCache's shallow branch: 0 (the shallowest, fastest) up to the first down block's layers − 1 (default 0).", valueName: "B"))
+    var cacheBranch: Int?
+
     func validate() throws {
         if noise != nil && seed != nil { throw ValidationError("use either --seed or --noise") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
@@ -66,6 +78,25 @@ struct SamplingOptions: ParsableArguments {
         if let guidanceRescale, !(0...1).contains(guidanceRescale) {
             throw ValidationError("--guidance-rescale must be in [0, 1], got \(guidanceRescale)")
         }
+        do { try speed.validate() } catch { throw ValidationError(ErrorLine.describe(error)) }
+    }
+
+    /// The approximations asked for: the `--fast` preset or none, with the flags given over it.
+    /// A later fast sampler (fewer steps) belongs in the preset's request, beside these.
+    var speed: SpeedOptions {
+        var speed = fast ? SpeedOptions.fast : .exact
+        speed.guidedFraction = guidedFraction ?? speed.guidedFraction
+        speed.cacheInterval = cacheInterval ?? speed.cacheInterval
+        speed.cacheBranch = cacheBranch ?? speed.cacheBranch
+        return speed
+    }
+
+    /// Refuses feature caching for a command whose run has an attention controller (`what`).
+    func refuseFeatureCaching(with what: String) throws {
+        guard speed.cachesFeatures else { return }
+        throw ValidationError("\(fast ? "--fast (its --cache-interval \(speed.cacheInterval))" : "--cache-interval above 1") does not go with "
+            + "\(what): a cached step skips the deep attention layers, which could be neither edited nor observed; "
+            + "use --guidance-until alone, or --cache-interval 1")
     }
 
     /// The request for `prompt` with these options.
@@ -77,6 +108,7 @@ struct SamplingOptions: ParsableArguments {
         request.guidanceRescale = guidanceRescale ?? request.guidanceRescale
         request.scheduler = scheduler
         request.windowJoin = windowJoin ?? request.windowJoin
+        request.speed = speed
         return request
     }
 

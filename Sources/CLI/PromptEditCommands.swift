@@ -118,6 +118,7 @@ struct PromptEditOptions: ParsableArguments {
     var mapsResolution = AttentionResolution(height: 8, width: 32)
 
     func validate() throws {
+        try sampling.refuseFeatureCaching(with: "a prompt-to-prompt edit")
         if let strength {
             guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
             guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }

@@ -94,6 +94,17 @@ public struct AuffusionPipeline: Sendable {
             throw PipelineError.invalidValue(field: "duration", reason: "must be at most \(Int(Self.longestDuration)) s, got \(duration); make longer audio in parts")
         }
         try request.validate(canvasFrames: frames, duration: duration, framesPerSecond: melParameters.framesPerSecond)
+        try validate(request.speed)
+    }
+
+    /// Checks `speed` against this model: its values, and a cache branch the U-Net has.
+    /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
+    public func validate(_ speed: SpeedOptions) throws {
+        try speed.validate()
+        let branches = unet.featureCacheBranches
+        guard branches.contains(speed.cacheBranch) else {
+            throw PipelineError.invalidValue(field: "cache_branch", reason: "must be in \(branches.lowerBound)…\(branches.upperBound - 1) for this model, got \(speed.cacheBranch)")
+        }
     }
 
     /// A fresh scheduler: `kind` on the folder's configuration, or the folder's own.
@@ -117,7 +128,8 @@ public struct AuffusionPipeline: Sendable {
                          progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
         let start = try noiseStart(request, noise: &noise)
         let conditioning = try conditioning([request.prompt], request: request)
-        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise, join: request.windowJoin)
+        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise, join: request.windowJoin,
+                                 speed: request.speed)
         let latents = try run.finish(progress: progress)
         noise = run.noise
         var result = try render(latents, duration: canvas(of: request).duration)

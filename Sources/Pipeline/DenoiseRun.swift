@@ -33,6 +33,13 @@ public struct Progress: Sendable {
 /// on the whole span; the schedulers act column by column, so this is MultiDiffusion's joint
 /// step. Latents as wide as the canvas or narrower are one window, evaluated as before.
 ///
+/// ``SpeedOptions`` make it approximate on request: a step after the run's guided fraction
+/// evaluates the conditional rows alone (`[x]` on the conditional context; an attention
+/// controller then sees `[conditional…]`, which every controller of `Editing` handles, as it
+/// does a run without guidance), and with feature caching a step between full evaluations runs
+/// the U-Net's shallow branch on the deep features stored at the last full one
+/// (``UNetFeatureCache``, one per window). The constraint runs after every step as before.
+///
 /// ```swift
 /// var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, noise: noise)
 /// while let step = try run.next() { print("step \(step.progress.step)/\(step.progress.total)") }
@@ -60,6 +67,9 @@ public struct DenoiseRun {
     private let controllers: [(any AttentionController)?]
     private let windows: LatentWindows
     private let join: LatentWindows.Join
+    private let speed: SpeedOptions
+    /// DeepCache's stored features, one cache per window (empty when the run does not cache).
+    private var caches: [UNetFeatureCache]
     private var index = 0
     /// The latents `[P, 4, h, w]` so far: the start's, then each step's.
     public private(set) var latents: Tensor
@@ -71,13 +81,20 @@ public struct DenoiseRun {
     /// `join` says how the windows of latents wider than the canvas are joined; an attention edit
     /// of such latents gives one controller per window (`windowControllers`, each counting its own
     /// layers and steps) instead of `controller`.
+    /// `speed` says which approximations the steps make (none by default).
     /// - Throws: ``PipelineError/invalidRequest(_:)`` when the start's latents do not have one row
     ///   per prompt, when one controller would see more than one window, or when the window
-    ///   controllers are not one per window.
+    ///   controllers are not one per window; ``PipelineError/invalidValue(field:reason:)`` for bad
+    ///   `speed` values; ``PipelineError/incompatibleOptions(_:_:reason:)`` for feature caching with
+    ///   an attention controller.
     public init(pipeline: AuffusionPipeline, start: DenoiseStart, conditioning: Conditioning,
                 constraint: Constraint? = nil, controller: (any AttentionController)? = nil,
                 windowControllers: [any AttentionController] = [], noise: NoiseSource,
-                join: LatentWindows.Join = .crossfade) throws {
+                join: LatentWindows.Join = .crossfade, speed: SpeedOptions = .exact) throws {
+        try pipeline.validate(speed)
+        if speed.cachesFeatures, controller != nil || !windowControllers.isEmpty {
+            throw Self.cachingRefusesAttention
+        }
         guard start.latents.shape.first == conditioning.promptCount else {
             throw PipelineError.invalidRequest(
                 "the start has \(start.latents.shape.first ?? 0) latent rows for \(conditioning.promptCount) prompts")
@@ -95,6 +112,8 @@ public struct DenoiseRun {
         }
         controllers = windowControllers.isEmpty ? windows.offsets.map { _ in controller } : windowControllers
         self.join = join
+        self.speed = speed
+        caches = speed.cachesFeatures ? windows.offsets.map { _ in UNetFeatureCache(branch: speed.cacheBranch) } : []
         unet = pipeline.unet
         self.conditioning = conditioning
         context = conditioning.context
@@ -116,9 +135,10 @@ public struct DenoiseRun {
         guard !isFinished else { return nil }
         let timestep = timesteps[index]
         let input = try scheduler.scaleModelInput(latents, timestep: timestep)
-        let predictions = try windows.offsets.indices.map { window in
-            try predict(windows.isWindowed ? input.sliced(axis: 3, windows.columns(of: window)) : input, timestep: timestep,
-                        controller: controllers[window])
+        var predictions: [Tensor] = []
+        for window in windows.offsets.indices {
+            predictions.append(try predict(windows.isWindowed ? input.sliced(axis: 3, windows.columns(of: window)) : input,
+                                           timestep: timestep, window: window))
         }
         let prediction = windows.joined(predictions, join: join, step: index)
         latents = try scheduler.step(modelOutput: prediction, timestep: timestep, sample: latents, random: &noise)
@@ -127,14 +147,31 @@ public struct DenoiseRun {
         return Step(progress: Progress(step: index, total: timesteps.count, timestep: timestep), latents: latents)
     }
 
-    /// The guided noise prediction for `input` `[P, 4, h, w]` at `timestep`.
-    private func predict(_ input: Tensor, timestep: Float, controller: (any AttentionController)?) throws -> Tensor {
-        let guided = conditioning.usesGuidance
+    /// The noise prediction for `input` `[P, 4, h, w]` of `window` at `timestep`: guided on the
+    /// steps ``SpeedOptions/guides(step:of:)`` allows, else the conditional rows alone; the whole
+    /// U-Net, or its shallow branch between the full evaluations of feature caching.
+    private mutating func predict(_ input: Tensor, timestep: Float, window: Int) throws -> Tensor {
+        let guided = conditioning.usesGuidance && speed.guides(step: index, of: timesteps.count)
         let batch = guided ? Tensor.concatenated([input, input], axis: 0) : input    // [2P or P, 4, h, w]
-        let output = try unet(batch, timesteps: [Float](repeating: timestep, count: batch.shape[0]),
-                              context: context, controller: controller)
+        let times = [Float](repeating: timestep, count: batch.shape[0])
+        let stepContext = guided ? context : conditioning.conditional                  // [2P or P, rows, width]
+        let output: Tensor
+        if caches.isEmpty {
+            output = try unet(batch, timesteps: times, context: stepContext, controller: controllers[window])
+        } else if speed.evaluatesFully(step: index) || caches[window].features == nil {
+            output = try unet(batch, timesteps: times, context: stepContext, storingFeaturesIn: &caches[window])
+        } else {
+            caches[window].keepLastRows(batch.shape[0])
+            output = try unet(batch, timesteps: times, context: stepContext, reusing: caches[window])
+        }
         return guided ? Guidance.combine(output, scale: conditioning.guidanceScale, rescale: conditioning.guidanceRescale) : output
     }
+
+    /// Feature caching skips most attention layers on its cached steps, where a controller could
+    /// neither edit nor observe them.
+    static let cachingRefusesAttention = PipelineError.incompatibleOptions(
+        "cache_interval above 1 (feature caching)", "an attention controller (prompt-to-prompt edits, attention maps)",
+        reason: "a cached step skips the deep attention layers, which could then be neither edited nor observed; use cache_interval 1")
 
     /// Runs the remaining steps, reporting each to `progress`, and returns the final latents.
     /// - Throws: ``PipelineError/cancelled`` when `progress` returns `false`; model errors.

@@ -29,6 +29,8 @@ public struct GenerationRequest: Sendable, Equatable {
     public var scheduler: SchedulerKind?
     /// How the windows of a canvas wider than the model's are joined at each step.
     public var windowJoin = LatentWindows.Join.crossfade
+    /// The approximations the run may make to go faster (none by default).
+    public var speed = SpeedOptions.exact
 
     public init(prompt: String) { self.prompt = prompt }
 
@@ -50,6 +52,7 @@ public struct GenerationRequest: Sendable, Equatable {
         }
         guard guidanceScale.isFinite, guidanceScale >= 0 else { throw fail("guidance", "must be a non-negative number, got \(guidanceScale)") }
         guard guidanceRescale >= 0, guidanceRescale <= 1 else { throw fail("guidance_rescale", "must be in [0, 1], got \(guidanceRescale)") }
+        try speed.validate()
         if !unconditional && usesGuidance && prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw fail("prompt", "is empty; give a prompt, or generate unconditionally")
         }

@@ -16,6 +16,9 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     case cancelled
     /// No model folder was given and the default one cannot be found.
     case modelNotFound(String)
+    /// Two options of one run that cannot work together (feature caching and an attention
+    /// controller): both named as in ``invalidValue(field:reason:)``, and why.
+    case incompatibleOptions(String, String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +31,7 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
         case .noiseFile(let path, let reason): "\(path): \(reason)"
         case .cancelled: "cancelled"
         case .modelNotFound(let reason): reason
+        case .incompatibleOptions(let first, let second, let reason): "\(first) does not go with \(second): \(reason)"
         }
     }
 }

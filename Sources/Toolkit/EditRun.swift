@@ -66,7 +66,7 @@ extension EditRun {
         let (result, placement) = try run(pipeline: pipeline, noise: &noise, progress: progress)
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output,
                                elapsed: Date().timeIntervalSince(started), input: file?.source)
-        record.details = details.merging(placement) { $1 }
+        record.addDetails(details.merging(placement) { $1 })
         if let file, !result.fills.isEmpty {
             try outputs.write(result, into: file, record: &record, warn: warn)
         } else {

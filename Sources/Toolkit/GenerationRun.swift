@@ -25,7 +25,7 @@ public struct GenerationRun: Sendable {
         let files = try outputs.write(result, warn: warn)
         var record = RunRecord(command: "generate", request: request, seed: seed, result: result, outputs: files,
                                elapsed: Date().timeIntervalSince(started))
-        record.details = ["windows": .number(Double(pipeline.windows(of: request).offsets.count))]
+        record.addDetails(["windows": .number(Double(pipeline.windows(of: request).offsets.count))])
         return record
     }
 }
@@ -54,7 +54,7 @@ public struct AttentionMapRun: Sendable {
         guard let generated = result.outputs.first else { throw PipelineError.invalidRequest("the run made no output") }
         var record = RunRecord(command: "attention", request: request, seed: seed, result: generated,
                                outputs: try outputs.write(generated, warn: warn), elapsed: 0)
-        record.details = ["resolution": .string(resolution.description)]
+        record.addDetails(["resolution": .string(resolution.description)])
         if let folder = outputs.maps {
             let written = try AttentionMapFiles.write(store: store, prompt: request.prompt, index: 0, tokenizer: pipeline.text.tokenizer,
                                                       image: generated.image, resolution: resolution, to: folder)

@@ -54,7 +54,8 @@ public struct RunRecord: Codable, Sendable {
     }
 
     /// A record of `command`, which ran `request` from `seed` (when it denoised) on `input` and
-    /// produced `result` into `outputs` in `elapsed` seconds.
+    /// produced `result` into `outputs` in `elapsed` seconds. A request with approximations
+    /// (``SpeedOptions``) says which in `details.speed`; ``addDetails(_:)`` keeps it.
     public init(command: String, request: GenerationRequest? = nil, seed: UInt64? = nil, result: GenerationResult? = nil,
                 outputs: Files = Files(), elapsed: Double, input: URL? = nil) {
         self.command = command
@@ -69,6 +70,12 @@ public struct RunRecord: Codable, Sendable {
         droppedTokens = result?.droppedTokenCount
         self.outputs = outputs
         timings = Timings(total: elapsed)
+        if let speed = request?.speed, !speed.isExact, let value = try? JSONValue(speed) { details = ["speed": value] }
+    }
+
+    /// Adds `more` to ``details`` (a key given twice takes `more`'s value).
+    public mutating func addDetails(_ more: [String: JSONValue]) {
+        details = (details ?? [:]).merging(more) { $1 }
     }
 
     /// The record as one line of JSON, keys sorted.

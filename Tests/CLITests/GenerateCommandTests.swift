@@ -61,6 +61,33 @@ struct GenerateCommandTests {
             #expect(result.exitCode == 2, "\(arguments)")
         }
     }
+
+    @Test("--fast and the speed flags reach the run and its record; a flag overrides its part of the preset; bad values and feature caching with an attention command are usage errors")
+    func speedFlags() throws {
+        let folder = try model()
+        let out = folder.deletingLastPathComponent().appendingPathComponent("fast.wav").path
+        let common = ["--model", folder.path, "-o", out, "--steps", "4", "--duration", "0.5", "--seed", "1", "--json"]
+        let fast = try CommandRunner.run("auffusion", ["generate", "a dog"] + common + ["--fast", "--cache-interval", "2"])
+        #expect(fast.exitCode == 0, "\(fast.standardError)")
+        let record = try JSONSerialization.jsonObject(with: Data(fast.standardOutput.utf8)) as? [String: Any]
+        let speed = (record?["details"] as? [String: Any])?["speed"] as? [String: Double]
+        #expect(speed == ["guided_fraction": 0.5, "cache_interval": 2, "cache_branch": 0], "\(fast.standardOutput)")
+        let exact = try CommandRunner.run("auffusion", ["generate", "a dog"] + common)
+        #expect(exact.exitCode == 0 && !exact.standardOutput.contains("speed"), "\(exact.standardOutput)")
+        let cases: [([String], String)] = [
+            (["generate", "a dog"] + common + ["--guidance-until", "1.5"], "--guidance-until must be in [0, 1]"),
+            (["generate", "a dog"] + common + ["--cache-interval", "0"], "--cache-interval must be at least 1"),
+            (["swap", "a dog", "--to", "a cat"] + common + ["--fast"], "--fast (its --cache-interval 3) does not go with a prompt-to-prompt edit"),
+            (["attention", "a dog", "--model", folder.path, "-o", out, "--cache-interval", "2"], "--cache-interval above 1 does not go with attention maps"),
+        ]
+        for (arguments, fragment) in cases {
+            let result = try CommandRunner.run("auffusion", arguments)
+            #expect(result.exitCode == 2 && result.standardError.contains(fragment), "\(arguments): \(result.standardError)")
+        }
+        let branch = try CommandRunner.run("auffusion", ["generate", "a dog"] + common + ["--cache-interval", "2", "--cache-branch", "5"])
+        #expect(branch.exitCode == 1 && branch.standardError.contains("--cache-branch must be in 0…0 for this model, got 5"),
+                "\(branch.standardError)")
+    }
 }
 
 @Suite("auffusion vocode --model")

@@ -54,17 +54,6 @@ struct EmbeddedModelTests {
         return try pipeline.generate(settings, noise: &noise)
     }
 
-    /// `count` seconds of a sine at `frequency` and `amplitude`, gated on during `on` (all of it by default).
-    private func tone(_ frequency: Double, amplitude: Double = 0.3, seconds count: Double = 2.56,
-                      on: (Double) -> Bool = { _ in true }) throws -> ClipLatents {
-        let samples = (0..<Int(count * 16_000)).map { index -> Float in
-            let t = Double(index) / 16_000
-            return on(t) ? Float(amplitude * sin(2 * .pi * frequency * t)) : 0
-        }
-        var posterior: NoiseSource?
-        return try ClipLatents(encoding: AudioBuffer(mono: samples, sampleRate: 16_000), pipeline: pipeline,
-                               posteriorNoise: &posterior)
-    }
 
     private static func agreeing(_ outcomes: [Bool]) -> Int { outcomes.filter { $0 }.count }
 
@@ -199,7 +188,7 @@ struct EmbeddedModelTests {
     /// so "kept" means within one band spacing of the input, as the codec alone (strength 0) keeps it.
     @Test("style transfer of a 255 Hz tone to 'a high pitched sine tone': within one mel band at strength 0.1 (10 of 10 seeds), up by more than a semitone at 0.7 (≥ 8 of 10), and at 0.7 above strength 0 by more than 2 seed spreads")
     func styleTransfer() throws {
-        let clip = try tone(Self.lowToneFrequency)
+        let clip = try EmbeddedModelRuns.tone(Self.lowToneFrequency, pipeline: pipeline)
         let input = SoundMeasures(clip.audio.channels[0]).dominantFrequency
         let (weak, strong, off) = (try restyled(clip, strength: 0.1), try restyled(clip, strength: 0.7),
                                    try restyled(clip, strength: 0))
@@ -216,7 +205,7 @@ struct EmbeddedModelTests {
         // Bursts of 110 ms every 330 ms run through the gap: it holds sound, not silence, so the
         // fill must turn tone into noise rather than add energy to nothing.
         let gap = 0.9..<1.5, elsewhere = 1.9..<2.5
-        let clip = try tone(Self.lowToneFrequency, on: { $0.truncatingRemainder(dividingBy: 0.33) < 0.11 })
+        let clip = try EmbeddedModelRuns.tone(Self.lowToneFrequency, pipeline: pipeline, on: { $0.truncatingRemainder(dividingBy: 0.33) < 0.11 })
         let input = clip.audio.channels[0]
         let outside = input.indices.filter { !gap.contains(Double($0) / 16_000) }
         func filled(_ range: Range<Double>, seed: UInt64) throws -> [Float] {
@@ -253,7 +242,7 @@ struct EmbeddedModelTests {
     }
 
     /// The noise share in dB: energy away from the beep over energy near it.
-    private static func noiseToBeepDecibels(_ sound: SoundMeasures) -> Double {
+    static func noiseToBeepDecibels(_ sound: SoundMeasures) -> Double {
         let share = sound.shareAwayFromDominant()
         return 10 * log10(share / max(1 - share, 1e-12))
     }

@@ -1,5 +1,6 @@
 import AudioDSP
 import Compute
+import Editing
 import Foundation
 import Pipeline
 
@@ -145,5 +146,17 @@ enum EmbeddedModelRuns {
         request.stepCount = 25
         request.guidanceScale = 5
         return request
+    }
+
+    /// `seconds` of a sine at `frequency` and `amplitude`, gated on during `on` (all of it by
+    /// default), encoded by `pipeline`: the clips the edit tests start from.
+    static func tone(_ frequency: Double, amplitude: Double = 0.3, seconds: Double = 2.56, pipeline: AuffusionPipeline,
+                     on: (Double) -> Bool = { _ in true }) throws -> ClipLatents {
+        let samples = (0..<Int(seconds * 16_000)).map { index -> Float in
+            let t = Double(index) / 16_000
+            return on(t) ? Float(amplitude * sin(2 * .pi * frequency * t)) : 0
+        }
+        var posterior: NoiseSource?
+        return try ClipLatents(encoding: AudioBuffer(mono: samples, sampleRate: 16_000), pipeline: pipeline, posteriorNoise: &posterior)
     }
 }

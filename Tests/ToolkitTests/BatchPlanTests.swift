@@ -1,6 +1,7 @@
 import Editing
 import FileOutput
 import Foundation
+import Pipeline
 import Testing
 import Toolkit
 
@@ -102,6 +103,20 @@ struct BatchPlanTests {
         #expect(reasons[1]?.contains("unknown key \"promt\"") == true)
         #expect(reasons[2]?.contains("not plain JSON at byte 0") == true)
         #expect(reasons[3]?.contains("\"prompt\" (string)") == true)
+    }
+
+    @Test("a line's \"speed\" sets its run's fast presets over the defaults; an unknown key in it fails the line")
+    func speedOfALine() throws {
+        var defaults = GenerationRequest(prompt: "")
+        defaults.speed = .fast
+        let line = try BatchItem(json: Data(#"{"prompt": "a", "speed": {"cache_interval": 1}}"#.utf8))
+        #expect(line.request(defaults: defaults).speed == SpeedOptions(cacheInterval: 1))
+        #expect(try BatchItem(json: Data(#"{"prompt": "a"}"#.utf8)).request(defaults: defaults).speed == .fast)
+        #expect {
+            _ = try BatchItem(json: Data(#"{"prompt": "a", "speed": {"interval": 3}}"#.utf8))
+        } throws: { error in
+            "\(error)".contains(#"speed: unknown key "interval"; known keys: guided_fraction, cache_interval, cache_branch"#)
+        }
     }
 
     @Test("lines are plain JSON: a key twice, JSON5, NaN, deep nesting, a huge number or a line past the limit fails alone, with its reason")

@@ -126,5 +126,9 @@ public struct EditPass: Sendable {
         if let attention, attention.sourcePrompt.trimmingCharacters(in: .whitespaces).isEmpty {
             throw fail("attention.source", "is empty")
         }
+        if attention != nil, request.speed.cachesFeatures {
+            throw fail("speed.cache_interval", "feature caching skips the deep attention layers an attention edit changes on most "
+                + "steps; use cache_interval 1 with an attention edit")
+        }
     }
 }

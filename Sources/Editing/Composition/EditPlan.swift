@@ -172,7 +172,7 @@ public struct EditPlan: Sendable {
                 }
                 var run = try DenoiseRun(pipeline: pipeline, start: start, conditioning: conditioning, constraint: constraint,
                                          controller: edit, windowControllers: windowEdits, noise: ownNoise ?? noise,
-                                         join: request.windowJoin)
+                                         join: request.windowJoin, speed: request.speed)
                 latents = try run.finish { report($0, after: stepsDone) }
                 if ownNoise == nil { noise = run.noise }
                 initial = initial ?? start.latents

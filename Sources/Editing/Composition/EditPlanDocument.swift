@@ -37,6 +37,8 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
         public var negative: String?
         /// A scheduler name (``SchedulerKind/name``).
         public var scheduler: String?
+        /// The approximations the pass may make (``SpeedOptions``); absent: none.
+        public var speed: SpeedOptions?
     }
 
     public struct Start: Codable, Sendable, Equatable {
@@ -197,10 +199,12 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
         guard let passes = (object as? [String: Any])?["passes"] as? [Any] else { return }
         for (index, pass) in passes.enumerated() {
             let place = "pass \(index + 1)"
-            try check(pass, known: ["prompt", "start", "mask", "attention", "steps", "guidance", "negative", "scheduler"], place: place)
+            try check(pass, known: ["prompt", "start", "mask", "attention", "steps", "guidance", "negative", "scheduler", "speed"],
+                      place: place)
             guard let fields = pass as? [String: Any] else { continue }
             try check(fields["start"] as Any, known: Start.CodingKeys.allCases.map(\.rawValue), place: "\(place), start")
             try check(fields["mask"] as Any, known: ["ranges", "band"], place: "\(place), mask")
+            try check(fields["speed"] as Any, known: SpeedOptions.keys, place: "\(place), speed")
             try check(fields["attention"] as Any, known: Attention.CodingKeys.allCases.map(\.rawValue), place: "\(place), attention")
         }
     }
@@ -246,6 +250,7 @@ extension EditPlanDocument.Pass {
         request.stepCount = steps ?? request.stepCount
         request.guidanceScale = guidance ?? request.guidanceScale
         request.negativePrompt = negative
+        request.speed = speed ?? request.speed
         if let scheduler {
             guard let kind = SchedulerKind(name: scheduler) else {
                 throw fail("scheduler", "\"\(scheduler)\" is not one of \(SchedulerKind.names)")

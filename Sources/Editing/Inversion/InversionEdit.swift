@@ -65,7 +65,8 @@ extension Inversion {
         let start = try self.start(startStep: startStep, pipeline: pipeline)
         let conditioning = try pipeline.inversionConditioning(prompt: request.prompt, guidance: request.guidanceScale,
                                                               negativePrompt: request.negativePrompt, rescale: request.guidanceRescale)
-        var run = try DenoiseRun(pipeline: pipeline, start: start.start, conditioning: conditioning, noise: start.noise)
+        var run = try DenoiseRun(pipeline: pipeline, start: start.start, conditioning: conditioning, noise: start.noise,
+                                 speed: request.speed)
         return try run.finish(progress: progress)
     }
 
@@ -87,7 +88,7 @@ extension Inversion {
         }
         var run = try DenoiseRun(pipeline: pipeline, start: start.start,
                                  conditioning: try pipeline.conditioning(prompts, request: canvasRequest(request, pipeline: pipeline)),
-                                 constraint: constraint, controller: controller, noise: start.noise)
+                                 constraint: constraint, controller: controller, noise: start.noise, speed: request.speed)
         return (try run.finish(progress: progress), controller)
     }
 

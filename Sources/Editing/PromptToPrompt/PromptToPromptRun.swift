@@ -33,7 +33,7 @@ extension AuffusionPipeline {
         let start = try noiseStart(request, promptCount: prompts.count, sharing: initialNoise, noise: &noise)
         let conditioning = try conditioning(prompts, request: request)
         var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, constraint: constraint,
-                                 controller: controller, noise: noise)
+                                 controller: controller, noise: noise, speed: request.speed)
         let latents = try run.finish(progress: progress)
         noise = run.noise
         let outputs = try prompts.indices.map { index in

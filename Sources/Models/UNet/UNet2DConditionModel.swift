@@ -93,17 +93,31 @@ public struct UNet2DConditionModel: Sendable {
     /// - Throws: ``ModelError/invalidInput(model:reason:)`` for inconsistent shapes.
     public func callAsFunction(_ sample: Tensor, timesteps: [Float], context: Tensor,
                                controller: (any AttentionController)? = nil) throws -> Tensor {
+        var noCache: UNetFeatureCache?
+        return try forward(sample, timesteps: timesteps, context: context, controller: controller, storing: &noCache)
+    }
+
+    /// The whole network; with a `cache`, the deep features its shallow branch reuses are stored
+    /// on the way (the same operations in the same order: the output does not change).
+    func forward(_ sample: Tensor, timesteps: [Float], context: Tensor, controller: (any AttentionController)?,
+                 storing cache: inout UNetFeatureCache?) throws -> Tensor {
         try validate(sample, timesteps: timesteps, context: context)
         let unetContext = UNetContext(timeEmbedding: timeEmbedding(timesteps), textContext: context, controller: controller)
         var h = conditionIn(sample)
         var skips = [h]
         for block in downBlocks { h = block(h, unetContext, skips: &skips) }
         if let midBlock { h = midBlock(h, unetContext) }
-        for block in upBlocks { h = block(h, unetContext, skips: &skips) }
+        for block in upBlocks.dropLast() { h = block(h, unetContext, skips: &skips) }
+        // The last up block has no upsampler; it is run in two parts around the cached input.
+        let last = upBlocks[upBlocks.count - 1]
+        let split = cache.map { shallowEntryLayer(branch: $0.branch) } ?? 0
+        h = last.layers(h, unetContext, skips: &skips, 0..<split)
+        cache?.store(h)
+        h = last.layers(h, unetContext, skips: &skips, split..<last.resnets.count)
         return conditionOut(normOut(h).silu())
     }
 
-    private func validate(_ sample: Tensor, timesteps: [Float], context: Tensor) throws {
+    func validate(_ sample: Tensor, timesteps: [Float], context: Tensor) throws {
         func fail(_ reason: String) -> ModelError { .invalidInput(model: "UNet2DConditionModel", reason: reason) }
         let factor = 1 << (configuration.blockOutChannels.count - 1)
         guard sample.rank == 4, sample.shape[1] == configuration.inChannels else {

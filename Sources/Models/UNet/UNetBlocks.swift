@@ -33,17 +33,24 @@ struct DownBlock: Sendable {
     }
 
     func callAsFunction(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor]) -> Tensor {
+        var h = layers(x, context, skips: &skips, through: resnets.count - 1)
+        if let downsampler {
+            h = downsampler(h)
+            skips.append(h)
+        }
+        return h
+    }
+
+    /// Layers 0…`last` (resnet, transformer) only, each output pushed on the skip stack: the
+    /// whole block but its downsampler, or the first layers of DeepCache's shallow branch.
+    func layers(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor], through last: Int) -> Tensor {
         var h = x
-        for (j, resnet) in resnets.enumerated() {
-            h = resnet(h, timeEmbedding: context.timeEmbedding)
+        for j in 0...last {
+            h = resnets[j](h, timeEmbedding: context.timeEmbedding)
             if !attentions.isEmpty {
                 let site = AttentionSite(place: .down, block: index, layer: j, isCrossAttention: false, height: 0, width: 0)
                 h = attentions[j](h, context: context.textContext, site: site, controller: context.controller)
             }
-            skips.append(h)
-        }
-        if let downsampler {
-            h = downsampler(h)
             skips.append(h)
         }
         return h
@@ -107,15 +114,22 @@ struct UpBlock: Sendable {
     }
 
     func callAsFunction(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor]) -> Tensor {
+        let h = layers(x, context, skips: &skips, resnets.indices)
+        return upsampler.map { $0(h) } ?? h
+    }
+
+    /// Layers `range` (concatenate the newest skip, resnet, transformer) only, without the
+    /// upsampler: the whole block in one range, or split where DeepCache stores or reuses features.
+    func layers(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor], _ range: Range<Int>) -> Tensor {
         var h = x
-        for (j, resnet) in resnets.enumerated() {
+        for j in range {
             let skip = skips.removeLast()
-            h = resnet(Tensor.concatenated([h, skip], axis: 1), timeEmbedding: context.timeEmbedding)   // [B, C_h + C_skip, H, W]
+            h = resnets[j](Tensor.concatenated([h, skip], axis: 1), timeEmbedding: context.timeEmbedding)   // [B, C_h + C_skip, H, W]
             if !attentions.isEmpty {
                 let site = AttentionSite(place: .up, block: index, layer: j, isCrossAttention: false, height: 0, width: 0)
                 h = attentions[j](h, context: context.textContext, site: site, controller: context.controller)
             }
         }
-        return upsampler.map { $0(h) } ?? h
+        return h
     }
 }

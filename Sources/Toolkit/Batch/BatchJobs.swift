@@ -66,9 +66,9 @@ public struct EditBatchJob: BatchJob {
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
                                input: input)
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
-        record.details = ["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
-                          "crossfade_ms": .number(plan.crossfadeSeconds * 1000), "raw": .bool(plan.raw),
-                          "fill_level": .string(plan.fillLevel.rawValue)].merging(placement) { $1 }
+        record.addDetails(["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
+                           "crossfade_ms": .number(plan.crossfadeSeconds * 1000), "raw": .bool(plan.raw),
+                           "fill_level": .string(plan.fillLevel.rawValue)].merging(placement) { $1 })
         var product = BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
         product.edit = file.map { (result, $0) }
         return product

@@ -25,6 +25,8 @@ public struct BatchItem: BatchLine, Codable, Equatable {
     public var steps: Int?
     public var guidance: Float?
     public var duration: Double?
+    /// The approximations the line's run may make (``SpeedOptions``); absent: the defaults'.
+    public var speed: SpeedOptions?
     public var output: String?
 
     public init(prompt: String, output: String? = nil) {
@@ -33,12 +35,16 @@ public struct BatchItem: BatchLine, Codable, Equatable {
     }
 
     public init(json: Data) throws {
-        let text = try BatchLineKeys.check(json, known: ["prompt", "negative", "seed", "steps", "guidance", "duration", "output"])
+        let text = try BatchLineKeys.check(json, known: ["prompt", "negative", "seed", "steps", "guidance", "duration", "speed", "output"])
+        if let object = try? JSONSerialization.jsonObject(with: text) as? [String: Any], let speed = object["speed"] as? [String: Any],
+           let unknown = speed.keys.sorted().first(where: { !SpeedOptions.keys.contains($0) }) {
+            throw BatchLineKeys.Failure("speed: unknown key \"\(unknown.abbreviated(to: 40))\"; known keys: \(SpeedOptions.keys.joined(separator: ", "))")
+        }
         do {
             self = try JSONDecoder().decode(Self.self, from: text)
         } catch {
             throw BatchLineKeys.Failure("not a JSON object with a \"prompt\" (string) and optional negative, seed, steps, "
-                + "guidance, duration, output")
+                + "guidance, duration, speed (an object of \(SpeedOptions.keys.joined(separator: ", "))), output")
         }
     }
 
@@ -60,6 +66,7 @@ public struct BatchItem: BatchLine, Codable, Equatable {
         request.stepCount = steps ?? defaults.stepCount
         request.guidanceScale = guidance ?? defaults.guidanceScale
         request.duration = duration ?? defaults.duration
+        request.speed = speed ?? defaults.speed
         return request
     }
 }
