@@ -1,4 +1,5 @@
 import AudioDSP
+import Compute
 import Foundation
 import Testing
 import TestSupport
@@ -6,7 +7,7 @@ import TestSupport
 /// Clips and generations longer than the embedded model's 2.56 s canvas, from the command line.
 @Suite("Long clips from the command line")
 struct LongClipCommandTests {
-    @Test("transfer and swap of a 6 s clip write 6 s and report the windows; generate --duration 6 writes 6 s; a local blend over windows is one error line")
+    @Test("transfer and swap of a 6 s clip write 6 s and report the windows; generate --duration 6 writes 6 s; a swap with a local blend and --maps over windows writes maps as long as the clip")
     func longClip() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("long-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -26,9 +27,12 @@ struct LongClipCommandTests {
         let swap = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
                                                        "-o", swapped.path, "--quiet"])
         #expect(swap.exitCode == 0 && (try? AudioFile.read(swapped).frameCount) == 96_000, "\(swap.standardError)")
+        let maps = folder.appendingPathComponent("maps")
         let blend = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
-                                                        "--blend", "beep", "-o", swapped.path, "--quiet"])
-        #expect(blend.exitCode == 1 && blend.standardError.split(separator: "\n").count == 1
-                && blend.standardError.contains("a local blend works on one canvas of the model (2.56 s)"), "\(blend.standardError)")
+                                                        "--blend", "beep", "--maps", maps.path, "-o", swapped.path, "--quiet"])
+        #expect(blend.exitCode == 0 && (try? AudioFile.read(swapped).frameCount) == 96_000, "\(blend.standardError)")
+        // 6 s = 600 frames on a canvas rounded up to 8: latents 75 wide, the 8×32 level joined to 8×75.
+        let shape = try NumPyFile.read(maps.appendingPathComponent("maps.npy")).shape
+        #expect(shape.count == 3 && Array(shape.dropFirst()) == [8, 75], "maps.npy \(shape)")
     }
 }
