@@ -143,4 +143,13 @@ enum MelDistance {
         let sum = zip(a.scalars, b.scalars).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
         return 20 / log(10) * (sum / Double(max(a.count, 1))).squareRoot()
     }
+
+    /// The mean absolute difference instead, in dB (docs/generate.md, "Fewer steps";
+    /// scripts/reference/bench_fewer_steps.py): one loud outlier region weighs less than in the
+    /// root mean square.
+    static func meanAbsoluteDecibels(_ a: Tensor, _ b: Tensor) -> Double {
+        precondition(a.shape == b.shape, "MelDistance: \(a.shape) against \(b.shape)")
+        let sum = zip(a.scalars, b.scalars).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) }
+        return 20 / log(10) * sum / Double(max(a.count, 1))
+    }
 }

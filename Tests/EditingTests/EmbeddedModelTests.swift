@@ -130,7 +130,7 @@ struct EmbeddedModelTests {
 
     /// The exact run is the folder's own sampler (PNDM) at the command line's default 100 steps;
     /// UniPC at 15 steps (15 evaluations) must land no farther from it, in mean
-    /// ``SoundMeasures/melDistance(_:_:)`` over the seeds, than PNDM at the 25 steps (26
+    /// ``MelDistance/meanAbsoluteDecibels(_:_:)`` over the seeds, than PNDM at the 25 steps (26
     /// evaluations) every other test of meaning runs. On these seeds that is 0.80 dB against
     /// 0.91 dB; a first-order sampler at 15 steps (DDIM) lands 1.69 dB away and fails, and two
     /// seeds' exact runs lie 17 dB apart.
@@ -141,9 +141,9 @@ struct EmbeddedModelTests {
         var previous: Tensor?
         for seed in Self.fewerStepsSeeds {
             let exact = try generation(prompt, seed: seed, scheduler: nil, steps: 100).logMel
-            fast.append(SoundMeasures.melDistance(try generation(prompt, seed: seed, scheduler: .unipc, steps: 15).logMel, exact))
-            default25.append(SoundMeasures.melDistance(try generation(prompt, seed: seed, scheduler: nil, steps: 25).logMel, exact))
-            if let previous { acrossSeeds.append(SoundMeasures.melDistance(exact, previous)) }
+            fast.append(MelDistance.meanAbsoluteDecibels(try generation(prompt, seed: seed, scheduler: .unipc, steps: 15).logMel, exact))
+            default25.append(MelDistance.meanAbsoluteDecibels(try generation(prompt, seed: seed, scheduler: nil, steps: 25).logMel, exact))
+            if let previous { acrossSeeds.append(MelDistance.meanAbsoluteDecibels(exact, previous)) }
             previous = exact
         }
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }

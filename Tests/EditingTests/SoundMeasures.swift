@@ -1,5 +1,4 @@
 import AudioDSP
-import Compute
 import Editing
 import Foundation
 import Pipeline
@@ -123,15 +122,6 @@ struct SoundMeasures {
 
     /// Semitones from `a` to `b` Hz.
     static func semitones(from a: Double, to b: Double) -> Double { 12 * log2(b / a) }
-
-    /// The mel distance of two log-mel spectrograms (natural log, the pipeline's `logMel`): the mean
-    /// over all cells of |20·log10(e)·(ln a − ln b)|, the mean absolute difference in dB, as
-    /// scripts/reference/bench_fewer_steps.py measures it.
-    static func melDistance(_ a: Tensor, _ b: Tensor) -> Double {
-        precondition(a.shape == b.shape, "mel distance of \(a.shape) and \(b.shape)")
-        let total = zip(a.scalars, b.scalars).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) }
-        return total / Double(a.count) * 20 / log(10)
-    }
 }
 
 /// The embedded model and the settings every test of meaning runs it with: 25 steps of the
