@@ -6,23 +6,24 @@ import Pipeline
 import Testing
 import TestSupport
 
-/// The tests of meaning under each fast preset (docs/compute.md, "Fast presets"): the words still
+/// The tests of meaning under the fast presets (docs/compute.md, "Fast presets"): the words still
 /// change the sound as in ``EmbeddedModelTests``, with the same bounds, and each preset's
 /// spectrograms stay nearer the exact run's than another seed's are. Held-out seeds 10–19: no
 /// part of the model's making drew them (training seeds ≥ 1,000,003, evaluation 0–9), and the
 /// exact tests use 100–109.
-@Suite("Embedded model: the words change the sound under every fast preset", .serialized)
+@Suite("Embedded model: the words change the sound under the fast presets", .serialized)
 struct EmbeddedModelPresetTests {
     static let seeds: [UInt64] = Array(10..<20)
 
-    /// The presets measured: each approximation alone, and both (`--fast`).
+    /// The presets the suite runs: adaptive guidance alone (the one prompt-to-prompt can take)
+    /// and both approximations (`--fast`). Feature caching alone passed the same generation and
+    /// edit tests when measured (docs/compute.md); it is left out to keep `make test` within its budget.
     enum Preset: String, CaseIterable, CustomTestStringConvertible {
-        case adaptiveGuidance = "guidance on the first half", featureCache = "full U-Net every 3rd step", fast = "--fast"
+        case adaptiveGuidance = "guidance on the first half", fast = "--fast"
 
         var speed: SpeedOptions {
             switch self {
             case .adaptiveGuidance: SpeedOptions(guidedFraction: SpeedOptions.fast.guidedFraction)
-            case .featureCache: SpeedOptions(cacheInterval: SpeedOptions.fast.cacheInterval, cacheBranch: SpeedOptions.fast.cacheBranch)
             case .fast: .fast
             }
         }
@@ -55,14 +56,14 @@ struct EmbeddedModelPresetTests {
 
     private static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
 
-    @Test("pitch (≥ 8 of 10 seeds) and timbre (10 of 10) as in the exact tests, and spectrograms nearer the exact run's than 0.6 of the seed-to-seed distance, under every preset")
+    @Test("pitch (≥ 8 of 10 seeds) and timbre (10 of 10) as in the exact tests, and spectrograms nearer the exact run's than 0.6 of the seed-to-seed distance, under --fast (both approximations)")
     func generation() throws {
         let prompts = ["a low pitched sine tone", "a high pitched sine tone", "white noise", "a sine tone"]
         let exact = try prompts.map { prompt in try Self.seeds.map { try generate(prompt, seed: $0, .exact) } }
         // Seed to seed: each exact output against the next seed's, same prompt.
         let seedDistance = Self.mean(exact.flatMap { outputs in zip(outputs, outputs.dropFirst()).map { MelDistance.decibels($0.logMel, $1.logMel) } })
         Self.report("exact", "mel distance from seed to seed \(String(format: "%.2f", seedDistance)) dB")
-        for preset in Preset.allCases {
+        for preset in [Preset.fast] {
             let outputs = try prompts.map { prompt in try Self.seeds.map { try generate(prompt, seed: $0, preset.speed) } }
             let distances = zip(exact.joined(), outputs.joined()).map { MelDistance.decibels($1.logMel, $0.logMel) }
             let sounds = outputs.map { $0.map { SoundMeasures($0.audio.channels[0]) } }
