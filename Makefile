@@ -133,9 +133,9 @@ demo: build
 ## beside PyTorch 2.0.1 and the current PyTorch (fp32 and bf16 autocast), as ratios.
 bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(PYTHON) scripts/reference/bench.py --write-clip .bench-clip.wav
-	$(BIN)/auffusion bench --clip .bench-clip.wav --json > .bench-swift.json
+	$(BIN)/auffusion-bench --clip .bench-clip.wav --json > .bench-swift.json
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
-	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion --current-python $(CURRENT_VENV)/bin/python
+	$(PYTHON) scripts/reference/bench_models.py --swift-bench $(BIN)/auffusion-bench --current-python $(CURRENT_VENV)/bin/python
 
 ## bench-batch: lines per hour per core of a batch with the embedded model (25 steps, one thread),
 ## and the same batch as 4 shards run one after the other, as a ratio (~3 minutes).
@@ -145,7 +145,7 @@ bench-batch: build
 ## bench-unet: one guided U-Net step only, Swift beside PyTorch 2.0.1, the current PyTorch fp32 and
 ## its bf16 autocast, 3 alternating rounds (~4 minutes).
 bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
-	$(PYTHON) scripts/reference/bench_models.py --swift-binary $(BIN)/auffusion --current-python $(CURRENT_VENV)/bin/python \
+	$(PYTHON) scripts/reference/bench_models.py --swift-bench $(BIN)/auffusion-bench --current-python $(CURRENT_VENV)/bin/python \
 	  --only unet --rounds 3
 
 ## bench-generate: a whole 10 s generation (25 DPM-Solver++ steps) on a full-size synthetic

@@ -3,7 +3,7 @@ import Foundation
 import Models
 import SyntheticWeights
 
-/// The networks `auffusion bench` can time on synthetic weights.
+/// The networks `auffusion-bench` can time on synthetic weights.
 public enum BenchmarkedModel: String, CaseIterable, Sendable {
     case unet, vaeDecode = "vae-decode", vaeEncode = "vae-encode", textEncoder = "text-encoder", vocoder
 

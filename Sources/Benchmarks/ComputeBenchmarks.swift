@@ -1,6 +1,6 @@
 import Compute
 
-/// The compute-kernel benchmarks of `auffusion bench`, at the sizes of the U-Net's top level
+/// The compute-kernel benchmarks of `auffusion-bench`, at the sizes of the U-Net's top level
 /// for a 10 s clip (latent 32 × 128). Inputs come from `TorchRandomSource`, as in the reference.
 public enum ComputeBenchmarks {
     /// (name, prepared work) pairs; preparation is not timed.

@@ -3,7 +3,7 @@ import Compute
 import Foundation
 import Toolkit
 
-/// The audio front end and the compute kernels, timed on this machine: `auffusion bench kernels`
+/// The audio front end and the compute kernels, timed on this machine: `auffusion-bench kernels`
 /// prints them, and `make bench` sets them beside the Python reference's
 /// (scripts/reference/bench.py, which builds the same clip and inputs).
 public struct KernelBenchmarks: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import Toolkit
 
 /// One network timed on synthetic weights built from its `config.json`, as
-/// `auffusion bench unet|vae-decode|vae-encode|text-encoder|vocoder` runs it: one warm-up forward
+/// `auffusion-bench unet|vae-decode|vae-encode|text-encoder|vocoder` runs it: one warm-up forward
 /// pass, then ``runs`` timed ones (``BenchmarkTiming``).
 public struct ModelBenchmark: Sendable {
     public var model: BenchmarkedModel

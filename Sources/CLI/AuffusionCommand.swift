@@ -16,7 +16,7 @@ struct AuffusionCommand: AsyncParsableCommand {
         version: "auffusion \(toolVersion)",
         subcommands: [GenerateCommand.self, TransferCommand.self, InpaintCommand.self, SwapCommand.self, RefineCommand.self,
                       ReweightCommand.self, EditCommand.self, InvertCommand.self, AttentionCommand.self, ServeCommand.self,
-                      TokensCommand.self, SpectrogramCommand.self, VocodeCommand.self, BenchCommand.self]
+                      TokensCommand.self, SpectrogramCommand.self, VocodeCommand.self]
     )
 
     /// The toolkit's version.

@@ -69,20 +69,55 @@ struct EditOutputOptions: ParsableArguments {
     }
 }
 
-/// Runs `plan` on `clip` (or from noise) through ``EditRun``, with progress, and writes the
-/// result (into the input's own format when the edit kept it; the edited prompt's attention maps
-/// at `maps`); returns its record, for the caller to complete and emit.
-func runPlan(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline,
-             noise: inout NoiseSource, outputs: RunOutputs, sampling: SamplingOptions, clipOptions: ClipInputOptions,
-             report: ReportOptions, details: [String: JSONValue], maps: AttentionResolution? = nil) throws -> RunRecord {
-    var run = EditRun(plan, clip: clip)
-    run.mapsResolution = maps
-    run.file = try input.map { try clipOptions.format.editedFile($0) }
-    run.samplePosterior = clipOptions.samplePosterior
-    run.posteriorNoise = sampling.noise == nil ? nil : NoiseSource(seed: sampling.seedValue)
-    let progress = report.progress()
-    let (_, record) = try run.run(command: command, seed: sampling.seedValue, details: details, pipeline: pipeline, noise: &noise,
-                          outputs: outputs, started: report.started, progress: progress.passes(), warn: progress.warn(report))
-    progress.finish()
-    return record
+/// The options every edit of a clip shares, and the one way such a command runs.
+struct EditCommandOptions: ParsableArguments {
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var clip: ClipInputOptions
+    @OptionGroup var output: EditOutputOptions
+    @OptionGroup var report: ReportOptions
+
+    /// Runs `command` on the clip at `input` (from noise when `nil`): checks the outputs (none may
+    /// be `input`, a sampling input or one of `inputs`), loads the model, runs the edit that
+    /// `plan` builds for it and prints the record.
+    func run(_ command: String, input: String?, inputs: [URL] = [], sourceAudio: String? = nil, maps: String? = nil,
+             mapsResolution: AttentionResolution? = nil, plan: (AuffusionPipeline) throws -> PlannedEdit) throws {
+        let inputURL = input.map { URL(fileURLWithPath: $0) }
+        let outputs = try output.outputs(inputs: [inputURL].compactMap { $0 } + sampling.inputs + inputs, sourceAudio: sourceAudio,
+                                         maps: maps)
+        var noise = try sampling.noiseSource()
+        let pipeline = try model.load(report)
+        let edit = try plan(pipeline)
+        try clip.run(edit.plan, command: command, clip: edit.clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
+                     seed: sampling.seedValue, noiseFromFile: sampling.noise != nil, report: report, details: edit.details,
+                     maps: maps == nil ? nil : mapsResolution).emit(report)
+    }
+}
+
+/// An edit ready to run: its plan, the clip it edits (none from noise) and its record's details.
+struct PlannedEdit {
+    var plan: EditPlan
+    var clip: EditClip?
+    var details: [String: JSONValue]
+}
+
+extension ClipInputOptions {
+    /// Runs `plan` on `clip` (or from noise) through ``EditRun``, with progress, and writes the
+    /// result (into the input's own format when the edit kept it; the edited prompt's attention
+    /// maps at `maps`); returns its record. When the run's noise comes from a file, a sampled
+    /// posterior draws its own noise from `seed`.
+    func run(_ plan: EditPlan, command: String, clip: EditClip?, input: URL?, pipeline: AuffusionPipeline, noise: inout NoiseSource,
+             outputs: RunOutputs, seed: UInt64, noiseFromFile: Bool, report: ReportOptions, details: [String: JSONValue],
+             maps: AttentionResolution? = nil) throws -> RunRecord {
+        var run = EditRun(plan, clip: clip)
+        run.mapsResolution = maps
+        run.file = try input.map { try format.editedFile($0) }
+        run.samplePosterior = samplePosterior
+        run.posteriorNoise = noiseFromFile ? NoiseSource(seed: seed) : nil
+        let progress = report.progress()
+        let (_, record) = try run.run(command: command, seed: seed, details: details, pipeline: pipeline, noise: &noise,
+                                      outputs: outputs, started: report.started, progress: progress.passes(), warn: progress.warn(report))
+        progress.finish()
+        return record
+    }
 }

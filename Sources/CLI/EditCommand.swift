@@ -56,13 +56,12 @@ struct EditCommand: ParsableCommand {
         guard let outputPath = try output ?? Self.output(of: file)?.path else { throw CLIError("give -o OUT or an \"output\" in the plan") }
         let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: file.inputs, peaks: peaks)
         let pipeline = try model.load(report)
-        var sampling = try SamplingOptions.parse([])
-        sampling.seed = seed
-        var noise = NoiseSource(seed: sampling.seedValue)
+        var noise = NoiseSource(seed: seed ?? 0)
         let clip = try file.input.map { try clipOptions.read($0.path, pipeline: pipeline) }
         let editPlan = splice.choices.applied(to: try file.plan(clip: clip, pipeline: pipeline))
-        try runPlan(editPlan, command: "edit", clip: clip, input: file.input, pipeline: pipeline, noise: &noise, outputs: outputs,
-                    sampling: sampling, clipOptions: clipOptions, report: report, details: ["passes": .number(Double(editPlan.passes.count))]).emit(report)
+        try clipOptions.run(editPlan, command: "edit", clip: clip, input: file.input, pipeline: pipeline, noise: &noise, outputs: outputs,
+                            seed: seed ?? 0, noiseFromFile: false, report: report,
+                            details: ["passes": .number(Double(editPlan.passes.count))]).emit(report)
     }
 
     /// Every plan of the batch file, or the takes of the one plan, in this shard, with the models

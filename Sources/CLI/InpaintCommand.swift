@@ -33,11 +33,7 @@ struct InpaintCommand: ParsableCommand {
     var strength = 1.0
 
     @OptionGroup var splice: SpliceOptions
-    @OptionGroup var model: ModelOptions
-    @OptionGroup var sampling: SamplingOptions
-    @OptionGroup var clipOptions: ClipInputOptions
-    @OptionGroup var outputOptions: EditOutputOptions
-    @OptionGroup var report: ReportOptions
+    @OptionGroup var edit: EditCommandOptions
 
     func validate() throws {
         guard !mask.isEmpty else { throw ValidationError("give at least one --mask START-END (seconds)") }
@@ -46,17 +42,14 @@ struct InpaintCommand: ParsableCommand {
     }
 
     func run() throws {
-        let inputURL = URL(fileURLWithPath: input)
-        let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs)
-        var noise = try sampling.noiseSource()
-        let pipeline = try model.load(report)
-        let clip = try clipOptions.read(input, pipeline: pipeline)
-        let editMask = try EditMask(ranges: mask.map(\.range), band: band?.range, clipDuration: clip.duration,
-                                    maximumFrequency: pipeline.melParameters.maximumFrequency)
-        let plan = splice.choices.applied(to: EditPlan([.inpainting(mask: editMask, strength: strength, request: sampling.request(prompt: prompt))]))
-        let ranges = editMask.ranges.map { JSONValue.array([.number($0.lowerBound), .number($0.upperBound)]) }
-        try runPlan(plan, command: "inpaint", clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
-                        outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
-                        details: ["mask": .array(ranges), "raw": .bool(splice.raw), "strength": .number(strength)]).emit(report)
+        try edit.run("inpaint", input: input) { pipeline in
+            let clip = try edit.clip.read(input, pipeline: pipeline)
+            let editMask = try EditMask(ranges: mask.map(\.range), band: band?.range, clipDuration: clip.duration,
+                                        maximumFrequency: pipeline.melParameters.maximumFrequency)
+            let pass = EditPass.inpainting(mask: editMask, strength: strength, request: edit.sampling.request(prompt: prompt))
+            let ranges = editMask.ranges.map { JSONValue.array([.number($0.lowerBound), .number($0.upperBound)]) }
+            return PlannedEdit(plan: splice.choices.applied(to: EditPlan([pass])), clip: clip,
+                               details: ["mask": .array(ranges), "raw": .bool(splice.raw), "strength": .number(strength)])
+        }
     }
 }

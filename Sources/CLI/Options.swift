@@ -73,12 +73,7 @@ struct SamplingOptions: ParsableArguments {
 
     func validate() throws {
         if noise != nil && seed != nil { throw ValidationError("use either --seed or --noise") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        if let guidance, !(guidance.isFinite && guidance >= 0) { throw ValidationError("--guidance must be a non-negative number, got \(guidance)") }
-        if let guidanceRescale, !(0...1).contains(guidanceRescale) {
-            throw ValidationError("--guidance-rescale must be in [0, 1], got \(guidanceRescale)")
-        }
-        do { try speed.validate() } catch { throw ValidationError(ErrorLine.describe(error)) }
+        do { try request(prompt: "").validateSettings() } catch { throw ValidationError(ErrorLine.describe(error)) }
     }
 
     /// The approximations asked for: the `--fast` preset or none, with the flags given over it.

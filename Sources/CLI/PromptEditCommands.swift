@@ -79,12 +79,8 @@ struct ReweightCommand: ParsableCommand {
 
 /// The options `swap`, `refine` and `reweight` share, and the plan of one pass they run.
 struct PromptEditOptions: ParsableArguments {
-    @OptionGroup var model: ModelOptions
-    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var edit: EditCommandOptions
     @OptionGroup var replace: ReplaceOptions
-    @OptionGroup var outputOptions: EditOutputOptions
-    @OptionGroup var clipOptions: ClipInputOptions
-    @OptionGroup var report: ReportOptions
 
     @Option(name: .customLong("source-output"), help: "Also write the source prompt's audio.")
     var sourceOutput: String?
@@ -118,7 +114,7 @@ struct PromptEditOptions: ParsableArguments {
     var mapsResolution = AttentionResolution(height: 8, width: 32)
 
     func validate() throws {
-        try sampling.refuseFeatureCaching(with: "a prompt-to-prompt edit")
+        try edit.sampling.refuseFeatureCaching(with: "a prompt-to-prompt edit")
         if let strength {
             guard from != nil else { throw ValidationError("--strength needs --from IN.wav") }
             guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
@@ -134,27 +130,22 @@ struct PromptEditOptions: ParsableArguments {
 
     /// Runs the edit from `source` to `target` and writes the outputs.
     func run(source: String, target: String, alignment: PromptEdit.Alignment, weights: [WordWeight], command: String) throws {
-        let inputURL = from.map { URL(fileURLWithPath: $0) }
-        let outputs = try outputOptions.outputs(inputs: [inputURL].compactMap { $0 } + sampling.inputs + clipStart.inputs,
-                                                sourceAudio: sourceOutput, maps: maps)
-        var noise = try sampling.noiseSource()
-        let pipeline = try model.load(report)
-        let clip = try from.map { try clipOptions.read($0, pipeline: pipeline) }
-        var request = sampling.request(prompt: target)
-        request.duration = length.duration
-        var edit = PromptEditRequest(source: source, alignment: alignment)
-        (edit.weights, edit.blend, edit.blendResolution, edit.sharedNoise) = (weights, blend, blendResolution, sharedNoise)
-        edit.clipStart = clipStart.choice(strength: strength, sampling: sampling)
-        replace.apply(to: &edit)
-        let (pass, details) = try edit.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)
-        if maps != nil {
-            let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames
-            try checkStored(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames)
+        try edit.run(command, input: from, inputs: clipStart.inputs, sourceAudio: sourceOutput, maps: maps,
+                     mapsResolution: mapsResolution) { pipeline in
+            let clip = try from.map { try edit.clip.read($0, pipeline: pipeline) }
+            var request = edit.sampling.request(prompt: target)
+            request.duration = length.duration
+            var prompts = PromptEditRequest(source: source, alignment: alignment)
+            (prompts.weights, prompts.blend, prompts.blendResolution, prompts.sharedNoise) = (weights, blend, blendResolution, sharedNoise)
+            prompts.clipStart = clipStart.choice(strength: strength, sampling: edit.sampling)
+            replace.apply(to: &prompts)
+            let (pass, details) = try prompts.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)
+            if maps != nil {
+                let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames
+                try checkStored(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames)
+            }
+            return PlannedEdit(plan: EditPlan([pass]), clip: clip, details: details)
         }
-        let record = try runPlan(EditPlan([pass]), command: command, clip: clip, input: inputURL, pipeline: pipeline, noise: &noise,
-                                 outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report, details: details,
-                                 maps: maps == nil ? nil : mapsResolution)
-        try record.emit(report)
     }
 }
 

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
-import Models
-import Pipeline
 import Toolkit
-import Weights
 
 /// `auffusion tokens`: how a model tokenizes a prompt, and which tokens each word became.
 struct TokensCommand: ParsableCommand {
@@ -20,26 +17,9 @@ struct TokensCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
 
     func run() throws {
-        let directory = try ModelDirectory(model.url())
-        let tokenizer = try TextConditioner.tokenizer(for: directory.text)
-        try CLIPTokenizer.validate(prompt: prompt)
-        let encoded = tokenizer.encode(prompt, padding: .none)
-        let tokens = encoded.ids.map { tokenizer.decode([$0]) }
-        let words = tokenizer.words(in: prompt)
-        if report.json {
-            var record = RunRecord(command: "tokens", elapsed: report.elapsed)
-            record.prompt = prompt
-            record.droppedTokens = encoded.droppedTokenCount
-            record.details = [
-                "ids": .array(encoded.ids.map { .number(Double($0)) }), "tokens": .array(tokens.map(JSONValue.string)),
-                "words": .array(words.map { .object(["word": .string($0.text), "tokens": .array($0.tokenPositions.map { .number(Double($0)) })]) }),
-            ]
-            return try record.emit(report)
-        }
-        for (position, (id, token)) in zip(encoded.ids, tokens).enumerated() {
-            print(String(format: "%3d  %6d  %@", position, id, token))
-        }
-        for word in words { print("\(word.text): \(word.tokenPositions.map(String.init).joined(separator: " "))") }
-        if encoded.wasTruncated { report.warn("\(encoded.droppedTokenCount) tokens past the 77th were dropped") }
+        let listing = try TokenListing(prompt: prompt, model: model.url())
+        if report.json { return try listing.record(started: report.started).emit(report) }
+        listing.lines.forEach { print($0) }
+        if listing.droppedTokenCount > 0 { report.warn("\(listing.droppedTokenCount) tokens past the 77th were dropped") }
     }
 }

@@ -30,12 +30,7 @@ struct TransferCommand: ParsableCommand {
     var sourcePrompt = ""
 
     @OptionGroup var clipStart: ClipStartOptions
-
-    @OptionGroup var model: ModelOptions
-    @OptionGroup var sampling: SamplingOptions
-    @OptionGroup var clipOptions: ClipInputOptions
-    @OptionGroup var outputOptions: EditOutputOptions
-    @OptionGroup var report: ReportOptions
+    @OptionGroup var edit: EditCommandOptions
 
     func validate() throws {
         if let strength, !(0...1).contains(strength) { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
@@ -43,16 +38,12 @@ struct TransferCommand: ParsableCommand {
     }
 
     func run() throws {
-        let inputURL = URL(fileURLWithPath: input)
-        let outputs = try outputOptions.outputs(inputs: [inputURL] + sampling.inputs + clipStart.inputs)
-        var noise = try sampling.noiseSource()
-        let pipeline = try model.load(report)
-        let clip = try clipOptions.read(input, pipeline: pipeline)
-        var request = sampling.request(prompt: prompt)
-        let (start, startRecord) = try clipStart.choice(strength: strength, sourcePrompt: sourcePrompt, sampling: sampling)
-            .start(fallback: .sdedit, request: &request)
-        try runPlan(EditPlan([EditPass(start: start, request: request)]), command: "transfer", clip: clip, input: inputURL,
-                    pipeline: pipeline, noise: &noise, outputs: outputs, sampling: sampling, clipOptions: clipOptions, report: report,
-                    details: ["start": startRecord]).emit(report)
+        try edit.run("transfer", input: input, inputs: clipStart.inputs) { pipeline in
+            let clip = try edit.clip.read(input, pipeline: pipeline)
+            var request = edit.sampling.request(prompt: prompt)
+            let (start, startRecord) = try clipStart.choice(strength: strength, sourcePrompt: sourcePrompt, sampling: edit.sampling)
+                .start(fallback: .sdedit, request: &request)
+            return PlannedEdit(plan: EditPlan([EditPass(start: start, request: request)]), clip: clip, details: ["start": startRecord])
+        }
     }
 }

@@ -37,12 +37,22 @@ public struct GenerationRequest: Sendable, Equatable {
     /// Whether classifier-free guidance runs (two U-Net halves per step).
     public var usesGuidance: Bool { !unconditional && guidanceScale > 1 }
 
+    /// Checks the sampler's settings, which need no model: steps, guidance, rescale and speed.
+    /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
+    public func validateSettings() throws {
+        func fail(_ field: String, _ reason: String) -> PipelineError { .invalidValue(field: field, reason: reason) }
+        guard stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(stepCount)") }
+        guard guidanceScale.isFinite, guidanceScale >= 0 else { throw fail("guidance", "must be a non-negative number, got \(guidanceScale)") }
+        guard guidanceRescale >= 0, guidanceRescale <= 1 else { throw fail("guidance_rescale", "must be in [0, 1], got \(guidanceRescale)") }
+        try speed.validate()
+    }
+
     /// Checks the request on a canvas of `canvasFrames` frames kept for `duration` seconds (the
     /// request's values or the model's defaults) at `framesPerSecond` frames per second.
     /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     func validate(canvasFrames: Int, duration: Double, framesPerSecond: Double) throws {
         func fail(_ field: String, _ reason: String) -> PipelineError { .invalidValue(field: field, reason: reason) }
-        guard stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(stepCount)") }
+        try validateSettings()
         guard canvasFrames > 0, canvasFrames % 8 == 0 else {
             throw fail("canvas", "must be a positive multiple of 8 frames, got \(canvasFrames)")
         }
@@ -50,9 +60,6 @@ public struct GenerationRequest: Sendable, Equatable {
         guard duration > 0, duration <= canvasSeconds + 1e-9 else {
             throw fail("duration", "must be in (0, \(canvasSeconds)] seconds (the canvas is \(canvasFrames) frames), got \(duration)")
         }
-        guard guidanceScale.isFinite, guidanceScale >= 0 else { throw fail("guidance", "must be a non-negative number, got \(guidanceScale)") }
-        guard guidanceRescale >= 0, guidanceRescale <= 1 else { throw fail("guidance_rescale", "must be in [0, 1], got \(guidanceRescale)") }
-        try speed.validate()
         if !unconditional && usesGuidance && prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw fail("prompt", "is empty; give a prompt, or generate unconditionally")
         }

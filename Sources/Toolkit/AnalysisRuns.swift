@@ -2,8 +2,10 @@ import AudioDSP
 import Compute
 import FileOutput
 import Foundation
+import Models
 import Pictures
 import Pipeline
+import Weights
 
 /// A clip analysed into the Auffusion log-mel and drawn, as `auffusion spectrogram` and the server
 /// make it: mixed to mono, resampled to 16 kHz and peak-normalised as the reference does.
@@ -66,6 +68,47 @@ public struct Resynthesis: Sendable {
         if let output = outputs.audio { files.peakGainDecibels = try outputs.writeAudio(audio, to: output, warn: warn) }
         var record = RunRecord(command: "vocode", outputs: files, elapsed: Date().timeIntervalSince(started), input: url)
         (record.sampleRate, record.seconds) = (audio.sampleRate, audio.duration)
+        return record
+    }
+}
+
+/// How a model's tokenizer splits a prompt, as `auffusion tokens` shows it: each token's id and
+/// text, and the word → token positions that edits address words by.
+public struct TokenListing: Sendable {
+    public let prompt: String
+    public let ids: [Int]
+    public let tokens: [String]
+    public let words: [PromptWord]
+    /// Tokens past the text encoder's 77 that were dropped.
+    public let droppedTokenCount: Int
+
+    /// Tokenizes `prompt` with the tokenizer of the model folder at `model`.
+    /// - Throws: a folder or tokenizer-file error; ``CLIPTokenizer/validate(prompt:)``'s for an unusable prompt.
+    public init(prompt: String, model: URL) throws {
+        let tokenizer = try TextConditioner.tokenizer(for: try ModelDirectory(model).text)
+        try CLIPTokenizer.validate(prompt: prompt)
+        let encoded = tokenizer.encode(prompt, padding: .none)
+        self.prompt = prompt
+        (ids, droppedTokenCount) = (encoded.ids, encoded.droppedTokenCount)
+        tokens = encoded.ids.map { tokenizer.decode([$0]) }
+        words = tokenizer.words(in: prompt)
+    }
+
+    /// The listing as text: one line per token (position, id, text), then one per word.
+    public var lines: [String] {
+        zip(ids, tokens).enumerated().map { String(format: "%3d  %6d  %@", $0.offset, $0.element.0, $0.element.1) }
+            + words.map { "\($0.text): \($0.tokenPositions.map(String.init).joined(separator: " "))" }
+    }
+
+    /// The record of the listing (docs/cli.md): ids, tokens and words in its details.
+    public func record(started: Date) -> RunRecord {
+        var record = RunRecord(command: "tokens", elapsed: Date().timeIntervalSince(started))
+        record.prompt = prompt
+        record.droppedTokens = droppedTokenCount
+        record.details = [
+            "ids": .array(ids.map { .number(Double($0)) }), "tokens": .array(tokens.map(JSONValue.string)),
+            "words": .array(words.map { .object(["word": .string($0.text), "tokens": .array($0.tokenPositions.map { .number(Double($0)) })]) }),
+        ]
         return record
     }
 }

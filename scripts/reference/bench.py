@@ -4,7 +4,7 @@
     python scripts/reference/bench.py --swift .bench-swift.json     # what `make bench` runs
     python scripts/reference/bench.py --write-clip clip.wav          # the 10 s benchmark clip
 
-The Swift file is the run record of `auffusion bench --json` (docs/cli.md); its details hold
+The Swift file is the run record of `auffusion-bench --json` (docs/cli.md); its details hold
 {"results": [{"name": "audio.analysis_10s", "seconds": 0.012}, ...]}.
 For every name found in REFERENCES the matching reference is timed (one warm-up run, then the
 median of --runs runs) with the same thread count as the Swift side: AUFFUSION_THREADS, else
@@ -270,7 +270,7 @@ def print_table(rows: list[tuple[str, str, str, str]]) -> None:
 def main() -> None:
     """Parses the command line, times the references and prints the comparison table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--swift", type=pathlib.Path, help="JSON results of `auffusion bench --json`")
+    parser.add_argument("--swift", type=pathlib.Path, help="JSON results of `auffusion-bench --json`")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per reference (default 5)")
     parser.add_argument("--write-clip", type=pathlib.Path, help="write the benchmark clip and exit")
     arguments = parser.parse_args()

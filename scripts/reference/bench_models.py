@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Times whole networks with synthetic weights, Swift beside PyTorch, on this machine.
 
-    python scripts/reference/bench_models.py --swift-binary .build/release/auffusion
+    python scripts/reference/bench_models.py --swift-bench .build/release/auffusion-bench
         [--current-python .venv-torch-current/bin/python] [--rounds N] [--runs N] [--only unet,vocoder]
         [--swift-before OLD_BINARY]
 
 For each benchmark below, every round runs, one after the other and each in a process of its own
-(so that peak memory is per model): `auffusion bench <model> --config … --json` (one warm-up,
+(so that peak memory is per model): `auffusion-bench <model> --config … --json` (one warm-up,
 then --runs runs), and the same forward pass in PyTorch 2.0.1 fp32 (this interpreter: diffusers
 0.18.2, transformers 4.30.2, the vocoder of vocoder_fixtures.py), and, when the current PyTorch's
 virtualenv exists (`make .venv-torch-current/.installed`), in that PyTorch fp32 and under
@@ -110,10 +110,10 @@ def last_json_line(command: list) -> dict | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--swift-binary", type=pathlib.Path)
+    parser.add_argument("--swift-bench", type=pathlib.Path, help="the auffusion-bench binary")
     parser.add_argument("--current-python", type=pathlib.Path, default=ROOT / ".venv-torch-current" / "bin" / "python",
                         help="the current PyTorch's interpreter (skipped when absent)")
-    parser.add_argument("--swift-before", type=pathlib.Path, help="an older auffusion binary, timed as one more side")
+    parser.add_argument("--swift-before", type=pathlib.Path, help="an older auffusion-bench binary, timed as one more side")
     parser.add_argument("--runs", type=int, default=2, help="timed runs per process, after one warm-up")
     parser.add_argument("--rounds", type=int, default=2, help="times every side is run, alternating")
     parser.add_argument("--only", help="comma-separated Swift subcommands to run (default: all)")
@@ -132,7 +132,7 @@ def main() -> None:
         if selected and model not in selected:
             continue
         common = ["--config", str(CONFIGS / config), "--batch", str(batch), "--latent", latent, "--runs", str(arguments.runs)]
-        swift_command = [str(arguments.swift_binary), "bench", model, *common, "--json"]
+        swift_command = [str(arguments.swift_bench), model, *common, "--json"]
         before = [("swift before fp32", [str(arguments.swift_before), *swift_command[1:]])] if arguments.swift_before else []
         sides = [("swift fp32", swift_command)] + before + [
             (f"torch {label} {precision}", [python, __file__, "--runs", str(arguments.runs), "--reference-only",

@@ -17,7 +17,7 @@ struct ModelBenchOptions: ParsableArguments {
     @Option(help: "Timed runs after one warm-up run.")
     var runs = 3
 
-    @OptionGroup var report: ReportOptions
+    @OptionGroup var output: JSONOption
 
     func validate() throws {
         guard batch >= 1, runs >= 1 else { throw ValidationError("--batch and --runs must be at least 1") }
@@ -34,14 +34,14 @@ struct ModelBenchOptions: ParsableArguments {
     func run(_ model: BenchmarkedModel) throws {
         let benchmark = benchmark(model)
         let timing = try benchmark.run()
-        guard report.json else {
+        guard output.json else {
             return print(String(format: "median %.3f s over %d runs, peak RSS %.0f MiB", timing.median, runs, timing.peakResidentMiB))
         }
-        try benchmark.record(timing, started: report.started).emit(report)
+        print(try benchmark.record(timing, started: output.started).jsonLine())
     }
 }
 
-/// A model benchmark subcommand: `auffusion bench unet|vae-decode|vae-encode|text-encoder|vocoder`.
+/// A model benchmark subcommand: `auffusion-bench unet|vae-decode|vae-encode|text-encoder|vocoder`.
 protocol ModelBenchmarkCommand: ParsableCommand {
     static var model: BenchmarkedModel { get }
     var options: ModelBenchOptions { get }
