@@ -61,6 +61,46 @@ public struct GriffinLim: Sendable {
         return signal(magnitudes, angles)
     }
 
+    /// Frames a long reconstruction works on at once (default 1024, 10.24 s at Auffusion's frame
+    /// rate), and frames that neighbouring blocks share (default 128).
+    public var blockFrames = 1024, blockOverlap = 128
+
+    /// Reconstructs a signal of any length block by block, so that memory grows with the block,
+    /// not the length: ``reconstruct(magnitudes:frameCount:progress:)`` on `blockFrames` at a
+    /// time, neighbours sharing `blockOverlap`, crossfaded over the middle quarter of what they
+    /// share. Started from zero phase, Griffin-Lim settles on the same phases for the same
+    /// magnitudes away from a block's edges, so neighbours agree there and their crossfade neither
+    /// dips nor smears (docs/editing.md, "Long clips", has the measure). A signal no longer than a
+    /// block, or an FFT too long for the overlap, is reconstructed whole.
+    /// - Parameters:
+    ///   - magnitudes: the `count × bins` magnitudes of a range of `count` frames.
+    ///   - progress: (iterations done, total) over every block.
+    /// - Returns: `frames · hop` samples.
+    public func reconstruct(frameCount frames: Int, magnitudes: (Range<Int>) -> [Float],
+                            progress: (Int, Int) -> Void = { _, _ in }) -> [Float] {
+        let (block, overlap, hop) = (blockFrames, blockOverlap, parameters.hopLength)
+        guard frames > block, block > overlap, overlap * 3 / 8 * hop >= parameters.fftSize / 2 else {
+            return reconstruct(magnitudes: magnitudes(0..<frames), frameCount: frames, progress: progress)
+        }
+        let fade = (overlap * 3 / 8)..<(overlap * 5 / 8)
+        let blockCount = (frames - overlap + block - overlap - 1) / (block - overlap)
+        var output = [Float](repeating: 0, count: frames * hop)
+        var start = 0
+        for index in 0..<blockCount {
+            let end = index == blockCount - 1 ? frames : start + block
+            let samples = reconstruct(magnitudes: magnitudes(start..<end), frameCount: end - start) { done, _ in
+                progress(index * iterations + done, blockCount * iterations)
+            }
+            let first = index == 0 ? 0 : fade.lowerBound * hop
+            for offset in first..<samples.count {
+                let weight = index == 0 ? 1 : min(1, Float(offset - first) / Float(fade.count * hop))
+                output[start * hop + offset] = output[start * hop + offset] * (1 - weight) + samples[offset] * weight
+            }
+            start = end - overlap
+        }
+        return output
+    }
+
     /// Spectral convergence `‖S − |STFT(y)|‖_F / ‖S‖_F` of a reconstruction `y` against the
     /// target magnitudes `S`, measured with the same transform.
     public func spectralConvergence(of signal: [Float], magnitudes: [Float]) -> Double {

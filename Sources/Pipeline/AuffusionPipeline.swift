@@ -144,7 +144,8 @@ public struct AuffusionPipeline: Sendable {
     /// not grow with the length) and the images joined with crossfades where the windows overlap.
     /// HiFi-GAN, whose output at a frame depends only on nearby frames, then vocodes the joined
     /// log-mel window by window too, crossfaded where the windows agree; Griffin-Lim vocodes it in
-    /// one piece, since windows it phased apart would cancel where they are crossfaded.
+    /// blocks of its own that hand their phases on, since blocks phased apart would cancel where
+    /// they are crossfaded (``GriffinLim/reconstruct(frameCount:magnitudes:progress:)``).
     public func render(_ latents: Tensor, duration: Double) throws -> GenerationResult {
         let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
         let factor = codec.downsamplingFactor

@@ -23,14 +23,16 @@ public enum Vocoder: Sendable {
     /// The waveform of a `[mels, frames]` log-mel spectrogram: `frames · hop` samples, within
     /// [−1, 1] for HiFi-GAN (its last layer is tanh), unbounded for Griffin-Lim — clipping them
     /// here would clip silently; the output stage (`PeakGuard`) scales what would clip, and says so.
+    /// Griffin-Lim works block by block on a long log-mel (``GriffinLim/reconstruct(frameCount:magnitudes:progress:)``).
     /// - Parameter progress: Griffin-Lim's (iterations done, total) after each iteration.
     public func waveform(logMel: Tensor, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
         switch self {
         case .hifiGAN(let generator):
             return try generator(logMel.reshaped([1, logMel.shape[0], logMel.shape[1]])).scalars
         case .griffinLim(let griffinLim, let inversion):
-            return griffinLim.reconstruct(magnitudes: inversion.magnitudes(fromLogMel: logMel), frameCount: logMel.shape[1],
-                                          progress: progress)
+            return griffinLim.reconstruct(frameCount: logMel.shape[1], magnitudes: { frames in
+                inversion.magnitudes(fromLogMel: logMel.sliced(axis: 1, frames))
+            }, progress: progress)
         }
     }
 
