@@ -2,7 +2,7 @@
 from the tests: the measure behind `ReplaceSchedule.defaults(fromInversion:)` (docs/editing.md,
 "Inversion").
 
-    python scripts/mini/swap_defaults.py .build/release/auffusion [NAME="--cross-replace 0.97" ...]
+    python scripts/mini/swap_defaults.py .build/release/auffusion [--seeds 300-319] [NAME="--cross-replace 0.97" ...]
 
 `InversionMeaningTests` checks the defaults on its own ten clips (seeds 100-109, four 200 Hz
 bursts). Choosing a default on the clips that test it would fit the test, so the defaults are
@@ -12,7 +12,8 @@ at a seeded frequency in 150-260 Hz, 2.56 s at 16 kHz. Each clip goes through
 defaults, plus each variant's extra flags) and is scored as the tests score it: the correlation of
 the 20 ms dB envelope with the clip's (timing) and the dominant frequency (the swap). The first
 variant also writes the source prompt's output, the reconstruction the swap cannot beat.
-Needs numpy only.
+`--seeds` draws another set of clips the same way (400-419 is the fresh set the chosen default was
+checked on once, after the choice). Needs numpy only.
 """
 from __future__ import annotations
 
@@ -94,12 +95,16 @@ def dominant_frequency(samples: np.ndarray) -> float:
 
 def main() -> None:
     binary, *variant_arguments = sys.argv[1:]
+    seeds = SEEDS
+    if variant_arguments[:1] == ["--seeds"]:
+        first, last = map(int, variant_arguments[1].split("-"))
+        seeds, variant_arguments = range(first, last + 1), variant_arguments[2:]
     variants = {"default": []} | {name: flags.split() for name, flags in (a.split("=", 1) for a in variant_arguments)}
     scores: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     reconstruction: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        for seed in SEEDS:
+        for seed in seeds:
             clip = held_out_clip(seed)
             source = work / f"clip{seed}.wav"
             write(source, clip)
@@ -113,7 +118,7 @@ def main() -> None:
             reconstruction.append(timing(clip, read(work / f"source-{seed}.wav")))
             print(seed, " ".join(f"{name} {s[-1][0]:.2f}/{s[-1][1]:.0f} Hz" for name, s in scores.items()),
                   f"source {reconstruction[-1]:.2f}", flush=True)
-    count = len(SEEDS)
+    count = len(seeds)
     print(f"source prompt (reconstruction): timing {min(reconstruction):.2f}-{max(reconstruction):.2f}, "
           f"median {np.median(reconstruction):.2f}, >= 0.8 in {sum(t >= 0.8 for t in reconstruction)}/{count}")
     for name, rows in scores.items():
