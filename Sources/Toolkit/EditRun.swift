@@ -85,15 +85,15 @@ extension EditRun {
 
 extension EditedFile {
     /// The record's details of an edit written into this file: the output's `format` and, per
-    /// fill, its `frames`, `level` rule, `context_db` (dBFS per channel), `gain_db` and whether a
-    /// gain was `limited`.
+    /// fill, its `frames`, `level` rule, `context_db` (dBFS per channel), `gain_db`, whether the
+    /// peak limiter acted (`limited`) and its largest reduction (`limiter_db`).
     public func recordDetails(output: URL?, fills: [FillReport]) -> [String: JSONValue] {
         let format: [String: JSONValue] = ["sample_rate": .number(outputRate), "channels": .number(Double(outputChannels)),
                                            "sample_format": .string(output.flatMap(outputEncoding)?.rawValue ?? "vorbis")]
         return ["format": .object(format), "fills": .array(fills.map { fill in
             var entry: [String: JSONValue] = ["frames": .array([.number(Double(fill.frames.lowerBound)), .number(Double(fill.frames.upperBound))]),
                                               "level": .string(fill.level.rawValue), "gain_db": .array(fill.gainDecibels.map { .number($0) }),
-                                              "limited": .bool(fill.limited)]
+                                              "limited": .bool(fill.limited), "limiter_db": .number(fill.limiterDecibels)]
             entry["context_db"] = fill.contextDecibels.map { .array($0.map { .number($0) }) }
             return .object(entry)
         })]

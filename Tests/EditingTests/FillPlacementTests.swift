@@ -128,4 +128,22 @@ struct FillPlacementTests {
         let raw = try #require(try placement.segment(for: fill(1.3..<1.7, level: .raw), in: original)).1
         #expect(raw.level == .raw && raw.gainDecibels == [0, 0])
     }
+
+    @Test("one spike in a fill is limited, not the whole fill: a fill with one sample at +9.5 dBFS into a −10 dBFS clip keeps the clip's level (within 1 dB), its peak at −0.1 dBFS, and the record says by how much")
+    func spikeLimited() throws {
+        let original = AudioBuffer(channels: [TestSignal.noise(rms: 0.316, count: Int(3 * Self.rate), seed: 3)], sampleRate: Self.rate)
+        var samples = TestSignal.noise(rms: 0.3, count: 3 * 16_000, seed: 9)
+        samples[Int(1.5 * 16_000)] = 3
+        let spiky = Fill(range: 1.3..<1.7, band: nil, audio: AudioBuffer(mono: samples, sampleRate: 16_000), start: 0, analysisGain: 1,
+                         level: .context)
+        var placement = FillPlacement()
+        placement.contextSeconds = 0.25
+        let (segment, report) = try #require(try placement.segment(for: spiky, in: original))
+        let measure = BandLevel(band: 0..<8_000, sampleRate: Self.rate)
+        let level = TestSignal.decibels(measure(Array(segment.audio.channels[0][Int(0.05 * Self.rate)..<Int(0.35 * Self.rate)])))
+        let clip = TestSignal.decibels(measure(original.channels[0]))
+        #expect(abs(level - clip) < 1, "fill \(level) dBFS in a clip at \(clip) dBFS")
+        #expect(segment.audio.peak <= FillPlacement.ceiling)
+        #expect(report.limited && report.limiterDecibels < -1, "limiter \(report.limiterDecibels) dB")
+    }
 }

@@ -60,6 +60,10 @@ public struct FillReport: Sendable, Equatable {
     public var contextDecibels: [Double]?
     /// The gain applied to the model's audio on each channel, dB.
     public var gainDecibels: [Double]
-    /// Whether a gain was lowered so that the fill's peak stays at ``FillPlacement/ceiling``.
-    public var limited: Bool
+    /// The peak limiter's largest gain reduction, dB (0 when no peak passed
+    /// ``FillPlacement/ceiling``).
+    public var limiterDecibels: Double
+
+    /// Whether the peak limiter acted.
+    public var limited: Bool { limiterDecibels < 0 }
 }

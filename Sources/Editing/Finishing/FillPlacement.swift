@@ -25,8 +25,9 @@ extension AudioBuffer: OriginalAudio {
 /// 2. Level (``FillLevel``): with `.context`, each channel gets the fill scaled so that its band
 ///    RMS equals that channel's band RMS over up to ``contextSeconds`` on each side of the range
 ///    (band: the fill's, or 0 Hz up to the model's Nyquist frequency for a full fill); so the fill
-///    sits at the loudness of its surroundings and leans to the side they lean to. A gain is
-///    never so large that the fill's peak passes ``ceiling``.
+///    sits at the loudness of its surroundings and leans to the side they lean to. Where the
+///    gained fill would pass ``ceiling``, a ``PeakLimiter`` lowers it around those peaks only, so a
+///    spike does not take the whole fill's level down with it.
 /// 3. Channels: the same (mono) fill on every channel, at that channel's gain: inside a full
 ///    fill the stereo image is a single position (the level balance of the surroundings), and
 ///    nothing lies above the model's Nyquist frequency (8 kHz for Auffusion).
@@ -63,7 +64,6 @@ public struct FillPlacement: Sendable {
         let band = fill.band ?? 0..<(fill.audio.sampleRate / 2)
         let measure = BandLevel(band: band, sampleRate: rate)
         let fillLevel = measure(Array(generated[local]))
-        let peak = generated[local].reduce(Float(0)) { max($0, abs($1)) }
         let contextLevels = around.channels.map { channel -> Double in
             let before = Array(channel[max(0, edited.lowerBound - context - read.lowerBound)..<(edited.lowerBound - read.lowerBound)])
             let after = Array(channel[(edited.upperBound - read.lowerBound)..<min(channel.count, edited.upperBound + context - read.lowerBound)])
@@ -71,20 +71,23 @@ public struct FillPlacement: Sendable {
         }
         let decibels = contextLevels.map { $0 > 0 ? 20 * log10($0) : -200 }
         let matches = fill.level == .context && fillLevel > 0 && (decibels.max() ?? -200) > Self.silence
-        let wanted = contextLevels.map { (level: Double) -> Float in matches ? Float(level / fillLevel) : fill.analysisGain }
-        let gains = wanted.map { peak > 0 ? min($0, Self.ceiling / peak) : $0 }
+        let gains = contextLevels.map { (level: Double) -> Float in matches ? Float(level / fillLevel) : fill.analysisGain }
 
         let fade = Int((crossfadeSeconds * rate).rounded())
+        let limiter = PeakLimiter(ceiling: Self.ceiling)
+        var reduction = 0.0
         let channels = around.channels.enumerated().map { index, channel -> [Float] in
             let kept = Array(channel[(region.lowerBound - read.lowerBound)..<(region.upperBound - read.lowerBound)])
-            var placed = generated.map { $0 * gains[index] }
+            let (limited, channelReduction) = limiter(generated.map { $0 * gains[index] }, sampleRate: rate)
+            reduction = min(reduction, channelReduction)
+            var placed = limited
             if let band = fill.band { placed = BandSplice(band: band)(placed, into: kept, sampleRate: rate) }
             return Array(Crossfade.splice(placed, into: kept, ranges: [local], length: fade)[local])
         }
         let report = FillReport(frames: edited, level: matches ? .context : .raw,
                                 contextDecibels: fill.level == .context ? decibels : nil,
                                 gainDecibels: gains.map { 20 * log10(Double(max($0, .leastNonzeroMagnitude))) },
-                                limited: gains != wanted)
+                                limiterDecibels: reduction)
         return (AudioSegment(start: edited.lowerBound, audio: AudioBuffer(channels: channels, sampleRate: rate)), report)
     }
 
