@@ -5,6 +5,7 @@
 // of its block stream from L2. Each kernel carries its own target attribute, so this file builds
 // for any x86-64 and the caller picks what the CPU runs (ck_cpu_features).
 #include "CKernels.h"
+#include "gemm_kind.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +46,6 @@ typedef struct {
     const float *base;
     ptrdiff_t row_step, column_step;
 } operand;
-
-/// Sizes and micro-kernel of one instruction set.
-typedef struct {
-    int mr, nr, kc, mc, nc;
-    /// `tile = alpha · Apanel · Bpanel (+ beta · tile)`, `beta == 0` not reading the tile.
-    void (*micro)(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta);
-    /// Packs one whole panel of MR rows of a row-major op(A) (rows `lda` apart) into `[kc][mr]`.
-    void (*pack_rows)(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out);
-    /// Packs one whole panel of NR columns of op(B) = Bᵀ, B row-major (rows `ldb` apart), into `[kc][nr]`.
-    void (*pack_columns)(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out);
-} gemm_kind;
 
 /// Packs rows [row, row + rows) × depth [depth, depth + kc) of op(A) into panels `[kc][mr]`,
 /// zero rows past the end. Whole panels of a row-major A go through the kernel's vector gather.
@@ -114,6 +104,19 @@ static void scale(float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, float beta)
     }
 }
 
+void ck_store_edge(const float *edge, int nr, float *tile, ptrdiff_t ldc, ptrdiff_t height, ptrdiff_t width, float beta,
+                   const tile_epilogue *epilogue) {
+    for (ptrdiff_t i = 0; i < height; i++) {
+        for (ptrdiff_t j = 0; j < width; j++) {
+            float *target = tile + i * ldc + j;
+            float value = edge[i * nr + j] + (beta == 0.0f ? 0.0f : beta * *target);
+            if (epilogue && epilogue->bias) value += epilogue->bias[i];
+            if (epilogue && epilogue->residual) value += epilogue->residual[i * epilogue->ldr + j];
+            *target = value;
+        }
+    }
+}
+
 static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const operand *a,
                const operand *b, float beta, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return 0;
@@ -146,16 +149,11 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
                         const ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
                         float *tile = c + (ic + ir) * ldc + jc + jr;
                         if (height == mr && width == nr) {
-                            kind->micro(kc, a_panel, b_panel, tile, ldc, alpha, block_beta);
+                            kind->micro(kc, a_panel, b_panel, tile, ldc, alpha, block_beta, NULL);
                             continue;
                         }
-                        kind->micro(kc, a_panel, b_panel, edge, nr, alpha, 0.0f);
-                        for (ptrdiff_t i = 0; i < height; i++) {
-                            for (ptrdiff_t j = 0; j < width; j++) {
-                                float *target = tile + i * ldc + j;
-                                *target = edge[i * nr + j] + (block_beta == 0.0f ? 0.0f : block_beta * *target);
-                            }
-                        }
+                        kind->micro(kc, a_panel, b_panel, edge, nr, alpha, 0.0f, NULL);
+                        ck_store_edge(edge, nr, tile, ldc, height, width, block_beta, NULL);
                     }
                 }
             }
@@ -171,7 +169,8 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
 
 /// AVX2: a 6 × 16 tile in 12 ymm accumulators.
 __attribute__((target("avx2,fma")))
-static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta) {
+static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
+                       const tile_epilogue *epilogue) {
     __m256 acc[6][2];
     for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (ptrdiff_t p = 0; p < kc; p++) {
@@ -190,6 +189,10 @@ static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, p
             float *target = c + r * ldc + half * 8;
             __m256 value = _mm256_mul_ps(acc[r][half], scale_by);
             if (beta != 0.0f) value = _mm256_fmadd_ps(_mm256_loadu_ps(target), keep, value);
+            if (epilogue && epilogue->bias) value = _mm256_add_ps(value, _mm256_set1_ps(epilogue->bias[r]));
+            if (epilogue && epilogue->residual) {
+                value = _mm256_add_ps(value, _mm256_loadu_ps(epilogue->residual + r * epilogue->ldr + half * 8));
+            }
             _mm256_storeu_ps(target, value);
         }
     }
@@ -200,7 +203,8 @@ static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, p
 /// of the attention's short (k = 40) products. The tile of C is prefetched while the sums run.
 #define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 __attribute__((target("avx512f")))
-static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta) {
+static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
+                         const tile_epilogue *epilogue) {
 #define DECLARE(r) __m512 acc##r##_0 = _mm512_setzero_ps(), acc##r##_1 = _mm512_setzero_ps(); \
     _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0); _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
     ROWS12(DECLARE)
@@ -219,6 +223,11 @@ static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c,
         __m512 v0 = _mm512_mul_ps(acc##r##_0, scale_by), v1 = _mm512_mul_ps(acc##r##_1, scale_by); \
         if (beta != 0.0f) { v0 = _mm512_fmadd_ps(_mm512_loadu_ps(target), keep, v0); \
                             v1 = _mm512_fmadd_ps(_mm512_loadu_ps(target + 16), keep, v1); } \
+        if (epilogue && epilogue->bias) { const __m512 shift = _mm512_set1_ps(epilogue->bias[r]); \
+                                          v0 = _mm512_add_ps(v0, shift); v1 = _mm512_add_ps(v1, shift); } \
+        if (epilogue && epilogue->residual) { const float *extra = epilogue->residual + r * epilogue->ldr; \
+                                              v0 = _mm512_add_ps(v0, _mm512_loadu_ps(extra)); \
+                                              v1 = _mm512_add_ps(v1, _mm512_loadu_ps(extra + 16)); } \
         _mm512_storeu_ps(target, v0); _mm512_storeu_ps(target + 16, v1); }
     ROWS12(STORE)
 #undef STORE
@@ -354,12 +363,21 @@ static operand make_operand(const float *base, int transposed, ptrdiff_t leading
     return x;
 }
 
+const gemm_kind *ck_gemm_kind(ck_isa isa) {
+#if CK_X86
+    return isa == CK_ISA_AVX512 ? &avx512_kind : &avx2_kind;
+#else
+    (void)isa;
+    return NULL;
+#endif
+}
+
 int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
              float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
              float beta, float *c, ptrdiff_t ldc) {
 #if CK_X86
     const operand op_a = make_operand(a, transpose_a, lda), op_b = make_operand(b, transpose_b, ldb);
-    return run(isa == CK_ISA_AVX512 ? &avx512_kind : &avx2_kind, m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
+    return run(ck_gemm_kind(isa), m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
 #else
     (void)isa; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
     (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;

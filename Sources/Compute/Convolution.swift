@@ -1,6 +1,8 @@
 /// Convolutions as PyTorch defines them (cross-correlation, zero padding, `groups = 1`), lowered
-/// to one OpenBLAS GEMM per batch item through an im2col buffer (a 1×1, stride-1, unpadded
-/// convolution is a GEMM on the input itself), or, when asked for, by Winograd's algorithm.
+/// to matrix products (``BLAS``): 2-D ones through an im2col buffer, one GEMM per batch item (a
+/// 1×1, stride-1, unpadded convolution is a GEMM on the input itself) or, when asked for, by
+/// Winograd's algorithm; 1-D ones by a product that packs its columns from the signal itself
+/// (`Convolution+1D.swift`).
 public enum Convolution {
     /// How `conv2d` evaluates a 3×3, stride-1 convolution.
     public enum Strategy: Sendable {
@@ -128,114 +130,6 @@ public enum Convolution {
             }
         }
         var result = Tensor(shape: [batch, outputs, size.height, size.width], scalars: output)
-        if let bias { result.addChannelBias(bias) }
-        return result
-    }
-
-    /// `torch.nn.functional.conv1d`.
-    ///
-    /// - Parameters:
-    ///   - input: `[N, C, L]`.
-    ///   - weight: `[O, C, k]`.
-    ///   - bias: `[O]`, optional.
-    /// - Returns: `[N, O, L′]`, `L′ = ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1`.
-    public static func conv1d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
-                              stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
-        precondition(input.rank == 3 && weight.rank == 3, "conv1d: expected [N, C, L] and [O, C, k]")
-        // A 1-D convolution is a 2-D one on a height-1 image with a 1×k kernel, except that
-        // padding applies to the length only.
-        precondition(input.shape[1] == weight.shape[1], "conv1d: input \(input.shape) does not match weight \(weight.shape)")
-        let (batch, channels, length) = (input.shape[0], input.shape[1], input.shape[2])
-        let (outputs, kernel) = (weight.shape[0], weight.shape[2])
-        let outLength = (length + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1
-        precondition(outLength > 0, "conv1d: output would be empty for \(input.shape)")
-        let patch = channels * kernel
-        let direct = kernel == 1 && stride == 1 && padding == 0
-        // im2col in bands of output positions, so the column buffer stays under `columnBudget`
-        // floats (the last HiFi-GAN stage would need 225 MB at once for 10 s of audio).
-        let bandLength = direct ? outLength : Swift.max(1, Swift.min(outLength, columnBudget / Swift.max(1, patch)))
-        var output = [Float](repeating: 0, count: batch * outputs * outLength)
-        input.scalars.withUnsafeBufferPointer { x in
-            weight.scalars.withUnsafeBufferPointer { w in
-                output.withUnsafeMutableBufferPointer { y in
-                    Workspace.shared.withScratch(count: direct ? 0 : patch * bandLength) { cols in
-                        for item in 0..<batch {
-                            let signal = UnsafeBufferPointer(rebasing: x[item * channels * length..<(item + 1) * channels * length])
-                            let result = UnsafeMutableBufferPointer(rebasing: y[item * outputs * outLength..<(item + 1) * outputs * outLength])
-                            if direct {
-                                // [O, C] · [C, L] -> [O, L]
-                                BLAS.sgemm(m: outputs, n: outLength, k: patch, a: w, lda: patch, b: signal, ldb: outLength,
-                                           c: result, ldc: outLength)
-                                continue
-                            }
-                            var first = 0
-                            while first < outLength {
-                                let count = Swift.min(bandLength, outLength - first)
-                                let band = UnsafeMutableBufferPointer(rebasing: cols[0..<patch * count])
-                                Im2Col.signal1d(signal, channels: channels, length: length, kernel: kernel, stride: stride,
-                                                padding: padding, dilation: dilation, outputRange: first..<first + count,
-                                                into: band)
-                                // [O, C·k] · [C·k, count] -> columns first..<first + count of [O, L′]
-                                BLAS.sgemm(m: outputs, n: count, k: patch, a: w, lda: patch, b: UnsafeBufferPointer(band),
-                                           ldb: count, c: UnsafeMutableBufferPointer(rebasing: result[first...]), ldc: outLength)
-                                first += count
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        var result = Tensor(shape: [batch, outputs, outLength], scalars: output)
-        if let bias { result.addChannelBias(bias) }
-        return result
-    }
-
-    /// `torch.nn.functional.conv_transpose1d` (the HiFi-GAN upsampler).
-    ///
-    /// Computed as one GEMM `Wᵀ · x` into per-tap columns `[O·k, L]`, then scattered (col2im)
-    /// to positions `l·s − p + j`.
-    /// - Parameters:
-    ///   - input: `[N, C, L]`.
-    ///   - weight: `[C, O, k]` (PyTorch's transposed-convolution layout).
-    ///   - bias: `[O]`, optional.
-    /// - Returns: `[N, O, (L − 1)·s − 2p + k + outputPadding]`.
-    public static func convTranspose1d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
-                                       stride: Int = 1, padding: Int = 0, outputPadding: Int = 0) -> Tensor {
-        precondition(input.rank == 3 && weight.rank == 3 && input.shape[1] == weight.shape[0],
-                     "convTranspose1d: input \(input.shape) does not match weight \(weight.shape)")
-        precondition(outputPadding < stride, "convTranspose1d: output padding must be smaller than the stride")
-        let (batch, channels, length) = (input.shape[0], input.shape[1], input.shape[2])
-        let (outputs, kernel) = (weight.shape[1], weight.shape[2])
-        let outLength = (length - 1) * stride - 2 * padding + kernel + outputPadding
-        precondition(outLength > 0, "convTranspose1d: output would be empty")
-        var output = [Float](repeating: 0, count: batch * outputs * outLength)
-        input.scalars.withUnsafeBufferPointer { x in
-            weight.scalars.withUnsafeBufferPointer { w in
-                Workspace.shared.withScratch(count: outputs * kernel * length) { cols in
-                    for item in 0..<batch {
-                        let signal = UnsafeBufferPointer(rebasing: x[item * channels * length..<(item + 1) * channels * length])
-                        // [C, O·k]ᵀ · [C, L] -> [O·k, L]
-                        BLAS.sgemm(transposeA: true, m: outputs * kernel, n: length, k: channels, a: w, lda: outputs * kernel,
-                                   b: signal, ldb: length, c: cols, ldc: length)
-                        output.withUnsafeMutableBufferPointer { y in
-                            let base = item * outputs * outLength
-                            for channel in 0..<outputs {
-                                for tap in 0..<kernel {
-                                    let row = (channel * kernel + tap) * length
-                                    for position in 0..<length {
-                                        let target = position * stride - padding + tap
-                                        if target >= 0 && target < outLength {
-                                            y[base + channel * outLength + target] += cols[row + position]
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        var result = Tensor(shape: [batch, outputs, outLength], scalars: output)
         if let bias { result.addChannelBias(bias) }
         return result
     }

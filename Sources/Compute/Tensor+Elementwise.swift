@@ -176,7 +176,8 @@ extension Tensor {
     }
 
     /// `x` for `x ≥ 0`, `slope · x` otherwise (`torch.nn.functional.leaky_relu`; PyTorch's default slope is 0.01).
-    public func leakyReLU(slope: Float = 0.01) -> Tensor { map { $0 >= 0 ? $0 : $0 * slope } }
+    /// In parallel for large tensors; NaN, like any value not ≥ 0, is multiplied by the slope.
+    public func leakyReLU(slope: Float = 0.01) -> Tensor { vectorMap { $0.replacing(with: $0 * slope, where: .!($0 .>= 0)) } }
 
     /// Softmax over the last axis, `exp(x − max) / Σ exp(x − max)` (stable for any magnitude).
     public func softmax() -> Tensor {

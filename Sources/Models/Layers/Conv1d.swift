@@ -18,8 +18,10 @@ public struct Conv1d: Sendable {
         self.dilation = dilation
     }
 
-    /// `[N, C, L] → [N, O, L + 2p − d(k − 1)]`.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        Convolution.conv1d(x, weight: weight, bias: bias, padding: padding, dilation: dilation)
+    /// `[N, C, L] → [N, O, L + 2p − d(k − 1)]`; with `inputSlope`, of `x.leakyReLU(slope:)`, and
+    /// with `residual` (`[N, O, L′]`) added after the bias, neither made as a tensor of its own.
+    public func callAsFunction(_ x: Tensor, inputSlope: Float? = nil, adding residual: Tensor? = nil) -> Tensor {
+        Convolution.conv1d(x, weight: weight, bias: bias, padding: padding, dilation: dilation, inputSlope: inputSlope,
+                           adding: residual)
     }
 }

@@ -88,6 +88,6 @@ public struct HiFiGANGenerator: Sendable {
             for block in blocks.dropFirst() { sum.add(block(x)) }
             x = sum.map { $0 / Float(kernelCount) }                        // mean over the K blocks
         }
-        return convPost(x.leakyReLU()).tanh()                              // [B, C_last, L] -> [B, 1, L]
+        return convPost(x, inputSlope: 0.01).tanh()                        // [B, C_last, L] -> [B, 1, L]
     }
 }

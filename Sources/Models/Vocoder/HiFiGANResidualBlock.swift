@@ -37,16 +37,17 @@ struct HiFiGANResidualBlock: Sendable {
         }
     }
 
-    /// `[N, C, L] → [N, C, L]`.
+    /// `[N, C, L] → [N, C, L]`. The leaky ReLUs and the residual add run inside the convolutions
+    /// (``Conv1d/callAsFunction(_:inputSlope:adding:)``), with the same roundings.
     func callAsFunction(_ input: Tensor) -> Tensor {
+        let slope = HiFiGANGenerator.slope
         var x = input
         for unit in units {
-            var residual = unit.dilated(x.leakyReLU(slope: HiFiGANGenerator.slope))
             if let undilated = unit.undilated {
-                residual = undilated(residual.leakyReLU(slope: HiFiGANGenerator.slope))
+                x = undilated(unit.dilated(x, inputSlope: slope), inputSlope: slope, adding: x)
+            } else {
+                x = unit.dilated(x, inputSlope: slope, adding: x)
             }
-            residual.add(x)
-            x = residual
         }
         return x
     }

@@ -1,0 +1,37 @@
+// The blocking and micro-kernels of one instruction set, shared by the matrix products (gemm.c)
+// and the 1-D convolutions that pack their operands themselves (conv1d.c). Private to CKernels.
+#ifndef CK_GEMM_KIND_H
+#define CK_GEMM_KIND_H
+
+#include "CKernels.h"
+
+/// What the last block of a sum adds to its tile after the products, in this order and each
+/// rounded: `bias[r]` to row r (when not NULL), then `residual[r * ldr + j]` (when not NULL).
+typedef struct {
+    const float *bias;
+    const float *residual;
+    ptrdiff_t ldr;
+} tile_epilogue;
+
+/// Sizes and micro-kernel of one instruction set.
+typedef struct {
+    int mr, nr, kc, mc, nc;
+    /// `tile = alpha · Apanel · Bpanel (+ beta · tile)`, then `epilogue` when not NULL; `beta == 0`
+    /// does not read the tile.
+    void (*micro)(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
+                  const tile_epilogue *epilogue);
+    /// Packs one whole panel of MR rows of a row-major op(A) (rows `lda` apart) into `[kc][mr]`.
+    void (*pack_rows)(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out);
+    /// Packs one whole panel of NR columns of op(B) = Bᵀ, B row-major (rows `ldb` apart), into `[kc][nr]`.
+    void (*pack_columns)(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out);
+} gemm_kind;
+
+/// The kind of `isa`, or NULL where this build has no vector kernels (not x86-64).
+const gemm_kind *ck_gemm_kind(ck_isa isa);
+
+/// Writes the `height × width` corner of an MR × NR tile computed into `edge` (rows `nr` apart)
+/// to `tile`: `edge + beta · tile`, then `epilogue` (when not NULL) as the micro-kernels apply it.
+void ck_store_edge(const float *edge, int nr, float *tile, ptrdiff_t ldc, ptrdiff_t height, ptrdiff_t width, float beta,
+                   const tile_epilogue *epilogue);
+
+#endif
