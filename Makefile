@@ -83,13 +83,14 @@ test-slurm: build slurm-deps
 	scripts/slurm/test-slurm.sh $(BIN)/auffusion 3
 
 ## dependent: build $(DEPENDENT), an outside package that uses the library products by path, as
-## an app would (plain `-c release`), and run it; refuse unsafeFlags, which SwiftPM rejects in a
-## versioned dependency but not in a path one.
+## an app would (a plain `swift build`, debug: a third less CPU than `-c release` for the build
+## and its run together, docs/build.md), and run it; refuse unsafeFlags, which SwiftPM rejects in
+## a versioned dependency but not in a path one.
 dependent: deps
 	@if $(SWIFT) package dump-package | grep -q unsafeFlags; then \
 	  echo "error: Package.swift sets unsafeFlags; SwiftPM refuses them in a dependency (docs/build.md)"; exit 1; fi
-	$(SWIFT) build -c release --package-path $(DEPENDENT)
-	$$($(SWIFT) build -c release --package-path $(DEPENDENT) --show-bin-path)/app-using-auffusion $(DEPENDENT)/.build/output
+	$(SWIFT) build --package-path $(DEPENDENT)
+	$$($(SWIFT) build --package-path $(DEPENDENT) --show-bin-path)/app-using-auffusion $(DEPENDENT)/.build/output
 
 ## test-sanitize: the test suite under AddressSanitizer, with Swift's overflow, bounds and
 ## exclusivity checks on (no -Ounchecked; swiftc has no UBSan for Swift code): a release build in

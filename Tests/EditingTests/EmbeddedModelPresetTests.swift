@@ -11,7 +11,7 @@ import TestSupport
 /// spectrograms stay nearer the exact run's than another seed's are. Held-out seeds 10–19: no
 /// part of the model's making drew them (training seeds ≥ 1,000,003, evaluation 0–9), and the
 /// exact tests use 100–109.
-@Suite("Embedded model: the words change the sound under the fast presets", .serialized)
+@Suite("Embedded model: the words change the sound under the fast presets")
 struct EmbeddedModelPresetTests {
     static let seeds: [UInt64] = Array(10..<20)
 

@@ -24,7 +24,7 @@ import TestSupport
 /// controller) in the test itself and requires the mean difference between the two to exceed the
 /// seed-to-seed spread (the larger standard deviation of the two) by ``margin``: a test that passes
 /// with its edit off does not test the edit.
-@Suite("Embedded model: the words change the sound", .serialized)
+@Suite("Embedded model: the words change the sound")
 struct EmbeddedModelTests {
     /// Held-out seeds (above).
     static let seeds: [UInt64] = Array(100..<110)

@@ -10,7 +10,7 @@ import TestSupport
 /// generate: trains of 200 Hz square-wave bursts synthesised here, four bursts of 0.15–0.3 s at
 /// seeded places in 2.56 s, inverted under "a low pitched beep" on 20 DDIM steps from 10 (cheap
 /// enough for every test run). No parity test can show these: random weights have no meaning.
-@Suite("Embedded model: edits from an inversion keep the recording", .serialized)
+@Suite("Embedded model: edits from an inversion keep the recording")
 struct InversionMeaningTests {
     static let clips: [UInt64] = Array(100..<110)
     static let low = "a low pitched beep", high = "a high pitched beep"

@@ -8,7 +8,7 @@ import TestSupport
 /// Clips longer than the model's canvas (issue #17): where ``EditSpans`` runs a plan, and what the
 /// windows do to the sound, measured on the embedded model (canvas 2.56 s) with clips made here
 /// and held-out seeds (as ``EmbeddedModelTests``).
-@Suite("Long clips: edits of any length, in windows of the canvas", .serialized)
+@Suite("Long clips: edits of any length, in windows of the canvas")
 struct LongClipTests {
     let pipeline: AuffusionPipeline
 
