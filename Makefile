@@ -24,7 +24,7 @@ MINI_WORK    := .mini-work
 DEPENDENT    := Examples/dependent-package
 # Fuzzing (docs/reliability.md): a debug build with libFuzzer, in its own scratch path.
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 2
+FUZZ_SMOKE_SECONDS ?= 1
 FUZZ_SCRATCH := .build-fuzz
 FUZZ_BUILD   := --scratch-path $(FUZZ_SCRATCH) -c debug -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING
 FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files prompt edit-plan batch
