@@ -6,7 +6,7 @@ extension Convolution {
     /// intermediate tensor (a HiFi-GAN residual unit's `x + conv(lrelu(x))`).
     ///
     /// With the AVX2 or AVX-512 kernels (``InstructionSet``) the columns of the product are packed
-    /// straight from the signal, panel by panel (`ck_conv1d`); the bias and the residual are added
+    /// straight from the signal, panel by panel (`ck_conv`); the bias and the residual are added
     /// as each tile is stored. The OpenBLAS baseline unfolds the signal into im2col columns in
     /// bands instead. Both sum in the order of one GEMM over im2col columns, so they give the same
     /// numbers as the separate operations, to the bit on the same instruction set.
@@ -34,64 +34,27 @@ extension Convolution {
         precondition(outLength > 0, "conv1d: output would be empty for \(input.shape)")
         precondition(residual == nil || residual?.shape == [batch, outputs, outLength],
                      "conv1d: residual \(residual?.shape ?? []) does not match the output [\(batch), \(outputs), \(outLength)]")
-        let geometry = ck_conv1d_shape(channels: input.shape[1], length: length, outputs: outputs, kernel: kernel,
-                                       stride: stride, padding: padding, dilation: dilation, out_length: outLength,
-                                       leaky: inputSlope == nil ? 0 : 1, slope: inputSlope ?? 0)
+        // A 1-D convolution is a 2-D one of a height-1 image with a 1×k kernel, padded along the length only.
+        let shape = ck_conv_shape(channels: input.shape[1], height: 1, width: length, outputs: outputs, kernel_height: 1,
+                                  kernel_width: kernel, stride: stride, padding_height: 0, padding_width: padding,
+                                  dilation: dilation, out_height: 1, out_width: outLength,
+                                  leaky: inputSlope == nil ? 0 : 1, slope: inputSlope ?? 0)
         if let isa = instructionSet.kernel,
-           let output = packedConv1d(input, weight: weight, bias: bias, residual: residual, geometry: geometry, batch: batch, isa: isa) {
+           let output = packedConvolution(input, weight: weight, bias: bias, residual: residual, shape: shape, batch: batch, isa: isa) {
             return Tensor(shape: [batch, outputs, outLength], scalars: output)
         }
         var result = unfoldedConv1d(inputSlope.map { input.leakyReLU(slope: $0) } ?? input, weight: weight,
-                                    geometry: geometry, batch: batch, instructionSet: instructionSet)
+                                    shape: shape, batch: batch, instructionSet: instructionSet)
         if let bias { result.addChannelBias(bias) }
         if let residual { result.add(residual) }
         return result
     }
 
-    /// Output positions of one piece of parallel work are a multiple of this (the AVX-512 kernel's
-    /// panel width), so that only the last piece of a row has a partial panel.
-    private static let pieceGranularity = 32
-
-    /// `conv1d` through `ck_conv1d`: each batch item's output positions cut into one piece per
-    /// thread. `nil` if a piece could not allocate its packing buffers.
-    private static func packedConv1d(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?,
-                                     geometry: ck_conv1d_shape, batch: Int, isa: ck_isa) -> [Float]? {
-        let (channels, length, outputs, outLength) = (geometry.channels, geometry.length, geometry.outputs, geometry.out_length)
-        let work = batch * outputs * channels * geometry.kernel * outLength
-        let threads = work >= BLAS.parallelMinimumWork && !ComputeThreads.isInsideParallelWork ? ComputeThreads.count : 1
-        let pieceLength = ((outLength + threads - 1) / threads + pieceGranularity - 1) / pieceGranularity * pieceGranularity
-        let pieces = (outLength + pieceLength - 1) / pieceLength
-        var failures = [Int32](repeating: 0, count: batch * pieces)
-        let output = [Float](unsafeUninitializedCapacity: batch * outputs * outLength) { y, initialized in
-            withUnsafePointer(to: geometry) { shape in
-                input.scalars.withUnsafeBufferPointer { x in
-                    weight.scalars.withUnsafeBufferPointer { w in
-                        bias.withUnsafeScalars { b in
-                            residual.withUnsafeScalars { r in
-                                failures.withUnsafeMutableBufferPointer { failed in
-                                    ComputeThreads.parallelFor(batch * pieces) { chunk in
-                                        let (item, first) = (chunk / pieces, chunk % pieces * pieceLength)
-                                        let rows = item * outputs * outLength
-                                        failed[chunk] = ck_conv1d(isa, shape, w.baseAddress, b, x.baseAddress! + item * channels * length,
-                                                                  r.map { $0 + rows }, y.baseAddress! + rows, first,
-                                                                  Swift.min(pieceLength, outLength - first))
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            initialized = batch * outputs * outLength
-        }
-        return failures.allSatisfy { $0 == 0 } ? output : nil
-    }
-
     /// `conv1d` without bias through im2col columns in bands of output positions and `BLAS.sgemm`.
-    private static func unfoldedConv1d(_ input: Tensor, weight: Tensor, geometry: ck_conv1d_shape, batch: Int,
+    private static func unfoldedConv1d(_ input: Tensor, weight: Tensor, shape: ck_conv_shape, batch: Int,
                                        instructionSet: InstructionSet) -> Tensor {
-        let (channels, length, outputs, kernel) = (geometry.channels, geometry.length, geometry.outputs, geometry.kernel)
-        let (stride, padding, dilation, outLength) = (geometry.stride, geometry.padding, geometry.dilation, geometry.out_length)
+        let (channels, length, outputs, kernel) = (shape.channels, shape.width, shape.outputs, shape.kernel_width)
+        let (stride, padding, dilation, outLength) = (shape.stride, shape.padding_width, shape.dilation, shape.out_width)
         let patch = channels * kernel
         let direct = kernel == 1 && stride == 1 && padding == 0
         // im2col in bands of output positions, so the column buffer stays under `columnBudget`
@@ -180,15 +143,5 @@ extension Convolution {
         var result = Tensor(shape: [batch, outputs, outLength], scalars: output)
         if let bias { result.addChannelBias(bias) }
         return result
-    }
-}
-
-private extension Optional where Wrapped == Tensor {
-    /// `body` with the tensor's scalars, or with `nil` when there is no tensor.
-    func withUnsafeScalars<Result>(_ body: (UnsafePointer<Float>?) -> Result) -> Result {
-        switch self {
-        case .some(let tensor): tensor.scalars.withUnsafeBufferPointer { body($0.baseAddress) }
-        case .none: body(nil)
-        }
     }
 }

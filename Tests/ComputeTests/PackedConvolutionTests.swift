@@ -2,53 +2,70 @@ import Compute
 import Testing
 import TestSupport
 
-/// `conv1d` packs the columns of its product straight from the signal (`ck_conv1d`), reads the
-/// input through leaky ReLU and adds the bias and a residual as it stores each tile. These cases
-/// cover several blocks of depth (C·k > 256), output channels and positions that fill no whole
-/// register tile, both borders, strides 1 and 2, dilations, batch 2 and the cut into one piece per
-/// thread, on every instruction set this CPU supports (the AVX2 kernels and the OpenBLAS baseline
-/// on an AVX-512 machine too). Each is held to the definition in double precision and, bit for
-/// bit, to the unfused sequence it replaces: leaky ReLU, im2col columns and `BLAS.sgemm` on the
-/// same instruction set, the bias, the residual.
-@Suite("1-D convolutions without im2col")
+/// `conv1d` and the direct `conv2d` pack the columns of their product straight from the image
+/// (`ck_conv`), read the input through leaky ReLU (`conv1d`) and add the bias and a residual as
+/// they store each tile. These cases cover several blocks of depth (C·kh·kw > 256), output channels
+/// and positions that fill no whole register tile, panels across output rows, every border,
+/// strides 1 and 2, dilations, batch 2 and the cut into one piece per thread (along positions, or
+/// along channels when those are more), outside the batched path of small planes, on every instruction set this CPU supports (the AVX2
+/// kernels and the OpenBLAS baseline on an AVX-512 machine too). Each is held to the definition in
+/// double precision and, bit for bit, to the unfused sequence it replaces: leaky ReLU, im2col
+/// columns and `BLAS.sgemm` on the same instruction set, the bias, the residual.
+@Suite("convolutions without im2col")
 struct PackedConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
-        let channels: Int, outputs: Int, length: Int, kernel: Int, stride: Int, padding: Int, dilation: Int
-        let slope: Float?, residual: Bool
-        var outLength: Int { (length + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1 }
+        /// `height == 1` with `kernelHeight == 1` is a `conv1d` (padded along the width only).
+        let channels: Int, outputs: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int
+        let stride: Int, padding: Int, dilation: Int, slope: Float?, residual: Bool
+        var oneDimensional: Bool { height == 1 && kernelHeight == 1 }
+        var rowPadding: Int { oneDimensional ? 0 : padding }
+        var outHeight: Int { (height + 2 * rowPadding - dilation * (kernelHeight - 1) - 1) / stride + 1 }
+        var outWidth: Int { (width + 2 * padding - dilation * (kernelWidth - 1) - 1) / stride + 1 }
+        var inputShape: [Int] { oneDimensional ? [2, channels, width] : [2, channels, height, width] }
+        var weightShape: [Int] { oneDimensional ? [outputs, channels, kernelWidth] : [outputs, channels, kernelHeight, kernelWidth] }
+        var outputShape: [Int] { oneDimensional ? [2, outputs, outWidth] : [2, outputs, outHeight, outWidth] }
         var testDescription: String {
-            "\(channels)→\(outputs), L \(length), k \(kernel), s \(stride), p \(padding), d \(dilation)"
-                + (slope.map { ", leaky \($0)" } ?? "") + (residual ? ", + residual" : "")
+            (oneDimensional ? "1-D \(channels)→\(outputs), L \(width), k \(kernelWidth)"
+                : "2-D \(channels)→\(outputs), \(height)×\(width), \(kernelHeight)×\(kernelWidth)")
+                + ", s \(stride), p \(padding), d \(dilation)" + (slope.map { ", leaky \($0)" } ?? "") + (residual ? ", + residual" : "")
         }
     }
 
     static let cases = [
-        Case(channels: 40, outputs: 37, length: 1500, kernel: 11, stride: 1, padding: 25, dilation: 5, slope: 0.1, residual: true),
-        Case(channels: 33, outputs: 7, length: 2001, kernel: 7, stride: 1, padding: 3, dilation: 1, slope: 0.01, residual: false),
-        Case(channels: 29, outputs: 50, length: 999, kernel: 3, stride: 2, padding: 4, dilation: 3, slope: nil, residual: true),
-        Case(channels: 300, outputs: 13, length: 1000, kernel: 1, stride: 1, padding: 0, dilation: 1, slope: 0.1, residual: false),
+        Case(channels: 40, outputs: 37, height: 1, width: 1500, kernelHeight: 1, kernelWidth: 11, stride: 1, padding: 25,
+             dilation: 5, slope: 0.1, residual: true),
+        Case(channels: 33, outputs: 7, height: 1, width: 2001, kernelHeight: 1, kernelWidth: 7, stride: 1, padding: 3,
+             dilation: 1, slope: 0.01, residual: false),
+        Case(channels: 29, outputs: 50, height: 1, width: 999, kernelHeight: 1, kernelWidth: 3, stride: 2, padding: 4,
+             dilation: 3, slope: nil, residual: true),
+        Case(channels: 300, outputs: 13, height: 1, width: 1000, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0,
+             dilation: 1, slope: 0.1, residual: false),
+        // Rows of 64 positions (whole panels), then rows of 45 (panels across rows), then stride 2.
+        Case(channels: 35, outputs: 30, height: 20, width: 64, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1,
+             dilation: 1, slope: nil, residual: true),
+        Case(channels: 19, outputs: 26, height: 31, width: 45, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2,
+             dilation: 2, slope: nil, residual: false),
+        Case(channels: 24, outputs: 40, height: 70, width: 80, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1,
+             dilation: 1, slope: nil, residual: true),
+        // More output channels than positions: the cut between threads runs along channels.
+        Case(channels: 64, outputs: 200, height: 1, width: 150, kernelHeight: 1, kernelWidth: 5, stride: 1, padding: 2,
+             dilation: 1, slope: 0.1, residual: true),
     ]
 
     static let instructionSets = InstructionSet.allCases.filter { $0 <= InstructionSet.supported }
 
-    /// `r[n, o, l] + (b[o] + Σ_c Σ_j w[o, c, j] · f(x[n, c, l·s − p + j·d]))` (0 outside), in Double.
+    /// `r[n, o, q] + (b[o] + Σ_{c, i, j} w[o, c, i, j] · f(x[n, c, y·s − p + i·d, x·s − p + j·d]))` (0 outside), in Double.
     private func definition(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ r: Tensor?, _ shape: Case) -> [Float] {
-        let batch = x.shape[0]
-        var y = [Float](repeating: 0, count: batch * shape.outputs * shape.outLength)
-        for n in 0..<batch {
+        let plane = shape.outHeight * shape.outWidth
+        var y = [Float](repeating: 0, count: 2 * shape.outputs * plane)
+        for n in 0..<2 {
             for o in 0..<shape.outputs {
-                for l in 0..<shape.outLength {
+                for position in 0..<plane {
                     var sum = Double(b.scalars[o])
-                    for c in 0..<shape.channels {
-                        for j in 0..<shape.kernel {
-                            let index = l * shape.stride - shape.padding + j * shape.dilation
-                            guard index >= 0 && index < shape.length else { continue }
-                            let value = x.scalars[(n * shape.channels + c) * shape.length + index]
-                            let input = shape.slope.map { value >= 0 ? value : value * $0 } ?? value
-                            sum += Double(w.scalars[(o * shape.channels + c) * shape.kernel + j]) * Double(input)
-                        }
+                    for (depth, value) in columnValues(x, item: n, position: position, shape) {
+                        sum += Double(w.scalars[o * shape.channels * shape.kernelHeight * shape.kernelWidth + depth]) * Double(value)
                     }
-                    let at = (n * shape.outputs + o) * shape.outLength + l
+                    let at = (n * shape.outputs + o) * plane + position
                     y[at] = Float(sum + Double(r?.scalars[at] ?? 0))
                 }
             }
@@ -56,21 +73,32 @@ struct PackedConvolutionTests {
         return y
     }
 
+    /// The im2col column of output `position` of batch item `item`: (depth, value) pairs inside the image.
+    private func columnValues(_ x: Tensor, item: Int, position: Int, _ shape: Case) -> [(Int, Float)] {
+        let (row, column) = position.quotientAndRemainder(dividingBy: shape.outWidth)
+        var values: [(Int, Float)] = []
+        for c in 0..<shape.channels {
+            for i in 0..<shape.kernelHeight {
+                for j in 0..<shape.kernelWidth {
+                    let sourceRow = row * shape.stride - shape.rowPadding + i * shape.dilation
+                    let sourceColumn = column * shape.stride - shape.padding + j * shape.dilation
+                    guard (0..<shape.height).contains(sourceRow) && (0..<shape.width).contains(sourceColumn) else { continue }
+                    let value = x.scalars[((item * shape.channels + c) * shape.height + sourceRow) * shape.width + sourceColumn]
+                    values.append(((c * shape.kernelHeight + i) * shape.kernelWidth + j, shape.slope.map { value >= 0 ? value : value * $0 } ?? value))
+                }
+            }
+        }
+        return values
+    }
+
     /// The operations the fused call replaces, one after the other, with `BLAS.sgemm` on `isa`.
     private func unfused(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ r: Tensor?, _ shape: Case, _ isa: InstructionSet) -> [Float] {
-        let input = shape.slope.map { x.leakyReLU(slope: $0) } ?? x
-        let (batch, patch, positions) = (x.shape[0], shape.channels * shape.kernel, shape.outLength)
-        var y = [Float](repeating: 0, count: batch * shape.outputs * positions)
-        for n in 0..<batch {
+        let (patch, positions) = (shape.channels * shape.kernelHeight * shape.kernelWidth, shape.outHeight * shape.outWidth)
+        var y = [Float](repeating: 0, count: 2 * shape.outputs * positions)
+        for n in 0..<2 {
             var columns = [Float](repeating: 0, count: patch * positions)
-            for c in 0..<shape.channels {
-                for j in 0..<shape.kernel {
-                    for l in 0..<positions {
-                        let index = l * shape.stride - shape.padding + j * shape.dilation
-                        guard index >= 0 && index < shape.length else { continue }
-                        columns[(c * shape.kernel + j) * positions + l] = input.scalars[(n * shape.channels + c) * shape.length + index]
-                    }
-                }
+            for position in 0..<positions {
+                for (depth, value) in columnValues(x, item: n, position: position, shape) { columns[depth * positions + position] = value }
             }
             w.scalars.withUnsafeBufferPointer { a in
                 columns.withUnsafeBufferPointer { b in
@@ -82,9 +110,8 @@ struct PackedConvolutionTests {
                 }
             }
         }
-        var result = Tensor(shape: [batch, shape.outputs, positions], scalars: y)
-        result = result + b.reshaped([shape.outputs, 1])
-        if let r { result.add(r) }
+        var result = Tensor(shape: [2, shape.outputs, positions], scalars: y) + b.reshaped([shape.outputs, 1])
+        if let r { result.add(r.reshaped([2, shape.outputs, positions])) }
         return result.scalars
     }
 
@@ -92,15 +119,19 @@ struct PackedConvolutionTests {
           arguments: cases, instructionSets)
     func fused(shape: Case, instructionSet: InstructionSet) {
         var random = TorchRandomSource(seed: 5)
-        let x = random.normal(shape: [2, shape.channels, shape.length])
-        let w = random.normal(shape: [shape.outputs, shape.channels, shape.kernel]) * (1 / Float(shape.channels * shape.kernel).squareRoot())
+        let x = random.normal(shape: shape.inputShape)
+        let scale = 1 / Float(shape.channels * shape.kernelHeight * shape.kernelWidth).squareRoot()
+        let w = random.normal(shape: shape.weightShape) * scale
         let b = random.normal(shape: [shape.outputs])
-        let r = shape.residual ? random.normal(shape: [2, shape.outputs, shape.outLength]) : nil
-        #expect(2 * shape.outputs * shape.channels * shape.kernel * shape.outLength >= BLAS.parallelMinimumWork,
-                "the case must be large enough to be cut between threads")
-        let actual = Convolution.conv1d(x, weight: w, bias: b, stride: shape.stride, padding: shape.padding,
-                                        dilation: shape.dilation, inputSlope: shape.slope, adding: r, instructionSet: instructionSet)
-        #expect(actual.shape == [2, shape.outputs, shape.outLength])
+        let r = shape.residual ? random.normal(shape: shape.outputShape) : nil
+        #expect(2 * shape.outputs * shape.channels * shape.kernelHeight * shape.kernelWidth * shape.outHeight * shape.outWidth
+                >= BLAS.parallelMinimumWork, "the case must be large enough to be cut between threads")
+        let actual = shape.oneDimensional
+            ? Convolution.conv1d(x, weight: w, bias: b, stride: shape.stride, padding: shape.padding, dilation: shape.dilation,
+                                 inputSlope: shape.slope, adding: r, instructionSet: instructionSet)
+            : Convolution.conv2d(x, weight: w, bias: b, stride: shape.stride, padding: shape.padding, dilation: shape.dilation,
+                                 adding: r, instructionSet: instructionSet)
+        #expect(actual.shape == shape.outputShape)
         let discrepancy = compare(actual.scalars, definition(x, w, b, r, shape))
         #expect(discrepancy.isWithin(.exact), "\(discrepancy)")
         #expect(actual.scalars == unfused(x, w, b, r, shape, instructionSet))

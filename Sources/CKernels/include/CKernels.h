@@ -25,24 +25,31 @@ int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_
              float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
              float beta, float *c, ptrdiff_t ldc);
 
-/// The shape of a 1-D convolution (PyTorch's `conv1d`, one group, zero padding) and what it fuses.
+/// The shape of a convolution (PyTorch's `conv2d`, one group, zero padding) and what it fuses; a
+/// 1-D convolution has `height == kernel_height == 1` and `padding_height == 0`.
 typedef struct {
-    ptrdiff_t channels, length;           ///< the input, `[channels, length]`
-    ptrdiff_t outputs, kernel;            ///< the weight, `[outputs, channels · kernel]`
-    ptrdiff_t stride, padding, dilation;
-    ptrdiff_t out_length;                 ///< positions of the output (and residual) rows
-    int leaky;                            ///< nonzero: input values go through leaky ReLU with `slope` as they are read
+    ptrdiff_t channels, height, width;              ///< the input, `[channels, height, width]`
+    ptrdiff_t outputs, kernel_height, kernel_width; ///< the weight, `[outputs, channels · kernel_height · kernel_width]`
+    ptrdiff_t stride, padding_height, padding_width, dilation;
+    ptrdiff_t out_height, out_width;                ///< the output (and residual), `[outputs, out_height, out_width]`
+    int leaky;                                      ///< nonzero: input values go through leaky ReLU with `slope` as they are read
     float slope;
-} ck_conv1d_shape;
+} ck_conv_shape;
 
-/// `y[o, l] = Σ_{c, j} w[o, c·k + j] · f(x[c, l·s − p + j·d]) + bias[o] + residual[o, l]` for the
-/// output positions `l` in [first, first + count), on the calling thread, with `isa` (which the CPU
-/// must have): `f` is leaky ReLU or the identity, `x` zero outside the signal, `bias` and
-/// `residual` (`[outputs, out_length]`) may be NULL. The sums are ck_sgemm's over im2col columns,
-/// in the same order. Returns 0, or -1 if scratch memory could not be allocated or this build has
-/// no kernels for `isa` (the output is then untouched).
-int ck_conv1d(ck_isa isa, const ck_conv1d_shape *shape, const float *weight, const float *bias, const float *input,
-              const float *residual, float *output, ptrdiff_t first, ptrdiff_t count);
+/// The part of the output one call computes: output channels × output positions (row-major over
+/// the output plane).
+typedef struct {
+    ptrdiff_t first_output, output_count, first_position, position_count;
+} ck_conv_range;
+
+/// `y[o, q] = Σ_{c, i, j} w[o, c, i, j] · f(x[c, y·s − ph + i·d, x·s − pw + j·d]) + bias[o] + residual[o, q]`
+/// for the output positions q = (y, x) and channels o of `range`, on the calling thread, with `isa`
+/// (which the CPU must have): `f` is leaky ReLU or the identity, `x` zero outside the image, `bias`
+/// and `residual` may be NULL. The sums are ck_sgemm's over im2col columns, in the same order.
+/// Returns 0, or -1 if scratch memory could not be allocated or this build has no kernels for
+/// `isa` (the output is then untouched).
+int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
+            const float *residual, float *output, ck_conv_range range);
 
 /// The largest of `count` floats (−∞ for none), with `isa` (which the CPU must have).
 float ck_max(ck_isa isa, const float *values, ptrdiff_t count);

@@ -18,8 +18,8 @@ public struct Conv2d: Sendable {
         self.strategy = strategy
     }
 
-    /// `[N, C, H, W] → [N, O, H′, W′]`.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        Convolution.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, strategy: strategy)
+    /// `[N, C, H, W] → [N, O, H′, W′]`, with `residual` (`[N, O, H′, W′]`) added after the bias.
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil) -> Tensor {
+        Convolution.conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, strategy: strategy, adding: residual)
     }
 }

@@ -34,9 +34,7 @@ public struct ResnetBlock2D: Sendable {
             let projected = timeProjection(timeEmbedding.silu())           // [B, C_out]
             h = h + projected.reshaped([projected.shape[0], projected.shape[1], 1, 1])
         }
-        h = conv2(norm2(h).silu())
-        var result = shortcut.map { $0(x) } ?? x
-        result.add(h)
-        return result
+        // The residual is added as conv2 stores its output: `h + shortcut(x)`, the same sum as before.
+        return conv2(norm2(h).silu(), adding: shortcut.map { $0(x) } ?? x)
     }
 }
