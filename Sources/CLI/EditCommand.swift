@@ -83,7 +83,7 @@ struct EditCommand: ParsableCommand {
         job.sampleRate = clipOptions.format.sampleRate.map(Double.init)
         job.channelCount = clipOptions.format.channels
         job.encoding = clipOptions.format.sampleFormat
-        try batch.run(job, plan: plan, pipeline: try model.load(report), inputs: [file], peaks: peaks, report: report)
+        try batch.run(job, plan: plan, pipeline: try model.load(report, residency: .allLoaded), inputs: [file], peaks: peaks, report: report)
     }
 
     /// The plan's `output`, which must stay inside its folder.

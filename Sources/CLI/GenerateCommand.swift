@@ -94,7 +94,7 @@ struct GenerateCommand: ParsableCommand {
             let name = BatchItem.fileName(for: unconditional ? "" : prompt ?? "")
             plan = try BatchPlan(lines: [(0, .success(BatchItem(prompt: prompt ?? "", output: name)))], folder: batch.folder, takes: takes)
         }
-        let pipeline = try model.load(report)
+        let pipeline = try model.load(report, residency: .allLoaded)
         try batch.run(GenerationBatchJob(defaults: request(prompt: "")), plan: plan, pipeline: pipeline,
                       inputs: [file].compactMap { $0 }, peaks: peaks, report: report)
     }

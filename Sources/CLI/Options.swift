@@ -18,9 +18,11 @@ struct ModelOptions: ParsableArguments {
         try folder.map { URL(fileURLWithPath: $0) } ?? EmbeddedModel.defaultFolder()
     }
 
-    func load(_ report: ReportOptions) throws -> AuffusionPipeline {
+    /// The pipeline of the model folder; a one-shot run keeps one network in memory at a time
+    /// (its peak is the U-Net's), a batch or the server keeps them all (``Residency``).
+    func load(_ report: ReportOptions, residency: Residency = .oneAtATime) throws -> AuffusionPipeline {
         let url = try url()
-        let pipeline = try AuffusionPipeline(folder: url)
+        let pipeline = try AuffusionPipeline(folder: url, residency: residency)
         report.say(String(format: "loaded %@ in %.1f s", url.path, report.elapsed))
         return pipeline
     }

@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.expirySeconds = keepHours * 3600
         if !settings.isLoopback, settings.token == nil { settings.token = ServerConfiguration.newToken() }
         do { try settings.validate() } catch { throw ValidationError("\(error)") }
-        let server = try EditorServer(configuration: settings, pipeline: try model.load(report))
+        let server = try EditorServer(configuration: settings, pipeline: try model.load(report, residency: .allLoaded))
         let (host, token) = (host.contains(":") ? "[\(host)]" : host, settings.token)
         try await server.run { port in
             let address = "http://\(host):\(port)/"

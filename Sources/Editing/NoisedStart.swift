@@ -45,7 +45,7 @@ struct NoisedStart {
     /// `timesteps[i + 1]` (the base itself after the last step), inside the model's latents.
     /// Latents of several prompts `[P, 4, h, w]` are blended alike (broadcasting).
     func keepingBase(outside mask: EditMask, pipeline: AuffusionPipeline) -> DenoiseRun.Constraint {
-        let regenerate = mask.latentMask(shape: base.shape, factor: pipeline.codec.downsamplingFactor,
+        let regenerate = mask.latentMask(shape: base.shape, factor: pipeline.downsamplingFactor,
                                          parameters: pipeline.melParameters)        // [1, 4, h, w]
         let keep = regenerate.map { 1 - $0 }
         let (clean, added, timesteps, scheduler) = (base, noise, start.timesteps, start.scheduler)

@@ -36,33 +36,56 @@ public struct GenerationResult: Sendable {
 /// ```
 public struct AuffusionPipeline: Sendable {
     public let directory: ModelDirectory
-    public let text: TextConditioner
-    public let unet: UNet2DConditionModel
-    public let codec: LatentCodec
-    public let vocoder: Vocoder
     public let melParameters: MelParameters
     public let schedulerConfiguration: SchedulerConfiguration
+    /// The U-Net's configuration, known without its weights.
+    public let unetConfiguration: UNetConfiguration
+    /// The VAE's configuration, known without its weights.
+    public let vaeConfiguration: AutoencoderConfiguration
+    /// The tokenizer of the first text condition (``TextConditioner/tokenizer(for:)``), known
+    /// without the text encoder's weights.
+    public let tokenizer: CLIPTokenizer
     /// Spectrogram frames of the canvas the model was trained on: the width of the VAE's
     /// `sample_size` when the folder gives it as `[height, width]` (the embedded model: `[64,
     /// 256]`), else Auffusion's 1024 (a single number is Stable Diffusion's square image size,
     /// which says nothing of it).
     public let canvasFrames: Int
+    private let networks: ResidentNetworks
 
-    /// Loads every network of the model folder at `folder` once.
+    /// Opens the model folder at `folder` and loads its networks as `residency` says: every one
+    /// now and for good (the default, and what a server wants), or each when a run needs it, one
+    /// at a time (what a one-shot run wants: its peak memory is the U-Net's, not the sum).
     /// - Throws: ``ModelDirectoryError`` for a missing or foreign folder; model and weight errors.
-    public init(folder: URL) throws {
+    public init(folder: URL, residency: Residency = .allLoaded) throws {
         directory = try ModelDirectory(folder)
-        text = try TextConditioner(directory.text)
-        unet = try UNet2DConditionModel(folder: directory.unet)
-        codec = LatentCodec(vae: try AutoencoderKL(folder: directory.vae))
         melParameters = try ModelFolder.configuration(MelParameters.self, in: directory.vocoder)
         try melParameters.validate()
-        vocoder = try Vocoder(folder: directory.vocoder, parameters: melParameters)
         schedulerConfiguration = try SchedulerConfiguration(
             contentsOf: directory.scheduler.appendingPathComponent("scheduler_config.json"))
-        let imageSize = codec.vae.configuration.sampleSize
+        unetConfiguration = try ModelFolder.configuration(UNetConfiguration.self, in: directory.unet)
+        vaeConfiguration = try AutoencoderConfiguration(contentsOf: directory.vae.appendingPathComponent("config.json"))
+        tokenizer = try TextConditioner.tokenizer(for: directory.text)
+        let imageSize = vaeConfiguration.sampleSize
         canvasFrames = imageSize.count == 2 ? imageSize[1] : 1024
+        networks = try ResidentNetworks(directory: directory, melParameters: melParameters, residency: residency)
     }
+
+    /// How this pipeline keeps its networks in memory.
+    public var residency: Residency { networks.residency }
+
+    /// The text encoder(s) and adapter(s), loaded if they are not in memory.
+    public var text: TextConditioner { get throws { try networks.text() } }
+    /// The U-Net, loaded if it is not in memory.
+    public var unet: UNet2DConditionModel { get throws { try networks.unet() } }
+    /// The VAE, loaded if it is not in memory.
+    public var codec: LatentCodec { get throws { LatentCodec(vae: try networks.vae()) } }
+    /// The vocoder, loaded if it is not in memory.
+    public var vocoder: Vocoder { get throws { try networks.vocoder() } }
+    /// How many of the four networks are in memory now.
+    public var residentNetworkCount: Int { networks.residentCount }
+
+    /// Pixels per latent cell along each side (``LatentCodec/downsamplingFactor``).
+    public var downsamplingFactor: Int { LatentCodec.downsamplingFactor(of: vaeConfiguration) }
 
     /// The canvas frames and output seconds of `request`: its own, or the model's canvas and as
     /// much of it as fits in 10 s. A duration longer than the model's canvas gets a canvas as long
@@ -71,7 +94,7 @@ public struct AuffusionPipeline: Sendable {
         let fps = melParameters.framesPerSecond
         let duration = request.duration ?? min(10, Double(request.canvasFrames ?? canvasFrames) / fps)
         if let frames = request.canvasFrames { return (frames, duration) }
-        let grid = max(8, codec.downsamplingFactor)     // requests are checked on multiples of 8 frames
+        let grid = max(8, downsamplingFactor)     // requests are checked on multiples of 8 frames
         let needed = Int((duration * fps - 1e-6).rounded(.up))
         return (max(canvasFrames, (needed + grid - 1) / grid * grid), duration)
     }
@@ -83,7 +106,7 @@ public struct AuffusionPipeline: Sendable {
     /// The windows of the model's canvas a run of `request` is denoised in (one, unless its
     /// duration is longer than the canvas).
     public func windows(of request: GenerationRequest) -> LatentWindows {
-        LatentWindows(spanWidth: canvas(of: request).frames / codec.downsamplingFactor, windowWidth: canvasLatentWidth)
+        LatentWindows(spanWidth: canvas(of: request).frames / downsamplingFactor, windowWidth: canvasLatentWidth)
     }
 
     /// Checks `request` against this model.
@@ -101,7 +124,7 @@ public struct AuffusionPipeline: Sendable {
     /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     public func validate(_ speed: SpeedOptions) throws {
         try speed.validate()
-        let branches = unet.featureCacheBranches
+        let branches = unetConfiguration.featureCacheBranches
         guard branches.contains(speed.cacheBranch) else {
             throw PipelineError.invalidValue(field: "cache_branch", reason: "must be in \(branches.lowerBound)…\(branches.upperBound - 1) for this model, got \(speed.cacheBranch)")
         }
@@ -114,12 +137,12 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// Latent columns of the model's canvas: the window width of a longer span (``LatentWindows``).
-    public var canvasLatentWidth: Int { canvasFrames / codec.downsamplingFactor }
+    public var canvasLatentWidth: Int { canvasFrames / downsamplingFactor }
 
     /// Latent shape of a canvas of `frames` spectrogram frames: `[1, 4, mels/8, frames/8]`.
     public func latentShape(canvasFrames frames: Int) -> [Int] {
-        let factor = codec.downsamplingFactor
-        return [1, unet.configuration.inChannels, melParameters.melBinCount / factor, frames / factor]
+        let factor = downsamplingFactor
+        return [1, unetConfiguration.inChannels, melParameters.melBinCount / factor, frames / factor]
     }
 
     /// Generates audio for `request`, drawing the initial latents from `noise`: the noise start,
@@ -128,10 +151,13 @@ public struct AuffusionPipeline: Sendable {
                          progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
         let start = try noiseStart(request, noise: &noise)
         let conditioning = try conditioning([request.prompt], request: request)
-        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise, join: request.windowJoin,
-                                 speed: request.speed)
-        let latents = try run.finish(progress: progress)
-        noise = run.noise
+        let latents: Tensor
+        do {    // the run holds the U-Net: it ends here, before rendering may load the VAE in its place
+            var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, noise: noise, join: request.windowJoin,
+                                     speed: request.speed)
+            latents = try run.finish(progress: progress)
+            noise = run.noise
+        }
         var result = try render(latents, duration: canvas(of: request).duration)
         result.initialLatents = start.latents
         result.droppedTokenCount = conditioning.droppedTokenCount
@@ -148,13 +174,18 @@ public struct AuffusionPipeline: Sendable {
     /// they are crossfaded (``GriffinLim/reconstruct(frameCount:magnitudes:progress:)``).
     public func render(_ latents: Tensor, duration: Double) throws -> GenerationResult {
         let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
-        let factor = codec.downsamplingFactor
-        let images = try windows.offsets.indices.map { window in
-            let part = windows.isWindowed ? latents.sliced(axis: 3, windows.columns(of: window)) : latents
-            guard let image = try codec.images(from: part).first else { throw PipelineError.invalidRequest("no latents to decode") }
-            return image.pixels
+        let factor = downsamplingFactor
+        let image: SpectrogramImage
+        do {    // the VAE is released before the vocoder loads when networks are kept one at a time
+            let codec = try codec
+            let images = try windows.offsets.indices.map { window in
+                let part = windows.isWindowed ? latents.sliced(axis: 3, windows.columns(of: window)) : latents
+                guard let image = try codec.images(from: part).first else { throw PipelineError.invalidRequest("no latents to decode") }
+                return image.pixels
+            }
+            image = SpectrogramImage(pixels: windows.joined(images, scale: factor))
         }
-        let image = SpectrogramImage(pixels: windows.joined(images, scale: factor))
+        let vocoder = try vocoder
         let samples: [Float]
         if case .hifiGAN = vocoder, windows.isWindowed {
             let waveforms = try windows.offsets.indices.map { window in
@@ -174,7 +205,7 @@ public struct AuffusionPipeline: Sendable {
     /// Scaled latents of a spectrogram image (``LatentCodec/latents(of:sampling:)``); an image
     /// wider than the canvas is encoded window by window and joined with crossfades.
     public func latents(of image: SpectrogramImage, sampling random: inout NoiseSource?) throws -> Tensor {
-        let factor = codec.downsamplingFactor
+        let factor = downsamplingFactor
         let windows = LatentWindows(spanWidth: image.width / factor, windowWidth: canvasLatentWidth)
         guard windows.isWindowed else { return try codec.latents(of: image, sampling: &random) }
         let parts = try windows.offsets.indices.map { window in

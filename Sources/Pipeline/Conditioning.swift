@@ -54,7 +54,7 @@ extension AuffusionPipeline {
     public func conditioning(_ prompts: [String], request: GenerationRequest) throws -> Conditioning {
         guard !prompts.isEmpty else { throw PipelineError.invalidRequest("no prompt to condition on") }
         if request.unconditional {
-            let zeros = Tensor.zeros(text.embeddingShape)
+            let zeros = Tensor.zeros(try text.embeddingShape)
             return Conditioning(prompts: prompts, conditional: .concatenated(Array(repeating: zeros, count: prompts.count), axis: 0),
                                 unconditional: nil, guidanceScale: 1, guidanceRescale: 0, droppedTokenCount: 0)
         }

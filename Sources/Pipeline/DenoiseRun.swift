@@ -114,7 +114,7 @@ public struct DenoiseRun {
         self.join = join
         self.speed = speed
         caches = speed.cachesFeatures ? windows.offsets.map { _ in UNetFeatureCache(branch: speed.cacheBranch) } : []
-        unet = pipeline.unet
+        unet = try pipeline.unet
         self.conditioning = conditioning
         context = conditioning.context
         timesteps = start.timesteps

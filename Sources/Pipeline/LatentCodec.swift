@@ -15,7 +15,12 @@ public struct LatentCodec: Sendable {
     public init(vae: AutoencoderKL) { self.vae = vae }
 
     /// Pixels per latent cell along each side.
-    public var downsamplingFactor: Int { 1 << (vae.configuration.blockOutChannels.count - 1) }
+    public var downsamplingFactor: Int { Self.downsamplingFactor(of: vae.configuration) }
+
+    /// Pixels per latent cell along each side of a VAE of `configuration`.
+    public static func downsamplingFactor(of configuration: AutoencoderConfiguration) -> Int {
+        1 << (configuration.blockOutChannels.count - 1)
+    }
 
     /// The posterior of an image: `[1, 3, H, W]` input built from the one-channel image.
     public func posterior(of image: SpectrogramImage) throws -> DiagonalGaussian {

@@ -81,9 +81,9 @@ struct EditRunner: Sendable {
         let resolution = AttentionResolution(height: finest.site.height, width: finest.site.width)
         let mapFolder = clipFolder.appendingPathComponent("v\(number)-maps", isDirectory: true)
         let written = try AttentionMapFiles.write(store: store, prompt: prompt, index: store.promptCount - 1,
-                                                  tokenizer: pipeline.text.tokenizer, image: image, resolution: resolution,
+                                                  tokenizer: pipeline.tokenizer, image: image, resolution: resolution,
                                                   to: mapFolder)
-        let words = PromptTokens(prompt, tokenizer: pipeline.text.tokenizer).words
+        let words = PromptTokens(prompt, tokenizer: pipeline.tokenizer).words
         return written.pictures.map { picture in
             let position = Int(picture.prefix(2)) ?? 0
             return Version.AttentionMap(word: words.indices.contains(position) ? words[position].text : picture, picture: picture)

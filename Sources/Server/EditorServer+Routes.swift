@@ -132,7 +132,7 @@ extension EditorServer {
 
     func words(of prompt: String) throws -> Words {
         do { try CLIPTokenizer.validate(prompt: prompt) } catch { throw ServerError.badRequest("\(error)") }
-        let tokens = PromptTokens(prompt, tokenizer: pipeline.text.tokenizer)
+        let tokens = PromptTokens(prompt, tokenizer: pipeline.tokenizer)
         return Words(words: tokens.words.map(\.text), tokens: tokens.ids.count)
     }
 

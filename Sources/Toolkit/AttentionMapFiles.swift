@@ -45,7 +45,7 @@ public enum AttentionMapFiles {
     public static func storedResolutions(pipeline: AuffusionPipeline, canvasFrames: Int) -> [AttentionResolution] {
         let latent = pipeline.latentShape(canvasFrames: canvasFrames)
         return AttentionResolution.stored(latentHeight: latent[2], latentWidth: latent[3],
-                                          levels: pipeline.unet.configuration.blockOutChannels.count)
+                                          levels: pipeline.unetConfiguration.blockOutChannels.count)
     }
 
     /// `word` with every character but letters, digits, `-` and `_` replaced by `_`.

@@ -74,7 +74,7 @@ extension EditRun {
         }
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
         if let folder = outputs.maps, let store = result.attentionStore, let mapsResolution, let prompt = plan.passes.last?.request.prompt {
-            _ = try AttentionMapFiles.write(store: store, prompt: prompt, index: 1, tokenizer: pipeline.text.tokenizer,
+            _ = try AttentionMapFiles.write(store: store, prompt: prompt, index: 1, tokenizer: pipeline.tokenizer,
                                             image: result.output.image, resolution: store.storedResolution(atLevelOf: mapsResolution),
                                             to: folder)
             record.outputs.maps = folder.path

@@ -49,14 +49,14 @@ public struct AttentionMapRun: Sendable {
     /// folder, and returns the run's record (`resolution`, `tokens` and `heatmaps` in its details).
     public func callAsFunction(pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,
                                progress: (Pipeline.Progress) -> Bool = { _ in true }, warn: (String) -> Void) throws -> RunRecord {
-        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 1)
+        let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: 1)
         let result = try pipeline.promptToPrompt([request.prompt], request: request, noise: &noise, controller: store, progress: progress)
         guard let generated = result.outputs.first else { throw PipelineError.invalidRequest("the run made no output") }
         var record = RunRecord(command: "attention", request: request, seed: seed, result: generated,
                                outputs: try outputs.write(generated, warn: warn), elapsed: 0)
         record.addDetails(["resolution": .string(resolution.description)])
         if let folder = outputs.maps {
-            let written = try AttentionMapFiles.write(store: store, prompt: request.prompt, index: 0, tokenizer: pipeline.text.tokenizer,
+            let written = try AttentionMapFiles.write(store: store, prompt: request.prompt, index: 0, tokenizer: pipeline.tokenizer,
                                                       image: generated.image, resolution: resolution, to: folder)
             record.outputs.maps = folder.path
             record.details?.merge(["tokens": .number(Double(written.tokenCount)), "heatmaps": .array(written.pictures.map(JSONValue.string))]) { $1 }

@@ -22,10 +22,10 @@ struct AttentionControllerTests {
     @Test("the store counts U-Net evaluations (PNDM: steps + 1) and keeps conditional maps of every stored layer")
     func storeCounting() throws {
         let pipeline = try Self.pipeline()
-        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 2)
+        let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: 2)
         var noise = NoiseSource(seed: 1)
         _ = try pipeline.promptToPrompt(["a dog barking", "a cat barking"], request: Self.request(), noise: &noise, controller: store)
-        #expect(pipeline.unet.attentionLayerCount == 8)
+        #expect(pipeline.unetConfiguration.attentionLayerCount == 8)
         #expect(store.evaluationCount == 5)
         #expect(store.entries.count == 8)   // every layer of the tiny U-Net has ≤ 32² query pixels
         for entry in store.averages() {
@@ -43,7 +43,7 @@ struct AttentionControllerTests {
         let prompts = ["a dog barking", "a cat barking"]
         var plainNoise = NoiseSource(seed: 3), observedNoise = NoiseSource(seed: 3)
         let plain = try pipeline.promptToPrompt(prompts, request: Self.request(), noise: &plainNoise, controller: nil)
-        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: 2)
+        let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: 2)
         let observed = try pipeline.promptToPrompt(prompts, request: Self.request(), noise: &observedNoise, controller: store)
         for (a, b) in zip(plain.outputs, observed.outputs) {
             let difference = compare(b.logMel, a.logMel)

@@ -11,7 +11,7 @@ struct AttentionMapsTests {
     func parity() throws {
         let c = try #require(try PromptToPromptCase.all().first { $0.name == "store" }, "no store case in p2p/cases.json")
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
-        let store = AttentionStore(layersPerEvaluation: pipeline.unet.attentionLayerCount, promptCount: c.prompts.count)
+        let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: c.prompts.count)
         var noise = NoiseSource(seed: c.noise_seed)
         _ = try pipeline.promptToPrompt(c.prompts, request: c.request, noise: &noise, controller: store)
         let maps = try CrossAttentionMaps(store: store, resolution: AttentionResolution(height: 4, width: 16))

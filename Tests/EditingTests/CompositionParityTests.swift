@@ -54,13 +54,13 @@ struct CompositionParityTests {
                                                      noise: &noise)
             try c.expectMels(result.outputs.map(\.logMel))
         case "blend_swap":
-            let tokens = c.prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) }
+            let tokens = c.prompts.map { PromptTokens($0, tokenizer: pipeline.tokenizer) }
             let size = try #require(c.resolution)
             let blend = try LocalBlend(words: try #require(c.words), prompts: tokens, threshold: try #require(c.threshold),
                                        resolution: AttentionResolution(height: size[0], width: size[1]))
             let controller = try PromptEdit(alignment: .swap).makeController(
-                prompts: c.prompts, tokenizer: pipeline.text.tokenizer, steps: c.steps,
-                layersPerEvaluation: pipeline.unet.attentionLayerCount)
+                prompts: c.prompts, tokenizer: pipeline.tokenizer, steps: c.steps,
+                layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
             let result = try pipeline.promptToPrompt(c.prompts, request: c.request(c.prompts[0]), noise: &noise,
                                                      initialNoise: .shared, controller: controller,
                                                      constraint: blend.constraint(reading: controller))

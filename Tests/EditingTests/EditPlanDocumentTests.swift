@@ -152,7 +152,7 @@ struct EditPlanDocumentTests {
     @Test("words match without case and surrounding punctuation when no word matches exactly")
     func looseWords() throws {
         let pipeline = try AttentionControllerTests.pipeline()
-        let tokens = PromptTokens("a beep, and white Noise.", tokenizer: pipeline.text.tokenizer)
+        let tokens = PromptTokens("a beep, and white Noise.", tokenizer: pipeline.tokenizer)
         #expect(tokens.positions(of: "noise") == tokens.positions(of: "Noise.") && !tokens.positions(of: "noise").isEmpty)
         #expect(tokens.positions(of: "beep") == tokens.positions(of: "beep,"))
         #expect(tokens.positions(of: "noi").isEmpty && tokens.positions(of: ".").isEmpty)

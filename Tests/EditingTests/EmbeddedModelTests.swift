@@ -234,8 +234,8 @@ struct EmbeddedModelTests {
     private func promptToPrompt(_ prompts: [String], edit: PromptEdit?, seed: UInt64) throws -> (SoundMeasures, SoundMeasures) {
         var noise = NoiseSource(seed: seed)
         let settings = request(prompts[0])
-        let controller = try edit?.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: settings.stepCount,
-                                                  layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        let controller = try edit?.makeController(prompts: prompts, tokenizer: pipeline.tokenizer, steps: settings.stepCount,
+                                                  layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
         let outputs = try pipeline.promptToPrompt(prompts, request: settings, noise: &noise, initialNoise: .shared,
                                                   controller: controller).outputs
         return (SoundMeasures(outputs[0].audio.channels[0]), SoundMeasures(outputs[1].audio.channels[0]))

@@ -93,7 +93,7 @@ struct InversionStartTests {
                                       request: Self.request(guidance: 12))])
         plan.raw = true
         let latents = try plan.run(clip: clip, pipeline: pipeline, noise: &noise).output.latents
-        let inside = mask.latentMask(shape: clip.latents.shape, factor: pipeline.codec.downsamplingFactor, parameters: pipeline.melParameters)
+        let inside = mask.latentMask(shape: clip.latents.shape, factor: pipeline.downsamplingFactor, parameters: pipeline.melParameters)
         let outside = inside.scalars.indices.filter { inside.scalars[$0] == 0 }
         #expect(!outside.isEmpty && outside.allSatisfy { latents.scalars[$0] == clip.latents.scalars[$0] })
         #expect(compare(latents * inside, clip.latents * inside).nmse > 1e-4)

@@ -12,7 +12,7 @@ struct LocalBlendTests {
     static let threshold: Float = 0.8
 
     static func tokens(_ prompts: [String], _ pipeline: AuffusionPipeline) -> [PromptTokens] {
-        prompts.map { PromptTokens($0, tokenizer: pipeline.text.tokenizer) }
+        prompts.map { PromptTokens($0, tokenizer: pipeline.tokenizer) }
     }
 
     private func blend(_ prompts: [String], _ pipeline: AuffusionPipeline) throws -> LocalBlend {
@@ -46,7 +46,7 @@ struct LocalBlendTests {
         var request = AttentionControllerTests.request(steps: 4)
         request.guidanceScale = 7.5
         let controller = try PromptEdit(alignment: .swap).makeController(
-            prompts: prompts, tokenizer: pipeline.text.tokenizer, steps: 4, layersPerEvaluation: pipeline.unet.attentionLayerCount)
+            prompts: prompts, tokenizer: pipeline.tokenizer, steps: 4, layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
         let blend = try blend(prompts, pipeline)
         var noise = NoiseSource(seed: 3)
         let result = try pipeline.promptToPrompt(prompts, request: request, noise: &noise, initialNoise: .shared,

@@ -122,7 +122,7 @@ struct LongClipTests {
         var noise = NoiseSource(seed: 100)
         let restyle = try EditPlan([.styleTransfer(strength: 0.6, request: request("a high pitched sine tone"))])
             .run(on: clip, pipeline: pipeline, noise: &noise)
-        let factor = pipeline.codec.downsamplingFactor
+        let factor = pipeline.downsamplingFactor
         func edges(_ windows: LatentWindows) -> [Double] {
             windows.offsets.indices.flatMap { index in
                 [windows.columns(of: index).lowerBound, windows.columns(of: index).upperBound].map { Double($0 * factor) / 100 }

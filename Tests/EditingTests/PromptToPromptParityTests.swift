@@ -78,9 +78,9 @@ struct PromptToPromptParityTests {
     @Test("every prompt's mel within Tolerance.edit, from the same per-prompt noise", arguments: try PromptToPromptCase.all())
     func edit(_ c: PromptToPromptCase) throws {
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder("standard"))
-        let layers = pipeline.unet.attentionLayerCount
+        let layers = pipeline.unetConfiguration.attentionLayerCount
         let controller: any AttentionRecorder = try c.promptEdit.map {
-            try $0.makeController(prompts: c.prompts, tokenizer: pipeline.text.tokenizer, steps: c.steps, layersPerEvaluation: layers)
+            try $0.makeController(prompts: c.prompts, tokenizer: pipeline.tokenizer, steps: c.steps, layersPerEvaluation: layers)
         } ?? AttentionStore(layersPerEvaluation: layers, promptCount: c.prompts.count)
         var noise = NoiseSource(seed: c.noise_seed)
         let result = try pipeline.promptToPrompt(c.prompts, request: c.request, noise: &noise, controller: controller)

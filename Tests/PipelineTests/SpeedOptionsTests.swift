@@ -35,7 +35,7 @@ struct SpeedOptionsTests {
     func exactSettings() throws {
         let pipeline = try Self.pipeline()
         let exact = try Self.latents(pipeline, Self.request())
-        let spelled = SpeedOptions(guidedFraction: 1, cacheInterval: 1, cacheBranch: pipeline.unet.featureCacheBranches.last ?? 0)
+        let spelled = SpeedOptions(guidedFraction: 1, cacheInterval: 1, cacheBranch: pipeline.unetConfiguration.featureCacheBranches.last ?? 0)
         #expect(spelled.isExact)
         #expect(bits(try Self.latents(pipeline, Self.request(spelled))) == bits(exact))
     }
@@ -99,7 +99,7 @@ struct SpeedOptionsTests {
     @Test("out-of-range values are errors naming their field")
     func validation() throws {
         let pipeline = try Self.pipeline()
-        let branches = pipeline.unet.featureCacheBranches
+        let branches = pipeline.unetConfiguration.featureCacheBranches
         let cases: [(SpeedOptions, String)] = [(SpeedOptions(guidedFraction: 1.5), "guided_fraction"),
                                                (SpeedOptions(guidedFraction: .nan), "guided_fraction"),
                                                (SpeedOptions(cacheInterval: 0), "cache_interval"),

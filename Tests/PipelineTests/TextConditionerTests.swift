@@ -10,7 +10,7 @@ struct TextConditionerTests {
     func embeddingShape(_ layout: String) throws {
         let pipeline = try AuffusionPipeline(folder: try PipelineFolders.folder(layout))
         let encoded = try pipeline.text.encode("a dog barking")
-        #expect(pipeline.text.embeddingShape == encoded.embeddings.shape)
+        #expect(try pipeline.text.embeddingShape == encoded.embeddings.shape)
         // The adapter layout's unconditional embedding is zeros (torch.zeros_like in AuffusionPipeline).
         if layout == "adapter" {
             let unconditional = try pipeline.text.unconditional(negativePrompt: nil)

@@ -63,7 +63,7 @@ struct EditRequestTests {
         edit.blend = ["dog", "cat"]
         edit.sharedNoise = false
         let (pass, details) = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: false,
-                                            tokenizer: pipeline.text.tokenizer)
+                                            tokenizer: pipeline.tokenizer)
         #expect(pass.start == .noise && pass.promptNoise == .perPrompt)
         #expect(pass.attention?.sourcePrompt == "a dog barking" && pass.attention?.blend != nil)
         #expect(pass.attention?.edit.weights.map { $0.word } == ["cat"])
@@ -71,7 +71,7 @@ struct EditRequestTests {
         #expect(pass.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.8, self: 0...0.4))
 
         let (onClip, clipDetails) = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: true,
-                                                  tokenizer: pipeline.text.tokenizer)
+                                                  tokenizer: pipeline.tokenizer)
         #expect(onClip.start == .inversion(InversionStart(.invert(InversionSettings(method: .ddim, sourcePrompt: "a dog barking")))))
         #expect(onClip.request.stepCount == 50)
         #expect(onClip.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.95, self: 0...1))
@@ -79,12 +79,12 @@ struct EditRequestTests {
         #expect(clipDetails["start"] != nil)
 
         (edit.crossReplace, edit.crossReplaceWords) = (0.5, [WordReplaceBounds(word: "cat", end: 0.3)])
-        let custom = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: true, tokenizer: pipeline.text.tokenizer).pass
+        let custom = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: true, tokenizer: pipeline.tokenizer).pass
         #expect(custom.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.5, crossWords: ["cat": 0...0.3], self: 0...1))
 
         edit.blend = ["bird"]
         #expect(throws: PromptEditError.self) {
-            try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: false, tokenizer: pipeline.text.tokenizer)
+            try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: false, tokenizer: pipeline.tokenizer)
         }
     }
 }

@@ -70,7 +70,7 @@ struct RunTests {
     func editMaps() throws {
         var noise = NoiseSource(seed: 2), edited = request
         edited.prompt = "a cat"
-        let pass = try PromptEditRequest(source: "a dog", alignment: .swap).pass(request: edited, onClip: false, tokenizer: pipeline.text.tokenizer).pass
+        let pass = try PromptEditRequest(source: "a dog", alignment: .swap).pass(request: edited, onClip: false, tokenizer: pipeline.tokenizer).pass
         let level = try #require(AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: 64).first)
         var run = EditRun(EditPlan([pass]), clip: nil)
         run.mapsResolution = level

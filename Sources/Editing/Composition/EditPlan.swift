@@ -264,8 +264,8 @@ public struct EditPlan: Sendable {
 
     /// The controller of a pass that edits attention; `nil` otherwise.
     private static func attentionEdit(of pass: EditPass, steps: Int, pipeline: AuffusionPipeline) throws -> AttentionEdit? {
-        try pass.attention?.edit.makeController(prompts: pass.prompts, tokenizer: pipeline.text.tokenizer, steps: steps,
-                                                layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        try pass.attention?.edit.makeController(prompts: pass.prompts, tokenizer: pipeline.tokenizer, steps: steps,
+                                                layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
     }
 
     /// Runs `body`, naming pass `index` (from 0) in any error but the plan's own.

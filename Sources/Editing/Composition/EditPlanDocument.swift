@@ -285,7 +285,7 @@ extension EditPlanDocument.Pass {
         }
         if let attention {
             pass.attention = try attention.attention(target: prompt, fromInversion: start.from == "inversion",
-                                                     tokenizer: pipeline.text.tokenizer, fail: fail)
+                                                     tokenizer: pipeline.tokenizer, fail: fail)
             if attention.sharedNoise == false { pass.promptNoise = .perPrompt }
         }
         return pass

@@ -73,7 +73,7 @@ public struct EditSpans: Sendable, Equatable {
 
         /// The span of `frames` on `pipeline`'s canvas and windows.
         init(frames: Range<Int>, pipeline: AuffusionPipeline) {
-            let canvas = pipeline.canvasFrames, factor = pipeline.codec.downsamplingFactor
+            let canvas = pipeline.canvasFrames, factor = pipeline.downsamplingFactor
             self.frames = frames
             canvasFrames = max(canvas, (frames.count + factor - 1) / factor * factor)
             windows = LatentWindows(spanWidth: canvasFrames / factor, windowWidth: canvas / factor)
@@ -84,7 +84,7 @@ public struct EditSpans: Sendable, Equatable {
 
     /// The spans of `plan` on a clip of `clipFrames` spectrogram frames.
     public init(plan: EditPlan, clipFrames: Int, pipeline: AuffusionPipeline) {
-        let canvas = pipeline.canvasFrames, factor = pipeline.codec.downsamplingFactor
+        let canvas = pipeline.canvasFrames, factor = pipeline.downsamplingFactor
         let span = { Span(frames: $0, pipeline: pipeline) }
         let masks = plan.passes.compactMap { pass in if case .mask(let mask) = pass.constraint { mask } else { nil } }
         let inverts = plan.passes.contains { if case .inversion = $0.start { true } else { false } }

@@ -79,8 +79,8 @@ extension Inversion {
                                blend: LocalBlend? = nil, pipeline: AuffusionPipeline,
                                progress: (Pipeline.Progress) -> Bool = { _ in true }) throws -> (latents: Tensor, controller: AttentionEdit) {
         let start = try self.start(prompts: prompts.count, startStep: startStep, pipeline: pipeline)
-        let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.text.tokenizer,
-                                                 steps: start.start.timesteps.count, layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.tokenizer,
+                                                 steps: start.start.timesteps.count, layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
         let pin = start.constraint, confine = blend?.constraint(reading: controller)
         let constraint: DenoiseRun.Constraint = { index, latents in
             let pinned = try pin?(index, latents) ?? latents
@@ -95,7 +95,7 @@ extension Inversion {
     /// `request` on the inversion's canvas, its whole length.
     private func canvasRequest(_ template: GenerationRequest, pipeline: AuffusionPipeline) -> GenerationRequest {
         var request = template
-        request.canvasFrames = trajectory.shape[3] * pipeline.codec.downsamplingFactor
+        request.canvasFrames = trajectory.shape[3] * pipeline.downsamplingFactor
         request.duration = Double(request.canvasFrames ?? 0) / pipeline.melParameters.framesPerSecond
         return request
     }

@@ -65,7 +65,7 @@ extension Inversion {
     /// point and, after the last step, the clip's own latents (a DDPM trajectory lands there only
     /// within rounding); inside, the model's. Rows of several prompts are blended alike.
     func keeping(outside mask: EditMask, clip: Tensor, steps: Int, pipeline: AuffusionPipeline) -> DenoiseRun.Constraint {
-        let regenerate = mask.latentMask(shape: clip.shape, factor: pipeline.codec.downsamplingFactor,
+        let regenerate = mask.latentMask(shape: clip.shape, factor: pipeline.downsamplingFactor,
                                          parameters: pipeline.melParameters)        // [1, 4, h, w]
         let keep = regenerate.map { 1 - $0 }
         let trajectory = trajectory

@@ -32,10 +32,13 @@ extension AuffusionPipeline {
         guard !prompts.isEmpty else { throw PromptEditError.invalid("no prompts") }
         let start = try noiseStart(request, promptCount: prompts.count, sharing: initialNoise, noise: &noise)
         let conditioning = try conditioning(prompts, request: request)
-        var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, constraint: constraint,
-                                 controller: controller, noise: noise, speed: request.speed)
-        let latents = try run.finish(progress: progress)
-        noise = run.noise
+        let latents: Tensor
+        do {    // the run holds the U-Net: it ends here, before rendering may load the VAE in its place
+            var run = try DenoiseRun(pipeline: self, start: start, conditioning: conditioning, constraint: constraint,
+                                     controller: controller, noise: noise, speed: request.speed)
+            latents = try run.finish(progress: progress)
+            noise = run.noise
+        }
         let outputs = try prompts.indices.map { index in
             var result = try render(latents.sliced(axis: 0, index..<(index + 1)), duration: canvas(of: request).duration)
             result.droppedTokenCount = conditioning.droppedTokenCount

@@ -38,7 +38,7 @@ public struct UNetFeatureCache: Sendable {
 
 extension UNet2DConditionModel {
     /// The branches a ``UNetFeatureCache`` may keep: one per layer of the first down block.
-    public var featureCacheBranches: Range<Int> { 0..<downBlocks[0].resnets.count }
+    public var featureCacheBranches: Range<Int> { configuration.featureCacheBranches }
 
     /// The layer of the last up block at which the shallow branch of depth `branch` enters:
     /// it consumes `conv_in`'s output and the first down block's layers 0…`branch`, the skips of

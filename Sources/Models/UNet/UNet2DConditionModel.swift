@@ -81,12 +81,7 @@ public struct UNet2DConditionModel: Sendable {
 
     /// How many attention layers one forward pass runs (self and cross of every transformer),
     /// the `num_att_layers` prompt-to-prompt controllers count evaluations by.
-    public var attentionLayerCount: Int {
-        let down: Int = downBlocks.reduce(0) { $0 + $1.attentions.count }
-        let up: Int = upBlocks.reduce(0) { $0 + $1.attentions.count }
-        let mid: Int = midBlock == nil ? 0 : 1
-        return 2 * (down + mid + up)
-    }
+    public var attentionLayerCount: Int { configuration.attentionLayerCount }
 
     /// The predicted noise (or `v`) for latents `[B, C_in, h, w]` at one timestep per batch item,
     /// conditioned on `context` `[B, M, C_ctx]`. Returns `[B, C_out, h, w]`.

@@ -143,6 +143,21 @@ public struct UNetConfiguration: Codable, Sendable, Equatable, CheckedConfigurat
         }
     }
 
+    /// How many attention layers one forward pass of the network runs (self and cross of every
+    /// transformer: `layers` per cross-attention down block, `layers + 1` per cross-attention up
+    /// block, one in the mid block), the `num_att_layers` prompt-to-prompt controllers count
+    /// evaluations by. Known from the configuration, so without loading any weights.
+    public var attentionLayerCount: Int {
+        let levels = blockOutChannels.indices
+        let down = levels.filter { downBlockTypes[$0] == "CrossAttnDownBlock2D" }.reduce(0) { $0 + Self.perBlock(layersPerBlock, $1) }
+        let up = levels.filter { upBlockTypes[$0] == "CrossAttnUpBlock2D" }
+            .reduce(0) { $0 + Self.perBlock(layersPerBlock, levels.upperBound - 1 - $1) + 1 }
+        return 2 * (down + (midBlockType == nil ? 0 : 1) + up)
+    }
+
+    /// The branches a DeepCache feature cache may keep: one per layer of the first down block.
+    public var featureCacheBranches: Range<Int> { 0..<Self.perBlock(layersPerBlock, 0) }
+
     /// A lower bound on the parameters the network holds: the 3×3 convolutions of its residual
     /// blocks alone. Loading compares it with what the weight file holds before building
     /// anything, so a configuration that asks for more than the file has is refused without
