@@ -107,28 +107,30 @@ extension Tensor {
         Tensor(shape: shape, scalars: scalars.map(transform))
     }
 
-    /// Applies an 8-lane vector function to every element, in parallel for large tensors.
-    func vectorMap(_ transform: (SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
-        var result = [Float](repeating: 0, count: count)
-        scalars.withUnsafeBufferPointer { source in
-            result.withUnsafeMutableBufferPointer { destination in
-                guard let input = source.baseAddress, let output = destination.baseAddress else { return }
-                ComputeThreads.parallelRanges(count, minimumPerRange: 1 << 16) { range in
-                    VectorMath.map(input + range.lowerBound, output + range.lowerBound, count: range.count, transform)
-                }
+    /// Applies an 8-lane vector function to every element, in parallel for large tensors. In place
+    /// when the tensor's storage is not shared, as for a temporary (`norm(x).silu()`): the result
+    /// then takes no memory of its own, which at a U-Net's widest layers is 30 MB less at the
+    /// peak. A shared tensor is copied first, as before.
+    consuming func vectorMap(_ transform: (SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
+        var result = self
+        let count = result.count
+        result.scalars.withUnsafeMutableBufferPointer { values in
+            guard let base = values.baseAddress else { return }
+            ComputeThreads.parallelRanges(count, minimumPerRange: 1 << 16) { range in
+                VectorMath.map(base + range.lowerBound, base + range.lowerBound, count: range.count, transform)
             }
         }
-        return Tensor(shape: shape, scalars: result)
+        return result
     }
 
     /// `x · σ(x)` (SiLU, `torch.nn.functional.silu`).
-    public func silu() -> Tensor { vectorMap { $0 / (1 + VectorMath.exp(-$0)) } }
+    public consuming func silu() -> Tensor { vectorMap { $0 / (1 + VectorMath.exp(-$0)) } }
 
     /// `x · σ(1.702 x)` (CLIP's `quick_gelu`).
-    public func quickGELU() -> Tensor { vectorMap { $0 / (1 + VectorMath.exp(-1.702 * $0)) } }
+    public consuming func quickGELU() -> Tensor { vectorMap { $0 / (1 + VectorMath.exp(-1.702 * $0)) } }
 
     /// `tanh(x)`, computed as `1 − 2 / (e^{2x} + 1)` (exact limits ±1 for large |x|).
-    public func tanh() -> Tensor { vectorMap { 1 - 2 / (VectorMath.exp(2 * $0) + 1) } }
+    public consuming func tanh() -> Tensor { vectorMap { 1 - 2 / (VectorMath.exp(2 * $0) + 1) } }
 
     /// How `gelu` evaluates the Gaussian CDF.
     public enum GELUApproximation: Sendable {
@@ -177,7 +179,7 @@ extension Tensor {
 
     /// `x` for `x ≥ 0`, `slope · x` otherwise (`torch.nn.functional.leaky_relu`; PyTorch's default slope is 0.01).
     /// In parallel for large tensors; NaN, like any value not ≥ 0, is multiplied by the slope.
-    public func leakyReLU(slope: Float = 0.01) -> Tensor { vectorMap { $0.replacing(with: $0 * slope, where: .!($0 .>= 0)) } }
+    public consuming func leakyReLU(slope: Float = 0.01) -> Tensor { vectorMap { $0.replacing(with: $0 * slope, where: .!($0 .>= 0)) } }
 
     /// Softmax over the last axis, `exp(x − max) / Σ exp(x − max)` (stable for any magnitude).
     public func softmax() -> Tensor {
