@@ -11,8 +11,9 @@ guard arguments.count >= 4 else {
     exit(2)
 }
 do {
-    // Loads the U-Net, VAE, text encoder(s) and vocoder of a published Auffusion folder once.
-    let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: arguments[1]))
+    // Opens a published Auffusion folder; one generation needs one network at a time, so each is
+    // loaded when it is needed and released after (the peak is the U-Net's, not all four's).
+    let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: arguments[1]), residency: .oneAtATime)
 
     var request = GenerationRequest(prompt: arguments[2])
     request.stepCount = arguments.count > 4 ? Int(arguments[4]) ?? 25 : 25

@@ -43,8 +43,8 @@ do {
         result = try pipeline.promptToPrompt([source, target], edit: edit, on: clip, strength: strength, request: request,
                                              noise: &noise, progress: report)
     } else {
-        let controller = try edit.makeController(prompts: [source, target], tokenizer: pipeline.text.tokenizer, steps: steps,
-                                                 layersPerEvaluation: pipeline.unet.attentionLayerCount)
+        let controller = try edit.makeController(prompts: [source, target], tokenizer: pipeline.tokenizer, steps: steps,
+                                                 layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
         result = try pipeline.promptToPrompt([source, target], request: request, noise: &noise, initialNoise: .shared,
                                              controller: controller, progress: report)
     }
