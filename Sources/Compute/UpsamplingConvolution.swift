@@ -6,17 +6,15 @@
 /// direction: an even output row reads input rows i − 1 (kernel row 0) and i (kernel rows 1 and 2),
 /// an odd one rows i (kernel rows 0 and 1) and i + 1 (kernel row 2), and likewise for columns. So
 /// the four parities are four 2×2 convolutions of the input whose taps are sums of the 3×3
-/// kernel's, stacked into one convolution of 4·O output channels and interleaved: 16 multiply-adds
-/// per output position and channel pair instead of 36, and neither the upsampled image nor its
-/// columns are ever made. The sums are those of the direct convolution regrouped, so the rounding
-/// is the direct convolution's kind (not Winograd's transforms), which the VAE decoder's rounding
-/// amplification needs.
+/// kernel's, run one after the other and interleaved: 16 multiply-adds per output position and
+/// channel pair instead of 36, and the upsampled image and its columns are never made (only one
+/// parity's samples at a time, a quarter of the output). The sums are the direct convolution's
+/// regrouped, so the rounding is of the direct kind (not Winograd's transforms), which the VAE
+/// decoder's rounding amplification needs.
 public struct UpsamplingConvolution: Sendable {
-    /// The four parities' 2×2 kernels, `[4·O, C, 2, 2]`, parity `2·rowParity + columnParity` first.
-    let phaseWeight: Tensor
-    /// The bias repeated for each parity, `[4·O]`.
-    let phaseBias: Tensor?
-    let outputs: Int
+    /// The 2×2 kernels `[O, C, 2, 2]` of the four parities, `2·rowParity + columnParity`.
+    let phaseWeights: [Tensor]
+    let bias: Tensor?
 
     /// Which kernel rows (or columns) of the 3×3 kernel fall on input offset 0 and 1 of the 2×2
     /// neighbourhood, for an even (0) and an odd (1) output row (or column).
@@ -28,58 +26,51 @@ public struct UpsamplingConvolution: Sendable {
     public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3,
                      "UpsamplingConvolution: expected a [O, C, 3, 3] kernel, got \(weight.shape)")
-        let (outputs, channels) = (weight.shape[0], weight.shape[1])
-        var stacked = [Float](repeating: 0, count: 4 * outputs * channels * 4)
-        weight.scalars.withUnsafeBufferPointer { w in
-            for rowParity in 0..<2 {
-                for columnParity in 0..<2 {
-                    let phase = 2 * rowParity + columnParity
-                    for pair in 0..<outputs * channels {
-                        for (row, kernelRows) in Self.taps[rowParity].enumerated() {
-                            for (column, kernelColumns) in Self.taps[columnParity].enumerated() {
-                                var sum: Float = 0
-                                for kernelRow in kernelRows {
-                                    for kernelColumn in kernelColumns { sum += w[pair * 9 + kernelRow * 3 + kernelColumn] }
-                                }
-                                stacked[(phase * outputs * channels + pair) * 4 + row * 2 + column] = sum
-                            }
+        let pairs = weight.shape[0] * weight.shape[1]
+        phaseWeights = (0..<4).map { phase in
+            let (rowTaps, columnTaps) = (Self.taps[phase / 2], Self.taps[phase % 2])
+            var kernel = [Float](repeating: 0, count: pairs * 4)
+            for pair in 0..<pairs {
+                for (row, kernelRows) in rowTaps.enumerated() {
+                    for (column, kernelColumns) in columnTaps.enumerated() {
+                        var sum: Float = 0
+                        for kernelRow in kernelRows {
+                            for kernelColumn in kernelColumns { sum += weight.scalars[pair * 9 + kernelRow * 3 + kernelColumn] }
                         }
+                        kernel[pair * 4 + row * 2 + column] = sum
                     }
                 }
             }
+            return Tensor(shape: [weight.shape[0], weight.shape[1], 2, 2], scalars: kernel)
         }
-        phaseWeight = Tensor(shape: [4 * outputs, channels, 2, 2], scalars: stacked)
-        phaseBias = bias.map { bias in Tensor(shape: [4 * outputs], scalars: Array([[Float]](repeating: bias.scalars, count: 4).joined())) }
-        self.outputs = outputs
+        self.bias = bias
     }
 
     /// `[N, C, H, W] → [N, O, 2H, 2W]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let (batch, height, width) = (x.shape[0], x.shape[2], x.shape[3])
-        // One 2×2 convolution over the input padded by 1: its output (i, j) reads input rows i − 1
-        // and i, so parity (a, b)'s sample (i, j) sits at (i + a, j + b) of its channel block.
-        let phases = Convolution.conv2d(x, weight: phaseWeight, bias: phaseBias, padding: 1)   // [N, 4·O, H + 1, W + 1]
-        let (phaseHeight, phaseWidth) = (height + 1, width + 1)
-        let (outHeight, outWidth) = (2 * height, 2 * width)
-        let planes = batch * outputs
-        let output = [Float](unsafeUninitializedCapacity: planes * outHeight * outWidth) { y, initialized in
-            phases.scalars.withUnsafeBufferPointer { z in
-                ComputeThreads.parallelFor(planes) { plane in
-                    let (item, channel) = (plane / outputs, plane % outputs)
-                    for rowParity in 0..<2 {
-                        for columnParity in 0..<2 {
-                            let block = (item * 4 + 2 * rowParity + columnParity) * outputs + channel
-                            let source = z.baseAddress! + block * phaseHeight * phaseWidth
-                            for row in 0..<height {
-                                let from = source + (row + rowParity) * phaseWidth + columnParity
-                                let to = y.baseAddress! + (plane * outHeight + 2 * row + rowParity) * outWidth + columnParity
-                                for column in 0..<width { to[2 * column] = from[column] }
-                            }
+        let (batch, outputs, height, width) = (x.shape[0], phaseWeights[0].shape[0], x.shape[2], x.shape[3])
+        let (outHeight, outWidth, planes) = (2 * height, 2 * width, batch * outputs)
+        var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
+        for (phase, weight) in phaseWeights.enumerated() {
+            let (rowParity, columnParity) = (phase / 2, phase % 2)
+            // A 2×2 convolution over the input padded by 1: its output (i, j) reads input rows
+            // i − 1 and i, so this parity's sample (i, j) is its (i + rowParity, j + columnParity).
+            let samples = Convolution.conv2d(x, weight: weight, bias: bias, padding: 1)   // [N, O, H + 1, W + 1]
+            let (phaseHeight, phaseWidth) = (height + 1, width + 1)
+            samples.scalars.withUnsafeBufferPointer { z in
+                output.withUnsafeMutableBufferPointer { y in
+                    // Raw pointers: a strided scatter over the whole output, bounds-checked per sample it
+                    // would cost as much as the 2×2 convolution it follows.
+                    let (from, to) = (z.baseAddress!, y.baseAddress!)
+                    ComputeThreads.parallelFor(planes) { plane in
+                        for row in 0..<height {
+                            let source = from + (plane * phaseHeight + row + rowParity) * phaseWidth + columnParity
+                            let destination = to + (plane * outHeight + 2 * row + rowParity) * outWidth + columnParity
+                            for column in 0..<width { destination[2 * column] = source[column] }
                         }
                     }
                 }
             }
-            initialized = planes * outHeight * outWidth
         }
         return Tensor(shape: [batch, outputs, outHeight, outWidth], scalars: output)
     }
