@@ -124,7 +124,8 @@ def main() -> None:
     for name, rows in scores.items():
         timings = [t for t, _ in rows]
         print(f"{name}: timing {min(timings):.2f}-{max(timings):.2f}, median {np.median(timings):.2f}, "
-              f">= 0.8 in {sum(t >= 0.8 for t in timings)}/{count}; beeps above 1 kHz in {sum(f > 1000 for _, f in rows)}/{count}")
+              f">= 0.8 in {sum(t >= 0.8 for t in timings)}/{count}; beeps above 1 kHz in {sum(f > 1000 for _, f in rows)}/{count}; "
+              f"both in {sum(t >= 0.8 and f > 1000 for t, f in rows)}/{count}")
 
 
 if __name__ == "__main__":

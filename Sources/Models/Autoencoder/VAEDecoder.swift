@@ -6,12 +6,13 @@ import Compute
 /// level; widths are `block_out_channels` reversed) → GroupNorm, SiLU → `conv_out` (3×3).
 /// Keys: `conv_in`, `mid_block`, `up_blocks.{i}`, `conv_norm_out`, `conv_out`.
 ///
-/// The residual blocks of the up blocks (two thirds of the decoder's multiply-adds) run their 3×3
-/// convolutions through Winograd F(2×2, 3×3); every other convolution is direct. Measured on the
-/// full-size synthetic decoder against diffusers (AutoencoderFullSizeTests, bound nmse 1e-6):
-/// direct everywhere 1.25e-8, these resnets through Winograd 1.06e-8; the upsamplers' convolutions
-/// through Winograd as well 1.3e-6 to 1.7e-6, over the bound: their input is nearest-upsampled,
-/// and that is where Winograd's rounding grows, so they stay direct.
+/// The residual blocks (of the up blocks and the mid block: most of the decoder's multiply-adds)
+/// run their 3×3 convolutions through Winograd F(2×2, 3×3); the upsamplers compute nearest ×2 and
+/// their 3×3 convolution as four 2×2 convolutions of the input (``Upsample2D``); `conv_in` and
+/// `conv_out` are direct. Measured on the full-size synthetic decoder against diffusers
+/// (AutoencoderFullSizeTests, bound nmse 1e-6): all direct 1.25e-8, as here 4.7e-8; the
+/// upsamplers' convolutions through Winograd instead 1.3e-6 to 1.7e-6, over the bound (their input
+/// is nearest-upsampled, and that is where Winograd's rounding grows). docs/compute.md has the steps.
 struct VAEDecoder: Sendable {
     let convIn: Conv2d
     let midBlock: VAEMidBlock

@@ -11,10 +11,10 @@ struct VAEMidBlock: Sendable {
     init(_ parameters: Parameters, channels: Int, groups: Int) {
         let epsilon = AutoencoderKL.normEpsilon
         first = ResnetBlock2D(parameters["resnets", 0], inputs: channels, outputs: channels, timeEmbeddingChannels: nil,
-                              groups: groups, epsilon: epsilon)
+                              groups: groups, epsilon: epsilon, strategy: .winograd)
         attention = VAEAttentionBlock(parameters["attentions", 0], channels: channels, groups: groups)
         second = ResnetBlock2D(parameters["resnets", 1], inputs: channels, outputs: channels, timeEmbeddingChannels: nil,
-                               groups: groups, epsilon: epsilon)
+                               groups: groups, epsilon: epsilon, strategy: .winograd)
     }
 
     /// `[B, C, h, w] → [B, C, h, w]`.

@@ -19,15 +19,16 @@ public struct Downsample2D: Sendable {
     }
 }
 
-/// diffusers `Upsample2D` with a convolution: nearest-neighbour ×2, then a 3×3 convolution.
-/// Key: `conv`.
+/// diffusers `Upsample2D` with a convolution: nearest-neighbour ×2, then a 3×3 convolution,
+/// computed on the input's grid as four 2×2 convolutions (``UpsamplingConvolution``). Key: `conv`.
 public struct Upsample2D: Sendable {
-    let conv: Conv2d
+    let conv: UpsamplingConvolution
 
-    public init(_ parameters: Parameters, channels: Int, strategy: Convolution.Strategy = .direct) {
-        conv = Conv2d(parameters["conv"], inputs: channels, outputs: channels, kernel: 3, padding: 1, strategy: strategy)
+    public init(_ parameters: Parameters, channels: Int) {
+        let conv = Conv2d(parameters["conv"], inputs: channels, outputs: channels, kernel: 3, padding: 1)
+        self.conv = UpsamplingConvolution(weight: conv.weight, bias: conv.bias)
     }
 
     /// `[B, C, H, W] → [B, C, 2H, 2W]`.
-    public func callAsFunction(_ x: Tensor) -> Tensor { conv(Resize.upsampleNearest2x(x)) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { conv(x) }
 }

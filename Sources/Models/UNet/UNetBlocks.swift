@@ -109,8 +109,7 @@ struct UpBlock: Sendable {
             Transformer2D(parameters["attentions", j], channels: outputs, heads: heads,
                           contextWidth: c.crossAttentionDimension, groups: c.normGroups)
         } : []
-        upsampler = isFinal ? nil : Upsample2D(parameters["upsamplers", 0], channels: outputs,
-                                                   strategy: UNet2DConditionModel.convolutionStrategy)
+        upsampler = isFinal ? nil : Upsample2D(parameters["upsamplers", 0], channels: outputs)
     }
 
     func callAsFunction(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor]) -> Tensor {

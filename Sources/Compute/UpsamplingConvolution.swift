@@ -1,0 +1,77 @@
+/// Nearest-neighbour ×2 upsampling followed by a 3×3, stride-1, padding-1 convolution (diffusers'
+/// `Upsample2D`), computed on the input's own grid.
+///
+/// Every output sample of one parity — even or odd row, even or odd column — sees a 2×2
+/// neighbourhood of the input, because the upsampled image repeats each input sample twice in each
+/// direction: an even output row reads input rows i − 1 (kernel row 0) and i (kernel rows 1 and 2),
+/// an odd one rows i (kernel rows 0 and 1) and i + 1 (kernel row 2), and likewise for columns. So
+/// the four parities are four 2×2 convolutions of the input whose taps are sums of the 3×3
+/// kernel's, run one after the other and interleaved: 16 multiply-adds per output position and
+/// channel pair instead of 36, and the upsampled image and its columns are never made (only one
+/// parity's samples at a time, a quarter of the output). The sums are the direct convolution's
+/// regrouped, so the rounding is of the direct kind (not Winograd's transforms), which the VAE
+/// decoder's rounding amplification needs.
+public struct UpsamplingConvolution: Sendable {
+    /// The 2×2 kernels `[O, C, 2, 2]` of the four parities, `2·rowParity + columnParity`.
+    let phaseWeights: [Tensor]
+    let bias: Tensor?
+
+    /// Which kernel rows (or columns) of the 3×3 kernel fall on input offset 0 and 1 of the 2×2
+    /// neighbourhood, for an even (0) and an odd (1) output row (or column).
+    private static let taps: [[[Int]]] = [[[0], [1, 2]], [[0, 1], [2]]]
+
+    /// - Parameters:
+    ///   - weight: the 3×3 convolution's `[O, C, 3, 3]`.
+    ///   - bias: its `[O]`, optional.
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3,
+                     "UpsamplingConvolution: expected a [O, C, 3, 3] kernel, got \(weight.shape)")
+        let pairs = weight.shape[0] * weight.shape[1]
+        phaseWeights = (0..<4).map { phase in
+            let (rowTaps, columnTaps) = (Self.taps[phase / 2], Self.taps[phase % 2])
+            var kernel = [Float](repeating: 0, count: pairs * 4)
+            for pair in 0..<pairs {
+                for (row, kernelRows) in rowTaps.enumerated() {
+                    for (column, kernelColumns) in columnTaps.enumerated() {
+                        var sum: Float = 0
+                        for kernelRow in kernelRows {
+                            for kernelColumn in kernelColumns { sum += weight.scalars[pair * 9 + kernelRow * 3 + kernelColumn] }
+                        }
+                        kernel[pair * 4 + row * 2 + column] = sum
+                    }
+                }
+            }
+            return Tensor(shape: [weight.shape[0], weight.shape[1], 2, 2], scalars: kernel)
+        }
+        self.bias = bias
+    }
+
+    /// `[N, C, H, W] → [N, O, 2H, 2W]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let (batch, outputs, height, width) = (x.shape[0], phaseWeights[0].shape[0], x.shape[2], x.shape[3])
+        let (outHeight, outWidth, planes) = (2 * height, 2 * width, batch * outputs)
+        var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
+        for (phase, weight) in phaseWeights.enumerated() {
+            let (rowParity, columnParity) = (phase / 2, phase % 2)
+            // A 2×2 convolution over the input padded by 1: its output (i, j) reads input rows
+            // i − 1 and i, so this parity's sample (i, j) is its (i + rowParity, j + columnParity).
+            let samples = Convolution.conv2d(x, weight: weight, bias: bias, padding: 1)   // [N, O, H + 1, W + 1]
+            let (phaseHeight, phaseWidth) = (height + 1, width + 1)
+            samples.scalars.withUnsafeBufferPointer { z in
+                output.withUnsafeMutableBufferPointer { y in
+                    // Raw pointers: a strided scatter over the whole output, bounds-checked per sample it
+                    // would cost as much as the 2×2 convolution it follows.
+                    let (from, to) = (z.baseAddress!, y.baseAddress!)
+                    ComputeThreads.parallelFor(planes) { plane in
+                        for row in 0..<height {
+                            let source = from + (plane * phaseHeight + row + rowParity) * phaseWidth + columnParity
+                            let destination = to + (plane * outHeight + 2 * row + rowParity) * outWidth + columnParity
+                            for column in 0..<width { destination[2 * column] = source[column] }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [batch, outputs, outHeight, outWidth], scalars: output)
+    }
+}
