@@ -32,7 +32,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test test-browser dependent test-slurm slurm-deps bench-batch test-sanitize fuzz demo bench bench-unet bench-generate bench-fewer-steps bench-edits bench-long bench-inversion fixtures mini-model clean
+.PHONY: deps build test test-swift test-side test-browser dependent test-slurm slurm-deps bench-batch test-sanitize fuzz-build fuzz demo bench bench-unet bench-generate bench-fewer-steps bench-edits bench-long bench-inversion fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -52,15 +52,28 @@ build: deps
 
 ## test: run every test (Swift only; fixtures are committed, no Python needed), then the browser
 ## editor in Chromium (`test-browser`), `dependent`, a short smoke run of every fuzz target and,
-## as root, `test-slurm` (about 20 s).
+## as root, `test-slurm` (about 20 s). `dependent` and the fuzz build run beside the release build
+## and the test run, at the lowest priority (`test-side`).
 test: deps
-	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
-	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
+	@$(MAKE) --no-print-directory -j2 test-swift test-side
 	@$(BROWSER_TEST)
-	$(MAKE) --no-print-directory dependent
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory test-slurm; \
 	else echo "test-slurm: not run (its daemons run as root: sudo make test-slurm)"; fi
+
+# The release build with the tests, then the Swift tests (part of `make test`).
+test-swift:
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --parallel --num-workers 2
+
+# `dependent` and the fuzz targets' debug build, under nice 19: they take only the CPU that
+# `test-swift` leaves idle (its release build compiles one whole module at a time for much of
+# its length), so they no longer add their own minutes after it. Their output waits in
+# $(SIDE_LOG) and is printed when they end, so it does not interleave with the tests'.
+SIDE_LOG := $(FUZZ_SCRATCH)/test-side.log
+test-side:
+	@mkdir -p $(FUZZ_SCRATCH); nice -n 19 $(MAKE) --no-print-directory dependent fuzz-build > $(SIDE_LOG) 2>&1; \
+	status=$$?; cat $(SIDE_LOG); exit $$status
 
 ## test-browser: `auffusion serve` with the embedded model, driven in headless Chromium over
 ## WebDriver by a Python script (standard library only): upload, drag a selection, fill, play,
@@ -85,9 +98,10 @@ test-slurm: build slurm-deps
 ## dependent: build $(DEPENDENT), an outside package that uses the library products by path, as
 ## an app would (a plain `swift build`, debug: a third less CPU than `-c release` for the build
 ## and its run together, docs/build.md), and run it; refuse unsafeFlags, which SwiftPM rejects in
-## a versioned dependency but not in a path one.
+## a versioned dependency but not in a path one. (The manifest is read with a scratch path of its
+## own, which it never writes to, so the check does not wait for a build holding .build's lock.)
 dependent: deps
-	@if $(SWIFT) package dump-package | grep -q unsafeFlags; then \
+	@if $(SWIFT) package --scratch-path .build-manifest dump-package | grep -q unsafeFlags; then \
 	  echo "error: Package.swift sets unsafeFlags; SwiftPM refuses them in a dependency (docs/build.md)"; exit 1; fi
 	$(SWIFT) build --package-path $(DEPENDENT)
 	$$($(SWIFT) build --package-path $(DEPENDENT) --show-bin-path)/app-using-auffusion $(DEPENDENT)/.build/output
@@ -105,8 +119,7 @@ test-sanitize: deps
 ## seeds (Fuzz/corpus/TARGET) plus what earlier runs found ($(FUZZ_SCRATCH)/corpus/TARGET).
 ## A crash is saved as $(FUZZ_SCRATCH)/crashes/TARGET-*; commit it under Fuzz/regressions/TARGET.
 ## FUZZ_TARGETS="audio npy" runs only those.
-fuzz: deps
-	$(SWIFT) build $(FUZZ_BUILD) --product fuzz
+fuzz: fuzz-build
 	@mkdir -p $(FUZZ_SCRATCH)/crashes
 	@for target in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_SCRATCH)/corpus/$$target; \
@@ -117,6 +130,10 @@ fuzz: deps
 	    || { tail -40 $(FUZZ_SCRATCH)/$$target.log; exit 1; }; \
 	  grep -E "stat::number_of_executed_units|cov: " $(FUZZ_SCRATCH)/$$target.log | tail -2; \
 	done
+
+# The fuzz targets' debug build with libFuzzer (`make test` runs it in `test-side`).
+fuzz-build: deps
+	$(SWIFT) build $(FUZZ_BUILD) --product fuzz
 
 ## demo: with the embedded model, generate a sound from a prompt, restyle it and fill a gap in
 ## it; WAVs and spectrogram pictures go to demo-output/.

@@ -8,9 +8,11 @@ import TestSupport
 
 /// The tests of meaning under the fast presets (docs/compute.md, "Fast presets"): the words still
 /// change the sound as in ``EmbeddedModelTests``, with the same bounds, and each preset's
-/// spectrograms stay nearer the exact run's than another seed's are. Held-out seeds 10–19: no
-/// part of the model's making drew them (training seeds ≥ 1,000,003, evaluation 0–9), and the
-/// exact tests use 100–109.
+/// spectrograms stay nearer the exact run's than another seed's are. The generation test runs on
+/// the exact tests' held-out seeds 100–109 and takes their exact runs from
+/// ``EmbeddedModelRuns/exactRun(_:seed:pipeline:)`` rather than making them again; the edits run
+/// on held-out seeds 10–19. No part of the model's making drew either set (training seeds
+/// ≥ 1,000,003, evaluation 0–9).
 @Suite("Embedded model: the words change the sound under the fast presets")
 struct EmbeddedModelPresetTests {
     static let seeds: [UInt64] = Array(10..<20)
@@ -52,24 +54,29 @@ struct EmbeddedModelPresetTests {
         return try pipeline.generate(request(prompt, speed), noise: &noise)
     }
 
-    private static func report(_ test: String, _ figures: String) { print("embedded model, seeds 10-19, \(test): \(figures)") }
+    private static func report(_ test: String, seeds: [UInt64] = seeds, _ figures: String) {
+        print("embedded model, seeds \(seeds.first ?? 0)-\(seeds.last ?? 0), \(test): \(figures)")
+    }
 
     private static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
 
     @Test("pitch (≥ 8 of 10 seeds) and timbre (10 of 10) as in the exact tests, and spectrograms nearer the exact run's than 0.6 of the seed-to-seed distance, under --fast (both approximations)")
     func generation() throws {
         let prompts = ["a low pitched sine tone", "a high pitched sine tone", "white noise", "a sine tone"]
-        let exact = try prompts.map { prompt in try Self.seeds.map { try generate(prompt, seed: $0, .exact) } }
+        let seeds = EmbeddedModelTests.seeds
+        let exact = try prompts.map { prompt in
+            try seeds.map { try EmbeddedModelRuns.exactRun(prompt, seed: $0, pipeline: pipeline) }
+        }
         // Seed to seed: each exact output against the next seed's, same prompt.
         let seedDistance = Self.mean(exact.flatMap { outputs in zip(outputs, outputs.dropFirst()).map { MelDistance.decibels($0.logMel, $1.logMel) } })
-        Self.report("exact", "mel distance from seed to seed \(String(format: "%.2f", seedDistance)) dB")
+        Self.report("exact", seeds: seeds, "mel distance from seed to seed \(String(format: "%.2f", seedDistance)) dB")
         for preset in [Preset.fast] {
-            let outputs = try prompts.map { prompt in try Self.seeds.map { try generate(prompt, seed: $0, preset.speed) } }
+            let outputs = try prompts.map { prompt in try seeds.map { try generate(prompt, seed: $0, preset.speed) } }
             let distances = zip(exact.joined(), outputs.joined()).map { MelDistance.decibels($1.logMel, $0.logMel) }
             let sounds = outputs.map { $0.map { SoundMeasures($0.audio.channels[0]) } }
             let pitches = zip(sounds[0], sounds[1]).map { ($0.dominantFrequency, $1.dominantFrequency) }
             let flatness = zip(sounds[2], sounds[3]).map { ($0.flatness, $1.flatness) }
-            Self.report(preset.rawValue, String(format: "mel distance to exact mean %.2f dB, max %.2f dB; ", Self.mean(distances),
+            Self.report(preset.rawValue, seeds: seeds, String(format: "mel distance to exact mean %.2f dB, max %.2f dB; ", Self.mean(distances),
                                                 distances.max() ?? 0) + "low, high Hz \(pitches); flatness noise, tone \(flatness)")
             #expect(pitches.filter { $0.1 > $0.0 }.count >= 8, "\(preset.rawValue): low, high Hz \(pitches)")
             #expect(flatness.filter { $0.0 > $0.1 }.count == 10, "\(preset.rawValue): flatness noise, tone \(flatness)")

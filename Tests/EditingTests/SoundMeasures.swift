@@ -138,6 +138,23 @@ enum EmbeddedModelRuns {
         return request
     }
 
+    private struct RunKey: Hashable, Sendable {
+        let prompt: String, seed: UInt64
+    }
+
+    private static let exactRuns = OnceEach<RunKey, GenerationResult>()
+
+    /// The exact run of `prompt` from `seed` (``request(_:)``: the folder's sampler, no speed
+    /// option), made once per test process: the exact tests of pitch and timbre and the fast
+    /// presets' comparison with the exact run need the same generations. `pipeline` is the
+    /// embedded model, as every caller loads it.
+    static func exactRun(_ prompt: String, seed: UInt64, pipeline: AuffusionPipeline) throws -> GenerationResult {
+        try exactRuns.value(for: RunKey(prompt: prompt, seed: seed)) {
+            var noise = NoiseSource(seed: seed)
+            return try pipeline.generate(request(prompt), noise: &noise)
+        }
+    }
+
     /// `seconds` of a sine at `frequency` and `amplitude`, gated on during `on` (all of it by
     /// default), encoded by `pipeline`: the clips the edit tests start from.
     static func tone(_ frequency: Double, amplitude: Double = 0.3, seconds: Double = 2.56, pipeline: AuffusionPipeline,
