@@ -32,7 +32,7 @@ FUZZ_TARGETS := audio safetensors torch pickle configuration npy tokenizer-files
 FUZZ_OPTIONS := -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -detect_leaks=0
 SANITIZE_SCRATCH := .build-sanitize
 
-.PHONY: deps build test test-swift test-side test-browser dependent test-slurm slurm-deps bench-batch test-sanitize fuzz-build fuzz demo bench bench-unet bench-generate bench-fewer-steps bench-edits bench-long bench-inversion fixtures mini-model clean
+.PHONY: deps build test test-swift test-side test-browser dependent test-slurm slurm-deps bench-batch test-sanitize fuzz-build fuzz fuzz-run demo bench bench-unet bench-generate bench-fewer-steps bench-edits bench-long bench-inversion fixtures mini-model clean
 
 ## deps: install the system libraries with apt-get, only those that are missing.
 deps:
@@ -57,8 +57,8 @@ build: deps
 test: deps
 	@$(MAKE) --no-print-directory -j2 test-swift test-side
 	@$(BROWSER_TEST)
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
-	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory test-slurm; \
+	$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory slurm-deps && $(SLURM_TEST); \
 	else echo "test-slurm: not run (its daemons run as root: sudo make test-slurm)"; fi
 
 # The release build with the tests, then the Swift tests (part of `make test`).
@@ -92,8 +92,9 @@ slurm-deps:
 ## test-slurm: a one-node Slurm cluster on this machine (root; generated slurm.conf in a temporary
 ## folder) runs docs/batch/slurm-array.sh over a small batch with the embedded model; the merged
 ## manifests must cover every line once and the outputs equal one process's bit for bit.
+SLURM_TEST = scripts/slurm/test-slurm.sh $(BIN)/auffusion 3
 test-slurm: build slurm-deps
-	scripts/slurm/test-slurm.sh $(BIN)/auffusion 3
+	$(SLURM_TEST)
 
 ## dependent: build $(DEPENDENT), an outside package that uses the library products by path, as
 ## an app would (a plain `swift build`, debug: a third less CPU than `-c release` for the build
@@ -120,6 +121,12 @@ test-sanitize: deps
 ## A crash is saved as $(FUZZ_SCRATCH)/crashes/TARGET-*; commit it under Fuzz/regressions/TARGET.
 ## FUZZ_TARGETS="audio npy" runs only those.
 fuzz: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run
+
+# The runs of `fuzz` alone, on the targets `fuzz-build` made (`make test` builds them in
+# `test-side` and its `test-swift` builds the binary `test-slurm` uses, so it calls this and
+# $(SLURM_TEST) without their builds: each was a rebuild of about 20 and 56 s that changed nothing).
+fuzz-run:
 	@mkdir -p $(FUZZ_SCRATCH)/crashes
 	@for target in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_SCRATCH)/corpus/$$target; \
