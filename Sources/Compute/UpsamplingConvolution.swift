@@ -50,15 +50,16 @@ public struct UpsamplingConvolution: Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (batch, outputs, height, width) = (x.shape[0], phaseWeights[0].shape[0], x.shape[2], x.shape[3])
         let (outHeight, outWidth, planes) = (2 * height, 2 * width, batch * outputs)
-        var output = [Float](repeating: 0, count: planes * outHeight * outWidth)
-        for (phase, weight) in phaseWeights.enumerated() {
-            let (rowParity, columnParity) = (phase / 2, phase % 2)
-            // A 2×2 convolution over the input padded by 1: its output (i, j) reads input rows
-            // i − 1 and i, so this parity's sample (i, j) is its (i + rowParity, j + columnParity).
-            let samples = Convolution.conv2d(x, weight: weight, bias: bias, padding: 1)   // [N, O, H + 1, W + 1]
-            let (phaseHeight, phaseWidth) = (height + 1, width + 1)
-            samples.scalars.withUnsafeBufferPointer { z in
-                output.withUnsafeMutableBufferPointer { y in
+        // Every output sample is written by exactly one parity, so the output is not zeroed first
+        // (a pass over the decoder's largest activation).
+        let output = [Float](unsafeUninitializedCapacity: planes * outHeight * outWidth) { y, initialized in
+            for (phase, weight) in phaseWeights.enumerated() {
+                let (rowParity, columnParity) = (phase / 2, phase % 2)
+                // A 2×2 convolution over the input padded by 1: its output (i, j) reads input rows
+                // i − 1 and i, so this parity's sample (i, j) is its (i + rowParity, j + columnParity).
+                let samples = Convolution.conv2d(x, weight: weight, bias: bias, padding: 1)   // [N, O, H + 1, W + 1]
+                let (phaseHeight, phaseWidth) = (height + 1, width + 1)
+                samples.scalars.withUnsafeBufferPointer { z in
                     // Raw pointers: a strided scatter over the whole output, bounds-checked per sample it
                     // would cost as much as the 2×2 convolution it follows.
                     let (from, to) = (z.baseAddress!, y.baseAddress!)
@@ -71,6 +72,7 @@ public struct UpsamplingConvolution: Sendable {
                     }
                 }
             }
+            initialized = planes * outHeight * outWidth
         }
         return Tensor(shape: [batch, outputs, outHeight, outWidth], scalars: output)
     }

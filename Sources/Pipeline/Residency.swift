@@ -9,7 +9,7 @@ import Weights
 /// A generation uses its networks one after another: the text encoder for the prompt, the U-Net
 /// for every step, the VAE's decoder and the vocoder once each. Kept together, the released
 /// model's float32 weights take about 4.3 GB; one at a time, the U-Net's 3.4 GB is the most
-/// that is ever resident (docs/compute.md, "Memory").
+/// that is ever resident (docs/compute.md, "Peak memory of a generation").
 public enum Residency: String, Sendable, CaseIterable {
     /// Every network is loaded when the pipeline is made and stays: what the long-lived server
     /// behind the browser editor uses, where each request would otherwise reload the U-Net.
