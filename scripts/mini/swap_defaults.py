@@ -2,7 +2,7 @@
 from the tests: the measure behind `ReplaceSchedule.defaults(fromInversion:)` (docs/editing.md,
 "Inversion").
 
-    python scripts/mini/swap_defaults.py .build/release/auffusion [--seeds 300-319] [NAME="--cross-replace 0.97" ...]
+    python scripts/mini/swap_defaults.py .build/release/auffusion [--seeds 300-319] [NAME="--cross-replace 0.97" ...] (flags split as a shell would)
 
 `InversionMeaningTests` checks the defaults on its own ten clips (seeds 100-109, four 200 Hz
 bursts). Choosing a default on the clips that test it would fit the test, so the defaults are
@@ -17,6 +17,7 @@ checked on once, after the choice). Needs numpy only.
 """
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -99,7 +100,7 @@ def main() -> None:
     if variant_arguments[:1] == ["--seeds"]:
         first, last = map(int, variant_arguments[1].split("-"))
         seeds, variant_arguments = range(first, last + 1), variant_arguments[2:]
-    variants = {"default": []} | {name: flags.split() for name, flags in (a.split("=", 1) for a in variant_arguments)}
+    variants = {"default": []} | {name: shlex.split(flags) for name, flags in (a.split("=", 1) for a in variant_arguments)}
     scores: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     reconstruction: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
