@@ -89,6 +89,10 @@ struct PromptEditOptions: ParsableArguments {
           help: "One initial latent for both prompts, so that they differ only through the edit (original prompt-to-prompt; the default), or one per prompt (Auffusion's pipeline).")
     var sharedNoise: Bool?
 
+    @Flag(name: .customLong("source-negative"), inversion: .prefixedNo,
+          help: "From an inversion, without --negative: guide away from the source prompt instead of the empty one (the default; docs/editing.md, \"Inversion\"), or keep the reference's guidance.")
+    var sourceNegative: Bool?
+
     @OptionGroup var length: DurationOption
 
     @Option(help: ArgumentHelp("Edit an existing clip: both prompts start from its DDIM inversion under the source prompt, the source kept on it, so the edit keeps what the words do not change (--start sets how; the output has the clip's length).", valueName: "IN.wav"))
@@ -126,6 +130,9 @@ struct PromptEditOptions: ParsableArguments {
         if from == nil, clipStart.start != nil || clipStart.inversion != nil {
             throw ValidationError("--start and --inversion need --from IN.wav")
         }
+        if let sourceNegative, from == nil || clipStart.start == .sdedit {
+            throw ValidationError("--\(sourceNegative ? "" : "no-")source-negative applies to an edit from an inversion (--from IN.wav, not --start sdedit)")
+        }
     }
 
     /// Runs the edit from `source` to `target` and writes the outputs.
@@ -137,6 +144,7 @@ struct PromptEditOptions: ParsableArguments {
             request.duration = length.duration
             var prompts = PromptEditRequest(source: source, alignment: alignment)
             (prompts.weights, prompts.blend, prompts.blendResolution, prompts.sharedNoise) = (weights, blend, blendResolution, sharedNoise)
+            prompts.sourceNegative = sourceNegative
             prompts.clipStart = clipStart.choice(strength: strength, sampling: edit.sampling)
             replace.apply(to: &prompts)
             let (pass, details) = try prompts.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)

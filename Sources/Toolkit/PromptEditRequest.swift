@@ -21,6 +21,9 @@ public struct PromptEditRequest: Sendable {
     public var blendResolution: AttentionResolution?
     /// From noise: one initial noise for both prompts (`nil`: the default) or one each.
     public var sharedNoise: Bool?
+    /// From an inversion: the source as the negative prompt when the request gives none (`nil`:
+    /// the default, yes; ``EditPass/Attention/sourceAsNegative``).
+    public var sourceNegative: Bool?
     /// How an edit of a clip starts; its fallback is a DDIM inversion, and what it inverts the
     /// clip with is ``source``.
     public var clipStart = ClipStart()
@@ -50,7 +53,9 @@ public struct PromptEditRequest: Sendable {
         let schedule = try ReplaceSchedule(crossEnd: crossReplace ?? defaults.cross, words: crossReplaceWords,
                                            selfEnd: selfReplace ?? defaults.selfReplace)
         let edit = PromptEdit(alignment: alignment, weights: weights.map { ($0.word, $0.factor) }, schedule: schedule)
-        var pass = EditPass.promptEdit(.init(sourcePrompt: source, edit: edit, blend: localBlend), request: request, start: start)
+        var attention = EditPass.Attention(sourcePrompt: source, edit: edit, blend: localBlend)
+        attention.sourceAsNegative = sourceNegative ?? attention.sourceAsNegative
+        var pass = EditPass.promptEdit(attention, request: request, start: start)
         pass.promptNoise = (sharedNoise ?? true) ? .shared : .perPrompt
         var details: [String: JSONValue] = ["shared_noise": .bool(onClip || (sharedNoise ?? true)),
                                             "weights": .object(Dictionary(weights.map { ($0.word, .number(Double($0.factor))) },

@@ -24,6 +24,19 @@ struct PromptEditCommandTests {
                 "\(result.standardOutput)")
     }
 
+    @Test("--source-negative and --no-source-negative apply to an edit from an inversion only")
+    func sourceNegativeNeedsInversion() throws {
+        let folder = try PipelineFolders.folder("standard")
+        let out = folder.deletingLastPathComponent().appendingPathComponent("steered.wav").path
+        let base = ["swap", "a dog barking", "a cat barking", "--model", folder.path, "-o", out, "--quiet"]
+        for (extra, flag) in [(["--no-source-negative"], "--no-source-negative"),
+                              (["--from", clip, "--start", "sdedit", "--source-negative"], "--source-negative")] {
+            let result = try CommandRunner.run("auffusion", base + extra)
+            #expect(result.exitCode == 2 && result.standardError.contains("error: \(flag) applies to an edit from an inversion"),
+                    "\(result.standardError)")
+        }
+    }
+
     @Test("reweight --from runs; --strength without --from or outside [0, 1] is a usage error")
     func reweightFromClip() throws {
         let folder = try PipelineFolders.folder("standard")

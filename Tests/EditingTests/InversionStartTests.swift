@@ -29,18 +29,32 @@ struct InversionStartTests {
                             start: .inversion(start))
     }
 
-    @Test("a swap from a DDIM inversion equals Inversion.promptToPrompt bit for bit; its source row ends on the clip's latents")
+    @Test("a swap from a DDIM inversion equals Inversion.promptToPrompt bit for bit, guided away from the source prompt unless the pass gives its own negative or says not to; its source row ends on the clip's latents")
     func ddimSwap() throws {
         let (pipeline, clip) = try fixtureClip()
         let settings = InversionSettings(method: .ddim, sourcePrompt: Self.source, stepCount: 10)
-        let (direct, _) = try Self.invert(clip.latents, settings, pipeline: pipeline)
-            .promptToPrompt([Self.source, Self.target], edit: PromptEdit(alignment: .swap), request: Self.request(), pipeline: pipeline)
+        let inversion = try Self.invert(clip.latents, settings, pipeline: pipeline)
+        func direct(negative: String?) throws -> Tensor {
+            var request = Self.request()
+            request.negativePrompt = negative
+            return try inversion.promptToPrompt([Self.source, Self.target], edit: PromptEdit(alignment: .swap), request: request,
+                                                pipeline: pipeline).latents.sliced(axis: 0, 1..<2)
+        }
+        func planned(_ change: (inout EditPass) -> Void) throws -> Tensor {
+            var pass = Self.swap(from: InversionStart(.invert(settings)))
+            change(&pass)
+            var noise = NoiseSource(seed: 5)
+            return try EditPlan([pass]).run(clip: clip, pipeline: pipeline, noise: &noise).output.latents
+        }
         var noise = NoiseSource(seed: 5)
         var progress: [EditProgress] = []
-        let planned = try EditPlan([Self.swap(from: InversionStart(.invert(settings)))])
+        let byDefault = try EditPlan([Self.swap(from: InversionStart(.invert(settings)))])
             .run(clip: clip, pipeline: pipeline, noise: &noise, renderSource: true) { progress.append($0); return true }
-        #expect(planned.output.latents == direct.sliced(axis: 0, 1..<2))
-        #expect(planned.source?.latents == clip.latents)
+        #expect(byDefault.output.latents == (try direct(negative: Self.source)))
+        let plain = try planned { $0.attention?.sourceAsNegative = false }
+        #expect(plain == (try direct(negative: nil)) && plain != byDefault.output.latents)
+        #expect(try planned { $0.request.negativePrompt = "rain" } == (try direct(negative: "rain")))
+        #expect(byDefault.source?.latents == clip.latents)
         #expect(progress.map(\.stepsDone) == Array(1...20) && progress.allSatisfy { $0.totalSteps == 20 },
                 "10 inverting steps, then 10 editing steps")
     }
@@ -115,6 +129,14 @@ struct InversionStartTests {
                 == .inversion(InversionStart(.invert(ddpm))))
         let saved = try plan(#"{"from": "inversion", "file": "clip.inversion", "strength": 0.25}"#).passes[0].start
         #expect(saved == .inversion(InversionStart(.file(URL(fileURLWithPath: "/plans/clip.inversion")), strength: 0.25)), "\(saved)")
+        let steering = #"{"passes": [{"prompt": "\#(Self.target)", "start": {"from": "FROM"}, "attention": {"source": "\#(Self.source)", "alignment": "swap", "source_negative": false}}]}"#
+        func steered(from: String) throws -> EditPlan {
+            try EditPlanDocument(json: Data(steering.replacingOccurrences(of: "FROM", with: from).utf8))
+                .plan(clipDuration: clip.duration, folder: nil, pipeline: pipeline)
+        }
+        #expect(try plan(#"{"from": "inversion"}"#).passes[0].attention?.sourceAsNegative == true)
+        #expect(try steered(from: "inversion").passes[0].attention?.sourceAsNegative == false)
+        #expect { try steered(from: "clip") } throws: { "\($0)".contains("attention.source_negative: applies to an inversion start only") }
         for (start, message) in [(#"{"from": "inversion", "method": "ddjm"}"#, "start.method"),
                                  (#"{"from": "inversion", "file": "a.inversion", "method": "ddim"}"#, "start.file"),
                                  (#"{"from": "clip", "method": "ddim"}"#, "start.method: applies to an inversion start only"),

@@ -43,6 +43,12 @@ public struct EditPass: Sendable {
         public var edit: PromptEdit
         /// Confines the edit to where chosen words attend (built for `[sourcePrompt, request.prompt]`).
         public var blend: LocalBlend?
+        /// From an ``Start/inversion(_:)`` start, when the request names no negative prompt and the
+        /// edited prompt differs from the source: the source prompt takes the empty prompt's place in
+        /// classifier-free guidance, so that guidance pushes from what the clip is towards what it
+        /// should become (as Negative-Prompt Inversion, Miyake et al. 2023, puts the source prompt
+        /// there; docs/editing.md, "Inversion", measures it). `false` keeps the reference's guidance.
+        public var sourceAsNegative = true
 
         public init(sourcePrompt: String, edit: PromptEdit, blend: LocalBlend? = nil) {
             self.sourcePrompt = sourcePrompt

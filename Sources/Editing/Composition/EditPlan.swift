@@ -247,6 +247,10 @@ public struct EditPlan: Sendable {
         var request = pass.request
         request.canvasFrames = canvasFrames
         request.duration = Double(canvasFrames) / pipeline.melParameters.framesPerSecond
+        if case .inversion = pass.start, let attention = pass.attention, attention.sourceAsNegative, request.negativePrompt == nil,
+           attention.sourcePrompt != request.prompt {
+            request.negativePrompt = attention.sourcePrompt
+        }
         return request
     }
 

@@ -86,11 +86,14 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
         public var blendResolution: String?
         /// With a noise start: one initial noise for both prompts (default) or one each.
         public var sharedNoise: Bool?
+        /// From an inversion start: the source prompt as the negative prompt when none is given
+        /// (default true; ``EditPass/Attention/sourceAsNegative``).
+        public var sourceNegative: Bool?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case source, alignment, weights, blend
             case crossReplace = "cross_replace", crossReplaceWords = "cross_replace_words", selfReplace = "self_replace"
-            case blendResolution = "blend_resolution", sharedNoise = "shared_noise"
+            case blendResolution = "blend_resolution", sharedNoise = "shared_noise", sourceNegative = "source_negative"
         }
     }
 
@@ -287,6 +290,9 @@ extension EditPlanDocument.Pass {
             pass.attention = try attention.attention(target: prompt, fromInversion: start.from == "inversion",
                                                      tokenizer: pipeline.tokenizer, fail: fail)
             if attention.sharedNoise == false { pass.promptNoise = .perPrompt }
+            if attention.sourceNegative != nil, start.from != "inversion" {
+                throw fail("attention.source_negative", "applies to an inversion start only")
+            }
         }
         return pass
     }
@@ -359,9 +365,11 @@ extension EditPlanDocument.Attention {
         } catch {
             throw fail("attention.blend", "\(error)")
         }
-        return EditPass.Attention(sourcePrompt: source,
-                                  edit: PromptEdit(alignment: kind, weights: sorted,
-                                                   schedule: ReplaceSchedule(cross: cross, crossWords: words, self: selfRange)),
-                                  blend: localBlend)
+        var attention = EditPass.Attention(sourcePrompt: source,
+                                           edit: PromptEdit(alignment: kind, weights: sorted,
+                                                            schedule: ReplaceSchedule(cross: cross, crossWords: words, self: selfRange)),
+                                           blend: localBlend)
+        attention.sourceAsNegative = sourceNegative ?? attention.sourceAsNegative
+        return attention
     }
 }
