@@ -144,14 +144,24 @@ public struct DenoiseRun {
         latents = try scheduler.step(modelOutput: prediction, timestep: timestep, sample: latents, random: &noise)
         if let constraint { latents = try constraint(index, latents) }
         index += 1
+        if !isFinished, evaluation(step: index) != evaluation(step: index - 1) { HeapMemory.returnFreed() }
         return Step(progress: Progress(step: index, total: timesteps.count, timestep: timestep), latents: latents)
+    }
+
+    /// What step `index` evaluates: both halves of guidance or the conditional rows alone, the whole
+    /// U-Net or its shallow branch. When that changes, so do the shapes of the step's activations,
+    /// and the heap's holes from the last kind are handed back (``HeapMemory/returnFreed()``)
+    /// instead of staying resident beside the new kind's (docs/compute.md, "Peak memory of a
+    /// generation"). The exact path never changes kind, so it never pays for that.
+    private func evaluation(step index: Int) -> (guided: Bool, full: Bool) {
+        (conditioning.usesGuidance && speed.guides(step: index, of: timesteps.count), speed.evaluatesFully(step: index))
     }
 
     /// The noise prediction for `input` `[P, 4, h, w]` of `window` at `timestep`: guided on the
     /// steps ``SpeedOptions/guides(step:of:)`` allows, else the conditional rows alone; the whole
     /// U-Net, or its shallow branch between the full evaluations of feature caching.
     private mutating func predict(_ input: Tensor, timestep: Float, window: Int) throws -> Tensor {
-        let guided = conditioning.usesGuidance && speed.guides(step: index, of: timesteps.count)
+        let guided = evaluation(step: index).guided
         let batch = guided ? Tensor.concatenated([input, input], axis: 0) : input    // [2P or P, 4, h, w]
         let times = [Float](repeating: timestep, count: batch.shape[0])
         let stepContext = guided ? context : conditioning.conditional                  // [2P or P, rows, width]
