@@ -1,7 +1,8 @@
 import Compute
 
 /// The compute-kernel benchmarks of `auffusion-bench`, at the sizes of the U-Net's top level
-/// for a 10 s clip (latent 32 × 128). Inputs come from `TorchRandomSource`, as in the reference.
+/// for a 10 s clip (latent 32 × 128; the `deep` convolutions: its 1280-channel 8 × 32 level, batch 2).
+/// Inputs come from `TorchRandomSource`, as in the reference.
 public enum ComputeBenchmarks {
     /// (name, prepared work) pairs; preparation is not timed.
     public static func all() -> [(String, () throws -> Void)] {
@@ -14,11 +15,23 @@ public enum ComputeBenchmarks {
         let key = random.normal(shape: [1, 8, 4096, 40])
         let value = random.normal(shape: [1, 8, 4096, 40])
         let gamma = random.normal(shape: [320]), beta = random.normal(shape: [320])
+        let deepImage = random.normal(shape: [2, 1280, 8, 32])
+        let deepKernel = random.normal(shape: [1280, 1280, 3, 3]) * 0.01
+        let deepBias = random.normal(shape: [1280])
         return [
             ("compute.sgemm_1024", { _ = BLAS.matmul(a, b) }),
             ("compute.conv2d_3x3", { _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1) }),
             ("compute.conv2d_3x3_winograd", {
                 _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1, strategy: .winograd)
+            }),
+            ("compute.conv2d_3x3_winograd4x4", {
+                _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1, strategy: .winograd4x4)
+            }),
+            ("compute.conv2d_3x3_deep_winograd", {
+                _ = Convolution.conv2d(deepImage, weight: deepKernel, bias: deepBias, padding: 1, strategy: .winograd)
+            }),
+            ("compute.conv2d_3x3_deep_winograd4x4", {
+                _ = Convolution.conv2d(deepImage, weight: deepKernel, bias: deepBias, padding: 1, strategy: .winograd4x4)
             }),
             ("compute.attention", {
                 _ = Attention.scaledDotProduct(query: query, key: key, value: value, scale: 1 / Float(40).squareRoot())

@@ -12,9 +12,22 @@ public enum Convolution {
         case direct
         /// Winograd F(2×2, 3×3) (``WinogradConvolution``) where it applies: 2.25× fewer
         /// multiplies, with a rounding error a few times the direct one. Networks that amplify
-        /// rounding error (a VAE decoder) should stay direct; the U-Net, where the time goes,
-        /// uses this and stays within nmse 1e-12 of diffusers.
+        /// rounding error (a VAE decoder) should stay direct.
         case winograd
+        /// Winograd F(4×4, 3×3) where it applies and the plane has enough tiles of 4 × 4
+        /// (``WinogradConvolution/minimumFourByFourTiles``), F(2×2) where it has fewer: 4× fewer
+        /// multiplies than direct, with about six times F(2×2)'s rounding error. The U-Net, where
+        /// the time goes, uses this and stays within nmse 1e-12 of diffusers.
+        case winograd4x4
+
+        /// The Winograd algorithm this strategy asks for, if any.
+        var winogradTile: WinogradConvolution.Tile? {
+            switch self {
+            case .direct: nil
+            case .winograd: .twoByTwo
+            case .winograd4x4: .fourByFour
+            }
+        }
     }
 
     /// Largest im2col buffer, in floats (64 MB).
@@ -35,9 +48,9 @@ public enum Convolution {
     ///   - bias: `[O]`, optional.
     ///   - strategy: whether a 3×3, stride-1 kernel may go through Winograd's algorithm.
     ///   - residual: `[N, O, H′, W′]`, optional, added after the bias.
-    ///   - instructionSet: the kernels of the direct paths (tests pass each one the CPU supports).
+    ///   - instructionSet: the kernels of the products (tests pass each one the CPU supports).
     /// - Returns: `[N, O, H′, W′]` with `H′ = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1` (likewise W′).
-    /// - Complexity: `N·O·C·kh·kw·H′·W′` multiply-adds in GEMM (4/9 of that through Winograd);
+    /// - Complexity: `N·O·C·kh·kw·H′·W′` multiply-adds in GEMM (4/9 of that through Winograd F(2×2), 1/4 through F(4×4));
     ///   through im2col, column memory `C·kh·kw·H′·W′` floats (in bands of at most 64 MB).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
                               stride: Int = 1, padding: Int = 0, dilation: Int = 1,
@@ -55,9 +68,10 @@ public enum Convolution {
                      "conv2d: residual \(residual?.shape ?? []) does not match the output [\(batch), \(outputs), \(outHeight), \(outWidth)]")
         let plane = outHeight * outWidth, patch = channels * kernelHeight * kernelWidth
         var result: Tensor
-        if strategy == .winograd, WinogradConvolution.applies(kernel: (kernelHeight, kernelWidth), stride: stride, dilation: dilation,
-                                                               positions: batch * plane) {
-            result = WinogradConvolution.conv2d(input, weight: weight, bias: bias, padding: padding, output: (outHeight, outWidth))
+        if let tile = strategy.winogradTile,
+           WinogradConvolution.applies(kernel: (kernelHeight, kernelWidth), stride: stride, dilation: dilation, positions: batch * plane) {
+            result = WinogradConvolution.conv2d(input, weight: weight, bias: bias, padding: padding, output: (outHeight, outWidth),
+                                                tile: tile, instructionSet: instructionSet)
         } else if batch > 1 && plane < batchedPlaneLimit && patch * batch * plane <= columnBudget {
             result = batchedConv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
                                    output: (outHeight, outWidth), instructionSet: instructionSet)

@@ -1,22 +1,41 @@
-/// 3×3, stride-1 convolutions by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray,
-/// "Fast Algorithms for Convolutional Neural Networks", 2015).
+/// 3×3, stride-1 convolutions by Winograd's minimal filtering F(m×m, 3×3) (Lavin & Gray,
+/// "Fast Algorithms for Convolutional Neural Networks", 2015), with output tiles of 2×2 or 4×4.
 ///
-/// Each 2×2 output tile is computed from a 4×4 input tile in the transformed domain with 16
-/// multiplies instead of 36, so the GEMMs, where a U-Net or a VAE spends its time, do 2.25×
-/// fewer operations than im2col's. In matrices: the weights become `U = G g Gᵀ` (16 matrices
-/// `[O, C]`), a band of input tiles `V = Bᵀ d B` (16 matrices `[C, tiles]`), the 16 products
-/// `M = U · V` run in OpenBLAS, and the outputs are `Y = Aᵀ m A`. The transforms only add and
-/// halve, so the result differs from the direct sum by rounding alone (relative error ~1e-7).
+/// Each m×m output tile is computed from an (m + 2)×(m + 2) input tile in the transformed domain
+/// with (m + 2)² multiplies instead of 9m²: 16 for 4 outputs (F(2×2), 2.25× fewer than im2col's)
+/// or 36 for 16 (F(4×4), 4× fewer), so the GEMMs, where a U-Net spends its time, shrink. In
+/// matrices: the weights become `U = G g Gᵀ` ((m + 2)² matrices `[O, C]`), a band of input tiles
+/// `V = Bᵀ d B` ((m + 2)² matrices `[C, tiles]`), the products `M = U · V` run in ``BLAS``, and
+/// the outputs are `Y = Aᵀ m A` (``WinogradTransforms`` has the matrices). The result differs from
+/// the direct sum by rounding alone: F(2×2)'s transforms only add and halve (relative error
+/// ~1e-7), F(4×4)'s multiply by constants up to 27/8 and round about six times as much.
 ///
-/// The buffers are raw pointers because the transforms gather and scatter 16 strided streams
-/// per tile; bounds are fixed by the shapes checked in ``Convolution/conv2d(_:weight:bias:stride:padding:dilation:strategy:)``.
+/// The buffers are raw pointers because the transforms gather and scatter (m + 2)² strided streams
+/// per tile; bounds are fixed by the shapes checked in ``Convolution/conv2d(_:weight:bias:stride:padding:dilation:strategy:adding:instructionSet:)``.
 public enum WinogradConvolution {
+    /// The size of the output tiles, which chooses the algorithm.
+    enum Tile {
+        /// F(2×2, 3×3): 16 products per 4 outputs, transforms that only add and halve.
+        case twoByTwo
+        /// F(4×4, 3×3): 36 products per 16 outputs (44 % fewer than F(2×2)), about six times
+        /// F(2×2)'s rounding error; F(2×2) where the plane has fewer than
+        /// ``minimumFourByFourTiles`` tiles of 4 × 4.
+        case fourByFour
+    }
+
+    /// Fewer 4 × 4 tiles (batch × tile rows × tile columns) than this take F(2×2) when F(4×4) is
+    /// asked for. Each transformed weight is written, packed and used for one multiply-add per
+    /// tile; with few tiles, the 36 transformed weights per kernel cost what the saved products
+    /// do (the U-Net's 1280-channel 8 × 32 level, batch 2: 32 tiles, both in 87 ms).
+    public static let minimumFourByFourTiles = 64
+
     /// Fewer output positions (batch × plane) than this go through im2col: the weight transform
     /// would cost more than the saved multiplies.
     public static let minimumPositions = 256
 
-    /// Largest block of transformed weights, in floats (16 MB).
-    static let weightBudget = 4 << 20
+    /// Largest transformed weight matrix `[O, C]` of a block of output channels, in floats (1 MB):
+    /// 16 MB of transformed weights for F(2×2), 36 MB for F(4×4).
+    static let weightMatrixBudget = 1 << 18
 
     /// Whether a convolution can and should take this path.
     static func applies(kernel: (height: Int, width: Int), stride: Int, dilation: Int, positions: Int) -> Bool {
@@ -24,28 +43,40 @@ public enum WinogradConvolution {
     }
 
     /// `F.conv2d(input, weight, bias, padding: padding)` for a `[O, C, 3, 3]` weight; `size` is the
-    /// output plane.
-    static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, padding: Int,
-                       output size: (height: Int, width: Int)) -> Tensor {
+    /// output plane. The GEMMs run on `instructionSet`.
+    static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, padding: Int, output size: (height: Int, width: Int),
+                       tile: Tile, instructionSet: InstructionSet) -> Tensor {
+        let tiles = input.shape[0] * ((size.height + 3) / 4) * ((size.width + 3) / 4)
+        if tile == .fourByFour && tiles >= minimumFourByFourTiles {
+            return conv2d(input, weight: weight, bias: bias, padding: padding, output: size, WinogradF4.self,
+                          instructionSet: instructionSet)
+        }
+        return conv2d(input, weight: weight, bias: bias, padding: padding, output: size, WinogradF2.self, instructionSet: instructionSet)
+    }
+
+    private static func conv2d<T: WinogradTransforms>(_ input: Tensor, weight: Tensor, bias: Tensor?, padding: Int,
+                                                      output size: (height: Int, width: Int), _ transforms: T.Type,
+                                                      instructionSet: InstructionSet) -> Tensor {
         let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let outputs = weight.shape[0]
-        let geometry = TileGeometry(batch: batch, inputHeight: height, inputWidth: width, padding: padding,
+        let matrices = (T.outputSide + 2) * (T.outputSide + 2)
+        let geometry = TileGeometry(side: T.outputSide, batch: batch, inputHeight: height, inputWidth: width, padding: padding,
                                     outputHeight: size.height, outputWidth: size.width)
-        // Blocks of output channels, so that the transformed weights stay under `weightBudget`
-        // (the U-Net's 2560 → 1280 convolutions would need 210 MB at once), and bands of tile
-        // rows, so that V and M stay under the im2col budget (the VAE decoder's 256 × 1024
-        // planes would need 16 × 128 × 65 536 floats for V alone).
-        let blockCount = (16 * outputs * channels + weightBudget - 1) / weightBudget
+        // Blocks of output channels, so that the transformed weights stay under `weightMatrixBudget`
+        // per matrix (the U-Net's 2560 → 1280 convolutions would need 210 MB at once for F(2×2)),
+        // and bands of tile rows, so that V and M stay under the im2col budget (the VAE decoder's
+        // 256 × 1024 planes would need 16 × 128 × 65 536 floats for V alone).
+        let blockCount = (outputs * channels + weightMatrixBudget - 1) / weightMatrixBudget
         let blockSize = (outputs + blockCount - 1) / blockCount
         let rowsPerBand = Swift.max(1, Swift.min(geometry.totalTileRows,
-                                                 Convolution.columnBudget / (16 * (channels + blockSize) * geometry.tileColumns)))
+                                                 Convolution.columnBudget / (matrices * (channels + blockSize) * geometry.tileColumns)))
         let bandCapacity = rowsPerBand * geometry.tileColumns
         let count = batch * outputs * size.height * size.width
         let scalars = [Float](unsafeUninitializedCapacity: count) { y, initialized in
             input.scalars.withUnsafeBufferPointer { x in
-                Workspace.shared.withScratch(count: 16 * skewedSize(blockSize * channels)) { u in
-                    Workspace.shared.withScratch(count: 16 * skewedSize(channels * bandCapacity)) { v in
-                        Workspace.shared.withScratch(count: 16 * skewedSize(blockSize * bandCapacity)) { m in
+                Workspace.shared.withScratch(count: matrices * skewedSize(blockSize * channels)) { u in
+                    Workspace.shared.withScratch(count: matrices * skewedSize(channels * bandCapacity)) { v in
+                        Workspace.shared.withScratch(count: matrices * skewedSize(blockSize * bandCapacity)) { m in
                             // Bands outside, blocks inside: every input tile is transformed once.
                             // The weights are transformed once per band and block, and a
                             // convolution needs several of either only at the top level (bands of
@@ -55,22 +86,26 @@ public enum WinogradConvolution {
                                 let rows = firstRow..<Swift.min(geometry.totalTileRows, firstRow + rowsPerBand)
                                 let tiles = rows.count * geometry.tileColumns
                                 let inputStride = skewedSize(channels * tiles)
-                                transformInput(x, channels: channels, rows: rows, geometry: geometry, into: v)
+                                transformInput(x, channels: channels, rows: rows, geometry: geometry, T.self, into: v)
                                 for firstOutput in Swift.stride(from: 0, to: outputs, by: blockSize) {
                                     let block = firstOutput..<Swift.min(outputs, firstOutput + blockSize)
                                     let weightStride = skewedSize(block.count * channels), productStride = skewedSize(block.count * tiles)
-                                    transformWeights(weight, outputs: block, into: u)
-                                    for k in 0..<16 {
-                                        // [O, C] · [C, tiles] -> [O, tiles], for each of the 16 tile positions
+                                    transformWeights(weight, outputs: block, T.self, into: u)
+                                    // One product per thread at a time, whole: a product cut in two
+                                    // packs its A or its B twice, and the deep levels' few tiles
+                                    // would split unevenly.
+                                    ComputeThreads.parallelFor(matrices) { k in
+                                        // [O, C] · [C, tiles] -> [O, tiles], for each position in the tile
                                         BLAS.sgemm(m: block.count, n: tiles, k: channels,
                                                    a: UnsafeBufferPointer(rebasing: u[k * weightStride..<k * weightStride + block.count * channels]),
                                                    lda: channels,
                                                    b: UnsafeBufferPointer(rebasing: v[k * inputStride..<k * inputStride + channels * tiles]),
                                                    ldb: tiles,
                                                    c: UnsafeMutableBufferPointer(rebasing: m[k * productStride..<k * productStride + block.count * tiles]),
-                                                   ldc: tiles)
+                                                   ldc: tiles, instructionSet: instructionSet)
                                     }
-                                    transformOutput(m, outputs: block, of: outputs, bias: bias, rows: rows, geometry: geometry, into: y)
+                                    transformOutput(m, outputs: block, of: outputs, bias: bias, rows: rows, geometry: geometry,
+                                                    T.self, into: y)
                                 }
                                 firstRow = rows.upperBound
                             }
@@ -83,39 +118,42 @@ public enum WinogradConvolution {
         return Tensor(shape: [batch, outputs, size.height, size.width], scalars: scalars)
     }
 
-    /// Where the 2×2 output tiles lie. Tile rows of all batch items are numbered together
-    /// (`item · tileRows + row`), so a band may span items and small planes fill a GEMM.
+    /// Where the `side` × `side` output tiles lie. Tile rows of all batch items are numbered
+    /// together (`item · tileRows + row`), so a band may span items and small planes fill a GEMM.
     struct TileGeometry {
-        let batch, inputHeight, inputWidth, padding, outputHeight, outputWidth: Int
-        var tileRows: Int { (outputHeight + 1) / 2 }
-        var tileColumns: Int { (outputWidth + 1) / 2 }
+        let side, batch, inputHeight, inputWidth, padding, outputHeight, outputWidth: Int
+        var tileRows: Int { (outputHeight + side - 1) / side }
+        var tileColumns: Int { (outputWidth + side - 1) / side }
         var totalTileRows: Int { batch * tileRows }
     }
 
-    /// `U[k][o − first][c] = (G g G^T)[k]` for `o` in `block`, with
-    /// `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`.
-    private static func transformWeights(_ weight: Tensor, outputs block: Range<Int>, into u: UnsafeMutableBufferPointer<Float>) {
-        let channels = weight.shape[1]
+    /// `U[k][o − first][c] = (G g Gᵀ)[k]` for `o` in `block`, 8 input channels at a time, one per
+    /// SIMD lane (each of the `(m + 2)²` matrices is then written 8 floats at a time).
+    private static func transformWeights<T: WinogradTransforms>(_ weight: Tensor, outputs block: Range<Int>, _: T.Type,
+                                                                into u: UnsafeMutableBufferPointer<Float>) {
+        let channels = weight.shape[1], n = T.outputSide + 2
+        let step = skewedSize(block.count * channels)
+        guard let destination = u.baseAddress else { return }
         weight.scalars.withUnsafeBufferPointer { g in
+            guard let source = g.baseAddress else { return }
             ComputeThreads.parallelRanges(block.count) { range in
                 for local in range {
                     let o = block.lowerBound + local
-                    for c in 0..<channels {
-                        let base = (o * channels + c) * 9
-                        // G g, on the kernel's rows (SIMD4 with a zero 4th lane), then (G g) Gᵀ on each row
-                        let r0 = SIMD4(g[base], g[base + 1], g[base + 2], 0)
-                        let r1 = SIMD4(g[base + 3], g[base + 4], g[base + 5], 0)
-                        let r2 = SIMD4(g[base + 6], g[base + 7], g[base + 8], 0)
-                        store(r0, row: 0)
-                        store((r0 + r1 + r2) * 0.5, row: 1)
-                        store((r0 - r1 + r2) * 0.5, row: 2)
-                        store(r2, row: 3)
-                        func store(_ t: SIMD4<Float>, row i: Int) {
-                            let step = skewedSize(block.count * channels), target = 4 * i * step + local * channels + c
-                            u[target] = t.x
-                            u[target + step] = (t.x + t.y + t.z) * 0.5
-                            u[target + 2 * step] = (t.x - t.y + t.z) * 0.5
-                            u[target + 3 * step] = t.z
+                    for c in Swift.stride(from: 0, to: channels, by: 8) {
+                        let count = Swift.min(8, channels - c), taps = source + (o * channels + c) * 9
+                        // G g on each column of the kernel (its rows combined), then (G g) Gᵀ on each row.
+                        var rows = InlineArray<6, WinogradLanes>(repeating: WinogradLanes(repeating: .zero))
+                        for j in 0..<3 {
+                            var column = WinogradLanes(repeating: .zero)
+                            for i in 0..<3 { column[i] = load(count: count, at: taps + 3 * i + j, stride: 9) }
+                            let combined = T.filter(column)
+                            for i in 0..<n { rows[i][j] = combined[i] }
+                        }
+                        for i in 0..<n {
+                            let transformed = T.filter(rows[i])
+                            for j in 0..<n {
+                                store(transformed[j], count: count, at: destination + (i * n + j) * step + local * channels + c)
+                            }
                         }
                     }
                 }
@@ -123,53 +161,52 @@ public enum WinogradConvolution {
         }
     }
 
-    /// `V[k][c][tile] = (Bᵀ d B)[k]` with `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`,
-    /// `d` the 4×4 input patch of the tile, zero outside the image (the padding). Tiles go 8 at
-    /// a time, one per SIMD lane.
-    private static func transformInput(_ x: UnsafeBufferPointer<Float>, channels: Int, rows: Range<Int>,
-                                       geometry: TileGeometry, into v: UnsafeMutableBufferPointer<Float>) {
-        let (height, width, columns) = (geometry.inputHeight, geometry.inputWidth, geometry.tileColumns)
-        let tiles = rows.count * columns, stride = skewedSize(channels * tiles)
+    /// `V[k][c][tile] = (Bᵀ d B)[k]`, `d` the input patch of the tile, zero outside the image (the
+    /// padding). Tiles go 8 at a time, one per SIMD lane.
+    private static func transformInput<T: WinogradTransforms>(_ x: UnsafeBufferPointer<Float>, channels: Int, rows: Range<Int>,
+                                                              geometry: TileGeometry, _: T.Type,
+                                                              into v: UnsafeMutableBufferPointer<Float>) {
+        let (height, width, columns, side) = (geometry.inputHeight, geometry.inputWidth, geometry.tileColumns, T.outputSide)
+        let n = side + 2, tiles = rows.count * columns, stride = skewedSize(channels * tiles)
+        // The n input rows of a tile row, each copied into a line that starts `padding` zeros to its
+        // left and ends with zeros past the last group of 8 tiles, so that every group loads its
+        // patch columns as two vectors (tile l of a group starts at `side · l`).
+        let lineLength = 8 * side * ((columns + 7) / 8) + 9 * side
         guard let source = x.baseAddress, let destination = v.baseAddress else { return }
         ComputeThreads.parallelRanges(channels) { range in
-            for c in range {
-                for row in rows {
-                    let (item, tileRow) = row.quotientAndRemainder(dividingBy: geometry.tileRows)
-                    let plane = source + (item * channels + c) * height * width
-                    let top = 2 * tileRow - geometry.padding
-                    let out = destination + c * tiles + (row - rows.lowerBound) * columns
-                    for first in Swift.stride(from: 0, to: columns, by: 8) {
-                        let count = Swift.min(8, columns - first), left = 2 * first - geometry.padding
-                        // Lane l holds tile first + l; its patch column j is input column left + 2l + j.
-                        let contiguous = count == 8 && left >= 0 && left + 18 <= width
-                        func patchRow(_ r: Int) -> Columns {
-                            let y = top + r
-                            guard y >= 0 && y < height else { return Columns() }
-                            let line = plane + y * width
-                            if contiguous {
-                                let even = UnsafeRawPointer(line + left).loadUnaligned(as: SIMD16<Float>.self)
-                                let shifted = UnsafeRawPointer(line + left + 2).loadUnaligned(as: SIMD16<Float>.self)
-                                return Columns(even.evenHalf, even.oddHalf, shifted.evenHalf, shifted.oddHalf)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: n * lineLength) { lines in
+                guard let start = lines.baseAddress else { return }
+                lines.initialize(repeating: 0)
+                for c in range {
+                    for row in rows {
+                        let (item, tileRow) = row.quotientAndRemainder(dividingBy: geometry.tileRows)
+                        let plane = source + (item * channels + c) * height * width
+                        let top = side * tileRow - geometry.padding
+                        for r in 0..<n {
+                            let line = start + r * lineLength + geometry.padding
+                            if (0..<height).contains(top + r) {
+                                line.update(from: plane + (top + r) * width, count: width)
+                            } else {
+                                line.update(repeating: 0, count: width)
                             }
-                            var patch = Columns()
-                            for lane in 0..<count {
-                                for j in 0..<4 where left + 2 * lane + j >= 0 && left + 2 * lane + j < width {
-                                    patch[j][lane] = line[left + 2 * lane + j]
-                                }
-                            }
-                            return patch
                         }
-                        let (d0, d1, d2, d3) = (patchRow(0), patchRow(1), patchRow(2), patchRow(3))
-                        storeRow(d0 - d2, 0)
-                        storeRow(d1 + d2, 1)
-                        storeRow(d2 - d1, 2)
-                        storeRow(d1 - d3, 3)
-                        func storeRow(_ t: Columns, _ i: Int) {
-                            let target = out + 4 * i * stride + first
-                            store(t[0] - t[2], count: count, at: target)
-                            store(t[1] + t[2], count: count, at: target + stride)
-                            store(t[2] - t[1], count: count, at: target + 2 * stride)
-                            store(t[1] - t[3], count: count, at: target + 3 * stride)
+                        let out = destination + c * tiles + (row - rows.lowerBound) * columns
+                        for first in Swift.stride(from: 0, to: columns, by: 8) {
+                            // Bᵀ d on each column of the patch (its rows combined), then (Bᵀ d) B on each row.
+                            var patch = InlineArray<6, WinogradLanes>(repeating: WinogradLanes(repeating: .zero))
+                            for r in 0..<n { patch[r] = patchColumns(start + r * lineLength + side * first, T.self) }
+                            var combined = InlineArray<6, WinogradLanes>(repeating: WinogradLanes(repeating: .zero))
+                            for j in 0..<n {
+                                var column = WinogradLanes(repeating: .zero)
+                                for r in 0..<n { column[r] = patch[r][j] }
+                                let transformed = T.input(column)
+                                for i in 0..<n { combined[i][j] = transformed[i] }
+                            }
+                            let count = Swift.min(8, columns - first)
+                            for i in 0..<n {
+                                let transformed = T.input(combined[i])
+                                for j in 0..<n { store(transformed[j], count: count, at: out + (i * n + j) * stride + first) }
+                            }
                         }
                     }
                 }
@@ -177,13 +214,28 @@ public enum WinogradConvolution {
         }
     }
 
-    /// `Y = Aᵀ m A` with `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`, plus the bias, written to the
-    /// tile's 2×2 outputs that lie inside the plane. Tiles go 8 at a time, one per SIMD lane.
-    private static func transformOutput(_ m: UnsafeMutableBufferPointer<Float>, outputs block: Range<Int>, of outputs: Int,
-                                        bias: Tensor?, rows: Range<Int>, geometry: TileGeometry,
-                                        into y: UnsafeMutableBufferPointer<Float>) {
-        let (height, width, columns) = (geometry.outputHeight, geometry.outputWidth, geometry.tileColumns)
-        let tiles = rows.count * columns, stride = skewedSize(block.count * tiles)
+    /// The `m + 2` columns of the patches of 8 tiles whose line starts at `line`: lane `l` of
+    /// column `j` is `line[m · l + j]`, read as two vectors of `8 m` floats.
+    @inline(__always)
+    private static func patchColumns<T: WinogradTransforms>(_ line: UnsafePointer<Float>, _: T.Type) -> WinogradLanes {
+        let side = T.outputSide
+        let head = UnsafeRawPointer(line).loadUnaligned(as: T.Row.self)
+        let tail = UnsafeRawPointer(line + side).loadUnaligned(as: T.Row.self)
+        var columns = WinogradLanes(repeating: .zero)
+        for j in 0..<side + 2 {
+            for lane in 0..<8 { columns[j][lane] = j < side ? head[side * lane + j] : tail[side * lane + j - side] }
+        }
+        return columns
+    }
+
+    /// `Y = Aᵀ m A`, plus the bias, written to the tile's outputs that lie inside the plane. Tiles
+    /// go 8 at a time, one per SIMD lane.
+    private static func transformOutput<T: WinogradTransforms>(_ m: UnsafeMutableBufferPointer<Float>, outputs block: Range<Int>,
+                                                               of outputs: Int, bias: Tensor?, rows: Range<Int>,
+                                                               geometry: TileGeometry, _: T.Type,
+                                                               into y: UnsafeMutableBufferPointer<Float>) {
+        let (height, width, columns, side) = (geometry.outputHeight, geometry.outputWidth, geometry.tileColumns, T.outputSide)
+        let n = side + 2, tiles = rows.count * columns, stride = skewedSize(block.count * tiles)
         guard let source = m.baseAddress, let destination = y.baseAddress else { return }
         ComputeThreads.parallelRanges(block.count) { range in
             for local in range {
@@ -192,22 +244,22 @@ public enum WinogradConvolution {
                 for row in rows {
                     let (item, tileRow) = row.quotientAndRemainder(dividingBy: geometry.tileRows)
                     let plane = destination + (item * outputs + o) * height * width
-                    let top = 2 * tileRow
+                    let top = side * tileRow
                     let products = UnsafePointer(source + local * tiles + (row - rows.lowerBound) * columns)
                     for first in Swift.stride(from: 0, to: columns, by: 8) {
                         let count = Swift.min(8, columns - first)
-                        func productRow(_ i: Int) -> Columns {
-                            var row = Columns()
-                            for j in 0..<4 { row[j] = load(count: count, at: products + (4 * i + j) * stride + first) }
-                            return row
+                        // Aᵀ p on each column of the products (their rows combined), then (Aᵀ p) A on each row.
+                        var combined = InlineArray<6, WinogradLanes>(repeating: WinogradLanes(repeating: .zero))
+                        for j in 0..<n {
+                            var column = WinogradLanes(repeating: .zero)
+                            for i in 0..<n { column[i] = load(count: count, at: products + (i * n + j) * stride + first, stride: 1) }
+                            let transformed = T.output(column)
+                            for i in 0..<side { combined[i][j] = transformed[i] }
                         }
-                        let (m0, m1, m2, m3) = (productRow(0), productRow(1), productRow(2), productRow(3))
-                        let upper = m0 + m1 + m2, lower = m1 - m2 - m3
-                        write(upper[0] + upper[1] + upper[2] + shift, upper[1] - upper[2] - upper[3] + shift,
-                              count: count, to: plane + top * width, column: 2 * first, width: width)
-                        if top + 1 < height {
-                            write(lower[0] + lower[1] + lower[2] + shift, lower[1] - lower[2] - lower[3] + shift,
-                                  count: count, to: plane + (top + 1) * width, column: 2 * first, width: width)
+                        for i in 0..<side where top + i < height {
+                            let transformed = T.output(combined[i])
+                            write(transformed, adding: shift, count: count, to: plane + (top + i) * width, column: side * first,
+                                  width: width, T.self)
                         }
                     }
                 }
@@ -215,50 +267,21 @@ public enum WinogradConvolution {
         }
     }
 
-    /// The four columns of a patch row (or of a transformed row) for 8 tiles, one per lane.
-    private struct Columns {
-        var lanes = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-
-        init() {}
-        init(_ c0: SIMD8<Float>, _ c1: SIMD8<Float>, _ c2: SIMD8<Float>, _ c3: SIMD8<Float>) { lanes = (c0, c1, c2, c3) }
-
-        subscript(column: Int) -> SIMD8<Float> {
-            get {
-                switch column {
-                case 0: lanes.0
-                case 1: lanes.1
-                case 2: lanes.2
-                default: lanes.3
-                }
-            }
-            set {
-                switch column {
-                case 0: lanes.0 = newValue
-                case 1: lanes.1 = newValue
-                case 2: lanes.2 = newValue
-                default: lanes.3 = newValue
-                }
-            }
+    /// The first `count` lanes of 8 floats `stride` apart.
+    @inline(__always)
+    private static func load(count: Int, at address: UnsafePointer<Float>, stride: Int) -> SIMD8<Float> {
+        if count == 8 && stride == 1 { return UnsafeRawPointer(address).loadUnaligned(as: SIMD8<Float>.self) }
+        if count == 8 {
+            return SIMD8(address[0], address[stride], address[2 * stride], address[3 * stride],
+                         address[4 * stride], address[5 * stride], address[6 * stride], address[7 * stride])
         }
-
-        static func + (a: Columns, b: Columns) -> Columns {
-            Columns(a.lanes.0 + b.lanes.0, a.lanes.1 + b.lanes.1, a.lanes.2 + b.lanes.2, a.lanes.3 + b.lanes.3)
-        }
-
-        static func - (a: Columns, b: Columns) -> Columns {
-            Columns(a.lanes.0 - b.lanes.0, a.lanes.1 - b.lanes.1, a.lanes.2 - b.lanes.2, a.lanes.3 - b.lanes.3)
-        }
-    }
-
-    /// The first `count` lanes of 8 consecutive floats.
-    private static func load(count: Int, at address: UnsafePointer<Float>) -> SIMD8<Float> {
-        if count == 8 { return UnsafeRawPointer(address).loadUnaligned(as: SIMD8<Float>.self) }
         var lanes = SIMD8<Float>()
-        for lane in 0..<count { lanes[lane] = address[lane] }
+        for lane in 0..<count { lanes[lane] = address[lane * stride] }
         return lanes
     }
 
     /// Stores the first `count` lanes to consecutive floats.
+    @inline(__always)
     private static func store(_ lanes: SIMD8<Float>, count: Int, at address: UnsafeMutablePointer<Float>) {
         if count == 8 {
             UnsafeMutableRawPointer(address).storeBytes(of: lanes, as: SIMD8<Float>.self)
@@ -267,25 +290,25 @@ public enum WinogradConvolution {
         }
     }
 
-    /// Writes the left and right outputs of `count` tiles, interleaved, from `column` on, up to `width`.
-    private static func write(_ left: SIMD8<Float>, _ right: SIMD8<Float>, count: Int,
-                              to line: UnsafeMutablePointer<Float>, column: Int, width: Int) {
-        if count == 8 && column + 16 <= width {
-            var pairs = SIMD16<Float>()
-            for lane in 0..<8 {
-                pairs[2 * lane] = left[lane]
-                pairs[2 * lane + 1] = right[lane]
-            }
-            UnsafeMutableRawPointer(line + column).storeBytes(of: pairs, as: SIMD16<Float>.self)
+    /// Writes the `m` outputs of one tile row of `count` tiles, side by side, plus `shift`, from
+    /// `column` on, up to `width`.
+    @inline(__always)
+    private static func write<T: WinogradTransforms>(_ outputs: WinogradLanes, adding shift: SIMD8<Float>, count: Int,
+                                                     to line: UnsafeMutablePointer<Float>, column: Int, width: Int, _: T.Type) {
+        let side = T.outputSide
+        var row = T.Row()
+        for j in 0..<side {
+            let shifted = outputs[j] + shift
+            for lane in 0..<8 { row[side * lane + j] = shifted[lane] }
+        }
+        if count == 8 && column + 8 * side <= width {
+            UnsafeMutableRawPointer(line + column).storeBytes(of: row, as: T.Row.self)
             return
         }
-        for lane in 0..<count {
-            line[column + 2 * lane] = left[lane]
-            if column + 2 * lane + 1 < width { line[column + 2 * lane + 1] = right[lane] }
-        }
+        for i in 0..<Swift.min(side * count, width - column) { line[column + i] = row[i] }
     }
 
-    /// The distance between consecutive ones of the 16 matrices, `size` floats plus 16: a
-    /// multiple of 4 KiB would put the 16 streams a tile reads or writes in the same cache sets.
+    /// The distance between consecutive ones of the (m + 2)² matrices, `size` floats plus 16: a
+    /// multiple of 4 KiB would put the streams a tile reads or writes in the same cache sets.
     static func skewedSize(_ size: Int) -> Int { size + 16 }
 }

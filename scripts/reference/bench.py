@@ -21,6 +21,7 @@ for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 import argparse
 import importlib.util
 import json
+import math
 import pathlib
 import statistics
 import tempfile
@@ -144,6 +145,7 @@ def seeded(*shape: int, seed: int) -> torch.Tensor:
 
 SGEMM_N = 1024
 CONV_SHAPE = (1, 320, 32, 128)   # the UNet's first level on a 256 x 1024 spectrogram (latents 32 x 128)
+DEEP_CONV_SHAPE = (2, 1280, 8, 32)  # its deepest Winograd level, batch 2 as guidance runs it
 ATTENTION_SHAPE = (1, 8, 4096, 40)  # batch, heads, tokens (32 x 128), head size
 
 
@@ -158,6 +160,14 @@ def setup_conv2d(workdir: pathlib.Path) -> Callable[[], object]:
     channels = CONV_SHAPE[1]
     x = seeded(*CONV_SHAPE, seed=3)
     weight, bias = 0.02 * seeded(channels, channels, 3, 3, seed=4), seeded(channels, seed=5)
+    return lambda: torch.nn.functional.conv2d(x, weight, bias, padding=1)
+
+
+def setup_deep_conv2d(workdir: pathlib.Path) -> Callable[[], object]:
+    """compute.conv2d_3x3_deep_*: F.conv2d, x (2, 1280, 8, 32), weight (1280, 1280, 3, 3), bias, padding 1."""
+    channels = DEEP_CONV_SHAPE[1]
+    x = seeded(*DEEP_CONV_SHAPE, seed=12)
+    weight, bias = 0.01 * seeded(channels, channels, 3, 3, seed=13), seeded(channels, seed=14)
     return lambda: torch.nn.functional.conv2d(x, weight, bias, padding=1)
 
 
@@ -182,7 +192,10 @@ REFERENCES: dict[str, Callable[[pathlib.Path], Callable[[], object]]] = {
     "audio.griffinlim_32": setup_griffinlim,
     "compute.sgemm_1024": setup_sgemm,
     "compute.conv2d_3x3": setup_conv2d,
-    "compute.conv2d_3x3_winograd": setup_conv2d,   # the same convolution; Swift's Winograd path (U-Net)
+    "compute.conv2d_3x3_winograd": setup_conv2d,   # the same convolution; Swift's Winograd F(2x2, 3x3)
+    "compute.conv2d_3x3_winograd4x4": setup_conv2d,  # and F(4x4, 3x3) (the U-Net's)
+    "compute.conv2d_3x3_deep_winograd": setup_deep_conv2d,
+    "compute.conv2d_3x3_deep_winograd4x4": setup_deep_conv2d,
     "compute.attention": setup_attention,
     "compute.groupnorm": setup_groupnorm,
 }
@@ -193,6 +206,9 @@ FLOPS: dict[str, int] = {
     "compute.sgemm_1024": 2 * SGEMM_N ** 3,
     "compute.conv2d_3x3": 2 * CONV_SHAPE[1] * CONV_SHAPE[1] * 9 * CONV_SHAPE[2] * CONV_SHAPE[3],
     "compute.conv2d_3x3_winograd": 2 * CONV_SHAPE[1] * CONV_SHAPE[1] * 9 * CONV_SHAPE[2] * CONV_SHAPE[3],
+    "compute.conv2d_3x3_winograd4x4": 2 * CONV_SHAPE[1] * CONV_SHAPE[1] * 9 * CONV_SHAPE[2] * CONV_SHAPE[3],
+    "compute.conv2d_3x3_deep_winograd": 2 * math.prod(DEEP_CONV_SHAPE) * DEEP_CONV_SHAPE[1] * 9,
+    "compute.conv2d_3x3_deep_winograd4x4": 2 * math.prod(DEEP_CONV_SHAPE) * DEEP_CONV_SHAPE[1] * 9,
     "compute.attention": 2 * 2 * _B * _H * _N * _N * _D,  # q k^T and p v; the softmax is not counted
 }
 
