@@ -314,26 +314,59 @@ ptrdiff_t ck_winograd1d_filter_size(const ck_conv_shape *shape) {
 
 void ck_winograd1d_filter(const ck_conv_shape *shape, const float *weight, float *filter) {
     const layout l = make_layout(shape);
-    const ptrdiff_t k = shape->kernel_width, depth_count = l.pieces * shape->channels;
-    for (int xi = 0; xi < 6; xi++) {
-        float *u = filter + xi * shape->outputs * depth_count;
-        for (ptrdiff_t o = 0; o < shape->outputs; o++) {
+    const ptrdiff_t k = shape->kernel_width, depth_count = l.pieces * shape->channels, matrix = shape->outputs * depth_count;
+    for (ptrdiff_t o = 0; o < shape->outputs; o++) {
+        for (ptrdiff_t c = 0; c < shape->channels; c++) {
+            const float *taps = weight + (o * shape->channels + c) * k;
             for (ptrdiff_t piece = 0; piece < l.pieces; piece++) {
-                for (ptrdiff_t c = 0; c < shape->channels; c++) {
-                    const float *taps = weight + (o * shape->channels + c) * k;
-                    double sum = 0;
-                    for (int j = 0; j < 3; j++) {
-                        if (3 * piece + j < k) sum += transform_filter[xi][j] * taps[3 * piece + j];
-                    }
-                    u[o * depth_count + piece * shape->channels + c] = (float)sum;
+                double g[3];
+                for (int j = 0; j < 3; j++) g[j] = 3 * piece + j < k ? taps[3 * piece + j] : 0.0;
+                float *u = filter + o * depth_count + piece * shape->channels + c;
+                for (int xi = 0; xi < 6; xi++) {
+                    u[xi * matrix] = (float)(transform_filter[xi][0] * g[0] + transform_filter[xi][1] * g[1] +
+                                             transform_filter[xi][2] * g[2]);
                 }
             }
         }
     }
 }
 
-int ck_winograd1d(ck_isa isa, const ck_conv_shape *shape, const float *filter, const float *bias, const float *split,
-                  const float *residual, float *output, ck_conv_range range) {
+/// Depths per block of the products: each panel of weights (MR × 128) stays in L1 while it meets
+/// every panel of V of its block.
+enum { depth_block = 128 };
+
+/// Floats of one packed U[ξ] of `outputs` rows (rounded up to 64 bytes).
+static ptrdiff_t packed_count(const gemm_kind *kind, const layout *l, const ck_conv_shape *shape, ptrdiff_t outputs) {
+    return ((outputs + kind->mr - 1) / kind->mr * kind->mr * l->pieces * shape->channels + 15) / 16 * 16;
+}
+
+ptrdiff_t ck_winograd1d_packed_size(ck_isa isa, const ck_conv_shape *shape) {
+    const gemm_kind *kind = ck_gemm_kind(isa);
+    if (!kind) return 0;
+    const layout l = make_layout(shape);
+    return 6 * packed_count(kind, &l, shape, shape->outputs);
+}
+
+/// Packs U[0…5] of rows [first, first + outputs) of `filter` into `packed` (each `packed_count` apart).
+static void pack_filter(const gemm_kind *kind, const layout *l, const ck_conv_shape *shape, const float *filter,
+                        ptrdiff_t first, ptrdiff_t outputs, float *packed) {
+    const ptrdiff_t depth_count = l->pieces * shape->channels, count = packed_count(kind, l, shape, outputs);
+    for (int xi = 0; xi < 6; xi++) {
+        ck_pack_weight(kind, depth_block, filter + (xi * shape->outputs + first) * depth_count, outputs, depth_count,
+                       (outputs + kind->mr - 1) / kind->mr, packed + xi * count);
+    }
+}
+
+int ck_winograd1d_pack(ck_isa isa, const ck_conv_shape *shape, const float *filter, float *packed) {
+    const gemm_kind *kind = ck_gemm_kind(isa);
+    if (!kind) return -1;
+    const layout l = make_layout(shape);
+    pack_filter(kind, &l, shape, filter, 0, shape->outputs, packed);
+    return 0;
+}
+
+int ck_winograd1d(ck_isa isa, const ck_conv_shape *shape, const float *filter, const float *packed, const float *bias,
+                  const float *split, const float *residual, float *output, ck_conv_range range) {
 #if defined(__x86_64__)
     const gemm_kind *kind = ck_gemm_kind(isa);
     if (!kind || shape->stride != 1 || shape->kernel_width < 3) return -1;
@@ -341,7 +374,6 @@ int ck_winograd1d(ck_isa isa, const ck_conv_shape *shape, const float *filter, c
     const int mr = kind->mr, nr = kind->nr;
     const ptrdiff_t depth_count = l.pieces * shape->channels, ldc = shape->out_width, outputs = range.output_count;
     if (outputs <= 0 || range.position_count <= 0) return 0;
-    filter += range.first_output * depth_count;
     output += range.first_output * ldc;
     if (bias) bias += range.first_output;
     if (residual) residual += range.first_output * ldc;
@@ -349,25 +381,23 @@ int ck_winograd1d(ck_isa isa, const ck_conv_shape *shape, const float *filter, c
     // Tiles in blocks whose six products (6 × rows × block) and six panels of V (6 × depth_block ×
     // block) stay in L2, with 128 depths per block: each panel of weights (MR × 128) then stays in
     // L1 while it meets every panel of V of its block.
-    const ptrdiff_t depth_block = 128;
     ptrdiff_t block = (ptrdiff_t)(128 << 10) / (6 * rows);
     if (block > (ptrdiff_t)(96 << 10) / (6 * depth_block)) block = (ptrdiff_t)(96 << 10) / (6 * depth_block);
     block = block < nr ? nr : block / nr * nr;
-    const ptrdiff_t u_count = (rows * depth_count + 15) / 16 * 16, v_count = 6 * depth_block * block;
-    const ptrdiff_t m_count = 6 * rows * block, scratch_count = 4 * block;
-    float *memory = aligned_alloc(64, sizeof(float) * (size_t)(6 * u_count + v_count + m_count + scratch_count + 16));
+    // The filter packed for this instruction set when the caller has it for every output channel.
+    const int whole = packed && range.first_output == 0 && outputs == shape->outputs;
+    const ptrdiff_t u_count = packed_count(kind, &l, shape, outputs), v_count = 6 * depth_block * block;
+    const ptrdiff_t m_count = 6 * rows * block, scratch_count = 4 * block, own_count = whole ? 0 : 6 * u_count;
+    float *memory = aligned_alloc(64, sizeof(float) * (size_t)(own_count + v_count + m_count + scratch_count + 16));
     ptrdiff_t *offsets = malloc(sizeof(ptrdiff_t) * (size_t)(6 * l.pieces));
     if (!memory || !offsets) {
         free(memory);
         free(offsets);
         return -1;
     }
-    float *packed_u = memory, *packed_v = memory + 6 * u_count, *products = packed_v + v_count;
+    float *packed_u = whole ? (float *)packed : memory, *packed_v = memory + own_count, *products = packed_v + v_count;
     float *scratch = products + m_count;
-    for (int xi = 0; xi < 6; xi++) {
-        ck_pack_weight(kind, depth_block, filter + xi * shape->outputs * depth_count, outputs, depth_count, panels,
-                       packed_u + xi * u_count);
-    }
+    if (!whole) pack_filter(kind, &l, shape, filter, range.first_output, outputs, packed_u);
     const ptrdiff_t end = range.first_position + range.position_count;
     for (ptrdiff_t phase = 0; phase < shape->dilation; phase++) {
         input_offsets(shape, &l, phase, offsets);

@@ -3,24 +3,38 @@ import CKernels
 extension Convolution {
     /// The weight `[O, C, k]` of a 1-D convolution transformed once for Winograd F(4, 3) on three-tap
     /// pieces of its kernel (`ck_winograd1d_filter`): six matrices `[O, ⌈k/3⌉·C]`, computed in double
-    /// and rounded once. ``conv1d(_:weight:bias:stride:padding:dilation:inputSlope:adding:winograd:instructionSet:)``
+    /// and rounded once, and packed for one instruction set's micro-kernels.
+    /// ``conv1d(_:weight:bias:stride:padding:dilation:inputSlope:adding:winograd:instructionSet:)``
     /// multiplies by them instead of by the weight.
     public struct WinogradFilter1D: Sendable {
         /// The shape of the weight it was made from.
         let weightShape: [Int]
         let scalars: [Float]
+        /// `scalars` packed for ``packedFor`` (empty for the baseline).
+        let packed: [Float]
+        let packedFor: InstructionSet
 
-        /// Transforms `weight` (`[O, C, k]`, k ≥ 1).
-        public init(weight: Tensor) {
+        /// Transforms `weight` (`[O, C, k]`, k ≥ 1) and packs it for `instructionSet`.
+        public init(weight: Tensor, instructionSet: InstructionSet = .active) {
             precondition(weight.rank == 3 && weight.shape.allSatisfy { $0 > 0 }, "WinogradFilter1D: expected [O, C, k], got \(weight.shape)")
             let shape = ck_conv_shape(channels: weight.shape[1], height: 1, width: 1, outputs: weight.shape[0], kernel_height: 1,
                                       kernel_width: weight.shape[2], stride: 1, padding_height: 0, padding_width: 0, dilation: 1,
                                       out_height: 1, out_width: 1, leaky: 0, slope: 0)
             weightShape = weight.shape
-            scalars = withUnsafePointer(to: shape) { shape in
+            packedFor = instructionSet
+            let scalars = withUnsafePointer(to: shape) { shape in
                 [Float](unsafeUninitializedCapacity: ck_winograd1d_filter_size(shape)) { filter, initialized in
                     weight.scalars.withUnsafeBufferPointer { ck_winograd1d_filter(shape, $0.baseAddress, filter.baseAddress) }
                     initialized = ck_winograd1d_filter_size(shape)
+                }
+            }
+            self.scalars = scalars
+            packed = withUnsafePointer(to: shape) { shape in
+                guard let isa = instructionSet.kernel else { return [] }
+                let count = ck_winograd1d_packed_size(isa, shape)
+                return [Float](unsafeUninitializedCapacity: count) { packed, initialized in
+                    _ = ck_winograd1d_pack(isa, shape, scalars, packed.baseAddress)
+                    initialized = count
                 }
             }
         }

@@ -51,13 +51,18 @@ extension Convolution {
                                                 split.baseAddress! + item * splitSize)
                         }
                     }
+                    // The filter as packed for these kernels, if it was packed for them.
+                    let packed = filter.packedFor.kernel == isa ? filter.packed : []
                     return filter.scalars.withUnsafeBufferPointer { w in
-                        bias.withUnsafeScalars { b in
-                            residual.withUnsafeScalars { r in
-                                inPieces(shape.pointee, batch: batch, positions: groups, positionsPerOutput: 4 * shape.pointee.dilation) {
-                                    item, range, y in
-                                    ck_winograd1d(isa, shape, w.baseAddress, b, split.baseAddress! + item * splitSize,
-                                                  r.map { $0 + item * outputSize }, y + item * outputSize, range)
+                        packed.withUnsafeBufferPointer { packed in
+                            bias.withUnsafeScalars { b in
+                                residual.withUnsafeScalars { r in
+                                    inPieces(shape.pointee, batch: batch, positions: groups,
+                                             positionsPerOutput: 4 * shape.pointee.dilation) { item, range, y in
+                                        ck_winograd1d(isa, shape, w.baseAddress, packed.isEmpty ? nil : packed.baseAddress, b,
+                                                      split.baseAddress! + item * splitSize, r.map { $0 + item * outputSize },
+                                                      y + item * outputSize, range)
+                                    }
                                 }
                             }
                         }

@@ -8,8 +8,9 @@ import TestSupport
 /// and 5 (tiles of interleaved combs), lengths that end mid-group and groups that fill no whole
 /// panel, several blocks of depth (pieces × channels > 256), output channels that fill no register
 /// tile, leaky ReLU on the input, bias and residual, batch 2 and the cut into one piece per thread
-/// along groups or along output channels, on every vector instruction set this CPU supports (the
-/// AVX2 kernels on an AVX-512 machine too). Each is held to the definition in double precision,
+/// along groups or along output channels, with the filter packed once for the kernels or on every
+/// call, on every vector instruction set this CPU supports (the AVX2 kernels on an AVX-512 machine
+/// too). Each is held to the definition in double precision,
 /// with the bound of the 2-D Winograd tests; the direct `conv1d` of the same case is held to it too,
 /// and the Winograd error must stay within a small multiple of the direct one.
 @Suite("1-D convolutions by Winograd F(4, 3)")
@@ -71,14 +72,16 @@ struct WinogradConvolution1DTests {
         let w = random.normal(shape: [shape.outputs, shape.channels, shape.kernel]) * (1 / Float(shape.channels * shape.kernel).squareRoot())
         let b = random.normal(shape: [shape.outputs])
         let r = shape.residual ? random.normal(shape: [2, shape.outputs, shape.outLength]) : nil
-        func convolve(winograd: Bool) -> Tensor {
+        func convolve(_ filter: Convolution.WinogradFilter1D?) -> Tensor {
             Convolution.conv1d(x, weight: w, bias: b, padding: shape.padding, dilation: shape.dilation, inputSlope: shape.slope,
-                               adding: r, winograd: winograd ? Convolution.WinogradFilter1D(weight: w) : nil,
-                               instructionSet: instructionSet)
+                               adding: r, winograd: filter, instructionSet: instructionSet)
         }
         let expected = definition(x, w, b, r, shape)
-        let fast = convolve(winograd: true), direct = convolve(winograd: false)
+        let fast = convolve(Convolution.WinogradFilter1D(weight: w, instructionSet: instructionSet))
+        let direct = convolve(nil)
         #expect(fast.shape == [2, shape.outputs, shape.outLength])
+        // A filter packed for no kernels is packed on every call, into the same products.
+        #expect(convolve(Convolution.WinogradFilter1D(weight: w, instructionSet: .baseline)).scalars == fast.scalars)
         let discrepancy = compare(fast.scalars, expected), directDiscrepancy = compare(direct.scalars, expected)
         #expect(discrepancy.isWithin(Tolerance(nmse: 1e-10, maxAbs: 1e-4)), "\(discrepancy)")
         #expect(discrepancy.nmse <= 20 * Swift.max(directDiscrepancy.nmse, 1e-15),

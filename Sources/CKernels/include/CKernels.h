@@ -71,15 +71,25 @@ ptrdiff_t ck_winograd1d_filter_size(const ck_conv_shape *shape);
 /// `[6][outputs][⌈kernel_width / 3⌉ · channels]`, computed in double and rounded once.
 void ck_winograd1d_filter(const ck_conv_shape *shape, const float *weight, float *filter);
 
+/// Floats of a transformed filter packed for `isa`'s micro-kernels (`ck_winograd1d_pack`); 0 when
+/// this build has no kernels for `isa`.
+ptrdiff_t ck_winograd1d_packed_size(ck_isa isa, const ck_conv_shape *shape);
+
+/// Packs a transformed filter (`ck_winograd1d_filter`) for `isa`'s micro-kernels, all output
+/// channels, so that calls over every output channel need not pack it again. Returns 0, or -1
+/// where this build has no kernels for `isa`.
+int ck_winograd1d_pack(ck_isa isa, const ck_conv_shape *shape, const float *filter, float *packed);
+
 /// The 1-D convolution of `shape` (stride 1, kernel_width ≥ 3, height 1) by Winograd F(4, 3) on
 /// three-tap pieces of the kernel: the sums of `ck_conv` up to rounding (a few times its error),
 /// with 1.5 products per output per three taps instead of 3. Reads the weight as
-/// `ck_winograd1d_filter` and the input as `ck_winograd1d_split` wrote them; `range` counts
-/// positions in groups (`ck_winograd1d_groups`). Returns 0, or -1 if scratch memory could not be
-/// allocated, the shape is not one it takes, or this build has no kernels for `isa` (the output is
-/// then untouched).
-int ck_winograd1d(ck_isa isa, const ck_conv_shape *shape, const float *filter, const float *bias, const float *split,
-                  const float *residual, float *output, ck_conv_range range);
+/// `ck_winograd1d_filter` wrote it (and, when `packed` is not NULL and `range` covers every output
+/// channel, as `ck_winograd1d_pack` packed it for `isa`) and the input as `ck_winograd1d_split`
+/// wrote it; `range` counts positions in groups (`ck_winograd1d_groups`). Returns 0, or -1 if
+/// scratch memory could not be allocated, the shape is not one it takes, or this build has no
+/// kernels for `isa` (the output is then untouched).
+int ck_winograd1d(ck_isa isa, const ck_conv_shape *shape, const float *filter, const float *packed, const float *bias,
+                  const float *split, const float *residual, float *output, ck_conv_range range);
 
 /// The largest of `count` floats (−∞ for none), with `isa` (which the CPU must have).
 float ck_max(ck_isa isa, const float *values, ptrdiff_t count);

@@ -101,11 +101,11 @@ public struct HiFiGANGenerator: Sendable {
     /// share no convolution. Each output is the same sum as without pieces.
     static func mean(of blocks: ArraySlice<HiFiGANResidualBlock>, _ x: Tensor) -> Tensor {
         let (batch, channels, length) = (x.shape[0], x.shape[1], x.shape[2])
-        let size = piecePositions(channels: channels)
-        guard channels <= 128, length >= 2 * size else { return mean(of: Array(blocks), whole: x) }
-        let pieces = (length + size - 1) / size, reach = blocks.map(\.reach).max() ?? 0
-        // Every piece runs every convolution: transform their weights once for all of them.
+        // Transform the blocks' weights once for this stage (for every piece, when in pieces).
         let blocks = blocks.map { $0.preparingWinograd() }
+        let size = piecePositions(channels: channels)
+        guard channels <= 128, length >= 2 * size else { return mean(of: blocks, whole: x) }
+        let pieces = (length + size - 1) / size, reach = blocks.map(\.reach).max() ?? 0
         var output = [Float](repeating: 0, count: x.count)
         output.withUnsafeMutableBufferPointer { y in
             x.scalars.withUnsafeBufferPointer { source in
