@@ -106,8 +106,7 @@ public struct HiFiGANGenerator: Sendable {
         let size = piecePositions(channels: channels)
         guard channels <= 128, length >= 2 * size else { return mean(of: blocks, whole: x) }
         let pieces = (length + size - 1) / size, reach = blocks.map(\.reach).max() ?? 0
-        var output = [Float](repeating: 0, count: x.count)
-        output.withUnsafeMutableBufferPointer { y in
+        let output = [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
             x.scalars.withUnsafeBufferPointer { source in
                 ComputeThreads.parallelFor(batch * pieces) { chunk in
                     let (item, piece) = chunk.quotientAndRemainder(dividingBy: pieces)
@@ -118,14 +117,22 @@ public struct HiFiGANGenerator: Sendable {
                         let row = (item * channels + channel) * length
                         for index in inputs.indices { slice[channel * inputs.count + index - inputs.lowerBound] = source[row + index] }
                     }
-                    let result = mean(of: blocks, whole: Tensor(shape: [1, channels, inputs.count], scalars: slice))
+                    let signal = Tensor(shape: [1, channels, inputs.count], scalars: slice)
+                    let results = blocks.map { $0(signal).scalars }
                     let offset = outputs.lowerBound - inputs.lowerBound
+                    // The mean of the pieces' outputs, summed in the order of `mean(of:whole:)`.
                     for channel in 0..<channels {
                         let row = (item * channels + channel) * length + outputs.lowerBound
-                        for index in 0..<outputs.count { y[row + index] = result.scalars[channel * inputs.count + offset + index] }
+                        for index in 0..<outputs.count {
+                            let at = channel * inputs.count + offset + index
+                            var sum = results[0][at]
+                            for result in results.dropFirst() { sum += result[at] }
+                            y[row + index] = sum / Float(results.count)
+                        }
                     }
                 }
             }
+            initialized = x.count
         }
         return Tensor(shape: x.shape, scalars: output)
     }
