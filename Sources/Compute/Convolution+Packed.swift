@@ -20,7 +20,7 @@ extension Convolution {
                     bias.withUnsafeScalars { b in
                         residual.withUnsafeScalars { r in
                             inPieces(shape.pointee, batch: batch, positions: shape.pointee.out_height * shape.pointee.out_width,
-                                     positionsPerOutput: 1) { item, range, y in
+                                     positionGranularity: positionGranularity, positionsPerOutput: 1) { item, range, y in
                                 ck_conv(isa, shape, w.baseAddress, b, x.baseAddress! + item * imageSize, r.map { $0 + item * outputSize },
                                         y + item * outputSize, range)
                             }
@@ -57,7 +57,9 @@ extension Convolution {
                         packed.withUnsafeBufferPointer { packed in
                             bias.withUnsafeScalars { b in
                                 residual.withUnsafeScalars { r in
-                                    inPieces(shape.pointee, batch: batch, positions: groups,
+                                    // Pieces of any number of groups: each piece's last panel of tiles is
+                                    // partial anyway (groups are counted per phase), so halves are even.
+                                    inPieces(shape.pointee, batch: batch, positions: groups, positionGranularity: 1,
                                              positionsPerOutput: 4 * shape.pointee.dilation) { item, range, y in
                                         ck_winograd1d(isa, shape, w.baseAddress, packed.isEmpty ? nil : packed.baseAddress, b,
                                                       split.baseAddress! + item * splitSize, r.map { $0 + item * outputSize },
@@ -73,9 +75,11 @@ extension Convolution {
     }
 
     /// The `[N, O, positions]` output of `body(item, range, output)` run on every batch item in pieces, one per
-    /// thread, along the longer of its `positions` (each standing for `positionsPerOutput` outputs) and output
-    /// channels; `nil` if a piece failed (`body` returned non-zero).
-    private static func inPieces(_ shape: ck_conv_shape, batch: Int, positions: Int, positionsPerOutput: Int,
+    /// thread, along the longer of its `positions` (each standing for `positionsPerOutput` outputs; pieces a
+    /// multiple of `positionGranularity` of them) and output channels; `nil` if a piece failed (`body`
+    /// returned non-zero).
+    private static func inPieces(_ shape: ck_conv_shape, batch: Int, positions: Int, positionGranularity: Int,
+                                 positionsPerOutput: Int,
                                  _ body: (Int, ck_conv_range, UnsafeMutablePointer<Float>) -> Int32) -> [Float]? {
         let outputs = shape.outputs, outputSize = outputs * shape.out_height * shape.out_width
         let work = batch * outputSize * shape.channels * shape.kernel_height * shape.kernel_width
