@@ -144,7 +144,7 @@ extension Tensor {
     public func gelu(approximation: GELUApproximation = .none) -> Tensor {
         switch approximation {
         case .none:
-            return map { 0.5 * $0 * (1 + Foundation.erf($0 * 0.707_106_781_186_547_5)) }
+            return vectorMap(VectorMath.gelu)
         case .tanh:
             return vectorMap { x in
                 let inner = 0.797_884_560_802_865_4 * (x + 0.044715 * x * x * x)
@@ -163,12 +163,10 @@ extension Tensor {
         let result = [Float](unsafeUninitializedCapacity: rows * width) { output, initialized in
             scalars.withUnsafeBufferPointer { input in
                 ComputeThreads.parallelRanges(rows, minimumPerRange: Swift.max(1, (1 << 15) / Swift.max(1, width))) { range in
+                    guard let source = input.baseAddress, let destination = output.baseAddress else { return }
                     for row in range {
-                        let values = 2 * width * row, gates = values + width, out = width * row
-                        for i in 0..<width {
-                            let g = input[gates + i]
-                            output[out + i] = input[values + i] * (0.5 * g * (1 + Foundation.erf(g * 0.707_106_781_186_547_5)))
-                        }
+                        let values = 2 * width * row, gates = values + width
+                        VectorMath.map(source + values, source + gates, destination + width * row, count: width) { $0 * VectorMath.gelu($1) }
                     }
                 }
             }

@@ -38,6 +38,27 @@ enum VectorMath {
         return result
     }
 
+    /// `erf(x)` by Abramowitz & Stegun's formula 7.1.26, `1 − t·(a₁ + a₂t + … + a₅t⁴)·e^{−x²}` with
+    /// `t = 1/(1 + p|x|)` and the sign of `x` restored: absolute error below 1.5e-7, so
+    /// `1 + erf(x)` in GELU is within an ulp of libm's. PyTorch's vectorised CPU GELU evaluates erf by
+    /// the same formula; libm's scalar `erff` cost 5 % of a U-Net step.
+    @inline(__always)
+    static func erf(_ x: Vector) -> Vector {
+        let magnitude = x.replacing(with: -x, where: x .< 0)
+        let t = 1 / (1 + 0.327_591_1 * magnitude)
+        var p = Vector(repeating: 1.061_405_429)
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let y = 1 - p * t * exp(-magnitude * magnitude)
+        return y.replacing(with: -y, where: x .< 0)
+    }
+
+    /// `x · ½(1 + erf(x/√2))`, PyTorch's default GELU.
+    @inline(__always)
+    static func gelu(_ x: Vector) -> Vector { 0.5 * x * (1 + erf(x * 0.707_106_781_186_547_5)) }
+
     /// The largest of `count` floats (−∞ for none).
     @inline(__always)
     static func maximum(_ values: UnsafePointer<Float>, count: Int) -> Float {
@@ -87,16 +108,25 @@ enum VectorMath {
     @inline(__always)
     static func map(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, count: Int,
                     _ transform: (Vector) -> Vector) {
+        map(source, source, destination, count: count) { x, _ in transform(x) }
+    }
+
+    /// Applies `transform` to `count` pairs of floats, 8 at a time, with a padded tail: every
+    /// element goes through the same vector code, wherever it lies.
+    @inline(__always)
+    static func map(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
+                    count: Int, _ transform: (Vector, Vector) -> Vector) {
         var index = 0
         while index + 8 <= count {
-            let input = UnsafeRawPointer(source + index).loadUnaligned(as: Vector.self)
-            UnsafeMutableRawPointer(destination + index).storeBytes(of: transform(input), as: Vector.self)
+            let a = UnsafeRawPointer(first + index).loadUnaligned(as: Vector.self)
+            let b = UnsafeRawPointer(second + index).loadUnaligned(as: Vector.self)
+            UnsafeMutableRawPointer(destination + index).storeBytes(of: transform(a, b), as: Vector.self)
             index += 8
         }
         if index < count {
-            var tail = Vector(repeating: 0)
-            for lane in 0..<(count - index) { tail[lane] = source[index + lane] }
-            let output = transform(tail)
+            var a = Vector(repeating: 0), b = Vector(repeating: 0)
+            for lane in 0..<(count - index) { (a[lane], b[lane]) = (first[index + lane], second[index + lane]) }
+            let output = transform(a, b)
             for lane in 0..<(count - index) { destination[index + lane] = output[lane] }
         }
     }

@@ -33,9 +33,16 @@ public enum WinogradConvolution {
     /// would cost more than the saved multiplies.
     public static let minimumPositions = 256
 
-    /// Largest transformed weight matrix `[O, C]` of a block of output channels, in floats (1 MB):
-    /// 16 MB of transformed weights for F(2×2), 36 MB for F(4×4).
-    static let weightMatrixBudget = 1 << 18
+    /// Largest transformed weight matrix `[O, C]` of a block of output channels, in floats (512 KB):
+    /// 8 MB of transformed weights for F(2×2), 18 MB for F(4×4). Smaller blocks cost no time
+    /// measurably; the buffer is part of a generation's peak memory (docs/compute.md).
+    static let weightMatrixBudget = 1 << 17
+
+    /// Largest transformed input and product of a band of tile rows together, `(m + 2)²` matrices
+    /// `[C + O_block, tiles]`, in floats (32 MB, half the im2col budget). The input buffer is the
+    /// largest scratch a U-Net step holds; narrower bands would transform and pack the weights
+    /// once more per band, which costs time.
+    static let bandBudget = 8 << 20
 
     /// Whether a convolution can and should take this path.
     static func applies(kernel: (height: Int, width: Int), stride: Int, dilation: Int, positions: Int) -> Bool {
@@ -64,12 +71,12 @@ public enum WinogradConvolution {
                                     outputHeight: size.height, outputWidth: size.width)
         // Blocks of output channels, so that the transformed weights stay under `weightMatrixBudget`
         // per matrix (the U-Net's 2560 → 1280 convolutions would need 210 MB at once for F(2×2)),
-        // and bands of tile rows, so that V and M stay under the im2col budget (the VAE decoder's
+        // and bands of tile rows, so that V and M stay under `bandBudget` (the VAE decoder's
         // 256 × 1024 planes would need 16 × 128 × 65 536 floats for V alone).
         let blockCount = (outputs * channels + weightMatrixBudget - 1) / weightMatrixBudget
         let blockSize = (outputs + blockCount - 1) / blockCount
         let rowsPerBand = Swift.max(1, Swift.min(geometry.totalTileRows,
-                                                 Convolution.columnBudget / (matrices * (channels + blockSize) * geometry.tileColumns)))
+                                                 bandBudget / (matrices * (channels + blockSize) * geometry.tileColumns)))
         let bandCapacity = rowsPerBand * geometry.tileColumns
         let count = batch * outputs * size.height * size.width
         let scalars = [Float](unsafeUninitializedCapacity: count) { y, initialized in
