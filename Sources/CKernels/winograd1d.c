@@ -98,6 +98,12 @@ static void split_channel_avx512(const ck_conv_shape *shape, const layout *l, co
         ptrdiff_t n = first;
         if (l->period == 4) {
             // Every fourth value from 64 consecutive ones: two two-source permutes and a lane shuffle.
+            // The 64 start at 4n − p, inside the signal only from n = ⌈p / 4⌉ on.
+            const ptrdiff_t start = (shape->padding_width + 3) / 4;
+            if (n < start && start <= l->columns) {
+                split_values(shape, l, signal, r, n, start, row);
+                n = start;
+            }
             const __m512i pick = _mm512_setr_epi32((int)r, (int)r + 4, (int)r + 8, (int)r + 12, (int)r + 16, (int)r + 20,
                                                    (int)r + 24, (int)r + 28, 0, 0, 0, 0, 0, 0, 0, 0);
             for (; n + 16 <= l->columns && 4 * (n + 15) + r - shape->padding_width < shape->width &&
