@@ -127,14 +127,11 @@ static void pack_panel_avx2(const ck_conv_shape *shape, const float *image, ptrd
 
 #endif
 
-/// Packs rows [0, outputs) of the weight `[·, K]` (rows `depth_count` apart) once per call: for
-/// each block of KC depths, its panels of MR rows `[kc][mr]` one after the other (rows past
-/// `outputs` zero).
-static void pack_weight(const gemm_kind *kind, const float *weight, ptrdiff_t outputs, ptrdiff_t depth_count,
-                        ptrdiff_t panels, float *packed) {
+void ck_pack_weight(const gemm_kind *kind, ptrdiff_t block_depth, const float *weight, ptrdiff_t outputs,
+                    ptrdiff_t depth_count, ptrdiff_t panels, float *packed) {
     const int mr = kind->mr;
-    for (ptrdiff_t depth = 0; depth < depth_count; depth += kind->kc) {
-        const ptrdiff_t kc = depth_count - depth < kind->kc ? depth_count - depth : kind->kc;
+    for (ptrdiff_t depth = 0; depth < depth_count; depth += block_depth) {
+        const ptrdiff_t kc = depth_count - depth < block_depth ? depth_count - depth : block_depth;
         float *block = packed + depth * panels * mr;
         for (ptrdiff_t panel = 0; panel < panels; panel++) {
             const ptrdiff_t row = panel * mr, height = outputs - row < mr ? outputs - row : mr;
@@ -177,7 +174,7 @@ int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const f
     float *scratch = aligned_alloc(64, sizeof(float) * (a_count + b_count + (size_t)(mr * nr)));
     if (!scratch) return -1;
     float *packed_a = scratch, *panel_b = scratch + a_count, *edge = panel_b + b_count;
-    pack_weight(kind, weight, outputs, depth_count, panels, packed_a);
+    ck_pack_weight(kind, kind->kc, weight, outputs, depth_count, panels, packed_a);
     const ptrdiff_t end = range.first_position + range.position_count;
     for (ptrdiff_t jc = range.first_position; jc < end; jc += nc) {
         const ptrdiff_t columns = end - jc < nc ? end - jc : nc;

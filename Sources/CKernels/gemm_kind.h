@@ -1,5 +1,5 @@
 // The blocking and micro-kernels of one instruction set, shared by the matrix products (gemm.c)
-// and the 1-D convolutions that pack their operands themselves (conv1d.c). Private to CKernels.
+// and the convolutions that pack their operands themselves (convolution.c, winograd1d.c). Private to CKernels.
 #ifndef CK_GEMM_KIND_H
 #define CK_GEMM_KIND_H
 
@@ -33,5 +33,11 @@ const gemm_kind *ck_gemm_kind(ck_isa isa);
 /// to `tile`: `edge + beta · tile`, then `epilogue` (when not NULL) as the micro-kernels apply it.
 void ck_store_edge(const float *edge, int nr, float *tile, ptrdiff_t ldc, ptrdiff_t height, ptrdiff_t width, float beta,
                    const tile_epilogue *epilogue);
+
+/// Packs rows [0, outputs) of a weight `[·, depth_count]` (row-major) for the micro-kernels: for each
+/// block of `block_depth` depths, its `panels` panels of MR rows `[kc][mr]` one after the other (rows
+/// past `outputs` zero), the block of depth `pc` at `packed + pc · panels · MR`.
+void ck_pack_weight(const gemm_kind *kind, ptrdiff_t block_depth, const float *weight, ptrdiff_t outputs,
+                    ptrdiff_t depth_count, ptrdiff_t panels, float *packed);
 
 #endif

@@ -1,6 +1,45 @@
 import CKernels
 
 extension Convolution {
+    /// The weight `[O, C, k]` of a 1-D convolution transformed once for Winograd F(4, 3) on three-tap
+    /// pieces of its kernel (`ck_winograd1d_filter`): six matrices `[O, ⌈k/3⌉·C]`, computed in double
+    /// and rounded once, and packed for one instruction set's micro-kernels.
+    /// ``conv1d(_:weight:bias:stride:padding:dilation:inputSlope:adding:winograd:instructionSet:)``
+    /// multiplies by them instead of by the weight.
+    public struct WinogradFilter1D: Sendable {
+        /// The shape of the weight it was made from.
+        let weightShape: [Int]
+        let scalars: [Float]
+        /// `scalars` packed for ``packedFor`` (empty for the baseline).
+        let packed: [Float]
+        let packedFor: InstructionSet
+
+        /// Transforms `weight` (`[O, C, k]`, k ≥ 1) and packs it for `instructionSet`.
+        public init(weight: Tensor, instructionSet: InstructionSet = .active) {
+            precondition(weight.rank == 3 && weight.shape.allSatisfy { $0 > 0 }, "WinogradFilter1D: expected [O, C, k], got \(weight.shape)")
+            let shape = ck_conv_shape(channels: weight.shape[1], height: 1, width: 1, outputs: weight.shape[0], kernel_height: 1,
+                                      kernel_width: weight.shape[2], stride: 1, padding_height: 0, padding_width: 0, dilation: 1,
+                                      out_height: 1, out_width: 1, leaky: 0, slope: 0)
+            weightShape = weight.shape
+            packedFor = instructionSet
+            let scalars = withUnsafePointer(to: shape) { shape in
+                [Float](unsafeUninitializedCapacity: ck_winograd1d_filter_size(shape)) { filter, initialized in
+                    weight.scalars.withUnsafeBufferPointer { ck_winograd1d_filter(shape, $0.baseAddress, filter.baseAddress) }
+                    initialized = ck_winograd1d_filter_size(shape)
+                }
+            }
+            self.scalars = scalars
+            packed = withUnsafePointer(to: shape) { shape in
+                guard let isa = instructionSet.kernel else { return [] }
+                let count = ck_winograd1d_packed_size(isa, shape)
+                return [Float](unsafeUninitializedCapacity: count) { packed, initialized in
+                    _ = ck_winograd1d_pack(isa, shape, scalars, packed.baseAddress)
+                    initialized = count
+                }
+            }
+        }
+    }
+
     /// `torch.nn.functional.conv1d`, optionally reading its input through leaky ReLU and adding a
     /// residual to its output: `conv1d(x.leakyReLU(slope: s), …) + r` without making either
     /// intermediate tensor (a HiFi-GAN residual unit's `x + conv(lrelu(x))`).
@@ -17,13 +56,17 @@ extension Convolution {
     ///   - bias: `[O]`, optional.
     ///   - inputSlope: when given, every input value `v` is read as `v ≥ 0 ? v : slope · v`.
     ///   - residual: `[N, O, L′]`, optional, added after the bias.
+    ///   - winograd: `weight` transformed for Winograd F(4, 3) on three-tap pieces of the kernel; when
+    ///     given, a stride-1 convolution of 3 or more taps goes through it with the AVX2 or AVX-512
+    ///     kernels (`ck_winograd1d`): 1.5 products per output for every three taps instead of 3,
+    ///     with a few times the direct sum's rounding.
     ///   - instructionSet: the kernels to use (tests pass each one the CPU supports).
     /// - Returns: `[N, O, L′]`, `L′ = ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1`.
     /// - Complexity: `N·O·C·k·L′` multiply-adds; the baseline also writes `C·k·L′` im2col floats
     ///   (in bands of at most 64 MB).
     public static func conv1d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
                               stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-                              inputSlope: Float? = nil, adding residual: Tensor? = nil,
+                              inputSlope: Float? = nil, adding residual: Tensor? = nil, winograd: WinogradFilter1D? = nil,
                               instructionSet: InstructionSet = .active) -> Tensor {
         precondition(input.rank == 3 && weight.rank == 3, "conv1d: expected [N, C, L] and [O, C, k]")
         precondition(input.shape[1] == weight.shape[1], "conv1d: input \(input.shape) does not match weight \(weight.shape)")
@@ -39,6 +82,12 @@ extension Convolution {
                                   kernel_width: kernel, stride: stride, padding_height: 0, padding_width: padding,
                                   dilation: dilation, out_height: 1, out_width: outLength,
                                   leaky: inputSlope == nil ? 0 : 1, slope: inputSlope ?? 0)
+        precondition(winograd == nil || winograd?.weightShape == weight.shape, "conv1d: the Winograd filter is not this weight's")
+        if let isa = instructionSet.kernel, let winograd, stride == 1 && kernel >= 3,
+           let output = winogradConvolution1d(input, filter: winograd, bias: bias, residual: residual, shape: shape, batch: batch,
+                                              isa: isa) {
+            return Tensor(shape: [batch, outputs, outLength], scalars: output)
+        }
         if let isa = instructionSet.kernel,
            let output = packedConvolution(input, weight: weight, bias: bias, residual: residual, shape: shape, batch: batch, isa: isa) {
             return Tensor(shape: [batch, outputs, outLength], scalars: output)

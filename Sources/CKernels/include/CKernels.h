@@ -1,4 +1,4 @@
-// Matrix-product, 1-D convolution and softmax kernels with AVX2 and AVX-512 intrinsics, chosen at
+// Matrix-product, convolution and softmax kernels with AVX2 and AVX-512 intrinsics, chosen at
 // run time: the Swift code is compiled for one baseline CPU, while these functions carry their own
 // instruction-set targets and run only where `ck_cpu_features` says the CPU has them. Compute's
 // `BLAS`, `Convolution` and `VectorMath` are the only callers.
@@ -50,6 +50,46 @@ typedef struct {
 /// `isa` (the output is then untouched).
 int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
             const float *residual, float *output, ck_conv_range range);
+
+/// Output groups of `ck_winograd1d` for a 1-D `shape`: ⌈out_width / (4 · dilation)⌉, each of
+/// 4 · dilation outputs (`dilation` tiles of four outputs `dilation` apart).
+ptrdiff_t ck_winograd1d_groups(const ck_conv_shape *shape);
+
+/// Floats of the rearranged input `ck_winograd1d` reads, for one signal of a 1-D `shape`.
+ptrdiff_t ck_winograd1d_split_size(const ck_conv_shape *shape);
+
+/// Writes channels [first_channel, first_channel + channel_count) of the rearranged input of
+/// `ck_winograd1d`: the signal `input` `[channels, width]` by phase modulo 4 · dilation, zero
+/// padded, through leaky ReLU when `shape` asks for it, with `isa` (which the CPU must have).
+void ck_winograd1d_split(ck_isa isa, const ck_conv_shape *shape, const float *input, ptrdiff_t first_channel, ptrdiff_t channel_count,
+                         float *split);
+
+/// Floats of the transformed filter of a 1-D `shape` (`ck_winograd1d_filter`).
+ptrdiff_t ck_winograd1d_filter_size(const ck_conv_shape *shape);
+
+/// Writes the weight `[outputs, channels, kernel_width]` transformed for `ck_winograd1d`:
+/// `[6][outputs][⌈kernel_width / 3⌉ · channels]`, computed in double and rounded once.
+void ck_winograd1d_filter(const ck_conv_shape *shape, const float *weight, float *filter);
+
+/// Floats of a transformed filter packed for `isa`'s micro-kernels (`ck_winograd1d_pack`); 0 when
+/// this build has no kernels for `isa`.
+ptrdiff_t ck_winograd1d_packed_size(ck_isa isa, const ck_conv_shape *shape);
+
+/// Packs a transformed filter (`ck_winograd1d_filter`) for `isa`'s micro-kernels, all output
+/// channels, so that calls over every output channel need not pack it again. Returns 0, or -1
+/// where this build has no kernels for `isa`.
+int ck_winograd1d_pack(ck_isa isa, const ck_conv_shape *shape, const float *filter, float *packed);
+
+/// The 1-D convolution of `shape` (stride 1, kernel_width ≥ 3, height 1) by Winograd F(4, 3) on
+/// three-tap pieces of the kernel: the sums of `ck_conv` up to rounding (a few times its error),
+/// with 1.5 products per output per three taps instead of 3. Reads the weight as
+/// `ck_winograd1d_filter` wrote it (and, when `packed` is not NULL and `range` covers every output
+/// channel, as `ck_winograd1d_pack` packed it for `isa`) and the input as `ck_winograd1d_split`
+/// wrote it; `range` counts positions in groups (`ck_winograd1d_groups`). Returns 0, or -1 if
+/// scratch memory could not be allocated, the shape is not one it takes, or this build has no
+/// kernels for `isa` (the output is then untouched).
+int ck_winograd1d(ck_isa isa, const ck_conv_shape *shape, const float *filter, const float *packed, const float *bias,
+                  const float *split, const float *residual, float *output, ck_conv_range range);
 
 /// The largest of `count` floats (−∞ for none), with `isa` (which the CPU must have).
 float ck_max(ck_isa isa, const float *values, ptrdiff_t count);

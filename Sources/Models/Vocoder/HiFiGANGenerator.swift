@@ -83,11 +83,64 @@ public struct HiFiGANGenerator: Sendable {
         var x = convPre(batched)                                           // [B, mels, T] -> [B, C, T]
         for (stage, upsample) in upsamplers.enumerated() {
             x = upsample(x.leakyReLU(slope: Self.slope))                   // [B, 2C_i, L] -> [B, C_i, u_i·L]
-            let blocks = residualBlocks[stage * kernelCount..<(stage + 1) * kernelCount]
-            var sum = blocks[blocks.startIndex](x)
-            for block in blocks.dropFirst() { sum.add(block(x)) }
-            x = sum.map { $0 / Float(kernelCount) }                        // mean over the K blocks
+            x = Self.mean(of: residualBlocks[stage * kernelCount..<(stage + 1) * kernelCount], x)
         }
         return convPost(x, inputSlope: 0.01).tanh()                        // [B, C_last, L] -> [B, 1, L]
+    }
+
+    /// Output positions of one piece of ``mean(of:_:)`` for `channels` channels: about 128 Ki floats
+    /// of activations (512 KB, so that several stay in a core's L2 cache), at least 2048 positions
+    /// (the pieces overlap by twice the blocks' reach, 60 positions for Auffusion's last stages).
+    static func piecePositions(channels: Int) -> Int { Swift.max(2048, (128 << 10) / Swift.max(1, channels)) }
+
+    /// `Σ_j blocks[j](x) / K`, `x` `[B, C, L]`. Long signals go in pieces of ``piecePositions``
+    /// outputs, each on one thread through every block with the `reach` inputs on either side that
+    /// its outputs depend on (zero padding stays at the signal's own ends): each piece's
+    /// activations stay in cache from one convolution to the next, where the whole signal's (tens
+    /// of megabytes at the last stages) would go through memory at every one, and the threads
+    /// share no convolution. Each output is the same sum as without pieces.
+    static func mean(of blocks: ArraySlice<HiFiGANResidualBlock>, _ x: Tensor) -> Tensor {
+        let (batch, channels, length) = (x.shape[0], x.shape[1], x.shape[2])
+        // Transform the blocks' weights once for this stage (for every piece, when in pieces).
+        let blocks = blocks.map { $0.preparingWinograd() }
+        let size = piecePositions(channels: channels)
+        guard channels <= 128, length >= 2 * size else { return mean(of: blocks, whole: x) }
+        let pieces = (length + size - 1) / size, reach = blocks.map(\.reach).max() ?? 0
+        let output = [Float](unsafeUninitializedCapacity: x.count) { y, initialized in
+            x.scalars.withUnsafeBufferPointer { source in
+                ComputeThreads.parallelFor(batch * pieces) { chunk in
+                    let (item, piece) = chunk.quotientAndRemainder(dividingBy: pieces)
+                    let outputs = piece * size..<Swift.min(length, (piece + 1) * size)
+                    let inputs = Swift.max(0, outputs.lowerBound - reach)..<Swift.min(length, outputs.upperBound + reach)
+                    var slice = [Float](repeating: 0, count: channels * inputs.count)
+                    for channel in 0..<channels {
+                        let row = (item * channels + channel) * length
+                        for index in inputs.indices { slice[channel * inputs.count + index - inputs.lowerBound] = source[row + index] }
+                    }
+                    let signal = Tensor(shape: [1, channels, inputs.count], scalars: slice)
+                    let results = blocks.map { $0(signal).scalars }
+                    let offset = outputs.lowerBound - inputs.lowerBound
+                    // The mean of the pieces' outputs, summed in the order of `mean(of:whole:)`.
+                    for channel in 0..<channels {
+                        let row = (item * channels + channel) * length + outputs.lowerBound
+                        for index in 0..<outputs.count {
+                            let at = channel * inputs.count + offset + index
+                            var sum = results[0][at]
+                            for result in results.dropFirst() { sum += result[at] }
+                            y[row + index] = sum / Float(results.count)
+                        }
+                    }
+                }
+            }
+            initialized = x.count
+        }
+        return Tensor(shape: x.shape, scalars: output)
+    }
+
+    /// `Σ_j blocks[j](x) / K` on the whole of `x`.
+    private static func mean(of blocks: [HiFiGANResidualBlock], whole x: Tensor) -> Tensor {
+        var sum = blocks[0](x)
+        for block in blocks.dropFirst() { sum.add(block(x)) }
+        return sum.map { $0 / Float(blocks.count) }                       // mean over the K blocks
     }
 }

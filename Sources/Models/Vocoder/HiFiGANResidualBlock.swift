@@ -18,13 +18,24 @@ struct HiFiGANResidualBlock: Sendable {
 
     let units: [Unit]
 
+    /// This block with the Winograd filters of its convolutions made once (``Conv1d/preparingWinograd()``).
+    func preparingWinograd() -> HiFiGANResidualBlock {
+        HiFiGANResidualBlock(units: units.map { Unit(dilated: $0.dilated.preparingWinograd(), undilated: $0.undilated?.preparingWinograd()) })
+    }
+
+    private init(units: [Unit]) { self.units = units }
+
+    /// How far the block's output at a position depends on inputs on either side: the sum of its
+    /// convolutions' paddings ("same" padding is half the dilated kernel's span).
+    var reach: Int { units.reduce(0) { $0 + $1.dilated.padding + ($1.undilated?.padding ?? 0) } }
+
     /// Loads the block of `design` with `channels` channels, kernel size `kernel` and `dilations`
     /// (as many as the design uses; ``HiFiGANConfiguration/validate()`` checks them).
     init(_ parameters: Parameters, design: HiFiGANConfiguration.ResidualBlock, channels: Int, kernel: Int,
          dilations: [Int], norm: WeightNorm) {
         func conv(_ scope: Parameters, dilation: Int) -> Conv1d {
             Conv1d(scope, inputs: channels, outputs: channels, kernel: kernel, dilation: dilation,
-                   padding: dilation * (kernel - 1) / 2, norm: norm)
+                   padding: dilation * (kernel - 1) / 2, norm: norm, winograd: true)
         }
         units = dilations.enumerated().map { index, dilation in
             switch design {
