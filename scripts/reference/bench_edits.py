@@ -2,7 +2,7 @@
 """Times three edits of a 10 s clip, Swift beside Python, on the full-size model folder of bench_generate.py.
 
     python scripts/reference/bench_edits.py --swift-binary .build/release/auffusion \
-        [--folder /tmp/auffusion-synthetic] [--steps 25]
+        [--folder /tmp/auffusion-synthetic] [--steps 25] [--only transfer,inpaint,reweight]
 
 A deterministic 10 s clip (three tones and seeded noise, 16 kHz PCM_16) is written to a temporary
 folder, and the model folder once if it is missing (bench_generate.write_folder). Each edit then
@@ -109,12 +109,14 @@ def print_table(steps: int, rows: dict) -> None:
               f"{swift[1]:9.0f} | {python[1]:10.0f} | {swift[1] / python[1]:5.2f}")
 
 
-def edit_bench(description: str, default_steps: int, python_side):
-    """The command line every benchmark of clip edits shares: parses it; as a child process
-    (--python-only EDIT CLIP OUTPUT) runs `python_side(folder, steps, edit, clip, output)` and
-    returns None; otherwise writes the model folder once and the clip into a new folder and
-    returns (arguments, that folder, the clip)."""
+def edit_bench(description: str, default_steps: int, python_side, add_arguments=None):
+    """The command line every benchmark of clip edits shares: parses it (with the options
+    `add_arguments(parser)` adds); as a child process (--python-only EDIT CLIP OUTPUT) runs
+    `python_side(folder, steps, edit, clip, output)` and returns None; otherwise writes the model
+    folder once and the clip into a new folder and returns (arguments, that folder, the clip)."""
     parser = argparse.ArgumentParser(description=description)
+    if add_arguments:
+        add_arguments(parser)
     parser.add_argument("--swift-binary", type=pathlib.Path)
     parser.add_argument("--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "auffusion-synthetic")
     parser.add_argument("--steps", type=int, default=default_steps)
@@ -134,12 +136,18 @@ def edit_bench(description: str, default_steps: int, python_side):
 
 
 def main() -> None:
-    bench = edit_bench(__doc__.splitlines()[0], 25, python_edit)
+    def only(parser):
+        parser.add_argument("--only", type=lambda text: text.split(","), default=list(EDITS),
+                            help=f"comma-separated edits to run (default: all of {', '.join(EDITS)})")
+    bench = edit_bench(__doc__.splitlines()[0], 25, python_edit, only)
     if bench is None:
         return
     arguments, out, clip = bench
+    unknown = [edit for edit in arguments.only if edit not in EDITS]
+    if unknown:
+        sys.exit(f"error: unknown edit {', '.join(unknown)}; known: {', '.join(EDITS)}")
     rows = {}
-    for edit in EDITS:
+    for edit in arguments.only:
         swift = timed(swift_command(arguments.swift_binary, edit, clip, arguments.folder, arguments.steps,
                                     out / f"swift-{edit}.wav"))
         python = timed([sys.executable, __file__, "--folder", str(arguments.folder), "--steps", str(arguments.steps),
@@ -148,6 +156,8 @@ def main() -> None:
     generate = timed(swift_command(arguments.swift_binary, "generate", clip, arguments.folder, arguments.steps,
                                    out / "swift-generate.wav"))
     print_table(arguments.steps, rows)
+    if "transfer" not in rows:
+        return
     evaluations = min(int(arguments.steps * STRENGTH), arguments.steps)  # img2img get_timesteps, DPM-Solver++ order 1
     print(f"transfer 0.5 / generate (Swift, same steps): {rows['transfer'][0][0] / generate[0]:.2f} of the time "
           f"({rows['transfer'][0][0]:.1f} s / {generate[0]:.1f} s) for {evaluations} / {arguments.steps} "
