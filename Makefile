@@ -74,11 +74,14 @@ test-swift:
 
 # `dependent` and the fuzz targets' debug build, under nice 19: they take only the CPU that
 # `test-swift` leaves idle (its release build compiles one whole module at a time for much of
-# its length), so they no longer add their own minutes after it. Their output waits in
-# $(SIDE_LOG) and is printed when they end, so it does not interleave with the tests'.
+# its length), so they no longer add their own minutes after it. As root, the Slurm packages
+# `test-slurm` needs are installed first, beside the build, not after the tests. Their output
+# waits in $(SIDE_LOG) and is printed when they end, so it does not interleave with the tests'.
 SIDE_LOG := $(FUZZ_SCRATCH)/test-side.log
 test-side:
-	@mkdir -p $(FUZZ_SCRATCH); nice -n 19 $(MAKE) --no-print-directory dependent fuzz-build > $(SIDE_LOG) 2>&1; \
+	@mkdir -p $(FUZZ_SCRATCH); \
+	{ if [ "$$(id -u)" = 0 ]; then nice -n 19 $(MAKE) --no-print-directory slurm-deps; fi && \
+	  nice -n 19 $(MAKE) --no-print-directory dependent fuzz-build; } > $(SIDE_LOG) 2>&1; \
 	status=$$?; cat $(SIDE_LOG); exit $$status
 
 ## test-browser: `auffusion serve` with the embedded model, driven in headless Chromium over
