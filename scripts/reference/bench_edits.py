@@ -136,16 +136,19 @@ def edit_bench(description: str, default_steps: int, python_side, add_arguments=
 
 
 def main() -> None:
+    def edits(text: str) -> list:
+        unknown = [edit for edit in text.split(",") if edit not in EDITS]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown edit {', '.join(unknown)}; known: {', '.join(EDITS)}")
+        return text.split(",")
+
     def only(parser):
-        parser.add_argument("--only", type=lambda text: text.split(","), default=list(EDITS),
+        parser.add_argument("--only", type=edits, default=list(EDITS),
                             help=f"comma-separated edits to run (default: all of {', '.join(EDITS)})")
     bench = edit_bench(__doc__.splitlines()[0], 25, python_edit, only)
     if bench is None:
         return
     arguments, out, clip = bench
-    unknown = [edit for edit in arguments.only if edit not in EDITS]
-    if unknown:
-        sys.exit(f"error: unknown edit {', '.join(unknown)}; known: {', '.join(EDITS)}")
     rows = {}
     for edit in arguments.only:
         swift = timed(swift_command(arguments.swift_binary, edit, clip, arguments.folder, arguments.steps,
