@@ -61,7 +61,7 @@ let tools: [Target] = [
                        .product(name: "ArgumentParser", package: "swift-argument-parser")]
     ),
     // The `make bench*` targets' timer (docs/build.md), kept out of the command users run.
-    .executableTarget(name: "BenchTool", dependencies: ["AudioDSP", "Benchmarks", "Toolkit",
+    .executableTarget(name: "BenchTool", dependencies: ["AudioDSP", "Benchmarks", "Compute", "Toolkit",
                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "mel-roundtrip", dependencies: ["AudioDSP"], path: "Examples/mel-roundtrip"),
     .executableTarget(name: "generate", dependencies: ["AudioDSP", "Pictures", "Pipeline"], path: "Examples/generate"),

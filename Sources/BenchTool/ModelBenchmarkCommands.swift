@@ -1,5 +1,6 @@
 import ArgumentParser
 import Benchmarks
+import Compute
 import Foundation
 import Toolkit
 
@@ -17,6 +18,9 @@ struct ModelBenchOptions: ParsableArguments {
     @Option(help: "Timed runs after one warm-up run.")
     var runs = 3
 
+    @Option(help: "The matrix products' precision: float32, or bfloat16 where the CPU has AVX-512 BF16 (float32 elsewhere).")
+    var products = ProductPrecision.float32
+
     @OptionGroup var output: JSONOption
 
     func validate() throws {
@@ -26,7 +30,7 @@ struct ModelBenchOptions: ParsableArguments {
 
     func benchmark(_ model: BenchmarkedModel) -> ModelBenchmark {
         var benchmark = ModelBenchmark(model, config: URL(fileURLWithPath: config))
-        (benchmark.batch, benchmark.latent, benchmark.runs) = (batch, latent, runs)
+        (benchmark.batch, benchmark.latent, benchmark.runs, benchmark.products) = (batch, latent, runs, products)
         return benchmark
     }
 
@@ -80,3 +84,5 @@ struct VocoderBenchmark: ModelBenchmarkCommand {
     static let model = BenchmarkedModel.vocoder
     @OptionGroup var options: ModelBenchOptions
 }
+
+extension ProductPrecision: ExpressibleByArgument {}

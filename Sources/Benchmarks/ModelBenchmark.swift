@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 import Toolkit
 
@@ -13,6 +14,9 @@ public struct ModelBenchmark: Sendable {
     public var latent = "32x128"
     /// Timed runs after the warm-up.
     public var runs = 3
+    /// The precision of the network's matrix products (``ProductPrecision``; bfloat16 only where
+    /// the CPU has it).
+    public var products = ProductPrecision.float32
 
     public init(_ model: BenchmarkedModel, config: URL) {
         self.model = model
@@ -28,15 +32,19 @@ public struct ModelBenchmark: Sendable {
 
     /// Builds the network and times its forward pass.
     public func run() throws -> BenchmarkTiming {
-        try BenchmarkTiming(runs: runs, try model.workload(config: config, batch: batch, latent: Self.latentSize(latent) ?? (32, 128)))
+        let workload = try model.workload(config: config, batch: batch, latent: Self.latentSize(latent) ?? (32, 128))
+        return try BenchmarkTiming(runs: runs) { try ProductPrecision.with(products, workload) }
     }
 
     /// The record of `timing` (docs/cli.md): command `bench MODEL`, the config as input, and
-    /// `median_s`, `runs_s`, `peak_rss_mib`, `batch` and `latent` in its details.
+    /// `median_s`, `runs_s`, `peak_rss_mib`, `batch`, `latent` and `products` (the precision the
+    /// products ran in: bfloat16 only where asked and the CPU has it) in its details.
     public func record(_ timing: BenchmarkTiming, started: Date) -> RunRecord {
         var record = RunRecord(command: "bench \(model.rawValue)", elapsed: Date().timeIntervalSince(started), input: config)
         record.details = ["median_s": .number(timing.median), "runs_s": .array(timing.runs.map(JSONValue.number)),
-                          "peak_rss_mib": .number(timing.peakResidentMiB), "batch": .number(Double(batch)), "latent": .string(latent)]
+                          "peak_rss_mib": .number(timing.peakResidentMiB), 
+                          "batch": .number(Double(batch)), "latent": .string(latent),
+                          "products": .string(products.runs(on: .active) ? products.rawValue : ProductPrecision.float32.rawValue)]
         return record
     }
 }

@@ -7,6 +7,7 @@
 #include "CKernels.h"
 #include "gemm_kind.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,10 @@ unsigned ck_cpu_features(void) {
     const int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1;
     if (avx2 && fma) features |= CK_FEATURE_AVX2;
     if (features && avx512f && zmm_state) features |= CK_FEATURE_AVX512;
+    const int avx512bw = (ebx >> 30) & 1;
+    if ((features & CK_FEATURE_AVX512) && avx512bw && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 5) & 1)) {
+        features |= CK_FEATURE_AVX512_BF16;
+    }
     return features;
 #else
     return 0;
@@ -47,53 +52,79 @@ typedef struct {
     ptrdiff_t row_step, column_step;
 } operand;
 
-/// Packs rows [row, row + rows) × depth [depth, depth + kc) of op(A) into panels `[kc][mr]`,
-/// zero rows past the end. Whole panels of a row-major A go through the kernel's vector gather.
-static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t kc,
-                   float *packed) {
-    const int mr = kind->mr;
-    for (ptrdiff_t first = 0; first < rows; first += mr) {
-        float *out = packed + first * kc;
-        const ptrdiff_t height = rows - first < mr ? rows - first : mr;
-        const float *origin = a->base + (row + first) * a->row_step + depth * a->column_step;
-        if (a->row_step == 1 && height == mr) {  // op(A) = Aᵀ: each depth's rows are contiguous
-            for (ptrdiff_t p = 0; p < kc; p++) memcpy(out + p * mr, origin + p * a->column_step, sizeof(float) * (size_t)mr);
-            continue;
-        }
-        if (a->column_step == 1 && height == mr) {
-            kind->pack_rows(origin, a->row_step, kc, out);
-            continue;
-        }
+/// Rounds `value` to bfloat16 as `VCVTNE2PS2BF16` does: to nearest, ties to even; subnormal inputs
+/// become zero of the same sign, NaN stays a (quiet) NaN.
+static uint16_t bfloat16(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    if ((bits & 0x7F800000u) == 0) return (uint16_t)((bits >> 16) & 0x8000u);
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x0040u);
+    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+/// Packs `kc` depths of `width` lanes, element by element: lane `l < lanes` of depth `p` from
+/// `origin[l * lane_step + p * depth_step]`, the other lanes zero; as floats, or as bfloat16
+/// pairs when the kind packs pairs. The path for panels at the border and unusual strides.
+static void pack_elements(const gemm_kind *kind, const float *origin, ptrdiff_t lane_step, ptrdiff_t depth_step,
+                          ptrdiff_t lanes, int width, ptrdiff_t kc, float *out) {
+    if (!kind->bf16_pairs) {
         for (ptrdiff_t p = 0; p < kc; p++) {
-            for (int r = 0; r < mr; r++) {
-                out[p * mr + r] = r < height ? origin[r * a->row_step + p * a->column_step] : 0.0f;
-            }
+            for (int l = 0; l < width; l++) out[p * width + l] = l < lanes ? origin[l * lane_step + p * depth_step] : 0.0f;
+        }
+        return;
+    }
+    uint32_t *slots = (uint32_t *)out;
+    for (ptrdiff_t p = 0; p < kc; p += 2) {
+        for (int l = 0; l < width; l++) {
+            const float even = l < lanes ? origin[l * lane_step + p * depth_step] : 0.0f;
+            const float odd = l < lanes && p + 1 < kc ? origin[l * lane_step + (p + 1) * depth_step] : 0.0f;
+            slots[p / 2 * width + l] = (uint32_t)bfloat16(even) | (uint32_t)bfloat16(odd) << 16;
         }
     }
 }
 
-/// Packs depth [depth, depth + kc) × columns [column, column + columns) of op(B) into panels
-/// `[kc][nr]`, zero columns past the end. Whole panels of a transposed B (a linear layer's
-/// weight, attention's keys) go through the kernel's vector gather.
+/// `pack_lanes` of the float kinds: one row of lanes per depth.
+static void pack_lanes_f32(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptrdiff_t lanes, int width, float *out) {
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        memcpy(out + p * width, origin + p * ld, sizeof(float) * (size_t)lanes);
+        for (int l = (int)lanes; l < width; l++) out[p * width + l] = 0.0f;
+    }
+}
+
+/// Packs rows [row, row + rows) × depth [depth, depth + kc) of op(A) into panels of MR rows, zero
+/// rows past the end. Whole panels go through the kind's vector packers.
+static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t kc,
+                   float *packed) {
+    const int mr = kind->mr;
+    for (ptrdiff_t first = 0; first < rows; first += mr) {
+        float *out = packed + first * ck_panel_depth(kind, kc);
+        const ptrdiff_t height = rows - first < mr ? rows - first : mr;
+        const float *origin = a->base + (row + first) * a->row_step + depth * a->column_step;
+        if (a->row_step == 1 && height == mr) {  // op(A) = Aᵀ: each depth's rows are contiguous
+            kind->pack_lanes(origin, a->column_step, kc, mr, mr, out);
+        } else if (a->column_step == 1 && height == mr) {
+            kind->pack_rows(origin, a->row_step, kc, out);
+        } else {
+            pack_elements(kind, origin, a->row_step, a->column_step, height, mr, kc, out);
+        }
+    }
+}
+
+/// Packs depth [depth, depth + kc) × columns [column, column + columns) of op(B) into panels of NR
+/// columns, zero columns past the end. Whole panels go through the kind's vector packers.
 static void pack_b(const gemm_kind *kind, const operand *b, ptrdiff_t depth, ptrdiff_t kc, ptrdiff_t column, ptrdiff_t columns,
                    float *packed) {
     const int nr = kind->nr;
     for (ptrdiff_t first = 0; first < columns; first += nr) {
-        float *out = packed + first * kc;
+        float *out = packed + first * ck_panel_depth(kind, kc);
         const ptrdiff_t width = columns - first < nr ? columns - first : nr;
         const float *origin = b->base + depth * b->row_step + (column + first) * b->column_step;
         if (b->column_step == 1 && width == nr) {  // untransposed: each depth's columns are contiguous
-            for (ptrdiff_t p = 0; p < kc; p++) memcpy(out + p * nr, origin + p * b->row_step, sizeof(float) * (size_t)nr);
-            continue;
-        }
-        if (b->row_step == 1 && width == nr) {
+            kind->pack_lanes(origin, b->row_step, kc, nr, nr, out);
+        } else if (b->row_step == 1 && width == nr) {
             kind->pack_columns(origin, b->column_step, kc, out);
-            continue;
-        }
-        for (ptrdiff_t p = 0; p < kc; p++) {
-            for (int j = 0; j < nr; j++) {
-                out[p * nr + j] = j < width ? origin[p * b->row_step + j * b->column_step] : 0.0f;
-            }
+        } else {
+            pack_elements(kind, origin, b->column_step, b->row_step, width, nr, kc, out);
         }
     }
 }
@@ -126,8 +157,8 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
     }
     const int mr = kind->mr, nr = kind->nr;
     const ptrdiff_t kc_max = kind->kc, mc_max = kind->mc, nc_max = kind->nc;
-    const size_t a_count = (size_t)((mc_max + mr - 1) / mr * mr) * (size_t)kc_max;
-    const size_t b_count = (size_t)((nc_max + nr - 1) / nr * nr) * (size_t)kc_max;
+    const size_t a_count = (size_t)((mc_max + mr - 1) / mr * mr) * (size_t)ck_panel_depth(kind, kc_max);
+    const size_t b_count = (size_t)((nc_max + nr - 1) / nr * nr) * (size_t)ck_panel_depth(kind, kc_max);
     float *scratch = aligned_alloc(64, sizeof(float) * (a_count + b_count));
     if (!scratch) return -1;
     float *packed_a = scratch, *packed_b = scratch + a_count;
@@ -137,15 +168,16 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
         for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
             const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             const float block_beta = pc == 0 ? beta : 1.0f;
+            const ptrdiff_t slots = ck_panel_depth(kind, kc);
             pack_b(kind, b, pc, kc, jc, nc, packed_b);
             for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
                 const ptrdiff_t mc = m - ic < mc_max ? m - ic : mc_max;
                 pack_a(kind, a, ic, mc, pc, kc, packed_a);
                 for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
-                    const float *b_panel = packed_b + jr * kc;
+                    const float *b_panel = packed_b + jr * slots;
                     const ptrdiff_t width = nc - jr < nr ? nc - jr : nr;
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
-                        const float *a_panel = packed_a + ir * kc;
+                        const float *a_panel = packed_a + ir * slots;
                         const ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
                         float *tile = c + (ic + ir) * ldc + jc + jr;
                         if (height == mr && width == nr) {
@@ -202,13 +234,41 @@ static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, p
 /// array: clang zeroed an array through memset on the stack and reloaded it, a tenth of the time
 /// of the attention's short (k = 40) products. The tile of C is prefetched while the sums run.
 #define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define DECLARE_TILE_ROW(r) __m512 acc##r##_0 = _mm512_setzero_ps(), acc##r##_1 = _mm512_setzero_ps(); \
+    _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0); _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
+#define STORE_TILE_ROW(r) store_row_avx512(c + r * ldc, acc##r##_0, acc##r##_1, r, alpha, beta, epilogue);
+
+/// Writes row `r` of an AVX-512 tile, the sums `v0` (columns 0–15) and `v1` (16–31):
+/// `alpha · sums (+ beta · target)`, then the epilogue.
+__attribute__((target("avx512f"), always_inline))
+static inline void store_row_avx512(float *target, __m512 v0, __m512 v1, int r, float alpha, float beta,
+                                    const tile_epilogue *epilogue) {
+    const __m512 scale_by = _mm512_set1_ps(alpha);
+    v0 = _mm512_mul_ps(v0, scale_by);
+    v1 = _mm512_mul_ps(v1, scale_by);
+    if (beta != 0.0f) {
+        const __m512 keep = _mm512_set1_ps(beta);
+        v0 = _mm512_fmadd_ps(_mm512_loadu_ps(target), keep, v0);
+        v1 = _mm512_fmadd_ps(_mm512_loadu_ps(target + 16), keep, v1);
+    }
+    if (epilogue && epilogue->bias) {
+        const __m512 shift = _mm512_set1_ps(epilogue->bias[r]);
+        v0 = _mm512_add_ps(v0, shift);
+        v1 = _mm512_add_ps(v1, shift);
+    }
+    if (epilogue && epilogue->residual) {
+        const float *extra = epilogue->residual + r * epilogue->ldr;
+        v0 = _mm512_add_ps(v0, _mm512_loadu_ps(extra));
+        v1 = _mm512_add_ps(v1, _mm512_loadu_ps(extra + 16));
+    }
+    _mm512_storeu_ps(target, v0);
+    _mm512_storeu_ps(target + 16, v1);
+}
+
 __attribute__((target("avx512f")))
 static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
                          const tile_epilogue *epilogue) {
-#define DECLARE(r) __m512 acc##r##_0 = _mm512_setzero_ps(), acc##r##_1 = _mm512_setzero_ps(); \
-    _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0); _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
-    ROWS12(DECLARE)
-#undef DECLARE
+    ROWS12(DECLARE_TILE_ROW)
     for (ptrdiff_t p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #define STEP(r) { const __m512 x = _mm512_set1_ps(a[r]); \
@@ -218,20 +278,31 @@ static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c,
         a += 12;
         b += 32;
     }
-    const __m512 scale_by = _mm512_set1_ps(alpha), keep = _mm512_set1_ps(beta);
-#define STORE(r) { float *target = c + r * ldc; \
-        __m512 v0 = _mm512_mul_ps(acc##r##_0, scale_by), v1 = _mm512_mul_ps(acc##r##_1, scale_by); \
-        if (beta != 0.0f) { v0 = _mm512_fmadd_ps(_mm512_loadu_ps(target), keep, v0); \
-                            v1 = _mm512_fmadd_ps(_mm512_loadu_ps(target + 16), keep, v1); } \
-        if (epilogue && epilogue->bias) { const __m512 shift = _mm512_set1_ps(epilogue->bias[r]); \
-                                          v0 = _mm512_add_ps(v0, shift); v1 = _mm512_add_ps(v1, shift); } \
-        if (epilogue && epilogue->residual) { const float *extra = epilogue->residual + r * epilogue->ldr; \
-                                              v0 = _mm512_add_ps(v0, _mm512_loadu_ps(extra)); \
-                                              v1 = _mm512_add_ps(v1, _mm512_loadu_ps(extra + 16)); } \
-        _mm512_storeu_ps(target, v0); _mm512_storeu_ps(target + 16, v1); }
-    ROWS12(STORE)
-#undef STORE
+    ROWS12(STORE_TILE_ROW)
 }
+
+/// AVX-512 BF16: the 12 × 32 tile of `micro_avx512` from panels of bfloat16 pairs, each
+/// `VDPBF16PS` adding two depths' products to the float32 sums: twice the multiplies per
+/// instruction, at the FMA's rate on AMD Zen 4 (205 against 105 GFLOP/s on one core, L1-resident
+/// panels; on an Intel Xeon it issued at half the rate and gained nothing, docs/compute.md).
+__attribute__((target("avx512f,avx512bf16")))
+static void micro_avx512_bf16(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha,
+                              float beta, const tile_epilogue *epilogue) {
+    const uint32_t *pairs_a = (const uint32_t *)a;
+    ROWS12(DECLARE_TILE_ROW)
+    for (ptrdiff_t q = 0; q < (kc + 1) / 2; q++) {
+        const __m512bh b0 = (__m512bh)_mm512_load_si512(b), b1 = (__m512bh)_mm512_load_si512(b + 16);
+#define STEP(r) { const __m512bh x = (__m512bh)_mm512_set1_epi32((int)pairs_a[r]); \
+        acc##r##_0 = _mm512_dpbf16_ps(acc##r##_0, x, b0); acc##r##_1 = _mm512_dpbf16_ps(acc##r##_1, x, b1); }
+        ROWS12(STEP)
+#undef STEP
+        pairs_a += 12;
+        b += 32;
+    }
+    ROWS12(STORE_TILE_ROW)
+}
+#undef STORE_TILE_ROW
+#undef DECLARE_TILE_ROW
 #undef ROWS12
 
 /// Transposes the 8 × 8 block in `r` (row i becomes column i), in registers.
@@ -351,8 +422,70 @@ static void pack_columns_avx512(const float *origin, ptrdiff_t ldb, ptrdiff_t kc
     }
 }
 
-static const gemm_kind avx2_kind = {6, 16, 256, 120, 4096, micro_avx2, pack_rows_avx2, pack_columns_avx2};
-static const gemm_kind avx512_kind = {12, 32, 256, 240, 4096, micro_avx512, pack_rows_avx512, pack_columns_avx512};
+// The bfloat16 packers round each float once (`VCVTNE2PS2BF16`, to nearest even) and store two
+// consecutive depths per 32-bit slot, so the transposes above move pairs as they moved floats.
+
+/// Rounds 32 consecutive depths (from `source`, `count` ≤ 32 of them, the rest zero) to 16 slots.
+__attribute__((target("avx512f,avx512bf16")))
+static inline __m512 depth_pairs(const float *source, ptrdiff_t count) {
+    const __mmask16 low = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
+    const __mmask16 high = count >= 32 ? 0xFFFF : count <= 16 ? 0 : (__mmask16)((1u << (count - 16)) - 1);
+    const __m512 first = _mm512_maskz_loadu_ps(low, source), second = _mm512_maskz_loadu_ps(high, source + 16);
+    return _mm512_castsi512_ps((__m512i)_mm512_cvtne2ps_pbh(second, first));
+}
+
+/// Row packing: 12 rows (and 4 zero rows) of 32 depths as 16 slots, transposed, 12 lanes per slot.
+__attribute__((target("avx512f,avx512bf16")))
+static void pack_rows_avx512_bf16(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
+    for (ptrdiff_t p = 0; p < kc; p += 32) {
+        const ptrdiff_t count = kc - p < 32 ? kc - p : 32;
+        __m512 r[16];
+        for (int i = 0; i < 12; i++) r[i] = depth_pairs(origin + i * lda + p, count);
+        r[12] = r[13] = r[14] = r[15] = _mm512_setzero_ps();
+        transpose16_avx512(r);
+        for (ptrdiff_t q = 0; q < (count + 1) / 2; q++) _mm512_mask_storeu_ps(out + (p / 2 + q) * 12, 0x0FFF, r[q]);
+    }
+}
+
+/// Column packing: 32 columns of 32 depths as 16 slots, as two transposed 16 × 16 blocks.
+__attribute__((target("avx512f,avx512bf16")))
+static void pack_columns_avx512_bf16(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out) {
+    for (ptrdiff_t p = 0; p < kc; p += 32) {
+        const ptrdiff_t count = kc - p < 32 ? kc - p : 32;
+        for (int half = 0; half < 2; half++) {
+            __m512 r[16];
+            for (int j = 0; j < 16; j++) r[j] = depth_pairs(origin + (half * 16 + j) * ldb + p, count);
+            transpose16_avx512(r);
+            for (ptrdiff_t q = 0; q < (count + 1) / 2; q++) _mm512_storeu_ps(out + (p / 2 + q) * 32 + half * 16, r[q]);
+        }
+    }
+}
+
+/// Lane packing: for each pair of depth rows, 16 lanes at a time, the two rows rounded together and
+/// their bfloat16 halves interleaved into slots (`VPERMW`).
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void pack_lanes_avx512_bf16(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptrdiff_t lanes, int width, float *out) {
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (ptrdiff_t p = 0; p < kc; p += 2) {
+        for (int first = 0; first < width; first += 16) {
+            const ptrdiff_t count = lanes - first < 16 ? lanes - first : 16;
+            const __mmask16 valid = count <= 0 ? 0 : count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
+            const __mmask16 stored = width - first >= 16 ? 0xFFFF : (__mmask16)((1u << (width - first)) - 1);
+            const __m512 even = _mm512_maskz_loadu_ps(valid, origin + p * ld + first);
+            const __m512 odd = p + 1 < kc ? _mm512_maskz_loadu_ps(valid, origin + (p + 1) * ld + first) : _mm512_setzero_ps();
+            const __m512i pairs = _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(odd, even));
+            _mm512_mask_storeu_epi32(out + p / 2 * width + first, stored, pairs);
+        }
+    }
+}
+
+static const gemm_kind avx2_kind = {6, 16, 256, 120, 4096, 0, micro_avx2, pack_rows_avx2, pack_columns_avx2, pack_lanes_f32};
+static const gemm_kind avx512_kind = {12, 32, 256, 240, 4096, 0, micro_avx512, pack_rows_avx512, pack_columns_avx512,
+                                      pack_lanes_f32};
+/// Twice the depths of the float kinds per block: the same bytes of panel in L1.
+static const gemm_kind avx512_bf16_kind = {12, 32, 512, 240, 4096, 1, micro_avx512_bf16, pack_rows_avx512_bf16,
+                                           pack_columns_avx512_bf16, pack_lanes_avx512_bf16};
 
 #endif
 
@@ -380,6 +513,18 @@ int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_
     return run(ck_gemm_kind(isa), m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
 #else
     (void)isa; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    return -1;
+#endif
+}
+
+int ck_sgemm_bf16(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                  ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+#if CK_X86
+    const operand op_a = make_operand(a, transpose_a, lda), op_b = make_operand(b, transpose_b, ldb);
+    return run(&avx512_bf16_kind, m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
+#else
+    (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
     (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
     return -1;
 #endif

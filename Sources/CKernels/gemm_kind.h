@@ -16,6 +16,10 @@ typedef struct {
 /// Sizes and micro-kernel of one instruction set.
 typedef struct {
     int mr, nr, kc, mc, nc;
+    /// Nonzero when the panels hold bfloat16 pairs: each 32-bit slot of a row (or column) of a panel
+    /// holds two consecutive depths rounded to bfloat16, the even one in the low half, and a panel
+    /// of kc depths has ⌈kc / 2⌉ slots per row (`ck_panel_depth`). Zero: one float per depth.
+    int bf16_pairs;
     /// `tile = alpha · Apanel · Bpanel (+ beta · tile)`, then `epilogue` when not NULL; `beta == 0`
     /// does not read the tile.
     void (*micro)(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
@@ -24,7 +28,13 @@ typedef struct {
     void (*pack_rows)(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out);
     /// Packs one whole panel of NR columns of op(B) = Bᵀ, B row-major (rows `ldb` apart), into `[kc][nr]`.
     void (*pack_columns)(const float *origin, ptrdiff_t ldb, ptrdiff_t kc, float *out);
+    /// Packs a panel whose depths lie in rows `ld` apart (a transposed op(A), an untransposed op(B)):
+    /// lane `l < lanes` of depth `p` from `origin[p * ld + l]`, lanes up to `width` zero.
+    void (*pack_lanes)(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptrdiff_t lanes, int width, float *out);
 } gemm_kind;
+
+/// 32-bit slots per row (or column) of a panel of `kc` depths.
+static inline ptrdiff_t ck_panel_depth(const gemm_kind *kind, ptrdiff_t kc) { return kind->bf16_pairs ? (kc + 1) / 2 : kc; }
 
 /// The kind of `isa`, or NULL where this build has no vector kernels (not x86-64).
 const gemm_kind *ck_gemm_kind(ck_isa isa);

@@ -385,7 +385,7 @@ static void pack_rows_8(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float 
     }
 }
 
-static const gemm_kind avx512_8_kind = {8, 32, depth_block, 0, 0, micro_avx512_8, pack_rows_8, NULL};
+static const gemm_kind avx512_8_kind = {.mr = 8, .nr = 32, .kc = depth_block, .micro = micro_avx512_8, .pack_rows = pack_rows_8};
 #endif
 
 /// The kind the products of `shape` run on with `isa`: AVX-512's 8 × 32 tiles where the output

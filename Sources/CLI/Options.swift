@@ -61,7 +61,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The first Gaussian tensor the run draws, as .npy, instead of seeded noise: the initial latents of a run from noise, or the tensor added to a clip's latents.", valueName: "file.npy"))
     var noise: String?
 
-    @Flag(help: "The fast preset (docs/compute.md): --guidance-until \(SpeedOptions.fast.guidedFraction) --cache-interval \(SpeedOptions.fast.cacheInterval); the flags below override its parts. Not with swap, reweight or attention (feature caching).")
+    @Flag(help: "The fast preset (docs/compute.md): --guidance-until \(SpeedOptions.fast.guidedFraction) --cache-interval \(SpeedOptions.fast.cacheInterval) --products \(SpeedOptions.fast.products); the flags below override its parts. Not with swap, reweight or attention (feature caching).")
     var fast = false
 
     @Option(name: .customLong("guidance-until"), help: ArgumentHelp("Adaptive guidance: classifier-free guidance on the first F of the steps only, the conditional prediction alone after (0…1; default 1, every step).", valueName: "F"))
@@ -72,6 +72,9 @@ struct SamplingOptions: ParsableArguments {
 
     @Option(name: .customLong("cache-branch"), help: ArgumentHelp("DeepCache's shallow branch: 0 (the shallowest, fastest) up to the first down block's layers − 1 (default 0).", valueName: "B"))
     var cacheBranch: Int?
+
+    @Option(help: ArgumentHelp("The U-Net's matrix products: float32 (the default, exact) or bfloat16 (operands rounded to bfloat16, sums in float32, where the CPU has AVX-512 BF16; float32 elsewhere).", valueName: "P"))
+    var products: ProductPrecision?
 
     func validate() throws {
         if noise != nil && seed != nil { throw ValidationError("use either --seed or --noise") }
@@ -85,6 +88,7 @@ struct SamplingOptions: ParsableArguments {
         speed.guidedFraction = guidedFraction ?? speed.guidedFraction
         speed.cacheInterval = cacheInterval ?? speed.cacheInterval
         speed.cacheBranch = cacheBranch ?? speed.cacheBranch
+        speed.products = products ?? speed.products
         return speed
     }
 
@@ -198,6 +202,7 @@ struct SpliceOptions: ParsableArguments {
 }
 
 extension LatentWindows.Join: ExpressibleByArgument {}
+extension ProductPrecision: ExpressibleByArgument {}
 
 /// `--duration` and other times: seconds or `m:ss.s` (``Seconds``).
 func seconds(_ text: String) throws -> Double {

@@ -2,7 +2,8 @@ import CKernels
 import COpenBLAS
 
 /// Row-major single-precision GEMM: the AVX-512 or AVX2 kernels of `CKernels` where the CPU has
-/// them (``InstructionSet/active``), OpenBLAS elsewhere.
+/// them (``InstructionSet/active``), OpenBLAS elsewhere; in a bfloat16 ``ProductPrecision`` scope,
+/// the AVX-512 BF16 kernel where the CPU has it.
 ///
 /// Every matrix product of the project goes through here, so that the kernels stay behind one
 /// module (no caller sees a CBLAS type). Our own kernels exist because OpenBLAS 0.3.21 (Debian 12)
@@ -27,6 +28,8 @@ public enum BLAS {
     ///   - b: `k×n` (or `n×k` when `transposeB`), leading dimension `ldb`.
     ///   - c: `m×n`, leading dimension `ldc`.
     ///   - instructionSet: the kernels to use (tests pass each one the CPU supports).
+    ///   - precision: the products' precision; bfloat16 where `instructionSet` has it
+    ///     (``ProductPrecision/runs(on:)``), else float32.
     /// - Complexity: O(m·n·k).
     package static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false,
@@ -36,7 +39,8 @@ public enum BLAS {
         b: UnsafeBufferPointer<Float>, ldb: Int,
         beta: Float = 0,
         c: UnsafeMutableBufferPointer<Float>, ldc: Int,
-        instructionSet: InstructionSet = .active
+        instructionSet: InstructionSet = .active,
+        precision: ProductPrecision = .current
     ) {
         guard m > 0, n > 0, let pa = a.baseAddress, let pb = b.baseAddress, let pc = c.baseAddress else { return }
         precondition(a.count >= (transposeA ? (k - 1) * lda + m : (m - 1) * lda + k), "sgemm: A too small")
@@ -44,11 +48,12 @@ public enum BLAS {
         precondition(c.count >= (m - 1) * ldc + n, "sgemm: C too small")
         ComputeThreads.configureOnce()
         let kernel = instructionSet.kernel
+        let bfloat16 = precision == .bfloat16 && precision.runs(on: instructionSet)
         let product = { (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, n: Int) in
-            // ck_sgemm fails only when its packing buffers cannot be allocated; OpenBLAS then runs.
-            if let kernel, ck_sgemm(kernel, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
-                return
-            }
+            let (ta, tb): (Int32, Int32) = (transposeA ? 1 : 0, transposeB ? 1 : 0)
+            // The kernels fail only when their packing buffers cannot be allocated; OpenBLAS then runs.
+            if bfloat16, ck_sgemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 { return }
+            if let kernel, ck_sgemm(kernel, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 { return }
             cblas_sgemm(CblasRowMajor,
                         transposeA ? CblasTrans : CblasNoTrans,
                         transposeB ? CblasTrans : CblasNoTrans,

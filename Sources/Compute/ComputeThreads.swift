@@ -35,8 +35,8 @@ public enum ComputeThreads {
     /// Puts OpenBLAS on one thread; called by every BLAS entry point, cheap after the first call.
     public static func configureOnce() { _ = configured }
 
-    /// Runs `body(chunk)` for `chunk` in `0..<chunks` on up to ``count`` threads.
-    /// `body` must only write to memory that no other chunk writes.
+    /// Runs `body(chunk)` for `chunk` in `0..<chunks` on up to ``count`` threads, each in the
+    /// caller's ``ProductPrecision``. `body` must only write to memory that no other chunk writes.
     public static func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
         if chunks <= 1 || count == 1 {
             for chunk in 0..<chunks { body(chunk) }
@@ -45,17 +45,18 @@ public enum ComputeThreads {
         // concurrentPerform wants a @Sendable closure, but it returns only after every
         // iteration has finished, so `body` never outlives this call; callers guarantee that
         // chunks write disjoint memory. Hence the unchecked box.
+        let precision = ThreadScope.precision
         withoutActuallyEscaping(body) { escapable in
             let box = UncheckedSendable(escapable)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                ParallelWork.marking { box.value(chunk) }
+                ThreadScope.runningChunk(precision: precision) { box.value(chunk) }
             }
         }
     }
 
     /// Whether the calling thread is running a chunk of ``parallelFor(_:_:)``: work it starts
     /// itself (a matrix product inside an attention head) should then run on this thread alone.
-    static var isInsideParallelWork: Bool { ParallelWork.isMarked }
+    static var isInsideParallelWork: Bool { ThreadScope.isInsideParallelWork }
 
     /// Splits `0..<total` into at most ``count`` contiguous ranges and runs `body` on each in parallel.
     public static func parallelRanges(_ total: Int, minimumPerRange: Int = 1, _ body: (Range<Int>) -> Void) {
@@ -69,23 +70,41 @@ public enum ComputeThreads {
     }
 }
 
-/// A thread-specific flag set while a thread runs a chunk of parallel work.
-private enum ParallelWork {
-    // A pthread key because Swift has no thread-local storage; the key lives for the process.
-    private static let key: pthread_key_t = {
+/// What the scope a thread runs in has set: whether it runs a chunk of ``ComputeThreads/parallelFor(_:_:)``,
+/// and its ``ProductPrecision``.
+enum ThreadScope {
+    // pthread keys because Swift has no thread-local storage; the keys live for the process.
+    private static let parallelKey = makeKey(), precisionKey = makeKey()
+
+    private static func makeKey() -> pthread_key_t {
         var key = pthread_key_t()
         pthread_key_create(&key, nil)
         return key
-    }()
+    }
 
-    nonisolated(unsafe) private static let marker = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+    static var isInsideParallelWork: Bool { pthread_getspecific(parallelKey) != nil }
 
-    static var isMarked: Bool { pthread_getspecific(key) != nil }
+    /// Stored as the case's position plus one, so that a thread that never set it reads float32.
+    static var precision: ProductPrecision {
+        get {
+            let stored = Int(bitPattern: pthread_getspecific(precisionKey))
+            return stored > 0 ? ProductPrecision.allCases[stored - 1] : .float32
+        }
+        set {
+            let position = ProductPrecision.allCases.firstIndex(of: newValue)!
+            pthread_setspecific(precisionKey, UnsafeRawPointer(bitPattern: position + 1))
+        }
+    }
 
-    static func marking(_ body: () -> Void) {
-        let previous = pthread_getspecific(key)
-        pthread_setspecific(key, marker)
-        defer { pthread_setspecific(key, previous) }
+    /// Runs `body` as a chunk of parallel work in `precision`, then restores the thread's own scope.
+    static func runningChunk(precision: ProductPrecision, _ body: () -> Void) {
+        let (wasInside, previousPrecision) = (pthread_getspecific(parallelKey), self.precision)
+        pthread_setspecific(parallelKey, UnsafeRawPointer(bitPattern: 1))
+        self.precision = precision
+        defer {
+            pthread_setspecific(parallelKey, wasInside)
+            self.precision = previousPrecision
+        }
         body()
     }
 }

@@ -159,20 +159,21 @@ public struct DenoiseRun {
 
     /// The noise prediction for `input` `[P, 4, h, w]` of `window` at `timestep`: guided on the
     /// steps ``SpeedOptions/guides(step:of:)`` allows, else the conditional rows alone; the whole
-    /// U-Net, or its shallow branch between the full evaluations of feature caching.
+    /// U-Net, or its shallow branch between the full evaluations of feature caching; its products
+    /// in ``SpeedOptions/products``.
     private mutating func predict(_ input: Tensor, timestep: Float, window: Int) throws -> Tensor {
         let guided = evaluation(step: index).guided
         let batch = guided ? Tensor.concatenated([input, input], axis: 0) : input    // [2P or P, 4, h, w]
         let times = [Float](repeating: timestep, count: batch.shape[0])
         let stepContext = guided ? context : conditioning.conditional                  // [2P or P, rows, width]
-        let output: Tensor
-        if caches.isEmpty {
-            output = try unet(batch, timesteps: times, context: stepContext, controller: controllers[window])
-        } else if speed.evaluatesFully(step: index) || caches[window].features == nil {
-            output = try unet(batch, timesteps: times, context: stepContext, storingFeaturesIn: &caches[window])
-        } else {
+        let output = try ProductPrecision.with(speed.products) { () throws -> Tensor in
+            if caches.isEmpty {
+                return try unet(batch, timesteps: times, context: stepContext, controller: controllers[window])
+            } else if speed.evaluatesFully(step: index) || caches[window].features == nil {
+                return try unet(batch, timesteps: times, context: stepContext, storingFeaturesIn: &caches[window])
+            }
             caches[window].keepLastRows(batch.shape[0])
-            output = try unet(batch, timesteps: times, context: stepContext, reusing: caches[window])
+            return try unet(batch, timesteps: times, context: stepContext, reusing: caches[window])
         }
         return guided ? Guidance.combine(output, scale: conditioning.guidanceScale, rescale: conditioning.guidanceRescale) : output
     }

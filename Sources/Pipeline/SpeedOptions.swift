@@ -1,3 +1,5 @@
+import Compute
+
 /// The training-free approximations a run may make to go faster, all off by default
 /// (``exact``): options of the one denoising loop (``DenoiseRun``), so that every generation
 /// and edit can take them. docs/compute.md ("Fast presets") gives each one's cost in quality
@@ -10,13 +12,16 @@
 /// - **DeepCache** (Ma, Fang & Wang, CVPR 2024): a full U-Net evaluation every
 ///   ``cacheInterval`` steps stores the deep features; the steps between run only the shallow
 ///   branch ``cacheBranch`` (``UNetFeatureCache``).
+/// - **bfloat16 products** (``products``): the U-Net's matrix products round their operands to
+///   bfloat16 and sum in float32, as PyTorch's CPU autocast does, where the CPU has BF16 dot
+///   products (``ProductPrecision``); elsewhere they stay float32.
 ///
 /// A combination that cannot work is refused, not degraded: feature caching with an attention
 /// controller (a prompt-to-prompt edit, attention maps) is an error, since a cached step skips
 /// most attention layers (``PipelineError/incompatibleOptions(_:_:reason:)``).
 ///
-/// Encoded with snake_case keys (`guided_fraction`, `cache_interval`, `cache_branch`), each
-/// optional, in edit plans and batch lines.
+/// Encoded with snake_case keys (`guided_fraction`, `cache_interval`, `cache_branch`,
+/// `products`), each optional, in edit plans and batch lines.
 public struct SpeedOptions: Codable, Sendable, Equatable {
     /// The fraction of the run's steps, from the first, that run classifier-free guidance,
     /// in [0, 1]: step `i` of `n` is guided when `i < round(fraction · n)`. 1: every step.
@@ -27,11 +32,14 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
     /// The shallow branch of ``cacheInterval``: 0 (the shallowest, fastest) up to the first
     /// down block's layer count − 1.
     public var cacheBranch = 0
+    /// The precision of the U-Net's matrix products (float32: the reference's).
+    public var products = ProductPrecision.float32
 
-    public init(guidedFraction: Double = 1, cacheInterval: Int = 1, cacheBranch: Int = 0) {
+    public init(guidedFraction: Double = 1, cacheInterval: Int = 1, cacheBranch: Int = 0, products: ProductPrecision = .float32) {
         self.guidedFraction = guidedFraction
         self.cacheInterval = cacheInterval
         self.cacheBranch = cacheBranch
+        self.products = products
     }
 
     /// No approximation: the reference's numbers.
@@ -39,15 +47,15 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
 
     /// The `--fast` preset: the approximations measured worth their cost (docs/compute.md,
     /// "Fast presets"): guidance on the first half of the steps, a full evaluation every third
-    /// step. Fewer steps (a better sampler) combine with it through the request's scheduler and
-    /// step count, which it leaves to the caller.
-    public static let fast = SpeedOptions(guidedFraction: 0.5, cacheInterval: 3, cacheBranch: 0)
+    /// step, bfloat16 products. Fewer steps (a better sampler) combine with it through the
+    /// request's scheduler and step count, which it leaves to the caller.
+    public static let fast = SpeedOptions(guidedFraction: 0.5, cacheInterval: 3, cacheBranch: 0, products: .bfloat16)
 
     /// Whether some steps skip the deep layers.
     public var cachesFeatures: Bool { cacheInterval > 1 }
 
     /// Whether any approximation is on.
-    public var isExact: Bool { guidedFraction >= 1 && !cachesFeatures }
+    public var isExact: Bool { guidedFraction >= 1 && !cachesFeatures && products == .float32 }
 
     /// Whether step `index` (from 0) of a run of `count` steps runs classifier-free guidance.
     public func guides(step index: Int, of count: Int) -> Bool {
@@ -73,7 +81,7 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case guidedFraction = "guided_fraction", cacheInterval = "cache_interval", cacheBranch = "cache_branch"
+        case guidedFraction = "guided_fraction", cacheInterval = "cache_interval", cacheBranch = "cache_branch", products
     }
 
     /// The known keys, for documents that reject unknown ones.
@@ -84,5 +92,6 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
         guidedFraction = try container.decodeIfPresent(Double.self, forKey: .guidedFraction) ?? 1
         cacheInterval = try container.decodeIfPresent(Int.self, forKey: .cacheInterval) ?? 1
         cacheBranch = try container.decodeIfPresent(Int.self, forKey: .cacheBranch) ?? 0
+        products = try container.decodeIfPresent(ProductPrecision.self, forKey: .products) ?? .float32
     }
 }

@@ -92,6 +92,7 @@ struct InstructionSetTests {
         #expect(InstructionSet.capped(.avx2, by: "avx512") == .avx2)
         #expect(InstructionSet.capped(.avx2, by: "sse9") == .avx2)
         #expect(InstructionSet.capped(.avx512, by: nil) == .avx512)
+        #expect(InstructionSet.capped(.avx512bf16, by: "avx512") == .avx512)
         #expect(InstructionSet.active <= InstructionSet.supported)
     }
 }

@@ -16,7 +16,7 @@ typedef enum {
 /// The CPU's features relevant here, each also enabled by the operating system (saved vector state).
 unsigned ck_cpu_features(void);
 
-enum { CK_FEATURE_AVX2 = 1, CK_FEATURE_AVX512 = 2 };
+enum { CK_FEATURE_AVX2 = 1, CK_FEATURE_AVX512 = 2, CK_FEATURE_AVX512_BF16 = 4 };
 
 /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, row-major, on the calling thread, with `isa`
 /// (which the CPU must have). `beta == 0` never reads C. Returns 0, or -1 if scratch memory
@@ -24,6 +24,12 @@ enum { CK_FEATURE_AVX2 = 1, CK_FEATURE_AVX512 = 2 };
 int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
              float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
              float beta, float *c, ptrdiff_t ldc);
+
+/// `ck_sgemm` with the products of bfloat16 operands: each element of op(A) and op(B) is rounded to
+/// bfloat16 (to nearest even, subnormals to zero) and the products are summed in float32 by
+/// `VDPBF16PS`, two depths per instruction. The CPU must have `CK_FEATURE_AVX512_BF16`.
+int ck_sgemm_bf16(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                  ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
 /// The shape of a convolution (PyTorch's `conv2d`, one group, zero padding) and what it fuses; a
 /// 1-D convolution has `height == kernel_height == 1` and `padding_height == 0`.

@@ -1,0 +1,31 @@
+/// The precision the matrix products of a scope round their operands to: float32 (the reference's
+/// numbers), or bfloat16 operands summed in float32 — the products of `torch.autocast("cpu",
+/// dtype=torch.bfloat16)`, though everything between the products (normalisation, softmax,
+/// activations, the sums themselves) stays in float32 here.
+///
+/// A scope, like autocast: ``with(_:_:)`` sets it for the calling thread, and
+/// ``ComputeThreads/parallelFor(_:_:)`` hands it to the threads running its chunks, so every
+/// ``BLAS`` product started inside the scope sees it. bfloat16 products run only where the CPU has
+/// ``InstructionSet/avx512bf16`` (and `AUFFUSION_ISA` allows it); elsewhere the products stay
+/// float32, which is slower than bfloat16 would be there and more exact.
+public enum ProductPrecision: String, Codable, Sendable, CaseIterable {
+    case float32
+    case bfloat16
+
+    /// The precision of the calling thread's scope; ``float32`` outside any.
+    public static var current: ProductPrecision { ThreadScope.precision }
+
+    /// Runs `body` with `precision` as the calling thread's ``current``, then restores the previous one.
+    public static func with<Result>(_ precision: ProductPrecision, _ body: () throws -> Result) rethrows -> Result {
+        let previous = ThreadScope.precision
+        ThreadScope.precision = precision
+        defer { ThreadScope.precision = previous }
+        return try body()
+    }
+
+    /// Whether products in this precision run as such with `instructionSet` (bfloat16 needs
+    /// ``InstructionSet/avx512bf16``; float32 always does).
+    public func runs(on instructionSet: InstructionSet) -> Bool {
+        self == .float32 || instructionSet >= .avx512bf16
+    }
+}
