@@ -92,7 +92,7 @@ static void pack_lanes_f32(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptrd
 }
 
 /// Packs rows [row, row + rows) × depth [depth, depth + kc) of op(A) into panels of MR rows, zero
-/// rows past the end. Whole panels go through the kind's vector packers.
+/// rows past the end: through the kind's vector packers where the rows are contiguous or the panel whole.
 static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t kc,
                    float *packed) {
     const int mr = kind->mr;
@@ -100,8 +100,8 @@ static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdi
         float *out = packed + first * ck_panel_depth(kind, kc);
         const ptrdiff_t height = rows - first < mr ? rows - first : mr;
         const float *origin = a->base + (row + first) * a->row_step + depth * a->column_step;
-        if (a->row_step == 1 && height == mr) {  // op(A) = Aᵀ: each depth's rows are contiguous
-            kind->pack_lanes(origin, a->column_step, kc, mr, mr, out);
+        if (a->row_step == 1) {  // op(A) = Aᵀ: each depth's rows are contiguous
+            kind->pack_lanes(origin, a->column_step, kc, height, mr, out);
         } else if (a->column_step == 1 && height == mr) {
             kind->pack_rows(origin, a->row_step, kc, out);
         } else {
@@ -111,7 +111,8 @@ static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdi
 }
 
 /// Packs depth [depth, depth + kc) × columns [column, column + columns) of op(B) into panels of NR
-/// columns, zero columns past the end. Whole panels go through the kind's vector packers.
+/// columns, zero columns past the end: through the kind's vector packers where the columns are
+/// contiguous or the panel whole.
 static void pack_b(const gemm_kind *kind, const operand *b, ptrdiff_t depth, ptrdiff_t kc, ptrdiff_t column, ptrdiff_t columns,
                    float *packed) {
     const int nr = kind->nr;
@@ -119,8 +120,8 @@ static void pack_b(const gemm_kind *kind, const operand *b, ptrdiff_t depth, ptr
         float *out = packed + first * ck_panel_depth(kind, kc);
         const ptrdiff_t width = columns - first < nr ? columns - first : nr;
         const float *origin = b->base + depth * b->row_step + (column + first) * b->column_step;
-        if (b->column_step == 1 && width == nr) {  // untransposed: each depth's columns are contiguous
-            kind->pack_lanes(origin, b->row_step, kc, nr, nr, out);
+        if (b->column_step == 1) {  // untransposed: each depth's columns are contiguous
+            kind->pack_lanes(origin, b->row_step, kc, width, nr, out);
         } else if (b->row_step == 1 && width == nr) {
             kind->pack_columns(origin, b->column_step, kc, out);
         } else {

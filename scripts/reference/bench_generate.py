@@ -14,7 +14,7 @@ restated on diffusers 0.18.2 + transformers), each in a child process whose wall
 resident memory /usr/bin/time reports. Loading the models is part of both times.
 
 Swift also runs each fast preset of docs/compute.md (the same request with its speed flags:
-adaptive guidance, feature caching, and --fast, which combines them) in the same run, so that
+adaptive guidance, feature caching, bfloat16 products, and --fast, which combines them) in the same run, so that
 the table gives each beside the exact run and the Python pipeline. With --repeat N every run is
 repeated N times, alternating, and the table keeps each one's fastest (the machine is shared).
 """
@@ -32,7 +32,8 @@ PROMPT = "a dog barking while rain falls on a tin roof"
 SCHEDULERS = {"dpmpp": ("DPM-Solver++", "DPMSolverMultistepScheduler"), "unipc": ("UniPC", "UniPCMultistepScheduler")}
 # The Swift runs: the exact one, then each fast preset (docs/compute.md, "Fast presets").
 SWIFT_RUNS = [("swift exact", []), ("swift guidance-until 0.5", ["--guidance-until", "0.5"]),
-              ("swift cache-interval 3", ["--cache-interval", "3"]), ("swift --fast", ["--fast"])]
+              ("swift cache-interval 3", ["--cache-interval", "3"]), ("swift products bfloat16", ["--products", "bfloat16"]),
+              ("swift --fast", ["--fast"])]
 
 
 def write_folder(folder: pathlib.Path) -> None:

@@ -15,7 +15,9 @@ comes and goes from other programs hits every side alike. Each side's figure is 
 over all rounds, with the spread of the per-round minima beside it; ratios are Swift / peer. Both
 sides use AUFFUSION_THREADS threads (default: all cores) and weights from synthetic.py.
 `--swift-before` adds a second Swift side, an older build, so that a kernel change is measured
-before and after in the same run as its peers (its ratio column is then new / old).
+before and after in the same run as its peers (its ratio column is then new / old). The U-Net
+also runs with `--products bfloat16` (the fast preset's bfloat16 products; float32 on a CPU
+without AVX-512 BF16, which its record then says), in a column of its own beside the fp32 ratio.
 """
 import os
 
@@ -134,7 +136,8 @@ def main() -> None:
         common = ["--config", str(CONFIGS / config), "--batch", str(batch), "--latent", latent, "--runs", str(arguments.runs)]
         swift_command = [str(arguments.swift_bench), model, *common, "--json"]
         before = [("swift before fp32", [str(arguments.swift_before), *swift_command[1:]])] if arguments.swift_before else []
-        sides = [("swift fp32", swift_command)] + before + [
+        bfloat16 = [("swift bf16", [*swift_command, "--products", "bfloat16"])] if model == "unet" else []
+        sides = [("swift fp32", swift_command)] + bfloat16 + before + [
             (f"torch {label} {precision}", [python, __file__, "--runs", str(arguments.runs), "--reference-only",
                                             model, config, str(batch), latent, precision])
             for label, python, precision in peers]
@@ -156,8 +159,13 @@ def main() -> None:
         if not swift:
             continue
         best = min(min(r["runs_s"]) for r in swift)
+        bf16_runs = results.get("swift bf16") or []
+        bf16_best = min((min(r["runs_s"]) for r in bf16_runs), default=None)
+        if bf16_runs and any(r.get("products") != "bfloat16" for r in bf16_runs):
+            print("\n(this CPU has no AVX-512 BF16: the 'swift bf16' side ran float32 products)")
         print(f"\n{name}")
-        print(f"  {'side':24} | {'seconds':>8} | {'spread':>15} | {'Swift/peer':>10} | {'peak MiB':>8} | {'mem ratio':>9}")
+        print(f"  {'side':24} | {'seconds':>8} | {'spread':>15} | {'Swift/peer':>10} | {'peak MiB':>8} | {'mem ratio':>9}"
+              + (f" | {'bf16/peer':>9}" if bf16_best else ""))
         for side, outcomes in results.items():
             if not outcomes:
                 print(f"  {side:24} | {'failed':>8} |")
@@ -167,7 +175,8 @@ def main() -> None:
             swift_peak = max(r["peak_rss_mib"] for r in swift)
             label = side if "torch" not in outcomes[0] else side.replace("current", outcomes[0]["torch"])
             print(f"  {label:24} | {min(minima):8.3f} | {min(minima):6.3f}–{max(minima):6.3f} | "
-                  f"{best / min(minima):10.2f} | {peak:8.0f} | {swift_peak / peak:9.2f}")
+                  f"{best / min(minima):10.2f} | {peak:8.0f} | {swift_peak / peak:9.2f}"
+                  + (f" | {bf16_best / min(minima):9.2f}" if bf16_best else ""))
 
 
 if __name__ == "__main__":
