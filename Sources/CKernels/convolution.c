@@ -132,17 +132,15 @@ void ck_pack_weight(const gemm_kind *kind, ptrdiff_t block_depth, const float *w
     const int mr = kind->mr;
     for (ptrdiff_t depth = 0; depth < depth_count; depth += block_depth) {
         const ptrdiff_t kc = depth_count - depth < block_depth ? depth_count - depth : block_depth;
-        float *block = packed + depth * panels * mr;
+        float *block = packed + ck_panel_depth(kind, depth) * panels * mr;
         for (ptrdiff_t panel = 0; panel < panels; panel++) {
             const ptrdiff_t row = panel * mr, height = outputs - row < mr ? outputs - row : mr;
             const float *origin = weight + row * depth_count + depth;
-            float *out = block + panel * mr * kc;
+            float *out = block + panel * mr * ck_panel_depth(kind, kc);
             if (height == mr) {
                 kind->pack_rows(origin, depth_count, kc, out);
-                continue;
-            }
-            for (ptrdiff_t p = 0; p < kc; p++) {
-                for (int r = 0; r < mr; r++) out[p * mr + r] = r < height ? origin[r * depth_count + p] : 0.0f;
+            } else {
+                ck_pack_elements(kind, origin, depth_count, 1, height, mr, kc, out);
             }
         }
     }
@@ -155,10 +153,11 @@ static ptrdiff_t block_columns(const gemm_kind *kind, ptrdiff_t outputs) {
     return columns > kind->nr ? columns : kind->nr;
 }
 
-int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
-            const float *residual, float *output, ck_conv_range range) {
-    const gemm_kind *kind = ck_gemm_kind(isa);
-    if (!kind) return -1;
+/// The convolution of `ck_conv` with `kind`'s micro-kernels; `pack_panel` packs a panel of columns
+/// as floats (`[kc][nr]`), which a kind of bfloat16 pairs then rounds into its own layout.
+static int conv(const gemm_kind *kind, void (*pack_panel)(const ck_conv_shape *, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *),
+                const ck_conv_shape *shape, const float *weight, const float *bias, const float *input, const float *residual,
+                float *output, ck_conv_range range) {
     const int mr = kind->mr, nr = kind->nr;
     const ptrdiff_t depth_count = shape->channels * shape->kernel_height * shape->kernel_width;
     const ptrdiff_t ldc = shape->out_height * shape->out_width, outputs = range.output_count;
@@ -170,27 +169,30 @@ int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const f
     if (residual) residual += range.first_output * ldc;
     const ptrdiff_t panels = (outputs + mr - 1) / mr, nc = block_columns(kind, outputs);
     // The packed weight rounded up to 64 bytes: the panel of columns after it is stored with aligned vectors.
-    const size_t a_count = (size_t)((panels * mr * depth_count + 15) / 16 * 16), b_count = (size_t)(kind->kc * nr);
-    float *scratch = aligned_alloc(64, sizeof(float) * (a_count + b_count + (size_t)(mr * nr)));
+    const size_t a_count = (size_t)((panels * mr * ck_panel_depth(kind, depth_count) + 15) / 16 * 16);
+    const size_t b_count = (size_t)(kind->kc * nr), staging_count = kind->bf16_pairs ? b_count : 0;
+    float *scratch = aligned_alloc(64, sizeof(float) * (a_count + b_count + staging_count + (size_t)(mr * nr)));
     if (!scratch) return -1;
-    float *packed_a = scratch, *panel_b = scratch + a_count, *edge = panel_b + b_count;
+    float *packed_a = scratch, *panel_b = scratch + a_count, *staging = panel_b + b_count, *edge = staging + staging_count;
     ck_pack_weight(kind, kind->kc, weight, outputs, depth_count, panels, packed_a);
     const ptrdiff_t end = range.first_position + range.position_count;
     for (ptrdiff_t jc = range.first_position; jc < end; jc += nc) {
         const ptrdiff_t columns = end - jc < nc ? end - jc : nc;
         for (ptrdiff_t pc = 0; pc < depth_count; pc += kind->kc) {
-            const ptrdiff_t kc = depth_count - pc < kind->kc ? depth_count - pc : kind->kc;
+            const ptrdiff_t kc = depth_count - pc < kind->kc ? depth_count - pc : kind->kc, slots = ck_panel_depth(kind, kc);
             const float beta = pc == 0 ? 0.0f : 1.0f;
             const int last = pc + kc == depth_count;
             for (ptrdiff_t jr = jc; jr < jc + columns; jr += nr) {
                 const ptrdiff_t width = jc + columns - jr < nr ? jc + columns - jr : nr;
-#if defined(__x86_64__)
-                if (isa == CK_ISA_AVX512) pack_panel_avx512(shape, input, pc, kc, jr, width, panel_b);
-                else pack_panel_avx2(shape, input, pc, kc, jr, width, panel_b);
-#endif
+                if (kind->bf16_pairs) {
+                    pack_panel(shape, input, pc, kc, jr, width, staging);
+                    kind->pack_lanes(staging, nr, kc, nr, nr, panel_b);
+                } else {
+                    pack_panel(shape, input, pc, kc, jr, width, panel_b);
+                }
                 for (ptrdiff_t panel = 0; panel < panels; panel++) {
                     const ptrdiff_t row = panel * mr, height = outputs - row < mr ? outputs - row : mr;
-                    const float *a_panel = packed_a + pc * panels * mr + panel * mr * kc;
+                    const float *a_panel = packed_a + ck_panel_depth(kind, pc) * panels * mr + panel * mr * slots;
                     float *tile = output + row * ldc + jr;
                     const tile_epilogue epilogue = {bias ? bias + row : NULL, residual ? residual + row * ldc + jr : NULL, ldc};
                     const tile_epilogue *finish = last && (bias || residual) ? &epilogue : NULL;
@@ -206,4 +208,25 @@ int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const f
     }
     free(scratch);
     return 0;
+}
+
+int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
+            const float *residual, float *output, ck_conv_range range) {
+#if defined(__x86_64__)
+    return conv(ck_gemm_kind(isa), isa == CK_ISA_AVX512 ? pack_panel_avx512 : pack_panel_avx2, shape, weight, bias, input,
+                residual, output, range);
+#else
+    (void)isa; (void)shape; (void)weight; (void)bias; (void)input; (void)residual; (void)output; (void)range;
+    return -1;
+#endif
+}
+
+int ck_conv_bf16(const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
+                 const float *residual, float *output, ck_conv_range range) {
+#if defined(__x86_64__)
+    return conv(ck_gemm_kind_bf16(), pack_panel_avx512, shape, weight, bias, input, residual, output, range);
+#else
+    (void)shape; (void)weight; (void)bias; (void)input; (void)residual; (void)output; (void)range;
+    return -1;
+#endif
 }

@@ -62,11 +62,10 @@ static uint16_t bfloat16(float value) {
     return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
 }
 
-/// Packs `kc` depths of `width` lanes, element by element: lane `l < lanes` of depth `p` from
-/// `origin[l * lane_step + p * depth_step]`, the other lanes zero; as floats, or as bfloat16
-/// pairs when the kind packs pairs. The path for panels at the border and unusual strides.
-static void pack_elements(const gemm_kind *kind, const float *origin, ptrdiff_t lane_step, ptrdiff_t depth_step,
-                          ptrdiff_t lanes, int width, ptrdiff_t kc, float *out) {
+/// As floats, or as bfloat16 pairs when the kind packs pairs: the path for panels at the border
+/// and unusual strides.
+void ck_pack_elements(const gemm_kind *kind, const float *origin, ptrdiff_t lane_step, ptrdiff_t depth_step,
+                      ptrdiff_t lanes, int width, ptrdiff_t kc, float *out) {
     if (!kind->bf16_pairs) {
         for (ptrdiff_t p = 0; p < kc; p++) {
             for (int l = 0; l < width; l++) out[p * width + l] = l < lanes ? origin[l * lane_step + p * depth_step] : 0.0f;
@@ -105,7 +104,7 @@ static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdi
         } else if (a->column_step == 1 && height == mr) {
             kind->pack_rows(origin, a->row_step, kc, out);
         } else {
-            pack_elements(kind, origin, a->row_step, a->column_step, height, mr, kc, out);
+            ck_pack_elements(kind, origin, a->row_step, a->column_step, height, mr, kc, out);
         }
     }
 }
@@ -125,7 +124,7 @@ static void pack_b(const gemm_kind *kind, const operand *b, ptrdiff_t depth, ptr
         } else if (b->row_step == 1 && width == nr) {
             kind->pack_columns(origin, b->column_step, kc, out);
         } else {
-            pack_elements(kind, origin, b->column_step, b->row_step, width, nr, kc, out);
+            ck_pack_elements(kind, origin, b->column_step, b->row_step, width, nr, kc, out);
         }
     }
 }
@@ -506,6 +505,14 @@ const gemm_kind *ck_gemm_kind(ck_isa isa) {
 #endif
 }
 
+const gemm_kind *ck_gemm_kind_bf16(void) {
+#if CK_X86
+    return &avx512_bf16_kind;
+#else
+    return NULL;
+#endif
+}
+
 int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
              float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
              float beta, float *c, ptrdiff_t ldc) {
@@ -523,7 +530,7 @@ int ck_sgemm_bf16(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, pt
                   ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
 #if CK_X86
     const operand op_a = make_operand(a, transpose_a, lda), op_b = make_operand(b, transpose_b, ldb);
-    return run(&avx512_bf16_kind, m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
+    return run(ck_gemm_kind_bf16(), m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
 #else
     (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
     (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;

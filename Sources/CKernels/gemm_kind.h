@@ -36,8 +36,16 @@ typedef struct {
 /// 32-bit slots per row (or column) of a panel of `kc` depths.
 static inline ptrdiff_t ck_panel_depth(const gemm_kind *kind, ptrdiff_t kc) { return kind->bf16_pairs ? (kc + 1) / 2 : kc; }
 
-/// The kind of `isa`, or NULL where this build has no vector kernels (not x86-64).
+/// The float32 kind of `isa`, or NULL where this build has no vector kernels (not x86-64).
 const gemm_kind *ck_gemm_kind(ck_isa isa);
+
+/// The AVX-512 BF16 kind (panels of bfloat16 pairs), or NULL where this build has no vector kernels.
+const gemm_kind *ck_gemm_kind_bf16(void);
+
+/// Packs `kc` depths of `width` lanes element by element: lane `l < lanes` of depth `p` from
+/// `origin[l * lane_step + p * depth_step]`, the other lanes zero, as `kind` lays out a panel.
+void ck_pack_elements(const gemm_kind *kind, const float *origin, ptrdiff_t lane_step, ptrdiff_t depth_step,
+                      ptrdiff_t lanes, int width, ptrdiff_t kc, float *out);
 
 /// Writes the `height × width` corner of an MR × NR tile computed into `edge` (rows `nr` apart)
 /// to `tile`: `edge + beta · tile`, then `epilogue` (when not NULL) as the micro-kernels apply it.

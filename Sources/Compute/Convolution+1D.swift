@@ -88,8 +88,8 @@ extension Convolution {
                                               isa: isa) {
             return Tensor(shape: [batch, outputs, outLength], scalars: output)
         }
-        if let isa = instructionSet.kernel,
-           let output = packedConvolution(input, weight: weight, bias: bias, residual: residual, shape: shape, batch: batch, isa: isa) {
+        if let output = packedConvolution(input, weight: weight, bias: bias, residual: residual, shape: shape, batch: batch,
+                                          instructionSet: instructionSet) {
             return Tensor(shape: [batch, outputs, outLength], scalars: output)
         }
         var result = unfoldedConv1d(inputSlope.map { input.leakyReLU(slope: $0) } ?? input, weight: weight,

@@ -7,12 +7,15 @@ extension Convolution {
     /// Output channels of one piece are a multiple of this (of both kernels' register tile heights, 12 and 6).
     private static let outputGranularity = 24
 
-    /// The convolution of `shape` through `ck_conv`, which packs the columns of its product from
-    /// the image itself: bias and residual added, `[N, O, H′·W′]`. Each batch item is cut into one
-    /// piece per thread along the longer of its output positions and output channels. `nil` if a
-    /// piece could not allocate its packing buffers.
+    /// The convolution of `shape` through `ck_conv` (`ck_conv_bf16` in a bfloat16
+    /// ``ProductPrecision`` scope where `instructionSet` has it), which packs the columns of its
+    /// product from the image itself: bias and residual added, `[N, O, H′·W′]`. Each batch item is
+    /// cut into one piece per thread along the longer of its output positions and output channels.
+    /// `nil` if `instructionSet` has no kernels or a piece could not allocate its packing buffers.
     static func packedConvolution(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?,
-                                  shape: ck_conv_shape, batch: Int, isa: ck_isa) -> [Float]? {
+                                  shape: ck_conv_shape, batch: Int, instructionSet: InstructionSet) -> [Float]? {
+        guard let isa = instructionSet.kernel else { return nil }
+        let bfloat16 = ProductPrecision.current == .bfloat16 && ProductPrecision.bfloat16.runs(on: instructionSet)
         let imageSize = shape.channels * shape.height * shape.width, outputSize = shape.outputs * shape.out_height * shape.out_width
         return withUnsafePointer(to: shape) { shape in
             input.scalars.withUnsafeBufferPointer { x in
@@ -21,8 +24,9 @@ extension Convolution {
                         residual.withUnsafeScalars { r in
                             inPieces(shape.pointee, batch: batch, positions: shape.pointee.out_height * shape.pointee.out_width,
                                      positionGranularity: positionGranularity, positionsPerOutput: 1) { item, range, y in
-                                ck_conv(isa, shape, w.baseAddress, b, x.baseAddress! + item * imageSize, r.map { $0 + item * outputSize },
-                                        y + item * outputSize, range)
+                                let (image, extra) = (x.baseAddress! + item * imageSize, r.map { $0 + item * outputSize })
+                                return bfloat16 ? ck_conv_bf16(shape, w.baseAddress, b, image, extra, y + item * outputSize, range)
+                                    : ck_conv(isa, shape, w.baseAddress, b, image, extra, y + item * outputSize, range)
                             }
                         }
                     }

@@ -80,8 +80,8 @@ public enum Convolution {
                                       kernel_height: kernelHeight, kernel_width: kernelWidth, stride: stride,
                                       padding_height: padding, padding_width: padding, dilation: dilation,
                                       out_height: outHeight, out_width: outWidth, leaky: 0, slope: 0)
-            if let isa = instructionSet.kernel,
-               let output = packedConvolution(input, weight: weight, bias: bias, residual: residual, shape: shape, batch: batch, isa: isa) {
+            if let output = packedConvolution(input, weight: weight, bias: bias, residual: residual, shape: shape, batch: batch,
+                                              instructionSet: instructionSet) {
                 return Tensor(shape: [batch, outputs, outHeight, outWidth], scalars: output)
             }
             result = unfoldedConv2d(input, weight: weight, shape: shape, batch: batch, instructionSet: instructionSet)

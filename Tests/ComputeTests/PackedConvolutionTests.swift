@@ -54,8 +54,10 @@ struct PackedConvolutionTests {
 
     static let instructionSets = InstructionSet.allCases.filter { $0 <= InstructionSet.supported }
 
-    /// `r[n, o, q] + (b[o] + Σ_{c, i, j} w[o, c, i, j] · f(x[n, c, y·s − p + i·d, x·s − p + j·d]))` (0 outside), in Double.
-    private func definition(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ r: Tensor?, _ shape: Case) -> [Float] {
+    /// `r[n, o, q] + (b[o] + Σ_{c, i, j} g(w[o, c, i, j]) · g(f(x[n, c, y·s − p + i·d, x·s − p + j·d])))` (0 outside),
+    /// in Double; `g` is `element` (the identity, or rounding to bfloat16).
+    private func definition(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ r: Tensor?, _ shape: Case,
+                            element: (Float) -> Float = { $0 }) -> [Float] {
         let plane = shape.outHeight * shape.outWidth
         var y = [Float](repeating: 0, count: 2 * shape.outputs * plane)
         for n in 0..<2 {
@@ -63,7 +65,8 @@ struct PackedConvolutionTests {
                 for position in 0..<plane {
                     var sum = Double(b.scalars[o])
                     for (depth, value) in columnValues(x, item: n, position: position, shape) {
-                        sum += Double(w.scalars[o * shape.channels * shape.kernelHeight * shape.kernelWidth + depth]) * Double(value)
+                        sum += Double(element(w.scalars[o * shape.channels * shape.kernelHeight * shape.kernelWidth + depth]))
+                            * Double(element(value))
                     }
                     let at = (n * shape.outputs + o) * plane + position
                     y[at] = Float(sum + Double(r?.scalars[at] ?? 0))
@@ -115,25 +118,49 @@ struct PackedConvolutionTests {
         return result.scalars
     }
 
-    @Test("agrees with the definition, and to the bit with leaky ReLU, im2col, GEMM, bias and residual apart",
-          arguments: cases, instructionSets)
-    func fused(shape: Case, instructionSet: InstructionSet) {
+    private struct Operands {
+        let x: Tensor, w: Tensor, b: Tensor, r: Tensor?
+    }
+
+    private func operands(_ shape: Case) -> Operands {
         var random = TorchRandomSource(seed: 5)
         let x = random.normal(shape: shape.inputShape)
         let scale = 1 / Float(shape.channels * shape.kernelHeight * shape.kernelWidth).squareRoot()
         let w = random.normal(shape: shape.weightShape) * scale
         let b = random.normal(shape: [shape.outputs])
-        let r = shape.residual ? random.normal(shape: shape.outputShape) : nil
+        return Operands(x: x, w: w, b: b, r: shape.residual ? random.normal(shape: shape.outputShape) : nil)
+    }
+
+    private func convolution(_ o: Operands, _ shape: Case, _ instructionSet: InstructionSet) -> Tensor {
+        shape.oneDimensional
+            ? Convolution.conv1d(o.x, weight: o.w, bias: o.b, stride: shape.stride, padding: shape.padding, dilation: shape.dilation,
+                                 inputSlope: shape.slope, adding: o.r, instructionSet: instructionSet)
+            : Convolution.conv2d(o.x, weight: o.w, bias: o.b, stride: shape.stride, padding: shape.padding, dilation: shape.dilation,
+                                 adding: o.r, instructionSet: instructionSet)
+    }
+
+    @Test("agrees with the definition, and to the bit with leaky ReLU, im2col, GEMM, bias and residual apart",
+          arguments: cases, instructionSets)
+    func fused(shape: Case, instructionSet: InstructionSet) {
+        let o = operands(shape)
         #expect(2 * shape.outputs * shape.channels * shape.kernelHeight * shape.kernelWidth * shape.outHeight * shape.outWidth
                 >= BLAS.parallelMinimumWork, "the case must be large enough to be cut between threads")
-        let actual = shape.oneDimensional
-            ? Convolution.conv1d(x, weight: w, bias: b, stride: shape.stride, padding: shape.padding, dilation: shape.dilation,
-                                 inputSlope: shape.slope, adding: r, instructionSet: instructionSet)
-            : Convolution.conv2d(x, weight: w, bias: b, stride: shape.stride, padding: shape.padding, dilation: shape.dilation,
-                                 adding: r, instructionSet: instructionSet)
+        let actual = convolution(o, shape, instructionSet)
         #expect(actual.shape == shape.outputShape)
-        let discrepancy = compare(actual.scalars, definition(x, w, b, r, shape))
+        let discrepancy = compare(actual.scalars, definition(o.x, o.w, o.b, o.r, shape))
         #expect(discrepancy.isWithin(.exact), "\(discrepancy)")
-        #expect(actual.scalars == unfused(x, w, b, r, shape, instructionSet))
+        #expect(actual.scalars == unfused(o.x, o.w, o.b, o.r, shape, instructionSet))
+    }
+
+    @Test("in a bfloat16 scope on AVX-512 BF16: the exact sums of the rounded weight and columns, and to the bit the unfused sequence in the same scope",
+          .enabled(if: InstructionSet.active >= .avx512bf16, "the CPU has no AVX-512 BF16 (or AUFFUSION_ISA narrows it)"),
+          arguments: cases)
+    func bfloat16(shape: Case) {
+        let o = operands(shape)
+        let actual = ProductPrecision.with(.bfloat16) { convolution(o, shape, .active) }
+        let discrepancy = compare(actual.scalars, definition(o.x, o.w, o.b, o.r, shape, element: BFloat16ProductTests.rounded))
+        #expect(discrepancy.isWithin(.exact), "\(discrepancy)")
+        #expect(actual.scalars == ProductPrecision.with(.bfloat16) { unfused(o.x, o.w, o.b, o.r, shape, .active) })
+        #expect(actual.scalars != convolution(o, shape, .active).scalars, "the scope must change the products")
     }
 }

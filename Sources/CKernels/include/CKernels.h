@@ -57,6 +57,11 @@ typedef struct {
 int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
             const float *residual, float *output, ck_conv_range range);
 
+/// `ck_conv` with bfloat16 products, as `ck_sgemm_bf16`: the weight and the implicit columns
+/// rounded to bfloat16, the sums in float32. The CPU must have `CK_FEATURE_AVX512_BF16`.
+int ck_conv_bf16(const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
+                 const float *residual, float *output, ck_conv_range range);
+
 /// Output groups of `ck_winograd1d` for a 1-D `shape`: ⌈out_width / (4 · dilation)⌉, each of
 /// 4 · dilation outputs (`dilation` tiles of four outputs `dilation` apart).
 ptrdiff_t ck_winograd1d_groups(const ck_conv_shape *shape);
