@@ -73,7 +73,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .customLong("cache-branch"), help: ArgumentHelp("DeepCache's shallow branch: 0 (the shallowest, fastest) up to the first down block's layers − 1 (default 0).", valueName: "B"))
     var cacheBranch: Int?
 
-    @Option(help: ArgumentHelp("The U-Net's matrix products: float32 (the default, exact) or bfloat16 (operands rounded to bfloat16, sums in float32, where the CPU has AVX-512 BF16; float32 elsewhere).", valueName: "P"))
+    @Option(help: ArgumentHelp("The matrix products of the U-Net and the VAE decoder: float32 (the default, exact) or bfloat16 (operands rounded to bfloat16, sums in float32, where the CPU has AVX-512 BF16; float32 elsewhere).", valueName: "P"))
     var products: ProductPrecision?
 
     func validate() throws {

@@ -158,7 +158,7 @@ public struct AuffusionPipeline: Sendable {
             latents = try run.finish(progress: progress)
             noise = run.noise
         }
-        var result = try render(latents, duration: canvas(of: request).duration)
+        var result = try render(latents, duration: canvas(of: request).duration, products: request.speed.products)
         result.initialLatents = start.latents
         result.droppedTokenCount = conditioning.droppedTokenCount
         return result
@@ -172,7 +172,9 @@ public struct AuffusionPipeline: Sendable {
     /// log-mel window by window too, crossfaded where the windows agree; Griffin-Lim vocodes it in
     /// blocks of its own that hand their phases on, since blocks phased apart would cancel where
     /// they are crossfaded (``GriffinLim/reconstruct(frameCount:magnitudes:progress:)``).
-    public func render(_ latents: Tensor, duration: Double) throws -> GenerationResult {
+    /// The VAE decoder's products run in `products` (a fast preset's ``SpeedOptions/products``),
+    /// the vocoder's in float32.
+    public func render(_ latents: Tensor, duration: Double, products: ProductPrecision = .float32) throws -> GenerationResult {
         let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
         let factor = downsamplingFactor
         let image: SpectrogramImage
@@ -180,7 +182,9 @@ public struct AuffusionPipeline: Sendable {
             let codec = try codec
             let images = try windows.offsets.indices.map { window in
                 let part = windows.isWindowed ? latents.sliced(axis: 3, windows.columns(of: window)) : latents
-                guard let image = try codec.images(from: part).first else { throw PipelineError.invalidRequest("no latents to decode") }
+                guard let image = try ProductPrecision.with(products, { try codec.images(from: part) }).first else {
+                    throw PipelineError.invalidRequest("no latents to decode")
+                }
                 return image.pixels
             }
             image = SpectrogramImage(pixels: windows.joined(images, scale: factor))

@@ -12,9 +12,9 @@ import Compute
 /// - **DeepCache** (Ma, Fang & Wang, CVPR 2024): a full U-Net evaluation every
 ///   ``cacheInterval`` steps stores the deep features; the steps between run only the shallow
 ///   branch ``cacheBranch`` (``UNetFeatureCache``).
-/// - **bfloat16 products** (``products``): the U-Net's matrix products round their operands to
-///   bfloat16 and sum in float32, as PyTorch's CPU autocast does, where the CPU has BF16 dot
-///   products (``ProductPrecision``); elsewhere they stay float32.
+/// - **bfloat16 products** (``products``): the matrix products of the U-Net and of the VAE's
+///   decoder round their operands to bfloat16 and sum in float32, as PyTorch's CPU autocast does,
+///   where the CPU has BF16 dot products (``ProductPrecision``); elsewhere they stay float32.
 ///
 /// A combination that cannot work is refused, not degraded: feature caching with an attention
 /// controller (a prompt-to-prompt edit, attention maps) is an error, since a cached step skips
@@ -32,7 +32,7 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
     /// The shallow branch of ``cacheInterval``: 0 (the shallowest, fastest) up to the first
     /// down block's layer count − 1.
     public var cacheBranch = 0
-    /// The precision of the U-Net's matrix products (float32: the reference's).
+    /// The precision of the U-Net's and the VAE decoder's matrix products (float32: the reference's).
     public var products = ProductPrecision.float32
 
     public init(guidedFraction: Double = 1, cacheInterval: Int = 1, cacheBranch: Int = 0, products: ProductPrecision = .float32) {

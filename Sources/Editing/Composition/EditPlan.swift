@@ -194,7 +194,8 @@ public struct EditPlan: Sendable {
             : Double(canvasFrames) / pipeline.melParameters.framesPerSecond
         let rows = latents.shape[0]
         func rendered(_ row: Int) throws -> (result: GenerationResult, fills: [Fill], reports: [FillReport]) {
-            var result = try pipeline.render(latents.sliced(axis: 0, row..<(row + 1)), duration: duration)
+            var result = try pipeline.render(latents.sliced(axis: 0, row..<(row + 1)), duration: duration,
+                                            products: passes[passes.count - 1].request.speed.products)
             result.initialLatents = initial.sliced(axis: 0, min(row, initial.shape[0] - 1)..<min(row + 1, initial.shape[0]))
             result.droppedTokenCount = dropped
             guard let clip else { return (result, [], []) }

@@ -40,7 +40,8 @@ extension AuffusionPipeline {
             noise = run.noise
         }
         let outputs = try prompts.indices.map { index in
-            var result = try render(latents.sliced(axis: 0, index..<(index + 1)), duration: canvas(of: request).duration)
+            var result = try render(latents.sliced(axis: 0, index..<(index + 1)), duration: canvas(of: request).duration,
+                                    products: request.speed.products)
             result.droppedTokenCount = conditioning.droppedTokenCount
             return result
         }
