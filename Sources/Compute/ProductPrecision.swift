@@ -12,6 +12,16 @@ public enum ProductPrecision: String, Codable, Sendable, CaseIterable {
     case float32
     case bfloat16
 
+    /// Decodes `"float32"` or `"bfloat16"`; any other value is an error that names both.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let precision = Self(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be float32 or bfloat16, got \"\(name)\"")
+        }
+        self = precision
+    }
+
     /// The precision of the calling thread's scope; ``float32`` outside any.
     public static var current: ProductPrecision { ThreadScope.precision }
 

@@ -54,6 +54,14 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
     /// Whether some steps skip the deep layers.
     public var cachesFeatures: Bool { cacheInterval > 1 }
 
+    /// These options as this machine runs them: bfloat16 products are float32 where the CPU has
+    /// no BF16 dot products (``ProductPrecision/runs(on:)``).
+    public var asRun: SpeedOptions {
+        var options = self
+        if !products.runs(on: .active) { options.products = .float32 }
+        return options
+    }
+
     /// Whether any approximation is on.
     public var isExact: Bool { guidedFraction >= 1 && !cachesFeatures && products == .float32 }
 

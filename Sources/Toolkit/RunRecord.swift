@@ -55,7 +55,8 @@ public struct RunRecord: Codable, Sendable {
 
     /// A record of `command`, which ran `request` from `seed` (when it denoised) on `input` and
     /// produced `result` into `outputs` in `elapsed` seconds. A request with approximations
-    /// (``SpeedOptions``) says which in `details.speed`; ``addDetails(_:)`` keeps it.
+    /// (``SpeedOptions``) says which in `details.speed`, as this machine ran them
+    /// (``SpeedOptions/asRun``); ``addDetails(_:)`` keeps it.
     public init(command: String, request: GenerationRequest? = nil, seed: UInt64? = nil, result: GenerationResult? = nil,
                 outputs: Files = Files(), elapsed: Double, input: URL? = nil) {
         self.command = command
@@ -70,7 +71,7 @@ public struct RunRecord: Codable, Sendable {
         droppedTokens = result?.droppedTokenCount
         self.outputs = outputs
         timings = Timings(total: elapsed)
-        if let speed = request?.speed, !speed.isExact, let value = try? JSONValue(speed) { details = ["speed": value] }
+        if let speed = request?.speed.asRun, !speed.isExact, let value = try? JSONValue(speed) { details = ["speed": value] }
     }
 
     /// Adds `more` to ``details`` (a key given twice takes `more`'s value).

@@ -70,13 +70,20 @@ struct GenerateCommandTests {
         let fast = try CommandRunner.run("auffusion", ["generate", "a dog"] + common + ["--fast", "--cache-interval", "2"])
         #expect(fast.exitCode == 0, "\(fast.standardError)")
         let record = try JSONSerialization.jsonObject(with: Data(fast.standardOutput.utf8)) as? [String: Any]
-        let speed = (record?["details"] as? [String: Any])?["speed"] as? [String: Double]
-        #expect(speed == ["guided_fraction": 0.5, "cache_interval": 2, "cache_branch": 0], "\(fast.standardOutput)")
+        let speed = (record?["details"] as? [String: Any])?["speed"] as? [String: Any]
+        #expect(speed?.filter { $0.key != "products" } as? [String: Double] == ["guided_fraction": 0.5, "cache_interval": 2, "cache_branch": 0],
+                "\(fast.standardOutput)")
+        // The record says the precision the products ran in: bfloat16 only where the CPU has it.
+        let ran = ProductPrecision.bfloat16.runs(on: .active) ? "bfloat16" : "float32"
+        #expect(speed?["products"] as? String == ran, "\(fast.standardOutput)")
+        let float32 = try CommandRunner.run("auffusion", ["generate", "a dog"] + common + ["--fast", "--products", "float32"])
+        #expect(float32.standardOutput.contains(#""products":"float32""#), "\(float32.standardOutput)")
         let exact = try CommandRunner.run("auffusion", ["generate", "a dog"] + common)
         #expect(exact.exitCode == 0 && !exact.standardOutput.contains("speed"), "\(exact.standardOutput)")
         let cases: [([String], String)] = [
             (["generate", "a dog"] + common + ["--guidance-until", "1.5"], "--guidance-until must be in [0, 1]"),
             (["generate", "a dog"] + common + ["--cache-interval", "0"], "--cache-interval must be at least 1"),
+            (["generate", "a dog"] + common + ["--products", "float16"], "--products"),
             (["swap", "a dog", "--to", "a cat"] + common + ["--fast"], "--fast (its --cache-interval 3) does not go with a prompt-to-prompt edit"),
             (["attention", "a dog", "--model", folder.path, "-o", out, "--cache-interval", "2"], "--cache-interval above 1 does not go with attention maps"),
         ]
