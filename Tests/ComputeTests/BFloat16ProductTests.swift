@@ -18,40 +18,16 @@ struct BFloat16ProductTests {
         return (bits >> 16) & 1 == 0 ? below : above
     }
 
-    struct Shape: CustomTestStringConvertible, Sendable {
-        let m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
-        let alpha: Float = 0.5, beta: Float = 0.25
-        var lda: Int { (transposeA ? m : k) + 3 }
-        var ldb: Int { (transposeB ? k : n) + 5 }
-        var ldc: Int { n + 2 }
-        var testDescription: String { "\(m)×\(n)×\(k)\(transposeA ? " Aᵀ" : "")\(transposeB ? " Bᵀ" : "")" }
-    }
+    typealias Shape = MatrixProductBlockTests.Shape
 
     /// Whole register tiles and ragged ones, odd depths (a last pair with one depth), a depth past
-    /// one 512-deep block, and the two cuts among threads.
+    /// one 512-deep block, and the two cuts among threads; β = 1 on half of them.
     static let shapes: [Shape] = [false, true].flatMap { transposeA in
         [false, true].flatMap { transposeB in
-            [(1, 1, 1), (12, 32, 2), (13, 33, 3), (37, 70, 519), (301, 77, 190), (45, 333, 171)].map {
-                Shape(m: $0.0, n: $0.1, k: $0.2, transposeA: transposeA, transposeB: transposeB)
+            [(1, 1, 1), (12, 32, 2), (13, 33, 3), (37, 70, 519), (301, 77, 190), (45, 333, 171)].enumerated().map {
+                Shape(m: $1.0, n: $1.1, k: $1.2, transposeA: transposeA, transposeB: transposeB, beta: Float($0 % 2))
             }
         }
-    }
-
-    /// `alpha · op(A) · op(B) + beta · C` in Double, each element of A and B through `element` first.
-    private func definition(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], element: (Float) -> Float) -> [Float] {
-        var result = c
-        for i in 0..<shape.m {
-            for j in 0..<shape.n {
-                var sum = 0.0
-                for p in 0..<shape.k {
-                    let x = shape.transposeA ? a[p * shape.lda + i] : a[i * shape.lda + p]
-                    let y = shape.transposeB ? b[j * shape.ldb + p] : b[p * shape.ldb + j]
-                    sum += Double(element(x)) * Double(element(y))
-                }
-                result[i * shape.ldc + j] = Float(Double(shape.alpha) * sum + Double(shape.beta) * Double(c[i * shape.ldc + j]))
-            }
-        }
-        return result
     }
 
     private func operands(_ shape: Shape) -> (a: [Float], b: [Float], c: [Float]) {
@@ -62,17 +38,11 @@ struct BFloat16ProductTests {
     }
 
     private func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], _ instructionSet: InstructionSet = .active) -> [Float] {
-        var c = c
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k,
-                               alpha: shape.alpha, a: a, lda: shape.lda, b: b, ldb: shape.ldb, beta: shape.beta, c: c, ldc: shape.ldc,
-                               instructionSet: instructionSet)
-                }
-            }
-        }
-        return c
+        MatrixProductBlockTests.product(shape, a, b, c, instructionSet)
+    }
+
+    private func definition(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], element: (Float) -> Float) -> [Float] {
+        MatrixProductBlockTests.definition(a, b, c, shape, element: element)
     }
 
     @Test("the rounding helper rounds to nearest, ties to even, subnormals to zero")

@@ -10,8 +10,9 @@ import TestSupport
 /// instruction set this CPU supports (so an AVX-512 machine also runs the AVX2 and OpenBLAS paths).
 @Suite("matrix products cut into blocks")
 struct MatrixProductBlockTests {
-    /// `C = alpha · op(A) · op(B) + beta · C` in Double, over the padded row-major layouts.
-    private func definition(_ a: [Float], _ b: [Float], _ c: [Float], _ shape: Shape) -> [Float] {
+    /// `C = alpha · op(A) · op(B) + beta · C` in Double, over the padded row-major layouts, each
+    /// element of A and B through `element` first (the identity, or a rounding).
+    static func definition(_ a: [Float], _ b: [Float], _ c: [Float], _ shape: Shape, element: (Float) -> Float = { $0 }) -> [Float] {
         var result = c
         for i in 0..<shape.m {
             for j in 0..<shape.n {
@@ -19,7 +20,7 @@ struct MatrixProductBlockTests {
                 for p in 0..<shape.k {
                     let x = shape.transposeA ? a[p * shape.lda + i] : a[i * shape.lda + p]
                     let y = shape.transposeB ? b[j * shape.ldb + p] : b[p * shape.ldb + j]
-                    sum += Double(x) * Double(y)
+                    sum += Double(element(x)) * Double(element(y))
                 }
                 result[i * shape.ldc + j] = Float(Double(shape.alpha) * sum + Double(shape.beta) * Double(c[i * shape.ldc + j]))
             }
@@ -47,7 +48,8 @@ struct MatrixProductBlockTests {
 
     static let instructionSets = InstructionSet.allCases.filter { $0 <= InstructionSet.supported }
 
-    private func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], _ instructionSet: InstructionSet) -> [Float] {
+    /// `BLAS.sgemm` of `shape` on copies of the operands, with `instructionSet`.
+    static func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], _ instructionSet: InstructionSet = .active) -> [Float] {
         var c = c
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
@@ -69,14 +71,14 @@ struct MatrixProductBlockTests {
         let a = (random.normal(shape: [(shape.transposeA ? shape.k : shape.m) * shape.lda]) * 0.1).scalars
         let b = (random.normal(shape: [(shape.transposeB ? shape.n : shape.k) * shape.ldb]) * 0.1).scalars
         let c = random.normal(shape: [shape.m * shape.ldc]).scalars
-        let expected = definition(a, b, c, shape)
-        let whole = product(shape, a, b, c, instructionSet)
+        let expected = Self.definition(a, b, c, shape)
+        let whole = Self.product(shape, a, b, c, instructionSet)
         #expect(compare(whole, expected).isWithin(.exact), "\(compare(whole, expected))")
 
         // Called from inside parallel work, the product runs whole on that thread.
         var nested = [Float]()
         ComputeThreads.parallelFor(2) { chunk in
-            if chunk == 0 { nested = product(shape, a, b, c, instructionSet) }
+            if chunk == 0 { nested = Self.product(shape, a, b, c, instructionSet) }
         }
         #expect(compare(nested, expected).isWithin(.exact), "\(compare(nested, expected))")
     }
