@@ -176,8 +176,8 @@ bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 bench-batch: build
 	scripts/bench-batch.sh $(BIN)/auffusion 8 25 4 3
 
-## bench-unet: one guided U-Net step only, Swift beside PyTorch 2.0.1, the current PyTorch fp32 and
-## its bf16 autocast, 3 alternating rounds (~4 minutes).
+## bench-unet: one guided U-Net step only, Swift (float32, and bfloat16 products where the CPU has
+## them) beside PyTorch 2.0.1, the current PyTorch fp32 and its bf16 autocast, 3 alternating rounds (~5 minutes).
 bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(PYTHON) scripts/reference/bench_models.py --swift-bench $(BIN)/auffusion-bench --current-python $(CURRENT_VENV)/bin/python \
 	  --only unet --rounds 3

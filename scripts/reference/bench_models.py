@@ -16,8 +16,9 @@ over all rounds, with the spread of the per-round minima beside it; ratios are S
 sides use AUFFUSION_THREADS threads (default: all cores) and weights from synthetic.py.
 `--swift-before` adds a second Swift side, an older build, so that a kernel change is measured
 before and after in the same run as its peers (its ratio column is then new / old). The U-Net
-also runs with `--products bfloat16` (the fast preset's bfloat16 products; float32 on a CPU
-without AVX-512 BF16, which its record then says), in a column of its own beside the fp32 ratio.
+and the VAE decoder also run with `--products bfloat16` (the fast preset's bfloat16 products;
+float32 on a CPU without AVX-512 BF16, which the output then says), in a column of their own
+beside the fp32 ratio.
 """
 import os
 
@@ -136,7 +137,7 @@ def main() -> None:
         common = ["--config", str(CONFIGS / config), "--batch", str(batch), "--latent", latent, "--runs", str(arguments.runs)]
         swift_command = [str(arguments.swift_bench), model, *common, "--json"]
         before = [("swift before fp32", [str(arguments.swift_before), *swift_command[1:]])] if arguments.swift_before else []
-        bfloat16 = [("swift bf16", [*swift_command, "--products", "bfloat16"])] if model == "unet" else []
+        bfloat16 = [("swift bf16", [*swift_command, "--products", "bfloat16"])] if model in ("unet", "vae-decode") else []
         sides = [("swift fp32", swift_command)] + bfloat16 + before + [
             (f"torch {label} {precision}", [python, __file__, "--runs", str(arguments.runs), "--reference-only",
                                             model, config, str(batch), latent, precision])
