@@ -78,6 +78,16 @@ struct GenerateCommandTests {
         #expect(speed?["products"] as? String == ran, "\(fast.standardOutput)")
         let float32 = try CommandRunner.run("auffusion", ["generate", "a dog"] + common + ["--fast", "--products", "float32"])
         #expect(float32.standardOutput.contains(#""products":"float32""#), "\(float32.standardOutput)")
+        // On an AVX2-only CPU (forced here), --fast runs float32 products, says so, and writes
+        // what --fast --products float32 writes there, to the bit.
+        let avx2 = ["AUFFUSION_ISA": "avx2"]
+        let fastOnAVX2 = try CommandRunner.run("auffusion", ["generate", "a dog"] + common + ["--fast"], environment: avx2)
+        let sound = try Data(contentsOf: URL(fileURLWithPath: out))
+        let float32OnAVX2 = try CommandRunner.run("auffusion", ["generate", "a dog"] + common + ["--fast", "--products", "float32"],
+                                                  environment: avx2)
+        #expect(fastOnAVX2.exitCode == 0 && fastOnAVX2.standardOutput.contains(#""products":"float32""#), "\(fastOnAVX2.standardOutput)")
+        let soundFloat32 = try Data(contentsOf: URL(fileURLWithPath: out))
+        #expect(float32OnAVX2.exitCode == 0 && sound == soundFloat32)
         let exact = try CommandRunner.run("auffusion", ["generate", "a dog"] + common)
         #expect(exact.exitCode == 0 && !exact.standardOutput.contains("speed"), "\(exact.standardOutput)")
         let cases: [([String], String)] = [
