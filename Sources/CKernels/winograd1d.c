@@ -31,11 +31,7 @@
 #include <immintrin.h>
 #endif
 
-/// Bᵀ, G and Aᵀ of F(4, 3) at the points 0, 1, −1, 2, −2 and ∞.
-static const float transform_input[6][6] = {
-    {4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-    {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1},
-};
+/// G of F(4, 3) at the points 0, 1, −1, 2, −2 and ∞ (Bᵀ and Aᵀ are written out where they apply).
 static const double transform_filter[6][3] = {
     {1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
     {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1},
