@@ -84,16 +84,10 @@ enum ThreadScope {
 
     static var isInsideParallelWork: Bool { pthread_getspecific(parallelKey) != nil }
 
-    /// Stored as the case's position plus one, so that a thread that never set it reads float32.
+    /// float32 is stored as no value, so that a thread that never set it reads float32.
     static var precision: ProductPrecision {
-        get {
-            let stored = Int(bitPattern: pthread_getspecific(precisionKey))
-            return stored > 0 ? ProductPrecision.allCases[stored - 1] : .float32
-        }
-        set {
-            let position = ProductPrecision.allCases.firstIndex(of: newValue)!
-            pthread_setspecific(precisionKey, UnsafeRawPointer(bitPattern: position + 1))
-        }
+        get { pthread_getspecific(precisionKey) == nil ? .float32 : .bfloat16 }
+        set { pthread_setspecific(precisionKey, newValue == .bfloat16 ? UnsafeRawPointer(bitPattern: 1) : nil) }
     }
 
     /// Runs `body` as a chunk of parallel work in `precision`, then restores the thread's own scope.
