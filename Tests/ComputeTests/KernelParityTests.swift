@@ -28,7 +28,16 @@ struct KernelCase: Decodable, Sendable, CustomTestStringConvertible {
     func int(_ key: String, default value: Int) -> Int { params[key]?.number.map(Int.init) ?? value }
     func float(_ key: String) throws -> Float { Float(try #require(params[key]?.number, "\(name): no \(key)")) }
 
+    /// Whether the reference rounded `x` and `weight` to bfloat16: the case runs in a bfloat16
+    /// ``ProductPrecision`` scope, on CPUs with AVX-512 BF16 only.
+    var bfloat16Products: Bool { params["bfloat16_products"]?.bool == true }
+
     static func all() throws -> [KernelCase] { try Fixtures.cases(KernelCase.self, "compute/cases.json") }
+
+    /// The cases this CPU can run: all but the bfloat16 ones where it has no BF16 dot products.
+    static func runnable() throws -> [KernelCase] {
+        try all().filter { !$0.bfloat16Products || ProductPrecision.bfloat16.runs(on: .active) }
+    }
 }
 
 /// Enough of JSON for the fixtures' `params`.
@@ -115,9 +124,10 @@ struct KernelParityTests {
         }
     }
 
-    @Test("every kernel matches PyTorch within the case's nmse", arguments: try KernelCase.all())
+    @Test("every kernel matches PyTorch within the case's nmse (the bfloat16 cases in a bfloat16 scope, where the CPU has it)",
+          arguments: try KernelCase.runnable())
     func kernel(_ c: KernelCase) throws {
-        let outputs = try evaluate(c)
+        let outputs = try ProductPrecision.with(c.bfloat16Products ? .bfloat16 : .float32) { try evaluate(c) }
         for name in c.outputs {
             let expected = try Fixtures.tensor("compute/\(c.name)/\(name).npy")
             let actual = try #require(outputs[name], "\(c.name): no output \(name)")
@@ -133,7 +143,7 @@ struct KernelParityTests {
     }
 
     @Test("3×3 stride-1 conv2d cases through Winograd F(2×2, 3×3) and F(4×4, 3×3) (F(2×2) on the planes too small for it) match PyTorch within the case's nmse",
-          arguments: try KernelCase.all().filter { $0.op == "conv2d" && $0.int("stride", default: 1) == 1
+          arguments: try KernelCase.all().filter { $0.op == "conv2d" && !$0.bfloat16Products && $0.int("stride", default: 1) == 1
               && $0.int("dilation", default: 1) == 1 && $0.name.contains("3x3") }, [Convolution.Strategy.winograd, .winograd4x4])
     func winograd(_ c: KernelCase, strategy: Convolution.Strategy) throws {
         let x = try c.input("x"), weight = try c.input("weight")
@@ -148,5 +158,6 @@ struct KernelParityTests {
     @Test("the fixture list is complete")
     func fixturesPresent() throws {
         #expect(try KernelCase.all().count >= 40)
+        #expect(try KernelCase.all().filter(\.bfloat16Products).count == 2)
     }
 }

@@ -17,7 +17,9 @@ roundings against numpy and refuses to run unless torch uses its AVX2 kernels, w
 `.avx2` variant of TorchRandomSource.
 
 The reference outputs are computed with torch 2.0.1 on one thread, in float32 unless said
-otherwise, and stored as little-endian float32 .npy files (C order).
+otherwise, and stored as little-endian float32 .npy files (C order). A case with
+`params.bfloat16_products` rounds its `x` and `weight` to bfloat16 first (`.to(torch.bfloat16)`,
+to nearest even), then computes in float32: the products of the fast preset's bfloat16 scope.
 
 Files written:
     <case>/<output>.npy     the reference outputs of each case
@@ -222,6 +224,15 @@ def plan() -> list[dict]:
         case("conv2d_3x3_winograd_unpadded", "conv2d", "3x3 pad 0, 20 x 40 -> 18 x 38, no bias",
              {"x": inp((1, 7, 20, 40)), "weight": inp((5, 7, 3, 3), 0.25)},
              conv_params()),
+        # bfloat16 products (the fast preset's --products bfloat16): x and the weight rounded by
+        # torch's own .to(torch.bfloat16), the product summed in float32, the bias added as is.
+        # Appended last, as above. Names avoid "3x3" so the Winograd test leaves them out.
+        case("bf16_linear_odd", "linear", "bfloat16 products: odd sizes and an odd depth, bias",
+             {"x": inp((2, 45, 333)), "weight": inp((77, 333), 0.05), "bias": inp((77,), 0.5)},
+             {"bfloat16_products": True}),
+        case("bf16_conv2d_k3_pad1", "conv2d", "bfloat16 products: 3 x 3 pad 1, 35 -> 30 channels, 20 x 64 plane",
+             {"x": inp((1, 35, 20, 64)), "weight": inp((30, 35, 3, 3), 0.0625), "bias": inp((30,), 0.5)},
+             {**conv_params(padding=1), "bfloat16_products": True}),
     ]
     return cases
 
@@ -360,6 +371,9 @@ def generate(out_dir: pathlib.Path) -> None:
             offset = entry["params"].get("offset")
             tensors = {name: make_input(spec, offset if name == "x" else None)
                        for name, spec in entry["inputs"].items()}
+            if entry["params"].get("bfloat16_products"):
+                tensors = {name: value.to(torch.bfloat16).float() if name in ("x", "weight") else value
+                           for name, value in tensors.items()}
             if entry["op"] == "attention":
                 print(f"  {entry['name']}")
             with torch.no_grad():
