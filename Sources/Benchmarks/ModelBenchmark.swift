@@ -42,9 +42,8 @@ public struct ModelBenchmark: Sendable {
     public func record(_ timing: BenchmarkTiming, started: Date) -> RunRecord {
         var record = RunRecord(command: "bench \(model.rawValue)", elapsed: Date().timeIntervalSince(started), input: config)
         record.details = ["median_s": .number(timing.median), "runs_s": .array(timing.runs.map(JSONValue.number)),
-                          "peak_rss_mib": .number(timing.peakResidentMiB), 
-                          "batch": .number(Double(batch)), "latent": .string(latent),
-                          "products": .string(products.runs(on: .active) ? products.rawValue : ProductPrecision.float32.rawValue)]
+                          "peak_rss_mib": .number(timing.peakResidentMiB), "batch": .number(Double(batch)),
+                          "latent": .string(latent), "products": .string(products.asRun.rawValue)]
         return record
     }
 }

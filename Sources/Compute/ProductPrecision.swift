@@ -6,8 +6,8 @@
 /// A scope, like autocast: ``with(_:_:)`` sets it for the calling thread, and
 /// ``ComputeThreads/parallelFor(_:_:)`` hands it to the threads running its chunks, so every
 /// ``BLAS`` product started inside the scope sees it. bfloat16 products run only where the CPU has
-/// ``InstructionSet/avx512bf16`` (and `AUFFUSION_ISA` allows it); elsewhere the products stay
-/// float32, which is slower than bfloat16 would be there and more exact.
+/// ``InstructionSet/avx512bf16`` (and `AUFFUSION_ISA` allows it); elsewhere they stay float32, the
+/// exact path's products, bit for bit.
 public enum ProductPrecision: String, Codable, Sendable, CaseIterable {
     case float32
     case bfloat16
@@ -38,4 +38,7 @@ public enum ProductPrecision: String, Codable, Sendable, CaseIterable {
     public func runs(on instructionSet: InstructionSet) -> Bool {
         self == .float32 || instructionSet >= .avx512bf16
     }
+
+    /// The precision products asked in this one run in on this machine (``InstructionSet/active``).
+    public var asRun: ProductPrecision { runs(on: .active) ? self : .float32 }
 }

@@ -55,10 +55,10 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
     public var cachesFeatures: Bool { cacheInterval > 1 }
 
     /// These options as this machine runs them: bfloat16 products are float32 where the CPU has
-    /// no BF16 dot products (``ProductPrecision/runs(on:)``).
+    /// no BF16 dot products (``ProductPrecision/asRun``).
     public var asRun: SpeedOptions {
         var options = self
-        if !products.runs(on: .active) { options.products = .float32 }
+        options.products = products.asRun
         return options
     }
 
