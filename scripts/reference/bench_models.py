@@ -16,9 +16,10 @@ over all rounds, with the spread of the per-round minima beside it; ratios are S
 sides use AUFFUSION_THREADS threads (default: all cores) and weights from synthetic.py.
 `--swift-before` adds a second Swift side, an older build, so that a kernel change is measured
 before and after in the same run as its peers (its ratio column is then new / old). The U-Net
-and the VAE decoder also run with `--products bfloat16` (the fast preset's bfloat16 products;
-float32 on a CPU without AVX-512 BF16, which the output then says), in a column of their own
-beside the fp32 ratio.
+and the VAE decoder also run with `--products bfloat16` (the fast preset's bfloat16 products), in
+a column of their own beside the fp32 ratio. On a CPU without bfloat16 dot products (no
+avx512_bf16 or amx_bf16 flag) both bfloat16 sides are left out, saying so: there Swift's preset
+runs float32 products and PyTorch's autocast emulates bfloat16 at a fraction of its fp32 speed.
 """
 import os
 
@@ -111,6 +112,15 @@ def last_json_line(command: list) -> dict | None:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def cpu_has_bfloat16_products() -> bool:
+    """Whether /proc/cpuinfo lists a bfloat16 dot-product extension (Linux; False elsewhere)."""
+    try:
+        flags = pathlib.Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--swift-bench", type=pathlib.Path, help="the auffusion-bench binary")
@@ -126,9 +136,13 @@ def main() -> None:
         model, config, batch, latent, precision = arguments.reference_only
         print(json.dumps(run_reference(model, config, int(batch), latent, arguments.runs, precision)))
         return
+    bfloat16_products = cpu_has_bfloat16_products()
+    if not bfloat16_products:
+        print("this CPU has no bfloat16 dot products (avx512_bf16, amx_bf16): the bf16 sides are left out", file=sys.stderr)
     peers = [("2.0.1", sys.executable, "fp32")]
     if arguments.current_python.exists():
-        peers += [("current", str(arguments.current_python), "fp32"), ("current", str(arguments.current_python), "bf16")]
+        peers += [("current", str(arguments.current_python), "fp32")]
+        peers += [("current", str(arguments.current_python), "bf16")] if bfloat16_products else []
     selected = set(arguments.only.split(",")) if arguments.only else None
     rows = []
     for name, model, config, batch, latent in BENCHMARKS:
@@ -137,7 +151,8 @@ def main() -> None:
         common = ["--config", str(CONFIGS / config), "--batch", str(batch), "--latent", latent, "--runs", str(arguments.runs)]
         swift_command = [str(arguments.swift_bench), model, *common, "--json"]
         before = [("swift before fp32", [str(arguments.swift_before), *swift_command[1:]])] if arguments.swift_before else []
-        bfloat16 = [("swift bf16", [*swift_command, "--products", "bfloat16"])] if model in ("unet", "vae-decode") else []
+        bfloat16 = ([("swift bf16", [*swift_command, "--products", "bfloat16"])]
+                    if bfloat16_products and model in ("unet", "vae-decode") else [])
         sides = [("swift fp32", swift_command)] + bfloat16 + before + [
             (f"torch {label} {precision}", [python, __file__, "--runs", str(arguments.runs), "--reference-only",
                                             model, config, str(batch), latent, precision])
@@ -162,8 +177,6 @@ def main() -> None:
         best = min(min(r["runs_s"]) for r in swift)
         bf16_runs = results.get("swift bf16") or []
         bf16_best = min((min(r["runs_s"]) for r in bf16_runs), default=None)
-        if bf16_runs and any(r.get("products") != "bfloat16" for r in bf16_runs):
-            print("\n(this CPU has no AVX-512 BF16: the 'swift bf16' side ran float32 products)")
         print(f"\n{name}")
         print(f"  {'side':24} | {'seconds':>8} | {'spread':>15} | {'Swift/peer':>10} | {'peak MiB':>8} | {'mem ratio':>9}"
               + (f" | {'bf16/peer':>9}" if bf16_best else ""))
