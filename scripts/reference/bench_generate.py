@@ -15,7 +15,8 @@ resident memory /usr/bin/time reports. Loading the models is part of both times.
 
 Swift also runs each fast preset of docs/compute.md (the same request with its speed flags:
 adaptive guidance, feature caching, bfloat16 products, and --fast, which combines them) in the same run, so that
-the table gives each beside the exact run and the Python pipeline. With --repeat N every run is
+the table gives each beside the exact run and the Python pipeline. On a CPU without bfloat16 dot
+products the bfloat16 run is left out: it would repeat the exact one (cpu_features.py). With --repeat N every run is
 repeated N times, alternating, and the table keeps each one's fastest (the machine is shared).
 """
 import argparse
@@ -166,10 +167,16 @@ def main() -> None:
         print(f"writing the synthetic model folder {arguments.folder} (once)", file=sys.stderr)
         write_folder(arguments.folder)
     out = pathlib.Path(tempfile.mkdtemp())
+    sys.path.insert(0, str(HERE))
+    from cpu_features import has_bfloat16_products
+    runs = SWIFT_RUNS[:1] if arguments.exact_only else SWIFT_RUNS
+    if not has_bfloat16_products():
+        print("this CPU has no bfloat16 dot products: the --products bfloat16 run is left out", file=sys.stderr)
+        runs = [(name, flags) for name, flags in runs if "bfloat16" not in flags]
     commands = {name: [str(arguments.swift_binary), "generate", PROMPT, "--model", str(arguments.folder),
                        "-o", str(out / "swift.wav"), "--steps", str(arguments.steps), "--scheduler", arguments.scheduler,
                        "--seed", "0", "--quiet", *flags]
-                for name, flags in (SWIFT_RUNS[:1] if arguments.exact_only else SWIFT_RUNS)}
+                for name, flags in runs}
     commands["python"] = [sys.executable, __file__, "--folder", str(arguments.folder), "--steps", str(arguments.steps),
                           "--scheduler", arguments.scheduler, "--python-only", str(out / "python.wav")]
     best: dict[str, tuple[float, float]] = {}

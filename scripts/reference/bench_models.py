@@ -17,9 +17,8 @@ sides use AUFFUSION_THREADS threads (default: all cores) and weights from synthe
 `--swift-before` adds a second Swift side, an older build, so that a kernel change is measured
 before and after in the same run as its peers (its ratio column is then new / old). The U-Net
 and the VAE decoder also run with `--products bfloat16` (the fast preset's bfloat16 products), in
-a column of their own beside the fp32 ratio. On a CPU without bfloat16 dot products (no
-avx512_bf16 or amx_bf16 flag) both bfloat16 sides are left out, saying so: there Swift's preset
-runs float32 products and PyTorch's autocast emulates bfloat16 at a fraction of its fp32 speed.
+a column of their own beside the fp32 ratio. On a CPU without bfloat16 dot products both bfloat16
+sides are left out, saying so (cpu_features.py says why).
 """
 import os
 
@@ -112,15 +111,6 @@ def last_json_line(command: list) -> dict | None:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def cpu_has_bfloat16_products() -> bool:
-    """Whether /proc/cpuinfo lists a bfloat16 dot-product extension (Linux; False elsewhere)."""
-    try:
-        flags = pathlib.Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--swift-bench", type=pathlib.Path, help="the auffusion-bench binary")
@@ -136,7 +126,9 @@ def main() -> None:
         model, config, batch, latent, precision = arguments.reference_only
         print(json.dumps(run_reference(model, config, int(batch), latent, arguments.runs, precision)))
         return
-    bfloat16_products = cpu_has_bfloat16_products()
+    sys.path.insert(0, str(HERE))
+    from cpu_features import has_bfloat16_products
+    bfloat16_products = has_bfloat16_products()
     if not bfloat16_products:
         print("this CPU has no bfloat16 dot products (avx512_bf16, amx_bf16): the bf16 sides are left out", file=sys.stderr)
     peers = [("2.0.1", sys.executable, "fp32")]
