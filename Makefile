@@ -164,7 +164,8 @@ demo: build
 	@echo "demo: wrote generated, restyled and filled .wav/.png to $(DEMO_DIR)/ (docs/mini-model.md says what the model knows)"
 
 ## bench: time our kernels beside the PyTorch/librosa reference on this machine, and the networks
-## beside PyTorch 2.0.1 and the current PyTorch (fp32 and bf16 autocast), as ratios.
+## beside PyTorch 2.0.1 and the current PyTorch (fp32, and bf16 autocast where the CPU has bfloat16
+## dot products), as ratios.
 bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(PYTHON) scripts/reference/bench.py --write-clip .bench-clip.wav
 	$(BIN)/auffusion-bench --clip .bench-clip.wav --json > .bench-swift.json
@@ -176,8 +177,9 @@ bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 bench-batch: build
 	scripts/bench-batch.sh $(BIN)/auffusion 8 25 4 3
 
-## bench-unet: one guided U-Net step only, Swift (float32, and bfloat16 products where the CPU has
-## them) beside PyTorch 2.0.1, the current PyTorch fp32 and its bf16 autocast, 3 alternating rounds (~5 minutes).
+## bench-unet: one guided U-Net step only, Swift beside PyTorch 2.0.1 and the current PyTorch fp32,
+## and, where the CPU has bfloat16 dot products, Swift's bfloat16 products beside the current
+## PyTorch's bf16 autocast; 3 alternating rounds (~5 minutes).
 bench-unet: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(PYTHON) scripts/reference/bench_models.py --swift-bench $(BIN)/auffusion-bench --current-python $(CURRENT_VENV)/bin/python \
 	  --only unet --rounds 3

@@ -39,6 +39,7 @@ public enum ProductPrecision: String, Codable, Sendable, CaseIterable {
         self == .float32 || instructionSet >= .avx512bf16
     }
 
-    /// The precision products asked in this one run in on this machine (``InstructionSet/active``).
+    /// The precision that products asked for in this one actually run in on this machine
+    /// (``InstructionSet/active``): itself, or float32 where the CPU has no BF16 dot products.
     public var asRun: ProductPrecision { runs(on: .active) ? self : .float32 }
 }

@@ -226,7 +226,7 @@ def plan() -> list[dict]:
              conv_params()),
         # bfloat16 products (the fast preset's --products bfloat16): x and the weight rounded by
         # torch's own .to(torch.bfloat16), the product summed in float32, the bias added as is.
-        # Appended last, as above. Names avoid "3x3" so the Winograd test leaves them out.
+        # Appended last, as above. The Winograd test leaves them out by their flag (and their names avoid "3x3").
         case("bf16_linear_odd", "linear", "bfloat16 products: odd sizes and an odd depth, bias",
              {"x": inp((2, 45, 333)), "weight": inp((77, 333), 0.05), "bias": inp((77,), 0.5)},
              {"bfloat16_products": True}),
