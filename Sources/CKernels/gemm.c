@@ -43,6 +43,17 @@ unsigned ck_cpu_features(void) {
 #endif
 }
 
+void ck_cpu_vendor(char vendor[13]) {
+    memset(vendor, 0, 13);
+#if CK_X86
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return;
+    memcpy(vendor, &ebx, 4);
+    memcpy(vendor + 4, &edx, 4);
+    memcpy(vendor + 8, &ecx, 4);
+#endif
+}
+
 // MARK: - The blocked driver
 
 /// An operand as the driver sees it: element (row, column) of op(X) is at

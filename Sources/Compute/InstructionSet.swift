@@ -30,6 +30,14 @@ public enum InstructionSet: Int, Comparable, Sendable, CaseIterable, CustomStrin
         return .baseline
     }()
 
+    /// The CPU's vendor as CPUID leaf 0 names it ("AuthenticAMD", "GenuineIntel"); empty where
+    /// there is no CPUID.
+    public static let vendor: String = {
+        var name = [CChar](repeating: 0, count: 13)
+        ck_cpu_vendor(&name)
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
     /// The set the kernels use: ``supported``, capped by `AUFFUSION_ISA` when it names a narrower one.
     public static let active: InstructionSet = capped(supported, by: ProcessInfo.processInfo.environment["AUFFUSION_ISA"])
 

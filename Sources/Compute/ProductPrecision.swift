@@ -39,6 +39,19 @@ public enum ProductPrecision: String, Codable, Sendable, CaseIterable {
         self == .float32 || instructionSet >= .avx512bf16
     }
 
+    /// The faster precision of products on this machine, which the fast preset takes
+    /// (``fastest(on:vendor:)`` of ``InstructionSet/active`` and ``InstructionSet/vendor``).
+    public static let fastest = fastest(on: .active, vendor: InstructionSet.vendor)
+
+    /// bfloat16 where `instructionSet` has BF16 dot products and the vendor's cores run them
+    /// faster than float32 products, float32 elsewhere. Measured (docs/compute.md, "bfloat16
+    /// products"): on AMD's Zen 4 a guided U-Net step took 0.64× its float32 time; on an Intel
+    /// Xeon with AVX-512 BF16 (no AMX) it took 1.50×, its `VDPBF16PS` micro-kernel 1.8× the time
+    /// of the float32 one for the same products, so Intel CPUs keep float32.
+    public static func fastest(on instructionSet: InstructionSet, vendor: String) -> ProductPrecision {
+        bfloat16.runs(on: instructionSet) && vendor == "AuthenticAMD" ? .bfloat16 : .float32
+    }
+
     /// The precision that products asked for in this one actually run in on this machine
     /// (``InstructionSet/active``): itself, or float32 where the CPU has no BF16 dot products.
     public var asRun: ProductPrecision { runs(on: .active) ? self : .float32 }

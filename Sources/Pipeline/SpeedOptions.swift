@@ -47,9 +47,10 @@ public struct SpeedOptions: Codable, Sendable, Equatable {
 
     /// The `--fast` preset: the approximations measured worth their cost (docs/compute.md,
     /// "Fast presets"): guidance on the first half of the steps, a full evaluation every third
-    /// step, bfloat16 products. Fewer steps (a better sampler) combine with it through the
+    /// step, and bfloat16 products where they are faster than float32 on this CPU
+    /// (``ProductPrecision/fastest``). Fewer steps (a better sampler) combine with it through the
     /// request's scheduler and step count, which it leaves to the caller.
-    public static let fast = SpeedOptions(guidedFraction: 0.5, cacheInterval: 3, cacheBranch: 0, products: .bfloat16)
+    public static let fast = SpeedOptions(guidedFraction: 0.5, cacheInterval: 3, cacheBranch: 0, products: .fastest)
 
     /// Whether some steps skip the deep layers.
     public var cachesFeatures: Bool { cacheInterval > 1 }

@@ -1,4 +1,5 @@
 import Compute
+import Foundation
 import Testing
 import TestSupport
 
@@ -96,5 +97,22 @@ struct InstructionSetTests {
         #expect(InstructionSet.capped(.avx512, by: nil) == .avx512)
         #expect(InstructionSet.capped(.avx512bf16, by: "avx512") == .avx512)
         #expect(InstructionSet.active <= InstructionSet.supported)
+    }
+
+    @Test("the vendor is the one /proc/cpuinfo names", .enabled(if: FileManager.default.fileExists(atPath: "/proc/cpuinfo")))
+    func vendor() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let line = try #require(cpuinfo.split(separator: "\n").first { $0.hasPrefix("vendor_id") })
+        #expect(line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) == InstructionSet.vendor)
+    }
+
+    @Test("the fast preset's products are bfloat16 only where BF16 dot products outrun float32 ones: AMD's cores with AVX-512 BF16")
+    func fastestProducts() {
+        #expect(ProductPrecision.fastest(on: .avx512bf16, vendor: "AuthenticAMD") == .bfloat16)
+        #expect(ProductPrecision.fastest(on: .avx512bf16, vendor: "GenuineIntel") == .float32)
+        for narrower in [InstructionSet.baseline, .avx2, .avx512] {
+            #expect(ProductPrecision.fastest(on: narrower, vendor: "AuthenticAMD") == .float32)
+        }
+        #expect(ProductPrecision.fastest == .fastest(on: .active, vendor: InstructionSet.vendor))
     }
 }

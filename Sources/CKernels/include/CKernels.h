@@ -18,6 +18,10 @@ unsigned ck_cpu_features(void);
 
 enum { CK_FEATURE_AVX2 = 1, CK_FEATURE_AVX512 = 2, CK_FEATURE_AVX512_BF16 = 4 };
 
+/// The CPU's vendor string from CPUID leaf 0 ("AuthenticAMD", "GenuineIntel", …), 12 characters
+/// and a terminating zero in `vendor`; empty where there is no CPUID.
+void ck_cpu_vendor(char vendor[13]);
+
 /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, row-major, on the calling thread, with `isa`
 /// (which the CPU must have). `beta == 0` never reads C. Returns 0, or -1 if scratch memory
 /// could not be allocated (C is then untouched).
