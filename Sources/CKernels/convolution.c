@@ -15,7 +15,7 @@
 #include "CKernels.h"
 #include "gemm_kind.h"
 
-#include <stdlib.h>
+#include <stdint.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -153,11 +153,26 @@ static ptrdiff_t block_columns(const gemm_kind *kind, ptrdiff_t outputs) {
     return columns > kind->nr ? columns : kind->nr;
 }
 
+/// The packed weight rows of `range` (rounded up to 64 bytes: the panel of columns after it is
+/// stored with aligned vectors), in floats.
+static size_t packed_weight_count(const gemm_kind *kind, const ck_conv_shape *shape, ck_conv_range range) {
+    const ptrdiff_t depth_count = shape->channels * shape->kernel_height * shape->kernel_width;
+    const ptrdiff_t panels = (range.output_count + kind->mr - 1) / kind->mr;
+    return (size_t)((panels * kind->mr * ck_panel_depth(kind, depth_count) + 15) / 16 * 16);
+}
+
+/// Floats of `conv`'s scratch: the packed weight, a panel of columns (and its float staging for
+/// bfloat16 pairs), an edge tile, and 16 floats to align the start to 64 bytes.
+static size_t conv_scratch_count(const gemm_kind *kind, const ck_conv_shape *shape, ck_conv_range range) {
+    const size_t b_count = (size_t)(kind->kc * kind->nr), staging_count = kind->bf16_pairs ? b_count : 0;
+    return packed_weight_count(kind, shape, range) + b_count + staging_count + (size_t)(kind->mr * kind->nr) + 16;
+}
+
 /// The convolution of `ck_conv` with `kind`'s micro-kernels; `pack_panel` packs a panel of columns
 /// as floats (`[kc][nr]`), which a kind of bfloat16 pairs then rounds into its own layout.
 static int conv(const gemm_kind *kind, void (*pack_panel)(const ck_conv_shape *, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *),
                 const ck_conv_shape *shape, const float *weight, const float *bias, const float *input, const float *residual,
-                float *output, ck_conv_range range) {
+                float *output, ck_conv_range range, float *scratch) {
     const int mr = kind->mr, nr = kind->nr;
     const ptrdiff_t depth_count = shape->channels * shape->kernel_height * shape->kernel_width;
     const ptrdiff_t ldc = shape->out_height * shape->out_width, outputs = range.output_count;
@@ -168,12 +183,10 @@ static int conv(const gemm_kind *kind, void (*pack_panel)(const ck_conv_shape *,
     if (bias) bias += range.first_output;
     if (residual) residual += range.first_output * ldc;
     const ptrdiff_t panels = (outputs + mr - 1) / mr, nc = block_columns(kind, outputs);
-    // The packed weight rounded up to 64 bytes: the panel of columns after it is stored with aligned vectors.
-    const size_t a_count = (size_t)((panels * mr * ck_panel_depth(kind, depth_count) + 15) / 16 * 16);
+    const size_t a_count = packed_weight_count(kind, shape, range);
     const size_t b_count = (size_t)(kind->kc * nr), staging_count = kind->bf16_pairs ? b_count : 0;
-    float *scratch = aligned_alloc(64, sizeof(float) * (a_count + b_count + staging_count + (size_t)(mr * nr)));
-    if (!scratch) return -1;
-    float *packed_a = scratch, *panel_b = scratch + a_count, *staging = panel_b + b_count, *edge = staging + staging_count;
+    float *packed_a = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    float *panel_b = packed_a + a_count, *staging = panel_b + b_count, *edge = staging + staging_count;
     ck_pack_weight(kind, kind->kc, weight, outputs, depth_count, panels, packed_a);
     const ptrdiff_t end = range.first_position + range.position_count;
     for (ptrdiff_t jc = range.first_position; jc < end; jc += nc) {
@@ -206,27 +219,35 @@ static int conv(const gemm_kind *kind, void (*pack_panel)(const ck_conv_shape *,
             }
         }
     }
-    free(scratch);
     return 0;
 }
 
+size_t ck_conv_scratch_count(ck_isa isa, int bfloat16, const ck_conv_shape *shape, ck_conv_range range) {
+#if defined(__x86_64__)
+    return conv_scratch_count(bfloat16 ? ck_gemm_kind_bf16() : ck_gemm_kind(isa), shape, range);
+#else
+    (void)isa; (void)bfloat16; (void)shape; (void)range;
+    return 0;
+#endif
+}
+
 int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
-            const float *residual, float *output, ck_conv_range range) {
+            const float *residual, float *output, ck_conv_range range, float *scratch) {
 #if defined(__x86_64__)
     return conv(ck_gemm_kind(isa), isa == CK_ISA_AVX512 ? pack_panel_avx512 : pack_panel_avx2, shape, weight, bias, input,
-                residual, output, range);
+                residual, output, range, scratch);
 #else
-    (void)isa; (void)shape; (void)weight; (void)bias; (void)input; (void)residual; (void)output; (void)range;
+    (void)isa; (void)shape; (void)weight; (void)bias; (void)input; (void)residual; (void)output; (void)range; (void)scratch;
     return -1;
 #endif
 }
 
 int ck_conv_bf16(const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
-                 const float *residual, float *output, ck_conv_range range) {
+                 const float *residual, float *output, ck_conv_range range, float *scratch) {
 #if defined(__x86_64__)
-    return conv(ck_gemm_kind_bf16(), pack_panel_avx512, shape, weight, bias, input, residual, output, range);
+    return conv(ck_gemm_kind_bf16(), pack_panel_avx512, shape, weight, bias, input, residual, output, range, scratch);
 #else
-    (void)shape; (void)weight; (void)bias; (void)input; (void)residual; (void)output; (void)range;
+    (void)shape; (void)weight; (void)bias; (void)input; (void)residual; (void)output; (void)range; (void)scratch;
     return -1;
 #endif
 }

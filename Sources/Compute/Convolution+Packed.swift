@@ -11,7 +11,7 @@ extension Convolution {
     /// ``ProductPrecision`` scope where `instructionSet` has it), which packs the columns of its
     /// product from the image itself: bias and residual added, `[N, O, H′·W′]`. Each batch item is
     /// cut into one piece per thread along the longer of its output positions and output channels.
-    /// `nil` if `instructionSet` has no kernels or a piece could not allocate its packing buffers.
+    /// Each piece packs into scratch from ``Workspace``. `nil` if `instructionSet` has no kernels.
     static func packedConvolution(_ input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?,
                                   shape: ck_conv_shape, batch: Int, instructionSet: InstructionSet) -> [Float]? {
         guard let isa = instructionSet.kernel else { return nil }
@@ -25,8 +25,11 @@ extension Convolution {
                             inPieces(shape.pointee, batch: batch, positions: shape.pointee.out_height * shape.pointee.out_width,
                                      positionGranularity: positionGranularity, positionsPerOutput: 1) { item, range, y in
                                 let (image, extra) = (x.baseAddress! + item * imageSize, r.map { $0 + item * outputSize })
-                                return bfloat16 ? ck_conv_bf16(shape, w.baseAddress, b, image, extra, y + item * outputSize, range)
-                                    : ck_conv(isa, shape, w.baseAddress, b, image, extra, y + item * outputSize, range)
+                                let count = ck_conv_scratch_count(isa, bfloat16 ? 1 : 0, shape, range)
+                                return Workspace.shared.withScratch(count: count) { scratch in
+                                    bfloat16 ? ck_conv_bf16(shape, w.baseAddress, b, image, extra, y + item * outputSize, range, scratch.baseAddress)
+                                        : ck_conv(isa, shape, w.baseAddress, b, image, extra, y + item * outputSize, range, scratch.baseAddress)
+                                }
                             }
                         }
                     }

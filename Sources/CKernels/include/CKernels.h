@@ -56,15 +56,20 @@ typedef struct {
 /// for the output positions q = (y, x) and channels o of `range`, on the calling thread, with `isa`
 /// (which the CPU must have): `f` is leaky ReLU or the identity, `x` zero outside the image, `bias`
 /// and `residual` may be NULL. The sums are ck_sgemm's over im2col columns, in the same order.
-/// Returns 0, or -1 if scratch memory could not be allocated or this build has no kernels for
-/// `isa` (the output is then untouched).
+/// `scratch` holds `ck_conv_scratch_count` floats, from the caller so that its packed weights are
+/// reused memory, not a fresh block in whichever heap arena the calling thread has. Returns 0, or
+/// -1 if this build has no kernels for `isa` (the output is then untouched).
 int ck_conv(ck_isa isa, const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
-            const float *residual, float *output, ck_conv_range range);
+            const float *residual, float *output, ck_conv_range range, float *scratch);
 
 /// `ck_conv` with bfloat16 products, as `ck_sgemm_bf16`: the weight and the implicit columns
 /// rounded to bfloat16, the sums in float32. The CPU must have `CK_FEATURE_AVX512_BF16`.
 int ck_conv_bf16(const ck_conv_shape *shape, const float *weight, const float *bias, const float *input,
-                 const float *residual, float *output, ck_conv_range range);
+                 const float *residual, float *output, ck_conv_range range, float *scratch);
+
+/// Floats of the scratch `ck_conv` (`bfloat16` zero) or `ck_conv_bf16` (nonzero) needs for `range`
+/// of `shape` with `isa`: the range's packed weight rows and a panel of columns; 0 without kernels.
+size_t ck_conv_scratch_count(ck_isa isa, int bfloat16, const ck_conv_shape *shape, ck_conv_range range);
 
 /// Output groups of `ck_winograd1d` for a 1-D `shape`: ⌈out_width / (4 · dilation)⌉, each of
 /// 4 · dilation outputs (`dilation` tiles of four outputs `dilation` apart).
