@@ -61,7 +61,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The first Gaussian tensor the run draws, as .npy, instead of seeded noise: the initial latents of a run from noise, or the tensor added to a clip's latents.", valueName: "file.npy"))
     var noise: String?
 
-    @Flag(help: "The fast preset (docs/compute.md): --guidance-until \(SpeedOptions.fast.guidedFraction) --cache-interval \(SpeedOptions.fast.cacheInterval), and --products bfloat16 where this CPU runs it faster than float32 (here: \(SpeedOptions.fast.products)); the flags below override its parts. Not with swap, reweight or attention (feature caching).")
+    @Flag(help: "The fast preset (docs/compute.md): --guidance-until \(SpeedOptions.fast.guidedFraction) --cache-interval \(SpeedOptions.fast.cacheInterval), and --products bfloat16 where this CPU runs it faster than float32 (on this CPU it takes \(SpeedOptions.fast.products)); the flags below override its parts. Not with swap, reweight or attention (feature caching).")
     var fast = false
 
     @Option(name: .customLong("guidance-until"), help: ArgumentHelp("Adaptive guidance: classifier-free guidance on the first F of the steps only, the conditional prediction alone after (0…1; default 1, every step).", valueName: "F"))

@@ -18,7 +18,8 @@ struct EmbeddedModelPresetTests {
     static let seeds: [UInt64] = Array(10..<20)
 
     /// The presets the suite runs: adaptive guidance alone (the one prompt-to-prompt can take)
-    /// and both approximations (`--fast`). Feature caching alone passed the same generation and
+    /// and both approximations (`--fast`), with bfloat16 products wherever the CPU has them (the
+    /// preset itself takes them only where they are the faster), so that they are tested too. Feature caching alone passed the same generation and
     /// edit tests when measured (docs/compute.md); it is left out to keep `make test` within its budget.
     enum Preset: String, CaseIterable, CustomTestStringConvertible {
         case adaptiveGuidance = "guidance on the first half", fast = "--fast"
@@ -26,7 +27,8 @@ struct EmbeddedModelPresetTests {
         var speed: SpeedOptions {
             switch self {
             case .adaptiveGuidance: SpeedOptions(guidedFraction: SpeedOptions.fast.guidedFraction)
-            case .fast: .fast
+            case .fast: SpeedOptions(guidedFraction: SpeedOptions.fast.guidedFraction, cacheInterval: SpeedOptions.fast.cacheInterval,
+                                     cacheBranch: SpeedOptions.fast.cacheBranch, products: .bfloat16)
             }
         }
 
