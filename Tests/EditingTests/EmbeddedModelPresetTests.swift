@@ -19,8 +19,9 @@ struct EmbeddedModelPresetTests {
 
     /// The presets the suite runs: adaptive guidance alone (the one prompt-to-prompt can take)
     /// and both approximations (`--fast`), with bfloat16 products wherever the CPU has them (the
-    /// preset itself takes them only where they are the faster), so that they are tested too. Feature caching alone passed the same generation and
-    /// edit tests when measured (docs/compute.md); it is left out to keep `make test` within its budget.
+    /// preset itself takes them only where they are the faster), so that they are tested too.
+    /// Feature caching alone passed the same generation and edit tests when measured
+    /// (docs/compute.md); it is left out to keep `make test` within its budget.
     enum Preset: String, CaseIterable, CustomTestStringConvertible {
         case adaptiveGuidance = "guidance on the first half", fast = "--fast"
 
