@@ -37,12 +37,7 @@ struct BatchOptions: ParsableArguments {
         }
         if shard != nil && !isBatch { throw ValidationError("--shard needs --batch or several takes (--output-dir)") }
         if skipExisting && !isBatch { throw ValidationError("--skip-existing needs --output-dir") }
-        do {
-            _ = try self.takes(baseSeed: nil)
-            _ = try resolvedShard()
-        } catch let error as BatchError {
-            throw ValidationError("\(error)")
-        }
+        try usage { _ = (try takes(baseSeed: nil), try resolvedShard()) }
     }
 
     /// The takes per line, numbered from `baseSeed` when given.
@@ -60,10 +55,20 @@ struct BatchOptions: ParsableArguments {
     /// The output folder.
     var folder: OutputFolder { OutputFolder(URL(fileURLWithPath: outputDirectory ?? ".")) }
 
+    /// The batch file's tasks, or the takes of the command's one `line`; takes are numbered from
+    /// `baseSeed` when given.
+    func plan<Line: BatchLine>(baseSeed: UInt64?, single line: () throws -> Line) throws -> BatchPlan<Line> {
+        let takes = try takes(baseSeed: baseSeed)
+        if let batch { return try BatchPlan(file: URL(fileURLWithPath: batch), folder: folder, takes: takes) }
+        return try BatchPlan(lines: [(0, .success(try line()))], folder: folder, takes: takes)
+    }
+
     /// Runs `plan` with `job` on this shard, printing each task's progress, each failure, and with
-    /// `--json` each task's manifest entry; fails at the end if any task failed.
-    func run<Job: BatchJob>(_ job: Job, plan: BatchPlan<Job.Line>, pipeline: AuffusionPipeline, inputs: [URL],
+    /// `--json` each task's manifest entry; fails at the end if any task failed. Neither the batch
+    /// file nor `inputs` is overwritten.
+    func run<Job: BatchJob>(_ job: Job, plan: BatchPlan<Job.Line>, pipeline: AuffusionPipeline, inputs: [URL] = [],
                             peaks: PeakOptions, report: ReportOptions) throws {
+        let inputs = [batch].compactMap { $0.map(URL.init(fileURLWithPath:)) } + inputs
         var run = BatchRun(job: job, plan: plan, shard: try resolvedShard(), skipExisting: skipExisting, inputs: inputs)
         run.guardsPeaks = peaks.peakGuard
         var progress = report.progress()

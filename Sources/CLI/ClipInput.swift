@@ -31,19 +31,14 @@ struct FileFormatOptions: ParsableArguments {
             help: "Write samples as pcm16, pcm24, pcm32, float32 or float64 (default: the input's; FLAC holds pcm16 and pcm24).")
     var sampleFormat: SampleEncoding?
 
-    func validate() throws {
-        if let sampleRate, !(1_000...768_000).contains(sampleRate) {
-            throw ValidationError("--sample-rate must be between 1000 and 768000 Hz, got \(sampleRate)")
-        }
-        if let channels, !(1...64).contains(channels) { throw ValidationError("--channels must be between 1 and 64, got \(channels)") }
-    }
+    var overrides: OutputFormat { OutputFormat(sampleRate: sampleRate, channelCount: channels, encoding: sampleFormat) }
+
+    func validate() throws { try usage(overrides.validate) }
 
     /// The input at `url` as the output of an edit, with these overrides.
     func editedFile(_ url: URL) throws -> EditedFile {
         var file = try EditedFile(source: url)
-        file.sampleRate = sampleRate.map(Double.init)
-        file.channelCount = channels
-        file.encoding = sampleFormat
+        file.overrides = overrides
         return file
     }
 }

@@ -67,22 +67,16 @@ struct EditCommand: ParsableCommand {
     /// Every plan of the batch file, or the takes of the one plan, in this shard, with the models
     /// loaded once.
     private func runBatch() throws {
-        let takes = try batch.takes(baseSeed: seed)
         let file = URL(fileURLWithPath: batch.batch ?? plan ?? "")
-        let plan: BatchPlan<EditBatchLine>
-        if batch.batch != nil {
-            plan = try BatchPlan(file: file, folder: batch.folder, takes: takes)
-        } else {
+        let plan = try batch.plan(baseSeed: seed) {
             var document = try EditPlanFile(contentsOf: file).document
             document.output = file.deletingPathExtension().lastPathComponent + ".wav"
-            plan = try BatchPlan(lines: [(0, .success(EditBatchLine(plan: document)))], folder: batch.folder, takes: takes)
+            return EditBatchLine(plan: document)
         }
         var job = EditBatchJob(inputFolder: file.deletingLastPathComponent())
         job.finishing = splice.choices
         job.samplePosterior = clipOptions.samplePosterior
-        job.sampleRate = clipOptions.format.sampleRate.map(Double.init)
-        job.channelCount = clipOptions.format.channels
-        job.encoding = clipOptions.format.sampleFormat
+        job.format = clipOptions.format.overrides
         try batch.run(job, plan: plan, pipeline: try model.load(report, residency: .allLoaded), inputs: [file], peaks: peaks, report: report)
     }
 

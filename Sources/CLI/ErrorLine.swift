@@ -1,4 +1,6 @@
+import ArgumentParser
 import Foundation
+import Editing
 import Pipeline
 import Toolkit
 
@@ -8,6 +10,12 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Runs a check of the library at parse time: any error it throws is a usage error, spelt with
+/// the flags (``ErrorLine/describe(_:)``).
+func usage(_ check: () throws -> Void) throws {
+    do { try check() } catch { throw ValidationError(ErrorLine.describe(error)) }
+}
+
 /// How an error becomes the one `error:` line: library errors that name a request field are
 /// spelt with the flag that sets it, file-system errors say which file and why, and nothing
 /// spans more than one line.
@@ -15,12 +23,22 @@ enum ErrorLine {
     /// The flag of each ``GenerationRequest`` field a library error may name.
     static let flags = ["steps": "--steps", "guidance": "--guidance", "guidance_rescale": "--guidance-rescale",
                         "duration": "--duration", "prompt": "the prompt", "canvas": "the canvas",
-                        "guided_fraction": "--guidance-until", "cache_interval": "--cache-interval", "cache_branch": "--cache-branch"]
+                        "guided_fraction": "--guidance-until", "cache_interval": "--cache-interval", "cache_branch": "--cache-branch",
+                        "sample_rate": "--sample-rate", "channels": "--channels"]
 
     static func describe(_ error: any Error) -> String {
         switch error {
         case PipelineError.invalidValue(let field, let reason):
             return "\(flags[field] ?? field) \(reason)"
+        case ReplaceScheduleError.wordNamedTwice(let word):
+            return "--cross-replace-word names \"\(word)\" twice"
+        case ReplaceScheduleError.invalidBounds(let field, let reason):
+            let option = switch field {
+            case .cross: "--cross-replace"
+            case .selfAttention: "--self-replace"
+            case .word(let word): "--cross-replace-word \(word)"
+            }
+            return "\(option): \(reason)"
         case ClipStart.Failure.schedulerWithInversion:
             return "--scheduler does not apply to an inversion start (it steps with DDIM); use --start sdedit to choose a sampler"
         case let error as CocoaError:

@@ -85,17 +85,10 @@ struct GenerateCommand: ParsableCommand {
     /// Every line of the batch file, or the takes of the one prompt, in this shard, with the
     /// models loaded once.
     private func runBatch() throws {
-        let takes = try batch.takes(baseSeed: sampling.seed)
-        let file = batch.batch.map { URL(fileURLWithPath: $0) }
-        let plan: BatchPlan<BatchItem>
-        if let file {
-            plan = try BatchPlan(file: file, folder: batch.folder, takes: takes)
-        } else {
-            let name = BatchItem.fileName(for: unconditional ? "" : prompt ?? "")
-            plan = try BatchPlan(lines: [(0, .success(BatchItem(prompt: prompt ?? "", output: name)))], folder: batch.folder, takes: takes)
+        let plan = try batch.plan(baseSeed: sampling.seed) {
+            BatchItem(prompt: prompt ?? "", output: BatchItem.fileName(for: unconditional ? "" : prompt ?? ""))
         }
-        let pipeline = try model.load(report, residency: .allLoaded)
-        try batch.run(GenerationBatchJob(defaults: request(prompt: "")), plan: plan, pipeline: pipeline,
-                      inputs: [file].compactMap { $0 }, peaks: peaks, report: report)
+        try batch.run(GenerationBatchJob(defaults: request(prompt: "")), plan: plan, pipeline: try model.load(report, residency: .allLoaded),
+                      peaks: peaks, report: report)
     }
 }

@@ -78,7 +78,7 @@ struct SamplingOptions: ParsableArguments {
 
     func validate() throws {
         if noise != nil && seed != nil { throw ValidationError("use either --seed or --noise") }
-        do { try request(prompt: "").validateSettings() } catch { throw ValidationError(ErrorLine.describe(error)) }
+        try usage(request(prompt: "").validateSettings)
     }
 
     /// The approximations asked for: the `--fast` preset or none, with the flags given over it.

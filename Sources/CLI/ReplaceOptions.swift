@@ -17,18 +17,9 @@ struct ReplaceOptions: ParsableArguments {
     var selfReplace: Double?
 
     func validate() throws {
-        do {
+        try usage {
             _ = try ReplaceSchedule(crossEnd: crossReplace ?? ReplaceSchedule.defaultCross, words: crossReplaceWords,
                                     selfEnd: selfReplace ?? ReplaceSchedule.defaultSelf)
-        } catch .wordNamedTwice(let word) {
-            throw ValidationError("--cross-replace-word names \"\(word)\" twice")
-        } catch .invalidBounds(let field, let reason) {
-            let option = switch field {
-            case .cross: "--cross-replace"
-            case .selfAttention: "--self-replace"
-            case .word(let word): "--cross-replace-word \(word)"
-            }
-            throw ValidationError("\(option): \(reason)")
         }
     }
 

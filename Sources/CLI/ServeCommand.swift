@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maximumQueuedJobs = maximumQueue
         settings.expirySeconds = keepHours * 3600
         if !settings.isLoopback, settings.token == nil { settings.token = ServerConfiguration.newToken() }
-        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        try usage(settings.validate)
         let server = try EditorServer(configuration: settings, pipeline: try model.load(report, residency: .allLoaded))
         let (host, token) = (host.contains(":") ? "[\(host)]" : host, settings.token)
         try await server.run { port in

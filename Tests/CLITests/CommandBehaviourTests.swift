@@ -35,6 +35,9 @@ struct CommandBehaviourTests {
             (["inpaint", input, "a beep", "--mask", "1.5-1.0", "-o", out], "the end must come after the start"),
             (["generate", "", "-o", out], "give a prompt"),
             (["generate", "a beep", "-o", out, "--frobnicate"], "frobnicate"),
+            (["transfer", input, "a beep", "--sample-rate", "500", "-o", out], "--sample-rate must be between 1000 and 768000 Hz, got 500"),
+            (["edit", "--batch", input, "--output-dir", folder.path, "--channels", "65"], "--channels must be between 1 and 64, got 65"),
+            (["swap", "a dog", "a cat", "--cross-replace", "2", "-o", out], "--cross-replace: "),
         ]
         for (arguments, fragment) in usage {
             let result = try CommandRunner.run("auffusion", arguments)

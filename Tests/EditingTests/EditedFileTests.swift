@@ -51,6 +51,26 @@ struct EditedFileTests {
 
     private func tone(_ frequency: Double, _ amplitude: Double) -> (Double) -> Double { { amplitude * sin(2 * .pi * frequency * $0) } }
 
+    @Test("format overrides outside the rates and channel counts are refused before any work, naming the field")
+    func overridesAreChecked() throws {
+        let url = try file("checked.flac", left: { _ in 0 }, right: { _ in 0 })
+        var edited = try EditedFile(source: url)
+        for (overrides, field) in [(OutputFormat(sampleRate: 999), "sample_rate"), (OutputFormat(sampleRate: 768_001), "sample_rate"),
+                                   (OutputFormat(channelCount: 0), "channels"), (OutputFormat(channelCount: 65), "channels")] {
+            edited.overrides = overrides
+            #expect {
+                try edited.validate()
+            } throws: { error in
+                guard case PipelineError.invalidValue(field, _) = error else { return false }
+                return true
+            }
+        }
+        edited.overrides = OutputFormat(sampleRate: 1_000, channelCount: 1, encoding: .pcm16)
+        try edited.validate()
+        edited.overrides = OutputFormat(sampleRate: 768_000, channelCount: 2)
+        try edited.validate()
+    }
+
     @Test("inpainting 1.0-1.5 s of a 44.1 kHz stereo 24-bit FLAC: same rate, channels, encoding and length; every sample outside the mask identical on both channels; the gap becomes noise")
     func formatAndSamples() throws {
         // Left: bursts of a low tone; right: a steady medium tone. Different content per channel.

@@ -1,5 +1,34 @@
 import AudioDSP
 import Foundation
+import Pipeline
+
+/// The format an edited file is written in where it differs from the input's (docs/editing.md,
+/// "The file's own format"): each field `nil` keeps the input's.
+public struct OutputFormat: Sendable, Equatable {
+    /// The rates (Hz) and channel counts an output may have.
+    public static let sampleRates = 1_000...768_000
+    public static let channelCounts = 1...64
+
+    public var sampleRate: Int?
+    public var channelCount: Int?
+    public var encoding: SampleEncoding?
+
+    public init(sampleRate: Int? = nil, channelCount: Int? = nil, encoding: SampleEncoding? = nil) {
+        (self.sampleRate, self.channelCount, self.encoding) = (sampleRate, channelCount, encoding)
+    }
+
+    /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming `sample_rate` or `channels`.
+    public func validate() throws {
+        if let sampleRate, !Self.sampleRates.contains(sampleRate) {
+            let range = Self.sampleRates
+            throw PipelineError.invalidValue(field: "sample_rate", reason: "must be between \(range.lowerBound) and \(range.upperBound) Hz, got \(sampleRate)")
+        }
+        if let channelCount, !Self.channelCounts.contains(channelCount) {
+            let range = Self.channelCounts
+            throw PipelineError.invalidValue(field: "channels", reason: "must be between \(range.lowerBound) and \(range.upperBound), got \(channelCount)")
+        }
+    }
+}
 
 /// A file being read as the original of an edit: frames by range through an ``AudioReader``.
 public final class OriginalFile: OriginalAudio {
@@ -37,8 +66,8 @@ public final class OriginalFile: OriginalAudio {
 /// By default the output has the input's sample rate, channel count and sample encoding, in the
 /// container the output's extension names; outside the fills' ranges every frame is copied from
 /// the input as stored (``AudioFile/splice(_:into:to:encoding:protecting:)``), bit for bit when
-/// the output's encoding holds the input's samples. ``sampleRate``, ``channelCount`` and
-/// ``encoding`` override the format; a different rate or channel count converts the whole file
+/// the output's encoding holds the input's samples. ``overrides`` change the format; a different
+/// rate or channel count converts the whole file
 /// (libsamplerate; channels averaged to mono, or mono copied to every channel) and nothing is
 /// copied. ``notes(writingTo:)`` says what cannot be kept.
 public struct EditedFile: Sendable {
@@ -48,10 +77,8 @@ public struct EditedFile: Sendable {
     public let format: AudioFileFormat
     /// How fills are brought to the file.
     public var placement = FillPlacement()
-    /// Overrides of the output's rate (Hz), channel count and sample encoding.
-    public var sampleRate: Double?
-    public var channelCount: Int?
-    public var encoding: SampleEncoding?
+    /// What the output changes of the input's format.
+    public var overrides = OutputFormat()
 
     /// The file at `source`, whose format is read now.
     /// - Throws: ``AudioFileError`` when it cannot be opened.
@@ -61,15 +88,15 @@ public struct EditedFile: Sendable {
     }
 
     /// The output's sample rate, Hz, and channel count.
-    public var outputRate: Double { sampleRate ?? format.sampleRate }
-    public var outputChannels: Int { channelCount ?? format.channelCount }
+    public var outputRate: Double { overrides.sampleRate.map(Double.init) ?? format.sampleRate }
+    public var outputChannels: Int { overrides.channelCount ?? format.channelCount }
     private var converts: Bool { outputRate != format.sampleRate || outputChannels != format.channelCount }
 
     /// The encoding the output at `url` gets: the override, else the input's (24-bit PCM for an
     /// input whose encoding the toolkit does not write: 8-bit, µ-law, ADPCM, Vorbis, MP3, …), as
     /// the container holds it; `nil` for OGG/Vorbis.
     public func outputEncoding(for url: URL) -> SampleEncoding? {
-        AudioContainer(path: url)?.encoding(closestTo: encoding ?? format.encoding ?? .pcm24)
+        AudioContainer(path: url)?.encoding(closestTo: overrides.encoding ?? format.encoding ?? .pcm24)
     }
 
     /// What the output at `url` cannot keep of the input, one sentence each (empty when every
@@ -82,7 +109,7 @@ public struct EditedFile: Sendable {
         }
         if AudioContainer(path: url)?.isLossy == true {
             notes.append("\(name) is Ogg/Vorbis, which re-encodes every sample, outside the edit too; write .flac or .wav to keep them")
-        } else if let written = outputEncoding(for: url), let own = format.encoding, encoding == nil, written != own {
+        } else if let written = outputEncoding(for: url), let own = format.encoding, overrides.encoding == nil, written != own {
             notes.append("\(name) cannot hold \(format.subtypeName) samples: writing \(written.rawValue), which rounds them; "
                          + "write .wav to keep them")
         }
@@ -93,9 +120,10 @@ public struct EditedFile: Sendable {
         return notes
     }
 
-    /// Checks the overrides against the input, before any work.
-    /// - Throws: ``EditingError/unsupportedChannels(from:to:)``.
+    /// Checks the overrides, and against the input, before any work.
+    /// - Throws: ``OutputFormat/validate()``'s errors, ``EditingError/unsupportedChannels(from:to:)``.
     public func validate() throws {
+        try overrides.validate()
         let (from, to) = (format.channelCount, outputChannels)
         guard from == to || from == 1 || to == 1 else { throw EditingError.unsupportedChannels(from: from, to: to) }
     }

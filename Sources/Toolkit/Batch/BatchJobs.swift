@@ -38,11 +38,8 @@ public struct EditBatchJob: BatchJob {
     public var finishing = FinishingChoices()
     /// Sample the clip's VAE posterior (from the seed) instead of taking its mean.
     public var samplePosterior = false
-    /// Overrides of the edited file's rate (Hz), channel count and sample encoding
-    /// (``EditedFile``); `nil`: the input's.
-    public var sampleRate: Double?
-    public var channelCount: Int?
-    public var encoding: SampleEncoding?
+    /// What the edited files change of their inputs' formats (``EditedFile``).
+    public var format = OutputFormat()
 
     public init(inputFolder: URL) { self.inputFolder = inputFolder }
 
@@ -54,7 +51,7 @@ public struct EditBatchJob: BatchJob {
         let input = line.plan.input.map { URL(fileURLWithPath: $0, relativeTo: inputFolder).standardizedFileURL }
         let file = try input.map { url in
             var file = try EditedFile(source: url)
-            (file.sampleRate, file.channelCount, file.encoding) = (sampleRate, channelCount, encoding)
+            file.overrides = format
             try file.validate()
             return file
         }
