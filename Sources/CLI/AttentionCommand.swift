@@ -44,9 +44,9 @@ struct AttentionCommand: ParsableCommand {
         } catch {
             throw CLIError("cannot create the output folder \(output)")
         }
-        let outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav").path,
-                                     spectrogram: folder.appendingPathComponent("spectrogram.png").path, maps: folder.path,
-                                     inputs: sampling.inputs, peaks: peaks)
+        var outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav"), spectrogram: folder.appendingPathComponent("spectrogram.png"),
+                                     maps: folder, inputs: sampling.inputs)
+        outputs.guardsPeaks = peaks.peakGuard
         var request = sampling.request(prompt: prompt)
         request.duration = length.duration
         var noise = try sampling.noiseSource()

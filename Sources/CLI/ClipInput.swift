@@ -45,32 +45,17 @@ struct FileFormatOptions: ParsableArguments {
 
 extension SampleEncoding: ExpressibleByArgument {}
 
-/// The outputs an edit of a clip writes beside its audio.
-struct EditOutputOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Output audio file (.wav, .flac, .ogg, .aiff); never the input.")
-    var output: String
-
-    @Option(help: "Also write the spectrogram picture of the result (PNG).")
-    var spectrogram: String?
-
-    @Option(name: .customLong("save-mel"), help: "Also write the log-mel that went into the vocoder (.npy).")
-    var saveMel: String?
-
-    @OptionGroup var peaks: PeakOptions
-
-    func outputs(inputs: [URL], sourceAudio: String? = nil, maps: String? = nil) throws -> RunOutputs {
-        try RunOutputs(audio: output, sourceAudio: sourceAudio, spectrogram: spectrogram, mel: saveMel, maps: maps, inputs: inputs,
-                       peaks: peaks)
-    }
-}
-
 /// The options every edit of a clip shares, and the one way such a command runs.
 struct EditCommandOptions: ParsableArguments {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var clip: ClipInputOptions
-    @OptionGroup var output: EditOutputOptions
+    @OptionGroup var output: OutputOptions
     @OptionGroup var report: ReportOptions
+
+    func validate() throws {
+        guard output.output != nil else { throw ValidationError("give -o OUT for the edited audio") }
+    }
 
     /// Runs `command` on the clip at `input` (from noise when `nil`): checks the outputs (none may
     /// be `input`, a sampling input or one of `inputs`), loads the model, runs the edit that
@@ -78,8 +63,7 @@ struct EditCommandOptions: ParsableArguments {
     func run(_ command: String, input: String?, inputs: [URL] = [], sourceAudio: String? = nil, maps: String? = nil,
              mapsResolution: AttentionResolution? = nil, plan: (AuffusionPipeline) throws -> PlannedEdit) throws {
         let inputURL = input.map { URL(fileURLWithPath: $0) }
-        let outputs = try output.outputs(inputs: [inputURL].compactMap { $0 } + sampling.inputs + inputs, sourceAudio: sourceAudio,
-                                         maps: maps)
+        let outputs = try output.outputs(sourceAudio: sourceAudio, maps: maps, inputs: [inputURL].compactMap { $0 } + sampling.inputs + inputs)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         let edit = try plan(pipeline)

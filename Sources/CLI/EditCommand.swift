@@ -30,31 +30,25 @@ struct EditCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var clipOptions: ClipInputOptions
     @OptionGroup var report: ReportOptions
-    @OptionGroup var peaks: PeakOptions
-
-    @Option(name: .shortAndLong, help: "Output audio file; overrides the plan's \"output\".")
-    var output: String?
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "Seed of every noise the plan draws (torch.randn-compatible; default 0; in a batch, drawn at random).")
     var seed: UInt64?
-
-    @Option(help: "Also write the spectrogram picture of the result (PNG).")
-    var spectrogram: String?
 
     @OptionGroup var splice: SpliceOptions
 
     func validate() throws {
         guard (plan == nil) != (batch.batch == nil) else { throw ValidationError("give a plan, or --batch FILE.jsonl") }
-        if batch.isBatch && (output != nil || spectrogram != nil) {
-            throw ValidationError("-o and --spectrogram name one file; with --batch, -n or --seeds give --output-dir DIR")
+        if batch.isBatch && output.namesFiles {
+            throw ValidationError("-o, --spectrogram and --save-mel name one file; with --batch, -n or --seeds give --output-dir DIR")
         }
     }
 
     func run() throws {
         if batch.isBatch { return try runBatch() }
         let file = try EditPlanFile(contentsOf: URL(fileURLWithPath: plan ?? ""))
-        guard let outputPath = try output ?? Self.output(of: file)?.path else { throw CLIError("give -o OUT or an \"output\" in the plan") }
-        let outputs = try RunOutputs(audio: outputPath, spectrogram: spectrogram, inputs: file.inputs, peaks: peaks)
+        guard let audio = try output.output ?? Self.output(of: file)?.path else { throw CLIError("give -o OUT or an \"output\" in the plan") }
+        let outputs = try output.outputs(audio: audio, inputs: file.inputs)
         let pipeline = try model.load(report)
         var noise = NoiseSource(seed: seed ?? 0)
         let clip = try file.input.map { try clipOptions.read($0.path, pipeline: pipeline) }
@@ -77,7 +71,7 @@ struct EditCommand: ParsableCommand {
         job.finishing = splice.choices
         job.samplePosterior = clipOptions.samplePosterior
         job.format = clipOptions.format.overrides
-        try batch.run(job, plan: plan, pipeline: try model.load(report, residency: .allLoaded), inputs: [file], peaks: peaks, report: report)
+        try batch.run(job, plan: plan, pipeline: try model.load(report, residency: .allLoaded), inputs: [file], peaks: output.peaks, report: report)
     }
 
     /// The plan's `output`, which must stay inside its folder.

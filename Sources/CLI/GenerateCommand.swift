@@ -24,23 +24,13 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var report: ReportOptions
-    @OptionGroup var peaks: PeakOptions
-
-    @Option(name: .shortAndLong, help: "Output audio file.")
-    var output: String?
-
+    @OptionGroup var output: OutputOptions
     @OptionGroup var batch: BatchOptions
 
     @OptionGroup var length: DurationOption
 
     @Flag(help: "Generate without a prompt (zero conditioning, no guidance).")
     var unconditional = false
-
-    @Option(help: "Also write the spectrogram picture (PNG).")
-    var spectrogram: String?
-
-    @Option(name: .customLong("save-mel"), help: "Also write the log-mel that went into the vocoder (.npy, mels × frames).")
-    var saveMel: String?
 
     @Option(name: .customLong("save-latents"), help: "Also write the final latents (.npy).")
     var saveLatents: String?
@@ -51,12 +41,11 @@ struct GenerateCommand: ParsableCommand {
         }
         if batch.batch != nil && prompt != nil { throw ValidationError("give either a prompt or --batch") }
         if batch.isBatch {
-            if output != nil { throw ValidationError("-o names one file; with --batch, -n or --seeds give --output-dir DIR") }
-            if spectrogram != nil || saveMel != nil || saveLatents != nil || sampling.noise != nil {
-                throw ValidationError("--spectrogram, --save-mel, --save-latents and --noise name one file; they do not go with "
-                    + "--output-dir")
+            if output.namesFiles || saveLatents != nil || sampling.noise != nil {
+                throw ValidationError("-o, --spectrogram, --save-mel, --save-latents and --noise name one file; with --batch, -n or "
+                    + "--seeds give --output-dir DIR")
             }
-        } else if output == nil {
+        } else if output.output == nil {
             throw ValidationError("give -o FILE, or --output-dir DIR")
         }
     }
@@ -65,8 +54,7 @@ struct GenerateCommand: ParsableCommand {
         if batch.isBatch { return try runBatch() }
         var sampling = sampling
         if sampling.seed == nil && sampling.noise == nil { sampling.seed = Seeds.draw() }
-        let outputs = try RunOutputs(audio: output, spectrogram: spectrogram, mel: saveMel, latents: saveLatents,
-                                     inputs: sampling.inputs, peaks: peaks)
+        let outputs = try output.outputs(latents: saveLatents, inputs: sampling.inputs)
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         try report.emit { progress in
@@ -89,6 +77,6 @@ struct GenerateCommand: ParsableCommand {
             BatchItem(prompt: prompt ?? "", output: BatchItem.fileName(for: unconditional ? "" : prompt ?? ""))
         }
         try batch.run(GenerationBatchJob(defaults: request(prompt: "")), plan: plan, pipeline: try model.load(report, residency: .allLoaded),
-                      peaks: peaks, report: report)
+                      peaks: output.peaks, report: report)
     }
 }

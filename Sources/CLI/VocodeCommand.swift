@@ -34,7 +34,8 @@ struct VocodeCommand: ParsableCommand {
 
     func run() throws {
         let inputURL = URL(fileURLWithPath: input)
-        let outputs = try RunOutputs(audio: output, inputs: [inputURL], peaks: peaks)
+        var outputs = try RunOutputs(audio: URL(fileURLWithPath: output), inputs: [inputURL])
+        outputs.guardsPeaks = peaks.peakGuard
         try report.emit { progress in
             try Resynthesis(model: model.map(URL.init(fileURLWithPath:)), iterations: iterations)(
                 logMel: inputURL, outputs: outputs, started: report.started,

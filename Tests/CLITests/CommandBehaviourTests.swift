@@ -38,6 +38,9 @@ struct CommandBehaviourTests {
             (["transfer", input, "a beep", "--sample-rate", "500", "-o", out], "--sample-rate must be between 1000 and 768000 Hz, got 500"),
             (["edit", "--batch", input, "--output-dir", folder.path, "--channels", "65"], "--channels must be between 1 and 64, got 65"),
             (["swap", "a dog", "a cat", "--cross-replace", "2", "-o", out], "--cross-replace: "),
+            (["transfer", input, "a beep"], "give -o OUT"),
+            (["generate", "a beep", "-n", "2", "--output-dir", folder.path, "--save-mel", out], "name one file"),
+            (["edit", "--batch", input, "--output-dir", folder.path, "--spectrogram", out], "name one file"),
         ]
         for (arguments, fragment) in usage {
             let result = try CommandRunner.run("auffusion", arguments)

@@ -1,4 +1,5 @@
 import AudioDSP
+import Compute
 import Foundation
 import Testing
 import TestSupport
@@ -12,7 +13,7 @@ struct EditPlanCommandTests {
         return (folder, url)
     }
 
-    @Test("a two-pass plan (restyle with a word swap, then fill a range) writes audio of the clip's length")
+    @Test("a two-pass plan (restyle with a word swap, then fill a range) writes audio of the clip's length, and the log-mel with --save-mel")
     func twoPasses() throws {
         let (folder, plan) = try write("""
             {"input": "\(Fixtures.url("editing/clip.wav").path)", "output": "planned.wav",
@@ -24,10 +25,12 @@ struct EditPlanCommandTests {
                 "mask": {"ranges": [[0.1, 0.3]], "band": [0, 4000]}}
              ]}
             """, named: "plan.json")
-        let result = try CommandRunner.run("auffusion", ["edit", plan.path, "--model", folder.path, "--seed", "5", "--json"])
+        let mel = plan.deletingLastPathComponent().appendingPathComponent("planned-mel.npy")
+        let result = try CommandRunner.run("auffusion", ["edit", plan.path, "--model", folder.path, "--seed", "5", "--json", "--save-mel", mel.path])
         #expect(result.exitCode == 0, "\(result.standardError)")
         let audio = try AudioFile.read(plan.deletingLastPathComponent().appendingPathComponent("planned.wav"))
         #expect(audio.frameCount == 8000)
+        #expect(try NumPyFile.read(mel).shape[0] == 16)
         #expect(result.standardOutput.contains("\"passes\":2"), "\(result.standardOutput)")
     }
 
