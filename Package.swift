@@ -91,7 +91,8 @@ let tests: [Target] = [
     .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TestSupport"]),
     .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Schedulers", "AudioDSP", "TestSupport"]),
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
-    .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "Editing", "FileOutput", "Pipeline", "TestSupport"]),
+    .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "Compute", "Editing", "FileOutput", "Pipeline", "TestSupport",
+                                                 "Weights"]),
     .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
     // Speaks HTTP to a real server on a loopback port with NIO's own HTTP/1.1 codec: Hummingbird's
     // testing module would pull in an HTTP client with TLS (BoringSSL), minutes of every fresh build.

@@ -39,6 +39,8 @@ enum ErrorLine {
             case .word(let word): "--cross-replace-word \(word)"
             }
             return "\(option): \(reason)"
+        case ClipStart.Failure.stepsDifferFromInversion(let given, let inversion):
+            return "--steps \(given) does not apply to --inversion: its file has a schedule of \(inversion) steps; leave --steps out"
         case ClipStart.Failure.schedulerWithInversion:
             return "--scheduler does not apply to an inversion start (it steps with DDIM); use --start sdedit to choose a sampler"
         case let error as CocoaError:

@@ -32,10 +32,10 @@ struct ModelOptions: ParsableArguments {
 /// a ``GenerationRequest`` and a ``NoiseSource``. Absent values take the request's defaults
 /// (Auffusion's: 100 steps, guidance 7.5, the model's scheduler).
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Denoising steps (default \(GenerationRequest(prompt: "").stepCount); an edit of a clip runs the part of the schedule its strength keeps; from an inversion, the inversion's schedule: default 50 for ddim, 200 for ddpm).")
+    @Option(help: "Denoising steps (default \(GenerationRequest(prompt: "").stepCount); an edit of a clip runs the part of the schedule its strength keeps; from an inversion, the inversion's schedule: default 50 for ddim, 200 for ddpm; a saved one's own with --inversion).")
     var steps: Int?
 
-    @Option(help: "Classifier-free guidance scale (default \(GenerationRequest(prompt: "").guidanceScale); 1 turns guidance off).")
+    @Option(help: "Classifier-free guidance scale (default \(GenerationRequest(prompt: "").guidanceScale); from an inversion, its method's: 7.5 for ddim, 12 for ddpm; 1 turns guidance off).")
     var guidance: Float?
 
     @Option(name: .customLong("guidance-rescale"), help: "Guidance rescale φ in [0, 1] (default 0).")
@@ -61,13 +61,13 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The first Gaussian tensor the run draws, as .npy, instead of seeded noise: the initial latents of a run from noise, or the tensor added to a clip's latents.", valueName: "file.npy"))
     var noise: String?
 
-    @Flag(help: "The fast preset (docs/compute.md): --guidance-until \(SpeedOptions.fast.guidedFraction) --cache-interval \(SpeedOptions.fast.cacheInterval), and --products bfloat16 where this CPU runs it faster than float32 (on this CPU it takes \(SpeedOptions.fast.products)); the flags below override its parts. Not with swap, reweight or attention (feature caching).")
+    @Flag(help: "The fast preset (docs/compute.md): --guidance-until \(SpeedOptions.fast.guidedFraction) --cache-interval \(SpeedOptions.fast.cacheInterval), and --products bfloat16 where this CPU runs it faster than float32 (on this CPU it takes \(SpeedOptions.fast.products)); the flags below override its parts. Not with swap, refine, reweight or attention (feature caching).")
     var fast = false
 
     @Option(name: .customLong("guidance-until"), help: ArgumentHelp("Adaptive guidance: classifier-free guidance on the first F of the steps only, the conditional prediction alone after (0…1; default 1, every step).", valueName: "F"))
     var guidedFraction: Double?
 
-    @Option(name: .customLong("cache-interval"), help: ArgumentHelp("DeepCache: a full U-Net evaluation every N steps, its shallow branch on the cached deep features in between (default 1, every step full). Not with swap, reweight or attention.", valueName: "N"))
+    @Option(name: .customLong("cache-interval"), help: ArgumentHelp("DeepCache: a full U-Net evaluation every N steps, its shallow branch on the cached deep features in between (default 1, every step full). Not with swap, refine, reweight or attention.", valueName: "N"))
     var cacheInterval: Int?
 
     @Option(name: .customLong("cache-branch"), help: ArgumentHelp("DeepCache's shallow branch: 0 (the shallowest, fastest) up to the first down block's layers − 1 (default 0).", valueName: "B"))
@@ -174,6 +174,9 @@ struct DurationOption: ParsableArguments {
 
     func validate() throws {
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive, got \(duration)") }
+        var request = GenerationRequest(prompt: "")
+        request.duration = duration
+        try usage(request.validateSettings)
     }
 }
 

@@ -112,10 +112,8 @@ public struct AuffusionPipeline: Sendable {
     /// Checks `request` against this model.
     /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     public func validate(_ request: GenerationRequest) throws {
+        try request.validateSettings()   // before the canvas is sized from the duration
         let (frames, duration) = canvas(of: request)
-        if request.canvasFrames == nil, duration > Self.longestDuration {
-            throw PipelineError.invalidValue(field: "duration", reason: "must be at most \(Int(Self.longestDuration)) s, got \(duration); make longer audio in parts")
-        }
         try request.validate(canvasFrames: frames, duration: duration, framesPerSecond: melParameters.framesPerSecond)
         try validate(request.speed)
     }

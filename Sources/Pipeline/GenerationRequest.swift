@@ -37,11 +37,15 @@ public struct GenerationRequest: Sendable, Equatable {
     /// Whether classifier-free guidance runs (two U-Net halves per step).
     public var usesGuidance: Bool { !unconditional && guidanceScale > 1 }
 
-    /// Checks the sampler's settings, which need no model: steps, guidance, rescale and speed.
+    /// Checks the settings that need no model: steps, guidance, rescale, speed, and a run from
+    /// noise no longer than ``AuffusionPipeline/longestDuration``.
     /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     public func validateSettings() throws {
         func fail(_ field: String, _ reason: String) -> PipelineError { .invalidValue(field: field, reason: reason) }
         guard stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(stepCount)") }
+        if canvasFrames == nil, let duration, duration > AuffusionPipeline.longestDuration {
+            throw fail("duration", "must be at most \(Int(AuffusionPipeline.longestDuration)) s, got \(duration); make longer audio in parts")
+        }
         guard guidanceScale.isFinite, guidanceScale >= 0 else { throw fail("guidance", "must be a non-negative number, got \(guidanceScale)") }
         guard guidanceRescale >= 0, guidanceRescale <= 1 else { throw fail("guidance_rescale", "must be in [0, 1], got \(guidanceRescale)") }
         try speed.validate()

@@ -41,33 +41,46 @@ public struct ClipStart: Sendable, Equatable {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         /// The request names a scheduler, but an inversion steps with DDIM.
         case schedulerWithInversion
+        /// The caller asked for a step count other than the saved inversion's schedule.
+        case stepsDifferFromInversion(given: Int, inversion: Int)
 
-        public var description: String { "a scheduler does not apply to an inversion start (it steps with DDIM); start with SDEdit to choose one" }
+        public var description: String {
+            switch self {
+            case .schedulerWithInversion:
+                "a scheduler does not apply to an inversion start (it steps with DDIM); start with SDEdit to choose one"
+            case .stepsDifferFromInversion(let given, let inversion):
+                "the saved inversion has a schedule of \(inversion) steps, not \(given); leave the step count out"
+            }
+        }
     }
 
     /// The pass's start; `request` with the inversion's step count and edit guidance where the
-    /// caller gave none (``steps``, ``guidance``); and the record's details of the start (`from`,
-    /// `strength`, and `file`, or `method`, `steps`, `start_step` and `source_guidance`).
+    /// caller gave none (``steps``, ``guidance``), a saved inversion's read from its file; and the
+    /// record's details of the start (`from`, `strength`, `method`, `steps`, `start_step`,
+    /// `source_guidance`, and for a saved inversion its `file`).
     /// - Parameter fallback: the edit's start when neither ``kind`` nor ``inversionFile`` is given.
-    /// - Throws: ``Failure/schedulerWithInversion``.
+    /// - Throws: ``Failure``; ``InversionError/unreadable(path:reason:)`` for a file that is not an inversion.
     public func start(fallback: Kind, request: inout GenerationRequest) throws -> (start: EditPass.Start, details: JSONValue) {
-        var record: [String: JSONValue] = ["from": .string("inversion")]
-        record["strength"] = strength.map { .number($0) }
+        let start: InversionStart
         if let inversionFile {
-            record["file"] = .string(inversionFile.path)
-            return (.inversion(InversionStart(.file(inversionFile), strength: strength)), .object(record))
-        }
-        guard let method = InversionSettings.Method(rawValue: (kind ?? fallback).rawValue) else {
+            start = InversionStart(.file(inversionFile), strength: strength)
+        } else if let method = InversionSettings.Method(rawValue: (kind ?? fallback).rawValue) {
+            start = InversionStart(.invert(InversionSettings(method: method, sourcePrompt: sourcePrompt, stepCount: steps,
+                                                             strength: strength, guidance: sourceGuidance)))
+        } else {
             let strength = strength ?? 0.5
             return (.clip(strength: strength), .object(["from": .string("sdedit"), "strength": .number(strength)]))
         }
+        let settings = try start.declaredSettings()
+        if let steps, steps != settings.stepCount { throw Failure.stepsDifferFromInversion(given: steps, inversion: settings.stepCount) }
         guard request.scheduler == nil else { throw Failure.schedulerWithInversion }
-        let settings = InversionSettings(method: method, sourcePrompt: sourcePrompt, stepCount: steps, strength: strength,
-                                         guidance: sourceGuidance)
         request.stepCount = settings.stepCount
         request.guidanceScale = guidance ?? settings.editGuidance
-        record.merge(["method": .string(method.rawValue), "steps": .number(Double(settings.stepCount)),
-                      "start_step": .number(Double(settings.startStep)), "source_guidance": .number(Double(settings.guidance))]) { $1 }
-        return (.inversion(InversionStart(.invert(settings))), .object(record))
+        var record: [String: JSONValue] = ["from": .string("inversion"), "method": .string(settings.method.rawValue),
+                                           "steps": .number(Double(settings.stepCount)), "start_step": .number(Double(settings.startStep)),
+                                           "source_guidance": .number(Double(settings.guidance))]
+        record["strength"] = strength.map { .number($0) }
+        record["file"] = inversionFile.map { .string($0.path) }
+        return (.inversion(start), .object(record))
     }
 }

@@ -77,7 +77,7 @@ struct InversionCommandTests {
         #expect(orphan.exitCode == 2 && orphan.standardError.contains("--start and --inversion need --from"), "\(orphan.standardError)")
     }
 
-    @Test("transfer --start ddpm is ZETA's text-based edit: it runs from the inversion and differs from the SDEdit restyle")
+    @Test("transfer --start ddpm is ZETA's text-based edit: it runs from the inversion and differs from the SDEdit restyle; from the saved inversion it writes the same bytes and record")
     func transferFromInversion() throws {
         let (model, out) = try folder()
         func transfer(_ extra: [String], _ name: String) throws -> (CommandResult, Data?) {
@@ -93,5 +93,21 @@ struct InversionCommandTests {
         let (sdedit, restyled) = try transfer([], "restyle.wav")
         #expect(sdedit.exitCode == 0 && sdedit.standardOutput.contains(#""from":"sdedit""#), "\(sdedit.standardOutput)")
         #expect(edited != nil && restyled != nil && edited != restyled)
+        // The saved inversion's schedule and its method's edit guidance, not the command's defaults
+        // (100 steps, 7.5): the same edit as inverting on the spot.
+        let file = out.appendingPathComponent("zeta.inversion")
+        let invert = try CommandRunner.run("auffusion", ["invert", clip, "--model", model.path, "--method", "ddpm", "--prompt", source,
+                                                         "--steps", "6", "-o", file.path, "--quiet"])
+        #expect(invert.exitCode == 0, "\(invert.standardError)")
+        let saved = out.appendingPathComponent("saved.wav")
+        let reused = try CommandRunner.run("auffusion", ["transfer", clip, "a cat meowing", "--model", model.path, "--inversion", file.path,
+                                                         "-o", saved.path, "--json"])
+        #expect(reused.exitCode == 0 && reused.standardOutput.contains(#""steps":6"#) && reused.standardOutput.contains(#""guidance":12"#)
+                && reused.standardOutput.contains(#""method":"ddpm""#), "\(reused.standardOutput) \(reused.standardError)")
+        #expect(try Data(contentsOf: saved) == edited)
+        let mismatched = try CommandRunner.run("auffusion", ["transfer", clip, "a cat meowing", "--model", model.path, "--inversion", file.path,
+                                                             "--steps", "5", "-o", saved.path])
+        #expect(mismatched.exitCode == 1 && mismatched.standardError.contains("--steps 5 does not apply to --inversion"),
+                "\(mismatched.standardError)")
     }
 }

@@ -1,9 +1,11 @@
+import Compute
 import Editing
 import Foundation
 import Pipeline
 import Testing
 import TestSupport
 import Toolkit
+import Weights
 
 @Suite("ClipStart and PromptEditRequest: the starts and prompt edits a front end asks for, as passes and record details")
 struct EditRequestTests {
@@ -38,14 +40,32 @@ struct EditRequestTests {
         #expect(request.stepCount == 20 && request.guidanceScale == 4)
     }
 
-    @Test("a saved inversion keeps its own settings and is recorded by path")
+    @Test("a saved inversion's schedule and its method's edit guidance fill the request, its file is recorded; another step count and a file that is no inversion are refused")
     func savedInversion() throws {
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("clip.inversion")
+        let settings = InversionSettings(method: .ddpm, sourcePrompt: "a tone", stepCount: 8, startStep: 4)
+        // Only the metadata is read here; the tensors and fingerprints are checked when the pass runs.
+        try Safetensors.write(["trajectory": Tensor.zeros([5, 4, 2, 2])],
+                              metadata: ["format": "auffusion-inversion", "version": "1",
+                                         "settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self),
+                                         "clip": "c", "model": "m", "schedule": "s"], to: file)
         var request = GenerationRequest(prompt: "rain")
-        let file = URL(fileURLWithPath: "/tmp/clip.inversion")
-        let (start, details) = try ClipStart(kind: .ddpm, inversionFile: file, strength: 0.5).start(fallback: .sdedit, request: &request)
+        let (start, details) = try ClipStart(inversionFile: file, strength: 0.5).start(fallback: .sdedit, request: &request)
         #expect(start == .inversion(InversionStart(.file(file), strength: 0.5)))
-        #expect(details == .object(["from": .string("inversion"), "strength": .number(0.5), "file": .string("/tmp/clip.inversion")]))
-        #expect(request == GenerationRequest(prompt: "rain"))
+        #expect(details == .object(["from": .string("inversion"), "strength": .number(0.5), "file": .string(file.path),
+                                    "method": .string("ddpm"), "steps": .number(8), "start_step": .number(4),
+                                    "source_guidance": .number(3)]))
+        #expect(request.stepCount == 8 && request.guidanceScale == 12)
+
+        request = GenerationRequest(prompt: "rain")
+        _ = try ClipStart(inversionFile: file, steps: 8, guidance: 5).start(fallback: .ddim, request: &request)
+        #expect(request.stepCount == 8 && request.guidanceScale == 5)
+        #expect(throws: ClipStart.Failure.stepsDifferFromInversion(given: 9, inversion: 8)) {
+            try ClipStart(inversionFile: file, steps: 9).start(fallback: .ddim, request: &request)
+        }
+        let notAnInversion = file.deletingLastPathComponent().appendingPathComponent("plain.safetensors")
+        try Safetensors.write(["x": Tensor.zeros([1])], to: notAnInversion)
+        #expect(throws: InversionError.self) { try ClipStart(inversionFile: notAnInversion).start(fallback: .ddim, request: &request) }
     }
 
     @Test("a sampler is refused for an inversion start, which steps with DDIM")

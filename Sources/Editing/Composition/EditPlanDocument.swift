@@ -268,6 +268,13 @@ extension EditPlanDocument.Pass {
         case "inversion": begin = .inversion(try start.inversion(source: attention?.source, folder: folder, steps: steps, fail: fail))
         default: throw fail("start.from", "\"\(start.from)\" is not one of noise, clip, previous, inversion")
         }
+        if case .inversion(let inversion) = begin, let settings = try? inversion.declaredSettings() {
+            // The pass runs the inversion's schedule and, unless it says otherwise, its method's edit
+            // guidance, as the command line's starts do (a saved inversion that cannot be read is
+            // reported when the pass runs), so that its request says what ran.
+            request.stepCount = settings.stepCount
+            request.guidanceScale = guidance ?? settings.editGuidance
+        }
         let inversionKeys = [("method", start.method != nil), ("source_prompt", start.sourcePrompt != nil),
                              ("source_guidance", start.sourceGuidance != nil), ("file", start.file != nil)]
         if start.from != "inversion", let key = inversionKeys.first(where: \.1)?.0 {

@@ -40,24 +40,10 @@ extension Inversion {
     public init(contentsOf url: URL, for latents: Tensor, pipeline: AuffusionPipeline, stepCount: Int? = nil) throws {
         let path = url.path
         func unreadable(_ reason: String) -> InversionError { .unreadable(path: path, reason: reason) }
-        let file: Safetensors
-        do { file = try Safetensors(url: url) } catch { throw unreadable("\(error)") }
-        let metadata = file.metadata
-        guard metadata["format"] == Self.format else { throw unreadable("it is not an inversion file (no \"format\": \"\(Self.format)\")") }
-        guard metadata["version"] == Self.version else {
-            throw unreadable("version \(metadata["version"] ?? "none") is not \(Self.version)")
-        }
-        guard let text = metadata["settings"], let clip = metadata["clip"], let model = metadata["model"],
-              let schedule = metadata["schedule"] else {
-            throw unreadable("its settings or fingerprints are missing")
-        }
-        // Strict JSON (no key twice, bounded nesting), and values checked before any is used: a
-        // start step near Int.max would overflow the shape check below.
-        let settings: InversionSettings
-        do {
-            settings = try StrictJSON.decode(InversionSettings.self, from: Data(text.utf8))
-            _ = try Self.schedule(settings, pipeline: pipeline, eta: 0)
-        } catch { throw unreadable("its settings: \(error)") }
+        let file = try Self.open(url)
+        let (settings, fingerprints) = try Self.metadata(of: file, path: path)
+        let (clip, model, schedule) = (fingerprints.clip, fingerprints.model, fingerprints.schedule)
+        do { _ = try Self.schedule(settings, pipeline: pipeline, eta: 0) } catch { throw unreadable("its settings: \(error)") }
         let trajectory: Tensor, noiseMaps: Tensor?
         do {
             trajectory = try file.tensor("trajectory")
@@ -80,6 +66,41 @@ extension Inversion {
         if let stepCount, stepCount != settings.stepCount {
             throw InversionError.mismatch(path: path, what: "a schedule of \(settings.stepCount) steps, not \(stepCount)")
         }
+    }
+
+    /// The settings a saved inversion was made with, from its metadata alone: what a front end
+    /// reports and sets the edit's steps and guidance from before the run, which reads the rest
+    /// and checks it against the clip, model and schedule (``init(contentsOf:for:pipeline:stepCount:)``).
+    /// - Throws: ``InversionError/unreadable(path:reason:)`` for a file that is not an inversion.
+    public static func settings(inFile url: URL) throws -> InversionSettings {
+        try metadata(of: open(url), path: url.path).settings
+    }
+
+    private static func open(_ url: URL) throws -> Safetensors {
+        do { return try Safetensors(url: url) } catch { throw InversionError.unreadable(path: url.path, reason: "\(error)") }
+    }
+
+    /// The settings and fingerprints of `file`, the settings read as strict JSON (no key twice,
+    /// bounded nesting) and their values checked before any is used.
+    private static func metadata(of file: Safetensors, path: String) throws
+        -> (settings: InversionSettings, fingerprints: (clip: String, model: String, schedule: String)) {
+        func unreadable(_ reason: String) -> InversionError { .unreadable(path: path, reason: reason) }
+        let metadata = file.metadata
+        guard metadata["format"] == format else { throw unreadable("it is not an inversion file (no \"format\": \"\(format)\")") }
+        guard metadata["version"] == version else {
+            throw unreadable("version \(metadata["version"] ?? "none") is not \(version)")
+        }
+        guard let text = metadata["settings"], let clip = metadata["clip"], let model = metadata["model"],
+              let schedule = metadata["schedule"] else {
+            throw unreadable("its settings or fingerprints are missing")
+        }
+        let settings: InversionSettings
+        do {
+            settings = try StrictJSON.decode(InversionSettings.self, from: Data(text.utf8))
+            // A start step near Int.max would overflow the shape checks that follow.
+            try settings.validate(trainingSteps: .max)
+        } catch { throw unreadable("its settings: \(error)") }
+        return (settings, (clip, model, schedule))
     }
 
     /// The DDIM timesteps and ᾱ of the inversion's schedule on `pipeline`'s configuration.

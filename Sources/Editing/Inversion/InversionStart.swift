@@ -47,6 +47,16 @@ public struct InversionStart: Sendable, Equatable {
         }
     }
 
+    /// The inversion's settings as given, a saved one's read from its file's metadata alone (the
+    /// rest is read and checked against the clip when the pass runs).
+    /// - Throws: ``InversionError/unreadable(path:reason:)`` for a file that is not an inversion.
+    public func declaredSettings() throws -> InversionSettings {
+        switch source {
+        case .invert(let settings): settings
+        case .file(let url): try Inversion.settings(inFile: url)
+        }
+    }
+
     /// The inversion's settings (a saved one's are read and checked as ``inversion(of:pipeline:noise:progress:)`` does).
     func settings(for latents: Tensor, pipeline: AuffusionPipeline) throws -> InversionSettings {
         switch source {
