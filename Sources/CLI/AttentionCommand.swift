@@ -27,34 +27,48 @@ struct AttentionCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (created if missing).")
     var output: String
 
-    @Option(help: "Map resolution HxW, one of the stored levels (for Auffusion: 4x16, 8x32, 16x64).",
+    @Option(help: "Map resolution HxW, one of the stored levels (for Auffusion: 4x16, 8x32, 16x64; default 8x32, the level 8 latent rows high).",
             transform: { try parseResolution($0, option: "--resolution") })
-    var resolution = AttentionResolution(height: 8, width: 32)
+    var resolution: AttentionResolution?
 
     @OptionGroup var length: DurationOption
 
     func validate() throws {
+        guard !output.isEmpty else { throw ValidationError("-o needs the name of a folder") }
         try sampling.refuseFeatureCaching(with: "attention maps")
     }
 
     func run() throws {
+        var request = sampling.request(prompt: prompt)
+        request.duration = length.duration
+        var noise = try sampling.noiseSource()
+        let pipeline = try model.load(report)
+        let canvas = pipeline.canvas(of: request).frames
+        guard canvas <= pipeline.canvasFrames else {
+            let seconds = Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond
+            throw CLIError("attention maps are recorded on one canvas of the model: give --duration \(seconds) s or less")
+        }
+        let level = try storedResolution(resolution, option: "--resolution", pipeline: pipeline, canvasFrames: canvas)
+        // The audio and its picture go into the folder, so it must exist before they are checked;
+        // made here, it is removed again if the run fails.
         let folder = URL(fileURLWithPath: output).standardizedFileURL
+        let made = !FileManager.default.fileExists(atPath: folder.path)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
             throw CLIError("cannot create the output folder \(output)")
         }
-        var outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav"), spectrogram: folder.appendingPathComponent("spectrogram.png"),
-                                     maps: folder, inputs: sampling.inputs)
-        outputs.guardsPeaks = peaks.peakGuard
-        var request = sampling.request(prompt: prompt)
-        request.duration = length.duration
-        var noise = try sampling.noiseSource()
-        let pipeline = try model.load(report)
-        try checkStored(resolution, option: "--resolution", pipeline: pipeline, canvasFrames: pipeline.canvas(of: request).frames)
-        try report.emit { progress in
-            try AttentionMapRun(request, seed: sampling.seedValue, resolution: resolution)(
-                pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
+        do {
+            var outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav"), spectrogram: folder.appendingPathComponent("spectrogram.png"),
+                                         maps: folder, inputs: sampling.inputs)
+            outputs.guardsPeaks = peaks.peakGuard
+            try report.emit { progress in
+                try AttentionMapRun(request, seed: sampling.seedValue, resolution: level)(
+                    pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
+            }
+        } catch {
+            if made { try? FileManager.default.removeItem(at: folder) }
+            throw error
         }
     }
 }

@@ -61,7 +61,7 @@ struct EditCommandOptions: ParsableArguments {
     /// be `input`, a sampling input or one of `inputs`), loads the model, runs the edit that
     /// `plan` builds for it and prints the record.
     func run(_ command: String, input: String?, inputs: [URL] = [], sourceAudio: String? = nil, maps: String? = nil,
-             mapsResolution: AttentionResolution? = nil, plan: (AuffusionPipeline) throws -> PlannedEdit) throws {
+             plan: (AuffusionPipeline) throws -> PlannedEdit) throws {
         let inputURL = input.map { URL(fileURLWithPath: $0) }
         let outputs = try output.outputs(sourceAudio: sourceAudio, maps: maps, inputs: [inputURL].compactMap { $0 } + sampling.inputs + inputs)
         var noise = try sampling.noiseSource()
@@ -69,15 +69,17 @@ struct EditCommandOptions: ParsableArguments {
         let edit = try plan(pipeline)
         try clip.run(edit.plan, command: command, clip: edit.clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
                      seed: sampling.seedValue, noiseFromFile: sampling.noise != nil, report: report, details: edit.details,
-                     maps: maps == nil ? nil : mapsResolution).emit(report)
+                     maps: edit.mapsResolution).emit(report)
     }
 }
 
-/// An edit ready to run: its plan, the clip it edits (none from noise) and its record's details.
+/// An edit ready to run: its plan, the clip it edits (none from noise), its record's details and
+/// the level of the attention maps it writes (none: no maps).
 struct PlannedEdit {
     var plan: EditPlan
     var clip: EditClip?
     var details: [String: JSONValue]
+    var mapsResolution: AttentionResolution?
 }
 
 extension ClipInputOptions {

@@ -113,9 +113,9 @@ struct PromptEditOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Also write the edited prompt's per-word attention maps (as `auffusion attention`) into this folder.", valueName: "DIR"))
     var maps: String?
 
-    @Option(name: .customLong("maps-resolution"), help: "Resolution of --maps, a stored level HxW.",
+    @Option(name: .customLong("maps-resolution"), help: "Resolution of --maps, a stored level HxW (default: the level 8 latent rows high, 8x32 on Auffusion's canvas).",
             transform: { try parseResolution($0, option: "--maps-resolution") })
-    var mapsResolution = AttentionResolution(height: 8, width: 32)
+    var mapsResolution: AttentionResolution?
 
     func validate() throws {
         try edit.sampling.refuseFeatureCaching(with: "a prompt-to-prompt edit")
@@ -137,8 +137,7 @@ struct PromptEditOptions: ParsableArguments {
 
     /// Runs the edit from `source` to `target` and writes the outputs.
     func run(source: String, target: String, alignment: PromptEdit.Alignment, weights: [WordWeight], command: String) throws {
-        try edit.run(command, input: from, inputs: clipStart.inputs, sourceAudio: sourceOutput, maps: maps,
-                     mapsResolution: mapsResolution) { pipeline in
+        try edit.run(command, input: from, inputs: clipStart.inputs, sourceAudio: sourceOutput, maps: maps) { pipeline in
             let clip = try from.map { try edit.clip.read($0, pipeline: pipeline) }
             var request = edit.sampling.request(prompt: target)
             request.duration = length.duration
@@ -148,22 +147,24 @@ struct PromptEditOptions: ParsableArguments {
             prompts.clipStart = clipStart.choice(strength: strength, sampling: edit.sampling)
             replace.apply(to: &prompts)
             let (pass, details) = try prompts.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)
-            if maps != nil {
-                let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames
-                try checkStored(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames)
-            }
-            return PlannedEdit(plan: EditPlan([pass]), clip: clip, details: details)
+            let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames
+            let level = try maps.map { _ in try storedResolution(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames) }
+            return PlannedEdit(plan: EditPlan([pass]), clip: clip, details: details, mapsResolution: level)
         }
     }
 }
 
-/// Refuses `resolution`, given with `option`, unless `pipeline` stores attention maps at it for
-/// a canvas of `canvasFrames` frames.
-func checkStored(_ resolution: AttentionResolution, option: String, pipeline: AuffusionPipeline, canvasFrames: Int) throws {
+/// `resolution`, given with `option`, if `pipeline` stores attention maps at it for a canvas of
+/// `canvasFrames` frames; the default level (``AttentionMapFiles/defaultResolution(pipeline:canvasFrames:)``)
+/// when none was given.
+func storedResolution(_ resolution: AttentionResolution?, option: String, pipeline: AuffusionPipeline,
+                      canvasFrames: Int) throws -> AttentionResolution {
+    guard let resolution else { return AttentionMapFiles.defaultResolution(pipeline: pipeline, canvasFrames: canvasFrames) }
     let stored = AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: canvasFrames)
     guard stored.contains(resolution) else {
         throw CLIError("\(option) \(resolution) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))")
     }
+    return resolution
 }
 
 /// `HxW` for a resolution option.

@@ -24,10 +24,10 @@ public struct SpectrogramAnalysis: Sendable {
         self.picture = picture
     }
 
-    /// Analyses, writes the files and returns the record.
-    /// - Throws: ``AnalysisError/silent(path:)``; an error of ``AtomicFile`` for an output that is the input.
+    /// Checks the outputs as ``RunOutputs`` does, analyses, writes the files and returns the record.
+    /// - Throws: ``OutputError`` and ``AtomicFile``'s errors before any work; ``AnalysisError/silent(path:)``.
     public func callAsFunction(started: Date) throws -> RunRecord {
-        for url in [picture] + [mel, image].compactMap({ $0 }) { try AtomicFile.ensure(url, isNotOneOf: [input]) }
+        _ = try RunOutputs(spectrogram: picture, mel: mel, image: image, inputs: [input])
         let buffer = try AudioFile.read(input)
         guard buffer.peak > 0 else { throw AnalysisError.silent(path: input.relativePath) }
         let logMel = try MelAnalyzer(MelParameters()).logMel(of: buffer)
@@ -38,8 +38,8 @@ public struct SpectrogramAnalysis: Sendable {
         var record = RunRecord(command: "spectrogram", elapsed: Date().timeIntervalSince(started), input: input)
         record.outputs.spectrogram = picture.standardizedFileURL.path
         record.outputs.mel = mel?.standardizedFileURL.path
+        record.outputs.image = image?.standardizedFileURL.path
         (record.sampleRate, record.seconds) = (buffer.sampleRate, buffer.duration)
-        if let image { record.details = ["image": .string(image.standardizedFileURL.path)] }
         return record
     }
 }

@@ -48,6 +48,14 @@ public enum AttentionMapFiles {
                                           levels: pipeline.unetConfiguration.blockOutChannels.count)
     }
 
+    /// The level maps are written at unless another is asked for: the stored level 8 latent rows
+    /// high (8 × 32 on Auffusion's canvas and on the embedded model's; wider on a wider canvas), or
+    /// the finest stored level of a model whose latents are lower.
+    public static func defaultResolution(pipeline: AuffusionPipeline, canvasFrames: Int) -> AttentionResolution {
+        let stored = storedResolutions(pipeline: pipeline, canvasFrames: canvasFrames)
+        return stored.first { $0.height == 8 } ?? stored.first ?? AttentionResolution(height: 8, width: 32)
+    }
+
     /// `word` with every character but letters, digits, `-` and `_` replaced by `_`.
     public static func fileName(_ word: String) -> String {
         String(word.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })

@@ -11,6 +11,10 @@ public enum OutputError: Error, Equatable, CustomStringConvertible {
     case unwritableFolder(path: String, folder: String)
     /// A folder of outputs could not be created.
     case cannotCreateFolder(path: String)
+    /// A file output names an existing folder.
+    case isFolder(path: String)
+    /// A folder output names an existing file.
+    case notAFolder(path: String)
 
     public var description: String {
         switch self {
@@ -18,6 +22,8 @@ public enum OutputError: Error, Equatable, CustomStringConvertible {
         case .missingFolder(let path, let folder): "cannot write \(path): the folder \(folder) does not exist"
         case .unwritableFolder(let path, let folder): "cannot write \(path): the folder \(folder) is not writable"
         case .cannotCreateFolder(let path): "cannot create the folder \(path)"
+        case .isFolder(let path): "cannot write \(path): it is a folder; name a file"
+        case .notAFolder(let path): "cannot write maps into \(path): it is a file; name a folder"
         }
     }
 }

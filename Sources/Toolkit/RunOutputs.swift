@@ -15,6 +15,8 @@ public struct RunOutputs: Sendable {
     public var sourceAudio: URL?
     public var spectrogram: URL?
     public var mel: URL?
+    /// The [0, 1] spectrogram image as `.npy` (``SpectrogramAnalysis``).
+    public var image: URL?
     public var latents: URL?
     /// A folder for per-word attention maps (created if missing).
     public var maps: URL?
@@ -29,12 +31,13 @@ public struct RunOutputs: Sendable {
     /// - Throws: ``OutputError`` or ``AudioFileError/unsupportedExtension(path:)`` for an audio
     ///   output whose extension names no container; an error of ``AtomicFile`` for an output
     ///   that is one of `inputs`.
-    public init(audio: URL? = nil, sourceAudio: URL? = nil, spectrogram: URL? = nil, mel: URL? = nil, latents: URL? = nil,
-                maps: URL? = nil, inversion: URL? = nil, inputs: [URL]) throws {
+    public init(audio: URL? = nil, sourceAudio: URL? = nil, spectrogram: URL? = nil, mel: URL? = nil, image: URL? = nil,
+                latents: URL? = nil, maps: URL? = nil, inversion: URL? = nil, inputs: [URL]) throws {
         self.audio = audio?.standardizedFileURL
         self.sourceAudio = sourceAudio?.standardizedFileURL
         self.spectrogram = spectrogram?.standardizedFileURL
         self.mel = mel?.standardizedFileURL
+        self.image = image?.standardizedFileURL
         self.latents = latents?.standardizedFileURL
         self.maps = maps?.standardizedFileURL
         self.inversion = inversion?.standardizedFileURL
@@ -42,7 +45,7 @@ public struct RunOutputs: Sendable {
         try check()
     }
 
-    private var files: [URL] { [audio, sourceAudio, spectrogram, mel, latents, inversion].compactMap { $0 } }
+    private var files: [URL] { [audio, sourceAudio, spectrogram, mel, image, latents, inversion].compactMap { $0 } }
 
     private func check() throws {
         for url in [audio, sourceAudio].compactMap({ $0 }) where AudioContainer(path: url) == nil {
@@ -52,14 +55,25 @@ public struct RunOutputs: Sendable {
         for url in files {
             guard seen.insert(url.resolvingSymlinksInPath().path).inserted else { throw OutputError.namedTwice(path: url.path) }
             try AtomicFile.ensure(url, isNotOneOf: inputs)
-            let folder = url.deletingLastPathComponent()
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
-                throw OutputError.missingFolder(path: url.path, folder: folder.path)
-            }
-            guard FileManager.default.isWritableFile(atPath: folder.path) else {
-                throw OutputError.unwritableFolder(path: url.path, folder: folder.path)
-            }
+            guard !Self.isFolder(url) else { throw OutputError.isFolder(path: url.path) }
+            try Self.checkWritable(url.deletingLastPathComponent(), for: url)
+        }
+        if let maps {
+            guard !FileManager.default.fileExists(atPath: maps.path) || Self.isFolder(maps) else { throw OutputError.notAFolder(path: maps.path) }
+            try Self.checkWritable(Self.isFolder(maps) ? maps : maps.deletingLastPathComponent(), for: maps)
+        }
+    }
+
+    private static func isFolder(_ url: URL) -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue
+    }
+
+    /// Refuses `output` unless `folder`, where it is written, exists and can be written.
+    private static func checkWritable(_ folder: URL, for output: URL) throws {
+        guard isFolder(folder) else { throw OutputError.missingFolder(path: output.path, folder: folder.path) }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw OutputError.unwritableFolder(path: output.path, folder: folder.path)
         }
     }
 
@@ -73,7 +87,7 @@ public struct RunOutputs: Sendable {
             files.audio = audio.path
         }
         if let sourceAudio, let source {
-            _ = try writeAudio(source.audio, to: sourceAudio, warn: warn)
+            files.sourcePeakGainDecibels = try writeAudio(source.audio, to: sourceAudio, warn: warn)
             files.sourceAudio = sourceAudio.path
         }
         if let spectrogram {

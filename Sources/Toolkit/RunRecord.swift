@@ -11,17 +11,18 @@ public struct RunRecord: Codable, Sendable {
         public var sourceAudio: String?
         public var spectrogram: String?
         public var mel: String?
+        public var image: String?
         public var latents: String?
         public var maps: String?
         public var inversion: String?
-        /// The gain the peak guard applied to the audio, dB (0: none).
-        public var peakGainDecibels: Double?
+        /// The gain the peak guard applied to the audio and to the source prompt's, dB (0: none).
+        public var peakGainDecibels: Double?, sourcePeakGainDecibels: Double?
 
         public init(audio: String? = nil) { self.audio = audio }
 
         enum CodingKeys: String, CodingKey {
-            case audio, spectrogram, mel, latents, maps, inversion
-            case sourceAudio = "source_audio", peakGainDecibels = "peak_gain_db"
+            case audio, spectrogram, mel, image, latents, maps, inversion
+            case sourceAudio = "source_audio", peakGainDecibels = "peak_gain_db", sourcePeakGainDecibels = "source_peak_gain_db"
         }
     }
 

@@ -1,4 +1,5 @@
 import AudioDSP
+import Compute
 import Foundation
 import Testing
 import TestSupport
@@ -77,7 +78,7 @@ struct CommandBehaviourTests {
         #expect(masks[0] == [[0.5, 1.25]] && masks[0] == masks[1], "\(masks)")
     }
 
-    @Test("outputs are checked before any work: two outputs on one file, a missing folder")
+    @Test("outputs are checked before any work: two outputs on one file, a missing folder, a folder named as a file, a file named as the maps folder; a failed attention run leaves no folder")
     func outputsCheckedFirst() throws {
         let folder = try scratch("outputs")
         let same = folder.appendingPathComponent("x.wav").path
@@ -90,6 +91,42 @@ struct CommandBehaviourTests {
         let generate = try CommandRunner.run("auffusion", ["generate", "a beep", "-o", audio, "--spectrogram", picture, "--steps", "2"])
         #expect(generate.exitCode == 1 && generate.standardError.contains("does not exist"), "\(generate.standardError)")
         #expect(!FileManager.default.fileExists(atPath: audio), "nothing is written when an output cannot be")
+        let mel = try CommandRunner.run("auffusion", ["generate", "a beep", "-o", audio, "--save-mel", folder.path, "--steps", "2"])
+        #expect(mel.exitCode == 1 && mel.standardError == "error: cannot write \(folder.path): it is a folder; name a file\n",
+                "\(mel.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: audio))
+        let input = try clip(in: folder)
+        let maps = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "--from", input, "-o", audio,
+                                                       "--maps", input, "--steps", "2"])
+        #expect(maps.exitCode == 1 && maps.standardError.contains("it is a file; name a folder"), "\(maps.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: audio))
+        let picture2 = folder.appendingPathComponent("s.png").path
+        for extra in [["--mel-npy", picture2], ["--image-npy", folder.appendingPathComponent("nodir/i.npy").path]] {
+            let analysis = try CommandRunner.run("auffusion", ["spectrogram", input, "-o", picture2] + extra)
+            #expect(analysis.exitCode == 1 && !FileManager.default.fileExists(atPath: picture2), "\(extra): \(analysis.standardError)")
+        }
+        let long = folder.appendingPathComponent("long-maps")
+        let attention = try CommandRunner.run("auffusion", ["attention", "a beep", "--duration", "5", "-o", long.path, "--steps", "2"])
+        #expect(attention.exitCode == 1 && attention.standardError.contains("give --duration 2.56 s or less"), "\(attention.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: long.path), "the folder the failed run made is gone")
+    }
+
+    @Test("swap --maps from noise on a canvas wider than the model's writes its default level; both peak guards are recorded; spectrogram's image is an output")
+    func wideMapsAndRecords() throws {
+        let folder = try scratch("records")
+        let maps = folder.appendingPathComponent("maps"), audio = folder.appendingPathComponent("s.wav").path
+        let swap = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "--duration", "5", "--steps", "2",
+                                                       "-o", audio, "--source-output", folder.appendingPathComponent("source.wav").path,
+                                                       "--maps", maps.path, "--json"])
+        #expect(swap.exitCode == 0, "\(swap.standardError)")
+        let record = try #require(JSONSerialization.jsonObject(with: Data(swap.standardOutput.utf8)) as? [String: Any])
+        let outputs = try #require(record["outputs"] as? [String: Any])
+        #expect(outputs["peak_gain_db"] is Double && outputs["source_peak_gain_db"] is Double, "\(outputs)")
+        #expect(try NumPyFile.read(maps.appendingPathComponent("maps.npy")).shape.suffix(2) == [8, 63], "5 s: 8 x 63 latents, the 8-row level")
+        let picture = folder.appendingPathComponent("s.png").path, image = folder.appendingPathComponent("s.npy").path
+        let analysis = try CommandRunner.run("auffusion", ["spectrogram", audio, "-o", picture, "--image-npy", image, "--json"])
+        let files = (try JSONSerialization.jsonObject(with: Data(analysis.standardOutput.utf8)) as? [String: Any])?["outputs"] as? [String: Any]
+        #expect(files?["image"] as? String == image && files?["spectrogram"] as? String == picture, "\(analysis.standardOutput)")
     }
 
     @Test("every command's --json record has the same shape: command, absolute outputs, seed, sample rate, timings")
