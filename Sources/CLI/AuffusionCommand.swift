@@ -25,7 +25,9 @@ struct AuffusionCommand: AsyncParsableCommand {
     static func main() async {
         PendingFiles.shared.removeOnInterrupt()
         do {
-            var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            try refuseHelpOfUnknownCommand(arguments)
+            var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(arguments))
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -34,6 +36,16 @@ struct AuffusionCommand: AsyncParsableCommand {
         } catch {
             exit(reporting: error)
         }
+    }
+
+    /// `help NAME` for a command that does not exist, which argument-parser answers with the
+    /// tool's own help and exit code 0, is a usage error naming the commands there are.
+    private static func refuseHelpOfUnknownCommand(_ arguments: [String]) throws {
+        guard arguments.first == "help", arguments.count > 1, !arguments[1].hasPrefix("-") else { return }
+        var names: [String] = []
+        for command in configuration.subcommands { names += [command.configuration.commandName].compactMap { $0 } }
+        guard !names.contains(arguments[1]) else { return }
+        throw ValidationError("no command \"\(arguments[1])\"; the commands are \(names.joined(separator: ", "))")
     }
 
     /// Prints help and `--version` as asked, and any other error as one `error:` line.
@@ -52,15 +64,15 @@ struct AuffusionCommand: AsyncParsableCommand {
 
 /// Argument rewriting before parsing.
 enum CommandLineArguments {
-    /// `--option -0.1` as `--option=-0.1`: argument-parser reads a value that starts with `-` as
-    /// another option, so negative numbers (a weight, a strength to refuse) would need `=`.
+    /// `--option -0.1` as `--option=-0.1` (and `-n -1` as `-n=-1`): argument-parser reads a value
+    /// that starts with `-` as another option, so negative numbers (a weight, a strength to refuse)
+    /// would need `=`.
     static func joiningNegativeValues(_ arguments: [String]) -> [String] {
         var joined: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument.hasPrefix("--"), !argument.contains("="), argument != "--", index + 1 < arguments.count,
-               isNegativeNumber(arguments[index + 1]) {
+            if isOption(argument), index + 1 < arguments.count, isNegativeNumber(arguments[index + 1]) {
                 joined.append("\(argument)=\(arguments[index + 1])")
                 index += 2
             } else {
@@ -69,6 +81,12 @@ enum CommandLineArguments {
             }
         }
         return joined
+    }
+
+    /// `--name` without a value, or a one-letter `-x`.
+    private static func isOption(_ text: String) -> Bool {
+        if text.hasPrefix("--") { return text != "--" && !text.contains("=") }
+        return text.count == 2 && text.hasPrefix("-") && text.last?.isLetter == true
     }
 
     private static func isNegativeNumber(_ text: String) -> Bool {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Editing
 import Foundation
+import Schedulers
 import Toolkit
 
 extension ClipStart.Kind: ExpressibleByArgument {}
@@ -24,6 +25,19 @@ struct ClipStartOptions: ParsableArguments {
         }
         if let sourceGuidance, !(sourceGuidance.isFinite && sourceGuidance >= 0) {
             throw ValidationError("--source-guidance must be a non-negative number, got \(sourceGuidance)")
+        }
+    }
+
+    /// Refuses, for an edit whose start is `fallback` unless these options say otherwise, the
+    /// options that would do nothing: a `scheduler` (an inversion steps with DDIM) and a
+    /// `sourcePrompt` (what the clip is inverted with) where the edit does not invert the clip.
+    func refuseUnused(fallback: ClipStart.Kind, scheduler: SchedulerKind?, sourcePrompt: String? = nil) throws {
+        let kind = inversion == nil ? start ?? fallback : nil
+        if scheduler != nil, kind != .sdedit {
+            throw ValidationError("--scheduler does not apply to an inversion start (it steps with DDIM); use --start sdedit to choose a sampler")
+        }
+        if sourcePrompt != nil, kind == .sdedit || kind == nil {
+            throw ValidationError("--source-prompt applies when the edit inverts the clip (--start ddim or ddpm, no --inversion)")
         }
     }
 

@@ -40,6 +40,9 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("give a prompt, or --unconditional")
         }
         if batch.batch != nil && prompt != nil { throw ValidationError("give either a prompt or --batch") }
+        if unconditional && (prompt != nil || sampling.negative != nil || sampling.guidance != nil) {
+            throw ValidationError("--unconditional generates with no prompt and no guidance; drop the prompt, --negative and --guidance")
+        }
         if batch.isBatch {
             if output.namesFiles || saveLatents != nil || sampling.noise != nil {
                 throw ValidationError("-o, --spectrogram, --save-mel, --save-latents and --noise name one file; with --batch, -n or "

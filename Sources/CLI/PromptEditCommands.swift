@@ -47,6 +47,12 @@ struct PromptPair: ParsableArguments {
 
     @OptionGroup var options: PromptEditOptions
 
+    func validate() throws {
+        guard ![source, target].contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            throw ValidationError("give both prompts, the source and the edited one")
+        }
+    }
+
     func run(alignment: PromptEdit.Alignment, command: String) throws {
         try options.run(source: source, target: target, alignment: alignment, weights: weight, command: command)
     }
@@ -70,6 +76,7 @@ struct ReweightCommand: ParsableCommand {
 
     func validate() throws {
         guard !weight.isEmpty else { throw ValidationError("give at least one --weight WORD=FACTOR") }
+        guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give a prompt") }
     }
 
     func run() throws {
@@ -127,9 +134,13 @@ struct PromptEditOptions: ParsableArguments {
             throw ValidationError("--from always starts both prompts from the same noised clip; drop --\(sharedNoise ? "" : "no-")shared-noise")
         }
         if from != nil, length.duration != nil { throw ValidationError("--duration does not apply with --from: the output has the clip's length") }
-        if from == nil, clipStart.start != nil || clipStart.inversion != nil {
-            throw ValidationError("--start and --inversion need --from IN.wav")
+        if from == nil, clipStart.start != nil || clipStart.inversion != nil || clipStart.sourceGuidance != nil {
+            throw ValidationError("--start, --inversion and --source-guidance need --from IN.wav")
         }
+        if from == nil, edit.clip.samplePosterior || edit.clip.format.overrides != OutputFormat() {
+            throw ValidationError("--sample-posterior, --sample-rate, --channels and --sample-format apply to an edit of a clip (--from IN.wav)")
+        }
+        if from != nil { try clipStart.refuseUnused(fallback: .ddim, scheduler: edit.sampling.scheduler) }
         if let sourceNegative, from == nil || clipStart.start == .sdedit {
             throw ValidationError("--\(sourceNegative ? "" : "no-")source-negative applies to an edit from an inversion (--from IN.wav, not --start sdedit)")
         }

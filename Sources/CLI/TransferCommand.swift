@@ -27,7 +27,7 @@ struct TransferCommand: ParsableCommand {
     var strength: Double?
 
     @Option(name: .customLong("source-prompt"), help: "With an inversion start: what the clip sounds like (default: empty, as ZETA's).")
-    var sourcePrompt = ""
+    var sourcePrompt: String?
 
     @OptionGroup var clipStart: ClipStartOptions
     @OptionGroup var edit: EditCommandOptions
@@ -35,13 +35,14 @@ struct TransferCommand: ParsableCommand {
     func validate() throws {
         if let strength, !(0...1).contains(strength) { throw ValidationError("--strength must be between 0 and 1, got \(strength)") }
         guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give a prompt") }
+        try clipStart.refuseUnused(fallback: .sdedit, scheduler: edit.sampling.scheduler, sourcePrompt: sourcePrompt)
     }
 
     func run() throws {
         try edit.run("transfer", input: input, inputs: clipStart.inputs) { pipeline in
             let clip = try edit.clip.read(input, pipeline: pipeline)
             var request = edit.sampling.request(prompt: prompt)
-            let (start, startRecord) = try clipStart.choice(strength: strength, sourcePrompt: sourcePrompt, sampling: edit.sampling)
+            let (start, startRecord) = try clipStart.choice(strength: strength, sourcePrompt: sourcePrompt ?? "", sampling: edit.sampling)
                 .start(fallback: .sdedit, request: &request)
             return PlannedEdit(plan: EditPlan([EditPass(start: start, request: request)]), clip: clip, details: ["start": startRecord])
         }

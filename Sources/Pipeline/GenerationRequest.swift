@@ -64,6 +64,9 @@ public struct GenerationRequest: Sendable, Equatable {
         guard duration > 0, duration <= canvasSeconds + 1e-9 else {
             throw fail("duration", "must be in (0, \(canvasSeconds)] seconds (the canvas is \(canvasFrames) frames), got \(duration)")
         }
+        guard duration * framesPerSecond >= 1 else {
+            throw fail("duration", "must be at least one frame of the model (\(1 / framesPerSecond) s), got \(duration)")
+        }
         if !unconditional && usesGuidance && prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw fail("prompt", "is empty; give a prompt, or generate unconditionally")
         }

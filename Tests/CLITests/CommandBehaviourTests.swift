@@ -40,6 +40,16 @@ struct CommandBehaviourTests {
             (["edit", "--batch", input, "--output-dir", folder.path, "--channels", "65"], "--channels must be between 1 and 64, got 65"),
             (["swap", "a dog", "a cat", "--cross-replace", "2", "-o", out], "--cross-replace: "),
             (["transfer", input, "a beep"], "give -o OUT"),
+            (["generate", "a beep", "--unconditional", "-o", out], "--unconditional generates with no prompt"),
+            (["generate", "a beep", "-n", "-1", "--output-dir", folder.path], "the number of takes must be in 1...10000, got -1"),
+            (["help", "bogus"], "no command \"bogus\""),
+            (["generate", "--unconditional", "--guidance", "3", "-o", out], "drop the prompt, --negative and --guidance"),
+            (["swap", "a low beep", "a high beep", "--channels", "2", "-o", out], "apply to an edit of a clip (--from IN.wav)"),
+            (["swap", "a low beep", "a high beep", "--source-guidance", "2", "-o", out], "need --from IN.wav"),
+            (["swap", "", "a high beep", "-o", out], "give both prompts"),
+            (["reweight", " ", "--weight", "beep=2", "-o", out], "give a prompt"),
+            (["transfer", input, "a beep", "--start", "sdedit", "--source-prompt", "a tone", "-o", out], "--source-prompt applies when"),
+            (["transfer", input, "a beep", "--start", "ddpm", "--scheduler", "euler", "-o", out], "--scheduler does not apply"),
             (["generate", "a beep", "-n", "2", "--output-dir", folder.path, "--save-mel", out], "name one file"),
             (["edit", "--batch", input, "--output-dir", folder.path, "--spectrogram", out], "name one file"),
         ]
@@ -49,6 +59,10 @@ struct CommandBehaviourTests {
             #expect(lines(result.standardError).count == 1 && result.standardError.hasPrefix("error: "), "\(result.standardError)")
             #expect(result.standardError.contains(fragment), "\(result.standardError)")
         }
+        let blink = try CommandRunner.run("auffusion", ["generate", "a beep", "--duration", "0.001", "-o", out])
+        #expect(blink.exitCode == 1 && blink.standardError.hasSuffix("--duration must be at least one frame of the model (0.01 s), got 0.001\n"),
+                "\(blink.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: out))
         let missing = try CommandRunner.run("auffusion", ["edit", folder.appendingPathComponent("none.json").path, "-o", out])
         #expect(missing.exitCode == 1 && missing.standardError == "error: \(folder.path)/none.json: no such file\n",
                 "\(missing.standardError)")
@@ -188,6 +202,8 @@ struct CommandBehaviourTests {
              #"pass 1, start: unknown key "strenght"; known keys: file, from, method, source_guidance, source_prompt, strength"#),
             (#"{"input": "clip.wav", "passes": [{"prompt": "a beep", "start": {"from": "clip"}, "steps": 3}, {"prompt": "a beep", "start": {"from": "previous"}, "attention": {"source": "a beep", "alignment": "none", "weights": {"dog": 2}}}]}"#,
              #"pass 2: "dog" is not a word of "a beep""#),
+            (#"{"input": "clip.wav", "passes": [{"prompt": "a beep", "start": {"from": "clip"}, "steps": 3}, {"prompt": "a high beep", "start": {"from": "previous"}, "attention": {"source": "a low beep", "alignment": "swap", "blend": ["beep"], "blend_resolution": "3x3"}}]}"#,
+             "pass 2: no cross-attention maps at 3x3 (this run has: 8x32, 4x16)"),
         ]
         for (text, message) in cases {
             let plan = folder.appendingPathComponent("plan.json")

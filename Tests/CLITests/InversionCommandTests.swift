@@ -67,14 +67,14 @@ struct InversionCommandTests {
         #expect(!FileManager.default.fileExists(atPath: output.path))
         for (extra, code, reason) in [(["--inversion", file.path, "--start", "ddim"], 2, "--inversion's file has its own method"),
                                       (["--start", "sdedit", "--source-guidance", "2"], 2, "--source-guidance applies when the edit inverts"),
-                                      (["--scheduler", "ddim"], 1, "--scheduler does not apply to an inversion start"),
+                                      (["--scheduler", "ddim"], 2, "--scheduler does not apply to an inversion start"),
                                       (["--inversion", file.path, "-o", file.path], 1, "")] as [([String], Int32, String)] {
             let result = try swap(extra, to: output)
             #expect(result.exitCode == code && result.standardError.contains("error: \(reason)"), "\(extra): \(result.standardError)")
         }
         let orphan = try CommandRunner.run("auffusion", ["swap", source, target, "--model", model.path, "--start", "ddpm",
                                                          "-o", output.path])
-        #expect(orphan.exitCode == 2 && orphan.standardError.contains("--start and --inversion need --from"), "\(orphan.standardError)")
+        #expect(orphan.exitCode == 2 && orphan.standardError.contains("--start, --inversion and --source-guidance need --from"), "\(orphan.standardError)")
     }
 
     @Test("transfer --start ddpm is ZETA's text-based edit: it runs from the inversion and differs from the SDEdit restyle; from the saved inversion it writes the same bytes and record")

@@ -83,6 +83,7 @@ public struct EditPlan: Sendable {
             return try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 try pipeline.validate(request)
+                if let resolution = pass.attention?.blend?.resolution { try Self.checkBlend(resolution, pipeline: pipeline) }
                 if case .inversion(let inversion) = pass.start, let clip {
                     let settings = try inversion.settings(for: clip.latents, pipeline: pipeline)
                     _ = try Inversion.schedule(settings, pipeline: pipeline, eta: 0)
@@ -271,6 +272,17 @@ public struct EditPlan: Sendable {
     private static func attentionEdit(of pass: EditPass, steps: Int, pipeline: AuffusionPipeline) throws -> AttentionEdit? {
         try pass.attention?.edit.makeController(prompts: pass.prompts, tokenizer: pipeline.tokenizer, steps: steps,
                                                 layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
+    }
+
+    /// Refuses a local blend's map level unless the U-Net has cross-attention maps outside its mid
+    /// block at that size on one canvas of the model (how a level is named, ``AttentionStore/storedResolution(atLevelOf:)``).
+    /// - Throws: ``AttentionMapError/noMaps(_:available:)``.
+    private static func checkBlend(_ resolution: AttentionResolution, pipeline: AuffusionPipeline) throws {
+        let latent = pipeline.latentShape(canvasFrames: pipeline.canvasFrames)
+        let available = pipeline.unetConfiguration.crossAttentionLevels
+            .map { AttentionResolution(height: latent[2] >> $0, width: latent[3] >> $0) }
+            .filter { $0.height * $0.width <= AttentionStore.storedQueryLimit }
+        guard available.contains(resolution) else { throw AttentionMapError.noMaps(resolution, available: available) }
     }
 
     /// Runs `body`, naming pass `index` (from 0) in any error but the plan's own.

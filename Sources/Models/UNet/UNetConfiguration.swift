@@ -155,6 +155,13 @@ public struct UNetConfiguration: Codable, Sendable, Equatable, CheckedConfigurat
         return 2 * (down + (midBlockType == nil ? 0 : 1) + up)
     }
 
+    /// The levels (0: the latents' own size, each next one halved) whose down or up block has
+    /// cross-attention: where a prompt-to-prompt controller sees maps outside the mid block.
+    public var crossAttentionLevels: [Int] {
+        let levels = blockOutChannels.indices
+        return levels.filter { downBlockTypes[$0] == "CrossAttnDownBlock2D" || upBlockTypes[levels.upperBound - 1 - $0] == "CrossAttnUpBlock2D" }
+    }
+
     /// The branches a DeepCache feature cache may keep: one per layer of the first down block.
     public var featureCacheBranches: Range<Int> { 0..<Self.perBlock(layersPerBlock, 0) }
 
