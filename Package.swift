@@ -93,7 +93,7 @@ let tests: [Target] = [
     .testTarget(name: "EditingTests", dependencies: ["Editing", "Pipeline", "Models", "Schedulers", "AudioDSP", "Compute", "Weights", "TestSupport"]),
     .testTarget(name: "ToolkitTests", dependencies: ["Toolkit", "AudioDSP", "Compute", "Editing", "FileOutput", "Pipeline", "TestSupport",
                                                  "Weights"]),
-    .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["CLI", "AudioDSP", "Compute", "Pipeline", "TestSupport"]),
     // Speaks HTTP to a real server on a loopback port with NIO's own HTTP/1.1 codec: Hummingbird's
     // testing module would pull in an HTTP client with TLS (BoringSSL), minutes of every fresh build.
     .testTarget(name: "ServerTests", dependencies: ["Server", "AudioDSP", "Editing", "Pipeline", "TestSupport",

@@ -63,7 +63,7 @@ struct AttentionCommand: ParsableCommand {
                                          maps: folder, inputs: sampling.inputs)
             outputs.guardsPeaks = peaks.peakGuard
             try report.emit { progress in
-                try AttentionMapRun(request, seed: sampling.seedValue, resolution: level)(
+                try AttentionMapRun(request, seed: sampling.recordedSeed, resolution: level)(
                     pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
             }
         } catch {

@@ -61,7 +61,7 @@ struct GenerateCommand: ParsableCommand {
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         try report.emit { progress in
-            try GenerationRun(request(prompt: prompt ?? ""), seed: sampling.seedValue)(
+            try GenerationRun(request(prompt: prompt ?? ""), seed: sampling.recordedSeed)(
                 pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
         }
     }

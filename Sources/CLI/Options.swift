@@ -116,6 +116,9 @@ struct SamplingOptions: ParsableArguments {
     /// The seed the run's noise comes from.
     var seedValue: UInt64 { seed ?? 0 }
 
+    /// The seed a run from noise records: none when its noise comes from `--noise`.
+    var recordedSeed: UInt64? { noise == nil ? seedValue : nil }
+
     /// The noise source: the `--noise` tensor first (the library refuses NaN and infinity), then
     /// seeded draws.
     func noiseSource() throws -> NoiseSource {

@@ -6,10 +6,10 @@ import Pipeline
 /// denoised from its noise, its outputs written, its record made.
 public struct GenerationRun: Sendable {
     public var request: GenerationRequest
-    /// The seed the noise comes from, for the record.
-    public var seed: UInt64
+    /// The seed the noise comes from, for the record; `nil` when it came from a file.
+    public var seed: UInt64?
 
-    public init(_ request: GenerationRequest, seed: UInt64) {
+    public init(_ request: GenerationRequest, seed: UInt64?) {
         self.request = request
         self.seed = seed
     }
@@ -34,12 +34,12 @@ public struct GenerationRun: Sendable {
 /// and the server make it: the audio, its spectrogram picture and ``AttentionMapFiles`` in one folder.
 public struct AttentionMapRun: Sendable {
     public var request: GenerationRequest
-    /// The seed the noise comes from, for the record.
-    public var seed: UInt64
+    /// The seed the noise comes from, for the record; `nil` when it came from a file.
+    public var seed: UInt64?
     /// The stored map level to write.
     public var resolution: AttentionResolution
 
-    public init(_ request: GenerationRequest, seed: UInt64, resolution: AttentionResolution) {
+    public init(_ request: GenerationRequest, seed: UInt64?, resolution: AttentionResolution) {
         self.request = request
         self.seed = seed
         self.resolution = resolution

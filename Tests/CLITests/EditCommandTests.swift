@@ -39,7 +39,7 @@ struct EditCommandTests {
         #expect(result.standardOutput.contains("\"mask\":[[0.1,0.3]]"), "\(result.standardOutput)")
     }
 
-    @Test("inpaint writes the input's own format (44.1 kHz stereo 24-bit) with every sample outside the mask kept; flags override it; a lossy output is named")
+    @Test("inpaint writes the input's own format (44.1 kHz stereo 24-bit) with every sample outside the mask kept; flags override it; a lossy output and a format the container cannot hold are named")
     func fileFormat() throws {
         let folder = try PipelineFolders.folder("standard")
         let out = try Fixtures.temporaryDirectory()
@@ -67,6 +67,10 @@ struct EditCommandTests {
         #expect(small.sampleRate == 16_000 && small.channelCount == 1 && small.encoding == .pcm16)
         #expect(try AudioFile.read(out.appendingPathComponent("small.flac")).frameCount == 8_000)
         #expect(converted.standardError.contains("converted, not copied"))
+        let float = try inpaint("float.flac", ["--sample-format", "float32"])
+        #expect(float.exitCode == 0 && float.standardError.contains("float.flac cannot hold float32 samples: writing pcm24"),
+                "\(float.standardError)")
+        #expect(try AudioReader(out.appendingPathComponent("float.flac")).format.encoding == .pcm24)
         let lossy = try inpaint("lossy.ogg")
         #expect(lossy.exitCode == 0 && lossy.standardError.contains("write .flac or .wav"), "\(lossy.standardError)")
         let channels = try inpaint("three.wav", ["--channels", "3"])

@@ -1,6 +1,7 @@
 import AudioDSP
 import Compute
 import Foundation
+import Pipeline
 import Testing
 import TestSupport
 
@@ -36,6 +37,20 @@ struct GenerateCommandTests {
         #expect(object?["command"] as? String == "tokens")
         #expect((details?["ids"] as? [Int])?.first == 49406)
         #expect((details?["words"] as? [[String: Any]])?.count == 3)
+    }
+
+    @Test("--noise gives the run its first tensor: the seed's own latents make the seed's bytes, and the record names no seed")
+    func noiseFile() throws {
+        let folder = try model().deletingLastPathComponent()
+        var source = NoiseSource(seed: 7)
+        let noise = folder.appendingPathComponent("seed7.npy")
+        try NumPyFile.write(source.normal(shape: [1, 4, 8, 32]), to: noise)   // the embedded model's latents
+        let seeded = folder.appendingPathComponent("seeded.wav"), given = folder.appendingPathComponent("given.wav")
+        let first = try CommandRunner.run("auffusion", ["generate", "a beep", "--seed", "7", "--steps", "3", "-o", seeded.path, "--json"])
+        let second = try CommandRunner.run("auffusion", ["generate", "a beep", "--noise", noise.path, "--steps", "3", "-o", given.path, "--json"])
+        #expect(first.exitCode == 0 && second.exitCode == 0, "\(first.standardError) \(second.standardError)")
+        #expect(try Data(contentsOf: given) == Data(contentsOf: seeded))
+        #expect(first.standardOutput.contains(#""seed":7"#) && !second.standardOutput.contains(#""seed""#), "\(second.standardOutput)")
     }
 
     @Test("bad requests end with one error line and exit code 1")

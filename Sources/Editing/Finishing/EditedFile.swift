@@ -109,6 +109,8 @@ public struct EditedFile: Sendable {
         }
         if AudioContainer(path: url)?.isLossy == true {
             notes.append("\(name) is Ogg/Vorbis, which re-encodes every sample, outside the edit too; write .flac or .wav to keep them")
+        } else if let written = outputEncoding(for: url), let asked = overrides.encoding, written != asked {
+            notes.append("\(name) cannot hold \(asked.rawValue) samples: writing \(written.rawValue); write .wav for \(asked.rawValue)")
         } else if let written = outputEncoding(for: url), let own = format.encoding, overrides.encoding == nil, written != own {
             notes.append("\(name) cannot hold \(format.subtypeName) samples: writing \(written.rawValue), which rounds them; "
                          + "write .wav to keep them")
