@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
 import Editing
+import Foundation
 import Pipeline
+import Schedulers
 import Toolkit
 
 /// A failure the command itself detects, with the line to print.
@@ -30,6 +31,8 @@ enum ErrorLine {
         switch error {
         case PipelineError.invalidValue(let field, let reason):
             return "\(flags[field] ?? field) \(reason)"
+        case SchedulerError.invalidStepCount(let count, let largest):
+            return "--steps must be between 1 and \(largest) for this model, got \(count)"
         case ReplaceScheduleError.wordNamedTwice(let word):
             return "--cross-replace-word names \"\(word)\" twice"
         case ReplaceScheduleError.invalidBounds(let field, let reason):

@@ -215,7 +215,7 @@ struct CommandBehaviourTests {
         }
     }
 
-    @Test("swap --blend, punctuated reweight words, vocode of --save-mel and the step limit work on the embedded model")
+    @Test("swap --blend, punctuated reweight words, vocode of --save-mel and the step limit (of a generation, an inversion and a plan's steps) work on the embedded model")
     func embeddedModelCases() throws {
         let folder = try scratch("embedded")
         let out = { (name: String) in folder.appendingPathComponent(name).path }
@@ -238,6 +238,16 @@ struct CommandBehaviourTests {
             let line = result.standardError.split(separator: "\n").first { $0.hasPrefix("error:") } ?? ""
             limits.append(String(line.split(separator: ",").first ?? ""))
         }
-        #expect(limits[0] == limits[1] && limits[0].contains("between 1 and 999"), "\(limits)")
+        #expect(limits[0] == limits[1] && limits[0].contains("--steps must be between 1 and 999"), "\(limits)")
+        // An inversion's schedule is held to the same limit before its first step, not after its last.
+        let invert = try CommandRunner.run("auffusion", ["invert", out("g.wav"), "--steps", "1000", "-o", out("g.inversion")])
+        #expect(invert.exitCode == 1 && !invert.standardError.contains("inverting")
+                && invert.standardError.contains("--steps must be between 1 and 999 for this model, got 1000"), "\(invert.standardError)")
+        let plan = folder.appendingPathComponent("fraction.json")
+        try #"{"input": "g.wav", "passes": [{"prompt": "a beep", "start": {"from": "clip"}, "steps": 5.5}]}"#
+            .write(to: plan, atomically: true, encoding: .utf8)
+        let fraction = try CommandRunner.run("auffusion", ["edit", plan.path, "-o", out("f.wav")])
+        #expect(fraction.exitCode == 1 && fraction.standardError.contains("pass 1, steps: expected a whole number, got 5.5"),
+                "\(fraction.standardError)")
     }
 }

@@ -209,6 +209,16 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
             try check(fields["mask"] as Any, known: ["ranges", "band"], place: "\(place), mask")
             try check(fields["speed"] as Any, known: SpeedOptions.keys, place: "\(place), speed")
             try check(fields["attention"] as Any, known: Attention.CodingKeys.allCases.map(\.rawValue), place: "\(place), attention")
+            // Foundation's decoder reports a fraction given for an integer as invalid JSON, with
+            // no field: name it here.
+            let speed = fields["speed"] as? [String: Any]
+            for (field, value) in [("steps", fields["steps"]), ("speed.cache_interval", speed?["cache_interval"]),
+                                   ("speed.cache_branch", speed?["cache_branch"])] {
+                guard let number = value as? NSNumber, let whole = Double(exactly: number.doubleValue) else { continue }
+                guard whole.rounded() == whole, abs(whole) < 1e15 else {
+                    throw EditPlanError.invalidDocument("\(place), \(field): expected a whole number, got \(number)")
+                }
+            }
         }
     }
 

@@ -105,7 +105,7 @@ public struct Inversion: Sendable {
         guard ddim.predictionType == .epsilon || ddim.predictionType == .vPrediction else {
             throw InversionError.invalidSettings("inversion needs a model that predicts the noise or v, this one predicts \(ddim.predictionType.rawValue)")
         }
-        try ddim.setTimesteps(stepCount: settings.stepCount)
+        _ = try ddim.timesteps(stepCount: settings.stepCount, strength: 1)   // refuses counts whose timesteps leave the table
         return ddim
     }
 }
