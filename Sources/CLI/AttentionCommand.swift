@@ -43,32 +43,10 @@ struct AttentionCommand: ParsableCommand {
         request.duration = length.duration
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
-        let canvas = pipeline.canvas(of: request).frames
-        guard canvas <= pipeline.canvasFrames else {
-            let seconds = Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond
-            throw CLIError("attention maps are recorded on one canvas of the model: give --duration \(seconds) s or less")
-        }
-        let level = try storedResolution(resolution, option: "--resolution", pipeline: pipeline, canvasFrames: canvas)
-        // The audio and its picture go into the folder, so it must exist before they are checked;
-        // made here, it is removed again if the run fails.
-        let folder = URL(fileURLWithPath: output).standardizedFileURL
-        let made = !FileManager.default.fileExists(atPath: folder.path)
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw CLIError("cannot create the output folder \(output)")
-        }
-        do {
-            var outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav"), spectrogram: folder.appendingPathComponent("spectrogram.png"),
-                                         maps: folder, inputs: sampling.inputs)
-            outputs.guardsPeaks = peaks.peakGuard
-            try report.emit { progress in
-                try AttentionMapRun(request, seed: sampling.recordedSeed, resolution: level)(
-                    pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
-            }
-        } catch {
-            if made { try? FileManager.default.removeItem(at: folder) }
-            throw error
+        try report.emit { progress in
+            try AttentionMapRun(request, seed: sampling.recordedSeed, resolution: resolution)(
+                pipeline: pipeline, noise: &noise, into: URL(fileURLWithPath: output), inputs: sampling.inputs, guardsPeaks: peaks.peakGuard,
+                started: report.started, progress: progress.steps(), warn: progress.warn(report))
         }
     }
 }

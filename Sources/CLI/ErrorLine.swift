@@ -31,6 +31,10 @@ enum ErrorLine {
         switch error {
         case PipelineError.invalidValue(let field, let reason):
             return "\(flags[field] ?? field) \(reason)"
+        case AttentionMapRun.Failure.longerThanCanvas(let seconds):
+            return "attention maps are recorded on one canvas of the model: give --duration \(seconds) s or less"
+        case AttentionMapRun.Failure.notStored(let resolution, let stored):
+            return "--resolution \(resolution) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))"
         case SchedulerError.invalidStepCount(let count, let largest):
             return "--steps must be between 1 and \(largest) for this model, got \(count)"
         case ReplaceScheduleError.wordNamedTwice(let word):

@@ -36,31 +36,81 @@ public struct AttentionMapRun: Sendable {
     public var request: GenerationRequest
     /// The seed the noise comes from, for the record; `nil` when it came from a file.
     public var seed: UInt64?
-    /// The stored map level to write.
-    public var resolution: AttentionResolution
+    /// The stored map level to write; `nil`: ``AttentionMapFiles/defaultResolution(pipeline:canvasFrames:)``.
+    public var resolution: AttentionResolution?
 
-    public init(_ request: GenerationRequest, seed: UInt64?, resolution: AttentionResolution) {
+    public init(_ request: GenerationRequest, seed: UInt64?, resolution: AttentionResolution? = nil) {
         self.request = request
         self.seed = seed
         self.resolution = resolution
     }
 
-    /// Generates while recording attention, writes `outputs` and the maps into their `maps`
-    /// folder, and returns the run's record (`resolution`, `tokens` and `heatmaps` in its details).
-    public func callAsFunction(pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,
-                               progress: (Pipeline.Progress) -> Bool = { _ in true }, warn: (String) -> Void) throws -> RunRecord {
+    /// Why the maps cannot be made as asked; checked before any work.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// The request spans more than one canvas of the model (`seconds` long), and the maps
+        /// are recorded on one.
+        case longerThanCanvas(seconds: Double)
+        /// The level asked for is not one the model stores on this canvas.
+        case notStored(AttentionResolution, stored: [AttentionResolution])
+
+        public var description: String {
+            switch self {
+            case .longerThanCanvas(let seconds):
+                "attention maps are recorded on one canvas of the model: give a duration of \(seconds) s or less"
+            case .notStored(let resolution, let stored):
+                "maps at \(resolution) are not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))"
+            }
+        }
+    }
+
+    /// Generates while recording attention and writes into `folder` (made if missing, and removed
+    /// again when it was made and the run fails): `audio.wav`, `spectrogram.png`, one heatmap per
+    /// word and `maps.npy` (``AttentionMapFiles``). Returns the run's record (`resolution`,
+    /// `tokens` and `heatmaps` in its details).
+    /// - Parameters:
+    ///   - inputs: files the run reads, never to be overwritten.
+    ///   - guardsPeaks: whether ``PeakGuard`` scales audio that would clip.
+    /// - Throws: ``Failure`` and ``OutputError`` before any work; the run's errors.
+    public func callAsFunction(pipeline: AuffusionPipeline, noise: inout NoiseSource, into folder: URL, inputs: [URL], guardsPeaks: Bool = true,
+                               started: Date, progress: (Pipeline.Progress) -> Bool = { _ in true },
+                               warn: (String) -> Void) throws -> RunRecord {
+        let canvas = pipeline.canvas(of: request).frames
+        guard canvas <= pipeline.canvasFrames else {
+            throw Failure.longerThanCanvas(seconds: Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond)
+        }
+        let stored = AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: canvas)
+        let level = resolution ?? AttentionMapFiles.defaultResolution(pipeline: pipeline, canvasFrames: canvas)
+        guard stored.contains(level) else { throw Failure.notStored(level, stored: stored) }
+        let folder = folder.standardizedFileURL
+        let made = !FileManager.default.fileExists(atPath: folder.path)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError.cannotCreateFolder(path: folder.path)
+        }
+        do {
+            var outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav"), spectrogram: folder.appendingPathComponent("spectrogram.png"),
+                                         maps: folder, inputs: inputs)
+            outputs.guardsPeaks = guardsPeaks
+            return try run(level, pipeline: pipeline, noise: &noise, outputs: outputs, started: started, progress: progress, warn: warn)
+        } catch {
+            if made { try? FileManager.default.removeItem(at: folder) }
+            throw error
+        }
+    }
+
+    private func run(_ level: AttentionResolution, pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,
+                     progress: (Pipeline.Progress) -> Bool, warn: (String) -> Void) throws -> RunRecord {
         let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: 1)
         let result = try pipeline.promptToPrompt([request.prompt], request: request, noise: &noise, controller: store, progress: progress)
-        guard let generated = result.outputs.first else { throw PipelineError.invalidRequest("the run made no output") }
+        guard let generated = result.outputs.first, let folder = outputs.maps else { throw PipelineError.invalidRequest("the run made no output") }
         var record = RunRecord(command: "attention", request: request, seed: seed, result: generated,
                                outputs: try outputs.write(generated, warn: warn), elapsed: 0)
-        record.addDetails(["resolution": .string(resolution.description)])
-        if let folder = outputs.maps {
-            let written = try AttentionMapFiles.write(store: store, prompt: request.prompt, index: 0, tokenizer: pipeline.tokenizer,
-                                                      image: generated.image, resolution: resolution, to: folder)
-            record.outputs.maps = folder.path
-            record.details?.merge(["tokens": .number(Double(written.tokenCount)), "heatmaps": .array(written.pictures.map(JSONValue.string))]) { $1 }
-        }
+        let written = try AttentionMapFiles.write(store: store, prompt: request.prompt, index: 0, tokenizer: pipeline.tokenizer,
+                                                  image: generated.image, resolution: level, to: folder)
+        record.outputs.maps = folder.path
+        record.addDetails(["resolution": .string(level.description), "tokens": .number(Double(written.tokenCount)),
+                           "heatmaps": .array(written.pictures.map(JSONValue.string))])
         record.timings.total = Date().timeIntervalSince(started)
         return record
     }

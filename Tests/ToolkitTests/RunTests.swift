@@ -41,18 +41,32 @@ struct RunTests {
         #expect(try AudioFile.read(file("a.wav")).frameCount == expected.audio.frameCount)
     }
 
-    @Test("an attention run writes the maps of its prompt beside the audio and records them")
+    @Test("an attention run writes the maps of its prompt beside the audio into its folder and records them; one past the canvas or at a level not stored is refused and leaves no folder")
     func attentionMaps() throws {
         let resolution = try #require(AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: 64).first)
         var noise = NoiseSource(seed: 1)
-        try FileManager.default.createDirectory(at: file("maps"), withIntermediateDirectories: true)
-        let outputs = try RunOutputs(audio: file("maps/audio.wav"), maps: file("maps"), inputs: [])
-        let record = try AttentionMapRun(request, seed: 1, resolution: resolution)(pipeline: pipeline, noise: &noise, outputs: outputs,
-                                                                                    started: Date(), warn: { _ in })
+        let record = try AttentionMapRun(request, seed: 1, resolution: resolution)(pipeline: pipeline, noise: &noise, into: file("maps"),
+                                                                                    inputs: [], started: Date(), warn: { _ in })
         #expect(record.command == "attention" && record.outputs.maps == file("maps").standardizedFileURL.path)
         #expect(record.details?["resolution"] == .string(resolution.description) && record.details?["heatmaps"] == .array([.string("00-rain.png")]))
-        #expect(FileManager.default.fileExists(atPath: file("maps/maps.npy").path))
-        #expect(FileManager.default.fileExists(atPath: file("maps/00-rain.png").path))
+        for name in ["maps.npy", "00-rain.png", "audio.wav", "spectrogram.png"] {
+            #expect(FileManager.default.fileExists(atPath: file("maps/\(name)").path), "\(name)")
+        }
+        var long = request
+        (long.canvasFrames, long.duration) = (nil, 2 * Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond)
+        #expect(throws: AttentionMapRun.Failure.self) {
+            try AttentionMapRun(long, seed: 1)(pipeline: pipeline, noise: &noise, into: file("long"), inputs: [], started: Date(), warn: { _ in })
+        }
+        #expect(throws: AttentionMapRun.Failure.self) {
+            try AttentionMapRun(request, seed: 1, resolution: AttentionResolution(height: 3, width: 3))(
+                pipeline: pipeline, noise: &noise, into: file("odd"), inputs: [], started: Date(), warn: { _ in })
+        }
+        var unprompted = request   // guided with no prompt: refused when the run starts, after the folder is made
+        unprompted.prompt = ""
+        #expect(throws: PipelineError.self) {
+            try AttentionMapRun(unprompted, seed: 1)(pipeline: pipeline, noise: &noise, into: file("made"), inputs: [], started: Date(), warn: { _ in })
+        }
+        for name in ["long", "odd", "made"] { #expect(!FileManager.default.fileExists(atPath: file(name).path), "\(name)") }
     }
 
     @Test("an edit plan from noise runs through EditRun, records the last pass and writes the decoded result")
