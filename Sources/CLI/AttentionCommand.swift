@@ -12,7 +12,9 @@ struct AttentionCommand: ParsableCommand {
         discussion: """
         Writes into the output folder: audio.wav, spectrogram.png, one NN-WORD.png heatmap per word of the \
         prompt (the word's cross-attention over the greyscale spectrogram) and maps.npy, the maps of every \
-        token [tokens, h, w] (BOS and EOS included) at the chosen resolution, averaged over steps, layers and heads.
+        token [tokens, h, w] (BOS and EOS included) at the chosen resolution, averaged over steps, layers and heads. \
+        The maps are recorded on one canvas of the model, so --duration may be at most its length (10.24 s \
+        for Auffusion's, 2.56 s for the embedded model's).
         """
     )
 
@@ -42,6 +44,7 @@ struct AttentionCommand: ParsableCommand {
         var request = sampling.request(prompt: prompt)
         request.duration = length.duration
         var noise = try sampling.noiseSource()
+        _ = try RunOutputs(maps: URL(fileURLWithPath: output), inputs: sampling.inputs)   // the folder, before the model loads
         let pipeline = try model.load(report)
         try report.emit { progress in
             try AttentionMapRun(request, seed: sampling.recordedSeed, resolution: resolution)(

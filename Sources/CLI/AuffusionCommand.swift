@@ -42,9 +42,8 @@ struct AuffusionCommand: AsyncParsableCommand {
     /// tool's own help and exit code 0, is a usage error naming the commands there are.
     private static func refuseHelpOfUnknownCommand(_ arguments: [String]) throws {
         guard arguments.first == "help", arguments.count > 1, !arguments[1].hasPrefix("-") else { return }
-        var names: [String] = []
-        for command in configuration.subcommands { names += [command.configuration.commandName].compactMap { $0 } }
-        guard !names.contains(arguments[1]) else { return }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        guard !(names + ["help"]).contains(arguments[1]) else { return }
         throw ValidationError("no command \"\(arguments[1])\"; the commands are \(names.joined(separator: ", "))")
     }
 

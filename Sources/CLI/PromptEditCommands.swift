@@ -48,7 +48,7 @@ struct PromptPair: ParsableArguments {
     @OptionGroup var options: PromptEditOptions
 
     func validate() throws {
-        guard ![source, target].contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+        guard ![source, target].contains(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) else {
             throw ValidationError("give both prompts, the source and the edited one")
         }
     }
@@ -76,7 +76,7 @@ struct ReweightCommand: ParsableCommand {
 
     func validate() throws {
         guard !weight.isEmpty else { throw ValidationError("give at least one --weight WORD=FACTOR") }
-        guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("give a prompt") }
+        guard !prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("give a prompt") }
     }
 
     func run() throws {
@@ -158,8 +158,9 @@ struct PromptEditOptions: ParsableArguments {
             prompts.clipStart = clipStart.choice(strength: strength, sampling: edit.sampling)
             replace.apply(to: &prompts)
             let (pass, details) = try prompts.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)
-            let frames = clip == nil ? pipeline.canvas(of: pass.request).frames : pipeline.canvasFrames
-            let level = try maps.map { _ in try storedResolution(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: frames) }
+            let level = try maps.map { _ in
+                try storedResolution(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: pipeline.canvasFrames)
+            }
             return PlannedEdit(plan: EditPlan([pass]), clip: clip, details: details, mapsResolution: level)
         }
     }
@@ -167,7 +168,8 @@ struct PromptEditOptions: ParsableArguments {
 
 /// `resolution`, given with `option`, if `pipeline` stores attention maps at it for a canvas of
 /// `canvasFrames` frames; the default level (``AttentionMapFiles/defaultResolution(pipeline:canvasFrames:)``)
-/// when none was given.
+/// when none was given. Edits name a level by its size on one canvas of the model, whatever
+/// their length (``AttentionStore/storedResolution(atLevelOf:)``).
 func storedResolution(_ resolution: AttentionResolution?, option: String, pipeline: AuffusionPipeline,
                       canvasFrames: Int) throws -> AttentionResolution {
     guard let resolution else { return AttentionMapFiles.defaultResolution(pipeline: pipeline, canvasFrames: canvasFrames) }

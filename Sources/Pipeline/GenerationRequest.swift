@@ -52,11 +52,11 @@ public struct GenerationRequest: Sendable, Equatable {
     }
 
     /// Checks the request on a canvas of `canvasFrames` frames kept for `duration` seconds (the
-    /// request's values or the model's defaults) at `framesPerSecond` frames per second.
+    /// request's values or the model's defaults) at `framesPerSecond` frames per second; its
+    /// settings are ``validateSettings()``'s to check.
     /// - Throws: ``PipelineError/invalidValue(field:reason:)`` naming the field.
     func validate(canvasFrames: Int, duration: Double, framesPerSecond: Double) throws {
         func fail(_ field: String, _ reason: String) -> PipelineError { .invalidValue(field: field, reason: reason) }
-        try validateSettings()
         guard canvasFrames > 0, canvasFrames % 8 == 0 else {
             throw fail("canvas", "must be a positive multiple of 8 frames, got \(canvasFrames)")
         }

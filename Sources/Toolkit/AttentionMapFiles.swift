@@ -56,6 +56,14 @@ public enum AttentionMapFiles {
         return stored.first { $0.height == 8 } ?? stored.first ?? AttentionResolution(height: 8, width: 32)
     }
 
+    /// Whether `url` has a name the maps of a folder take: `maps.npy`, or a heatmap `NN-word.png`.
+    public static func isMapFile(_ url: URL) -> Bool {
+        let name = url.lastPathComponent
+        guard name != "maps.npy" else { return true }
+        let prefix = Array(name.prefix(3))
+        return name.hasSuffix(".png") && prefix.count == 3 && prefix[0].isNumber && prefix[1].isNumber && prefix[2] == "-"
+    }
+
     /// `word` with every character but letters, digits, `-` and `_` replaced by `_`.
     public static func fileName(_ word: String) -> String {
         String(word.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })

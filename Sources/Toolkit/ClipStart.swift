@@ -77,7 +77,7 @@ public struct ClipStart: Sendable, Equatable {
         request.stepCount = settings.stepCount
         request.guidanceScale = guidance ?? settings.editGuidance
         var record: [String: JSONValue] = ["from": .string("inversion"), "method": .string(settings.method.rawValue),
-                                           "steps": .number(Double(settings.stepCount)), "start_step": .number(Double(settings.startStep)),
+                                           "steps": .number(Double(settings.stepCount)), "start_step": .number(Double(start.editSteps(settings))),
                                            "source_guidance": .number(Double(settings.guidance))]
         record["strength"] = strength.map { .number($0) }
         record["file"] = inversionFile.map { .string($0.path) }

@@ -63,9 +63,9 @@ public struct AttentionMapRun: Sendable {
         }
     }
 
-    /// Generates while recording attention and writes into `folder` (made if missing, and removed
-    /// again when it was made and the run fails): `audio.wav`, `spectrogram.png`, one heatmap per
-    /// word and `maps.npy` (``AttentionMapFiles``). Returns the run's record (`resolution`,
+    /// Generates while recording attention and writes into `folder` (made if missing; when the
+    /// run fails, what it wrote there is removed, and the folder it made if that leaves it empty):
+    /// `audio.wav`, `spectrogram.png`, one heatmap per word and `maps.npy` (``AttentionMapFiles``). Returns the run's record (`resolution`,
     /// `tokens` and `heatmaps` in its details).
     /// - Parameters:
     ///   - inputs: files the run reads, never to be overwritten.
@@ -94,9 +94,19 @@ public struct AttentionMapRun: Sendable {
             outputs.guardsPeaks = guardsPeaks
             return try run(level, pipeline: pipeline, noise: &noise, outputs: outputs, started: started, progress: progress, warn: warn)
         } catch {
-            if made { try? FileManager.default.removeItem(at: folder) }
+            if made { Self.removeWritten(from: folder) }
             throw error
         }
+    }
+
+    /// Removes what a failed run wrote into the folder it made, then the folder if nothing else
+    /// is in it.
+    private static func removeWritten(from folder: URL) {
+        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        for file in files where ["audio.wav", "spectrogram.png"].contains(file.lastPathComponent) || AttentionMapFiles.isMapFile(file) {
+            try? FileManager.default.removeItem(at: file)
+        }
+        if (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
     }
 
     private func run(_ level: AttentionResolution, pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,

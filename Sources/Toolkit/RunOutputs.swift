@@ -58,10 +58,23 @@ public struct RunOutputs: Sendable {
             guard !Self.isFolder(url) else { throw OutputError.isFolder(path: url.path) }
             try Self.checkWritable(url.deletingLastPathComponent(), for: url)
         }
-        if let maps {
-            guard !FileManager.default.fileExists(atPath: maps.path) || Self.isFolder(maps) else { throw OutputError.notAFolder(path: maps.path) }
-            try Self.checkWritable(Self.isFolder(maps) ? maps : maps.deletingLastPathComponent(), for: maps)
+        if let maps { try checkMaps(maps) }
+    }
+
+    /// The maps folder: not a file, made where it may be (the nearest folder that exists above
+    /// it, or itself, writable), and holding none of the other outputs under a name the maps take
+    /// (`maps.npy`, `NN-word.png`).
+    private func checkMaps(_ maps: URL) throws {
+        let resolved = maps.resolvingSymlinksInPath().path
+        guard !FileManager.default.fileExists(atPath: maps.path) || Self.isFolder(maps),
+              !files.contains(where: { $0.resolvingSymlinksInPath().path == resolved }) else { throw OutputError.notAFolder(path: maps.path) }
+        for url in files where url.deletingLastPathComponent().resolvingSymlinksInPath().path == resolved && AttentionMapFiles.isMapFile(url) {
+            throw OutputError.namedTwice(path: url.path)
         }
+        var existing = maps
+        while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" { existing.deleteLastPathComponent() }
+        guard Self.isFolder(existing) else { throw OutputError.cannotCreateFolder(path: maps.path) }
+        try Self.checkWritable(existing, for: maps)
     }
 
     private static func isFolder(_ url: URL) -> Bool {

@@ -114,6 +114,14 @@ struct CommandBehaviourTests {
                                                        "--maps", input, "--steps", "2"])
         #expect(maps.exitCode == 1 && maps.standardError.contains("it is a file; name a folder"), "\(maps.standardError)")
         #expect(!FileManager.default.fileExists(atPath: audio))
+        let mapsFolder = folder.appendingPathComponent("mm")
+        for (extra, reason) in [(["--save-mel", mapsFolder.appendingPathComponent("maps.npy").path, "--maps", mapsFolder.path], "named as two outputs"),
+                                (["--maps", audio], "it is a file; name a folder")] {
+            try FileManager.default.createDirectory(at: mapsFolder, withIntermediateDirectories: true)
+            let collision = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "-o", audio, "--steps", "2"] + extra)
+            #expect(collision.exitCode == 1 && collision.standardError.contains(reason), "\(extra): \(collision.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: audio))
+        }
         let picture2 = folder.appendingPathComponent("s.png").path
         for extra in [["--mel-npy", picture2], ["--image-npy", folder.appendingPathComponent("nodir/i.npy").path]] {
             let analysis = try CommandRunner.run("auffusion", ["spectrogram", input, "-o", picture2] + extra)
@@ -128,7 +136,7 @@ struct CommandBehaviourTests {
     @Test("swap --maps from noise on a canvas wider than the model's writes its default level; both peak guards are recorded; spectrogram's image is an output")
     func wideMapsAndRecords() throws {
         let folder = try scratch("records")
-        let maps = folder.appendingPathComponent("maps"), audio = folder.appendingPathComponent("s.wav").path
+        let maps = folder.appendingPathComponent("deep/er/maps"), audio = folder.appendingPathComponent("s.wav").path   // parents made too
         let swap = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "--duration", "5", "--steps", "2",
                                                        "-o", audio, "--source-output", folder.appendingPathComponent("source.wav").path,
                                                        "--maps", maps.path, "--json"])
@@ -137,6 +145,10 @@ struct CommandBehaviourTests {
         let outputs = try #require(record["outputs"] as? [String: Any])
         #expect(outputs["peak_gain_db"] is Double && outputs["source_peak_gain_db"] is Double, "\(outputs)")
         #expect(try NumPyFile.read(maps.appendingPathComponent("maps.npy")).shape.suffix(2) == [8, 63], "5 s: 8 x 63 latents, the 8-row level")
+        // Levels are named on one canvas of the model, as --blend-resolution names them: 8x32 is the 8-row level here too.
+        let named = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "--duration", "5", "--steps", "2",
+                                                        "-o", audio, "--maps", maps.path, "--maps-resolution", "8x32", "--quiet"])
+        #expect(named.exitCode == 0, "\(named.standardError)")
         let picture = folder.appendingPathComponent("s.png").path, image = folder.appendingPathComponent("s.npy").path
         let analysis = try CommandRunner.run("auffusion", ["spectrogram", audio, "-o", picture, "--image-npy", image, "--json"])
         let files = (try JSONSerialization.jsonObject(with: Data(analysis.standardOutput.utf8)) as? [String: Any])?["outputs"] as? [String: Any]
@@ -215,7 +227,7 @@ struct CommandBehaviourTests {
         }
     }
 
-    @Test("swap --blend, punctuated reweight words, vocode of --save-mel and the step limit (of a generation, an inversion and a plan's steps) work on the embedded model")
+    @Test("swap --blend, punctuated reweight words, vocode of --save-mel and the step limit (of a generation and an inversion; a plan's fractional steps) work on the embedded model")
     func embeddedModelCases() throws {
         let folder = try scratch("embedded")
         let out = { (name: String) in folder.appendingPathComponent(name).path }

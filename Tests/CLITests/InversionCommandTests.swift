@@ -46,6 +46,11 @@ struct InversionCommandTests {
         let edit = try CommandRunner.run("auffusion", ["edit", plan.path, "--model", model.path, "-o", planned.path, "--quiet"])
         #expect(edit.exitCode == 0, "\(edit.standardError)")
         #expect(try Data(contentsOf: planned) == bytes, "a plan from the saved inversion writes what swap does")
+        try String(contentsOf: plan, encoding: .utf8).replacingOccurrences(of: #""steps": 4"#, with: #""steps": 5"#)
+            .write(to: plan, atomically: true, encoding: .utf8)
+        let other = try CommandRunner.run("auffusion", ["edit", plan.path, "--model", model.path, "-o", planned.path, "--quiet"])
+        #expect(other.exitCode == 1 && other.standardError.contains("pass 1, steps: the saved inversion has a schedule of 4 steps, not 5"),
+                "\(other.standardError)")
         let sdedit = out.appendingPathComponent("sdedit.wav")
         #expect(try swap(["--start", "sdedit"], to: sdedit).exitCode == 0)
         #expect(try Data(contentsOf: sdedit) != bytes)

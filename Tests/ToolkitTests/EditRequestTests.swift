@@ -43,9 +43,9 @@ struct EditRequestTests {
     @Test("a saved inversion's schedule and its method's edit guidance fill the request, its file is recorded; another step count and a file that is no inversion are refused")
     func savedInversion() throws {
         let file = try Fixtures.temporaryDirectory().appendingPathComponent("clip.inversion")
-        let settings = InversionSettings(method: .ddpm, sourcePrompt: "a tone", stepCount: 8, startStep: 4)
+        let settings = InversionSettings(method: .ddpm, sourcePrompt: "a tone", stepCount: 8, startStep: 6)
         // Only the metadata is read here; the tensors and fingerprints are checked when the pass runs.
-        try Safetensors.write(["trajectory": Tensor.zeros([5, 4, 2, 2])],
+        try Safetensors.write(["trajectory": Tensor.zeros([7, 4, 2, 2])],
                               metadata: ["format": "auffusion-inversion", "version": "1",
                                          "settings": String(decoding: try JSONEncoder().encode(settings), as: UTF8.self),
                                          "clip": "c", "model": "m", "schedule": "s"], to: file)
@@ -53,7 +53,7 @@ struct EditRequestTests {
         let (start, details) = try ClipStart(inversionFile: file, strength: 0.5).start(fallback: .sdedit, request: &request)
         #expect(start == .inversion(InversionStart(.file(file), strength: 0.5)))
         #expect(details == .object(["from": .string("inversion"), "strength": .number(0.5), "file": .string(file.path),
-                                    "method": .string("ddpm"), "steps": .number(8), "start_step": .number(4),
+                                    "method": .string("ddpm"), "steps": .number(8), "start_step": .number(4),   // 0.5 of 8, not the file's 6
                                     "source_guidance": .number(3)]))
         #expect(request.stepCount == 8 && request.guidanceScale == 12)
 

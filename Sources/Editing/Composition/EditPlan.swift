@@ -83,7 +83,9 @@ public struct EditPlan: Sendable {
             return try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 try pipeline.validate(request)
-                if let resolution = pass.attention?.blend?.resolution { try Self.checkBlend(resolution, pipeline: pipeline) }
+                if let resolution = pass.attention?.blend?.resolution {
+                    try Self.checkBlend(resolution, canvasFrames: min(canvasFrames, pipeline.canvasFrames), pipeline: pipeline)
+                }
                 if case .inversion(let inversion) = pass.start, let clip {
                     let settings = try inversion.settings(for: clip.latents, pipeline: pipeline)
                     _ = try Inversion.schedule(settings, pipeline: pipeline, eta: 0)
@@ -275,10 +277,11 @@ public struct EditPlan: Sendable {
     }
 
     /// Refuses a local blend's map level unless the U-Net has cross-attention maps outside its mid
-    /// block at that size on one canvas of the model (how a level is named, ``AttentionStore/storedResolution(atLevelOf:)``).
+    /// block at that size on a canvas of `canvasFrames` frames: the plan's, or one canvas of the
+    /// model for a plan wider than that (how a level is named, ``AttentionStore/storedResolution(atLevelOf:)``).
     /// - Throws: ``AttentionMapError/noMaps(_:available:)``.
-    private static func checkBlend(_ resolution: AttentionResolution, pipeline: AuffusionPipeline) throws {
-        let latent = pipeline.latentShape(canvasFrames: pipeline.canvasFrames)
+    private static func checkBlend(_ resolution: AttentionResolution, canvasFrames: Int, pipeline: AuffusionPipeline) throws {
+        let latent = pipeline.latentShape(canvasFrames: canvasFrames)
         let available = pipeline.unetConfiguration.crossAttentionLevels
             .map { AttentionResolution(height: latent[2] >> $0, width: latent[3] >> $0) }
             .filter { $0.height * $0.width <= AttentionStore.storedQueryLimit }

@@ -215,9 +215,10 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
             for (field, value) in [("steps", fields["steps"]), ("speed.cache_interval", speed?["cache_interval"]),
                                    ("speed.cache_branch", speed?["cache_branch"])] {
                 guard let number = value as? NSNumber, let whole = Double(exactly: number.doubleValue) else { continue }
-                guard whole.rounded() == whole, abs(whole) < 1e15 else {
+                guard whole.rounded() == whole else {
                     throw EditPlanError.invalidDocument("\(place), \(field): expected a whole number, got \(number)")
                 }
+                guard abs(whole) < 1e15 else { throw EditPlanError.invalidDocument("\(place), \(field): \(number) is out of range") }
             }
         }
     }
@@ -282,6 +283,9 @@ extension EditPlanDocument.Pass {
             // The pass runs the inversion's schedule and, unless it says otherwise, its method's edit
             // guidance, as the command line's starts do (a saved inversion that cannot be read is
             // reported when the pass runs), so that its request says what ran.
+            if let steps, steps != settings.stepCount {
+                throw fail("steps", "the saved inversion has a schedule of \(settings.stepCount) steps, not \(steps); leave \"steps\" out")
+            }
             request.stepCount = settings.stepCount
             request.guidanceScale = guidance ?? settings.editGuidance
         }

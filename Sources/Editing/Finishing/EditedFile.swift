@@ -9,8 +9,11 @@ public struct OutputFormat: Sendable, Equatable {
     public static let sampleRates = 1_000...768_000
     public static let channelCounts = 1...64
 
+    /// The output's sample rate, Hz (the whole file is resampled when it differs from the input's).
     public var sampleRate: Int?
+    /// The output's channel count: 1 (the channels averaged), the input's, or any from a mono input.
     public var channelCount: Int?
+    /// How samples are stored, as far as the output's container holds it (``EditedFile/notes(writingTo:)`` says when not).
     public var encoding: SampleEncoding?
 
     public init(sampleRate: Int? = nil, channelCount: Int? = nil, encoding: SampleEncoding? = nil) {

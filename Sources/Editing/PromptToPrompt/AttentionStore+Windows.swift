@@ -19,22 +19,23 @@ extension AttentionStore {
         let first = stores[0]
         guard windows.isWindowed else {
             self.init(layersPerEvaluation: first.layersPerEvaluation, promptCount: first.promptCount,
-                      evaluationCount: first.evaluationCount, entries: first.entries, windowLevelWidths: [:])
+                      evaluationCount: first.evaluationCount, entries: first.entries)
             return
         }
         let cross = first.entries.indices.filter { first.entries[$0].site.isCrossAttention }
         let entries = cross.map { index in Self.joined(stores.map { $0.entries[index] }, windows: windows) }
-        let levels = Dictionary(cross.map { (first.entries[$0].site.height, first.entries[$0].site.width) }) { width, _ in width }
         self.init(layersPerEvaluation: first.layersPerEvaluation, promptCount: first.promptCount,
-                  evaluationCount: first.evaluationCount, entries: entries, windowLevelWidths: levels)
+                  evaluationCount: first.evaluationCount, entries: entries)
     }
 
     /// The size this store keeps at the level of `resolution`, a size on one canvas of the model:
-    /// `resolution` itself for the store of one run; for a store joined from windows, that level's
-    /// joined width (levels differ in height, so the height names the level).
+    /// `resolution` itself when the store has it; otherwise (a store joined from windows, or one
+    /// run on a canvas wider than the model's) the size of its cross-attention maps of the same
+    /// height (levels differ in height, so the height names the level).
     public func storedResolution(atLevelOf resolution: AttentionResolution) -> AttentionResolution {
-        guard windowLevelWidths[resolution.height] == resolution.width,
-              let entry = entries.first(where: { $0.site.isCrossAttention && $0.site.height == resolution.height }) else { return resolution }
+        let cross = entries.filter(\.site.isCrossAttention)
+        guard !cross.contains(where: { $0.site.height == resolution.height && $0.site.width == resolution.width }),
+              let entry = cross.first(where: { $0.site.height == resolution.height }) else { return resolution }
         return AttentionResolution(height: entry.site.height, width: entry.site.width)
     }
 

@@ -35,26 +35,20 @@ public final class AttentionStore: AttentionRecorder {
     private var layer = 0
     private var current: [Entry] = []
 
-    /// For a store joined from windows (``init(joining:windows:)``): the width each stored level
-    /// has on one window, by the level's height; empty for a store of one run.
-    let windowLevelWidths: [Int: Int]
-
     /// - Parameters:
     ///   - layersPerEvaluation: attention layers per U-Net pass (`unet.attentionLayerCount`).
     ///   - promptCount: P, the prompts denoised together.
     public init(layersPerEvaluation: Int, promptCount: Int) {
         self.layersPerEvaluation = layersPerEvaluation
         self.promptCount = promptCount
-        windowLevelWidths = [:]
     }
 
     /// A finished store holding `entries`, summed over `evaluationCount` evaluations.
-    init(layersPerEvaluation: Int, promptCount: Int, evaluationCount: Int, entries: [Entry], windowLevelWidths: [Int: Int]) {
+    init(layersPerEvaluation: Int, promptCount: Int, evaluationCount: Int, entries: [Entry]) {
         self.layersPerEvaluation = layersPerEvaluation
         self.promptCount = promptCount
         self.evaluationCount = evaluationCount
         self.entries = entries
-        self.windowLevelWidths = windowLevelWidths
     }
 
     public var attentionStore: AttentionStore { self }
