@@ -67,9 +67,13 @@ struct EditCommandOptions: ParsableArguments {
         var noise = try sampling.noiseSource()
         let pipeline = try model.load(report)
         let edit = try plan(pipeline)
-        try clip.run(edit.plan, command: command, clip: edit.clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
-                     seed: sampling.seedValue, noiseFromFile: sampling.noise != nil, report: report, details: edit.details,
-                     maps: edit.mapsResolution).emit(report)
+        do {
+            try clip.run(edit.plan, command: command, clip: edit.clip, input: inputURL, pipeline: pipeline, noise: &noise, outputs: outputs,
+                         seed: sampling.seedValue, noiseFromFile: sampling.noise != nil, report: report, details: edit.details,
+                         maps: edit.mapsResolution).emit(report)
+        } catch EditPlanError.passFailed(_, let cause) {
+            throw cause.error   // the command ran one pass the user never named: its error in the flags' terms
+        }
     }
 }
 

@@ -227,7 +227,7 @@ struct CommandBehaviourTests {
         }
     }
 
-    @Test("swap --blend, punctuated reweight words, vocode of --save-mel and the step limit (of a generation and an inversion; a plan's fractional steps) work on the embedded model")
+    @Test("swap --blend, punctuated reweight words, vocode of --save-mel and the step limit (of a generation, a one-pass edit and an inversion; a plan's fractional steps) work on the embedded model")
     func embeddedModelCases() throws {
         let folder = try scratch("embedded")
         let out = { (name: String) in folder.appendingPathComponent(name).path }
@@ -251,6 +251,10 @@ struct CommandBehaviourTests {
             limits.append(String(line.split(separator: ",").first ?? ""))
         }
         #expect(limits[0] == limits[1] && limits[0].contains("--steps must be between 1 and 999"), "\(limits)")
+        // A command that runs one pass speaks of its flags, not of a pass the user never wrote.
+        let transfer = try CommandRunner.run("auffusion", ["transfer", out("g.wav"), "a beep", "--steps", "1000", "-o", out("t.wav"), "--quiet"])
+        #expect(transfer.exitCode == 1 && transfer.standardError == "error: --steps must be between 1 and 999 for this model, got 1000\n",
+                "\(transfer.standardError)")
         // An inversion's schedule is held to the same limit before its first step, not after its last.
         let invert = try CommandRunner.run("auffusion", ["invert", out("g.wav"), "--steps", "1000", "-o", out("g.inversion")])
         #expect(invert.exitCode == 1 && !invert.standardError.contains("inverting")

@@ -115,7 +115,7 @@ public struct EditPlan: Sendable {
     /// - Returns: the result; ``GenerationResult/initialLatents`` is the first pass's start.
     /// - Throws: ``EditPlanError`` naming the pass (the whole plan is checked first, by
     ///   ``validate(clip:pipeline:)``); errors of a running pass are wrapped in
-    ///   ``EditPlanError/passFailed(_:reason:)``; ``PipelineError/cancelled``.
+    ///   ``EditPlanError/passFailed(_:cause:)``; ``PipelineError/cancelled``.
     public func run(clip: ClipLatents?, pipeline: AuffusionPipeline, noise: inout NoiseSource, renderSource: Bool = false,
                     progress: (EditProgress) -> Bool = { _ in true }) throws -> EditResult {
         let stepCounts = try validate(clip: clip, pipeline: pipeline)
@@ -297,7 +297,7 @@ public struct EditPlan: Sendable {
         } catch PipelineError.cancelled {
             throw PipelineError.cancelled
         } catch {
-            throw EditPlanError.passFailed(index + 1, reason: "\(error)")
+            throw EditPlanError.passFailed(index + 1, cause: EditPlanError.Cause(error))
         }
     }
 
