@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 
 /// Who may use the API (docs/serve.md, "Security model"):
-/// - with a token, every `/api/` request carries it, as `Authorization: Bearer TOKEN` or, where a
+/// - with a token, every request but the page's carries it (every `/api/` call, however its path
+///   is spelt), as `Authorization: Bearer TOKEN` or, where a
 ///   browser cannot set headers (an `<audio>` source, an event stream, a download link), as
 ///   `?token=TOKEN`; the page itself holds no data and is served to anyone;
 /// - on loopback, the `Host` header must name a loopback address, so that a web page elsewhere
@@ -23,7 +24,7 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
                 throw ServerError(.forbidden, "cross-origin requests are refused (Origin \(origin.prefix(80))); open the page from this server")
             }
         }
-        if let token, request.uri.path.hasPrefix("/api/") {
+        if let token, !Self.isPage(request.uri.path) {
             guard let given = Self.token(of: request) else {
                 throw ServerError(.unauthorized, "this server needs its token: open the address it printed at start (…/#token=…), or send Authorization: Bearer TOKEN")
             }
@@ -32,6 +33,15 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+
+    /// Whether `path` asks for the page (`/` or one of its files), the only requests served
+    /// without the token. Judged on the path's non-empty components, as the router matches them,
+    /// so that `//api/info` is an API call like `/api/info`.
+    static func isPage(_ path: String) -> Bool {
+        let components = path.split(separator: "/")
+        guard let first = components.first else { return true }
+        return components.count == 1 && (String(first).removingPercentEncoding ?? String(first)) != "api"
     }
 
     /// The token a request carries, from its header or its query.

@@ -174,13 +174,17 @@ extension EditorServer {
         return try folder.summary(id, canvasSeconds: canvasSeconds)
     }
 
-    /// Refuses a file libsndfile cannot decode or longer than the limit.
+    /// Refuses a file libsndfile cannot decode, longer than the limit, or larger decoded than
+    /// ``ServerConfiguration/maximumDecodedBytes``.
     private func checkAudio(at url: URL) throws {
-        let seconds = configuration.maximumUploadSeconds
+        let seconds = configuration.maximumUploadSeconds, cap = configuration.maximumDecodedBytes
+        var byLength = 0
         do {
             let reader = try AudioReader(url)
-            let limit = AudioReadLimits(maximumDecodedBytes: Int(seconds * reader.sampleRate + 1) * reader.channelCount * 4)
-            _ = try AudioFile.read(url, limits: limit)
+            byLength = Int(min(seconds * reader.sampleRate + 1, Double(Int.max / 64))) * reader.channelCount * 4
+            _ = try AudioFile.read(url, limits: AudioReadLimits(maximumDecodedBytes: min(byLength, cap)))
+        } catch AudioFileError.tooLarge where byLength > cap {
+            throw ServerError(.contentTooLarge, String(format: "decoded, the clip would take more than this server's %g MB per clip (--max-seconds of 48 kHz stereo); send fewer channels or a lower rate", Double(cap) / 1e6))
         } catch AudioFileError.tooLarge {
             throw ServerError(.contentTooLarge, String(format: "the clip is longer than this server's limit of %g s (--max-seconds)", seconds))
         } catch let error as AudioFileError {

@@ -15,6 +15,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maximumUploadBytes = 50 << 20
     /// The longest upload accepted, in seconds of audio.
     public var maximumUploadSeconds = 600.0
+    /// The most memory one upload may take decoded (float samples): ``maximumUploadSeconds`` of
+    /// 48 kHz stereo. A compressed file of many channels at a high rate could otherwise pass the
+    /// byte and second limits and still decode to gigabytes.
+    public var maximumDecodedBytes: Int { Int(min(maximumUploadSeconds * 48_000 * 2 * 4, Double(Int.max / 2))) }
     /// Jobs waiting behind the running one before new ones are refused.
     public var maximumQueuedJobs = 8
     /// A clip (its upload, versions and finished jobs) is deleted this long after its last new version.

@@ -1,3 +1,4 @@
+import AudioDSP
 import Foundation
 import Hummingbird
 import Server
@@ -86,7 +87,13 @@ struct GuardAPITests {
         }
         try await server.test { client in
             let clip = try Data(contentsOf: TestServer.clip)   // 0.5 s, 16 044 bytes
+            // 0.2 s of 8-channel 48 kHz silence: a few hundred bytes of FLAC, 307 KB decoded, past
+            // 0.25 s of 48 kHz stereo (96 KB).
+            let wide = server.workFolder.deletingLastPathComponent().appendingPathComponent("wide.flac")
+            try AudioFile.write(AudioBuffer(channels: Array(repeating: [Float](repeating: 0, count: 9_600), count: 8), sampleRate: 48_000),
+                                to: wide, encoding: .pcm16)
             let cases: [(Data, HTTPResponse.Status, String)] = [
+                (try Data(contentsOf: wide), .contentTooLarge, "decoded, the clip would take more than this server's 0.096 MB per clip"),
                 (clip, .contentTooLarge, "larger than this server's limit"),
                 (Data(clip.prefix(10_044)), .contentTooLarge, "longer than this server's limit of 0.25 s"),
                 (Data(), .badRequest, "the upload is empty"),
@@ -188,6 +195,10 @@ struct GuardAPITests {
             }
             let clip = try await client.upload(TestServer.clip, headers: [.authorization: "Bearer \(token)"])
             try await client.execute(uri: "/api/clips/\(clip)/files/v0.wav", method: .get) { #expect($0.status == .unauthorized) }
+            // However the path is spelt: the router reads `//api/info` as `/api/info`.
+            for path in ["//api/info", "/api//info", "///api/jobs", "/%61pi/info"] {
+                try await client.execute(uri: path, method: .get) { #expect($0.status == .unauthorized, "\(path): \($0.status)") }
+            }
         }
     }
 
