@@ -104,8 +104,12 @@ final class WorkFolder: @unchecked Sendable {   // state behind `lock`; handlers
             [version.file, "v\(version.number).png", "v\(version.number).plan.json"]
                 + version.maps.map { "v\(version.number)-maps/\($0.picture)" }
         }
-        guard known.contains(name) else { throw ServerError.notFound("clip \(id) has no file \"\(name.prefix(80))\"") }
-        return folder(of: id).appendingPathComponent(name)
+        let url = folder(of: id).appendingPathComponent(name)
+        // A name the versions could have but this one has not (an upload has no plan) is as unknown.
+        guard known.contains(name), FileManager.default.fileExists(atPath: url.path) else {
+            throw ServerError.notFound("clip \(id) has no file \"\(name.prefix(80))\"")
+        }
+        return url
     }
 
     /// The API's view of clip `id`.
