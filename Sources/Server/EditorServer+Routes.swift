@@ -206,16 +206,15 @@ extension EditorServer {
     func submit(_ request: EditRequest) throws -> JobStatus {
         sweep()
         var request = request
-        let id: String, parent: Version?, format: AudioContainer
+        let clip: String?, parent: Version?, format: AudioContainer
         if request.kind == .generate {
             guard request.clip == nil, request.version == nil else { throw ServerError.badRequest("generate: a generation makes a new clip; drop \"clip\" and \"version\"") }
-            (parent, format) = (nil, .wav)
-            id = try folder.newClip(name: "generated.wav", format: .wav)
+            (clip, parent, format) = (nil, nil, .wav)
         } else {
-            guard let clip = request.clip else { throw ServerError.badRequest("\(request.kind.rawValue): give \"clip\", the id of an uploaded or generated clip") }
-            let known = try folder.clip(clip)
+            guard let given = request.clip else { throw ServerError.badRequest("\(request.kind.rawValue): give \"clip\", the id of an uploaded or generated clip") }
+            let known = try folder.clip(given)
             let number = request.version ?? known.versions.count - 1
-            (id, parent, format) = (clip, try folder.version(number, of: clip), known.format)
+            (clip, parent, format) = (given, try folder.version(number, of: given), known.format)
         }
         request.version = parent?.number
         let seed = request.seed ?? 0
@@ -225,14 +224,27 @@ extension EditorServer {
         } catch {
             throw ServerError.badRequest("\(error)")
         }
-        let (folder, runner, edit) = (self.folder, self.runner, request)
-        return try queue.submit(id: WorkFolder.newID(), kind: request.kind, clip: id) { progress in
-            let number = try folder.clip(id).versions.count
-            let planned = try edit.document(input: parent?.file, output: "v\(number).\(format.rawValue)")
-            let version = try runner.run(planned, seed: seed, kind: edit.kind, clip: id, number: number, parent: parent,
-                                         progress: progress)
-            try folder.add(version, to: id)
-            return number
+        // A generation's clip is made only for a request that passed its checks, and goes again
+        // when the queue refuses the job or the job makes no version.
+        let id = try clip ?? folder.newClip(name: "generated.wav", format: .wav)
+        let (folder, runner, edit, generated) = (self.folder, self.runner, request, clip == nil)
+        do {
+            return try queue.submit(id: WorkFolder.newID(), kind: request.kind, clip: id) { progress in
+                let number = try folder.clip(id).versions.count
+                do {
+                    let planned = try edit.document(input: parent?.file, output: "v\(number).\(format.rawValue)")
+                    let version = try runner.run(planned, seed: seed, kind: edit.kind, clip: id, number: number, parent: parent,
+                                                 progress: progress)
+                    try folder.add(version, to: id)
+                } catch {
+                    if generated { folder.remove(id) }
+                    throw error
+                }
+                return number
+            }
+        } catch {
+            if generated { folder.remove(id) }
+            throw error
         }
     }
 }

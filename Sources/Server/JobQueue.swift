@@ -27,7 +27,8 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     private let capacity: Int
     private var thread: Thread?
 
-    /// A queue holding at most `capacity` waiting jobs behind the running one.
+    /// A queue holding at most `capacity` waiting jobs behind the running one (0: a job is taken
+    /// only when none runs).
     init(capacity: Int) { self.capacity = capacity }
 
     /// Starts the worker thread; `describe` turns a job's error into its message.
@@ -46,7 +47,8 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     func submit(id: String, kind: EditRequest.Kind, clip: String?, work: @escaping Work) throws -> JobStatus {
         condition.lock()
         defer { condition.unlock() }
-        guard waiting.count < capacity else {
+        let running = entries.values.contains { $0.status.state == .running } ? 1 : 0
+        guard waiting.count + running < capacity + 1 else {
             throw ServerError(.tooManyRequests, "the queue is full (\(capacity) jobs wait behind the running one); try again when one has finished")
         }
         waiting.append(id)

@@ -42,6 +42,23 @@ struct GuardAPITests {
         }
     }
 
+    @Test("with no waiting room (--max-queue 0) a job is taken when none runs; a generation the queue refuses leaves no clip behind")
+    func noWaitingRoom() async throws {
+        let server = try TestServer { $0.maximumQueuedJobs = 0 }
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let running = try await client.submit(longJob(clip))
+            let clips = { try FileManager.default.contentsOfDirectory(atPath: server.workFolder.appendingPathComponent("clips").path).count }
+            let before = try clips()
+            try await client.execute(uri: "/api/jobs", method: .post, body: json(#"{"kind": "generate", "prompt": "a beep", "steps": 2}"#)) { response in
+                #expect(response.status == .tooManyRequests)
+            }
+            #expect(try clips() == before, "the refused generation's clip is gone")
+            _ = try await client.execute(uri: "/api/jobs/\(running)", method: .delete)
+            #expect(try await client.wait(running)["state"] as? String == "cancelled")
+        }
+    }
+
     @Test("cancel stops the running job within a step, and the server goes on to the next job")
     func cancel() async throws {
         let server = try TestServer()
