@@ -220,7 +220,9 @@ extension EditorServer {
         let seed = request.seed ?? 0
         let document = try request.document(input: parent?.file, output: "v_.\(format.rawValue)")
         do {
-            _ = try document.plan(clipDuration: parent?.seconds, pipeline: pipeline)
+            // All that can be checked before the job runs (the clip is encoded only then): a job
+            // that would fail on its steps, its prompt or its words is refused now, not queued.
+            try document.plan(clipDuration: parent?.seconds, pipeline: pipeline).validateWithoutClip(pipeline: pipeline)
         } catch {
             throw ServerError.badRequest("\(error)")
         }

@@ -82,16 +82,32 @@ struct GuardAPITests {
         }
     }
 
-    @Test("a failing job reports why, and the server keeps serving")
+    @Test("a job that would fail is refused at submit with the reason; one that fails while running reports why, and the server keeps serving")
     func failedJob() async throws {
         let server = try TestServer()
         try await server.test { client in
             let clip = try await client.upload(TestServer.clip)
-            let job = try await client.submit(#"{"kind": "reweight", "clip": "\#(clip)", "prompt": "a dog", "weights": {"cat": 2}, "steps": 2}"#)
-            let status = try await client.wait(job)
-            #expect(status["state"] as? String == "failed")
-            #expect((status["error"] as? String ?? "").contains("cat"), "\(status)")
-            let next = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "steps": 2}"#)
+            let refused: [(String, String)] = [
+                (#"{"kind": "reweight", "clip": "\#(clip)", "prompt": "a dog", "weights": {"cat": 2}, "steps": 2}"#, "cat"),
+                (#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "steps": 0}"#, "steps"),
+                (#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "steps": 100000}"#, "step count"),
+                (#"{"kind": "restyle", "clip": "\#(clip)", "prompt": " ", "steps": 2}"#, "prompt"),
+            ]
+            for (body, reason) in refused {
+                try await client.execute(uri: "/api/jobs", method: .post, body: json(body)) { response in
+                    #expect(response.status == .badRequest, "\(body): \(response.status)")
+                    #expect(errorMessage(response).contains(reason), "\(errorMessage(response))")
+                }
+            }
+            // This one fails while running: its clip's file is gone when the worker reaches it.
+            let blocker = try await client.submit(longJob(clip))
+            let doomed = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "steps": 2}"#)
+            try FileManager.default.removeItem(at: server.workFolder.appendingPathComponent("clips/\(clip)/v0.wav"))
+            _ = try await client.execute(uri: "/api/jobs/\(blocker)", method: .delete)
+            let status = try await client.wait(doomed)
+            #expect(status["state"] as? String == "failed" && !(status["error"] as? String ?? "").isEmpty, "\(status)")
+            let other = try await client.upload(TestServer.clip)
+            let next = try await client.submit(#"{"kind": "restyle", "clip": "\#(other)", "prompt": "a cat", "steps": 2}"#)
             #expect(try await client.wait(next)["state"] as? String == "done")
         }
     }

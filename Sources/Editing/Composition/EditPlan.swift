@@ -81,28 +81,52 @@ public struct EditPlan: Sendable {
         return try passes.enumerated().map { index, pass in
             try pass.validate(index: index, hasClip: clip != nil)
             return try Self.naming(pass: index) {
-                let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
-                try pipeline.validate(request)
-                if let resolution = pass.attention?.blend?.resolution {
-                    try Self.checkBlend(resolution, canvasFrames: min(canvasFrames, pipeline.canvasFrames), pipeline: pipeline)
+                try Self.check(pass, canvasFrames: canvasFrames, pipeline: pipeline) { inversion in
+                    try clip.map { try inversion.settings(for: $0.latents, pipeline: pipeline) } ?? inversion.declaredSettings()
                 }
-                if case .inversion(let inversion) = pass.start, let clip {
-                    let settings = try inversion.settings(for: clip.latents, pipeline: pipeline)
-                    _ = try Inversion.schedule(settings, pipeline: pipeline, eta: 0)
-                    let steps = inversion.editSteps(settings)
-                    guard steps <= settings.startStep else {
-                        throw InversionError.startBeyondInversion(requested: steps, available: settings.startStep)
-                    }
-                    _ = try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline)
-                    return steps + (inversion.inverts ? settings.startStep : 0)
-                }
-                var scheduler = try pipeline.makeScheduler(request.scheduler)
-                let timesteps = try scheduler.timesteps(stepCount: request.stepCount, strength: pass.strength)
-                _ = try Self.attentionEdit(of: pass, steps: Self.controllerSteps(pass, timesteps: timesteps),
-                                           pipeline: pipeline)
-                return timesteps.count
             }
         }
+    }
+
+    /// Checks what needs no clip, for a front end that answers before it encodes one (a server's
+    /// submit): as ``validate(clip:pipeline:)`` does, on one canvas of the model, with the clip
+    /// the plan's starts ask for taken as given and an inversion's settings as declared (a saved
+    /// one's read from its file). ``validate(clip:pipeline:)`` checks all of it again with the clip.
+    /// - Throws: ``EditPlanError`` naming the pass; ``EditingError/invalidCrossfade(_:)``.
+    public func validateWithoutClip(pipeline: AuffusionPipeline) throws {
+        guard !passes.isEmpty else { throw EditPlanError.empty }
+        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
+        for (index, pass) in passes.enumerated() {
+            try pass.validate(index: index, hasClip: true)
+            _ = try Self.naming(pass: index) {
+                try Self.check(pass, canvasFrames: pipeline.canvasFrames, pipeline: pipeline) { try $0.declaredSettings() }
+            }
+        }
+    }
+
+    /// One pass's request, steps, inversion and attention edit on a canvas of `canvasFrames`
+    /// frames, the inversion's settings from `settings`; returns the pass's step count.
+    private static func check(_ pass: EditPass, canvasFrames: Int, pipeline: AuffusionPipeline,
+                              settings: (InversionStart) throws -> InversionSettings) throws -> Int {
+        let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
+        try pipeline.validate(request)
+        if let resolution = pass.attention?.blend?.resolution {
+            try Self.checkBlend(resolution, canvasFrames: min(canvasFrames, pipeline.canvasFrames), pipeline: pipeline)
+        }
+        if case .inversion(let inversion) = pass.start {
+            let settings = try settings(inversion)
+            _ = try Inversion.schedule(settings, pipeline: pipeline, eta: 0)
+            let steps = inversion.editSteps(settings)
+            guard steps <= settings.startStep else {
+                throw InversionError.startBeyondInversion(requested: steps, available: settings.startStep)
+            }
+            _ = try Self.attentionEdit(of: pass, steps: steps, pipeline: pipeline)
+            return steps + (inversion.inverts ? settings.startStep : 0)
+        }
+        var scheduler = try pipeline.makeScheduler(request.scheduler)
+        let timesteps = try scheduler.timesteps(stepCount: request.stepCount, strength: pass.strength)
+        _ = try Self.attentionEdit(of: pass, steps: Self.controllerSteps(pass, timesteps: timesteps), pipeline: pipeline)
+        return timesteps.count
     }
 
     /// Runs the passes in order and renders the last one's latents.
