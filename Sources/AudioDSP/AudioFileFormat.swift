@@ -16,13 +16,18 @@ public struct AudioFileFormat: Sendable, Equatable {
     /// Whether decoding gives back exactly what was recorded: integer PCM, float, FLAC and ALAC;
     /// not Vorbis, Opus, MP3, GSM or ADPCM.
     public var isLossless: Bool
+    /// The container the bytes are, when it is one the toolkit writes; `nil` for the others (MP3,
+    /// CAF, AU, …). A file's name may say otherwise.
+    public var container: AudioContainer?
 
-    public init(sampleRate: Double, channelCount: Int, encoding: SampleEncoding?, subtypeName: String, isLossless: Bool) {
+    public init(sampleRate: Double, channelCount: Int, encoding: SampleEncoding?, subtypeName: String, isLossless: Bool,
+                container: AudioContainer? = nil) {
         self.sampleRate = sampleRate
         self.channelCount = channelCount
         self.encoding = encoding
         self.subtypeName = subtypeName
         self.isLossless = isLossless
+        self.container = container
     }
 
     /// The format of libsndfile's `SF_INFO` for a file it opened.
@@ -41,8 +46,15 @@ public struct AudioFileFormat: Sendable, Equatable {
         case Int(SF_FORMAT_MPEG_LAYER_I), Int(SF_FORMAT_MPEG_LAYER_II), Int(SF_FORMAT_MPEG_LAYER_III): (nil, "MPEG", false)
         default: (nil, "subtype 0x" + String(subtype, radix: 16), false)
         }
+        let container: AudioContainer? = switch Int(info.format) & Int(SF_FORMAT_TYPEMASK) {
+        case Int(SF_FORMAT_WAV), Int(SF_FORMAT_WAVEX): .wav
+        case Int(SF_FORMAT_FLAC): .flac
+        case Int(SF_FORMAT_OGG): .ogg
+        case Int(SF_FORMAT_AIFF): .aiff
+        default: nil
+        }
         self.init(sampleRate: Double(info.samplerate), channelCount: Int(info.channels), encoding: known.0,
-                  subtypeName: known.1, isLossless: known.2)
+                  subtypeName: known.1, isLossless: known.2, container: container)
     }
 
     /// Whether the file stores integers of at most 32 bits (PCM, FLAC, ALAC): then libsndfile's

@@ -148,16 +148,19 @@ extension EditorServer {
         guard body.readableBytes <= limit else { throw tooLarge }
         guard body.readableBytes > 0 else { throw ServerError.badRequest("the upload is empty; send the audio file as the request body") }
         let name = request.uri.queryParameters.get("name") ?? "upload.wav"
-        let format = AudioContainer(path: URL(fileURLWithPath: name)) ?? .wav
         sweep()
         let incoming = folder.incomingFolder.appendingPathComponent(WorkFolder.newID())
         defer { try? FileManager.default.removeItem(at: incoming) }
         try Data(body.readableBytesView).write(to: incoming)
         try checkAudio(at: incoming)
+        // Stored as what the bytes are, whatever the name says; a format the toolkit does not
+        // write (MP3, CAF, …) is stored as WAV.
+        let detected = try AudioReader(incoming).format.container
+        let format = detected ?? .wav
         let id = try folder.newClip(name: String(name.prefix(200)), format: format)
         do {
             let file = folder.folder(of: id).appendingPathComponent("v0.\(format.rawValue)")
-            if AudioContainer(path: URL(fileURLWithPath: name)) != nil {
+            if detected != nil {
                 try FileManager.default.moveItem(at: incoming, to: file)
             } else {
                 try AudioFile.write(try AudioFile.read(incoming), to: file, encoding: .float32)

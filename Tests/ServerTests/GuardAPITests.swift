@@ -144,6 +144,19 @@ struct GuardAPITests {
         #expect(left.isEmpty)
     }
 
+    @Test("an upload is stored as what its bytes are, whatever its name says")
+    func uploadContainer() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip, name: "named.flac")   // WAV bytes
+            let format = try await client.execute(uri: "/api/clips/\(clip)", method: .get) { try object($0)["format"] as? String }
+            #expect(format == "wav")
+            try await client.execute(uri: "/api/clips/\(clip)/files/v0.wav", method: .get) { response in
+                #expect(response.status == .ok && response.headers[.contentType] == "audio/wav", "\(response.headers)")
+            }
+        }
+    }
+
     @Test("no request reaches a file outside the work folder or one the server did not write")
     func pathEscapes() async throws {
         let server = try TestServer()
