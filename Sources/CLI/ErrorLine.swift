@@ -33,8 +33,8 @@ enum ErrorLine {
             return "\(flags[field] ?? field) \(reason)"
         case AttentionMapRun.Failure.longerThanCanvas(let seconds):
             return "attention maps are recorded on one canvas of the model: give --duration \(seconds) s or less"
-        case AttentionMapRun.Failure.notStored(let resolution, let stored):
-            return "--resolution \(resolution) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))"
+        case let failure as AttentionMapFiles.Failure:
+            return describe(failure, option: "--resolution")
         case SchedulerError.invalidStepCount(let count, let largest):
             return "--steps must be between 1 and \(largest) for this model, got \(count)"
         case ReplaceScheduleError.wordNamedTwice(let word):
@@ -61,6 +61,14 @@ enum ErrorLine {
             return path.map { "\($0): \(what)" } ?? what
         default:
             return "\(error)"
+        }
+    }
+
+    /// A map level not stored, spelt with the `option` that asked for it.
+    static func describe(_ failure: AttentionMapFiles.Failure, option: String) -> String {
+        switch failure {
+        case .notStored(let resolution, let stored):
+            "\(option) \(resolution) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))"
         }
     }
 

@@ -159,25 +159,16 @@ struct PromptEditOptions: ParsableArguments {
             replace.apply(to: &prompts)
             let (pass, details) = try prompts.pass(request: request, onClip: clip != nil, tokenizer: pipeline.text.tokenizer)
             let level = try maps.map { _ in
-                try storedResolution(mapsResolution, option: "--maps-resolution", pipeline: pipeline, canvasFrames: pipeline.canvasFrames)
+                // Named on one canvas of the model, whatever the edit's length (AttentionStore.storedResolution(atLevelOf:)).
+                do {
+                    return try AttentionMapFiles.level(mapsResolution, pipeline: pipeline, canvasFrames: pipeline.canvasFrames)
+                } catch let failure as AttentionMapFiles.Failure {
+                    throw CLIError(ErrorLine.describe(failure, option: "--maps-resolution"))
+                }
             }
             return PlannedEdit(plan: EditPlan([pass]), clip: clip, details: details, mapsResolution: level)
         }
     }
-}
-
-/// `resolution`, given with `option`, if `pipeline` stores attention maps at it for a canvas of
-/// `canvasFrames` frames; the default level (``AttentionMapFiles/defaultResolution(pipeline:canvasFrames:)``)
-/// when none was given. Edits name a level by its size on one canvas of the model, whatever
-/// their length (``AttentionStore/storedResolution(atLevelOf:)``).
-func storedResolution(_ resolution: AttentionResolution?, option: String, pipeline: AuffusionPipeline,
-                      canvasFrames: Int) throws -> AttentionResolution {
-    guard let resolution else { return AttentionMapFiles.defaultResolution(pipeline: pipeline, canvasFrames: canvasFrames) }
-    let stored = AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: canvasFrames)
-    guard stored.contains(resolution) else {
-        throw CLIError("\(option) \(resolution) is not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))")
-    }
-    return resolution
 }
 
 /// `HxW` for a resolution option.

@@ -56,6 +56,29 @@ public enum AttentionMapFiles {
         return stored.first { $0.height == 8 } ?? stored.first ?? AttentionResolution(height: 8, width: 32)
     }
 
+    /// Why maps cannot be written at the level asked for.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// The level is not one the model stores on the run's canvas; `stored` lists those it does.
+        case notStored(AttentionResolution, stored: [AttentionResolution])
+
+        public var description: String {
+            switch self {
+            case .notStored(let resolution, let stored):
+                "maps at \(resolution) are not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))"
+            }
+        }
+    }
+
+    /// The level maps of a canvas of `canvasFrames` frames are written at: `resolution` when the
+    /// model stores it there, ``defaultResolution(pipeline:canvasFrames:)`` when it is `nil`.
+    /// - Throws: ``Failure/notStored(_:stored:)``.
+    public static func level(_ resolution: AttentionResolution?, pipeline: AuffusionPipeline, canvasFrames: Int) throws -> AttentionResolution {
+        guard let resolution else { return defaultResolution(pipeline: pipeline, canvasFrames: canvasFrames) }
+        let stored = storedResolutions(pipeline: pipeline, canvasFrames: canvasFrames)
+        guard stored.contains(resolution) else { throw Failure.notStored(resolution, stored: stored) }
+        return resolution
+    }
+
     /// Whether `url` has a name the maps of a folder take: `maps.npy`, or a heatmap `NN-word.png`.
     public static func isMapFile(_ url: URL) -> Bool {
         let name = url.lastPathComponent

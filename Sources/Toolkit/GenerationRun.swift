@@ -50,15 +50,11 @@ public struct AttentionMapRun: Sendable {
         /// The request spans more than one canvas of the model (`seconds` long), and the maps
         /// are recorded on one.
         case longerThanCanvas(seconds: Double)
-        /// The level asked for is not one the model stores on this canvas.
-        case notStored(AttentionResolution, stored: [AttentionResolution])
 
         public var description: String {
             switch self {
             case .longerThanCanvas(let seconds):
                 "attention maps are recorded on one canvas of the model: give a duration of \(seconds) s or less"
-            case .notStored(let resolution, let stored):
-                "maps at \(resolution) are not stored for this model; use one of \(stored.map(\.description).joined(separator: ", "))"
             }
         }
     }
@@ -70,7 +66,7 @@ public struct AttentionMapRun: Sendable {
     /// - Parameters:
     ///   - inputs: files the run reads, never to be overwritten.
     ///   - guardsPeaks: whether ``PeakGuard`` scales audio that would clip.
-    /// - Throws: ``Failure`` and ``OutputError`` before any work; the run's errors.
+    /// - Throws: ``Failure``, ``AttentionMapFiles/Failure`` and ``OutputError`` before any work; the run's errors.
     public func callAsFunction(pipeline: AuffusionPipeline, noise: inout NoiseSource, into folder: URL, inputs: [URL], guardsPeaks: Bool = true,
                                started: Date, progress: (Pipeline.Progress) -> Bool = { _ in true },
                                warn: (String) -> Void) throws -> RunRecord {
@@ -78,9 +74,7 @@ public struct AttentionMapRun: Sendable {
         guard canvas <= pipeline.canvasFrames else {
             throw Failure.longerThanCanvas(seconds: Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond)
         }
-        let stored = AttentionMapFiles.storedResolutions(pipeline: pipeline, canvasFrames: canvas)
-        let level = resolution ?? AttentionMapFiles.defaultResolution(pipeline: pipeline, canvasFrames: canvas)
-        guard stored.contains(level) else { throw Failure.notStored(level, stored: stored) }
+        let level = try AttentionMapFiles.level(resolution, pipeline: pipeline, canvasFrames: canvas)
         let folder = folder.standardizedFileURL
         let made = !FileManager.default.fileExists(atPath: folder.path)
         do {

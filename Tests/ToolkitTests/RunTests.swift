@@ -57,7 +57,7 @@ struct RunTests {
         #expect(throws: AttentionMapRun.Failure.self) {
             try AttentionMapRun(long, seed: 1)(pipeline: pipeline, noise: &noise, into: file("long"), inputs: [], started: Date(), warn: { _ in })
         }
-        #expect(throws: AttentionMapRun.Failure.self) {
+        #expect(throws: AttentionMapFiles.Failure.self) {   // the level check the run shares with swap --maps
             try AttentionMapRun(request, seed: 1, resolution: AttentionResolution(height: 3, width: 3))(
                 pipeline: pipeline, noise: &noise, into: file("odd"), inputs: [], started: Date(), warn: { _ in })
         }
