@@ -40,6 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("keep-hours"), help: "Hours a clip is kept after its last change.")
     var keepHours = 24.0
 
+    @Option(name: .customLong("idle-seconds"), help: "Seconds a connection may send nothing (a stalled upload, an idle keep-alive) before it is closed; responses being written are never cut.")
+    var idleSeconds = 60.0
+
     @OptionGroup var report: ReportOptions
 
     func run() async throws {
@@ -51,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maximumUploadSeconds = maximumSeconds
         settings.maximumQueuedJobs = maximumQueue
         settings.expirySeconds = keepHours * 3600
+        settings.idleSeconds = idleSeconds
         if !settings.isLoopback, settings.token == nil { settings.token = ServerConfiguration.newToken() }
         try usage(settings.validate)
         let server = try EditorServer(configuration: settings, pipeline: try model.load(report, residency: .allLoaded))

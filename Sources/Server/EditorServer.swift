@@ -46,15 +46,17 @@ public final class EditorServer: Sendable {
         return router
     }
 
-    /// The application: the router bound to the configured address; `onStart` hears the port it
-    /// listens on (the one chosen when the configuration says 0).
+    /// The application: the router bound to the configured address, closing idle connections;
+    /// `onStart` hears the port it listens on (the one chosen when the configuration says 0).
     public func application(logger: Logger = Logger(label: "auffusion-serve"),
                             onStart: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(),
-                    configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
-                                                            serverName: "auffusion"),
-                    onServerRunning: { channel in await onStart(channel.localAddress?.port ?? 0) },
-                    logger: logger)
+        let idle = TimeAmount.nanoseconds(Int64(configuration.idleSeconds * 1e9))
+        return Application(router: router(),
+                           server: .http1(configuration: .init(idleTimeout: idle)),
+                           configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
+                                                                   serverName: "auffusion"),
+                           onServerRunning: { channel in await onStart(channel.localAddress?.port ?? 0) },
+                           logger: logger)
     }
 
     /// Serves until the process is stopped.

@@ -23,6 +23,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maximumQueuedJobs = 8
     /// A clip (its upload, versions and finished jobs) is deleted this long after its last new version.
     public var expirySeconds: TimeInterval = 24 * 3600
+    /// A connection that sends nothing for this long, between requests or in the middle of one
+    /// (a stalled upload), is closed; a response being written (a download, a job's event
+    /// stream) is never cut.
+    public var idleSeconds: TimeInterval = 60
 
     public init(workFolder: URL) { self.workFolder = workFolder }
 
@@ -52,6 +56,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard maximumUploadSeconds > 0, maximumUploadSeconds.isFinite else { throw fail("--max-seconds", "must be positive") }
         guard maximumQueuedJobs >= 0 else { throw fail("--max-queue", "must be at least 0") }
         guard expirySeconds > 0, expirySeconds.isFinite else { throw fail("--keep-hours", "must be positive") }
+        guard idleSeconds > 0, idleSeconds <= 86_400 else { throw fail("--idle-seconds", "must be in (0, 86400], got \(idleSeconds)") }
         if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             throw fail("--token", "give at least 16 letters, digits, - or _")
         }

@@ -286,6 +286,30 @@ struct GuardAPITests {
         }
     }
 
+    @Test("a connection that sends nothing for --idle-seconds is closed, mid-upload too; a job's event stream is not cut")
+    func idleConnections() async throws {
+        let server = try TestServer { $0.idleSeconds = 1 }
+        try await server.test { client in
+            let stalledUpload = "POST /api/clips?name=x.wav HTTP/1.1\r\nHost: \(client.authority)\r\nContent-Length: 16044\r\n\r\nRIFF"
+            for (bytes, what) in [("", "a silent connection"), ("GET /api/info HTTP/1.1\r\nHost: x", "half a head"), (stalledUpload, "a stalled upload")] {
+                let closed = try await client.secondsUntilClosed(afterSending: bytes, limit: 10)
+                #expect(closed.map { $0 >= 0.9 } == true, "\(what) was closed after \(String(describing: closed)) s, not after about 1 s")
+            }
+            // The stream of a running job sends events but reads nothing for longer than the limit.
+            let clip = try await client.upload(TestServer.clip)
+            let job = try await client.submit(longJob(clip))
+            let opened = Date()
+            var cancelled = false
+            let response = try await client.stream("/api/jobs/\(job)/events") { _ in
+                guard !cancelled, Date().timeIntervalSince(opened) > 2.5 else { return }
+                cancelled = true
+                try await client.execute(uri: "/api/jobs/\(job)", method: .delete)
+            }
+            #expect(cancelled)
+            #expect(String(buffer: response.body).contains(#""state":"cancelled""#))
+        }
+    }
+
     @Test("another address than loopback needs a token, and a given token must be long")
     func configuration() throws {
         var settings = ServerConfiguration(workFolder: URL(fileURLWithPath: "/tmp"))
@@ -296,6 +320,10 @@ struct GuardAPITests {
         settings.token = ServerConfiguration.newToken()
         try settings.validate()
         #expect(settings.token?.count == 32)
+        for idle in [0, -1, .infinity, .nan] {
+            settings.idleSeconds = idle
+            #expect(throws: ServerConfigurationError.self) { try settings.validate() }
+        }
     }
 
     @Test("clips expire after the documented time unless a job uses them")

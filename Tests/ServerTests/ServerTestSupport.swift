@@ -153,6 +153,34 @@ struct LoopbackClient: Sendable {
     }
 }
 
+extension LoopbackClient {
+    /// Opens a connection, writes `bytes` (perhaps half a request) and then nothing; returns the
+    /// seconds until the server closes it, or `nil` if it is still open after `limit` seconds.
+    func secondsUntilClosed(afterSending bytes: String, limit: Double) async throws -> Double? {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+        let start = Date()
+        return try await channel.executeThenClose { inbound, outbound in
+            if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
+            return try await withThrowingTaskGroup(of: Double?.self) { group in
+                group.addTask {
+                    for try await _ in inbound {}
+                    return Date().timeIntervalSince(start)
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(limit))
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        }
+    }
+}
+
 /// The server closed a connection before a whole response.
 struct LoopbackError: Error, CustomStringConvertible {
     var uri: String
