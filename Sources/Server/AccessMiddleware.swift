@@ -46,7 +46,8 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The token a request carries, from its header or its query.
     static func token(of request: Request) -> String? {
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
+        // The scheme's name is case-insensitive (RFC 9110, 11.1).
+        if let header = request.headers[.authorization], header.prefix(7).lowercased() == "bearer " { return String(header.dropFirst(7)) }
         return request.uri.queryParameters.get("token")
     }
 

@@ -52,6 +52,14 @@ public struct EditRequest: Codable, Sendable, Equatable {
         self.prompt = prompt
     }
 
+    /// The integer fields and what they hold, checked before decoding: the decoder's own error
+    /// for `2.5`, `-1` as a seed or `1e20` names no field.
+    private static let wholeNumberFields: [(CodingKeys, @Sendable (NSNumber) -> Bool, String)] = [
+        (.version, { Int(exactly: $0) != nil }, "a whole number"),
+        (.steps, { Int(exactly: $0) != nil }, "a whole number"),
+        (.seed, { UInt64(exactly: $0) != nil }, "a whole number from 0 to 18446744073709551615"),
+    ]
+
     /// Decodes a request, refusing unknown keys and naming the field of any type error.
     /// - Throws: ``ServerError`` (400) with a message a person can act on.
     static func decode(_ data: Data) throws -> EditRequest {
@@ -65,6 +73,11 @@ public struct EditRequest: Codable, Sendable, Equatable {
         let known = CodingKeys.allCases.map(\.stringValue)
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw ServerError.badRequest("unknown key \"\(unknown)\"; known keys: \(known.sorted().joined(separator: ", "))")
+        }
+        for (key, fits, what) in wholeNumberFields {
+            if let number = fields[key.rawValue] as? NSNumber, !fits(number) {
+                throw ServerError.badRequest("\"\(key.rawValue)\" must be \(what), got \(number)")
+            }
         }
         do {
             return try JSONDecoder().decode(EditRequest.self, from: data)

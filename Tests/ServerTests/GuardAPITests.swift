@@ -204,6 +204,10 @@ struct GuardAPITests {
                 (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "source_prompt": "y"}"#, "ddpm inversion"),
                 (#"{"kind": "restyle", "prompt": "x"}"#, "give \"clip\""),
                 (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "version": 5}"#, "versions 0…0"),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "steps": 2.5}"#, "\"steps\" must be a whole number, got 2.5"),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "steps": 99999999999999999999}"#, "\"steps\" must be a whole number"),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "seed": -1}"#, "\"seed\" must be a whole number from 0"),
+                (#"{"kind": "restyle", "prompt": "x", "clip": "\#(clip)", "version": 0.5}"#, "\"version\" must be a whole number"),
             ]
             for (body, message) in cases {
                 try await client.execute(uri: "/api/jobs", method: .post, body: json(body)) { response in
@@ -232,8 +236,10 @@ struct GuardAPITests {
                 #expect(response.status == .unauthorized)
                 #expect(errorMessage(response).contains("the token is wrong"))
             }
-            try await client.execute(uri: "/api/info", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
-                #expect(response.status == .ok)
+            for scheme in ["Bearer", "bearer", "BEARER"] {
+                try await client.execute(uri: "/api/info", method: .get, headers: [.authorization: "\(scheme) \(token)"]) { response in
+                    #expect(response.status == .ok, "\(scheme)")
+                }
             }
             try await client.execute(uri: "/api/info?token=\(token)", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/", method: .get) { response in
