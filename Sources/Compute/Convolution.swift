@@ -68,8 +68,10 @@ public enum Convolution {
                      "conv2d: residual \(residual?.shape ?? []) does not match the output [\(batch), \(outputs), \(outHeight), \(outWidth)]")
         let plane = outHeight * outWidth, patch = channels * kernelHeight * kernelWidth
         var result: Tensor
+        // The algorithm is chosen per batch item, so that an item's output does not depend on the
+        // batch it is computed in (a guided step shares rows across halves of different sizes).
         if let tile = strategy.winogradTile,
-           WinogradConvolution.applies(kernel: (kernelHeight, kernelWidth), stride: stride, dilation: dilation, positions: batch * plane) {
+           WinogradConvolution.applies(kernel: (kernelHeight, kernelWidth), stride: stride, dilation: dilation, positions: plane) {
             result = WinogradConvolution.conv2d(input, weight: weight, bias: bias, padding: padding, output: (outHeight, outWidth),
                                                 tile: tile, instructionSet: instructionSet)
         } else if batch > 1 && plane < batchedPlaneLimit && patch * batch * plane <= columnBudget {

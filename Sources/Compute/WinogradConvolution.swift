@@ -23,14 +23,15 @@ public enum WinogradConvolution {
         case fourByFour
     }
 
-    /// Fewer 4 × 4 tiles (batch × tile rows × tile columns) than this take F(2×2) when F(4×4) is
-    /// asked for. Each transformed weight is written, packed and used for one multiply-add per
-    /// tile; with few tiles, the 36 transformed weights per kernel cost what the saved products
-    /// do (the U-Net's 1280-channel 8 × 32 level, batch 2: 32 tiles, both in 87 ms).
+    /// Planes of fewer 4 × 4 tiles (tile rows × tile columns of one batch item) than this take
+    /// F(2×2) when F(4×4) is asked for. Each transformed weight is written, packed and used for
+    /// one multiply-add per tile; with few tiles, the 36 transformed weights per kernel cost what
+    /// the saved products do (the U-Net's 1280-channel 8 × 32 level, batch 2: 32 tiles, both in
+    /// 87 ms). Counted per item, so that an item's output does not depend on its batch.
     public static let minimumFourByFourTiles = 64
 
-    /// Fewer output positions (batch × plane) than this go through im2col: the weight transform
-    /// would cost more than the saved multiplies.
+    /// Planes of fewer output positions than this go through im2col: the weight transform would
+    /// cost more than the saved multiplies. Counted per batch item, as above.
     public static let minimumPositions = 256
 
     /// Largest transformed weight matrix `[O, C]` of a block of output channels, in floats (512 KB):
@@ -53,7 +54,7 @@ public enum WinogradConvolution {
     /// output plane. The GEMMs run on `instructionSet`.
     static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, padding: Int, output size: (height: Int, width: Int),
                        tile: Tile, instructionSet: InstructionSet) -> Tensor {
-        let tiles = input.shape[0] * ((size.height + 3) / 4) * ((size.width + 3) / 4)
+        let tiles = ((size.height + 3) / 4) * ((size.width + 3) / 4)
         if tile == .fourByFour && tiles >= minimumFourByFourTiles {
             return conv2d(input, weight: weight, bias: bias, padding: padding, output: size, WinogradF4.self,
                           instructionSet: instructionSet)
