@@ -22,7 +22,10 @@ public enum BenchmarkedModel: String, CaseIterable, Sendable {
             let configuration = try ModelFolder.configuration(UNetConfiguration.self, in: config.deletingLastPathComponent(),
                                                               file: config.lastPathComponent)
             let unet = try UNet2DConditionModel(configuration: configuration, parameters: parameters)
-            let latents = random.normal(shape: [batch, configuration.inChannels, height, width])
+            // An even batch is a guided step as the pipelines run it: the same latents in both
+            // halves, the unconditional and the conditional text.
+            let half = random.normal(shape: [batch % 2 == 0 ? batch / 2 : batch, configuration.inChannels, height, width])
+            let latents = batch % 2 == 0 ? Tensor.concatenated([half, half], axis: 0) : half
             let context = random.normal(shape: [batch, 77, configuration.crossAttentionDimension])
             let timesteps = [Float](repeating: 981, count: batch)
             return { _ = try unet(latents, timesteps: timesteps, context: context) }

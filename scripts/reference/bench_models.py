@@ -58,7 +58,9 @@ def reference_workload(model: str, config_path: pathlib.Path, batch: int, latent
         from diffusers import UNet2DConditionModel
         net = UNet2DConditionModel.from_config(config).eval()
         fill_synthetic(net)
-        x = torch.randn(batch, 4, height, width, generator=generator)
+        # An even batch is a guided step as the pipelines run it: the same latents in both halves.
+        x = torch.randn(batch // 2 if batch % 2 == 0 else batch, 4, height, width, generator=generator)
+        x = torch.cat([x, x]) if batch % 2 == 0 else x
         context = torch.randn(batch, 77, config["cross_attention_dim"], generator=generator)
         t = torch.full((batch,), 981.0)
         return lambda: net(x, t, encoder_hidden_states=context).sample

@@ -23,12 +23,16 @@ struct BasicTransformerBlock: Sendable {
         feedForward = FeedForward(parameters["ff"], width: width)
     }
 
-    /// `[B, N, C]` tokens with `[B, M, C_ctx]` context → `[B, N, C]`.
-    func callAsFunction(_ x: Tensor, context: Tensor, site: AttentionSite, controller: (any AttentionController)?) -> Tensor {
+    /// `[B, N, C]` tokens with `[B, M, C_ctx]` context → `[B, N, C]`. With `twinHalf`, `x` is the
+    /// first half `[B/2, N, C]` of a batch whose halves are equal: the self-attention runs on it,
+    /// and its result, copied into both halves, goes on to the cross-attention.
+    func callAsFunction(_ x: Tensor, context: Tensor, site: AttentionSite, controller: (any AttentionController)?,
+                        twinHalf: Bool = false) -> Tensor {
         var h = x
         var selfSite = site
         selfSite.isCrossAttention = false
         h.add(selfAttention(norm1(h), site: selfSite, controller: controller))
+        if twinHalf { h = h.twinned() }
         var crossSite = site
         crossSite.isCrossAttention = true
         h.add(crossAttention(norm2(h), context: context, site: crossSite, controller: controller))
@@ -57,18 +61,21 @@ struct Transformer2D: Sendable {
     }
 
     /// `[B, C, H, W]` → `[B, C, H, W]`; `site` gives the block coordinates (its spatial size is set here).
-    func callAsFunction(_ x: Tensor, context: Tensor, site: AttentionSite, controller: (any AttentionController)?) -> Tensor {
-        let (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    /// With `twinHalf`, `x` is the first half `[B/2, C, H, W]` of a batch whose halves are equal
+    /// (``BasicTransformerBlock``), and the whole batch comes back.
+    func callAsFunction(_ x: Tensor, context: Tensor, site: AttentionSite, controller: (any AttentionController)?,
+                        twinHalf: Bool = false) -> Tensor {
+        let (channels, height, width) = (x.shape[1], x.shape[2], x.shape[3])
         // [B, C, H, W] -> [B, H, W, C] -> [B, H·W, C]
-        var tokens = norm(x).permuted([0, 2, 3, 1]).reshaped([batch, height * width, channels])
+        var tokens = norm(x).permuted([0, 2, 3, 1]).reshaped([x.shape[0], height * width, channels])
         tokens = projectIn(tokens)
         var located = site
         located.height = height
         located.width = width
-        tokens = projectOut(block(tokens, context: context, site: located, controller: controller))
+        tokens = projectOut(block(tokens, context: context, site: located, controller: controller, twinHalf: twinHalf))
         // [B, H·W, C] -> [B, H, W, C] -> [B, C, H, W]
-        var result = tokens.reshaped([batch, height, width, channels]).permuted([0, 3, 1, 2])
-        result.add(x)
+        var result = tokens.reshaped([tokens.shape[0], height, width, channels]).permuted([0, 3, 1, 2])
+        result.add(twinHalf ? x.twinned() : x)
         return result
     }
 }

@@ -74,9 +74,11 @@ extension UNet2DConditionModel {
             throw ModelError.invalidInput(model: "UNet2DConditionModel",
                                           reason: "the feature cache holds \(features.shape) for latents \(sample.shape)")
         }
-        let unetContext = UNetContext(timeEmbedding: timeEmbedding(timesteps), textContext: context, controller: nil)
-        let h = conditionIn(sample)                                                       // [B, C₀, h, w]
-        var skips = [h]
+        let twins = hasTwinHalves(sample, timesteps: timesteps, controller: nil)
+        let unetContext = UNetContext(timeEmbedding: timeEmbedding(timesteps), textContext: context, controller: nil,
+                                      twinHalves: twins)
+        let h = conditionIn(twins ? sample.firstHalfOfBatch : sample)                     // [B (or B/2), C₀, h, w]
+        var skips = [twins ? h.twinned() : h]
         _ = downBlocks[0].layers(h, unetContext, skips: &skips, through: cache.branch)
         let last = upBlocks[upBlocks.count - 1]
         let output = last.layers(features, unetContext, skips: &skips, shallowEntryLayer(branch: cache.branch)..<last.resnets.count)

@@ -98,9 +98,11 @@ public struct UNet2DConditionModel: Sendable {
     func forward(_ sample: Tensor, timesteps: [Float], context: Tensor, controller: (any AttentionController)?,
                  storing cache: inout UNetFeatureCache?) throws -> Tensor {
         try validate(sample, timesteps: timesteps, context: context)
-        let unetContext = UNetContext(timeEmbedding: timeEmbedding(timesteps), textContext: context, controller: controller)
-        var h = conditionIn(sample)
-        var skips = [h]
+        let twins = hasTwinHalves(sample, timesteps: timesteps, controller: controller)
+        let unetContext = UNetContext(timeEmbedding: timeEmbedding(timesteps), textContext: context, controller: controller,
+                                      twinHalves: twins)
+        var h = conditionIn(twins ? sample.firstHalfOfBatch : sample)
+        var skips = [twins ? h.twinned() : h]
         for block in downBlocks { h = block(h, unetContext, skips: &skips) }
         if let midBlock { h = midBlock(h, unetContext) }
         for block in upBlocks.dropLast() { h = block(h, unetContext, skips: &skips) }
@@ -111,6 +113,22 @@ public struct UNet2DConditionModel: Sendable {
         cache?.store(h)
         h = last.layers(h, unetContext, skips: &skips, split..<last.resnets.count)
         return conditionOut(normOut(h).silu())
+    }
+
+    /// Whether the batch is classifier-free guidance's pair: its second half the same latents at
+    /// the same timesteps as its first, only the text differing, and no controller watching.
+    /// Everything before the first cross-attention — `conv_in`, the first ResNet, the first
+    /// self-attention, a third of the top level's attention work — is then the same for both
+    /// halves, and is computed once. Every row of every layer is computed independently of the
+    /// others, so the output is the same to the bit (`UNetTwinHalvesTests`).
+    package func hasTwinHalves(_ sample: Tensor, timesteps: [Float], controller: (any AttentionController)?) -> Bool {
+        let batch = sample.shape[0]
+        guard controller == nil, batch % 2 == 0, batch > 0, downBlocks.first?.attentions.isEmpty == false,
+              timesteps[..<(batch / 2)].elementsEqual(timesteps[(batch / 2)...], by: { $0.bitPattern == $1.bitPattern }) else {
+            return false
+        }
+        let half = sample.scalars.count / 2
+        return sample.scalars[..<half].elementsEqual(sample.scalars[half...], by: { $0.bitPattern == $1.bitPattern })
     }
 
     func validate(_ sample: Tensor, timesteps: [Float], context: Tensor) throws {
@@ -127,4 +145,12 @@ public struct UNet2DConditionModel: Sendable {
             throw fail("context must be [\(sample.shape[0]), tokens, \(configuration.crossAttentionDimension)], got \(context.shape)")
         }
     }
+}
+
+extension Tensor {
+    /// The first half of the batch (axis 0).
+    var firstHalfOfBatch: Tensor { sliced(axis: 0, 0..<shape[0] / 2) }
+
+    /// The batch twice over, `[x; x]` along axis 0.
+    func twinned() -> Tensor { Tensor(shape: [2 * shape[0]] + shape.dropFirst(), scalars: scalars + scalars) }
 }

@@ -5,6 +5,12 @@ struct UNetContext {
     let timeEmbedding: Tensor                         // [B, T]
     let textContext: Tensor                           // [B, M, C_ctx]
     let controller: (any AttentionController)?
+    /// Whether the batch is two identical halves up to the text (``UNet2DConditionModel/hasTwinHalves(_:timesteps:controller:)``):
+    /// the first down block's first layer then receives the first half only, and returns both.
+    var twinHalves = false
+
+    /// The time embedding of the first half of the batch.
+    var halfTimeEmbedding: Tensor { timeEmbedding.firstHalfOfBatch }
 }
 
 /// diffusers' `CrossAttnDownBlock2D` / `DownBlock2D` (models/unet_2d_blocks.py): `layers`
@@ -46,10 +52,12 @@ struct DownBlock: Sendable {
     func layers(_ x: Tensor, _ context: UNetContext, skips: inout [Tensor], through last: Int) -> Tensor {
         var h = x
         for j in 0...last {
-            h = resnets[j](h, timeEmbedding: context.timeEmbedding)
+            // Twin halves: `x` is the first half, shared up to the first cross-attention.
+            let twinHalf = context.twinHalves && index == 0 && j == 0
+            h = resnets[j](h, timeEmbedding: twinHalf ? context.halfTimeEmbedding : context.timeEmbedding)
             if !attentions.isEmpty {
                 let site = AttentionSite(place: .down, block: index, layer: j, isCrossAttention: false, height: 0, width: 0)
-                h = attentions[j](h, context: context.textContext, site: site, controller: context.controller)
+                h = attentions[j](h, context: context.textContext, site: site, controller: context.controller, twinHalf: twinHalf)
             }
             skips.append(h)
         }
