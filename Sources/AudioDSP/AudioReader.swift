@@ -122,6 +122,14 @@ public final class AudioReader {
         return chunk
     }
 
+    /// How many frames are left to decode, read to the end in chunks and dropped.
+    /// - Throws: as ``read(maximumFrames:)``.
+    public func countRemainingFrames() throws -> Int {
+        var count = 0
+        while let chunk = try read(maximumFrames: suggestedChunkFrames) { count += chunk.frameCount }
+        return count
+    }
+
     /// Frames `[a, b)`, or fewer when the stream ends before `b`; reading continues from `b`.
     /// - Throws: ``AudioFileError/unreadable(path:reason:)`` when the file cannot seek to `a`
     ///   or holds no frame there; the errors of ``read(maximumFrames:)``.

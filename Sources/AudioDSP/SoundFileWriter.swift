@@ -9,6 +9,8 @@ import Foundation
 /// change every sample of a file read and written again.
 final class SoundFileWriter {
     let url: URL
+    let path: URL
+    let container: AudioContainer
     let channelCount: Int
     /// The encoding written; `nil` for OGG/Vorbis.
     let encoding: SampleEncoding?
@@ -19,6 +21,8 @@ final class SoundFileWriter {
     init(path: URL, reportedAs url: URL, container: AudioContainer, encoding: SampleEncoding?, sampleRate: Double,
          channelCount: Int) throws {
         self.url = url
+        self.path = path
+        self.container = container
         self.channelCount = channelCount
         self.encoding = encoding
         var info = SF_INFO()
@@ -107,11 +111,19 @@ final class SoundFileWriter {
         }
     }
 
-    /// Finishes the file (libsndfile writes its header and flushes).
+    /// Finishes the file (libsndfile writes its header and flushes). A FLAC or Ogg stream is then
+    /// read back: libsndfile does not report their encoders' failed writes, so a full disk would
+    /// otherwise leave a shorter file that passes for finished.
     func close() throws {
         isOpen = false
         guard sf_close(file) == 0 else {
             throw AudioFileError.unwritable(path: url.path, reason: "closing the file failed after \(framesWritten) frames")
+        }
+        guard container == .flac || container == .ogg else { return }
+        let decodable = try? AudioReader(path).countRemainingFrames()
+        guard decodable == framesWritten else {
+            throw AudioFileError.unwritable(path: url.path, reason: "the written file decodes to \(decodable.map(String.init) ?? "no") "
+                                            + "of \(framesWritten) frames (is the disk full?)")
         }
     }
 }

@@ -43,11 +43,17 @@ public enum AtomicFile {
         }
     }
 
-    /// Moves a finished temporary file over `url`.
+    /// Moves a finished temporary file over `url`, once its bytes are on the disk (`fsync`): a
+    /// crash after the rename then finds the whole file, and a file system that reports a full
+    /// disk only when flushing (NFS) fails the write here.
     public static func commit(_ temporary: URL, to url: URL) throws {
         defer { PendingFiles.shared.remove(temporary) }
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
+        let descriptor = open(temporary.path, O_RDONLY | O_CLOEXEC)
+        let synced = descriptor >= 0 && fsync(descriptor) == 0
+        let syncError = String(cString: strerror(errno))
+        if descriptor >= 0 { close(descriptor) }
+        if !synced || rename(temporary.path, url.path) != 0 {
+            let reason = synced ? String(cString: strerror(errno)) : syncError
             try? FileManager.default.removeItem(at: temporary)
             throw Error.unwritable(path: url.path, reason: reason)
         }
