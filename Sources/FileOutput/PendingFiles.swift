@@ -29,6 +29,10 @@ public final class PendingFiles: @unchecked Sendable {
     /// one thread that waits for them (`sigwait`), so the cleanup runs as ordinary code, not in a
     /// signal handler. It holds the lock until the process ends, so no thread can start another
     /// temporary file meanwhile.
+    ///
+    /// Threads that libraries started before `main` (OpenBLAS's pool) do not block the signals,
+    /// and the kernel may deliver a process's signal to any of them: there a handler passes it on
+    /// to the waiting thread, instead of the default action ending the process before the cleanup.
     public func removeOnInterrupt() {
         lock.withLock {
             guard !handling else { return }
@@ -38,7 +42,10 @@ public final class PendingFiles: @unchecked Sendable {
             sigaddset(&signals, SIGINT)
             sigaddset(&signals, SIGTERM)
             pthread_sigmask(SIG_BLOCK, &signals, nil)
+            let started = DispatchSemaphore(value: 0)
             let waiter = Thread { [self, signals] in
+                signalWaiter = pthread_self()
+                started.signal()
                 var signals = signals, received: Int32 = 0
                 guard sigwait(&signals, &received) == 0 else { return }
                 lock.lock()
@@ -48,6 +55,15 @@ public final class PendingFiles: @unchecked Sendable {
                 raise(received)
             }
             waiter.start()
+            started.wait()
+            var forward = sigaction()
+            forward.__sigaction_handler.sa_handler = { received in _ = pthread_kill(signalWaiter, received) }
+            sigaction(SIGINT, &forward, nil)
+            sigaction(SIGTERM, &forward, nil)
         }
     }
 }
+
+/// The thread that takes SIGINT and SIGTERM; written once, before the handler that reads it is
+/// installed.
+nonisolated(unsafe) private var signalWaiter = pthread_t()

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What a write that cannot finish leaves behind (docs/reliability.md): a full disk, or a
+/// SIGTERM while the output is being written.
+@Suite("auffusion: outputs cut short by a full disk or a signal")
+struct OutputWriteTests {
+    let model: URL
+    let work: URL
+
+    init() throws {
+        model = try PipelineFolders.folder("standard")
+        work = try Fixtures.temporaryDirectory()
+    }
+
+    private func auffusion() throws -> URL {
+        try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
+    }
+
+    @Test("a write the disk cuts short is an error, in every container, and leaves neither the output nor a temporary file",
+          arguments: ["flac", "ogg", "wav"])
+    func fullDisk(container: String) throws {
+        let output = work.appendingPathComponent("cut.\(container)")
+        let arguments = ["generate", "a beep", "--model", model.path, "--steps", "1", "--duration", "2", "-o", output.path, "--quiet"]
+        let whole = try CommandRunner.run("auffusion", arguments)
+        try #require(whole.exitCode == 0, "\(whole.standardError)")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int)
+        try FileManager.default.removeItem(at: output)
+        // A file-size limit (ulimit counts 512-byte blocks here) fails every write past it with
+        // EFBIG, as a full disk fails them with ENOSPC; SIGXFSZ is ignored so that the write
+        // reports the failure instead of the signal ending the process. The limit is a little
+        // under the finished file's size: the cut falls in the encoder's last writes, which
+        // libsndfile's FLAC and Ogg encoders do not report.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f \((size - 700) / 512); trap '' XFSZ; exec \"$0\" \"$@\"", try auffusion().path] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1, "\(message)")
+        #expect(message.hasPrefix("error: cannot write \(output.path)") && message.split(separator: "\n").count == 1, "\(message)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+    }
+
+    @Test("SIGTERM while the output is being written removes the temporary file before the process dies of it")
+    func terminatedWhileWriting() throws {
+        let output = work.appendingPathComponent("long.flac")
+        let watch = try CreationWatch(folder: work)
+        defer { close(watch.descriptor) }
+        let pid = try spawnWithSignalsUnblocked(try auffusion(), ["generate", "a beep", "--model", model.path, "--steps", "1",
+                                                                  "--duration", "60", "-o", output.path, "--quiet"])
+        let created = watch.waitForName(containing: ".partial.", timeout: 120)
+        // Frozen as soon as the temporary file exists, then sent the signal, then let go: the
+        // signal arrives while the file is pending. The kernel gives a process's signal to any
+        // thread that does not block it, so it is sent to each such thread but the one waiting
+        // for it (a thread a library started before `main`, as OpenBLAS's pool is), the case
+        // that once ended the process before its cleanup.
+        kill(pid, SIGSTOP)
+        let pending = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains(".partial.") }
+        let others = try ThreadSignals.threadsTaking(SIGTERM, of: pid).filter { !$0.isWaiting }
+        if others.isEmpty { kill(pid, SIGTERM) }
+        for thread in others { ThreadSignals.send(SIGTERM, to: thread.id, of: pid) }
+        kill(pid, SIGCONT)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(created)
+        try #require(!pending.isEmpty, "the output was finished before the process could be stopped")
+        #expect(status & 0x7f == SIGTERM, "the process ended with status \(status), not by SIGTERM")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+    }
+}
+
+/// Starts `executable` as a scheduler or a shell would: no signal blocked, SIGINT and SIGTERM at
+/// their default action (a test runs on threads that block them, and `Process` would pass that on).
+private func spawnWithSignalsUnblocked(_ executable: URL, _ arguments: [String]) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var none = sigset_t(), interrupts = sigset_t()
+    sigemptyset(&none)
+    sigemptyset(&interrupts)
+    sigaddset(&interrupts, SIGINT)
+    sigaddset(&interrupts, SIGTERM)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setsigdefault(&attributes, &interrupts)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid = pid_t()
+    let status = posix_spawn(&pid, executable.path, nil, &attributes, argv, environ)
+    try #require(status == 0, "posix_spawn: \(String(cString: strerror(status)))")
+    return pid
+}
+
+/// Files created in a folder, as inotify reports them.
+private struct CreationWatch {
+    let descriptor: Int32
+
+    init(folder: URL) throws {
+        descriptor = inotify_init1(Int32(IN_CLOEXEC))
+        try #require(descriptor >= 0 && inotify_add_watch(descriptor, folder.path, UInt32(IN_CREATE)) >= 0)
+    }
+
+    /// Waits until a file whose name contains `part` is created; `false` after `timeout` seconds.
+    func waitForName(containing part: String, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 100) > 0 else { continue }
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            var offset = 0
+            while offset + MemoryLayout<inotify_event>.size <= count {
+                let length = buffer.withUnsafeBytes { Int($0.load(fromByteOffset: offset + 12, as: UInt32.self)) }
+                let start = offset + MemoryLayout<inotify_event>.size
+                let name = String(decoding: buffer[start..<start + length].prefix { $0 != 0 }, as: UTF8.self)
+                if name.contains(part) { return true }
+                offset = start + length
+            }
+        }
+        return false
+    }
+}
+
+/// The threads of another process as /proc shows them, and signals sent to one of them.
+private enum ThreadSignals {
+    struct Thread {
+        var id: Int32
+        /// Whether it sleeps in `sigwait` (the process's own signal thread).
+        var isWaiting: Bool
+    }
+
+    /// The threads of `pid` that do not block `signal`.
+    static func threadsTaking(_ signal: Int32, of pid: Int32) throws -> [Thread] {
+        let tasks = URL(fileURLWithPath: "/proc/\(pid)/task")
+        return try FileManager.default.contentsOfDirectory(atPath: tasks.path).compactMap { name in
+            let folder = tasks.appendingPathComponent(name)
+            let status = try String(contentsOf: folder.appendingPathComponent("status"), encoding: .utf8)
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+                  let blocked = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16),
+                  blocked & (1 << UInt64(signal - 1)) == 0, let id = Int32(name) else { return nil }
+            let channel = (try? String(contentsOf: folder.appendingPathComponent("wchan"), encoding: .utf8)) ?? ""
+            return Thread(id: id, isWaiting: channel.contains("sigtimedwait"))
+        }
+    }
+
+    /// `tgkill(2)`, which Swift's Glibc module does not declare.
+    static func send(_ signal: Int32, to thread: Int32, of pid: Int32) {
+        typealias ThreadKill = @convention(c) (Int32, Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "tgkill") else { return }
+        _ = unsafeBitCast(symbol, to: ThreadKill.self)(pid, thread, signal)
+    }
+}
