@@ -45,6 +45,22 @@ public struct OutputFolder: Sendable, Equatable {
         return file
     }
 
+    /// The path `file` reaches once the symbolic links of its existing part are resolved (the
+    /// rest of it may not exist yet): two names of one file give one path.
+    public static func resolvedPath(_ file: URL) -> String {
+        var existing = file.standardizedFileURL, rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path), existing.pathComponents.count > 1 {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing = existing.deletingLastPathComponent()
+        }
+        return rest.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.path
+    }
+
+    /// The path of `file` (from ``file(_:)``) relative to the folder.
+    public func relativePath(_ file: URL) -> String {
+        String(file.standardizedFileURL.path.dropFirst(url.path.count).drop { $0 == "/" })
+    }
+
     /// Creates the folders `file` (from ``file(_:)``) needs.
     public func createFolders(for file: URL) throws {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

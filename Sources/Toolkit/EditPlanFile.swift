@@ -33,9 +33,7 @@ public struct EditPlanFile: Sendable {
     }
 
     /// Every file the plan reads, never to be overwritten: itself, its input, its saved inversions.
-    public var inputs: [URL] {
-        [url] + [input].compactMap { $0 } + document.passes.compactMap { $0.start.file.map(resolve) }
-    }
+    public var inputs: [URL] { [url] + document.inputs(relativeTo: folder) }
 
     /// The plan, checked whole against `clip` and `pipeline` (``EditPlanDocument/plan(clipDuration:folder:pipeline:)``).
     public func plan(clip: EditClip?, pipeline: AuffusionPipeline) throws -> EditPlan {

@@ -88,6 +88,65 @@ struct BatchCommandTests {
         #expect(entries(again.standardOutput).allSatisfy { $0["status"] as? String == "skipped" })
     }
 
+    @Test("--skip-existing redoes an output whose line or options changed, and finds the folder by another path")
+    func resumeChecksSettings() throws {
+        let batch = try write([#"{"prompt": "a dog", "seed": 1}"#, #"{"prompt": "a cat", "seed": 2}"#], to: "settings.jsonl")
+        let out = work.appendingPathComponent("settings")
+        #expect(try generate(["--batch", batch.path, "--output-dir", out.path, "--quiet"]).exitCode == 0)
+        let first = try Data(contentsOf: out.appendingPathComponent("000000.wav"))
+        func statuses(_ batch: URL, _ folder: URL, _ extra: [String] = []) throws -> [String?] {
+            let result = try generate(["--batch", batch.path, "--output-dir", folder.path, "--skip-existing", "--json"] + extra)
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            return entries(result.standardOutput).map { $0["status"] as? String }
+        }
+        // The same folder through a symbolic link, or moved: the outputs are found.
+        let link = work.appendingPathComponent("settings-link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: out)
+        #expect(try statuses(batch, link) == ["skipped", "skipped"])
+        // Line 0 now asks for another prompt, and a seed given differently: it is redone.
+        let changed = try write([#"{"prompt": "a bird", "seed": 1}"#, #"{"prompt": "a cat", "seed": 2}"#], to: "settings.jsonl")
+        #expect(try statuses(changed, out) == ["done", "skipped"])
+        #expect(try Data(contentsOf: out.appendingPathComponent("000000.wav")) != first)
+        // An option of the command line over every line: both are redone.
+        #expect(try statuses(changed, out, ["--guidance", "2"]) == ["done", "done"])
+        #expect(try statuses(changed, out, ["--guidance", "2"]) == ["skipped", "skipped"])
+    }
+
+    @Test("a batch refuses, before anything runs, a line whose output is a file a line reads, or one file reached through a link")
+    func outputsNoLineReads() throws {
+        let folder = work.appendingPathComponent("crossed")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("real"), withIntermediateDirectories: true)
+        let clip = folder.appendingPathComponent("g3.wav")
+        #expect(try generate(["a beep", "--seed", "1", "-o", clip.path, "--quiet"]).exitCode == 0)
+        let original = try Data(contentsOf: clip)
+        let pass = #""passes": [{"prompt": "a bell", "start": {"from": "clip", "strength": 0.5}, "steps": 2}]"#
+        let batch = try write([#"{"input": "crossed/g3.wav", "output": "res/x.wav", \#(pass)}"#,
+                               #"{"input": "crossed/g3.wav", "output": "crossed/g3.wav", \#(pass)}"#], to: "crossed.jsonl")
+        for shard in ["0/2", "1/2"] {
+            let result = try CommandRunner.run("auffusion", ["edit", "--batch", batch.path, "--output-dir", work.path, "--shard", shard,
+                                                             "--model", model.path])
+            #expect(result.exitCode == 1 && result.standardError.contains("line 2 writes \(clip.path), which line 1 reads"),
+                    "\(result.standardError)")
+        }
+        #expect(try Data(contentsOf: clip) == original)
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("res/x.wav").path))
+        // Two names of one file through a symbolic link inside the output folder.
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("link"), withDestinationURL: folder.appendingPathComponent("real"))
+        let linked = try write([#"{"prompt": "a", "output": "real/x.wav"}"#, #"{"prompt": "b", "output": "link/x.wav"}"#], to: "linked.jsonl")
+        let refused = try generate(["--batch", linked.path, "--output-dir", folder.path])
+        #expect(refused.exitCode == 1 && refused.standardError.contains("lines 1 and 2 both write"), "\(refused.standardError)")
+    }
+
+    @Test("a batch line's output is checked before its run: a folder in the way fails the line without a step")
+    func outputCheckedFirst() throws {
+        let out = work.appendingPathComponent("in-the-way")
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("isdir.wav"), withIntermediateDirectories: true)
+        let batch = try write([#"{"prompt": "a dog", "output": "isdir.wav", "seed": 1}"#], to: "in-the-way.jsonl")
+        let result = try generate(["--batch", batch.path, "--output-dir", out.path])
+        #expect(result.exitCode == 1 && result.standardError.contains("it is a folder"), "\(result.standardError)")
+        #expect(!result.standardError.contains("step 1/"), "the line ran before its output was checked")
+    }
+
     @Test("SIGTERM ends a batch at once and leaves no temporary file; a rerun with --skip-existing finishes it")
     func terminated() throws {
         let batch = try write((0..<40).map { #"{"prompt": "tone \#($0)", "seed": 1}"# }, to: "forty.jsonl")

@@ -12,19 +12,20 @@ struct BatchFileTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
-    @Test("finished outputs: done in some manifest and present; failed, missing and cut-off lines do not count")
+    @Test("finished tasks: done in some manifest, by output and fingerprint; failed, cut-off and older keyless lines do not count")
     func finished() throws {
         let out = OutputFolder(folder)
-        func entry(_ name: String, _ status: String) -> String {
-            #"{"command":"generate","outputs":{"audio":"\#(folder.path)/\#(name)"},"status":"\#(status)","line":0,"take":0}"#
+        func entry(_ name: String, _ status: String, fingerprint: String? = "f1") -> String {
+            let keys = fingerprint.map { #","output":"\#(name)","fingerprint":"\#($0)""# } ?? ""
+            return #"{"command":"generate","outputs":{"audio":"\#(folder.path)/\#(name)"},"status":"\#(status)","line":0,"take":0\#(keys)}"#
         }
-        for name in ["a.wav", "b.wav", "c.wav", "d.wav"] { try Data([0]).write(to: folder.appendingPathComponent(name)) }
-        try [entry("a.wav", "done"), entry("b.wav", "failed"), entry("gone.wav", "done")].joined(separator: "\n")
+        try [entry("a.wav", "done"), entry("b.wav", "failed"), entry("old.wav", "done", fingerprint: nil)].joined(separator: "\n")
             .write(to: BatchManifest.url(in: out, shard: .all), atomically: true, encoding: .utf8)
-        try (entry("c.wav", "done") + "\n" + entry("d.wav", "done").dropLast(20))
+        try (entry("c.wav", "done", fingerprint: "f2") + "\n" + entry("d.wav", "done").dropLast(20))
             .write(to: BatchManifest.url(in: out, shard: Shard(index: 1, count: 2)), atomically: true, encoding: .utf8)
         #expect(BatchManifest.url(in: out, shard: Shard(index: 1, count: 2)).lastPathComponent == "manifest-1-of-2.jsonl")
-        #expect(BatchManifest.finishedOutputs(in: out) == Set(["a.wav", "c.wav"].map { folder.appendingPathComponent($0).path }))
+        #expect(BatchManifest.finishedTasks(in: out) == [BatchManifest.TaskKey(output: "a.wav", fingerprint: "f1"),
+                                                        BatchManifest.TaskKey(output: "c.wav", fingerprint: "f2")])
     }
 
     @Test("appended lines are whole lines, in order, across reopenings")

@@ -21,6 +21,8 @@ private struct ToneJob: BatchJob {
     }
 
     func label(of line: BatchItem) -> String { line.prompt }
+
+    func settings(of line: BatchItem) -> String { line.prompt }
 }
 
 @Suite("BatchRun: every task runs on its own, is recorded as it ends, and is skipped once done")

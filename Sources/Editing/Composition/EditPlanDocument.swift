@@ -163,6 +163,12 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
         }
     }
 
+    /// Every file the plan reads, its paths taken relative to `folder` (the plan's): its input clip
+    /// and its saved inversions.
+    public func inputs(relativeTo folder: URL) -> [URL] {
+        ([input] + passes.map(\.start.file)).compactMap { $0 }.map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
+    }
+
     /// The plan, with masks checked against `clipDuration` (seconds) and the pipeline's band,
     /// and blend words against the prompts; inversion files are relative to `folder` (the plan's).
     /// - Throws: ``EditPlanError`` naming the pass and field.

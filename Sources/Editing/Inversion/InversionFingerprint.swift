@@ -47,20 +47,3 @@ public enum InversionFingerprint {
         return hash.hex
     }
 }
-
-/// 64-bit FNV-1a.
-private struct FNV1a {
-    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes { state = (state ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-    }
-
-    mutating func add(_ text: String) { add(text.utf8) }
-
-    var hex: String { String(state, radix: 16).leftPadded(to: 16) }
-}
-
-private extension String {
-    func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(length - count, 0)) + self }
-}

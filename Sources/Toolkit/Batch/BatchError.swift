@@ -6,6 +6,8 @@ public enum BatchError: Error, Equatable, CustomStringConvertible {
     case tooManyTasks(Int, limit: Int)
     /// Two lines (1-based) whose outputs are the same file.
     case duplicateOutput(path: String, lines: [Int])
+    /// A line (1-based) whose output is a file another line, or itself, reads.
+    case outputIsInput(path: String, outputLine: Int, inputLine: Int)
     case invalidShard(String)
     /// `--shard auto` outside a job array, or in one it cannot split evenly; the text says which.
     case noScheduler(String)
@@ -19,6 +21,9 @@ public enum BatchError: Error, Equatable, CustomStringConvertible {
             "the batch has \(count) tasks (lines × takes); split it into files of at most \(limit)"
         case .duplicateOutput(let path, let lines):
             "lines \(lines.map(String.init).joined(separator: " and ")) both write \(path); give each line its own output"
+        case .outputIsInput(let path, let outputLine, let inputLine):
+            outputLine == inputLine ? "line \(outputLine) writes its own input \(path); give it another output"
+                : "line \(outputLine) writes \(path), which line \(inputLine) reads; give it another output"
         case .invalidShard(let text): "--shard must be K/N with 0 <= K < N (e.g. 0/4), or auto, got \(text)"
         case .noScheduler(let reason): "--shard auto: \(reason)"
         case .invalidSeeds(let reason): "--seeds: \(reason)"

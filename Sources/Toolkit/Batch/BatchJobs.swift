@@ -24,6 +24,8 @@ public struct GenerationBatchJob: BatchJob {
     }
 
     public func label(of line: BatchItem) -> String { line.prompt }
+
+    public func settings(of line: BatchItem) -> String { "\(line.request(defaults: defaults))" }
 }
 
 /// A batch of edits: each line an edit plan (``EditBatchLine``) with its input clip (of any
@@ -66,12 +68,25 @@ public struct EditBatchJob: BatchJob {
         record.addDetails(["passes": .number(Double(plan.passes.count)), "plan": try JSONValue(line.plan),
                            "crossfade_ms": .number(plan.crossfadeSeconds * 1000), "raw": .bool(plan.raw),
                            "fill_level": .string(plan.fillLevel.rawValue)].merging(placement) { $1 })
-        var product = BatchProduct(audio: result.output.audio, record: record, inputs: [input].compactMap { $0 })
+        var product = BatchProduct(audio: result.output.audio, record: record)
         product.edit = file.map { (result, $0) }
         return product
     }
 
     public func label(of line: EditBatchLine) -> String { line.plan.passes.last?.prompt ?? "" }
+
+    public func inputs(of line: EditBatchLine) -> [URL] { line.plan.inputs(relativeTo: inputFolder) }
+
+    public func settings(of line: EditBatchLine) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys   // the same text in every process (dictionaries have no order)
+        let plan = (try? encoder.encode(line.plan)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let files = inputs(of: line).map { url in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+            return "\(url.path) \(attributes?[.size] ?? "") \(attributes?[.modificationDate] ?? "")"
+        }
+        return ([plan, "\(finishing)", "\(format)", "\(samplePosterior)"] + files).joined(separator: "\n")
+    }
 }
 
 extension JSONValue {

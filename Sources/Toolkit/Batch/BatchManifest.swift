@@ -20,10 +20,16 @@ public struct BatchManifestEntry: Encodable, Sendable {
     public var model: String?
     /// Why the task failed.
     public var error: String?
+    /// The output's path relative to the output folder, which a resumed run matches (the folder
+    /// itself may be reached by another path: moved, mounted elsewhere, through a link).
+    public var output: String?
+    /// What decided the output (``BatchJob/settings(of:)``, the seed, the model), hashed: a resumed
+    /// run redoes an output made from other settings.
+    public var fingerprint: String?
     /// What ran and what it wrote.
     public var record: RunRecord
 
-    enum CodingKeys: String, CodingKey { case line, take, status, shard, model, error }
+    enum CodingKeys: String, CodingKey { case line, take, status, shard, model, error, output, fingerprint }
 
     /// The record's keys and the batch's, side by side in one object.
     public func encode(to encoder: any Encoder) throws {
@@ -35,6 +41,8 @@ public struct BatchManifestEntry: Encodable, Sendable {
         try container.encode(shard, forKey: .shard)
         try container.encodeIfPresent(model, forKey: .model)
         try container.encodeIfPresent(error, forKey: .error)
+        try container.encodeIfPresent(output, forKey: .output)
+        try container.encodeIfPresent(fingerprint, forKey: .fingerprint)
     }
 
     /// The entry as one line of JSON, keys sorted.
@@ -53,27 +61,39 @@ public enum BatchManifest {
         folder.url.appendingPathComponent(shard == .all ? "manifest.jsonl" : "manifest-\(shard.index)-of-\(shard.count).jsonl")
     }
 
-    /// The outputs that a manifest in `folder` records as done and that exist: what
-    /// `--skip-existing` does not redo. Outputs are written atomically and recorded after, so
-    /// such a file is whole; one written but not yet recorded when the run was killed is redone.
-    /// A line that does not parse (a run killed while writing it) counts for nothing.
-    public static func finishedOutputs(in folder: OutputFolder) -> Set<String> {
+    /// A task as manifests record it: its output relative to the folder, and what made it.
+    public struct TaskKey: Hashable, Sendable {
+        public var output: String
+        public var fingerprint: String
+
+        public init(output: String, fingerprint: String) {
+            self.output = output
+            self.fingerprint = fingerprint
+        }
+    }
+
+    /// The tasks that a manifest in `folder` records as done: what `--skip-existing` does not redo
+    /// when the output still exists and the task's settings are the same. Outputs are written
+    /// atomically and recorded after, so such a file is whole; one written but not yet recorded
+    /// when the run was killed is redone. A line that does not parse (a run killed while writing
+    /// it), or that an older version wrote without these keys, counts for nothing.
+    public static func finishedTasks(in folder: OutputFolder) -> Set<TaskKey> {
         struct Entry: Decodable {
-            struct Outputs: Decodable { var audio: String? }
-            var outputs: Outputs
+            var output: String?
+            var fingerprint: String?
             var status: BatchManifestEntry.Status
         }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.url.path)) ?? [])
             .filter { $0.hasPrefix("manifest") && $0.hasSuffix(".jsonl") }
-        var done: Set<String> = []
+        var done: Set<TaskKey> = []
         for name in names {
             guard let text = try? String(contentsOf: folder.url.appendingPathComponent(name), encoding: .utf8) else { continue }
             for line in text.split(separator: "\n") {
                 guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line.utf8)), entry.status == .done,
-                      let output = entry.outputs.audio else { continue }
-                done.insert(output)
+                      let output = entry.output, let fingerprint = entry.fingerprint else { continue }
+                done.insert(TaskKey(output: output, fingerprint: fingerprint))
             }
         }
-        return done.filter { FileManager.default.fileExists(atPath: $0) }
+        return done
     }
 }

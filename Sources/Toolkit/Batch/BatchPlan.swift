@@ -67,7 +67,8 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
                         guard AudioContainer(path: output) != nil else {
                             throw BatchFailure("\(AudioFileError.unsupportedExtension(path: output.path))")
                         }
-                        if let first = owners.updateValue(line, forKey: output.path) {
+                        // Keyed by the file the path reaches: two names through a symbolic link are one file.
+                        if let first = owners.updateValue(line, forKey: OutputFolder.resolvedPath(output)) {
                             throw BatchError.duplicateOutput(path: output.path, lines: [first + 1, line + 1])
                         }
                         task.output = output

@@ -1,4 +1,5 @@
 import AudioDSP
+import Compute
 import Editing
 import FileOutput
 import Foundation
@@ -17,6 +18,16 @@ public protocol BatchJob: Sendable {
     func label(of line: Line) -> String
     /// The command whose runs the job repeats (`generate`, `edit`), for the records.
     var command: String { get }
+    /// The files `line` reads (its input clip), never to be overwritten by any task.
+    func inputs(of line: Line) -> [URL]
+    /// Everything but the seed and the model that decides what `line` makes, as text (its
+    /// request or plan, the options over it, its input files' sizes and dates): an output made
+    /// from other settings is not done (``BatchManifest/finishedTasks(in:)``).
+    func settings(of line: Line) -> String
+}
+
+extension BatchJob {
+    public func inputs(of line: Line) -> [URL] { [] }
 }
 
 /// What a job made of one line: the audio to write and the record of the run (its outputs and
@@ -27,15 +38,12 @@ public struct BatchProduct {
     /// spliced in, in its own format, as `auffusion edit` writes it, instead of ``audio``.
     public var edit: (result: EditResult, file: EditedFile)?
     public var record: RunRecord
-    /// Files the run read (the input clip), never to be overwritten.
-    public var inputs: [URL]
     /// Things the user should know (a prompt cut to 77 tokens, a clip cropped to the canvas).
     public var warnings: [String]
 
-    public init(audio: AudioBuffer, record: RunRecord, inputs: [URL] = [], warnings: [String] = []) {
+    public init(audio: AudioBuffer, record: RunRecord, warnings: [String] = []) {
         self.audio = audio
         self.record = record
-        self.inputs = inputs
         self.warnings = warnings
     }
 }
@@ -93,23 +101,29 @@ public struct BatchRun<Job: BatchJob>: Sendable {
     /// - Throws: only what stops every task: the output folder or the manifest cannot be
     ///   written, the model folder cannot be read. A task's own failure is in its entry.
     public func run(pipeline: AuffusionPipeline, drawSeed: () -> UInt64, observer: Observer = Observer()) throws -> Summary {
+        try checkNoOutputIsAnInput()
         try FileManager.default.createDirectory(at: plan.folder.url, withIntermediateDirectories: true)
         let manifest = try AppendedLines(BatchManifest.url(in: plan.folder, shard: shard))
         let model = try InversionFingerprint.model(at: pipeline.directory.root)
-        let finished = skipExisting ? BatchManifest.finishedOutputs(in: plan.folder) : []
+        let finished = skipExisting ? BatchManifest.finishedTasks(in: plan.folder) : []
         let tasks = plan.tasks(in: shard)
         var summary = Summary(manifest: manifest.url)
         for (position, task) in tasks.enumerated() {
             var entry = BatchManifestEntry(line: task.line, take: task.take, status: .done, shard: shard.description,
                                            record: RunRecord(command: job.command, outputs: RunRecord.Files(audio: task.output?.path),
                                                              elapsed: 0))
-            if let output = task.output, finished.contains(output.path) {
+            let label = (try? task.item.get()).map(job.label)
+            entry.output = task.output.map(plan.folder.relativePath)
+            entry.fingerprint = try? fingerprint(of: task, model: model)
+            if let output = entry.output, let fingerprint = entry.fingerprint,
+               finished.contains(BatchManifest.TaskKey(output: output, fingerprint: fingerprint)),
+               let file = task.output, FileManager.default.fileExists(atPath: file.path) {
                 entry.status = .skipped
+                (entry.record.prompt, entry.record.seed) = (label, task.seed)
                 summary.skipped += 1
                 observer.finished(entry, [])
                 continue
             }
-            let label = (try? task.item.get()).map(job.label)
             observer.started(position + 1, tasks.count, label ?? "line \(task.line + 1)")
             let start = ContinuousClock.now
             var warnings: [String] = []
@@ -135,14 +149,43 @@ public struct BatchRun<Job: BatchJob>: Sendable {
         return summary
     }
 
-    /// Runs one task and writes its output; returns what it made, its record completed.
+    /// What decides `task`'s output: the job's command and settings of the line, the seed (or
+    /// that it is drawn), the model.
+    private func fingerprint(of task: BatchPlan<Job.Line>.Task, model: String) throws -> String {
+        var hash = FNV1a()
+        for part in [job.command, job.settings(of: try task.item.get()), task.seed.map(String.init) ?? "drawn", model] {
+            hash.add(part + "\u{0}")
+        }
+        return hash.hex
+    }
+
+    /// Refuses the whole batch, on every shard alike, when a task would write a file that a line
+    /// reads: which shard runs first would decide what that line edits.
+    /// - Throws: ``BatchError/outputIsInput(path:outputLine:inputLine:)``.
+    public func checkNoOutputIsAnInput() throws {
+        var readers: [String: Int] = [:]
+        for task in plan.tasks where task.take == 0 {
+            guard case .success(let line) = task.item else { continue }
+            for input in job.inputs(of: line) where readers[OutputFolder.resolvedPath(input)] == nil {
+                readers[OutputFolder.resolvedPath(input)] = task.line
+            }
+        }
+        for task in plan.tasks {
+            if let output = task.output, let reader = readers[OutputFolder.resolvedPath(output)] {
+                throw BatchError.outputIsInput(path: output.path, outputLine: task.line + 1, inputLine: reader + 1)
+            }
+        }
+    }
+
+    /// Runs one task and writes its output; returns what it made, its record completed. The
+    /// output is checked before the run (``RunOutputs``).
     private func run(_ line: Job.Line, output: URL?, seed: UInt64, progress: @escaping (Int, Int) -> Bool,
                      pipeline: AuffusionPipeline) throws -> BatchProduct {
         guard let output else { throw BatchFailure("the line has no output") }
-        var product = try job.run(line, seed: seed, pipeline: pipeline, progress: progress)
         try plan.folder.createFolders(for: output)
-        var outputs = try RunOutputs(audio: output, inputs: inputs + product.inputs)
+        var outputs = try RunOutputs(audio: output, inputs: inputs + job.inputs(of: line))
         outputs.guardsPeaks = guardsPeaks
+        var product = try job.run(line, seed: seed, pipeline: pipeline, progress: progress)
         if let (result, file) = product.edit, !result.fills.isEmpty {
             var record = product.record
             try outputs.write(result, into: file, record: &record) { product.warnings.append($0) }
