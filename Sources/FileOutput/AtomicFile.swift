@@ -27,7 +27,11 @@ public enum AtomicFile {
     /// interrupt removes it (``PendingFiles``).
     public static func temporaryURL(besides url: URL) -> URL {
         let folder = url.deletingLastPathComponent()
-        let name = ".\(url.deletingPathExtension().lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).partial"
+        // A name may be as long as the file system allows (255 bytes): the stem is shortened so
+        // that the temporary name, 25 bytes longer, still fits.
+        var stem = url.deletingPathExtension().lastPathComponent
+        while stem.utf8.count > 255 - 25 - url.pathExtension.utf8.count { stem.removeLast() }
+        let name = ".\(stem).\(UInt32.random(in: 0...UInt32.max)).partial"
         let ext = url.pathExtension
         let temporary = folder.appendingPathComponent(ext.isEmpty ? name : "\(name).\(ext)")
         PendingFiles.shared.insert(temporary)

@@ -145,6 +145,12 @@ struct BatchCommandTests {
         let result = try generate(["--batch", batch.path, "--output-dir", out.path])
         #expect(result.exitCode == 1 && result.standardError.contains("it is a folder"), "\(result.standardError)")
         #expect(!result.standardError.contains("step 1/"), "the line ran before its output was checked")
+        // A name as long as the file system allows: its temporary file's name is shortened to fit.
+        let long = String(repeating: "a", count: 251) + ".wav"
+        let longBatch = try write([#"{"prompt": "a dog", "output": "\#(long)", "seed": 1}"#], to: "long-name.jsonl")
+        let written = try generate(["--batch", longBatch.path, "--output-dir", out.path, "--quiet"])
+        #expect(written.exitCode == 0, "\(written.standardError)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(long).path))
     }
 
     @Test("SIGTERM ends a batch at once and leaves no temporary file; a rerun with --skip-existing finishes it")

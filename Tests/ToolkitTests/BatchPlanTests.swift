@@ -39,10 +39,14 @@ struct BatchPlanTests {
         #expect(task.output == nil && (try? task.item.get()) == nil)
     }
 
-    @Test("task i = line × takes + take; the shards of any count are disjoint and cover every task")
+    @Test("task i = non-blank line × takes + take; the shards of any count are disjoint and cover every task")
     func shards() throws {
         let plan = try plan((0..<7).map { #"{"prompt": "p\#($0)"}"# } + ["", #"{"prompt": "last"}"#], takes: try Takes(count: 3))
-        #expect(plan.tasks.map(\.number) == (0..<7).flatMap { line in (0..<3).map { line * 3 + $0 } } + [24, 25, 26])
+        #expect(plan.tasks.map(\.number) == Array(0..<24))
+        #expect(plan.tasks.last?.line == 8)
+        // A blank line after every line: two shards still take half each.
+        let spaced = try self.plan((0..<6).flatMap { [#"{"prompt": "p\#($0)"}"#, ""] })
+        #expect((0..<2).map { spaced.tasks(in: Shard(index: $0, count: 2)).count } == [3, 3])
         for count in 1...5 {
             let numbers = (0..<count).flatMap { plan.tasks(in: Shard(index: $0, count: count)).map(\.number) }
             #expect(numbers.sorted() == plan.tasks.map(\.number), "\(count) shards")

@@ -9,8 +9,9 @@ import Foundation
 /// seed, in a fixed order. The same file and options give the same tasks on every machine,
 /// which is what lets shards run independently (``Shard``).
 ///
-/// **Numbering.** Line L (0-based, counting empty lines) has takes k = 0…T−1; its task number
-/// is L·T + k, the number a shard tests.
+/// **Numbering.** The i-th line that is not blank (0-based) has takes k = 0…T−1; its task
+/// number is i·T + k, the number a shard tests. Blank lines do not count, so that a file with
+/// a blank line after each line still spreads over every shard.
 ///
 /// **Naming.** A line's output is its `"output"` or, without one, `NNNNNN.wav` (its 0-based line
 /// number, six digits). With several takes, take k inserts `-KKK` (k + 1, three digits) before
@@ -26,7 +27,7 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         public var line: Int
         /// The take's 0-based number.
         public var take: Int
-        /// L·T + k, what shards split on.
+        /// i·T + k for the i-th line that is not blank, what shards split on.
         public var number: Int
         /// The line, or why it cannot run.
         public var item: Result<Line, BatchFailure>
@@ -57,9 +58,9 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         self.takes = takes
         var tasks: [Task] = []
         var owners: [String: Int] = [:]
-        for (line, item) in lines {
+        for (index, (line, item)) in lines.enumerated() {
             for take in 0..<takes.count {
-                var task = Task(line: line, take: take, number: line * takes.count + take, item: item, output: nil, seed: nil)
+                var task = Task(line: line, take: take, number: index * takes.count + take, item: item, output: nil, seed: nil)
                 if case .success(let decoded) = item {
                     task.seed = takes.seed(take: take, lineSeed: decoded.seed)
                     do {
