@@ -131,10 +131,12 @@ public final class AudioReader {
     }
 
     /// Frames `[a, b)`, or fewer when the stream ends before `b`; reading continues from `b`.
-    /// - Throws: ``AudioFileError/unreadable(path:reason:)`` when the file cannot seek to `a`
-    ///   or holds no frame there; the errors of ``read(maximumFrames:)``.
+    /// - Throws: ``AudioFileError/unreadable(path:reason:)`` for an empty or negative range, when
+    ///   the file cannot seek to `a` or holds no frame there; the errors of ``read(maximumFrames:)``.
     public func read(frames range: Range<Int>) throws -> AudioBuffer {
-        precondition(range.lowerBound >= 0 && !range.isEmpty, "AudioReader: the range must be non-empty and start at 0 or later")
+        guard range.lowerBound >= 0, !range.isEmpty else {
+            throw AudioFileError.unreadable(path: path, reason: "frames \(range) are no range to read: it must be non-empty and start at 0 or later")
+        }
         if range.lowerBound != position {
             guard sf_seek(file, sf_count_t(range.lowerBound), SEEK_SET) == range.lowerBound else {
                 throw AudioFileError.unreadable(path: path, reason: "cannot seek to frame \(range.lowerBound)")

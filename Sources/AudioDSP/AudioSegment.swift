@@ -18,14 +18,24 @@ public struct AudioSegment: Sendable {
     public var frames: Range<Int> { start..<start + audio.frameCount }
 
     /// Checks `segments` against an original of `channelCount` channels at `sampleRate` and
-    /// returns them in order. - Precondition: the same rate and channels, disjoint.
+    /// returns them in order. - Precondition: ``mismatch(in:sampleRate:channelCount:)`` finds nothing.
     static func ordered(_ segments: [AudioSegment], sampleRate: Double, channelCount: Int) -> [AudioSegment] {
+        let mismatch = mismatch(in: segments, sampleRate: sampleRate, channelCount: channelCount)
+        precondition(mismatch == nil, "AudioSegment: \(mismatch ?? "")")
+        return segments.sorted { $0.start < $1.start }
+    }
+
+    /// Why `segments` cannot replace frames of an original of `channelCount` channels at
+    /// `sampleRate`: another rate or channel count, or two that overlap; `nil` when they can.
+    static func mismatch(in segments: [AudioSegment], sampleRate: Double, channelCount: Int) -> String? {
         let ordered = segments.sorted { $0.start < $1.start }
-        precondition(ordered.allSatisfy { $0.audio.sampleRate == sampleRate && $0.audio.channelCount == channelCount },
-                     "AudioSegment: a segment's rate or channels differ from the original's")
-        precondition(zip(ordered, ordered.dropFirst()).allSatisfy { $0.frames.upperBound <= $1.start },
-                     "AudioSegment: segments overlap")
-        return ordered
+        if let other = ordered.first(where: { $0.audio.sampleRate != sampleRate || $0.audio.channelCount != channelCount }) {
+            return "a segment of \(other.audio.channelCount) channels at \(other.audio.sampleRate) Hz does not fit an original of \(channelCount) at \(sampleRate) Hz"
+        }
+        if let (first, _) = zip(ordered, ordered.dropFirst()).first(where: { $0.frames.upperBound > $1.start }) {
+            return "the segment at frame \(first.start) overlaps the next"
+        }
+        return nil
     }
 }
 
@@ -57,11 +67,14 @@ extension AudioFile {
     ///   - segments: at the original's rate and channel count, disjoint, within the file.
     ///   - encoding: as ``write(_:to:encoding:protecting:)``.
     ///   - inputs: files that must not be overwritten (`original` always is one).
-    /// - Throws: ``AudioFileError`` for an unreadable original, an unknown extension, an input path
-    ///   or a libsndfile failure.
+    /// - Throws: ``AudioFileError`` for an unreadable original, segments that do not fit it, an
+    ///   unknown extension, an input path or a libsndfile failure.
     public static func splice(_ segments: [AudioSegment], into original: URL, to url: URL, encoding: SampleEncoding,
                               protecting inputs: [URL] = []) throws {
         let reader = try AudioReader(original)
+        if let mismatch = AudioSegment.mismatch(in: segments, sampleRate: reader.sampleRate, channelCount: reader.channelCount) {
+            throw AudioFileError.unwritable(path: url.path, reason: mismatch)
+        }
         let ordered = AudioSegment.ordered(segments, sampleRate: reader.sampleRate, channelCount: reader.channelCount)
         try writeAtomically(to: url, protecting: inputs + [original], sampleRate: reader.sampleRate,
                             channelCount: reader.channelCount, encoding: encoding) { writer in

@@ -84,6 +84,7 @@ public struct MelAnalyzer: Sendable {
         guard samples.allSatisfy(\.isFinite) else { throw AnalysisError.nonFiniteSamples }
         let input = normalizePeak ? Self.peakNormalized(samples) : samples
         let frames = transform.frameCount(signalLength: input.count + 2 * padding)
+        let chunkFrames = max(1, chunkFrames)
         guard frames > chunkFrames else {
             return Tensor(shape: [parameters.melBinCount, frames], scalars: logMel(ofPadded: Self.reflectPadded(input, padding: padding)))
         }

@@ -10,7 +10,8 @@ import Foundation
 public struct MelInversion: Sendable {
     /// `[bins, mels]` pseudo-inverse of the filterbank.
     public let pseudoInverse: Tensor
-    private let melBinCount: Int
+    /// The mel bands a log-mel must have.
+    public let melBinCount: Int
     private let frequencyBinCount: Int
 
     /// Builds the pseudo-inverse of `filterbank` (`[mels, bins]`).

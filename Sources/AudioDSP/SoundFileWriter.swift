@@ -25,9 +25,12 @@ final class SoundFileWriter {
         self.container = container
         self.channelCount = channelCount
         self.encoding = encoding
+        guard let rate = Int32(exactly: sampleRate.rounded()), rate > 0, let channels = Int32(exactly: channelCount), channels > 0 else {
+            throw AudioFileError.unwritable(path: url.path, reason: "a file of \(channelCount) channels at \(sampleRate) Hz cannot be written")
+        }
         var info = SF_INFO()
-        info.samplerate = Int32(sampleRate.rounded())
-        info.channels = Int32(channelCount)
+        info.samplerate = rate
+        info.channels = channels
         info.format = Self.formatCode(container, encoding)
         guard sf_format_check(&info) != 0 else {
             throw AudioFileError.unwritable(path: url.path, reason: "libsndfile cannot write \(container) "

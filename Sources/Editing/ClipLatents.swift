@@ -34,11 +34,16 @@ public struct ClipLatents: Sendable {
     ///   - canvasFrames: the canvas width in spectrogram frames, a multiple of the VAE factor;
     ///     `nil`: the model's canvas (``AuffusionPipeline/canvasFrames``).
     ///   - posteriorNoise: `nil` for the posterior mean; else the source a posterior sample draws from.
-    /// - Throws: ``EditingError/emptyClip``, resampling and model errors.
+    /// - Throws: ``EditingError/emptyClip``, ``PipelineError/invalidValue(field:reason:)`` for a
+    ///   canvas off the VAE's grid or longer than the longest generation, resampling and model errors.
     public init(encoding clip: AudioBuffer, pipeline: AuffusionPipeline, canvasFrames: Int? = nil,
                 posteriorNoise: inout NoiseSource?) throws {
         guard clip.frameCount > 0 else { throw EditingError.emptyClip }
         let canvasFrames = canvasFrames ?? pipeline.canvasFrames
+        let grid = pipeline.downsamplingFactor, longest = Int(AuffusionPipeline.longestDuration * pipeline.melParameters.framesPerSecond)
+        guard canvasFrames > 0, canvasFrames % grid == 0, canvasFrames <= longest else {
+            throw PipelineError.invalidValue(field: "canvas", reason: "must be a positive multiple of \(grid) frames, at most \(longest), got \(canvasFrames)")
+        }
         let parameters = pipeline.melParameters
         let resampled = try Resampler.resample(clip.mixedToMono(), to: Double(parameters.sampleRate))
         let canvasSamples = canvasFrames * parameters.hopLength

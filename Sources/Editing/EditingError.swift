@@ -10,6 +10,8 @@ public enum EditingError: Error, Equatable, CustomStringConvertible {
     case invalidBand(low: Double, high: Double, maximum: Double)
     /// A crossfade length that is negative or not a number (milliseconds).
     case invalidCrossfade(Double)
+    /// A fill's context length (``EditPlan/contextSeconds``) that is negative or not a number.
+    case invalidContext(Double)
     /// An output channel count the toolkit cannot make from the input's.
     case unsupportedChannels(from: Int, to: Int)
 
@@ -21,6 +23,7 @@ public enum EditingError: Error, Equatable, CustomStringConvertible {
         case .invalidBand(let low, let high, let maximum):
             "the band \(low)-\(high) Hz must satisfy 0 <= low < high <= \(maximum) Hz"
         case .invalidCrossfade(let milliseconds): "the crossfade must be a non-negative length, got \(milliseconds) ms"
+        case .invalidContext(let seconds): "the context around a fill must be a non-negative length, got \(seconds) s"
         case .unsupportedChannels(let from, let to):
             "cannot make \(to) channels from \(from): give 1 (the channels averaged), \(from) (the input's), or start from a mono file"
         }

@@ -22,7 +22,7 @@ public enum SpectrogramPicture {
         var colours = [Double](repeating: 0, count: width * height * 3)
         image.pixels.scalars.withUnsafeBufferPointer { pixels in
             for index in 0..<width * height {
-                let level = Int(min(max(pixels[index], 0), 1) * 255)
+                let level = pixels[index].isNaN ? 0 : Int(min(max(pixels[index], 0), 1) * 255)
                 for channel in 0..<3 { colours[index * 3 + channel] = Viridis.table[level * 3 + channel] }
             }
         }
@@ -37,6 +37,7 @@ public enum SpectrogramPicture {
     /// A white strip with black ticks and second labels.
     private static func axisStrip(width: Int, framesPerSecond: Double) -> [UInt8] {
         var strip = [UInt8](repeating: 255, count: width * axisHeight * 3)
+        guard framesPerSecond > 0, framesPerSecond.isFinite else { return strip }   // no time to mark
         func paint(_ x: Int, _ y: Int) {
             guard x >= 0, x < width, y >= 0, y < axisHeight else { return }
             for channel in 0..<3 { strip[(y * width + x) * 3 + channel] = 0 }

@@ -67,6 +67,16 @@ public struct AuffusionPipeline: Sendable {
         tokenizer = try TextConditioner.tokenizer(for: directory.text)
         let imageSize = vaeConfiguration.sampleSize
         canvasFrames = imageSize.count == 2 ? imageSize[1] : 1024
+        // The canvas must hold whole latent columns that the U-Net can halve at every level, and
+        // no more than the longest generation.
+        let grid = LatentCodec.downsamplingFactor(of: vaeConfiguration) * (1 << (unetConfiguration.blockOutChannels.count - 1))
+        let longest = Int(Self.longestDuration * melParameters.framesPerSecond)
+        guard canvasFrames > 0, canvasFrames % grid == 0, canvasFrames <= longest else {
+            throw ModelError.unsupportedConfiguration(model: "AutoencoderKL", reason: """
+                sample_size gives a canvas of \(canvasFrames) frames; it must be a positive multiple of \(grid) \
+                (the VAE's and the U-Net's downsampling) and at most \(longest) frames (\(Int(Self.longestDuration)) s)
+                """)
+        }
         networks = try ResidentNetworks(directory: directory, melParameters: melParameters, residency: residency)
     }
 
@@ -173,6 +183,12 @@ public struct AuffusionPipeline: Sendable {
     /// The VAE decoder's products run in `products` (a fast preset's ``SpeedOptions/products``),
     /// the vocoder's in float32.
     public func render(_ latents: Tensor, duration: Double, products: ProductPrecision = .float32) throws -> GenerationResult {
+        guard latents.rank == 4, latents.shape[0] >= 1, latents.shape[3] >= 1 else {
+            throw PipelineError.invalidRequest("latents to render must be [B, C, h, w], got \(latents.shape)")
+        }
+        guard duration > 0, duration.isFinite else {
+            throw PipelineError.invalidValue(field: "duration", reason: "must be a positive number of seconds, got \(duration)")
+        }
         let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
         let factor = downsamplingFactor
         let image: SpectrogramImage

@@ -43,6 +43,7 @@ public struct GenerationRequest: Sendable, Equatable {
     public func validateSettings() throws {
         func fail(_ field: String, _ reason: String) -> PipelineError { .invalidValue(field: field, reason: reason) }
         guard stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(stepCount)") }
+        if let duration, !(duration > 0 && duration.isFinite) { throw fail("duration", "must be a positive number of seconds, got \(duration)") }
         if canvasFrames == nil, let duration, duration > AuffusionPipeline.longestDuration {
             throw fail("duration", "must be at most \(Int(AuffusionPipeline.longestDuration)) s, got \(duration); make longer audio in parts")
         }
@@ -61,6 +62,9 @@ public struct GenerationRequest: Sendable, Equatable {
             throw fail("canvas", "must be a positive multiple of 8 frames, got \(canvasFrames)")
         }
         let canvasSeconds = Double(canvasFrames) / framesPerSecond
+        guard canvasSeconds <= AuffusionPipeline.longestDuration + 1e-9 else {
+            throw fail("canvas", "must be at most \(Int(AuffusionPipeline.longestDuration)) s (\(Int(AuffusionPipeline.longestDuration * framesPerSecond)) frames), got \(canvasFrames) frames")
+        }
         guard duration > 0, duration <= canvasSeconds + 1e-9 else {
             throw fail("duration", "must be in (0, \(canvasSeconds)] seconds (the canvas is \(canvasFrames) frames), got \(duration)")
         }

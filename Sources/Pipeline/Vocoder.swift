@@ -25,7 +25,16 @@ public enum Vocoder: Sendable {
     /// here would clip silently; the output stage (`PeakGuard`) scales what would clip, and says so.
     /// Griffin-Lim works block by block on a long log-mel (``GriffinLim/reconstruct(frameCount:magnitudes:progress:)``).
     /// - Parameter progress: Griffin-Lim's (iterations done, total) after each iteration.
+    /// - Throws: ``AnalysisError/wrongShape(expected:actual:)`` unless `logMel` is `[mels, frames]`
+    ///   with this vocoder's band count and at least one frame; the network's errors.
     public func waveform(logMel: Tensor, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
+        let bands = switch self {
+        case .hifiGAN(let generator): generator.configuration.melBinCount
+        case .griffinLim(_, let inversion): inversion.melBinCount
+        }
+        guard logMel.rank == 2, logMel.shape[0] == bands, logMel.shape[1] > 0 else {
+            throw AnalysisError.wrongShape(expected: "(\(bands), frames)", actual: logMel.shape)
+        }
         switch self {
         case .hifiGAN(let generator):
             return try generator(logMel.reshaped([1, logMel.shape[0], logMel.shape[1]])).scalars
@@ -41,9 +50,10 @@ public enum Vocoder: Sendable {
     /// parameters when a folder is given; otherwise Griffin-Lim (`iterations` of them) on the
     /// parameters whose band count matches, Auffusion's 256 bands or the embedded model's.
     /// - Throws: ``AnalysisError`` for a tensor of the wrong shape or with NaN or infinity;
-    ///   model folder errors.
+    ///   ``PipelineError/invalidValue(field:reason:)`` for fewer than one iteration; model folder errors.
     public static func resynthesis(of logMel: Tensor, model: URL?,
                                    iterations: Int) throws -> (vocoder: Vocoder, parameters: MelParameters) {
+        guard iterations >= 1 else { throw PipelineError.invalidValue(field: "iterations", reason: "must be at least 1, got \(iterations)") }
         var parameters = MelParameters()
         var vocoder: Vocoder?
         if let model {

@@ -27,6 +27,17 @@ struct SpectrogramPictureTests {
         for x in [0, 100, 200] { #expect(picture.bytes[(16 * 250 + x) * 3] == 0) }
     }
 
+    @Test("a NaN pixel and a frame rate that is not one render instead of trapping: the pixel as 0, the strip without ticks")
+    func oddValues() {
+        var pixels = Tensor(shape: [4, 8], repeating: 0.5)
+        pixels.scalars[3] = .nan
+        for fps in [0, Double.nan, -1] {
+            let picture = SpectrogramPicture.render(SpectrogramImage(pixels: pixels), timeAxis: true, framesPerSecond: fps)
+            #expect(picture.height == 4 + SpectrogramPicture.axisHeight)
+            #expect(picture.bytes[(4 * 8 * 3)...].allSatisfy { $0 == 255 })
+        }
+    }
+
     @Test("the PNG has a valid signature, header and chunk checksums")
     func pngStructure() throws {
         let picture = RGBPicture(width: 3, height: 2, bytes: (0..<18).map { UInt8($0 * 14) })

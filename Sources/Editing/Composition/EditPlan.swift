@@ -72,11 +72,11 @@ public struct EditPlan: Sendable {
     /// Checks the whole plan against `pipeline` before anything runs: every pass's values, its
     /// request on the plan's canvas, its words (swap, reweight and blend words must be in their
     /// prompts) and its replacement bounds. Returns each pass's step count.
-    /// - Throws: ``EditPlanError`` naming the pass; ``EditingError/invalidCrossfade(_:)``.
+    /// - Throws: ``EditPlanError`` naming the pass; ``EditingError/invalidCrossfade(_:)``, ``EditingError/invalidContext(_:)``.
     @discardableResult
     public func validate(clip: ClipLatents?, pipeline: AuffusionPipeline) throws -> [Int] {
+        try checkPassesAndFinishing()
         guard let first = passes.first else { throw EditPlanError.empty }
-        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
         let canvasFrames = self.canvasFrames(clip: clip, pipeline: pipeline, first: first)
         return try passes.enumerated().map { index, pass in
             try pass.validate(index: index, hasClip: clip != nil)
@@ -88,14 +88,21 @@ public struct EditPlan: Sendable {
         }
     }
 
+    /// That there is a pass, and that the finishing lengths are lengths.
+    /// - Throws: ``EditPlanError/empty``, ``EditingError/invalidCrossfade(_:)``, ``EditingError/invalidContext(_:)``.
+    func checkPassesAndFinishing() throws {
+        guard !passes.isEmpty else { throw EditPlanError.empty }
+        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
+        guard contextSeconds >= 0, contextSeconds.isFinite else { throw EditingError.invalidContext(contextSeconds) }
+    }
+
     /// Checks what needs no clip, for a front end that answers before it encodes one (a server's
     /// submit): as ``validate(clip:pipeline:)`` does, on one canvas of the model, with the clip
     /// the plan's starts ask for taken as given and an inversion's settings as declared (a saved
     /// one's read from its file). ``validate(clip:pipeline:)`` checks all of it again with the clip.
     /// - Throws: ``EditPlanError`` naming the pass; ``EditingError/invalidCrossfade(_:)``.
     public func validateWithoutClip(pipeline: AuffusionPipeline) throws {
-        guard !passes.isEmpty else { throw EditPlanError.empty }
-        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
+        try checkPassesAndFinishing()
         for (index, pass) in passes.enumerated() {
             try pass.validate(index: index, hasClip: true)
             _ = try Self.naming(pass: index) {

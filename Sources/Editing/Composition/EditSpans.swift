@@ -139,6 +139,7 @@ extension EditPlan {
     public func run(on clip: EditClip, pipeline: AuffusionPipeline, noise: inout NoiseSource, samplePosterior: Bool = false,
                     posteriorNoise: NoiseSource? = nil, renderSource: Bool = false,
                     progress: (EditProgress) -> Bool = { _ in true }) throws -> LongEditResult {
+        try checkPassesAndFinishing()   // before the spans, which an empty plan has none of
         let fps = pipeline.melParameters.framesPerSecond
         let clipFrames = clip.spectrogramFrames(pipeline: pipeline)
         let spans = EditSpans(plan: self, clipFrames: clipFrames, pipeline: pipeline)

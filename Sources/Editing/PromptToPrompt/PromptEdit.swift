@@ -36,6 +36,10 @@ public struct PromptEdit: Sendable {
     /// - Throws: ``PromptEditError``.
     public func makeController(prompts: [String], tokenizer: CLIPTokenizer, steps: Int,
                                layersPerEvaluation: Int) throws -> AttentionEdit {
+        guard steps >= 1 else { throw PromptEditError.invalid("an edit needs at least one step, got \(steps)") }
+        if let weight = weights.first(where: { !$0.factor.isFinite }) {
+            throw PromptEditError.invalid("the weight of \"\(weight.word)\" must be a number, got \(weight.factor)")
+        }
         let tokens = prompts.map { PromptTokens($0, tokenizer: tokenizer) }
         guard let source = tokens.first, tokens.count >= 2 else {
             throw PromptEditError.invalid("an edit needs a source prompt and at least one edited prompt")

@@ -65,11 +65,12 @@ public struct ReplaceSchedule: Sendable, Equatable {
     }
 
     /// Checks that every fraction is in [0, 1].
-    /// - Throws: ``PromptEditError/invalid(_:)``.
+    /// - Throws: ``ReplaceScheduleError/invalidBounds(_:reason:)`` naming the bounds.
     public func validate() throws {
-        for (name, range) in [("--cross-replace", crossDefault), ("--self-replace", selfRange)] + crossWords.map({ ($0.key, $0.value) })
-        where range.lowerBound < 0 || range.upperBound > 1 {
-            throw PromptEditError.invalid("\(name): replacement fractions must lie in [0, 1], got \(range)")
+        let named: [(ReplaceScheduleError.Field, ClosedRange<Double>)] = [(.cross, crossDefault), (.selfAttention, selfRange)]
+            + crossWords.sorted(by: { $0.key < $1.key }).map { (.word($0.key), $0.value) }
+        for (field, range) in named where !(range.lowerBound >= 0 && range.upperBound <= 1) {
+            throw ReplaceScheduleError.invalidBounds(field, reason: "replacement fractions must lie in [0, 1], got \(range)")
         }
     }
 

@@ -79,7 +79,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         return Shard(index: index, count: count)
     }
 
-    public func contains(_ task: Int) -> Bool { task % count == index }
+    public func contains(_ task: Int) -> Bool { count > 0 && task % count == index }
 
     public var description: String { "\(index)/\(count)" }
 }
