@@ -56,6 +56,22 @@ public struct OutputFolder: Sendable, Equatable {
         return rest.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.path
     }
 
+    /// ``resolvedPath(_:)`` for many files, each folder resolved once (a batch's outputs share a few).
+    public struct ResolvedPaths {
+        private var folders: [String: String] = [:]
+
+        public init() {}
+
+        /// ``OutputFolder/resolvedPath(_:)`` of `file`.
+        public mutating func of(_ file: URL) -> String {
+            if FileManager.default.fileExists(atPath: file.path) { return OutputFolder.resolvedPath(file) }
+            let parent = file.standardizedFileURL.deletingLastPathComponent()
+            let resolved = folders[parent.path] ?? OutputFolder.resolvedPath(parent)
+            folders[parent.path] = resolved
+            return resolved + "/" + file.lastPathComponent
+        }
+    }
+
     /// The path of `file` (from ``file(_:)``) relative to the folder.
     public func relativePath(_ file: URL) -> String {
         String(file.standardizedFileURL.path.dropFirst(url.path.count).drop { $0 == "/" })

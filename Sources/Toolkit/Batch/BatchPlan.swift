@@ -58,6 +58,7 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         self.takes = takes
         var tasks: [Task] = []
         var owners: [String: Int] = [:]
+        var resolved = OutputFolder.ResolvedPaths()
         for (index, (line, item)) in lines.enumerated() {
             for take in 0..<takes.count {
                 var task = Task(line: line, take: take, number: index * takes.count + take, item: item, output: nil, seed: nil)
@@ -69,7 +70,7 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
                             throw BatchFailure("\(AudioFileError.unsupportedExtension(path: output.path))")
                         }
                         // Keyed by the file the path reaches: two names through a symbolic link are one file.
-                        if let first = owners.updateValue(line, forKey: OutputFolder.resolvedPath(output)) {
+                        if let first = owners.updateValue(line, forKey: resolved.of(output)) {
                             throw BatchError.duplicateOutput(path: output.path, lines: [first + 1, line + 1])
                         }
                         task.output = output
@@ -92,7 +93,12 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
     ///   ``fileLimit``; ``BatchError/unreadable(path:)`` for one that is not UTF-8; as
     ///   ``init(lines:folder:takes:)``.
     public init(file: URL, folder: OutputFolder, takes: Takes) throws {
-        try self.init(lines: try Self.read(file), folder: folder, takes: takes)
+        let lines = try Self.lines(of: file)
+        // Counted before any line is decoded: a file past the limit costs no decoding.
+        guard lines.count * takes.count <= Self.taskLimit else {
+            throw BatchError.tooManyTasks(lines.count * takes.count, limit: Self.taskLimit)
+        }
+        try self.init(lines: lines.map { ($0.line, Self.decode($0.text)) }, folder: folder, takes: takes)
     }
 
     /// The tasks of `shard`.
@@ -108,22 +114,27 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         return file.deletingPathExtension + suffix + "." + file.pathExtension
     }
 
-    private static func read(_ file: URL) throws -> [(line: Int, item: Result<Line, BatchFailure>)] {
+    /// The lines of `file` that are not blank, with their 0-based numbers.
+    private static func lines(of file: URL) throws -> [(line: Int, text: Substring.UTF8View.SubSequence)] {
         guard let text = String(data: try InputFile.contents(of: file, limit: fileLimit), encoding: .utf8) else {
             throw BatchError.unreadable(path: file.path)
         }
         // Split the bytes, not the characters: "\r\n" is one Character, so splitting characters at
         // "\n" would keep a CRLF file as one line.
-        return text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().compactMap { index, line in
-            guard line.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return nil }
-            guard line.count <= lineLimit else {
-                return (index, .failure(BatchFailure("the line is \(line.count) bytes; a batch line is limited to \(lineLimit) bytes")))
-            }
-            do {
-                return (index, .success(try Line(json: Data(line))))
-            } catch {
-                return (index, .failure(BatchFailure("\(error)")))
-            }
+        return Substring(text).utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().compactMap { index, line in
+            line.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) ? (index, line) : nil
+        }
+    }
+
+    /// One line decoded, or why it fails alone.
+    private static func decode(_ line: Substring.UTF8View.SubSequence) -> Result<Line, BatchFailure> {
+        guard line.count <= lineLimit else {
+            return .failure(BatchFailure("the line is \(line.count) bytes; a batch line is limited to \(lineLimit) bytes"))
+        }
+        do {
+            return .success(try Line(json: Data(line)))
+        } catch {
+            return .failure(BatchFailure("\(error)"))
         }
     }
 }

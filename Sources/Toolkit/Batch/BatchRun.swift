@@ -164,14 +164,17 @@ public struct BatchRun<Job: BatchJob>: Sendable {
     /// - Throws: ``BatchError/outputIsInput(path:outputLine:inputLine:)``.
     public func checkNoOutputIsAnInput() throws {
         var readers: [String: Int] = [:]
+        var resolved = OutputFolder.ResolvedPaths()
         for task in plan.tasks where task.take == 0 {
             guard case .success(let line) = task.item else { continue }
-            for input in job.inputs(of: line) where readers[OutputFolder.resolvedPath(input)] == nil {
-                readers[OutputFolder.resolvedPath(input)] = task.line
+            for input in job.inputs(of: line) {
+                let path = resolved.of(input)
+                readers[path] = readers[path] ?? task.line
             }
         }
+        guard !readers.isEmpty else { return }
         for task in plan.tasks {
-            if let output = task.output, let reader = readers[OutputFolder.resolvedPath(output)] {
+            if let output = task.output, let reader = readers[resolved.of(output)] {
                 throw BatchError.outputIsInput(path: output.path, outputLine: task.line + 1, inputLine: reader + 1)
             }
         }
