@@ -27,7 +27,9 @@ do {
         return true  // return false to cancel
     }
 
-    try AudioFile.write(result.audio, to: URL(fileURLWithPath: arguments[3]))
+    // The output stage: Griffin-Lim's audio may pass full scale, which integer samples would clip.
+    let (audio, _) = PeakGuard().apply(to: result.audio)
+    try AudioFile.write(audio, to: URL(fileURLWithPath: arguments[3]))
     let picture = SpectrogramPicture.render(result.image, timeAxis: true)
     try picture.writePNG(to: URL(fileURLWithPath: arguments[3]).deletingPathExtension().appendingPathExtension("png"))
     print("wrote \(arguments[3]): \(result.audio.duration) s at \(Int(result.audio.sampleRate)) Hz")

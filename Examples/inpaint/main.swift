@@ -40,7 +40,9 @@ do {
         print("step \($0.step)/\($0.total)")
         return true
     }
-    try AudioFile.write(result.audio, to: URL(fileURLWithPath: outputPath))
+    // The output stage: Griffin-Lim's audio may pass full scale, which integer samples would clip.
+    let (audio, _) = PeakGuard().apply(to: result.audio)
+    try AudioFile.write(audio, to: URL(fileURLWithPath: outputPath))
     let kept = zip(result.audio.channels[0], clip.audio.channels[0]).filter { $0 == $1 }.count
     print(String(format: "wrote %.2f s to %@; %d of %d samples kept from the clip", result.audio.duration, outputPath,
                  kept, clip.audio.frameCount))

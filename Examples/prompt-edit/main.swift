@@ -49,7 +49,9 @@ do {
                                              controller: controller, progress: report)
     }
     guard let edited = result.outputs.last else { fail("prompt-edit: no output", code: 1) }
-    try AudioFile.write(edited.audio, to: URL(fileURLWithPath: outputPath))
+    // The output stage: Griffin-Lim's audio may pass full scale, which integer samples would clip.
+    let (audio, _) = PeakGuard().apply(to: edited.audio)
+    try AudioFile.write(audio, to: URL(fileURLWithPath: outputPath))
     print(String(format: "wrote %.2f s of \"%@\" to %@", edited.audio.duration, target, outputPath))
 } catch {
     fail("prompt-edit: \(error)", code: 1)

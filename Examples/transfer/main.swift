@@ -38,7 +38,9 @@ do {
         print("step \($0.step)/\($0.total)")
         return true
     }
-    try AudioFile.write(result.audio, to: URL(fileURLWithPath: outputPath))
+    // The output stage: Griffin-Lim's audio may pass full scale, which integer samples would clip.
+    let (audio, _) = PeakGuard().apply(to: result.audio)
+    try AudioFile.write(audio, to: URL(fileURLWithPath: outputPath))
     print(String(format: "wrote %.2f s to %@", result.audio.duration, outputPath))
 } catch {
     fail("transfer: \(error)", code: 1)

@@ -32,7 +32,8 @@ public struct GenerationResult: Sendable {
 /// let pipeline = try AuffusionPipeline(folder: URL(fileURLWithPath: "auffusion-full"))
 /// var noise = NoiseSource(seed: 42)
 /// let result = try pipeline.generate(GenerationRequest(prompt: "a dog barking"), noise: &noise)
-/// try AudioFile.write(result.audio, to: URL(fileURLWithPath: "dog.wav"))
+/// // Griffin-Lim's audio may pass full scale: the output stage scales it down first.
+/// try AudioFile.write(PeakGuard().apply(to: result.audio).audio, to: URL(fileURLWithPath: "dog.wav"))
 /// ```
 public struct AuffusionPipeline: Sendable {
     public let directory: ModelDirectory

@@ -27,8 +27,9 @@ do {
     let restyled = try StyleTransfer(strength: 0.5).run(on: clip, request: request, pipeline: pipeline, noise: &noise)
 
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try AudioFile.write(generated.audio, to: folder.appendingPathComponent("generated.wav"))
-    try AudioFile.write(restyled.audio, to: folder.appendingPathComponent("restyled.wav"))
+    // The output stage: Griffin-Lim's audio may pass full scale, which integer samples would clip.
+    try AudioFile.write(PeakGuard().apply(to: generated.audio).audio, to: folder.appendingPathComponent("generated.wav"))
+    try AudioFile.write(PeakGuard().apply(to: restyled.audio).audio, to: folder.appendingPathComponent("restyled.wav"))
     print(String(format: "app-using-auffusion: wrote generated.wav and restyled.wav (%.2f s each) to %@",
                  restyled.audio.duration, folder.path))
 } catch {
