@@ -115,7 +115,7 @@ let package = Package(
         // What an app imports to generate and edit (docs/build.md, "Depending on the library").
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Editing", targets: ["Editing"]),
-        .library(name: "Toolkit", targets: ["Toolkit"]),
+        .library(name: "Toolkit", targets: ["Toolkit", "FileOutput"]),   // FileOutput: OutputFolder, which batches take
         .library(name: "AudioDSP", targets: ["AudioDSP"]),
         .library(name: "Compute", targets: ["Compute"]),
         .library(name: "Pictures", targets: ["Pictures"]),
