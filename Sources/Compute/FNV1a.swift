@@ -1,18 +1,18 @@
 /// 64-bit FNV-1a (Fowler, Noll, Vo): a fast hash that tells contents apart, for fingerprints
 /// stored in files (inversions, batch manifests); not for security.
-package struct FNV1a {
+public struct FNV1a {
     private var state: UInt64 = 0xcbf2_9ce4_8422_2325
 
-    package init() {}
+    public init() {}
 
-    package mutating func add(_ bytes: some Sequence<UInt8>) {
+    public mutating func add(_ bytes: some Sequence<UInt8>) {
         for byte in bytes { state = (state ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
     }
 
-    package mutating func add(_ text: String) { add(text.utf8) }
+    public mutating func add(_ text: String) { add(text.utf8) }
 
     /// The hash as 16 hexadecimal digits.
-    package var hex: String {
+    public var hex: String {
         let digits = String(state, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }

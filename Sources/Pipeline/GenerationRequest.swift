@@ -43,7 +43,8 @@ public struct GenerationRequest: Sendable, Equatable {
     public func validateSettings() throws {
         func fail(_ field: String, _ reason: String) -> PipelineError { .invalidValue(field: field, reason: reason) }
         guard stepCount >= 1 else { throw fail("steps", "must be at least 1, got \(stepCount)") }
-        if let duration, !(duration > 0 && duration.isFinite) { throw fail("duration", "must be a positive number of seconds, got \(duration)") }
+        // Before the canvas is sized from it; a duration that is a number is checked against the canvas.
+        if let duration, !duration.isFinite { throw fail("duration", "must be a finite number of seconds, got \(duration)") }
         if canvasFrames == nil, let duration, duration > AuffusionPipeline.longestDuration {
             throw fail("duration", "must be at most \(Int(AuffusionPipeline.longestDuration)) s, got \(duration); make longer audio in parts")
         }
