@@ -65,14 +65,14 @@ struct BatchOptions: ParsableArguments {
 
     /// Runs `plan` with `job` on this shard, printing each task's progress, each failure, and with
     /// `--json` each task's manifest entry; fails at the end if any task failed. Neither the batch
-    /// file nor `inputs` is overwritten.
+    /// file nor `inputs` is overwritten. Errors name the batch file, or `single` without one.
     func run<Job: BatchJob>(_ job: Job, plan: BatchPlan<Job.Line>, pipeline: AuffusionPipeline, inputs: [URL] = [],
-                            peaks: PeakOptions, report: ReportOptions) throws {
+                            single: String = "the prompt", peaks: PeakOptions, report: ReportOptions) throws {
         let inputs = [batch].compactMap { $0.map(URL.init(fileURLWithPath:)) } + inputs
         var run = BatchRun(job: job, plan: plan, shard: try resolvedShard(), skipExisting: skipExisting, inputs: inputs)
         run.guardsPeaks = peaks.peakGuard
         var progress = report.progress()
-        let source = batch ?? "the prompt"
+        let source = batch ?? single
         let observer = BatchRun<Job>.Observer(
             started: { position, count, label in
                 report.say("[\(position)/\(count)] \(label)")

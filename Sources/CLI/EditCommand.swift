@@ -71,7 +71,8 @@ struct EditCommand: ParsableCommand {
         job.finishing = splice.choices
         job.samplePosterior = clipOptions.samplePosterior
         job.format = clipOptions.format.overrides
-        try batch.run(job, plan: plan, pipeline: try model.load(report, residency: .allLoaded), inputs: [file], peaks: output.peaks, report: report)
+        try batch.run(job, plan: plan, pipeline: try model.load(report, residency: .allLoaded), inputs: [file], single: file.path,
+                      peaks: output.peaks, report: report)
     }
 
     /// The plan's `output`, which must stay inside its folder.

@@ -156,7 +156,7 @@ struct ReportOptions: ParsableArguments {
 
     /// A warning on stderr, even when quiet (it is about the result).
     func warn(_ line: String) {
-        FileHandle.standardError.write(Data("warning: \(line)\n".utf8))
+        FileHandle.standardError.write(Data("warning: \(ErrorLine.oneLine(line))\n".utf8))
     }
 
     func progress() -> ProgressReporter { ProgressReporter(quiet: silent) }

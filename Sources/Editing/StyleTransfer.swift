@@ -38,7 +38,8 @@ public struct StyleTransfer: Sendable {
     ///
     /// - Parameter noise: supplies the one tensor `[1, 4, h, w]` added to the clip's latents.
     /// - Returns: the result on the whole canvas, with ``GenerationResult/audio`` trimmed to the clip.
-    /// - Throws: ``EditPlanError`` wrapping ``EditingError/invalidStrength(_:)``, ``PipelineError`` and model errors.
+    /// - Throws: ``EditingError/invalidStrength(_:)`` before anything runs; ``EditPlanError``,
+    ///   ``PipelineError`` and model errors.
     public func run(on clip: ClipLatents, request: GenerationRequest, pipeline: AuffusionPipeline,
                     noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
         try EditingError.check(strength: strength)

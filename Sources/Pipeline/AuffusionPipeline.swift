@@ -70,7 +70,7 @@ public struct AuffusionPipeline: Sendable {
         canvasFrames = imageSize.count == 2 ? imageSize[1] : 1024
         // The canvas must hold whole latent columns that the U-Net can halve at every level, and
         // no more than the longest generation.
-        let grid = LatentCodec.downsamplingFactor(of: vaeConfiguration) * (1 << (unetConfiguration.blockOutChannels.count - 1))
+        let grid = Self.canvasGrid(vae: vaeConfiguration, unet: unetConfiguration)
         let longest = Int(Self.longestDuration * melParameters.framesPerSecond)
         guard canvasFrames > 0, canvasFrames % grid == 0, canvasFrames <= longest else {
             throw ModelError.unsupportedConfiguration(model: "AutoencoderKL", reason: """
@@ -94,6 +94,14 @@ public struct AuffusionPipeline: Sendable {
     public var vocoder: Vocoder { get throws { try networks.vocoder() } }
     /// How many of the four networks are in memory now.
     public var residentNetworkCount: Int { networks.residentCount }
+
+    /// Spectrogram frames that a canvas the U-Net sees whole must be a multiple of: the VAE's
+    /// downsampling times the U-Net's.
+    public var canvasGrid: Int { Self.canvasGrid(vae: vaeConfiguration, unet: unetConfiguration) }
+
+    private static func canvasGrid(vae: AutoencoderConfiguration, unet: UNetConfiguration) -> Int {
+        LatentCodec.downsamplingFactor(of: vae) * (1 << (unet.blockOutChannels.count - 1))
+    }
 
     /// Pixels per latent cell along each side (``LatentCodec/downsamplingFactor``).
     public var downsamplingFactor: Int { LatentCodec.downsamplingFactor(of: vaeConfiguration) }
@@ -126,6 +134,12 @@ public struct AuffusionPipeline: Sendable {
         try request.validateSettings()   // before the canvas is sized from the duration
         let (frames, duration) = canvas(of: request)
         try request.validate(canvasFrames: frames, duration: duration, framesPerSecond: melParameters.framesPerSecond)
+        // A canvas narrower than the model's goes to the U-Net whole (a wider one in windows of the model's).
+        if frames < canvasFrames, frames % canvasGrid != 0 {
+            throw PipelineError.invalidValue(field: "canvas", reason: """
+                must be a multiple of \(canvasGrid) frames for this model (the VAE's and the U-Net's downsampling), got \(frames)
+                """)
+        }
         try validate(request.speed)
     }
 

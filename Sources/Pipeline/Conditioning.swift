@@ -50,7 +50,8 @@ extension AuffusionPipeline {
     /// The conditioning of `prompts` (one for a generation, the source first for prompt-to-prompt)
     /// under `request`'s guidance, negative prompt and `unconditional` switch; `request.prompt`
     /// itself is not read.
-    /// - Throws: ``PipelineError/invalidRequest(_:)`` for no prompt or an empty one; model errors.
+    /// - Throws: ``PipelineError/invalidRequest(_:)`` for no prompt, ``PipelineError/invalidValue(field:reason:)``
+    ///   (`prompt`) for an empty one; model errors.
     public func conditioning(_ prompts: [String], request: GenerationRequest) throws -> Conditioning {
         guard !prompts.isEmpty else { throw PipelineError.invalidRequest("no prompt to condition on") }
         if request.unconditional {

@@ -3,8 +3,9 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     /// A request value is out of range or inconsistent.
     case invalidRequest(String)
     /// A field of a ``GenerationRequest`` is out of range: its name (`steps`, `guidance`,
-    /// `guidance_rescale`, `duration`, `prompt`) and what it must be; a front end maps the field
-    /// to its own spelling (a command-line flag, a JSON key).
+    /// `guidance_rescale`, `duration`, `prompt`, `canvas`, the speed options' `guided_fraction`,
+    /// `cache_interval`, `cache_branch`; `iterations` of a resynthesis) and what it must be; a
+    /// front end maps the field to its own spelling (a command-line flag, a JSON key).
     case invalidValue(field: String, reason: String)
     /// A noise tensor read from a file has the wrong shape.
     case noiseShape(expected: [Int], actual: [Int])

@@ -145,6 +145,12 @@ struct BatchCommandTests {
         let result = try generate(["--batch", batch.path, "--output-dir", out.path])
         #expect(result.exitCode == 1 && result.standardError.contains("it is a folder"), "\(result.standardError)")
         #expect(!result.standardError.contains("step 1/"), "the line ran before its output was checked")
+        // The takes of one plan name the plan in their errors.
+        let plan = work.appendingPathComponent("missing-input.json")
+        try #"{"input": "nowhere.wav", "passes": [{"prompt": "a bell", "start": {"from": "clip", "strength": 0.5}, "steps": 2}]}"#
+            .write(to: plan, atomically: true, encoding: .utf8)
+        let takes = try CommandRunner.run("auffusion", ["edit", plan.path, "--output-dir", out.path, "-n", "2", "--model", model.path])
+        #expect(takes.exitCode == 1 && takes.standardError.contains("error: \(plan.path):1: "), "\(takes.standardError)")
         // A name as long as the file system allows: its temporary file's name is shortened to fit.
         let long = String(repeating: "a", count: 251) + ".wav"
         let longBatch = try write([#"{"prompt": "a dog", "output": "\#(long)", "seed": 1}"#], to: "long-name.jsonl")

@@ -38,6 +38,9 @@ struct PublicInputTests {
                 #expect(field(error) == "duration", "\(error)")
             }
         }
+        var narrow = GenerationRequest(prompt: "a beep")
+        narrow.canvasFrames = pipeline.canvasGrid / 2
+        do { try pipeline.validate(narrow); Issue.record("a canvas off the U-Net's grid was accepted") } catch { #expect(field(error) == "canvas") }
         var huge = GenerationRequest(prompt: "a beep")
         huge.canvasFrames = 1 << 40
         do { try pipeline.validate(huge); Issue.record("a canvas of 2^40 frames was accepted") } catch { #expect(field(error) == "canvas") }

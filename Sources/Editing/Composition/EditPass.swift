@@ -10,7 +10,7 @@ import Pipeline
 /// | generation | `EditPass(start: .noise, request:)` | `.noise` | `.none` | `nil` |
 /// | style transfer | ``styleTransfer(strength:request:)`` | `.clip(strength:)` | `.none` | `nil` |
 /// | inpainting | ``inpainting(mask:strength:request:)`` | `.clip(strength:)` | `.mask(_:)` | `nil` |
-/// | word swap / refine / reweight | ``promptEdit(_:source:request:start:)`` | `.noise`, `.inversion` or `.clip(strength:)` | `.none` or `.mask` | ``Attention`` |
+/// | word swap / refine / reweight | ``promptEdit(_:request:start:)`` | `.noise`, `.inversion` or `.clip(strength:)` | `.none` or `.mask` | ``Attention`` |
 /// | text-based edit of a clip (ZETA) | `EditPass(start: .inversion(_:), request:)` | `.inversion` | `.none` or `.mask` | `nil` |
 ///
 /// `.previous(strength:)` starts from the latents an earlier pass of an ``EditPlan`` produced, as

@@ -17,7 +17,7 @@ extension AuffusionPipeline {
     ///   - blend: confines the edit to where its words attend (``LocalBlend``), as in a run from noise.
     /// - Returns: both results, source first, on the clip's canvas, audio trimmed to the clip, and
     ///   the attention the controller stored.
-    /// - Throws: ``EditingError/invalidStrength(_:)``, ``EditPlanError``, pipeline and model errors.
+    /// - Throws: ``EditingError/invalidStrength(_:)``, ``EditPlanError``, ``PromptEditError``, pipeline and model errors.
     public func promptToPrompt(_ prompts: [String], edit: PromptEdit, on clip: ClipLatents, strength: Double,
                                request: GenerationRequest, blend: LocalBlend? = nil,
                                noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> PromptToPromptResult {
