@@ -73,6 +73,12 @@ struct PublicInputTests {
         let long = try EditClip(tone(seconds: Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond * 2.5), pipeline: pipeline)
         var noise = NoiseSource(seed: 1)
         #expect(throws: EditPlanError.empty) { try EditPlan([]).run(on: long, pipeline: pipeline, noise: &noise) }
+        // A mask made for a longer clip, on a short one and on a long one.
+        let elsewhere = try EditMask(ranges: [long.duration + 1..<long.duration + 2], clipDuration: long.duration + 3)
+        let masked = EditPlan([EditPass.inpainting(mask: elsewhere, request: GenerationRequest(prompt: "a bell"))])
+        for clip in [long, try EditClip(tone(seconds: 1), pipeline: pipeline)] {
+            #expect(throws: EditingError.self) { try masked.run(on: clip, pipeline: pipeline, noise: &noise) }
+        }
         var plan = EditPlan([EditPass.styleTransfer(strength: 0.5, request: GenerationRequest(prompt: "a bell"))])
         for context in [Double.nan, -1] {
             plan.contextSeconds = context
