@@ -37,6 +37,12 @@ enum ErrorLine {
             return describe(failure, option: "--resolution")
         case SchedulerError.invalidStepCount(let count, let largest):
             return "--steps must be between 1 and \(largest) for this model, got \(count)"
+        case BatchError.invalidShard(let text):
+            return "--shard must be K/N with 0 <= K < N (e.g. 0/4), or auto, got \(text)"
+        case BatchError.noScheduler(let reason):
+            return "--shard auto: \(reason)"
+        case BatchError.invalidSeeds(let reason):
+            return "--seeds: \(reason)"
         case ReplaceScheduleError.wordNamedTwice(let word):
             return "--cross-replace-word names \"\(word)\" twice"
         case ReplaceScheduleError.invalidBounds(let field, let reason):

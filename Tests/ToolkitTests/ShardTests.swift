@@ -45,7 +45,7 @@ struct ShardTests {
                 let shard = try Shard.auto(environment: environment)
                 Issue.record("\(environment) gave \(shard)")
             } catch {
-                #expect("\(error)".hasPrefix("--shard auto: ") && "\(error)".contains(fragment), "\(error)")
+                #expect("\(error)".hasPrefix("the shard auto: ") && "\(error)".contains(fragment), "\(error)")
             }
         }
     }

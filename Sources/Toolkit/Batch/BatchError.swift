@@ -24,9 +24,9 @@ public enum BatchError: Error, Equatable, CustomStringConvertible {
         case .outputIsInput(let path, let outputLine, let inputLine):
             outputLine == inputLine ? "line \(outputLine) writes its own input \(path); give it another output"
                 : "line \(outputLine) writes \(path), which line \(inputLine) reads; give it another output"
-        case .invalidShard(let text): "--shard must be K/N with 0 <= K < N (e.g. 0/4), or auto, got \(text)"
-        case .noScheduler(let reason): "--shard auto: \(reason)"
-        case .invalidSeeds(let reason): "--seeds: \(reason)"
+        case .invalidShard(let text): "the shard must be K/N with 0 <= K < N (e.g. 0/4), or auto, got \(text)"
+        case .noScheduler(let reason): "the shard auto: \(reason)"
+        case .invalidSeeds(let reason): "the seeds: \(reason)"
         case .invalidTakeCount(let count): "the number of takes must be in 1...\(Takes.maximumCount), got \(count)"
         }
     }
