@@ -177,5 +177,13 @@ struct BatchPlanTests {
         #expect(line.seed == 9 && line.plan.input == "a.wav" && line.output == nil)
         #expect(throws: (any Error).self) { try EditBatchLine(json: Data(#"{"passes": [], "strenght": 1}"#.utf8)) }
         #expect(throws: (any Error).self) { try EditBatchLine(json: Data(#"{"seed": -1, "passes": []}"#.utf8)) }
+        // The seed reads as a generation line's does: null is none, true and 2.5 are refused.
+        let pass = #""passes": [{"prompt": "x", "start": {"from": "clip"}}]"#
+        #expect(try EditBatchLine(json: Data(#"{"seed": null, \#(pass)}"#.utf8)).seed == nil)
+        #expect(try BatchItem(json: Data(#"{"prompt": "x", "seed": null}"#.utf8)).seed == nil)
+        for seed in ["true", "2.5"] {
+            #expect(throws: (any Error).self, "\(seed)") { try EditBatchLine(json: Data(#"{"seed": \#(seed), \#(pass)}"#.utf8)) }
+            #expect(throws: (any Error).self, "\(seed)") { try BatchItem(json: Data(#"{"prompt": "x", "seed": \#(seed)}"#.utf8)) }
+        }
     }
 }

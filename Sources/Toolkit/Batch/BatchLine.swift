@@ -90,11 +90,11 @@ public struct EditBatchLine: BatchLine, Equatable {
         guard var object = (try? JSONSerialization.jsonObject(with: text)) as? [String: Any] else {
             throw BatchLineKeys.Failure("not a JSON object (an edit plan on one line)")
         }
-        if let value = object.removeValue(forKey: "seed") {
-            guard let number = value as? NSNumber, let seed = UInt64(number.stringValue) else {
-                throw BatchLineKeys.Failure("\"seed\" must be a non-negative integer")
-            }
-            self.seed = seed
+        // Decoded as a generation line decodes it: `null` is no seed, `true` or 2.5 is refused.
+        struct Seed: Decodable { var seed: UInt64? }
+        object.removeValue(forKey: "seed")
+        do { seed = try JSONDecoder().decode(Seed.self, from: text).seed } catch {
+            throw BatchLineKeys.Failure("\"seed\" must be a non-negative integer")
         }
         do {
             plan = try EditPlanDocument(json: try JSONSerialization.data(withJSONObject: object))
