@@ -75,6 +75,9 @@ extension AudioFile {
         if let mismatch = AudioSegment.mismatch(in: segments, sampleRate: reader.sampleRate, channelCount: reader.channelCount) {
             throw AudioFileError.unwritable(path: url.path, reason: mismatch)
         }
+        if let frames = reader.declaredFrameCount, let beyond = segments.first(where: { $0.frames.upperBound > frames }) {
+            throw AudioFileError.unwritable(path: url.path, reason: "a segment ends at frame \(beyond.frames.upperBound), past the original's \(frames)")
+        }
         let ordered = AudioSegment.ordered(segments, sampleRate: reader.sampleRate, channelCount: reader.channelCount)
         try writeAtomically(to: url, protecting: inputs + [original], sampleRate: reader.sampleRate,
                             channelCount: reader.channelCount, encoding: encoding) { writer in

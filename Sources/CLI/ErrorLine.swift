@@ -35,7 +35,7 @@ enum ErrorLine {
             return "attention maps are recorded on one canvas of the model: give --duration \(seconds) s or less"
         case let failure as AttentionMapFiles.Failure:
             return describe(failure, option: "--resolution")
-        case SchedulerError.invalidStepCount(let count, let largest):
+        case SchedulerError.invalidStepCount(let count, let largest) where largest >= 1:
             return "--steps must be between 1 and \(largest) for this model, got \(count)"
         case BatchError.invalidShard(let text):
             return "--shard must be K/N with 0 <= K < N (e.g. 0/4), or auto, got \(text)"

@@ -24,6 +24,8 @@ public enum SchedulerError: Error, Equatable, Sendable, CustomStringConvertible 
             "\(scheduler): \(key) = \(value) is not supported by this port"
         case .invalidConfiguration(let scheduler, let reason): "\(scheduler): invalid configuration: \(reason)"
         case .unknownScheduler(let name): "unknown scheduler '\(name)'"
+        case .invalidStepCount(let count, let trainingSteps) where trainingSteps < 1:
+            "this scheduler's configuration allows no step (its num_train_timesteps is too small), got \(count)"
         case .invalidStepCount(let count, let trainingSteps):
             "the step count must be between 1 and \(trainingSteps), got \(count)"
         case .invalidStrength(let strength): "the strength must be between 0 and 1, got \(strength)"

@@ -65,6 +65,8 @@ struct TimestepTests {
         var scheduler = try SchedulerKind.ddim.makeScheduler(configuration: .auffusion)
         #expect(throws: SchedulerError.invalidStepCount(0, trainingSteps: 1000)) { try scheduler.setTimesteps(stepCount: 0) }
         #expect(throws: SchedulerError.invalidStepCount(1001, trainingSteps: 1000)) { try scheduler.setTimesteps(stepCount: 1001) }
+        // A configuration that leaves no step says so, not "between 1 and 0".
+        #expect(!"\(SchedulerError.invalidStepCount(1, trainingSteps: 0))".contains("between 1 and 0"))
         #expect(throws: SchedulerError.invalidStrength(1.5)) { try scheduler.timesteps(stepCount: 10, strength: 1.5) }
     }
 

@@ -116,7 +116,8 @@ struct PublicInputTests {
         let original = work.appendingPathComponent("original.wav")
         try AudioFile.write(tone(seconds: 0.1), to: original)
         let misfits = [[AudioSegment(start: 10, audio: tone(seconds: 0.01, rate: 44_100))],
-                       [AudioSegment(start: 10, audio: tone(seconds: 0.01)), AudioSegment(start: 20, audio: tone(seconds: 0.01))]]
+                       [AudioSegment(start: 10, audio: tone(seconds: 0.01)), AudioSegment(start: 20, audio: tone(seconds: 0.01))],
+                       [AudioSegment(start: 5000, audio: tone(seconds: 0.01))]]
         for segments in misfits {
             #expect(throws: AudioFileError.self) {
                 try AudioFile.splice(segments, into: original, to: work.appendingPathComponent("spliced.wav"), encoding: .pcm16)
