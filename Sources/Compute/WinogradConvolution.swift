@@ -26,8 +26,8 @@ public enum WinogradConvolution {
     /// Planes of fewer 4 × 4 tiles (tile rows × tile columns of one batch item) than this take
     /// F(2×2) when F(4×4) is asked for. Each transformed weight is written, packed and used for
     /// one multiply-add per tile; with few tiles, the 36 transformed weights per kernel cost what
-    /// the saved products do (the U-Net's 1280-channel 8 × 32 level, batch 2: 32 tiles, both in
-    /// 87 ms). Counted per item, so that an item's output does not depend on its batch.
+    /// the saved products do (the U-Net's 1280-channel 8 × 32 level: 16 tiles an item, 32 at
+    /// batch 2, both in 87 ms). Counted per item, so that an item's output does not depend on its batch.
     public static let minimumFourByFourTiles = 64
 
     /// Planes of fewer output positions than this go through im2col: the weight transform would

@@ -24,7 +24,7 @@ public struct EditPlanFile: Sendable {
     public var folder: URL { url.deletingLastPathComponent() }
 
     /// The plan's input clip.
-    public var input: URL? { document.input.map(resolve) }
+    public var input: URL? { document.inputClip(relativeTo: folder) }
 
     /// The plan's output, inside its folder; `nil` when the plan names none.
     /// - Throws: ``OutputFolder/Error`` for an output outside the folder or naming no file.
@@ -39,6 +39,4 @@ public struct EditPlanFile: Sendable {
     public func plan(clip: EditClip?, pipeline: AuffusionPipeline) throws -> EditPlan {
         try document.plan(clipDuration: clip?.duration, folder: folder, pipeline: pipeline)
     }
-
-    private func resolve(_ path: String) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
 }

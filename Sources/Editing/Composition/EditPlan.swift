@@ -92,15 +92,14 @@ public struct EditPlan: Sendable {
     /// - Throws: ``EditPlanError/empty``, ``EditingError/invalidCrossfade(_:)``, ``EditingError/invalidContext(_:)``.
     func checkPassesAndFinishing() throws {
         guard !passes.isEmpty else { throw EditPlanError.empty }
-        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
-        guard contextSeconds >= 0, contextSeconds.isFinite else { throw EditingError.invalidContext(contextSeconds) }
+        try placement.validate()
     }
 
     /// Checks what needs no clip, for a front end that answers before it encodes one (a server's
     /// submit): as ``validate(clip:pipeline:)`` does, on one canvas of the model, with the clip
     /// the plan's starts ask for taken as given and an inversion's settings as declared (a saved
     /// one's read from its file). ``validate(clip:pipeline:)`` checks all of it again with the clip.
-    /// - Throws: ``EditPlanError`` naming the pass; ``EditingError/invalidCrossfade(_:)``.
+    /// - Throws: ``EditPlanError`` naming the pass; ``EditingError/invalidCrossfade(_:)``, ``EditingError/invalidContext(_:)``.
     public func validateWithoutClip(pipeline: AuffusionPipeline) throws {
         try checkPassesAndFinishing()
         for (index, pass) in passes.enumerated() {

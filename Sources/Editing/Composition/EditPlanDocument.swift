@@ -166,8 +166,13 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
     /// Every file the plan reads, its paths taken relative to `folder` (the plan's): its input clip
     /// and its saved inversions.
     public func inputs(relativeTo folder: URL) -> [URL] {
-        ([input] + passes.map(\.start.file)).compactMap { $0 }.map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
+        ([input] + passes.map(\.start.file)).compactMap { $0 }.map { Self.resolve($0, in: folder) }
     }
+
+    /// The input clip, its path taken relative to `folder` (the plan's).
+    public func inputClip(relativeTo folder: URL) -> URL? { input.map { Self.resolve($0, in: folder) } }
+
+    private static func resolve(_ path: String, in folder: URL) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
 
     /// The plan, with masks checked against `clipDuration` (seconds) and the pipeline's band,
     /// and blend words against the prompts; inversion files are relative to `folder` (the plan's).

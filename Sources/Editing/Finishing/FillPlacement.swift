@@ -45,13 +45,19 @@ public struct FillPlacement: Sendable {
 
     public init(crossfadeSeconds: Double = 0.020) { self.crossfadeSeconds = crossfadeSeconds }
 
+    /// Checks that the crossfade and the context are lengths.
+    /// - Throws: ``EditingError/invalidCrossfade(_:)``, ``EditingError/invalidContext(_:)``.
+    public func validate() throws {
+        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
+        guard contextSeconds >= 0, contextSeconds.isFinite else { throw EditingError.invalidContext(contextSeconds) }
+    }
+
     /// The replacement of `original`'s frames in `fill`'s range, and what was done; `nil` when the
     /// range holds no frame of `original`.
     /// - Throws: ``EditingError`` for a crossfade or context that is not a length; reading errors
     ///   of `original`; ``Resampler/Failure``.
     public func segment(for fill: Fill, in original: some OriginalAudio) throws -> (AudioSegment, FillReport)? {
-        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
-        guard contextSeconds >= 0, contextSeconds.isFinite else { throw EditingError.invalidContext(contextSeconds) }
+        try validate()
         let rate = original.sampleRate, count = original.frameCount
         let edited = Int((fill.range.lowerBound * rate).rounded()).clamped(0, count)
             ..< Int((fill.range.upperBound * rate).rounded()).clamped(0, count)

@@ -117,9 +117,9 @@ public struct UNet2DConditionModel: Sendable {
 
     /// Whether the batch is classifier-free guidance's pair: its second half the same latents at
     /// the same timesteps as its first, only the text differing, and no controller watching.
-    /// Everything before the first cross-attention — `conv_in`, the first ResNet, the first
-    /// self-attention, a third of the top level's attention work — is then the same for both
-    /// halves, and is computed once. Every row of every layer is computed independently of the
+    /// Everything before the first cross-attention — `conv_in`, the first ResNet, the first of the
+    /// top level's self-attentions — is then the same for both halves, and is computed once
+    /// (about 4 % of a step at Stable Diffusion's size, docs/compute.md). Every row of every layer is computed independently of the
     /// others, so the output is the same to the bit (`UNetTwinHalvesTests`).
     package func hasTwinHalves(_ sample: Tensor, timesteps: [Float], controller: (any AttentionController)?) -> Bool {
         let batch = sample.shape[0]

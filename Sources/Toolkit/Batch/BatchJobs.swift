@@ -50,7 +50,7 @@ public struct EditBatchJob: BatchJob {
     public func run(_ line: EditBatchLine, seed: UInt64, pipeline: AuffusionPipeline,
                     progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
         var noise = NoiseSource(seed: seed)
-        let input = line.plan.input.map { URL(fileURLWithPath: $0, relativeTo: inputFolder).standardizedFileURL }
+        let input = line.plan.inputClip(relativeTo: inputFolder)
         let file = try input.map { url in
             var file = try EditedFile(source: url)
             file.overrides = format
