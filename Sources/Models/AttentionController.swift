@@ -34,6 +34,23 @@ public struct AttentionSite: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// What an ``AttentionController`` was built for: the prompts denoised together (the rows of a
+/// batch's conditional half; the batch is `P` rows, or `2P` under guidance) and the attention
+/// layers one U-Net evaluation runs, by which it counts evaluations.
+public struct AttentionRunShape: Equatable, Sendable, CustomStringConvertible {
+    public var promptCount: Int
+    public var layersPerEvaluation: Int
+
+    public init(promptCount: Int, layersPerEvaluation: Int) {
+        self.promptCount = promptCount
+        self.layersPerEvaluation = layersPerEvaluation
+    }
+
+    public var description: String {
+        "\(promptCount) prompt\(promptCount == 1 ? "" : "s") and \(layersPerEvaluation) attention layers per evaluation"
+    }
+}
+
 /// Observes or rewrites attention probabilities inside the U-Net (prompt-to-prompt,
 /// attention maps). Owned by `Models` so that every attention layer can call it.
 ///
@@ -43,6 +60,9 @@ public struct AttentionSite: Hashable, Sendable, CustomStringConvertible {
 /// `[unconditional…, conditional…]`), passes them to ``process(_:at:)``, and weights the values
 /// with what it returns. Otherwise it takes the fast tiled path and the controller is not called.
 public protocol AttentionController: AnyObject {
+    /// The runs it was built for; `nil` fits any. The U-Net refuses to evaluate a batch that does
+    /// not fit it, instead of letting it read rows past its prompts or count evaluations wrong.
+    var runShape: AttentionRunShape? { get }
     /// Whether the layer at `site` must hand over its probabilities.
     func wantsProbabilities(at site: AttentionSite) -> Bool
     /// Returns the probabilities to use (same shape), after observing or editing them.

@@ -84,7 +84,8 @@ public struct DenoiseRun {
     /// `speed` says which approximations the steps make (none by default).
     /// - Throws: ``PipelineError/invalidRequest(_:)`` when the start's latents do not have one row
     ///   per prompt, when one controller would see more than one window, or when the window
-    ///   controllers are not one per window; ``PipelineError/invalidValue(field:reason:)`` for bad
+    ///   controllers are not one per window, or when a controller was built for other prompts or
+    ///   another U-Net (``AttentionController/runShape``); ``PipelineError/invalidValue(field:reason:)`` for bad
     ///   `speed` values; ``PipelineError/incompatibleOptions(_:_:reason:)`` for feature caching with
     ///   an attention controller.
     public init(pipeline: AuffusionPipeline, start: DenoiseStart, conditioning: Conditioning,
@@ -111,6 +112,11 @@ public struct DenoiseRun {
             throw PipelineError.invalidRequest("\(windowControllers.count) window controllers for \(windows.offsets.count) windows")
         }
         controllers = windowControllers.isEmpty ? windows.offsets.map { _ in controller } : windowControllers
+        let runShape = AttentionRunShape(promptCount: conditioning.promptCount,
+                                         layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)
+        if let shape = controllers.lazy.compactMap({ $0?.runShape }).first(where: { $0 != runShape }) {
+            throw PipelineError.invalidRequest("the attention controller was built for \(shape); this run has \(runShape)")
+        }
         self.join = join
         self.speed = speed
         caches = speed.cachesFeatures ? windows.offsets.map { _ in UNetFeatureCache(branch: speed.cacheBranch) } : []

@@ -37,6 +37,20 @@ struct AttentionControllerTests {
         }
     }
 
+    @Test("a store built for two prompts is refused by a run of one or three, and one for another U-Net by any")
+    func storeOfAnotherRun() throws {
+        let pipeline = try Self.pipeline()
+        let layers = pipeline.unetConfiguration.attentionLayerCount
+        for (prompts, storeLayers) in [(["a dog"], layers), (["a dog", "a cat", "a cow"], layers), (["a dog", "a cat"], layers + 2)] {
+            let store = AttentionStore(layersPerEvaluation: storeLayers, promptCount: 2)
+            var noise = NoiseSource(seed: 1)
+            #expect(throws: PipelineError.self, "\(prompts.count) prompts, \(storeLayers) layers") {
+                _ = try pipeline.promptToPrompt(prompts, request: Self.request(steps: 1), noise: &noise, controller: store)
+            }
+            #expect(store.evaluationCount == 0 && store.entries.isEmpty)
+        }
+    }
+
     @Test("a controller that only observes changes nothing")
     func identity() throws {
         let pipeline = try Self.pipeline()

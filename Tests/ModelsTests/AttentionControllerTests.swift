@@ -7,10 +7,14 @@ import TestSupport
 /// Records every site it is offered; optionally asks for (and returns unchanged) the probabilities.
 private final class RecordingController: AttentionController {
     let wantsAll: Bool
+    let runShape: AttentionRunShape?
     var offered: [AttentionSite] = []
     var received: [(AttentionSite, [Int])] = []
 
-    init(wantsAll: Bool) { self.wantsAll = wantsAll }
+    init(wantsAll: Bool, runShape: AttentionRunShape? = nil) {
+        self.wantsAll = wantsAll
+        self.runShape = runShape
+    }
 
     func wantsProbabilities(at site: AttentionSite) -> Bool {
         offered.append(site)
@@ -25,6 +29,7 @@ private final class RecordingController: AttentionController {
 
 /// Sets one token's cross-attention to zero everywhere.
 private final class SilencingController: AttentionController {
+    var runShape: AttentionRunShape? { nil }
     func wantsProbabilities(at site: AttentionSite) -> Bool { site.isCrossAttention }
     func process(_ probabilities: Tensor, at site: AttentionSite) -> Tensor {
         var edited = probabilities
@@ -85,5 +90,27 @@ struct AttentionControllerTests {
         let plain = try unet(latents, timesteps: [981, 981], context: context)
         let edited = try unet(latents, timesteps: [981, 981], context: context, controller: SilencingController())
         #expect(compare(edited, plain).nmse > 1e-6)
+    }
+
+    @Test("a controller built for other runs is refused before any layer runs: other prompts, another layer count")
+    func mismatchedRun() throws {
+        let (unet, latents, context) = try model()
+        func evaluate(batch: Int, shape: AttentionRunShape) throws -> RecordingController {
+            let controller = RecordingController(wantsAll: true, runShape: shape)
+            let rows = latents.sliced(axis: 0, 0..<1), text = context.sliced(axis: 0, 0..<1)
+            _ = try unet(Tensor.concatenated(Array(repeating: rows, count: batch), axis: 0), timesteps: Array(repeating: 981, count: batch),
+                         context: Tensor.concatenated(Array(repeating: text, count: batch), axis: 0), controller: controller)
+            return controller
+        }
+        let layers = unet.attentionLayerCount
+        let two = AttentionRunShape(promptCount: 2, layersPerEvaluation: layers)
+        #expect(try evaluate(batch: 2, shape: two).offered.count == layers)   // two prompts, unguided
+        #expect(try evaluate(batch: 4, shape: two).offered.count == layers)   // two prompts, guided
+        for (batch, shape) in [(1, two), (3, two), (2, AttentionRunShape(promptCount: 1, layersPerEvaluation: layers + 1))] {
+            #expect(throws: ModelError.self, "batch \(batch), \(shape)") { try evaluate(batch: batch, shape: shape) }
+        }
+        let refused = RecordingController(wantsAll: true, runShape: two)
+        _ = try? unet(latents.sliced(axis: 0, 0..<1), timesteps: [981], context: context.sliced(axis: 0, 0..<1), controller: refused)
+        #expect(refused.offered.isEmpty)
     }
 }

@@ -60,6 +60,7 @@ struct PeakMemoryTests {
 
 /// Counts the attention layers a forward pass runs.
 private final class SiteCounter: AttentionController {
+    var runShape: AttentionRunShape? { nil }
     var sites: [AttentionSite] = []
     func wantsProbabilities(at site: AttentionSite) -> Bool {
         sites.append(site)

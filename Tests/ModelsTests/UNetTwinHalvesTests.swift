@@ -76,6 +76,7 @@ struct UNetTwinHalvesTests {
 
 /// A controller that watches nothing; its presence alone turns the sharing off.
 private final class Watcher: AttentionController {
+    var runShape: AttentionRunShape? { nil }
     func wantsProbabilities(at site: AttentionSite) -> Bool { false }
     func process(_ probabilities: Tensor, at site: AttentionSite) -> Tensor { probabilities }
 }

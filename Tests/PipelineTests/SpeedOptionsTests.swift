@@ -132,6 +132,7 @@ struct SpeedOptionsTests {
 
 /// A controller that looks at nothing.
 private final class Observer: AttentionController {
+    var runShape: AttentionRunShape? { nil }
     func wantsProbabilities(at site: AttentionSite) -> Bool { false }
     func process(_ probabilities: Tensor, at site: AttentionSite) -> Tensor { probabilities }
 }

@@ -42,6 +42,8 @@ public final class AttentionEdit: AttentionRecorder {
 
     public var attentionStore: AttentionStore { store }
 
+    public var runShape: AttentionRunShape? { store.runShape }
+
     public func wantsProbabilities(at site: AttentionSite) -> Bool {
         let wants = site.isCrossAttention || store.wantsMap(at: site)
         if !wants { store.advance() }

@@ -53,6 +53,8 @@ public final class AttentionStore: AttentionRecorder {
 
     public var attentionStore: AttentionStore { self }
 
+    public var runShape: AttentionRunShape? { AttentionRunShape(promptCount: promptCount, layersPerEvaluation: layersPerEvaluation) }
+
     public func wantsProbabilities(at site: AttentionSite) -> Bool {
         let wants = wantsMap(at: site)
         if !wants { advance() }

@@ -98,6 +98,7 @@ public struct UNet2DConditionModel: Sendable {
     func forward(_ sample: Tensor, timesteps: [Float], context: Tensor, controller: (any AttentionController)?,
                  storing cache: inout UNetFeatureCache?) throws -> Tensor {
         try validate(sample, timesteps: timesteps, context: context)
+        try check(controller, batch: sample.shape[0])
         let twins = hasTwinHalves(sample, timesteps: timesteps, controller: controller)
         let unetContext = UNetContext(timeEmbedding: timeEmbedding(timesteps), textContext: context, controller: controller,
                                       twinHalves: twins)
@@ -143,6 +144,18 @@ public struct UNet2DConditionModel: Sendable {
         guard timesteps.count == sample.shape[0] else { throw fail("\(timesteps.count) timesteps for a batch of \(sample.shape[0])") }
         guard context.rank == 3, context.shape[0] == sample.shape[0], context.shape[2] == configuration.crossAttentionDimension else {
             throw fail("context must be [\(sample.shape[0]), tokens, \(configuration.crossAttentionDimension)], got \(context.shape)")
+        }
+    }
+}
+
+extension UNet2DConditionModel {
+    /// Refuses a controller built for other runs: its prompts must be the batch's rows, or half of
+    /// them (guidance), and its layer count this network's.
+    func check(_ controller: (any AttentionController)?, batch: Int) throws {
+        guard let shape = controller?.runShape else { return }
+        guard shape.layersPerEvaluation == attentionLayerCount, batch == shape.promptCount || batch == 2 * shape.promptCount else {
+            throw ModelError.invalidInput(model: "UNet2DConditionModel", reason: "the attention controller was built for \(shape); "
+                + "this evaluation has a batch of \(batch) and \(attentionLayerCount) attention layers")
         }
     }
 }
