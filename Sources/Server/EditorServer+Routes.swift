@@ -8,16 +8,14 @@ import Pipeline
 
 /// The API (docs/serve.md, "API"; docs/serve-openapi.json).
 extension EditorServer {
-    func addPageRoutes(to router: Router<BasicRequestContext>) {
+    func addPageRoutes(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
         let page = self.page
-        router.get("/") { _, _ in Self.pageResponse(page, "index.html") }
-        router.get("/:file") { _, context in
-            let name = try context.parameters.require("file")
-            guard page.files[name] != nil else { throw ServerError.notFound("no page file \"\(name.prefix(80))\"") }
-            return Self.pageResponse(page, name)
+        routes.add(.get, "/", to: router) { _, _ in Self.pageResponse(page, "index.html") }
+        for name in page.files.keys.sorted() {
+            routes.add(.get, "/\(name)", to: router) { _, _ in Self.pageResponse(page, name) }
         }
-        router.get("/api/info") { _, _ in try self.info().jsonResponse() }
-        router.get("/api/tokens") { request, _ in
+        routes.add(.get, "/api/info", to: router) { _, _ in try self.info().jsonResponse() }
+        routes.add(.get, "/api/tokens", to: router) { request, _ in
             guard let prompt = request.uri.queryParameters.get("prompt") else { throw ServerError.badRequest("give ?prompt=…") }
             return try self.words(of: prompt).jsonResponse()
         }
@@ -30,12 +28,12 @@ extension EditorServer {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.data)))
     }
 
-    func addClipRoutes(to router: Router<BasicRequestContext>) {
-        router.post("/api/clips") { request, _ in try await self.upload(request).jsonResponse(status: .created) }
-        router.get("/api/clips/:clip") { _, context in
+    func addClipRoutes(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
+        routes.add(.post, "/api/clips", to: router) { request, _ in try await self.upload(request).jsonResponse(status: .created) }
+        routes.add(.get, "/api/clips/:clip", to: router) { _, context in
             try self.folder.summary(try context.parameters.require("clip"), canvasSeconds: self.canvasSeconds).jsonResponse()
         }
-        router.get("/api/clips/:clip/files/**") { request, context in
+        routes.add(.get, "/api/clips/:clip/files/**", to: router) { request, context in
             let id = try context.parameters.require("clip")
             let name = context.parameters.getCatchAll().joined(separator: "/")
             let url = try self.folder.file(name, of: id)
@@ -48,15 +46,15 @@ extension EditorServer {
         }
     }
 
-    func addJobRoutes(to router: Router<BasicRequestContext>) {
-        router.post("/api/jobs") { request, _ in
+    func addJobRoutes(to router: Router<BasicRequestContext>, _ routes: RouteTable) {
+        routes.add(.post, "/api/jobs", to: router) { request, _ in
             let body = try await request.body.collect(upTo: 1 << 20)
             return try self.submit(EditRequest.decode(Data(body.readableBytesView))).jsonResponse(status: .accepted)
         }
-        router.get("/api/jobs") { _, _ in try self.queue.all().jsonResponse() }
-        router.get("/api/jobs/:job") { _, context in try self.queue.status(try context.parameters.require("job")).jsonResponse() }
-        router.delete("/api/jobs/:job") { _, context in try self.queue.cancel(try context.parameters.require("job")).jsonResponse() }
-        router.get("/api/jobs/:job/events") { _, context in
+        routes.add(.get, "/api/jobs", to: router) { _, _ in try self.queue.all().jsonResponse() }
+        routes.add(.get, "/api/jobs/:job", to: router) { _, context in try self.queue.status(try context.parameters.require("job")).jsonResponse() }
+        routes.add(.delete, "/api/jobs/:job", to: router) { _, context in try self.queue.cancel(try context.parameters.require("job")).jsonResponse() }
+        routes.add(.get, "/api/jobs/:job/events", to: router) { _, context in
             let stream = try self.queue.events(try context.parameters.require("job"))
             let body = ResponseBody { writer in
                 for await status in stream {

@@ -35,14 +35,15 @@ public final class EditorServer: Sendable {
     }
 
     /// Every route of the page and the API (docs/serve-openapi.json describes them), behind the
-    /// JSON error and access middlewares.
+    /// JSON error and access middlewares; a known path asked with another method gets 405.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.middlewares.add(JSONErrorMiddleware())
+        let routes = RouteTable()
+        router.middlewares.add(JSONErrorMiddleware(routes: routes))
         router.middlewares.add(AccessMiddleware(token: configuration.token, loopbackOnly: configuration.isLoopback))
-        addPageRoutes(to: router)
-        addClipRoutes(to: router)
-        addJobRoutes(to: router)
+        addPageRoutes(to: router, routes)
+        addClipRoutes(to: router, routes)
+        addJobRoutes(to: router, routes)
         return router
     }
 

@@ -6,10 +6,17 @@ import Hummingbird
 public struct ServerError: Error, HTTPResponseError, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let message: String
+    /// For 405, the methods the path answers (the `Allow` header).
+    let allowedMethods: [HTTPRequest.Method]
 
     public init(_ status: HTTPResponse.Status, _ message: String) {
+        self.init(status, message, allowedMethods: [])
+    }
+
+    init(_ status: HTTPResponse.Status, _ message: String, allowedMethods: [HTTPRequest.Method]) {
         self.status = status
         self.message = message
+        self.allowedMethods = allowedMethods
     }
 
     public var description: String { "\(status.code) \(message)" }
@@ -18,7 +25,9 @@ public struct ServerError: Error, HTTPResponseError, CustomStringConvertible {
     static func notFound(_ message: String) -> ServerError { ServerError(.notFound, message) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Self.response(status: status, message: message)
+        var response = Self.response(status: status, message: message)
+        if !allowedMethods.isEmpty { response.headers[.allow] = allowedMethods.map(\.rawValue).joined(separator: ", ") }
+        return response
     }
 
     /// The JSON response for `message`.
@@ -30,14 +39,22 @@ public struct ServerError: Error, HTTPResponseError, CustomStringConvertible {
 }
 
 /// Turns every error a handler throws into ``ServerError``'s JSON shape: Hummingbird's own
-/// (an unknown route, a body over the limit) keep their status; anything else is a 500 that
+/// (an unknown route, a body over the limit) keep their status, except that a path of `routes`
+/// asked with a method none of its routes answers is 405, not 404; anything else is a 500 that
 /// names the error, and the server goes on serving.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as ServerError {
             throw error
+        } catch let error as HTTPError where error.status == .notFound && error.body == nil {
+            let allowed = routes.methods(at: request.uri.path)
+            guard !allowed.isEmpty else { throw ServerError(.notFound, "no such page or API route: \(request.uri.path.prefix(200))") }
+            throw ServerError(.methodNotAllowed, "\(request.uri.path.prefix(200)) answers \(allowed.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)",
+                              allowedMethods: allowed)
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no such page or API route: \(request.uri.path)" : error.status.reasonPhrase)
             throw ServerError(error.status, message)

@@ -223,6 +223,31 @@ struct GuardAPITests {
         }
     }
 
+    @Test("a known path asked with another method is 405 with the methods it answers; an unknown one stays 404")
+    func wrongMethod() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let cases: [(String, HTTPRequest.Method, String)] = [
+                ("/api/info", .post, "GET"), ("/api/clips", .get, "POST"), ("/api/jobs", .delete, "POST, GET"),
+                ("/api/jobs/j1", .put, "GET, DELETE"), ("/api/jobs/j1/events", .post, "GET"),
+                ("/api/clips/c1/files/v0.wav", .delete, "GET"), ("/", .post, "GET"), ("//api//info", .patch, "GET"),
+            ]
+            for (uri, method, allow) in cases {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method) \(uri): \(response.status)")
+                    #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                    #expect(errorMessage(response).contains("answers \(allow), not \(method.rawValue)"), "\(errorMessage(response))")
+                }
+            }
+            for (uri, method) in [("/no-such-file.js", HTTPRequest.Method.get), ("/no-such-file.js", .post), ("/api/jobs/j1/other", .get)] {
+                try await client.execute(uri: uri, method: method) { response in
+                    #expect(response.status == .notFound, "\(method) \(uri): \(response.status)")
+                    #expect(response.headers[.allow] == nil)
+                }
+            }
+        }
+    }
+
     @Test("with a token, every API call must carry it; the page itself needs none")
     func token() async throws {
         let token = "0123456789abcdef0123"
