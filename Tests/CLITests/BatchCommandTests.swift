@@ -228,6 +228,46 @@ struct BatchCommandTests {
         #expect(bad.exitCode == 2 && bad.standardError.contains("--shard must be K/N"))
     }
 
+    @Test("the Kubernetes example's pod command runs as a pod of it would, and only a usage error fails its index at once")
+    func kubernetesExample() throws {
+        let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: repository.appendingPathComponent("docs/batch/kubernetes-indexed-job.yaml"), encoding: .utf8)
+        func value(after key: String) throws -> String {
+            let line = try #require(text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(key) })
+            return line.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces)
+        }
+        let command = try #require(text.range(of: "command: [").map { start in
+            text[text.index(before: start.upperBound)...].prefix { $0 != "]" } + "]"
+        })
+        let arguments = try #require(try JSONSerialization.jsonObject(with: Data(command.utf8)) as? [String])
+        let completions = try value(after: "completions:")
+        let shardCount = try value(after: "value:").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        #expect(shardCount == completions, "AUFFUSION_SHARD_COUNT must equal completions")
+        #expect(try value(after: "- name:") == value(after: "containerName:"), "the failure policy names the container")
+        let failIndexCodes = try value(after: "values:")
+
+        let batch = try write((0..<6).map { #"{"prompt": "p\#($0)", "seed": 1}"# }, to: "pods.jsonl")
+        let out = work.appendingPathComponent("pods")
+        let podArguments = arguments.dropFirst().map {
+            $0.replacingOccurrences(of: "/work/prompts.jsonl", with: batch.path).replacingOccurrences(of: "/work/out", with: out.path)
+        } + ["--model", model.path, "--steps", "1", "--duration", "0.3"]
+        let pod = ["JOB_COMPLETION_INDEX": "1", "AUFFUSION_SHARD_COUNT": shardCount, "SLURM_ARRAY_TASK_ID": ""]
+        let result = try CommandRunner.run("auffusion", podArguments, environment: pod)
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(try manifest(out, "manifest-1-of-\(completions).jsonl").map { $0["line"] as? Int } == [1, 5])
+        // A pod of a Job whose count disagrees: a usage error, which the policy fails at once.
+        var wrongCount = pod
+        wrongCount["AUFFUSION_SHARD_COUNT"] = "1"
+        let usage = try CommandRunner.run("auffusion", podArguments, environment: wrongCount)
+        #expect(failIndexCodes == "[\(usage.exitCode)]", "\(usage.standardError)")
+        // A failed line is exit 1, which the policy retries (resuming) up to backoffLimitPerIndex.
+        _ = try write([#"{"promt": "typo"}"#, #"{"prompt": "p"}"#], to: "pods.jsonl")
+        var first = pod
+        first["JOB_COMPLETION_INDEX"] = "0"
+        let failed = try CommandRunner.run("auffusion", podArguments, environment: first)
+        #expect(failed.exitCode == 1 && failIndexCodes != "[1]")
+    }
+
     @Test("hostile batch files (issue #22): each bad line ends in its own error line, the batch in exit 1 within seconds; a FIFO in one error line")
     func hostileBatches() throws {
         let pass = #""passes": [{"prompt": "a cat", "start": {"from": "noise"}, "steps": 1}]"#
