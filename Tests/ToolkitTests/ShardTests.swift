@@ -35,6 +35,13 @@ struct ShardTests {
             (["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "7"],
              "not contiguous"),
             (["SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4"], "not one of 4 tasks"),
+            // Bounds at the ends of Int: no overflow, one error each.
+            (["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MAX": "\(Int.max)"], "neither SLURM_ARRAY_TASK_COUNT nor a usable"),
+            (["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MAX": "\(Int.max)"],
+             "2 tasks from 0 to \(Int.max)"),
+            (["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "\(Int.max)", "SLURM_ARRAY_TASK_MIN": "\(Int.max)", "SLURM_ARRAY_TASK_MAX": "0"],
+             "not contiguous"),
+            (["SLURM_ARRAY_TASK_ID": "99999999999999999999", "SLURM_ARRAY_TASK_COUNT": "4"], "not a non-negative integer"),
             (["SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "4"], "not a non-negative integer"),
             (["JOB_COMPLETION_INDEX": "1"], "AUFFUSION_SHARD_COUNT is not"),
             (["JOB_COMPLETION_INDEX": "3", "AUFFUSION_SHARD_COUNT": "3"], "not one of 3 tasks"),

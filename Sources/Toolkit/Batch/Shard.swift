@@ -54,13 +54,15 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
                 throw BatchError.noScheduler("the Slurm array has step \(step); submit a contiguous array (--array=0-N)")
             }
             let minimum = try number("SLURM_ARRAY_TASK_MIN") ?? 0
-            let span = try number("SLURM_ARRAY_TASK_MAX").map { $0 - minimum + 1 }
-            guard let count = try number("SLURM_ARRAY_TASK_COUNT") ?? span else {
-                throw BatchError.noScheduler("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MAX")
+            let maximum = try number("SLURM_ARRAY_TASK_MAX")
+            // MAX − MIN of two non-negative numbers cannot overflow; one more than it can.
+            let widths = maximum.map { $0 - minimum }
+            guard let count = try number("SLURM_ARRAY_TASK_COUNT") ?? widths.flatMap({ $0 < Int.max ? $0 + 1 : nil }) else {
+                throw BatchError.noScheduler("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor a usable SLURM_ARRAY_TASK_MAX")
             }
-            if let span, span != count {
-                throw BatchError.noScheduler("the Slurm array is not contiguous (\(count) tasks from \(minimum) to "
-                    + "\(minimum + span - 1)); submit --array=0-N")
+            if let maximum, let widths, widths != count - 1 {
+                throw BatchError.noScheduler("the Slurm array is not contiguous (\(count) tasks from \(minimum) to \(maximum)); "
+                    + "submit --array=0-N")
             }
             return try checked(id - minimum, of: count, what: "SLURM_ARRAY_TASK_ID=\(id)")
         case (nil, let index?):
