@@ -132,7 +132,7 @@ public struct RunOutputs: Sendable {
     public func writeAudio(_ audio: AudioBuffer, to url: URL, warn: (String) -> Void) throws -> Double {
         let (guarded, gain) = guardsPeaks ? PeakGuard().apply(to: audio) : (audio, 0)
         if gain < 0 {
-            warn(String(format: "%@ would clip; scaled by %.2f dB to a peak of -0.1 dBFS (--no-peak-guard writes it as is)",
+            warn(String(format: "%@ would clip; the peak guard scaled it by %.2f dB to a peak of -0.1 dBFS",
                         url.lastPathComponent, gain))
         }
         try AudioFile.write(guarded, to: url, protecting: inputs)

@@ -37,7 +37,7 @@ struct SpectrogramCommandTests {
         ])
         #expect(result.exitCode == 0, "\(result.standardError)")
         // Griffin-Lim's phases add up past full scale here: the peak guard says so and scales.
-        #expect(result.standardError.hasPrefix("warning: speech.wav would clip; scaled by -")
+        #expect(result.standardError.hasPrefix("warning: speech.wav would clip; the peak guard scaled it by -")
                 && result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
         let audio = try AudioFile.read(output)
         #expect(audio.sampleRate == 16000 && audio.frameCount == 331 * 160)
