@@ -22,8 +22,17 @@ public struct PeakLimiter: Sendable {
     /// sample passed the ceiling, in which case the samples are returned unchanged).
     public func callAsFunction(_ samples: [Float], sampleRate: Double) -> (samples: [Float], reductionDecibels: Double) {
         guard let peak = samples.lazy.map(abs).max(), peak > ceiling else { return (samples, 0) }
+        let gains = gains(needing: samples.map { abs($0) > ceiling ? ceiling / abs($0) : 1 }, sampleRate: sampleRate)
+        let limited = samples.indices.map { min(ceiling, max(-ceiling, samples[$0] * gains[$0])) }
+        return (limited, 20 * log10(Double(gains.min() ?? 1)))
+    }
+
+    /// The smooth gain curve for the gain each sample needs (`need`, each in 0…1): at most the need
+    /// at every sample, ramping down over the look-ahead before a dip and recovering after it.
+    /// A caller with its own notion of too loud (a sum of two signals) computes the need itself.
+    public func gains(needing need: [Float], sampleRate: Double) -> [Float] {
+        guard !need.isEmpty else { return [] }
         let lookAhead = max(1, Int(lookAheadSeconds * sampleRate))
-        let need = samples.map { abs($0) > ceiling ? ceiling / abs($0) : 1 }
         let ahead = Self.minimumOfNext(lookAhead + 1, need)
         let recovery = Float(1 - exp(-1 / (releaseSeconds * sampleRate)))
         var held = [Float](repeating: 1, count: need.count)
@@ -34,14 +43,10 @@ public struct PeakLimiter: Sendable {
         }
         // The average of the last lookAhead + 1 held gains (the first one standing in before the start).
         var sum = Double(held[0]) * Double(lookAhead + 1)
-        var smallest: Float = 1
-        let limited = samples.indices.map { index -> Float in
+        return need.indices.map { index -> Float in
             sum += Double(held[index]) - Double(held[max(0, index - lookAhead - 1)])
-            let gain = Float(sum / Double(lookAhead + 1))
-            smallest = min(smallest, gain)
-            return min(ceiling, max(-ceiling, samples[index] * gain))
+            return min(Float(sum / Double(lookAhead + 1)), need[index])
         }
-        return (limited, 20 * log10(Double(smallest)))
     }
 
     /// The minimum of `values[i ..< i + width]` (clipped at the end) for every `i`, in one pass

@@ -146,4 +146,59 @@ struct FillPlacementTests {
         #expect(segment.audio.peak <= FillPlacement.ceiling)
         #expect(report.limited && report.limiterDecibels < -1, "limiter \(report.limiterDecibels) dB")
     }
+
+    /// A file near full scale: a 150 Hz sine at `amplitude` plus noise, on two channels.
+    private func loud(_ amplitude: Double) -> AudioBuffer {
+        let count = Int(3 * Self.rate)
+        let tone = TestSignal.sine(150, amplitude: amplitude, count: count, rate: Self.rate)
+        return AudioBuffer(channels: [zip(tone, TestSignal.noise(rms: 0.02, count: count, seed: 5)).map { $0 + $1 }, tone], sampleRate: Self.rate)
+    }
+
+    @Test("a fill into a loud file passes −0.1 dBFS nowhere: not in the crossfades where file and fill add up, not under a band fill; where the file itself is louder, nothing passes its own sample")
+    func noClippingAtTheSeams() throws {
+        for (original, band) in [(loud(0.94), nil), (loud(0.94), 2_000.0..<4_000), (loud(1.2), nil)] as [(AudioBuffer, Range<Double>?)] {
+            var hot = fill(1.0..<1.5, band: band)
+            hot.level = .raw
+            hot.analysisGain = 3   // the fill's own peaks near +9 dBFS, the sum far over
+            let (segment, report) = try #require(try FillPlacement().segment(for: hot, in: original))
+            for (channel, samples) in segment.audio.channels.enumerated() {
+                for (offset, sample) in samples.enumerated() {
+                    let own = abs(original.channels[channel][segment.start + offset])
+                    #expect(abs(sample) <= max(FillPlacement.ceiling, own), "band \(String(describing: band)), channel \(channel), frame \(offset)")
+                    if abs(sample) > max(FillPlacement.ceiling, own) { break }
+                }
+            }
+            #expect(report.limited, "band \(String(describing: band))")
+        }
+    }
+
+    @Test("a DC offset around the range is carried through it: the fill sits on the same offset, so the seams do not step")
+    func offsetCarried() throws {
+        let count = Int(3 * Self.rate)
+        let original = AudioBuffer(channels: [TestSignal.sine(400, amplitude: 0.2, count: count, rate: Self.rate).map { $0 + 0.3 }],
+                                   sampleRate: Self.rate)
+        let (segment, _) = try #require(try FillPlacement().segment(for: fill(1.0..<1.5), in: original))
+        let samples = segment.audio.channels[0]
+        let mean = samples.reduce(0.0) { $0 + Double($1) } / Double(samples.count)
+        #expect(abs(mean - 0.3) < 0.02, "mean inside the range \(mean)")
+        // The mean over the crossfades (20 ms) against the file's offset there: no 0.3 step.
+        let fade = Int(0.02 * Self.rate)
+        for edge in [samples[..<fade], samples[(samples.count - fade)...]] {
+            let edgeMean = edge.reduce(0.0) { $0 + Double($1) } / Double(edge.count)
+            #expect(abs(edgeMean - 0.3) < 0.05, "mean over a crossfade \(edgeMean)")
+        }
+    }
+
+    @Test("a fill the model made nearly silent is raised at most 30 dB over the raw level, not into amplified noise; a channel silent around the range stays silent (the image of the surroundings)")
+    func boostCapped() throws {
+        let count = Int(3 * Self.rate)
+        let original = AudioBuffer(channels: [TestSignal.noise(rms: 0.1, count: count, seed: 3), [Float](repeating: 0, count: count)],
+                                   sampleRate: Self.rate)
+        var faint = fill(1.0..<1.5)
+        faint.audio = AudioBuffer(mono: faint.audio.channels[0].map { $0 * 1e-5 }, sampleRate: 16_000)   // about −110 dBFS
+        let (segment, report) = try #require(try FillPlacement().segment(for: faint, in: original))
+        #expect(report.level == .context && abs(report.gainDecibels[0] - FillPlacement.maximumBoostDecibels) < 0.01,
+                "gains \(report.gainDecibels)")
+        #expect(segment.audio.channels[1].allSatisfy { $0 == 0 })
+    }
 }

@@ -24,22 +24,34 @@ extension AudioBuffer: OriginalAudio {
 ///    (every 160 samples at 16 kHz for 44.1 kHz), so that it lands on the file's frames exactly.
 /// 2. Level (``FillLevel``): with `.context`, each channel gets the fill scaled so that its band
 ///    RMS equals that channel's band RMS over up to ``contextSeconds`` on each side of the range
-///    (band: the fill's, or 0 Hz up to the model's Nyquist frequency for a full fill); so the fill
-///    sits at the loudness of its surroundings and leans to the side they lean to. Where the
-///    gained fill would pass ``ceiling``, a ``PeakLimiter`` lowers it around those peaks only, so a
-///    spike does not take the whole fill's level down with it.
+///    (band: the fill's, or 0 Hz up to the model's Nyquist frequency for a full fill), measured
+///    without the channel's DC offset, which stays under the fill; so the fill sits at the loudness
+///    of its surroundings, leans to the side they lean to (silent on a channel that is silent
+///    around it) and joins them without a step. Where every channel's context is silent (below
+///    ``silence``) the fill keeps the raw level; no gain exceeds the raw one by more than
+///    ``maximumBoostDecibels``.
 /// 3. Channels: the same (mono) fill on every channel, at that channel's gain: inside a full
 ///    fill the stereo image is a single position (the level balance of the surroundings), and
 ///    nothing lies above the model's Nyquist frequency (8 kHz for Auffusion).
 /// 4. Band (``Fill/band``): ``BandSplice`` of each channel, the file's own signal outside the band.
-/// 5. ``Crossfade`` with the file's samples at each edge of the range that is not an end of the file.
+/// 5. ``Crossfade`` at each edge of the range that is not an end of the file, between the fill
+///    and the part of the file it replaces (the band; everything but the DC offset for a full
+///    fill at the context level); what stays of the file passes the seams untouched.
+/// 6. Peaks: where the file's part and the fill's together would pass ``ceiling`` (in a crossfade,
+///    under a band fill, or the fill alone), the fill's part is lowered there, and only there,
+///    by a ``PeakLimiter`` gain shared by the channels; the file's own samples are never lowered,
+///    so where they are louder than the ceiling the sum may reach them but not pass them.
 public struct FillPlacement: Sendable {
     /// Length of each crossfade, in seconds.
     public var crossfadeSeconds = 0.020
     /// The most audio measured on each side of a range for the context level, in seconds.
     public var contextSeconds = 0.5
-    /// A context quieter than this (band RMS, dBFS) is silence: the fill keeps the raw level.
+    /// A context quieter than this on every channel (band RMS, dBFS) is silence: the fill keeps
+    /// the raw level.
     public static let silence = -60.0
+    /// The most a context gain may exceed the raw level's, dB: a fill the model made nearly
+    /// silent stays quiet instead of being raised into amplified noise.
+    public static let maximumBoostDecibels = 30.0
     /// The highest peak a fill is given, −0.1 dBFS (``PeakGuard``'s ceiling).
     public static let ceiling: Float = 0.988_6
 
@@ -73,31 +85,67 @@ public struct FillPlacement: Sendable {
         let band = fill.band ?? 0..<(fill.audio.sampleRate / 2)
         let measure = BandLevel(band: band, sampleRate: rate)
         let fillLevel = measure(Array(generated[local]))
-        let contextLevels = around.channels.map { channel -> Double in
+        let matching = fill.level == .context
+        let contexts = around.channels.map { channel -> (offset: Float, level: Double) in
             let before = Array(channel[max(0, edited.lowerBound - context - read.lowerBound)..<(edited.lowerBound - read.lowerBound)])
             let after = Array(channel[(edited.upperBound - read.lowerBound)..<min(channel.count, edited.upperBound + context - read.lowerBound)])
-            return measure(before, after)
+            // A DC offset is no sound: measured without it, and kept under the fill, so the seams do not step.
+            let offset = matching ? Float((before + after).reduce(0.0) { $0 + Double($1) } / Double(max(before.count + after.count, 1))) : 0
+            return (offset, measure(before.map { $0 - offset }, after.map { $0 - offset }))
         }
-        let decibels = contextLevels.map { $0 > 0 ? 20 * log10($0) : -200 }
-        let matches = fill.level == .context && fillLevel > 0 && (decibels.max() ?? -200) > Self.silence
-        let gains = contextLevels.map { (level: Double) -> Float in matches ? Float(level / fillLevel) : fill.analysisGain }
+        let decibels = contexts.map { $0.level > 0 ? 20 * log10($0.level) : -200 }
+        let largestGain = fill.analysisGain * Float(pow(10, Self.maximumBoostDecibels / 20))
+        let matches = matching && fillLevel > 0 && (decibels.max() ?? -200) > Self.silence
+        let gains = contexts.map { matches ? min(Float($0.level / fillLevel), largestGain) : fill.analysisGain }
 
         let fade = Int((crossfadeSeconds * rate).rounded())
-        let limiter = PeakLimiter(ceiling: Self.ceiling)
-        var reduction = 0.0
-        let channels = around.channels.enumerated().map { index, channel -> [Float] in
-            let kept = Array(channel[(region.lowerBound - read.lowerBound)..<(region.upperBound - read.lowerBound)])
-            let (limited, channelReduction) = limiter(generated.map { $0 * gains[index] }, sampleRate: rate)
-            reduction = min(reduction, channelReduction)
-            var placed = limited
-            if let band = fill.band { placed = BandSplice(band: band)(placed, into: kept, sampleRate: rate) }
-            return Array(Crossfade.splice(placed, into: kept, ranges: [local], length: fade)[local])
+        let silence = [Float](repeating: 0, count: region.count)
+        // Each channel as what stays of the file plus what the fill brings. What stays: outside
+        // the band (band fills), or the DC offset. Only the part the fill replaces is crossfaded
+        // with it (equal power, for uncorrelated signals), so what stays has no bump at the seams.
+        let parts = around.channels.indices.map { index -> (file: [Float], stays: [Float], fill: [Float]) in
+            let kept = Array(around.channels[index][(region.lowerBound - read.lowerBound)..<(region.upperBound - read.lowerBound)])
+            let stays = fill.band.map { BandSplice(band: $0)(silence, into: kept, sampleRate: rate) }
+                ?? [Float](repeating: contexts[index].offset, count: kept.count)
+            var own = generated.map { $0 * gains[index] }
+            if let band = fill.band { own = BandSplice(band: band)(own, into: silence, sampleRate: rate) }
+            let replaced = Crossfade.splice(silence, into: zip(kept, stays).map { $0 - $1 }, ranges: [local], length: fade)
+            return (Array(kept[local]), Array(zip(stays, replaced).map { $0 + $1 }[local]),
+                    Array(Crossfade.splice(own, into: silence, ranges: [local], length: fade)[local]))
+        }
+        let limit = limitedFill(parts, sampleRate: rate)
+        let channels = parts.map { part in
+            guard let limit else { return zip(part.stays, part.fill).map { $0 + $1 } }
+            return part.stays.indices.map { index in
+                let bound = max(Self.ceiling, abs(part.file[index]))
+                return min(bound, max(-bound, part.stays[index] + limit[index] * part.fill[index]))
+            }
         }
         let report = FillReport(frames: edited, level: matches ? .context : .raw,
-                                contextDecibels: fill.level == .context ? decibels : nil,
+                                contextDecibels: matching ? decibels : nil,
                                 gainDecibels: gains.map { 20 * log10(Double(max($0, .leastNonzeroMagnitude))) },
-                                limiterDecibels: reduction)
+                                limiterDecibels: limit.map { 20 * log10(Double($0.min() ?? 1)) } ?? 0)
         return (AudioSegment(start: edited.lowerBound, audio: AudioBuffer(channels: channels, sampleRate: rate)), report)
+    }
+
+    /// The gain of the fill at each frame that keeps every channel's sum with what stays of the
+    /// file within the ceiling, or within the file's own sample where that is louder (the file's
+    /// samples are never lowered), ramped by ``PeakLimiter``; `nil` when no frame needs one. The
+    /// channels share the gain, so the fill's balance stays.
+    private func limitedFill(_ parts: [(file: [Float], stays: [Float], fill: [Float])], sampleRate: Double) -> [Float]? {
+        guard let count = parts.first?.file.count else { return nil }
+        var need = [Float](repeating: 1, count: count)
+        for part in parts {
+            for index in 0..<count {
+                let (stays, own) = (part.stays[index], part.fill[index])
+                let bound = max(Self.ceiling, abs(part.file[index])), sum = stays + own
+                guard abs(sum) > bound else { continue }
+                let allowed = ((sum > 0 ? bound : -bound) - stays) / own
+                need[index] = min(need[index], min(1, max(0, allowed)))
+            }
+        }
+        guard need.contains(where: { $0 < 1 }) else { return nil }
+        return PeakLimiter(ceiling: Self.ceiling).gains(needing: need, sampleRate: sampleRate)
     }
 
     /// The fill's audio at `rate` over the file's `frames` (zeros where the fill has none).
