@@ -51,6 +51,14 @@ struct LongClipTests {
         #expect(oneMask.spans[0].frames.contains(12_000 - canvas / 8) && oneMask.spans[0].frames.contains(12_149 + canvas / 8))
         let atTheEnd = try spans(mask([179..<180], 180), clipSeconds: 180)
         #expect(atTheEnd.spans[0].frames.upperBound == 18_000 && atTheEnd.spans[0].frames.count == canvas)
+        // A clip whose length is off the latent grid (7.00 s: 700 frames, the grid 8): a mask that
+        // reaches the end, or lies wholly in its last partial column, is covered to the last frame.
+        for range in [6.7..<7.0, 6.97..<7.0] {
+            let end = try spans(mask([range], 7), clipSeconds: 7)
+            #expect(end.spans.count == 1 && end.spans[0].frames.upperBound == 700 && end.spans[0].frames.count <= canvas,
+                    "\(range): \(end.spans[0].frames)")
+            #expect(end.spans[0].frames.lowerBound % pipeline.downsamplingFactor == 0 && end.windowCount == 1)
+        }
         let twoMasks = try spans(mask([10..<11, 60..<61], 180), clipSeconds: 180)
         #expect(twoMasks.spans.count == 2 && twoMasks.windowCount == 2)
         let longMask = try spans(mask([8..<11.5], 20), clipSeconds: 20)
@@ -94,6 +102,19 @@ struct LongClipTests {
             #expect(halves.allSatisfy { $0.0 > 0.25 && $0.0 > 3 * $0.1 }, "\(figures.last ?? "")")
         }
         print("long clips, fill across windows, flatness filled/input per half second: \(figures.joined(separator: "; "))")
+    }
+
+    @Test("a fill that reaches the end of a clip whose length is off the latent grid (3.00 s: 300 frames, the grid 8) replaces its last samples, also when it lies wholly in the last partial column")
+    func fillToTheEnd() throws {
+        let clip = try bursts(seconds: 3)
+        let input = clip.audio.channels[0]
+        for range in [2.7..<3.0, 2.97..<3.0] {
+            let output = try fill(clip, [range], seed: 100).edit.output.audio.channels[0]
+            #expect(output.count == input.count)
+            let last = (input.count - 160)..<input.count   // the last 10 ms
+            #expect(last.contains { output[$0] != input[$0] }, "\(range): the clip's last 10 ms were kept")
+            #expect(output[..<Int(range.lowerBound * 16_000 - 320)] == input[..<Int(range.lowerBound * 16_000 - 320)])
+        }
     }
 
     @Test("a word swap of a 6 s clip, run in windows with one controller each, raises the pitch in every third of it (3 held-out seeds) and keeps maps as long as the clip")

@@ -106,7 +106,10 @@ public struct EditSpans: Sendable, Equatable {
         let placed = groups.map { group -> Range<Int> in
             let wanted = max(canvas, group.count + 2 * margin)
             let centred = group.lowerBound - (wanted - group.count) / 2
-            let start = max(0, min(centred, clipFrames - wanted)) / factor * factor
+            // On the VAE's grid, rounded up: the margin before the group gives up a few frames,
+            // and a span that reaches the clip's end keeps its last frames (rounded down, its
+            // canvas would stop short of the end and a mask there would be cut).
+            let start = (max(0, min(centred, clipFrames - wanted)) + factor - 1) / factor * factor
             return start..<min(clipFrames, start + wanted)
         }
         spans = EditPlan.union(placed).map(span)
