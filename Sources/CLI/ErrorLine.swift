@@ -54,6 +54,8 @@ enum ErrorLine {
             return "\(option): \(reason)"
         case ClipStart.Failure.stepsDifferFromInversion(let given, let inversion):
             return "--steps \(given) does not apply to --inversion: its file has a schedule of \(inversion) steps; leave --steps out"
+        case EditingError.formatOfRawResult(let sampleRate):
+            return "--raw writes the model's decoding as it is (mono, \(sampleRate) Hz): drop --sample-rate, --channels and --sample-format"
         case ClipStart.Failure.schedulerWithInversion:
             return "--scheduler does not apply to an inversion start (it steps with DDIM); use --start sdedit to choose a sampler"
         case let error as CocoaError:

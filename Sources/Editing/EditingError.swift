@@ -14,6 +14,9 @@ public enum EditingError: Error, Equatable, CustomStringConvertible {
     case invalidContext(Double)
     /// An output channel count the toolkit cannot make from the input's.
     case unsupportedChannels(from: Int, to: Int)
+    /// Format overrides for a plan whose result is the model's decoding (``EditPlan/raw``), which
+    /// is written as it is, mono at the model's rate (Hz).
+    case formatOfRawResult(sampleRate: Int)
 
     public var description: String {
         switch self {
@@ -26,6 +29,9 @@ public enum EditingError: Error, Equatable, CustomStringConvertible {
         case .invalidContext(let seconds): "the context around a fill must be a non-negative length, got \(seconds) s"
         case .unsupportedChannels(let from, let to):
             "cannot make \(to) channels from \(from): give 1 (the channels averaged), \(from) (the input's), or start from a mono file"
+        case .formatOfRawResult(let sampleRate):
+            "a raw result is the model's decoding, written as it is (mono, \(sampleRate) Hz); the sample rate, channels and "
+                + "sample format of the output apply to an edit written into the input's own file"
         }
     }
 }

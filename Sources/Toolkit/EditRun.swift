@@ -56,11 +56,16 @@ extension EditRun {
     /// - Parameters:
     ///   - started: when the run was asked for, for the record's timings.
     ///   - warn: hears what the peak guard did and what the output cannot keep of the input.
-    /// - Throws: ``EditedFile/validate()``'s errors before any work; the plan's; the outputs'.
+    /// - Throws: ``EditedFile/validate()``'s errors before any work, and
+    ///   ``EditingError/formatOfRawResult(sampleRate:)`` for format overrides of a raw plan; the
+    ///   plan's; the outputs'.
     public func run(command: String, seed: UInt64?, details: [String: JSONValue], pipeline: AuffusionPipeline,
                     noise: inout NoiseSource, outputs: RunOutputs, started: Date, progress: (EditProgress) -> Bool = { _ in true },
                     warn: (String) -> Void) throws -> (result: EditResult, record: RunRecord) {
         try file?.validate()
+        if plan.raw, let file, file.overrides != OutputFormat() {
+            throw EditingError.formatOfRawResult(sampleRate: pipeline.melParameters.sampleRate)
+        }
         var run = self
         run.renderSource = outputs.sourceAudio != nil
         let (result, placement) = try run(pipeline: pipeline, noise: &noise, progress: progress)

@@ -75,6 +75,11 @@ struct EditCommandTests {
         #expect(lossy.exitCode == 0 && lossy.standardError.contains("write .flac or .wav"), "\(lossy.standardError)")
         let channels = try inpaint("three.wav", ["--channels", "3"])
         #expect(channels.exitCode == 1 && channels.standardError.contains("cannot make 3 channels from 2"), "\(channels.standardError)")
+        // --raw writes the model's decoding: format flags beside it would be dropped, so they are refused, and nothing is written.
+        let raw = try inpaint("raw.wav", ["--raw", "--sample-rate", "48000"])
+        #expect(raw.exitCode == 1 && raw.standardError.contains("--raw writes the model's decoding as it is (mono, 16000 Hz)"),
+                "\(raw.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("raw.wav").path))
     }
 
     @Test("bad edits end with one error line: the input as output, strength outside [0, 1]")
