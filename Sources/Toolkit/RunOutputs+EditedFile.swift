@@ -1,3 +1,4 @@
+import AudioDSP
 import Editing
 import Foundation
 
@@ -26,12 +27,14 @@ extension RunOutputs {
     }
 
     /// Writes an edit of the user's file as ``write(_:into:warn:)`` does and completes `record`:
-    /// the files, the output's sample rate and, in its details, the file's format and fills
-    /// (``EditedFile/recordDetails(output:fills:)``). A single edit and a batch line record it alike.
+    /// the files, the output's sample rate and length (the file's, not the model's) and, in its
+    /// details, the file's format and fills (``EditedFile/recordDetails(output:fills:)``). A
+    /// single edit and a batch line record it alike.
     public func write(_ edit: EditResult, into file: EditedFile, record: inout RunRecord, warn: (String) -> Void) throws {
         let written = try write(edit, into: file, warn: warn)
         record.outputs = written.files
         record.sampleRate = file.outputRate
+        if let audio, let frames = try AudioReader(audio).declaredFrameCount { record.seconds = Double(frames) / file.outputRate }
         record.details = (record.details ?? [:]).merging(file.recordDetails(output: audio, fills: written.fills)) { $1 }
     }
 }

@@ -75,6 +75,13 @@ struct EditCommandTests {
         #expect(lossy.exitCode == 0 && lossy.standardError.contains("write .flac or .wav"), "\(lossy.standardError)")
         let channels = try inpaint("three.wav", ["--channels", "3"])
         #expect(channels.exitCode == 1 && channels.standardError.contains("cannot make 3 channels from 2"), "\(channels.standardError)")
+        // The record's length is the written file's: 22 051 frames at 44.1 kHz, not the model's 16 kHz samples.
+        let odd = out.appendingPathComponent("odd.wav")
+        try AudioFile.write(AudioBuffer(channels: [left + [0], right + [0]], sampleRate: 44_100), to: odd, encoding: .pcm24)
+        let oddRun = try CommandRunner.run("auffusion", ["inpaint", odd.path, "a cat meowing", "--model", folder.path, "--steps", "2",
+                                                         "--mask", "0.2-0.3", "-o", out.appendingPathComponent("odd-out.wav").path, "--json"])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(oddRun.standardOutput.utf8)) as? [String: Any])
+        #expect(abs((record["seconds"] as? Double ?? 0) - 22_051.0 / 44_100) < 1e-12, "\(oddRun.standardOutput)")
         // --raw writes the model's decoding: format flags beside it would be dropped, so they are refused, and nothing is written.
         let raw = try inpaint("raw.wav", ["--raw", "--sample-rate", "48000"])
         #expect(raw.exitCode == 1 && raw.standardError.contains("--raw writes the model's decoding as it is (mono, 16000 Hz)"),
