@@ -1,11 +1,10 @@
 /// Why audio could not be analysed or resynthesised.
 public enum AnalysisError: Error, Equatable, CustomStringConvertible {
-    /// The clip is shorter than the analysis needs.
-    case clipTooShort(sampleCount: Int, minimum: Int)
+    /// The clip is shorter than the analysis needs: its samples and the fewest it needs, at the
+    /// analysis rate (Hz), which the clip was resampled to.
+    case clipTooShort(sampleCount: Int, minimum: Int, sampleRate: Int)
     /// The clip contains NaN or infinite samples.
     case nonFiniteSamples
-    /// Every sample of the file at `path` is zero: there is nothing to analyse.
-    case silent(path: String)
     /// A spectrogram has the wrong number of mel bins or no frames.
     case wrongShape(expected: String, actual: [Int])
     /// A spectrogram contains NaN or infinite values.
@@ -15,10 +14,10 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .clipTooShort(let count, let minimum):
-            "the clip has \(count) samples; the analysis needs more than \(minimum) (reflect padding)"
+        case .clipTooShort(let count, let minimum, let rate):
+            String(format: "the clip is %.1f ms long; the analysis needs more than %.1f ms (%d samples at %d Hz, after resampling; "
+                   + "it needs more than %d)", 1000 * Double(count) / Double(rate), 1000 * Double(minimum) / Double(rate), count, rate, minimum)
         case .nonFiniteSamples: "the clip contains NaN or infinite samples"
-        case .silent(let path): "\(path) is silent (every sample is zero); nothing to analyse"
         case .wrongShape(let expected, let actual): "expected a spectrogram of shape \(expected), got \(actual)"
         case .nonFiniteValues: "the spectrogram contains NaN or infinite values"
         case .invalidParameters(let reason): "invalid mel parameters: \(reason)"

@@ -71,7 +71,7 @@ public struct MelAnalyzer: Sendable {
     ///   - normalizePeak: apply the reference's peak normalisation first (default `true`).
     /// - Returns: `[melBinCount, frames]`, low frequencies first, `frames = ⌊L / hop⌋` for the
     ///   Auffusion parameters.
-    /// - Throws: ``AnalysisError/clipTooShort(sampleCount:minimum:)``, ``AnalysisError/nonFiniteSamples``.
+    /// - Throws: ``AnalysisError/clipTooShort(sampleCount:minimum:sampleRate:)``, ``AnalysisError/nonFiniteSamples``.
     ///
     /// A clip longer than ``chunkFrames`` frames is transformed that many frames at a time (each
     /// chunk reads the samples its frames cover, reflected at the clip's ends as the whole would
@@ -79,7 +79,8 @@ public struct MelAnalyzer: Sendable {
     public func logMel(of samples: [Float], normalizePeak: Bool = true) throws -> Tensor {
         let padding = parameters.padding
         guard samples.count > padding, parameters.frameCount(forSampleCount: samples.count) > 0 else {
-            throw AnalysisError.clipTooShort(sampleCount: samples.count, minimum: max(padding, parameters.fftSize - 2 * padding - 1))
+            throw AnalysisError.clipTooShort(sampleCount: samples.count, minimum: max(padding, parameters.fftSize - 2 * padding - 1),
+                                             sampleRate: parameters.sampleRate)
         }
         guard samples.allSatisfy(\.isFinite) else { throw AnalysisError.nonFiniteSamples }
         let input = normalizePeak ? Self.peakNormalized(samples) : samples

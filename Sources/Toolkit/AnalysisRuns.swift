@@ -25,11 +25,11 @@ public struct SpectrogramAnalysis: Sendable {
     }
 
     /// Checks the outputs as ``RunOutputs`` does, analyses, writes the files and returns the record.
-    /// - Throws: ``OutputError`` and ``AtomicFile``'s errors before any work; ``AnalysisError/silent(path:)``.
+    /// - Throws: ``OutputError`` and ``AtomicFile``'s errors before any work; ``AnalysisError``.
+    ///   A silent file is analysed like any other: its picture is the floor everywhere.
     public func callAsFunction(started: Date) throws -> RunRecord {
         _ = try RunOutputs(spectrogram: picture, mel: mel, image: image, inputs: [input])
         let buffer = try AudioFile.read(input)
-        guard buffer.peak > 0 else { throw AnalysisError.silent(path: input.relativePath) }
         let logMel = try MelAnalyzer(MelParameters()).logMel(of: buffer)
         let pixels = SpectrogramImage(logMel: logMel)
         try SpectrogramPicture.render(pixels, timeAxis: timeAxis).writePNG(to: picture)

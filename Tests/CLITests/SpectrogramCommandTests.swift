@@ -72,8 +72,12 @@ struct SpectrogramCommandTests {
         try AudioFile.write(AudioBuffer(mono: [0.1, .nan, 0.2], sampleRate: 16000), to: nan, encoding: .float32)
         try expectOneLineError(["spectrogram", nan.path], mentioning: "NaN")
 
-        try expectOneLineError(["spectrogram", Fixtures.url("audio/silence.wav").path, "-o", folder.appendingPathComponent("s.png").path],
-                               mentioning: "silent")
+        // Digital silence is a spectrogram like any other (the floor everywhere), as transfer and inpaint accept it.
+        let silent = try CommandRunner.run("auffusion", ["spectrogram", Fixtures.url("audio/silence.wav").path, "-o",
+                                                         folder.appendingPathComponent("s.png").path, "--mel-npy", folder.appendingPathComponent("s.npy").path])
+        #expect(silent.exitCode == 0 && silent.standardError.isEmpty, "\(silent.standardError)")
+        let floor = try NumPyFile.read(folder.appendingPathComponent("s.npy")).scalars
+        #expect(!floor.isEmpty && floor.allSatisfy { $0 == floor[0] && $0.isFinite })
 
         let short = folder.appendingPathComponent("short.wav")
         try AudioFile.write(AudioBuffer(mono: [Float](repeating: 0.3, count: 200), sampleRate: 16000), to: short)
