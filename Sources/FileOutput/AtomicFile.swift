@@ -26,7 +26,7 @@ public enum AtomicFile {
     /// from the extension still see the right one). It is pending until ``commit(_:to:)``: an
     /// interrupt removes it (``PendingFiles``).
     public static func temporaryURL(besides url: URL) -> URL {
-        let folder = url.deletingLastPathComponent()
+        let folder = destination(of: url).deletingLastPathComponent()
         // A name may be as long as the file system allows (255 bytes): the stem is shortened so
         // that the temporary name, 25 bytes longer, still fits.
         var stem = url.deletingPathExtension().lastPathComponent
@@ -39,24 +39,55 @@ public enum AtomicFile {
     }
 
     /// Throws ``Error/wouldOverwriteInput(path:)`` when `output` is the same file as one of `inputs`
-    /// (after resolving symbolic links).
+    /// (after resolving symbolic links), and ``Error/unwritable(path:reason:)`` when it is an
+    /// existing file the user may not write (read-only), which ``commit(_:to:)`` would refuse:
+    /// so before any work.
     public static func ensure(_ output: URL, isNotOneOf inputs: [URL]) throws {
         let target = output.resolvingSymlinksInPath().standardizedFileURL.path
         for input in inputs where input.resolvingSymlinksInPath().standardizedFileURL.path == target {
             throw Error.wouldOverwriteInput(path: output.path)
         }
+        try ensureWritable(destination(of: output), named: output)
+    }
+
+    /// Where a write to `url` lands: the file a symbolic link at `url` points to, so that writing
+    /// through a link updates its target (as `cp` does) instead of replacing the link; else `url`.
+    static func destination(of url: URL) -> URL {
+        var info = stat()
+        guard lstat(url.path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return url }
+        return url.resolvingSymlinksInPath()
+    }
+
+    /// Refuses an existing `destination` the user may not write: replacing it by a rename would
+    /// succeed in a writable folder, but a read-only file says it is not to be replaced.
+    private static func ensureWritable(_ destination: URL, named url: URL) throws {
+        guard FileManager.default.fileExists(atPath: destination.path), access(destination.path, W_OK) != 0 else { return }
+        throw Error.unwritable(path: url.path, reason: "the file exists and is read-only")
     }
 
     /// Moves a finished temporary file over `url`, once its bytes are on the disk (`fsync`): a
     /// crash after the rename then finds the whole file, and a file system that reports a full
     /// disk only when flushing (NFS) fails the write here.
+    ///
+    /// A file it replaces keeps its permissions (and, when run as root, its owner); a read-only
+    /// one is refused; a symbolic link at `url` is written through (``destination(of:)``).
     public static func commit(_ temporary: URL, to url: URL) throws {
         defer { PendingFiles.shared.remove(temporary) }
+        let destination = destination(of: url)
+        do { try ensureWritable(destination, named: url) } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+        var existing = stat()
+        if stat(destination.path, &existing) == 0 {
+            _ = chmod(temporary.path, existing.st_mode & 0o7777)
+            if geteuid() == 0 { _ = chown(temporary.path, existing.st_uid, existing.st_gid) }
+        }
         let descriptor = open(temporary.path, O_RDONLY | O_CLOEXEC)
         let synced = descriptor >= 0 && fsync(descriptor) == 0
         let syncError = String(cString: strerror(errno))
         if descriptor >= 0 { close(descriptor) }
-        if !synced || rename(temporary.path, url.path) != 0 {
+        if !synced || rename(temporary.path, destination.path) != 0 {
             let reason = synced ? String(cString: strerror(errno)) : syncError
             try? FileManager.default.removeItem(at: temporary)
             throw Error.unwritable(path: url.path, reason: reason)

@@ -1,3 +1,4 @@
+import AudioDSP
 import Foundation
 import Testing
 import TestSupport
@@ -70,6 +71,50 @@ struct OutputWriteTests {
         try #require(!pending.isEmpty, "the output was finished before the process could be stopped")
         #expect(status & 0x7f == SIGTERM, "the process ended with status \(status), not by SIGTERM")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+    }
+
+    @Test("an output that exists keeps its permissions, a symbolic link is written through to its target, and a read-only file is refused before any work")
+    func existingOutputs() throws {
+        let input = work.appendingPathComponent("tone.wav")
+        try AudioFile.write(AudioBuffer(mono: (0..<16_000).map { Float(0.3 * sin(Double($0) * 0.2)) }, sampleRate: 16_000), to: input)
+        func spectrogram(_ output: URL, asNobody: Bool = false) throws -> (exitCode: Int32, standardError: String) {
+            let arguments = ["spectrogram", input.path, "-o", output.path]
+            guard asNobody else {
+                let result = try CommandRunner.run("auffusion", arguments)
+                return (result.exitCode, result.standardError)
+            }
+            // Root may write any file; the refusal is what a user who may not write it sees.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", try auffusion().path] + arguments
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let manager = FileManager.default
+        let kept = work.appendingPathComponent("kept.png")
+        try Data("old".utf8).write(to: kept)
+        try manager.setAttributes([.posixPermissions: 0o640], ofItemAtPath: kept.path)
+        #expect(try spectrogram(kept).exitCode == 0)
+        #expect(try manager.attributesOfItem(atPath: kept.path)[.posixPermissions] as? Int == 0o640)
+
+        let target = work.appendingPathComponent("target.png"), link = work.appendingPathComponent("link.png")
+        try Data("old".utf8).write(to: target)
+        try manager.createSymbolicLink(at: link, withDestinationURL: target)
+        #expect(try spectrogram(link).exitCode == 0)
+        #expect(try manager.destinationOfSymbolicLink(atPath: link.path) == target.path)
+        #expect(try Data(contentsOf: target).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+
+        let locked = work.appendingPathComponent("locked.png")
+        try Data("old".utf8).write(to: locked)
+        try manager.setAttributes([.posixPermissions: 0o444], ofItemAtPath: locked.path)
+        try manager.setAttributes([.posixPermissions: 0o777], ofItemAtPath: work.path)
+        let refused = try spectrogram(locked, asNobody: geteuid() == 0)
+        #expect(refused.exitCode == 1 && refused.standardError.contains("read-only"), "\(refused.standardError)")
+        #expect(try Data(contentsOf: locked) == Data("old".utf8))
     }
 }
 
