@@ -64,7 +64,7 @@ struct EditCommand: ParsableCommand {
         let file = URL(fileURLWithPath: batch.batch ?? plan ?? "")
         let plan = try batch.plan(baseSeed: seed) {
             var document = try EditPlanFile(contentsOf: file).document
-            document.output = file.deletingPathExtension().lastPathComponent + ".wav"
+            document.output = document.output ?? file.deletingPathExtension().lastPathComponent + ".wav"
             return EditBatchLine(plan: document)
         }
         var job = EditBatchJob(inputFolder: file.deletingLastPathComponent())

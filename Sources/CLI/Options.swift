@@ -172,7 +172,7 @@ struct ReportOptions: ParsableArguments {
 
 /// `--duration` of a run from noise.
 struct DurationOption: ParsableArguments {
-    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s; longer, up to 600 s, runs in windows of the canvas).", transform: seconds)
+    @Option(help: "Length in seconds or m:ss.s (default: the model's canvas, at most 10 s; longer, up to 600 s, runs in windows of the canvas, except attention maps, which take one canvas).", transform: seconds)
     var duration: Double?
 
     func validate() throws {

@@ -44,6 +44,6 @@ extension RunRecord {
 /// The peak-guard switch of every command that writes generated audio.
 struct PeakOptions: ParsableArguments {
     @Flag(name: .customLong("peak-guard"), inversion: .prefixedNo,
-          help: "Scale audio that would clip so its peak sits at -0.1 dBFS, and say so (default on).")
+          help: "Scale generated audio that would clip so its peak sits at -0.1 dBFS, and say so (default on). An edit written into the input's own file has its own limiter instead (docs/cli.md).")
     var peakGuard = true
 }

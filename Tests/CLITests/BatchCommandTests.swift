@@ -151,6 +151,15 @@ struct BatchCommandTests {
             .write(to: plan, atomically: true, encoding: .utf8)
         let takes = try CommandRunner.run("auffusion", ["edit", plan.path, "--output-dir", out.path, "-n", "2", "--model", model.path])
         #expect(takes.exitCode == 1 && takes.standardError.contains("error: \(plan.path):1: "), "\(takes.standardError)")
+        // The takes of a plan that names its output keep that name and format.
+        let named = work.appendingPathComponent("named.json")
+        try #"{"output": "rain.flac", "passes": [{"prompt": "rain", "start": {"from": "noise"}, "steps": 1}]}"#
+            .write(to: named, atomically: true, encoding: .utf8)
+        let namedTakes = try CommandRunner.run("auffusion", ["edit", named.path, "--output-dir", out.path, "-n", "2", "--model", model.path, "--quiet"])
+        #expect(namedTakes.exitCode == 0, "\(namedTakes.standardError)")
+        for take in ["rain-001.flac", "rain-002.flac"] {
+            #expect(try AudioReader(out.appendingPathComponent(take)).format.container == .flac, "\(take)")
+        }
         // A name as long as the file system allows: its temporary file's name is shortened to fit.
         let long = String(repeating: "a", count: 251) + ".wav"
         let longBatch = try write([#"{"prompt": "a dog", "output": "\#(long)", "seed": 1}"#], to: "long-name.jsonl")
