@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Server
+import Toolkit
 
 /// `auffusion serve`: the spectrogram editor in the browser (docs/serve.md).
 struct ServeCommand: AsyncParsableCommand {
@@ -58,10 +59,16 @@ struct ServeCommand: AsyncParsableCommand {
         if !settings.isLoopback, settings.token == nil { settings.token = ServerConfiguration.newToken() }
         try usage(settings.validate)
         let server = try EditorServer(configuration: settings, pipeline: try model.load(report, residency: .allLoaded))
-        let (host, token) = (host.contains(":") ? "[\(host)]" : host, settings.token)
+        let (host, token, json) = (host.contains(":") ? "[\(host)]" : host, settings.token, report.json)
         try await server.run { port in
             let address = "http://\(host):\(port)/"
-            let line = token.map { "open \(address)#token=\($0)  (the token is printed only now)" } ?? "open \(address)"
+            var line = token.map { "open \(address)#token=\($0)  (the token is printed only now)" } ?? "open \(address)"
+            if json {
+                var record = RunRecord(command: "serve", elapsed: 0)
+                record.addDetails(["url": .string(address), "port": .number(Double(port))])
+                if let token { record.addDetails(["token": .string(token)]) }
+                line = (try? record.jsonLine()) ?? line
+            }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
     }

@@ -185,6 +185,35 @@ struct CommandBehaviourTests {
         }
     }
 
+    @Test("serve --json prints its record once it listens (the port it chose, the address), and SIGTERM stops it with exit 0")
+    func serveRecord() throws {
+        let folder = try scratch("serve")
+        let process = Process()
+        process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
+        process.arguments = ["serve", "--port", "0", "--workdir", folder.appendingPathComponent("work").path, "--json"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var text = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains(UInt8(ascii: "\n")), Date() < deadline {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text.append(chunk)
+        }
+        let line = try #require(String(decoding: text, as: UTF8.self).split(separator: "\n").first)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        let details = try #require(record["details"] as? [String: Any])
+        let port = try #require(details["port"] as? Int)
+        #expect(record["command"] as? String == "serve" && port > 0 && details["url"] as? String == "http://127.0.0.1:\(port)/")
+        #expect(details["token"] == nil)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    }
+
     @Test("generated audio that would clip is scaled to -0.1 dBFS and the record says by how much; --no-peak-guard writes it as is")
     func peakGuard() throws {
         let folder = try scratch("peak")
