@@ -49,7 +49,7 @@ public struct RunOutputs: Sendable {
 
     private func check() throws {
         for url in [audio, sourceAudio].compactMap({ $0 }) where AudioContainer(path: url) == nil {
-            throw AudioFileError.unsupportedExtension(path: url.path)
+            throw Self.isFolder(url) ? OutputError.isFolder(path: url.path) : AudioFileError.unsupportedExtension(path: url.path)
         }
         var seen: Set<String> = []
         for url in files {

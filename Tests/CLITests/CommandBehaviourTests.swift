@@ -109,6 +109,8 @@ struct CommandBehaviourTests {
         #expect(mel.exitCode == 1 && mel.standardError == "error: cannot write \(folder.path): it is a folder; name a file\n",
                 "\(mel.standardError)")
         #expect(!FileManager.default.fileExists(atPath: audio))
+        let audioFolder = try CommandRunner.run("auffusion", ["generate", "a beep", "-o", folder.path, "--steps", "2"])
+        #expect(audioFolder.standardError == "error: cannot write \(folder.path): it is a folder; name a file\n", "\(audioFolder.standardError)")
         let input = try clip(in: folder)
         let maps = try CommandRunner.run("auffusion", ["swap", "a low pitched beep", "a high pitched beep", "--from", input, "-o", audio,
                                                        "--maps", input, "--steps", "2"])
