@@ -37,10 +37,10 @@ extension AudioBuffer: OriginalAudio {
 /// 5. ``Crossfade`` at each edge of the range that is not an end of the file, between the fill
 ///    and the part of the file it replaces (the band; everything but the DC offset for a full
 ///    fill at the context level); what stays of the file passes the seams untouched.
-/// 6. Peaks: where the file's part and the fill's together would pass ``ceiling`` (in a crossfade,
-///    under a band fill, or the fill alone), the fill's part is lowered there, and only there,
-///    by a ``PeakLimiter`` gain shared by the channels; the file's own samples are never lowered,
-///    so where they are louder than the ceiling the sum may reach them but not pass them.
+/// 6. Peaks: where what stays of the file and the fill together would pass ``ceiling`` (in a
+///    crossfade, under a band fill, or the fill alone), the fill is lowered there, and only
+///    there, by a ``PeakLimiter`` gain shared by the channels; what stays of the file is never
+///    lowered, so where it is itself louder than the ceiling the sum may reach it but not pass it.
 public struct FillPlacement: Sendable {
     /// Length of each crossfade, in seconds.
     public var crossfadeSeconds = 0.020
@@ -103,44 +103,41 @@ public struct FillPlacement: Sendable {
         // Each channel as what stays of the file plus what the fill brings. What stays: outside
         // the band (band fills), or the DC offset. Only the part the fill replaces is crossfaded
         // with it (equal power, for uncorrelated signals), so what stays has no bump at the seams.
-        let parts = around.channels.indices.map { index -> (file: [Float], stays: [Float], fill: [Float]) in
+        let parts = around.channels.indices.map { index -> (stays: [Float], fill: [Float]) in
             let kept = Array(around.channels[index][(region.lowerBound - read.lowerBound)..<(region.upperBound - read.lowerBound)])
             let stays = fill.band.map { BandSplice(band: $0)(silence, into: kept, sampleRate: rate) }
                 ?? [Float](repeating: contexts[index].offset, count: kept.count)
             var own = generated.map { $0 * gains[index] }
             if let band = fill.band { own = BandSplice(band: band)(own, into: silence, sampleRate: rate) }
             let replaced = Crossfade.splice(silence, into: zip(kept, stays).map { $0 - $1 }, ranges: [local], length: fade)
-            return (Array(kept[local]), Array(zip(stays, replaced).map { $0 + $1 }[local]),
-                    Array(Crossfade.splice(own, into: silence, ranges: [local], length: fade)[local]))
+            return (Array(zip(stays, replaced).map { $0 + $1 }[local]), Array(Crossfade.splice(own, into: silence, ranges: [local], length: fade)[local]))
         }
         let limit = limitedFill(parts, sampleRate: rate)
         let channels = parts.map { part in
             guard let limit else { return zip(part.stays, part.fill).map { $0 + $1 } }
-            return part.stays.indices.map { index in
-                let bound = max(Self.ceiling, abs(part.file[index]))
-                return min(bound, max(-bound, part.stays[index] + limit[index] * part.fill[index]))
-            }
+            return part.stays.indices.map { part.stays[$0] + limit[$0] * part.fill[$0] }
         }
         let report = FillReport(frames: edited, level: matches ? .context : .raw,
                                 contextDecibels: matching ? decibels : nil,
                                 gainDecibels: gains.map { 20 * log10(Double(max($0, .leastNonzeroMagnitude))) },
-                                limiterDecibels: limit.map { 20 * log10(Double($0.min() ?? 1)) } ?? 0)
+                                limiterDecibels: limit.map { 20 * log10(Double(max($0.min() ?? 1, .leastNonzeroMagnitude))) } ?? 0)
         return (AudioSegment(start: edited.lowerBound, audio: AudioBuffer(channels: channels, sampleRate: rate)), report)
     }
 
     /// The gain of the fill at each frame that keeps every channel's sum with what stays of the
-    /// file within the ceiling, or within the file's own sample where that is louder (the file's
-    /// samples are never lowered), ramped by ``PeakLimiter``; `nil` when no frame needs one. The
-    /// channels share the gain, so the fill's balance stays.
-    private func limitedFill(_ parts: [(file: [Float], stays: [Float], fill: [Float])], sampleRate: Double) -> [Float]? {
-        guard let count = parts.first?.file.count else { return nil }
+    /// file within the ceiling, or within what stays where that is louder (what stays of the file
+    /// is never lowered: at gain 0 the frame is what stays), ramped by ``PeakLimiter``; `nil` when
+    /// no frame needs one. The channels share the gain, so the fill's balance stays.
+    private func limitedFill(_ parts: [(stays: [Float], fill: [Float])], sampleRate: Double) -> [Float]? {
+        guard let count = parts.first?.stays.count else { return nil }
         var need = [Float](repeating: 1, count: count)
         for part in parts {
-            for index in 0..<count {
+            for index in 0..<count where part.fill[index] != 0 {
                 let (stays, own) = (part.stays[index], part.fill[index])
-                let bound = max(Self.ceiling, abs(part.file[index])), sum = stays + own
+                let bound = max(Self.ceiling, abs(stays)), sum = stays + own
                 guard abs(sum) > bound else { continue }
-                let allowed = ((sum > 0 ? bound : -bound) - stays) / own
+                // A millionth under the exact gain, so that rounding cannot carry the sum past the bound.
+                let allowed = ((sum > 0 ? bound : -bound) - stays) / own * (1 - 1e-6)
                 need[index] = min(need[index], min(1, max(0, allowed)))
             }
         }
