@@ -116,8 +116,8 @@ public enum AudioFile {
         guard let container = AudioContainer(path: url) else {
             throw AudioFileError.unsupportedExtension(path: url.path)
         }
-        do { try AtomicFile.ensure(url, isNotOneOf: inputs) } catch {
-            throw AudioFileError.wouldOverwriteInput(path: url.path)
+        do { try AtomicFile.ensure(url, isNotOneOf: inputs) } catch let error as AtomicFile.Error {
+            throw AudioFileError(error)
         }
         let temporary = AtomicFile.temporaryURL(besides: url)
         do {
@@ -129,7 +129,7 @@ public enum AudioFile {
             try AtomicFile.commit(temporary, to: url)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            if let error = error as? AtomicFile.Error { throw AudioFileError.unwritable(path: url.path, reason: "\(error)") }
+            if let error = error as? AtomicFile.Error { throw AudioFileError(error) }
             throw error
         }
     }

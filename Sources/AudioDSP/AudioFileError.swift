@@ -1,3 +1,4 @@
+import FileOutput
 /// Why an audio file could not be read or written. Each message names the file and says what
 /// the user can do about it.
 public enum AudioFileError: Error, Equatable, CustomStringConvertible {
@@ -35,6 +36,16 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
             "cannot write \(path): unknown extension; use .wav, .flac, .ogg or .aiff"
         case .wouldOverwriteInput(let path): "refusing to overwrite the input file \(path); choose another output path"
         case .unwritable(let path, let reason): "cannot write \(path): \(reason)"
+        }
+    }
+}
+
+extension AudioFileError {
+    /// An atomic write's failure as a failure of the audio file.
+    init(_ error: AtomicFile.Error) {
+        switch error {
+        case .wouldOverwriteInput(let path): self = .wouldOverwriteInput(path: path)
+        case .unwritable(let path, let reason): self = .unwritable(path: path, reason: reason)
         }
     }
 }

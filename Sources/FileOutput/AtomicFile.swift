@@ -51,17 +51,21 @@ public enum AtomicFile {
     }
 
     /// Where a write to `url` lands: the file a symbolic link at `url` points to, so that writing
-    /// through a link updates its target (as `cp` does) instead of replacing the link; else `url`.
-    static func destination(of url: URL) -> URL {
+    /// through a link updates its target (as `cp` does) instead of replacing the link; else `url`
+    /// (a dangling link, which the write replaces with the file).
+    public static func destination(of url: URL) -> URL {
         var info = stat()
         guard lstat(url.path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return url }
         return url.resolvingSymlinksInPath()
     }
 
-    /// Refuses an existing `destination` the user may not write: replacing it by a rename would
-    /// succeed in a writable folder, but a read-only file says it is not to be replaced.
+    /// Refuses an existing file at `destination` the user may not write: replacing it by a rename
+    /// would succeed in a writable folder, but a read-only file says it is not to be replaced.
+    /// (A folder there is the caller's to name.)
     private static func ensureWritable(_ destination: URL, named url: URL) throws {
-        guard FileManager.default.fileExists(atPath: destination.path), access(destination.path, W_OK) != 0 else { return }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: destination.path, isDirectory: &isFolder), !isFolder.boolValue,
+              access(destination.path, W_OK) != 0 else { return }
         throw Error.unwritable(path: url.path, reason: "the file exists and is read-only")
     }
 
@@ -80,8 +84,9 @@ public enum AtomicFile {
         }
         var existing = stat()
         if stat(destination.path, &existing) == 0 {
+            // Owner (root only) and group (any group the user is in) first: chown clears set-id bits.
+            _ = chown(temporary.path, geteuid() == 0 ? existing.st_uid : uid_t.max, existing.st_gid)
             _ = chmod(temporary.path, existing.st_mode & 0o7777)
-            if geteuid() == 0 { _ = chown(temporary.path, existing.st_uid, existing.st_gid) }
         }
         let descriptor = open(temporary.path, O_RDONLY | O_CLOEXEC)
         let synced = descriptor >= 0 && fsync(descriptor) == 0

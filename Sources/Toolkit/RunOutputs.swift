@@ -56,7 +56,7 @@ public struct RunOutputs: Sendable {
             guard seen.insert(url.resolvingSymlinksInPath().path).inserted else { throw OutputError.namedTwice(path: url.path) }
             try AtomicFile.ensure(url, isNotOneOf: inputs)
             guard !Self.isFolder(url) else { throw OutputError.isFolder(path: url.path) }
-            try Self.checkWritable(url.deletingLastPathComponent(), for: url)
+            try Self.checkWritable(AtomicFile.destination(of: url).deletingLastPathComponent(), for: url)
         }
         if let maps { try checkMaps(maps) }
     }

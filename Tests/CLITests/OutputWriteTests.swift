@@ -78,7 +78,9 @@ struct OutputWriteTests {
         let input = work.appendingPathComponent("tone.wav")
         try AudioFile.write(AudioBuffer(mono: (0..<16_000).map { Float(0.3 * sin(Double($0) * 0.2)) }, sampleRate: 16_000), to: input)
         func spectrogram(_ output: URL, asNobody: Bool = false) throws -> (exitCode: Int32, standardError: String) {
-            let arguments = ["spectrogram", input.path, "-o", output.path]
+            try run(["spectrogram", input.path, "-o", output.path], asNobody: asNobody)
+        }
+        func run(_ arguments: [String], asNobody: Bool) throws -> (exitCode: Int32, standardError: String) {
             guard asNobody else {
                 let result = try CommandRunner.run("auffusion", arguments)
                 return (result.exitCode, result.standardError)
@@ -115,6 +117,26 @@ struct OutputWriteTests {
         let refused = try spectrogram(locked, asNobody: geteuid() == 0)
         #expect(refused.exitCode == 1 && refused.standardError.contains("read-only"), "\(refused.standardError)")
         #expect(try Data(contentsOf: locked) == Data("old".utf8))
+        // The same for audio, which must not be called an input.
+        let mel = work.appendingPathComponent("tone.npy"), lockedAudio = work.appendingPathComponent("locked.wav")
+        #expect(try CommandRunner.run("auffusion", ["spectrogram", input.path, "-o", work.appendingPathComponent("m.png").path,
+                                                    "--mel-npy", mel.path]).exitCode == 0)
+        try Data("old".utf8).write(to: lockedAudio)
+        try manager.setAttributes([.posixPermissions: 0o444], ofItemAtPath: lockedAudio.path)
+        let audio = try run(["vocode", mel.path, "-o", lockedAudio.path, "--iterations", "1"], asNobody: geteuid() == 0)
+        #expect(audio.exitCode == 1 && audio.standardError.contains("read-only") && !audio.standardError.contains("input"),
+                "\(audio.standardError)")
+        // A link into a folder the user may not write is refused before any work, as a path there would be.
+        let shared = work.appendingPathComponent("shared"), linked = work.appendingPathComponent("linked.png")
+        try manager.createDirectory(at: shared, withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: shared.appendingPathComponent("out.png"))
+        try manager.setAttributes([.posixPermissions: 0o666], ofItemAtPath: shared.appendingPathComponent("out.png").path)
+        try manager.setAttributes([.posixPermissions: 0o555], ofItemAtPath: shared.path)
+        try manager.createSymbolicLink(at: linked, withDestinationURL: shared.appendingPathComponent("out.png"))
+        if geteuid() == 0 {
+            let folder = try spectrogram(linked, asNobody: true)
+            #expect(folder.exitCode == 1 && folder.standardError.contains(shared.path), "\(folder.standardError)")
+        }
     }
 }
 
