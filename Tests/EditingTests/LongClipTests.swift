@@ -53,6 +53,10 @@ struct LongClipTests {
         #expect(atTheEnd.spans[0].frames.upperBound == 18_000 && atTheEnd.spans[0].frames.count == canvas)
         // A clip whose length is off the latent grid (7.00 s: 700 frames, the grid 8): a mask that
         // reaches the end, or lies wholly in its last partial column, is covered to the last frame.
+        // Two fills whose canvases only touch (60 s, masks 14.63-15.63 s and 24.94-25.94 s on
+        // the full model's grid; here scaled to the embedded canvas) stay two canvases.
+        let touching = try spans(mask([3.66..<3.91, 6.235..<6.485], 15), clipSeconds: 15)
+        #expect(touching.spans.count == 2 && touching.windowCount == 2, "\(touching.spans.map(\.frames))")
         for range in [6.7..<7.0, 6.97..<7.0] {
             let end = try spans(mask([range], 7), clipSeconds: 7)
             #expect(end.spans.count == 1 && end.spans[0].frames.upperBound == 700 && end.spans[0].frames.count <= canvas,

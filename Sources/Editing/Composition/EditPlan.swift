@@ -331,10 +331,10 @@ public struct EditPlan: Sendable {
         }
     }
 
-    /// Ranges merged where they overlap or touch, in order.
-    static func union<Bound: Comparable>(_ ranges: [Range<Bound>]) -> [Range<Bound>] {
+    /// Ranges merged where they overlap or (`joiningTouching`) touch, in order.
+    static func union<Bound: Comparable>(_ ranges: [Range<Bound>], joiningTouching: Bool = true) -> [Range<Bound>] {
         ranges.sorted { $0.lowerBound < $1.lowerBound }.reduce(into: []) { merged, range in
-            if let last = merged.last, range.lowerBound <= last.upperBound {
+            if let last = merged.last, range.lowerBound < last.upperBound || (joiningTouching && range.lowerBound == last.upperBound) {
                 merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
             } else {
                 merged.append(range)

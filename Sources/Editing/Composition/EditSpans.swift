@@ -112,7 +112,8 @@ public struct EditSpans: Sendable, Equatable {
             let start = (max(0, min(centred, clipFrames - wanted)) + factor - 1) / factor * factor
             return start..<min(clipFrames, start + wanted)
         }
-        spans = EditPlan.union(placed).map(span)
+        // Spans that only touch stay apart: each is one canvas, where joined they would be windows.
+        spans = EditPlan.union(placed, joiningTouching: false).map(span)
     }
 
     /// Windows the U-Net runs per step, over all spans.
