@@ -37,7 +37,7 @@ public final class EditorServer: Sendable {
     /// Every route of the page and the API (docs/serve-openapi.json describes them), behind the
     /// JSON error and access middlewares; a known path asked with another method gets 405.
     public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteTable()
         router.middlewares.add(JSONErrorMiddleware(routes: routes))
         router.middlewares.add(AccessMiddleware(token: configuration.token, loopbackOnly: configuration.isLoopback))

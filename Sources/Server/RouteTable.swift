@@ -9,11 +9,13 @@ final class RouteTable: Sendable {
     private let routes = Mutex<[(method: HTTPRequest.Method, pattern: [Substring])]>([])
 
     /// Registers `handler` for `method` on `path` (Hummingbird's patterns: `:name` is one
-    /// component, `**` the rest) and records it.
+    /// component, `**` the rest) and records it, with HEAD beside GET.
     func add(_ method: HTTPRequest.Method, _ path: String, to router: Router<BasicRequestContext>,
                       _ handler: @Sendable @escaping (Request, BasicRequestContext) async throws -> some ResponseGenerator) {
         router.on(RouterPath(path), method: method, use: handler)
-        routes.withLock { $0.append((method, path.split(separator: "/"))) }
+        // The router answers HEAD wherever it answers GET (`.autoGenerateHeadEndpoints`).
+        let methods: [HTTPRequest.Method] = method == .get ? [.get, .head] : [method]
+        routes.withLock { routes in routes += methods.map { ($0, path.split(separator: "/")) } }
     }
 
     /// The methods the routes answer at `path`, in the order registered; empty for a path no

@@ -223,14 +223,14 @@ struct GuardAPITests {
         }
     }
 
-    @Test("a known path asked with another method is 405 with the methods it answers; an unknown one stays 404")
+    @Test("a known path asked with another method is 405 with the methods it answers (HEAD wherever GET); an unknown one stays 404")
     func wrongMethod() async throws {
         let server = try TestServer()
         try await server.test { client in
             let cases: [(String, HTTPRequest.Method, String)] = [
-                ("/api/info", .post, "GET"), ("/api/clips", .get, "POST"), ("/api/jobs", .delete, "POST, GET"),
-                ("/api/jobs/j1", .put, "GET, DELETE"), ("/api/jobs/j1/events", .post, "GET"),
-                ("/api/clips/c1/files/v0.wav", .delete, "GET"), ("/", .post, "GET"), ("//api//info", .patch, "GET"),
+                ("/api/info", .post, "GET, HEAD"), ("/api/clips", .get, "POST"), ("/api/jobs", .delete, "POST, GET, HEAD"),
+                ("/api/jobs/j1", .put, "GET, HEAD, DELETE"), ("/api/jobs/j1/events", .post, "GET, HEAD"),
+                ("/api/clips/c1/files/v0.wav", .delete, "GET, HEAD"), ("/", .post, "GET, HEAD"), ("//api//info", .patch, "GET, HEAD"),
             ]
             for (uri, method, allow) in cases {
                 try await client.execute(uri: uri, method: method) { response in
@@ -238,6 +238,9 @@ struct GuardAPITests {
                     #expect(response.headers[.allow] == allow, "\(method) \(uri)")
                     #expect(errorMessage(response).contains("answers \(allow), not \(method.rawValue)"), "\(errorMessage(response))")
                 }
+            }
+            try await client.execute(uri: "/api/info", method: .head) { response in
+                #expect(response.status == .ok && response.body.readableBytes == 0)
             }
             for (uri, method) in [("/no-such-file.js", HTTPRequest.Method.get), ("/no-such-file.js", .post), ("/api/jobs/j1/other", .get)] {
                 try await client.execute(uri: uri, method: method) { response in
