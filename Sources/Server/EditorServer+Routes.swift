@@ -38,11 +38,11 @@ extension EditorServer {
             let name = context.parameters.getCatchAll().joined(separator: "/")
             let url = try self.folder.file(name, of: id)
             let data = try Data(contentsOf: url)
-            var headers: HTTPFields = [.contentType: Self.contentType(of: url), .cacheControl: "no-store"]
+            var headers: HTTPFields = [.contentType: Self.contentType(of: url), .cacheControl: "no-store", .acceptRanges: "bytes"]
             if request.uri.queryParameters.get("download") != nil {
                 headers[.contentDisposition] = "attachment; filename=\"\(url.lastPathComponent)\""
             }
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return Self.partialResponse(data, range: request.headers[.range], headers: headers)
         }
     }
 
@@ -65,6 +65,38 @@ extension EditorServer {
             }
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
         }
+    }
+
+    /// `data`, or the one byte range a `Range: bytes=…` header asks for (RFC 9110, 14.1.2: `A-B`,
+    /// `A-`, `-N`) as 206 with `Content-Range`; a range past the end is 416. A browser's audio
+    /// element seeks only in a file served so. A header this does not read (several ranges, another
+    /// unit) gets the whole file, as the RFC allows.
+    static func partialResponse(_ data: Data, range header: String?, headers: HTTPFields) -> Response {
+        let whole = Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return whole }
+        let ends = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard ends.count == 2, ends.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return whole }
+        let count = data.count
+        let bytes: ClosedRange<Int>
+        switch (Int(ends[0]), Int(ends[1])) {
+        case (let first?, let last):
+            guard first < count else {
+                var refused = headers
+                refused[.contentRange] = "bytes */\(count)"
+                return Response(status: .rangeNotSatisfiable, headers: refused)
+            }
+            let upper = min(last ?? count - 1, count - 1)
+            guard first <= upper else { return whole }   // `B` before `A`: not a range the RFC knows
+            bytes = first...upper
+        case (nil, let suffix?) where suffix > 0 && count > 0:
+            bytes = max(0, count - suffix)...(count - 1)
+        default:
+            return whole
+        }
+        var partial = headers
+        partial[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(count)"
+        return Response(status: .partialContent, headers: partial, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data[bytes])))
     }
 
     private static func contentType(of url: URL) -> String {

@@ -223,6 +223,39 @@ struct GuardAPITests {
         }
     }
 
+    @Test("a file is served in byte ranges (206, Content-Range; 416 past the end), as an audio element needs to seek; other Range headers get the whole file")
+    func byteRanges() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let uri = "/api/clips/\(clip)/files/v0.wav"
+            let whole = try await client.execute(uri: uri, method: .get) { response in
+                #expect(response.status == .ok && response.headers[.acceptRanges] == "bytes")
+                return Data(response.body.readableBytesView)
+            }
+            let count = whole.count
+            let cases: [(String, HTTPResponse.Status, Range<Int>?)] = [
+                ("bytes=100-199", .partialContent, 100..<200), ("bytes=\(count - 10)-", .partialContent, (count - 10)..<count),
+                ("bytes=-16", .partialContent, (count - 16)..<count), ("bytes=0-\(count * 2)", .partialContent, 0..<count),
+                ("bytes=\(count)-", .rangeNotSatisfiable, nil), ("bytes=5-2", .ok, 0..<count), ("bytes=0-1,4-5", .ok, 0..<count),
+                ("items=0-1", .ok, 0..<count), ("bytes=x-1", .ok, 0..<count),
+            ]
+            for (range, status, bytes) in cases {
+                try await client.execute(uri: uri, method: .get, headers: [.range: range]) { response in
+                    #expect(response.status == status, "\(range): \(response.status)")
+                    if let bytes {
+                        #expect(Data(response.body.readableBytesView) == whole[bytes], "\(range)")
+                        if status == .partialContent {
+                            #expect(response.headers[.contentRange] == "bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)/\(count)", "\(range)")
+                        }
+                    } else {
+                        #expect(response.headers[.contentRange] == "bytes */\(count)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a known path asked with another method is 405 with the methods it answers (HEAD wherever GET); an unknown one stays 404")
     func wrongMethod() async throws {
         let server = try TestServer()
