@@ -163,7 +163,9 @@ extension EditorServer {
     func words(of prompt: String) throws -> Words {
         do { try CLIPTokenizer.validate(prompt: prompt) } catch { throw ServerError.badRequest("\(error)") }
         let tokens = PromptTokens(prompt, tokenizer: pipeline.tokenizer)
-        return Words(words: tokens.words.map(\.text), tokens: tokens.ids.count)
+        // Only words with a token inside the text encoder's window can be reweighted.
+        let addressable = tokens.words.filter { $0.tokenPositions.contains { $0 < PromptTokens.keyCount } }
+        return Words(words: addressable.map(\.text), tokens: tokens.ids.count)
     }
 
     /// Checks an upload with libsndfile (before anything else reads it) against the limits and

@@ -191,6 +191,10 @@ struct EditAPITests {
         try await server.test { client in
             let words = try await client.execute(uri: "/api/tokens?prompt=a%20dog%20barking", method: .get) { try object($0)["words"] as? [String] }
             #expect(words == ["a", "dog", "barking"])
+            // Words past the text encoder's 77 tokens cannot be reweighted, so they are not offered.
+            let long = (Array(repeating: "ab", count: 80) + ["zebra"]).joined(separator: "%20")
+            let offered = try await client.execute(uri: "/api/tokens?prompt=\(long)", method: .get) { try object($0)["words"] as? [String] }
+            #expect(offered?.contains("zebra") == false && offered?.isEmpty == false)
             let (needsToken, rows, guidance) = try await client.execute(uri: "/api/info", method: .get) { response in
                 let info = try object(response)
                 return (info["needs_token"] as? Bool, (info["mel_frequencies"] as? [Double])?.count ?? 0, info["edit_guidance"] as? [String: Double])

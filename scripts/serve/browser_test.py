@@ -159,6 +159,13 @@ def run(auffusion, screenshot, folder):
 
         browser.command("POST", "url", {"url": address})
         browser.wait("return document.getElementById('status').textContent === 'idle' && state.info !== null", "the page loads")
+        # Every uncaught error of the page's script is collected, and must stay none.
+        browser.script("window.errors = []; window.addEventListener('error', (e) => errors.push(String(e.message)));"
+                       "window.addEventListener('unhandledrejection', (e) => errors.push(String(e.reason)));")
+        # Before any clip: the version buttons are off, and their keys do nothing.
+        if not browser.script("return ['undo', 'redo', 'ab'].every((id) => document.getElementById(id).disabled)"):
+            raise Failure("undo, redo or A/B is enabled before a clip is open")
+        browser.script("document.getElementById('ab').onclick(); document.getElementById('undo').onclick()")
         browser.command("POST", f"element/{browser.element('#file')}/value", {"text": clip})
         browser.wait("return document.querySelectorAll('#versions li').length === 1 && !!state.picture", "the upload shows")
         step("upload")
@@ -203,6 +210,10 @@ def run(auffusion, screenshot, folder):
         browser.click("#play")
         browser.wait("return document.getElementById('audio').currentTime > 0.2", "the result plays", timeout=20)
         browser.script("document.getElementById('audio').pause()")
+        # The playhead moves where the spectrogram is clicked: the audio seeks (the server answers byte ranges).
+        browser.script("const audio = document.getElementById('audio'); audio.currentTime = 1.0")
+        browser.wait("const audio = document.getElementById('audio'); return !audio.seeking && Math.abs(audio.currentTime - 1.0) < 0.05 "
+                     "&& audio.seekable.length > 0 && audio.seekable.end(0) > 1.5", "the audio seeks to 1.0 s", timeout=20)
         step("play")
 
         version = browser.script("return state.clip.versions[1]")
@@ -214,6 +225,15 @@ def run(auffusion, screenshot, folder):
                 raise Failure(f"the download did not arrive in {downloads}: {os.listdir(downloads)}")
             time.sleep(0.1)
         step("download")
+
+        errors = browser.script("return window.errors")
+        if errors:
+            raise Failure(f"the page's script threw: {errors}")
+        # A reload comes back to the clip and the version shown.
+        browser.command("POST", "url", {"url": address})
+        browser.wait("return state.clip !== null && state.current === 1 && document.querySelectorAll('#versions li').length === 2",
+                     "the reload shows the same clip and version")
+        step("reload")
 
         if screenshot:
             browser.script("state.selection = arguments[0]; describeSelection(); draw();", selection)

@@ -50,13 +50,23 @@ function shownVersion() {
   return version;
 }
 
+// A clip with no version yet (a generation still running) cannot be shown.
 function showClip(clip, number) {
+  if (!clip.versions.length) return;
+  if (!state.clip || state.clip.id !== clip.id) { state.selection = null; describeSelection(); }
   state.clip = clip;
   $("clip-name").textContent = `${clip.name} — ${clip.format} (the model hears ${clip.canvas_seconds} s at a time; longer clips are edited in windows)`;
   if (number !== undefined) state.current = number;
   state.current = Math.min(state.current, clip.versions.length - 1);
+  remember();
   renderVersions();
   loadVersion();
+}
+
+// What this tab shows and runs, kept per tab (sessionStorage) so that a reload comes back to
+// it and another tab on the same server keeps its own.
+function remember() {
+  if (state.clip) sessionStorage.setItem("auffusion-view", JSON.stringify({ clip: state.clip.id, version: state.current }));
 }
 
 function choose(number) {
@@ -65,6 +75,7 @@ function choose(number) {
   state.redo.length = 0;
   state.current = number;
   state.showParent = false;
+  remember();
   renderVersions();
   loadVersion();
 }
@@ -94,7 +105,8 @@ function renderVersions() {
   if (version.plan) { $("plan").href = fileURL(`v${version.number}.plan.json`, true); }
   const notes = (version.notes || []).map((note) => `<li>${escapeHTML(note)}</li>`).join("");
   $("details").innerHTML = `${version.seconds.toFixed(2)} s, ${version.sample_rate} Hz, ${version.channels} ch` +
-    (version.replay ? `<br>replay: <code>${escapeHTML(version.replay)}</code> (beside v${version.parent}'s file)` : "") +
+    (version.replay ? `<br>replay: <code>${escapeHTML(version.replay)}</code>` +
+      (version.parent !== undefined && version.parent !== null ? ` (beside v${version.parent}'s file)` : "") : "") +
     (notes ? `<ul>${notes}</ul>` : "");
   const overlay = $("overlay");
   overlay.innerHTML = '<option value="">none</option>';
@@ -129,13 +141,12 @@ async function upload(file) {
   $("status").textContent = `uploading ${file.name}…`;
   try {
     const clip = await api(`/api/clips?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
-    state.undo.length = 0; state.redo.length = 0; state.selection = null;
+    state.undo.length = 0; state.redo.length = 0;
     showClip(clip, 0);
-    $("status").textContent = "idle";
   } catch (error) {
     say(error.message);
-    $("status").textContent = "idle";
   }
+  if (!state.job) $("status").textContent = "idle";
 }
 
 // MARK: - The spectrogram
@@ -176,10 +187,13 @@ function draw() {
     context.imageSmoothingEnabled = false;
     context.drawImage(state.picture, 0, 0, width, height);
   }
-  if (state.overlay) {
-    // The heatmap covers the model's canvas, which may be longer than the clip.
+  if (state.overlay && state.picture) {
+    // The heatmap spans what the maps were recorded on: the model's canvas, which may be longer
+    // than a short clip, or the whole of a clip edited in windows. Its width in frames against
+    // the spectrogram's says how long that is.
+    const seconds = duration() * state.overlay.naturalWidth / state.picture.naturalWidth;
     context.globalAlpha = 0.85;
-    context.drawImage(state.overlay, 0, 0, timeToX(state.clip.canvas_seconds), height);
+    context.drawImage(state.overlay, 0, 0, timeToX(seconds), height);
     context.globalAlpha = 1;
   }
   if (state.selection) {
@@ -400,7 +414,7 @@ async function run(event) {
 }
 
 function follow(id) {
-  localStorage.setItem("auffusion-job", id);
+  sessionStorage.setItem("auffusion-job", id);
   state.job = id;
   $("cancel").disabled = false;
   $("run").disabled = true;
@@ -433,11 +447,24 @@ async function showStatus(status) {
     progress.value = progress.max;
     finishJob();
     const clip = await api(`/api/clips/${status.clip}`);
-    if (!state.clip || state.clip.id !== clip.id) { state.undo.length = 0; state.redo.length = 0; }
-    else state.undo.push(state.current);
-    state.redo.length = 0;
-    state.showParent = false;
-    showClip(clip, status.version);
+    const open = () => {
+      if (!state.clip || state.clip.id !== clip.id) { state.undo.length = 0; state.redo.length = 0; }
+      else state.undo.push(state.current);
+      state.redo.length = 0;
+      state.showParent = false;
+      showClip(clip, status.version);
+    };
+    // A job on another clip than the one open now (opened while it ran) does not take the page
+    // away from it: its result is offered instead. A generation always opens its new clip.
+    if (state.clip && state.clip.id !== clip.id && status.kind !== "generate") {
+      say("");
+      const button = document.createElement("button");
+      button.textContent = `open v${status.version} of ${clip.name}`;
+      button.onclick = () => { say(""); open(); };
+      $("message").append(`the job on ${clip.name} is done: `, button);
+    } else {
+      open();
+    }
   } else {
     $("status").textContent = status.state === "failed" ? `failed: ${status.error}` : "cancelled";
     progress.value = 0;
@@ -446,7 +473,7 @@ async function showStatus(status) {
 }
 
 function finishJob() {
-  localStorage.removeItem("auffusion-job");
+  sessionStorage.removeItem("auffusion-job");
   state.job = null;
   if (state.events) { state.events.close(); state.events = null; }
   $("cancel").disabled = true;
@@ -491,7 +518,7 @@ async function start() {
   $("cancel").onclick = cancel;
   // Undo and redo move along the versions chosen, never deleting one.
   const step = (from, to) => () => {
-    if (!from.length) return;
+    if (!state.clip || !from.length) return;
     to.push(state.current);
     state.current = from.pop();
     state.showParent = false;
@@ -499,7 +526,7 @@ async function start() {
   };
   $("undo").onclick = step(state.undo, state.redo);
   $("redo").onclick = step(state.redo, state.undo);
-  $("ab").onclick = () => { state.showParent = !state.showParent; renderVersions(); loadVersion(); };
+  $("ab").onclick = () => { if (!state.clip) return; state.showParent = !state.showParent; renderVersions(); loadVersion(); };
   $("overlay").onchange = () => {
     const name = $("overlay").value;
     if (!name) { state.overlay = null; draw(); return; }
@@ -517,15 +544,20 @@ async function start() {
   syncForm();
   draw();
   requestAnimationFrame(tick);
-  const pending = localStorage.getItem("auffusion-job");
+  const view = JSON.parse(sessionStorage.getItem("auffusion-view") || "null");
+  if (view) {
+    try { showClip(await api(`/api/clips/${view.clip}`), view.version); } catch (_) { sessionStorage.removeItem("auffusion-view"); }
+  }
+  const pending = sessionStorage.getItem("auffusion-job");
   if (pending) {
     try {
       const status = await api(`/api/jobs/${pending}`);
-      if (status.clip) {
-        try { showClip(await api(`/api/clips/${status.clip}`), 0); } catch (_) { /* a generation not done yet */ }
+      if (!state.clip && status.clip) {
+        try { showClip(await api(`/api/clips/${status.clip}`), 0); } catch (_) { /* its clip is gone */ }
       }
-      if (!isFinal(status)) follow(pending); else localStorage.removeItem("auffusion-job");
-    } catch (_) { localStorage.removeItem("auffusion-job"); }
+      // A job that ended while the page reloaded shows its result, as if it had been followed.
+      if (!isFinal(status)) follow(pending); else await showStatus(status);
+    } catch (_) { sessionStorage.removeItem("auffusion-job"); }
   }
 }
 
