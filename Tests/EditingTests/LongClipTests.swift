@@ -121,6 +121,19 @@ struct LongClipTests {
         }
     }
 
+    @Test("a clip encoded on one canvas (cropped to it) refuses a mask past the canvas instead of editing nothing there")
+    func maskPastTheCrop() throws {
+        let clip = try bursts(seconds: 4)
+        var none: NoiseSource?
+        let cropped = try ClipLatents(encoding: clip.audio, pipeline: pipeline, posteriorNoise: &none)
+        #expect(cropped.duration < 3)
+        func plan(_ range: Range<Double>) throws -> EditPlan {
+            EditPlan([.inpainting(mask: try EditMask(ranges: [range], clipDuration: 4), request: request("white noise"))])
+        }
+        #expect(throws: EditingError.self) { try plan(3.0..<3.5).validate(clip: cropped, pipeline: pipeline) }
+        #expect(try plan(2.0..<2.5).validate(clip: cropped, pipeline: pipeline).count == 1)
+    }
+
     @Test("a word swap of a 6 s clip, run in windows with one controller each, raises the pitch in every third of it (3 held-out seeds) and keeps maps as long as the clip")
     func swapAcrossWindows() throws {
         let clip = try bursts(seconds: 6)

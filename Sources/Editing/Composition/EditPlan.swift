@@ -77,6 +77,9 @@ public struct EditPlan: Sendable {
     public func validate(clip: ClipLatents?, pipeline: AuffusionPipeline) throws -> [Int] {
         try checkPassesAndFinishing()
         guard let first = passes.first else { throw EditPlanError.empty }
+        // A clip encoded on one canvas holds at most the canvas: a mask past it would edit nothing
+        // and its fill would replace that part of the user's file with what the model never made.
+        if let clip { try checkMasks(within: clip.duration, pipeline: pipeline) }
         let canvasFrames = self.canvasFrames(clip: clip, pipeline: pipeline, first: first)
         return try passes.enumerated().map { index, pass in
             try pass.validate(index: index, hasClip: clip != nil)
@@ -84,6 +87,17 @@ public struct EditPlan: Sendable {
                 try Self.check(pass, canvasFrames: canvasFrames, pipeline: pipeline) { inversion in
                     try clip.map { try inversion.settings(for: $0.latents, pipeline: pipeline) } ?? inversion.declaredSettings()
                 }
+            }
+        }
+    }
+
+    /// That every mask lies within a clip of `duration` seconds (a frame's rounding allowed).
+    /// - Throws: ``EditingError/invalidMask(_:)``.
+    func checkMasks(within duration: Double, pipeline: AuffusionPipeline) throws {
+        let slack = 1 / pipeline.melParameters.framesPerSecond
+        for case .mask(let mask) in passes.map(\.constraint) {
+            if let range = mask.ranges.first(where: { $0.upperBound > duration + slack }) {
+                throw EditingError.invalidMask("the masked range \(range.lowerBound)-\(range.upperBound) s lies outside the clip (0-\(duration) s)")
             }
         }
     }

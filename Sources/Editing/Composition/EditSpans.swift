@@ -145,12 +145,7 @@ extension EditPlan {
                     progress: (EditProgress) -> Bool = { _ in true }) throws -> LongEditResult {
         try checkPassesAndFinishing()   // before the spans, which an empty plan has none of
         let fps = pipeline.melParameters.framesPerSecond
-        // A mask made for another clip: its ranges past this clip's end (a frame's rounding allowed).
-        for case .mask(let mask) in passes.map(\.constraint) {
-            if let range = mask.ranges.first(where: { $0.upperBound > clip.duration + 1 / fps }) {
-                throw EditingError.invalidMask("the masked range \(range.lowerBound)-\(range.upperBound) s lies outside the clip (0-\(clip.duration) s)")
-            }
-        }
+        try checkMasks(within: clip.duration, pipeline: pipeline)   // a mask made for another clip
         let clipFrames = clip.spectrogramFrames(pipeline: pipeline)
         let spans = EditSpans(plan: self, clipFrames: clipFrames, pipeline: pipeline)
         let whole = spans.spans.count == 1 && spans.spans[0].frames == 0..<clipFrames
