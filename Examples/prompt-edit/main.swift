@@ -34,7 +34,7 @@ do {
     var request = GenerationRequest(prompt: source)
     request.stepCount = steps
     var noise = NoiseSource(seed: 42)
-    let report = { (progress: Pipeline.Progress) -> Bool in print("step \(progress.step)/\(progress.total)"); return true }
+    let report = { (progress: DenoiseProgress) -> Bool in print("step \(progress.step)/\(progress.total)"); return true }
     let result: PromptToPromptResult
     if let inputPath {
         var posterior: NoiseSource? = nil

@@ -14,7 +14,7 @@ import Foundation
 /// 6. `S = ln(max(mel, 1e-5))`.
 ///
 /// ```swift
-/// let analysis = MelAnalyzer(MelParameters())
+/// let analysis = try MelAnalyzer(MelParameters())
 /// let logMel = try analysis.logMel(of: samples)   // [256, frames]
 /// ```
 public struct MelAnalyzer: Sendable {

@@ -33,7 +33,7 @@ public enum Resampler {
                                 parallelism: Int = ComputeThreads.count) throws -> AudioBuffer {
         guard buffer.sampleRate != targetRate else { return buffer }
         let ratio = targetRate / buffer.sampleRate
-        guard src_is_valid_ratio(ratio) != 0 else {
+        guard ratio.isFinite, ratio > 0, src_is_valid_ratio(ratio) != 0 else {
             throw Failure(description: "cannot resample from \(buffer.sampleRate) Hz to \(targetRate) Hz")
         }
         let outputCount = Int((Double(buffer.frameCount) * ratio).rounded())

@@ -15,7 +15,7 @@ final class ProgressReporter {
     init(quiet: Bool) { self.quiet = quiet }
 
     /// A handler for one run's steps.
-    func steps(label: String = "step") -> (Pipeline.Progress) -> Bool {
+    func steps(label: String = "step") -> (DenoiseProgress) -> Bool {
         { [self] progress in
             show("\(label) \(progress.step)/\(progress.total)", done: progress.step, of: progress.total)
             return true

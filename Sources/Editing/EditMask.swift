@@ -19,6 +19,9 @@ public struct EditMask: Sendable, Equatable {
     public let ranges: [Range<Double>]
     /// The frequency band (Hz), or `nil` for the whole spectrum.
     public let band: Range<Double>?
+    /// The longest clip a mask is made for (10⁹ s): far past any file the toolkit reads, and
+    /// short enough that its frames are counted without overflow.
+    public static let longestClip = 1e9
 
     /// A mask over `ranges` of a clip of `clipDuration` seconds, limited to `band`.
     ///
@@ -26,10 +29,14 @@ public struct EditMask: Sendable, Equatable {
     ///   - ranges: seconds; clamped to `0…clipDuration`, then merged.
     ///   - band: Hz, within `0…maximumFrequency` (the mel filterbank's top, 8000 Hz).
     /// - Throws: ``EditingError/invalidMask(_:)`` for no range, an empty range or one outside the
-    ///   clip; ``EditingError/invalidBand(low:high:maximum:)``.
+    ///   clip, or a clip length that is not a number in 0…``longestClip``;
+    ///   ``EditingError/invalidBand(low:high:maximum:)``.
     public init(ranges: [Range<Double>], band: Range<Double>? = nil, clipDuration: Double,
                 maximumFrequency: Double = 8000) throws {
         guard !ranges.isEmpty else { throw EditingError.invalidMask("give at least one mask range") }
+        guard clipDuration > 0, clipDuration <= Self.longestClip else {
+            throw EditingError.invalidMask("the clip's length must be between 0 and \(Self.longestClip) s, got \(clipDuration)")
+        }
         var clamped: [Range<Double>] = []
         for range in ranges {
             let text = "the mask \(range.lowerBound)-\(range.upperBound) s"

@@ -25,8 +25,8 @@ public enum EditingError: Error, Equatable, CustomStringConvertible {
         case .invalidMask(let reason): reason
         case .invalidBand(let low, let high, let maximum):
             "the band \(low)-\(high) Hz must satisfy 0 <= low < high <= \(maximum) Hz"
-        case .invalidCrossfade(let milliseconds): "the crossfade must be a non-negative length, got \(milliseconds) ms"
-        case .invalidContext(let seconds): "the context around a fill must be a non-negative length, got \(seconds) s"
+        case .invalidCrossfade(let milliseconds): "the crossfade must be between 0 and 60000 ms, got \(milliseconds) ms"
+        case .invalidContext(let seconds): "the context around a fill must be between 0 and 60 s, got \(seconds) s"
         case .unsupportedChannels(let from, let to):
             "cannot make \(to) channels from \(from): give 1 (the channels averaged), \(from) (the input's), or start from a mono file"
         case .formatOfRawResult(let sampleRate):

@@ -54,7 +54,7 @@ public struct Inpainting: Sendable {
     /// - Throws: ``EditPlanError`` naming what is wrong, ``EditingError`` for a bad crossfade,
     ///   ``PipelineError`` and model errors.
     public func run(on clip: ClipLatents, request: GenerationRequest, pipeline: AuffusionPipeline,
-                    noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
+                    noise: inout NoiseSource, progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> GenerationResult {
         try EditingError.check(strength: strength)
         var plan = EditPlan([pass(request)])
         plan.crossfadeSeconds = crossfadeSeconds

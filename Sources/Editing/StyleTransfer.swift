@@ -41,7 +41,7 @@ public struct StyleTransfer: Sendable {
     /// - Throws: ``EditingError/invalidStrength(_:)`` before anything runs; ``EditPlanError``,
     ///   ``PipelineError`` and model errors.
     public func run(on clip: ClipLatents, request: GenerationRequest, pipeline: AuffusionPipeline,
-                    noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
+                    noise: inout NoiseSource, progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> GenerationResult {
         try EditingError.check(strength: strength)
         return try EditPlan([pass(request)]).run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.step) }.output
     }

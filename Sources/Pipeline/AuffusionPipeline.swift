@@ -171,7 +171,7 @@ public struct AuffusionPipeline: Sendable {
     /// Generates audio for `request`, drawing the initial latents from `noise`: the noise start,
     /// the request's conditioning, one run of the loop, and the rendering.
     public func generate(_ request: GenerationRequest, noise: inout NoiseSource,
-                         progress: (Progress) -> Bool = { _ in true }) throws -> GenerationResult {
+                         progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> GenerationResult {
         let start = try noiseStart(request, noise: &noise)
         let conditioning = try conditioning([request.prompt], request: request)
         let latents: Tensor

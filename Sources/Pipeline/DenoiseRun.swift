@@ -3,7 +3,7 @@ import Models
 import Schedulers
 
 /// Where a run is, for progress reporting; the handler returns `false` to cancel.
-public struct Progress: Sendable {
+public struct DenoiseProgress: Sendable {
     /// Steps done, 1…``total``.
     public var step: Int
     public var total: Int
@@ -52,7 +52,7 @@ public struct DenoiseRun {
 
     /// One finished step.
     public struct Step {
-        public var progress: Progress
+        public var progress: DenoiseProgress
         /// The latents after the step (and the constraint).
         public var latents: Tensor
     }
@@ -151,7 +151,7 @@ public struct DenoiseRun {
         if let constraint { latents = try constraint(index, latents) }
         index += 1
         if !isFinished, evaluation(step: index) != evaluation(step: index - 1) { HeapMemory.returnFreed() }
-        return Step(progress: Progress(step: index, total: timesteps.count, timestep: timestep), latents: latents)
+        return Step(progress: DenoiseProgress(step: index, total: timesteps.count, timestep: timestep), latents: latents)
     }
 
     /// What step `index` evaluates: both halves of guidance or the conditional rows alone, the whole
@@ -192,7 +192,7 @@ public struct DenoiseRun {
 
     /// Runs the remaining steps, reporting each to `progress`, and returns the final latents.
     /// - Throws: ``PipelineError/cancelled`` when `progress` returns `false`; model errors.
-    public mutating func finish(progress: (Progress) -> Bool = { _ in true }) throws -> Tensor {
+    public mutating func finish(progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> Tensor {
         while let step = try next() {
             guard progress(step.progress) else { throw PipelineError.cancelled }
         }

@@ -20,7 +20,7 @@ public struct GenerationRun: Sendable {
     ///   - started: when the run was asked for, for the record's timings.
     ///   - warn: hears what the peak guard did.
     public func callAsFunction(pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,
-                               progress: (Pipeline.Progress) -> Bool = { _ in true }, warn: (String) -> Void) throws -> RunRecord {
+                               progress: (DenoiseProgress) -> Bool = { _ in true }, warn: (String) -> Void) throws -> RunRecord {
         let result = try pipeline.generate(request, noise: &noise, progress: progress)
         let files = try outputs.write(result, warn: warn)
         var record = RunRecord(command: "generate", request: request, seed: seed, result: result, outputs: files,
@@ -68,7 +68,7 @@ public struct AttentionMapRun: Sendable {
     ///   - guardsPeaks: whether ``PeakGuard`` scales audio that would clip.
     /// - Throws: ``Failure``, ``AttentionMapFiles/Failure`` and ``OutputError`` before any work; the run's errors.
     public func callAsFunction(pipeline: AuffusionPipeline, noise: inout NoiseSource, into folder: URL, inputs: [URL], guardsPeaks: Bool = true,
-                               started: Date, progress: (Pipeline.Progress) -> Bool = { _ in true },
+                               started: Date, progress: (DenoiseProgress) -> Bool = { _ in true },
                                warn: (String) -> Void) throws -> RunRecord {
         let canvas = pipeline.canvas(of: request).frames
         guard canvas <= pipeline.canvasFrames else {
@@ -104,7 +104,7 @@ public struct AttentionMapRun: Sendable {
     }
 
     private func run(_ level: AttentionResolution, pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,
-                     progress: (Pipeline.Progress) -> Bool, warn: (String) -> Void) throws -> RunRecord {
+                     progress: (DenoiseProgress) -> Bool, warn: (String) -> Void) throws -> RunRecord {
         let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: 1)
         let result = try pipeline.promptToPrompt([request.prompt], request: request, noise: &noise, controller: store, progress: progress)
         guard let generated = result.outputs.first, let folder = outputs.maps else { throw PipelineError.invalidRequest("the run made no output") }

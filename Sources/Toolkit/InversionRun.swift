@@ -18,7 +18,7 @@ public struct InversionRun: Sendable {
     /// the run's record: the source prompt, steps and guidance of the inversion, and its
     /// `method`, `start_step` and file size (`bytes`) in the details.
     public func callAsFunction(clip: EditClip, input: URL, pipeline: AuffusionPipeline, outputs: RunOutputs, started: Date,
-                               progress: (Pipeline.Progress) -> Bool = { _ in true }) throws -> RunRecord {
+                               progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> RunRecord {
         var noise = NoiseSource(seed: seed), posterior: NoiseSource?
         let latents = try clip.latents(pipeline: pipeline, posteriorNoise: &posterior).latents
         let inversion = try InversionStart(.invert(settings)).inversion(of: latents, pipeline: pipeline, noise: &noise, progress: progress)

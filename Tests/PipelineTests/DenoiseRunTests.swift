@@ -21,6 +21,28 @@ struct DenoiseRunTests {
         return request
     }
 
+    @Test("one pipeline serves runs from several tasks at once, each giving the bits it gives alone")
+    func concurrentRuns() async throws {
+        let pipeline = try Self.pipeline()
+        let seeds: [UInt64] = [1, 2, 3]
+        let alone = try seeds.map { seed in
+            var noise = NoiseSource(seed: seed)
+            return try pipeline.generate(Self.request(), noise: &noise).audio.channels[0].map(\.bitPattern)
+        }
+        let together = try await withThrowingTaskGroup(of: (Int, [UInt32]).self) { group in
+            for (index, seed) in seeds.enumerated() {
+                group.addTask {
+                    var noise = NoiseSource(seed: seed)
+                    return (index, try pipeline.generate(Self.request(), noise: &noise).audio.channels[0].map(\.bitPattern))
+                }
+            }
+            var results = [[UInt32]](repeating: [], count: seeds.count)
+            for try await (index, bits) in group { results[index] = bits }
+            return results
+        }
+        #expect(together == alone)
+    }
+
     @Test("iterating the steps gives generate's latents bit for bit, one step per timestep")
     func iterationEqualsGenerate() throws {
         let pipeline = try Self.pipeline()

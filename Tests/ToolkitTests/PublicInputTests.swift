@@ -80,9 +80,16 @@ struct PublicInputTests {
             #expect(throws: EditingError.self) { try masked.run(on: clip, pipeline: pipeline, noise: &noise) }
         }
         var plan = EditPlan([EditPass.styleTransfer(strength: 0.5, request: GenerationRequest(prompt: "a bell"))])
-        for context in [Double.nan, -1] {
+        for context in [Double.nan, -1, 1e300] {
             plan.contextSeconds = context
             #expect(throws: EditingError.self) { try plan.validateWithoutClip(pipeline: pipeline) }
+        }
+        plan.contextSeconds = 0.5
+        plan.crossfadeSeconds = 1e15
+        #expect(throws: EditingError.self) { try plan.validateWithoutClip(pipeline: pipeline) }
+        // A mask for a clip of no length, an infinite one or one too long to count in frames.
+        for duration in [Double.nan, .infinity, 1e300, 0] {
+            #expect(throws: EditingError.self, "clip of \(duration) s") { try EditMask(ranges: [1..<2], clipDuration: duration) }
         }
         let weighted = PromptEdit(alignment: .none, weights: [(word: "bell", factor: .nan)])
         #expect(throws: PromptEditError.self) {
@@ -124,6 +131,9 @@ struct PublicInputTests {
             }
         }
         #expect(throws: AudioFileError.self) { try AudioReader(original).read(frames: -5..<3) }
+        for rate in [Double.nan, -16_000, 0] {
+            #expect(throws: Resampler.Failure.self, "\(rate) Hz") { try Resampler.resample(tone(seconds: 0.01), to: rate) }
+        }
         var analyzer = try MelAnalyzer(pipeline.melParameters)
         analyzer.chunkFrames = 0
         #expect(try analyzer.logMel(of: tone(seconds: 0.5).channels[0]).shape[0] == pipeline.melParameters.melBinCount)

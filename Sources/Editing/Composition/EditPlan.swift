@@ -9,7 +9,7 @@ public struct EditProgress: Sendable {
     public var pass: Int
     public var passCount: Int
     /// The step within the pass.
-    public var step: Progress
+    public var step: DenoiseProgress
     /// Steps done over the whole plan, 1…``totalSteps``.
     public var stepsDone: Int
     public var totalSteps: Int
@@ -175,7 +175,7 @@ public struct EditPlan: Sendable {
             try Self.naming(pass: index) {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 let prompts = pass.prompts
-                func report(_ step: Progress, after done: Int) -> Bool {
+                func report(_ step: DenoiseProgress, after done: Int) -> Bool {
                     progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
                                           stepsDone: stepsBefore + done + step.step, totalSteps: totalSteps))
                 }

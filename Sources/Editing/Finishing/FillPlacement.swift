@@ -55,13 +55,16 @@ public struct FillPlacement: Sendable {
     /// The highest peak a fill is given, −0.1 dBFS (``PeakGuard``'s ceiling).
     public static let ceiling: Float = 0.988_6
 
+    /// The longest crossfade or context, in seconds (a fade is at most half a range anyway).
+    public static let longestLength = 60.0
+
     public init(crossfadeSeconds: Double = 0.020) { self.crossfadeSeconds = crossfadeSeconds }
 
     /// Checks that the crossfade and the context are lengths.
     /// - Throws: ``EditingError/invalidCrossfade(_:)``, ``EditingError/invalidContext(_:)``.
     public func validate() throws {
-        guard crossfadeSeconds >= 0, crossfadeSeconds.isFinite else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
-        guard contextSeconds >= 0, contextSeconds.isFinite else { throw EditingError.invalidContext(contextSeconds) }
+        guard (0...Self.longestLength).contains(crossfadeSeconds) else { throw EditingError.invalidCrossfade(crossfadeSeconds * 1000) }
+        guard (0...Self.longestLength).contains(contextSeconds) else { throw EditingError.invalidContext(contextSeconds) }
     }
 
     /// The replacement of `original`'s frames in `fill`'s range, and what was done; `nil` when the

@@ -47,13 +47,13 @@ public struct Inversion: Sendable {
     /// - Parameter noise: DDPM draws its K noisy latents `[1, 4, h, w]` from it; DDIM draws nothing.
     /// - Throws: ``InversionError``, pipeline and model errors.
     public init(inverting clip: ClipLatents, settings: InversionSettings, pipeline: AuffusionPipeline,
-                noise: inout NoiseSource, progress: (Pipeline.Progress) -> Bool = { _ in true }) throws {
+                noise: inout NoiseSource, progress: (DenoiseProgress) -> Bool = { _ in true }) throws {
         try self.init(inverting: clip.latents, settings: settings, pipeline: pipeline, noise: &noise, progress: progress)
     }
 
     /// Inverts clean latents `[1, 4, h, w]`.
     public init(inverting latents: Tensor, settings: InversionSettings, pipeline: AuffusionPipeline,
-                noise: inout NoiseSource, progress: (Pipeline.Progress) -> Bool = { _ in true }) throws {
+                noise: inout NoiseSource, progress: (DenoiseProgress) -> Bool = { _ in true }) throws {
         let ddim = try Self.schedule(settings, pipeline: pipeline, eta: settings.method == .ddpm ? 1 : 0)
         let conditioning = try pipeline.inversionConditioning(prompt: settings.sourcePrompt, guidance: settings.guidance)
         let count = settings.startStep

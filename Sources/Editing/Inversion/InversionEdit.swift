@@ -61,7 +61,7 @@ extension Inversion {
     /// scheduler and canvas are not used: the inversion's are.
     /// - Returns: the final latents `[1, 4, h, w]`.
     public func edit(_ request: GenerationRequest, startStep: Int? = nil, pipeline: AuffusionPipeline,
-                     progress: (Pipeline.Progress) -> Bool = { _ in true }) throws -> Tensor {
+                     progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> Tensor {
         let start = try self.start(startStep: startStep, pipeline: pipeline)
         let conditioning = try pipeline.inversionConditioning(prompt: request.prompt, guidance: request.guidanceScale,
                                                               negativePrompt: request.negativePrompt, rescale: request.guidanceRescale)
@@ -77,7 +77,7 @@ extension Inversion {
     /// - Returns: the final latents `[P, 4, h, w]` and the controller (its attention store).
     public func promptToPrompt(_ prompts: [String], edit: PromptEdit, request: GenerationRequest, startStep: Int? = nil,
                                blend: LocalBlend? = nil, pipeline: AuffusionPipeline,
-                               progress: (Pipeline.Progress) -> Bool = { _ in true }) throws -> (latents: Tensor, controller: AttentionEdit) {
+                               progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> (latents: Tensor, controller: AttentionEdit) {
         let start = try self.start(prompts: prompts.count, startStep: startStep, pipeline: pipeline)
         let controller = try edit.makeController(prompts: prompts, tokenizer: pipeline.tokenizer,
                                                  steps: start.start.timesteps.count, layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount)

@@ -38,7 +38,7 @@ public struct InversionStart: Sendable, Equatable {
     /// steps to `progress`, or read from the file and checked against the clip, model and schedule.
     /// - Throws: ``InversionError``; pipeline errors while inverting.
     public func inversion(of latents: Tensor, pipeline: AuffusionPipeline, noise: inout NoiseSource,
-                          progress: (Pipeline.Progress) -> Bool = { _ in true }) throws -> Inversion {
+                          progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> Inversion {
         switch source {
         case .invert(let settings):
             try Inversion(inverting: latents, settings: settings, pipeline: pipeline, noise: &noise, progress: progress)

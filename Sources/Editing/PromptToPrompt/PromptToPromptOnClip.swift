@@ -20,7 +20,7 @@ extension AuffusionPipeline {
     /// - Throws: ``EditingError/invalidStrength(_:)``, ``EditPlanError``, ``PromptEditError``, pipeline and model errors.
     public func promptToPrompt(_ prompts: [String], edit: PromptEdit, on clip: ClipLatents, strength: Double,
                                request: GenerationRequest, blend: LocalBlend? = nil,
-                               noise: inout NoiseSource, progress: (Progress) -> Bool = { _ in true }) throws -> PromptToPromptResult {
+                               noise: inout NoiseSource, progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> PromptToPromptResult {
         try EditingError.check(strength: strength)
         guard prompts.count == 2 else { throw PromptEditError.invalid("an edit of a clip takes a source prompt and one edited prompt") }
         var target = request

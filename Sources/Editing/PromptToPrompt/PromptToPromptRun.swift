@@ -28,7 +28,7 @@ extension AuffusionPipeline {
     public func promptToPrompt(_ prompts: [String], request: GenerationRequest, noise: inout NoiseSource,
                                initialNoise: InitialNoise = .perPrompt, controller: (any AttentionController)?,
                                constraint: DenoiseRun.Constraint? = nil,
-                               progress: (Progress) -> Bool = { _ in true }) throws -> PromptToPromptResult {
+                               progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> PromptToPromptResult {
         guard !prompts.isEmpty else { throw PromptEditError.invalid("no prompts") }
         let start = try noiseStart(request, promptCount: prompts.count, sharing: initialNoise, noise: &noise)
         let conditioning = try conditioning(prompts, request: request)
