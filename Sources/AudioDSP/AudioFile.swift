@@ -105,8 +105,20 @@ public enum AudioFile {
     /// - Throws: ``AudioFileError`` for an unknown extension, an input path, or a libsndfile failure.
     public static func write(_ buffer: AudioBuffer, to url: URL, encoding: SampleEncoding = .pcm16,
                              protecting inputs: [URL] = []) throws {
+        try refuseNonFinite([buffer], writing: url, encoding: encoding)
         try writeAtomically(to: url, protecting: inputs, sampleRate: buffer.sampleRate, channelCount: buffer.channelCount,
                             encoding: encoding) { writer in try writer.write(buffer) }
+    }
+
+    /// Refuses audio holding NaN or infinity before anything is written in an encoding that
+    /// cannot hold them (integer PCM, FLAC, Vorbis store them as silence or full scale, so the
+    /// file would look fine and be wrong); float WAV and AIFF store them as they are.
+    static func refuseNonFinite(_ buffers: [AudioBuffer], writing url: URL, encoding: SampleEncoding) throws {
+        let written = AudioContainer(path: url)?.encoding(closestTo: encoding)
+        guard written != .float32, written != .float64 else { return }
+        guard buffers.allSatisfy({ $0.channels.allSatisfy { $0.allSatisfy(\.isFinite) } }) else {
+            throw AudioFileError.unwritable(path: url.path, reason: "the audio holds NaN or infinite samples (a diverged run?); nothing was written")
+        }
     }
 
     /// Opens a ``SoundFileWriter`` on a temporary file beside `url`, lets `body` fill it, and

@@ -71,6 +71,7 @@ extension AudioFile {
     ///   unknown extension, an input path or a libsndfile failure.
     public static func splice(_ segments: [AudioSegment], into original: URL, to url: URL, encoding: SampleEncoding,
                               protecting inputs: [URL] = []) throws {
+        try refuseNonFinite(segments.map(\.audio), writing: url, encoding: encoding)
         let reader = try AudioReader(original)
         if let mismatch = AudioSegment.mismatch(in: segments, sampleRate: reader.sampleRate, channelCount: reader.channelCount) {
             throw AudioFileError.unwritable(path: url.path, reason: mismatch)

@@ -131,6 +131,14 @@ struct PublicInputTests {
             }
         }
         #expect(throws: AudioFileError.self) { try AudioReader(original).read(frames: -5..<3) }
+        for bad in [Float.nan, .infinity] {
+            let output = work.appendingPathComponent("bad.wav")
+            #expect(throws: AudioFileError.self) { try AudioFile.write(AudioBuffer(mono: [0, bad, 0.1], sampleRate: 16_000), to: output) }
+            #expect(throws: AudioFileError.self) {
+                try AudioFile.splice([AudioSegment(start: 10, audio: AudioBuffer(mono: [bad], sampleRate: 16_000))], into: original, to: output, encoding: .pcm16)
+            }
+            #expect(!FileManager.default.fileExists(atPath: output.path))
+        }
         for rate in [Double.nan, -16_000, 0] {
             #expect(throws: Resampler.Failure.self, "\(rate) Hz") { try Resampler.resample(tone(seconds: 0.01), to: rate) }
         }
