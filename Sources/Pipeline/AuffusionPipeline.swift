@@ -78,6 +78,14 @@ public struct AuffusionPipeline: Sendable {
                 (the VAE's and the U-Net's downsampling) and at most \(longest) frames (\(Int(Self.longestDuration)) s)
                 """)
         }
+        // The spectrogram's height is the vocoder's mel bands: the VAE must have been made for
+        // it (a folder assembled from two models fails here rather than making noise), and the
+        // networks must halve it as they halve the canvas.
+        let bands = melParameters.melBinCount
+        guard imageSize.count != 2 || imageSize[0] == bands, bands % grid == 0 else {
+            throw ModelError.unsupportedConfiguration(model: "AutoencoderKL", reason: "the vocoder has \(bands) mel bands, but the "
+                + "VAE's sample_size is \(imageSize) and the networks need a multiple of \(grid) rows: the folder's parts were not made for each other")
+        }
         networks = try ResidentNetworks(directory: directory, melParameters: melParameters, residency: residency)
     }
 

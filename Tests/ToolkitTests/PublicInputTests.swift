@@ -55,12 +55,13 @@ struct PublicInputTests {
         #expect(throws: PipelineError.self) { try pipeline.render(Tensor(shape: [4, 32], scalars: [Float](repeating: 0, count: 128)), duration: 1) }
     }
 
-    @Test("a model whose VAE sample_size gives a canvas off the latent grid or past 600 s is refused at load")
+    @Test("a model whose VAE sample_size gives a canvas off the latent grid or past 600 s, or rows other than its vocoder's bands, is refused at load")
     func canvasOfTheModel() throws {
         let config = folder.appendingPathComponent("vae/config.json")
         let original = try Data(contentsOf: config)
         defer { try? original.write(to: config) }
-        for size in [[64, 4], [64, 65536]] {
+        // The fixture's vocoder has 16 mel bands: a VAE made for 64-row spectrograms is another model's.
+        for size in [[64, 4], [64, 65536], [64, 64]] {
             var object = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
             object["sample_size"] = size
             try JSONSerialization.data(withJSONObject: object).write(to: config)
