@@ -42,7 +42,8 @@ extension EditorServer {
             if request.uri.queryParameters.get("download") != nil {
                 headers[.contentDisposition] = "attachment; filename=\"\(url.lastPathComponent)\""
             }
-            return Self.partialResponse(data, range: request.headers[.range], headers: headers)
+            // A Range header means something on GET only (RFC 9110, 14.2); HEAD answers the whole.
+            return Self.partialResponse(data, range: request.method == .get ? request.headers[.range] : nil, headers: headers)
         }
     }
 
@@ -72,27 +73,30 @@ extension EditorServer {
     /// element seeks only in a file served so. A header this does not read (several ranges, another
     /// unit) gets the whole file, as the RFC allows.
     static func partialResponse(_ data: Data, range header: String?, headers: HTTPFields) -> Response {
-        let whole = Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return whole }
+        let whole = { Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))) }
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return whole() }
         let ends = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard ends.count == 2, ends.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return whole }
+        guard ends.count == 2, ends.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), !(ends[0].isEmpty && ends[1].isEmpty) else {
+            return whole()
+        }
+        // A number too large for Int lies past any file.
+        let position = { (text: String) in Int(text) ?? Int.max }
         let count = data.count
         let bytes: ClosedRange<Int>
-        switch (Int(ends[0]), Int(ends[1])) {
-        case (let first?, let last):
+        if ends[0].isEmpty {
+            let suffix = position(ends[1])
+            guard suffix > 0, count > 0 else { return whole() }
+            bytes = (count - min(suffix, count))...(count - 1)
+        } else {
+            let first = position(ends[0]), last = ends[1].isEmpty ? Int.max : position(ends[1])
+            guard first <= last else { return whole() }   // `B` before `A`: not a range the RFC knows
             guard first < count else {
                 var refused = headers
                 refused[.contentRange] = "bytes */\(count)"
                 return Response(status: .rangeNotSatisfiable, headers: refused)
             }
-            let upper = min(last ?? count - 1, count - 1)
-            guard first <= upper else { return whole }   // `B` before `A`: not a range the RFC knows
-            bytes = first...upper
-        case (nil, let suffix?) where suffix > 0 && count > 0:
-            bytes = max(0, count - suffix)...(count - 1)
-        default:
-            return whole
+            bytes = first...min(last, count - 1)
         }
         var partial = headers
         partial[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(count)"

@@ -239,6 +239,10 @@ struct GuardAPITests {
                 ("bytes=-16", .partialContent, (count - 16)..<count), ("bytes=0-\(count * 2)", .partialContent, 0..<count),
                 ("bytes=\(count)-", .rangeNotSatisfiable, nil), ("bytes=5-2", .ok, 0..<count), ("bytes=0-1,4-5", .ok, 0..<count),
                 ("items=0-1", .ok, 0..<count), ("bytes=x-1", .ok, 0..<count),
+                // Numbers past Int: a start lies past the end, an end or a suffix covers the rest.
+                ("bytes=99999999999999999999-", .rangeNotSatisfiable, nil), ("bytes=99999999999999999999-5", .ok, 0..<count),
+                ("bytes=10-99999999999999999999", .partialContent, 10..<count), ("bytes=-99999999999999999999", .partialContent, 0..<count),
+                ("bytes=-", .ok, 0..<count),
             ]
             for (range, status, bytes) in cases {
                 try await client.execute(uri: uri, method: .get, headers: [.range: range]) { response in
@@ -252,6 +256,10 @@ struct GuardAPITests {
                         #expect(response.headers[.contentRange] == "bytes */\(count)")
                     }
                 }
+            }
+            // HEAD ignores Range (RFC 9110, 14.2): the whole file's headers.
+            try await client.execute(uri: uri, method: .head, headers: [.range: "bytes=0-9"]) { response in
+                #expect(response.status == .ok && response.headers[.contentLength] == "\(count)")
             }
         }
     }

@@ -159,9 +159,7 @@ def run(auffusion, screenshot, folder):
 
         browser.command("POST", "url", {"url": address})
         browser.wait("return document.getElementById('status').textContent === 'idle' && state.info !== null", "the page loads")
-        # Every uncaught error of the page's script is collected, and must stay none.
-        browser.script("window.errors = []; window.addEventListener('error', (e) => errors.push(String(e.message)));"
-                       "window.addEventListener('unhandledrejection', (e) => errors.push(String(e.reason)));")
+        # The page lists (and shows) every uncaught error of its script: there must be none.
         # Before any clip: the version buttons are off, and their keys do nothing.
         if not browser.script("return ['undo', 'redo', 'ab'].every((id) => document.getElementById(id).disabled)"):
             raise Failure("undo, redo or A/B is enabled before a clip is open")
@@ -226,13 +224,18 @@ def run(auffusion, screenshot, folder):
             time.sleep(0.1)
         step("download")
 
-        errors = browser.script("return window.errors")
+        errors = browser.script("return pageErrors")
         if errors:
             raise Failure(f"the page's script threw: {errors}")
-        # A reload comes back to the clip and the version shown.
+        # A reload comes back to the clip and the version shown, here the upload chosen by Undo.
+        browser.click("#undo")
+        browser.wait("return state.current === 0", "undo shows v0")
         browser.command("POST", "url", {"url": address})
-        browser.wait("return state.clip !== null && state.current === 1 && document.querySelectorAll('#versions li').length === 2",
+        browser.wait("return state.clip !== null && state.current === 0 && document.querySelectorAll('#versions li').length === 2",
                      "the reload shows the same clip and version")
+        errors = browser.script("return pageErrors")
+        if errors:
+            raise Failure(f"the page's script threw after the reload: {errors}")
         step("reload")
 
         if screenshot:

@@ -3,6 +3,10 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+// Uncaught errors are shown, not swallowed (the browser test also reads the list).
+const pageErrors = [];
+window.addEventListener("error", (event) => { pageErrors.push(String(event.message)); say(`the page failed: ${event.message}`); });
+window.addEventListener("unhandledrejection", (event) => { pageErrors.push(String(event.reason)); say(`the page failed: ${event.reason}`); });
 const token = new URLSearchParams(location.hash.slice(1)).get("token");
 const state = {
   info: null,        // GET /api/info
@@ -16,6 +20,7 @@ const state = {
   overlay: null,     // the heatmap <img> chosen
   job: null,
   events: null,
+  loads: 0,          // counts picture and overlay loads, so that a stale one is ignored
 };
 
 // MARK: - Talking to the server
@@ -53,7 +58,7 @@ function shownVersion() {
 // A clip with no version yet (a generation still running) cannot be shown.
 function showClip(clip, number) {
   if (!clip.versions.length) return;
-  if (!state.clip || state.clip.id !== clip.id) { state.selection = null; describeSelection(); }
+  if (!state.clip || state.clip.id !== clip.id) { state.selection = null; state.showParent = false; state.picture = null; describeSelection(); }
   state.clip = clip;
   $("clip-name").textContent = `${clip.name} — ${clip.format} (the model hears ${clip.canvas_seconds} s at a time; longer clips are edited in windows)`;
   if (number !== undefined) state.current = number;
@@ -127,8 +132,9 @@ function loadVersion() {
   audio.src = fileURL(version.file);
   audio.currentTime = Math.min(time, version.seconds);
   if (wasPlaying) audio.play();
+  const load = ++state.loads;   // a later load wins, whichever finishes first
   const picture = new Image();
-  picture.onload = () => { state.picture = picture; draw(); };
+  picture.onload = () => { if (load === state.loads) { state.picture = picture; draw(); } };
   picture.src = fileURL(`v${version.number}.png`);
 }
 
@@ -421,11 +427,11 @@ function follow(id) {
   if (state.events) state.events.close();
   const events = new EventSource(withToken(`/api/jobs/${id}/events`));
   state.events = events;
-  events.addEventListener("status", (message) => showStatus(JSON.parse(message.data)));
+  events.addEventListener("status", (message) => showStatus(JSON.parse(message.data)).catch((error) => say(error.message)));
   events.onerror = () => {
     // The stream ends when the job does; a dropped one is picked up again from the status.
     events.close();
-    api(`/api/jobs/${id}`).then((status) => { if (!isFinal(status)) setTimeout(() => follow(id), 1000); else showStatus(status); })
+    api(`/api/jobs/${id}`).then((status) => { if (!isFinal(status)) setTimeout(() => follow(id), 1000); else return showStatus(status); })
       .catch((error) => { say(error.message); finishJob(); });
   };
 }
@@ -456,12 +462,12 @@ async function showStatus(status) {
     };
     // A job on another clip than the one open now (opened while it ran) does not take the page
     // away from it: its result is offered instead. A generation always opens its new clip.
+    // It stays in its own place until taken, whatever messages come and go.
     if (state.clip && state.clip.id !== clip.id && status.kind !== "generate") {
-      say("");
       const button = document.createElement("button");
       button.textContent = `open v${status.version} of ${clip.name}`;
-      button.onclick = () => { say(""); open(); };
-      $("message").append(`the job on ${clip.name} is done: `, button);
+      button.onclick = () => { $("offer").replaceChildren(); open(); };
+      $("offer").replaceChildren(`the job on ${clip.name} is done: `, button);
     } else {
       open();
     }
@@ -522,6 +528,7 @@ async function start() {
     to.push(state.current);
     state.current = from.pop();
     state.showParent = false;
+    remember();
     renderVersions(); loadVersion();
   };
   $("undo").onclick = step(state.undo, state.redo);
@@ -530,8 +537,9 @@ async function start() {
   $("overlay").onchange = () => {
     const name = $("overlay").value;
     if (!name) { state.overlay = null; draw(); return; }
+    const load = ++state.loads, version = state.current;
     const picture = new Image();
-    picture.onload = () => { state.overlay = picture; draw(); };
+    picture.onload = () => { if (load === state.loads && version === state.current) { state.overlay = picture; draw(); } };
     picture.src = fileURL(name);
   };
   document.addEventListener("keydown", (event) => {
