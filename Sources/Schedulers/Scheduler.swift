@@ -104,21 +104,27 @@ extension Scheduler {
     ///   ``setTimesteps(stepCount:)`` throws.
     public mutating func timesteps(stepCount: Int, strength: Double) throws -> [Float] {
         guard strength >= 0 && strength <= 1 else { throw SchedulerError.invalidStrength(strength) }
-        let trainingSteps = Float(noiseSchedule.trainingSteps)
-        let fits = { (scheduler: inout Self, count: Int) in
-            (try? scheduler.setTimesteps(stepCount: count))?.allSatisfy { $0 < trainingSteps } == true
-        }
-        guard fits(&self, stepCount) else {
-            // An offset spacing ("leading" with steps_offset 1) pushes the last timestep past the
-            // table for the largest counts: name the largest count that fits.
-            var probe = self
-            let largest = (1...noiseSchedule.trainingSteps).reversed().first { fits(&probe, $0) } ?? 0
+        guard Self.fits(&self, stepCount) else {
+            let largest = largestStepCount()
             if stepCount >= 1 && stepCount <= largest { try setTimesteps(stepCount: stepCount) }   // another reason: say it
             throw SchedulerError.invalidStepCount(stepCount, trainingSteps: largest)
         }
         let initial = min(Int(Double(stepCount) * strength), stepCount)
         let start = max(stepCount - initial, 0)
         return Array(timesteps.dropFirst(start * order))
+    }
+
+    /// The largest step count whose timesteps stay in the training range: an offset spacing
+    /// ("leading" with steps_offset 1) pushes the last timestep past the table for the largest
+    /// counts. What a front end offers as the most steps; 0 when none fits.
+    public func largestStepCount() -> Int {
+        var probe = self
+        return (1...noiseSchedule.trainingSteps).reversed().first { Self.fits(&probe, $0) } ?? 0
+    }
+
+    private static func fits(_ scheduler: inout Self, _ count: Int) -> Bool {
+        let trainingSteps = Float(scheduler.noiseSchedule.trainingSteps)
+        return (try? scheduler.setTimesteps(stepCount: count))?.allSatisfy { $0 < trainingSteps } == true
     }
 
     /// Checks a step count against the training range.

@@ -127,6 +127,8 @@ extension EditorServer {
         /// The centre frequency of every mel row, lowest first, for the spectrogram's axis.
         var melFrequencies: [Double]
         var defaultSteps: Int
+        /// The most steps the model's scheduler takes (a run with another is told its own).
+        var maximumSteps: Int
         var defaultGuidance: Float
         /// The guidance each start's method edits with, by the page's start names: the model's
         /// default for SDEdit and a DDIM inversion, ZETA's 12 for a DDPM inversion.
@@ -138,7 +140,7 @@ extension EditorServer {
 
         enum CodingKeys: String, CodingKey {
             case canvasSeconds = "canvas_seconds", sampleRate = "sample_rate", maximumFrequency = "maximum_frequency"
-            case melFrequencies = "mel_frequencies", defaultSteps = "default_steps", defaultGuidance = "default_guidance"
+            case melFrequencies = "mel_frequencies", defaultSteps = "default_steps", maximumSteps = "max_steps", defaultGuidance = "default_guidance"
             case editGuidance = "edit_guidance"
             case maximumUploadBytes = "max_upload_bytes", maximumUploadSeconds = "max_upload_seconds"
             case expiryHours = "expiry_hours", needsToken = "needs_token"
@@ -151,7 +153,7 @@ extension EditorServer {
         return Info(canvasSeconds: canvasSeconds, sampleRate: mel.sampleRate, maximumFrequency: mel.maximumFrequency,
                     melFrequencies: Array(MelFilterbank.melFrequencies(count: mel.melBinCount + 2, minimum: mel.minimumFrequency,
                                                                  maximum: mel.maximumFrequency).dropFirst().dropLast()),
-                    defaultSteps: request.stepCount, defaultGuidance: request.guidanceScale,
+                    defaultSteps: request.stepCount, maximumSteps: maximumSteps, defaultGuidance: request.guidanceScale,
                     editGuidance: ["sdedit": request.guidanceScale, "inversion": InversionSettings(method: .ddim).editGuidance,
                                    "ddpm": InversionSettings(method: .ddpm).editGuidance],
                     maximumUploadBytes: configuration.maximumUploadBytes, maximumUploadSeconds: configuration.maximumUploadSeconds,

@@ -19,6 +19,8 @@ public final class EditorServer: Sendable {
     let queue: JobQueue
     let runner: EditRunner
     let page: PageFiles
+    /// The most steps the model's own scheduler takes, for the page's Steps field.
+    let maximumSteps: Int
 
     /// Prepares the work folder (applying the expiry rule to what an earlier run left) and starts
     /// the job thread.
@@ -31,6 +33,7 @@ public final class EditorServer: Sendable {
         queue = JobQueue(capacity: configuration.maximumQueuedJobs)
         runner = EditRunner(pipeline: pipeline, folder: folder)
         page = try PageFiles()
+        maximumSteps = try pipeline.makeScheduler(nil).largestStepCount()
         queue.start(describe: Self.describe)
     }
 

@@ -200,6 +200,15 @@ struct EditAPITests {
                 return (info["needs_token"] as? Bool, (info["mel_frequencies"] as? [Double])?.count ?? 0, info["edit_guidance"] as? [String: Double])
             }
             #expect(needsToken == false)
+            let maximum = try await client.execute(uri: "/api/info", method: .get) { try object($0)["max_steps"] as? Int }
+            let steps = try #require(maximum)
+            #expect(steps > 1 && steps <= 1000)
+            for (count, accepted) in [(steps, true), (steps + 1, false)] {
+                try await client.execute(uri: "/api/jobs", method: .post,
+                                         body: json(#"{"kind": "generate", "prompt": "a beep", "steps": \#(count)}"#)) { response in
+                    #expect((response.status == .accepted) == accepted, "\(count) steps: \(response.status)")
+                }
+            }
             #expect(rows > 8)
             #expect(guidance == ["sdedit": 7.5, "inversion": 7.5, "ddpm": 12], "each start's edit guidance, ZETA's 12 for a DDPM restyle")
         }

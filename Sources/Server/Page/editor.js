@@ -501,6 +501,7 @@ async function start() {
     return;
   }
   $("steps").value = 25;
+  $("steps").max = state.info.max_steps;
   $("guidance").value = state.info.default_guidance;
   $("file").onchange = (event) => { if (event.target.files[0]) upload(event.target.files[0]); };
   $("play").onclick = togglePlay;
