@@ -37,13 +37,12 @@ extension EditorServer {
             let id = try context.parameters.require("clip")
             let name = context.parameters.getCatchAll().joined(separator: "/")
             let url = try self.folder.file(name, of: id)
-            let data = try Data(contentsOf: url)
             var headers: HTTPFields = [.contentType: Self.contentType(of: url), .cacheControl: "no-store", .acceptRanges: "bytes"]
             if request.uri.queryParameters.get("download") != nil {
                 headers[.contentDisposition] = "attachment; filename=\"\(url.lastPathComponent)\""
             }
             // A Range header means something on GET only (RFC 9110, 14.2); HEAD answers the whole.
-            return Self.partialResponse(data, range: request.method == .get ? request.headers[.range] : nil, headers: headers)
+            return try Self.fileResponse(url, range: request.method == .get ? request.headers[.range] : nil, headers: headers)
         }
     }
 
@@ -68,39 +67,56 @@ extension EditorServer {
         }
     }
 
-    /// `data`, or the one byte range a `Range: bytes=…` header asks for (RFC 9110, 14.1.2: `A-B`,
-    /// `A-`, `-N`) as 206 with `Content-Range`; a range past the end is 416. A browser's audio
-    /// element seeks only in a file served so. A header this does not read (several ranges, another
-    /// unit) gets the whole file, as the RFC allows.
-    static func partialResponse(_ data: Data, range header: String?, headers: HTTPFields) -> Response {
-        let whole = { Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))) }
-        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return whole() }
+    /// What a `Range` header asks of a file of `size` bytes.
+    enum ByteRange: Equatable {
+        case whole
+        case part(ClosedRange<Int>)
+        case unsatisfiable
+    }
+
+    /// The one byte range a `Range: bytes=…` header asks for (RFC 9110, 14.1.2: `A-B`, `A-`,
+    /// `-N`); a start past the end is unsatisfiable; a header this does not read (several ranges,
+    /// another unit, `B` before `A`) asks for the whole file, as the RFC allows.
+    static func byteRange(_ header: String?, size: Int) -> ByteRange {
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return .whole }
         let ends = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
         guard ends.count == 2, ends.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), !(ends[0].isEmpty && ends[1].isEmpty) else {
-            return whole()
+            return .whole
         }
         // A number too large for Int lies past any file.
         let position = { (text: String) in Int(text) ?? Int.max }
-        let count = data.count
-        let bytes: ClosedRange<Int>
         if ends[0].isEmpty {
             let suffix = position(ends[1])
-            guard suffix > 0, count > 0 else { return whole() }
-            bytes = (count - min(suffix, count))...(count - 1)
-        } else {
-            let first = position(ends[0]), last = ends[1].isEmpty ? Int.max : position(ends[1])
-            guard first <= last else { return whole() }   // `B` before `A`: not a range the RFC knows
-            guard first < count else {
-                var refused = headers
-                refused[.contentRange] = "bytes */\(count)"
-                return Response(status: .rangeNotSatisfiable, headers: refused)
-            }
-            bytes = first...min(last, count - 1)
+            guard suffix > 0, size > 0 else { return .whole }
+            return .part((size - min(suffix, size))...(size - 1))
         }
-        var partial = headers
-        partial[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(count)"
-        return Response(status: .partialContent, headers: partial, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data[bytes])))
+        let first = position(ends[0]), last = ends[1].isEmpty ? Int.max : position(ends[1])
+        guard first <= last else { return .whole }
+        guard first < size else { return .unsatisfiable }
+        return .part(first...min(last, size - 1))
+    }
+
+    /// The file at `url`, or the byte range `header` asks for as 206 with `Content-Range` (416 past
+    /// the end). A browser's audio element seeks only in a file served so, and asks for a range
+    /// at every seek: only that range is read.
+    static func fileResponse(_ url: URL, range header: String?, headers: HTTPFields) throws -> Response {
+        let size = try (FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        var headers = headers
+        switch byteRange(header, size: size) {
+        case .whole:
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: url))))
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .part(let bytes):
+            let file = try FileHandle(forReadingFrom: url)
+            defer { try? file.close() }
+            try file.seek(toOffset: UInt64(bytes.lowerBound))
+            let data = try file.read(upToCount: bytes.count) ?? Data()
+            headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.lowerBound + data.count - 1)/\(size)"
+            return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
     }
 
     private static func contentType(of url: URL) -> String {
