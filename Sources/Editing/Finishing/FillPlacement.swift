@@ -113,7 +113,8 @@ public struct FillPlacement: Sendable {
             var own = generated.map { $0 * gains[index] }
             if let band = fill.band { own = BandSplice(band: band)(own, into: silence, sampleRate: rate) }
             let replaced = Crossfade.splice(silence, into: zip(kept, stays).map { $0 - $1 }, ranges: [local], length: fade)
-            return (Array(zip(stays, replaced).map { $0 + $1 }[local]), Array(Crossfade.splice(own, into: silence, ranges: [local], length: fade)[local]))
+            let brought = Crossfade.splice(own, into: silence, ranges: [local], length: fade)
+            return (Array(zip(stays, replaced).map { $0 + $1 }[local]), Array(brought[local]))
         }
         let limit = limitedFill(parts, sampleRate: rate)
         let channels = parts.map { part in
