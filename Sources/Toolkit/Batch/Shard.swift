@@ -9,9 +9,10 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// Every task: `0/1`.
     public static let all = Shard(index: 0, count: 1)
 
-    /// The environment variable a Kubernetes Indexed Job must set to its `completions` count
-    /// (Kubernetes gives each pod its index, `JOB_COMPLETION_INDEX`, but not the count).
-    public static let kubernetesCountVariable = "AUFFUSION_SHARD_COUNT"
+    /// The number of shards, from the environment: a Kubernetes Indexed Job must set it to its
+    /// `completions` (Kubernetes gives each pod its index, `JOB_COMPLETION_INDEX`, but not the
+    /// count); a Slurm array may (to resubmit part of an array, whose own count is then smaller).
+    public static let countVariable = "AUFFUSION_SHARD_COUNT"
 
     public init(index: Int, count: Int) {
         self.index = index
@@ -29,10 +30,11 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The shard of this task of a job array, read from the scheduler's environment:
-    /// - a Slurm job array (`sbatch --array=0-N`): `SLURM_ARRAY_TASK_ID` less
-    ///   `SLURM_ARRAY_TASK_MIN`, of `SLURM_ARRAY_TASK_COUNT` (or MAX − MIN + 1) tasks; the array
-    ///   must be one contiguous range with step 1, or some shards would never run;
-    /// - a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` of ``kubernetesCountVariable`` pods.
+    /// - a Slurm job array: `SLURM_ARRAY_TASK_ID` of ``countVariable`` shards when it is set (so
+    ///   that a part of the array resubmitted, `sbatch --array=5`, is still shard 5 of the whole),
+    ///   else of the array's own `SLURM_ARRAY_TASK_COUNT` (or MAX − MIN + 1) tasks; such an array
+    ///   must be `0-N` with step 1, or some shards would never run;
+    /// - a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` of ``countVariable`` pods.
     /// - Throws: ``BatchError/noScheduler(_:)`` outside both, in both at once, or when the
     ///   variables are inconsistent: never a guess.
     public static func auto(environment: [String: String]) throws -> Shard {
@@ -50,24 +52,27 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         case (.some, .some):
             throw BatchError.noScheduler("both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; give --shard K/N")
         case (let id?, nil):
+            if let count = try number(countVariable) { return try checked(id, of: count, what: "SLURM_ARRAY_TASK_ID=\(id)") }
             if let step = try number("SLURM_ARRAY_TASK_STEP"), step != 1 {
                 throw BatchError.noScheduler("the Slurm array has step \(step); submit a contiguous array (--array=0-N)")
             }
             let minimum = try number("SLURM_ARRAY_TASK_MIN") ?? 0
+            guard minimum == 0 else {
+                throw BatchError.noScheduler("the Slurm array starts at task \(minimum), not 0; to run again some tasks of a larger "
+                    + "array, set \(countVariable) to its number of tasks (its task IDs are the shards), else submit --array=0-N")
+            }
             let maximum = try number("SLURM_ARRAY_TASK_MAX")
-            // MAX − MIN of two non-negative numbers cannot overflow; one more than it can.
-            let widths = maximum.map { $0 - minimum }
-            guard let count = try number("SLURM_ARRAY_TASK_COUNT") ?? widths.flatMap({ $0 < Int.max ? $0 + 1 : nil }) else {
+            guard let count = try number("SLURM_ARRAY_TASK_COUNT") ?? maximum.flatMap({ $0 < Int.max ? $0 + 1 : nil }) else {
                 throw BatchError.noScheduler("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor a usable SLURM_ARRAY_TASK_MAX")
             }
-            if let maximum, let widths, widths != count - 1 {
-                throw BatchError.noScheduler("the Slurm array is not contiguous (\(count) tasks from \(minimum) to \(maximum)); "
+            if let maximum, maximum != count - 1 {
+                throw BatchError.noScheduler("the Slurm array is not contiguous (\(count) tasks from 0 to \(maximum)); "
                     + "submit --array=0-N")
             }
-            return try checked(id - minimum, of: count, what: "SLURM_ARRAY_TASK_ID=\(id)")
+            return try checked(id, of: count, what: "SLURM_ARRAY_TASK_ID=\(id)")
         case (nil, let index?):
-            guard let count = try number(kubernetesCountVariable) else {
-                throw BatchError.noScheduler("JOB_COMPLETION_INDEX is set but \(kubernetesCountVariable) is not; set it to the "
+            guard let count = try number(countVariable) else {
+                throw BatchError.noScheduler("JOB_COMPLETION_INDEX is set but \(countVariable) is not; set it to the "
                     + "Job's completions (docs/batch.md)")
             }
             return try checked(index, of: count, what: "JOB_COMPLETION_INDEX=\(index)")
