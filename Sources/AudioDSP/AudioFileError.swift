@@ -20,6 +20,8 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
     case wouldOverwriteInput(path: String)
     /// libsndfile could not create or write the output.
     case unwritable(path: String, reason: String)
+    /// The file system has no room left for the output (or the user's quota is used up).
+    case noSpace(path: String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
             "cannot write \(path): unknown extension; use .wav, .flac, .ogg or .aiff"
         case .wouldOverwriteInput(let path): "refusing to overwrite the input file \(path); choose another output path"
         case .unwritable(let path, let reason): "cannot write \(path): \(reason)"
+        case .noSpace(let path): "\(AtomicFile.Error.noSpace(path: path))"
         }
     }
 }
@@ -46,6 +49,7 @@ extension AudioFileError {
         switch error {
         case .wouldOverwriteInput(let path): self = .wouldOverwriteInput(path: path)
         case .unwritable(let path, let reason): self = .unwritable(path: path, reason: reason)
+        case .noSpace(let path): self = .noSpace(path: path)
         }
     }
 }

@@ -1,4 +1,5 @@
 import CSndFile
+import FileOutput
 import Foundation
 
 /// An audio file open for writing through libsndfile in one container and sample encoding, fed
@@ -106,9 +107,11 @@ final class SoundFileWriter {
     private func frames<T>(_ interleaved: [T]) -> sf_count_t { sf_count_t(interleaved.count / channelCount) }
 
     private func check<T>(_ written: sf_count_t, _ interleaved: [T]) throws {
+        let code = errno   // the failed write's, before any other call
         let expected = interleaved.count / channelCount
         framesWritten += Int(written)
         guard Int(written) == expected else {
+            if AtomicFile.meansNoSpace(code) { throw AudioFileError.noSpace(path: url.path) }
             throw AudioFileError.unwritable(path: url.path, reason: "wrote \(written) of \(expected) frames: "
                                             + String(cString: sf_strerror(file)))
         }
@@ -119,7 +122,11 @@ final class SoundFileWriter {
     /// otherwise leave a shorter file that passes for finished.
     func close() throws {
         isOpen = false
-        guard sf_close(file) == 0 else {
+        errno = 0
+        let closed = sf_close(file) == 0
+        let code = errno   // a failed write of the encoder's last frames, which libsndfile does not report
+        if AtomicFile.meansNoSpace(code) { throw AudioFileError.noSpace(path: url.path) }
+        guard closed else {
             throw AudioFileError.unwritable(path: url.path, reason: "closing the file failed after \(framesWritten) frames")
         }
         guard container == .flac || container == .ogg else { return }

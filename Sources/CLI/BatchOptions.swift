@@ -88,7 +88,9 @@ struct BatchOptions: ParsableArguments {
                 if let error = entry.error {
                     FileHandle.standardError.write(Data("error: \(source):\(entry.line + 1): \(ErrorLine.oneLine(error))\n".utf8))
                 }
-                if report.json, let line = try? entry.jsonLine() { print(line) }
+                // Written at once, not through print's buffer: a reader of a pipe sees each task as
+                // it ends, and a scheduler's SIGTERM loses none of them.
+                if report.json, let line = try? entry.jsonLine() { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             })
         let summary = try run.run(pipeline: pipeline, drawSeed: Seeds.draw, observer: observer)
         report.say("\(summary.done) done, \(summary.skipped) skipped, \(summary.failed) failed; manifest \(summary.manifest.path)")

@@ -13,14 +13,22 @@ public enum AtomicFile {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case wouldOverwriteInput(path: String)
         case unwritable(path: String, reason: String)
+        /// The file system has no room left (or the user's quota is used up): no other file will
+        /// fit either.
+        case noSpace(path: String)
 
         public var description: String {
             switch self {
             case .wouldOverwriteInput(let path): "refusing to overwrite the input file \(path); choose another output path"
             case .unwritable(let path, let reason): "cannot write \(path): \(reason)"
+            case .noSpace(let path): "cannot write \(path): no space left on the device (or the disk quota is used up)"
             }
         }
     }
+
+    /// Whether `code`, an `errno`, says that the file system has no room for the write: no
+    /// space left, or the user's quota used up.
+    public static func meansNoSpace(_ code: Int32) -> Bool { code == ENOSPC || code == EDQUOT }
 
     /// A temporary path next to `url`, with the same extension (libraries that pick a format
     /// from the extension still see the right one). It is pending until ``commit(_:to:)``: an
@@ -43,8 +51,8 @@ public enum AtomicFile {
     /// existing file the user may not write (read-only), which ``commit(_:to:)`` would refuse:
     /// so before any work.
     public static func ensure(_ output: URL, isNotOneOf inputs: [URL]) throws {
-        let target = output.resolvingSymlinksInPath().standardizedFileURL.path
-        for input in inputs where input.resolvingSymlinksInPath().standardizedFileURL.path == target {
+        let target = PathKey(output.resolvingSymlinksInPath().standardizedFileURL.path)
+        for input in inputs where PathKey(input.resolvingSymlinksInPath().standardizedFileURL.path) == target {
             throw Error.wouldOverwriteInput(path: output.path)
         }
         try ensureWritable(destination(of: output), named: output)
@@ -90,12 +98,12 @@ public enum AtomicFile {
         }
         let descriptor = open(temporary.path, O_RDONLY | O_CLOEXEC)
         let synced = descriptor >= 0 && fsync(descriptor) == 0
-        let syncError = String(cString: strerror(errno))
+        let syncError = errno
         if descriptor >= 0 { close(descriptor) }
         if !synced || rename(temporary.path, destination.path) != 0 {
-            let reason = synced ? String(cString: strerror(errno)) : syncError
+            let code = synced ? errno : syncError
             try? FileManager.default.removeItem(at: temporary)
-            throw Error.unwritable(path: url.path, reason: reason)
+            throw meansNoSpace(code) ? Error.noSpace(path: url.path) : Error.unwritable(path: url.path, reason: String(cString: strerror(code)))
         }
     }
 
@@ -105,6 +113,7 @@ public enum AtomicFile {
         do { try data.write(to: temporary) } catch {
             try? FileManager.default.removeItem(at: temporary)
             PendingFiles.shared.remove(temporary)
+            if case CocoaError.fileWriteOutOfSpace = error { throw Error.noSpace(path: url.path) }
             throw Error.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
         }
         try commit(temporary, to: url)

@@ -9,11 +9,13 @@ public struct OutputFolder: Sendable, Equatable {
     public enum Error: Swift.Error, Equatable, CustomStringConvertible {
         case escapes(name: String, folder: String)
         case notAFile(name: String)
+        case folderIsAFile(name: String, path: String)
 
         public var description: String {
             switch self {
             case .escapes(let name, let folder): "the output \(name) is outside the output folder \(folder); give a path inside it"
             case .notAFile(let name): "the output \"\(name)\" names no file"
+            case .folderIsAFile(let name, let path): "the output \(name) needs the folder \(path), which is a file; give another output"
             }
         }
     }
@@ -26,21 +28,26 @@ public struct OutputFolder: Sendable, Equatable {
     }
 
     /// The file `name` names inside the folder.
-    /// - Throws: ``Error`` when it is empty, names the folder itself, or leaves the folder (by
-    ///   `..`, an absolute path elsewhere, or a symbolic link).
+    /// - Throws: ``Error`` when it is empty, names the folder itself, leaves the folder (by
+    ///   `..`, an absolute path elsewhere, or a symbolic link, the file's own included: a write
+    ///   goes through a link to its target), or needs a folder where a file is.
     public func file(_ name: String) throws -> URL {
         guard !name.isEmpty, !name.hasSuffix("/") else { throw Error.notAFile(name: name) }
         let file = (name.hasPrefix("/") ? URL(fileURLWithPath: name) : url.appendingPathComponent(name)).standardizedFileURL
         guard file.path != url.path else { throw Error.notAFile(name: name) }
         guard Self.isInside(file.path, url.path) else { throw Error.escapes(name: name, folder: url.path) }
         // The deepest part of the path that exists already must resolve inside the folder too.
-        var existing = file.deletingLastPathComponent()
+        var existing = file
         while existing.path.count > url.path.count, !FileManager.default.fileExists(atPath: existing.path) {
             existing = existing.deletingLastPathComponent()
         }
         let root = url.resolvingSymlinksInPath().path
         guard Self.isInside(existing.resolvingSymlinksInPath().path, root) else {
             throw Error.escapes(name: name, folder: url.path)
+        }
+        var isFolder: ObjCBool = false
+        if existing.path != file.path, FileManager.default.fileExists(atPath: existing.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw Error.folderIsAFile(name: name, path: existing.path)
         }
         return file
     }

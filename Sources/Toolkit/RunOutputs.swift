@@ -51,9 +51,9 @@ public struct RunOutputs: Sendable {
         for url in [audio, sourceAudio].compactMap({ $0 }) where AudioContainer(path: url) == nil {
             throw Self.isFolder(url) ? OutputError.isFolder(path: url.path) : AudioFileError.unsupportedExtension(path: url.path)
         }
-        var seen: Set<String> = []
+        var seen: Set<PathKey> = []
         for url in files {
-            guard seen.insert(url.resolvingSymlinksInPath().path).inserted else { throw OutputError.namedTwice(path: url.path) }
+            guard seen.insert(PathKey(url.resolvingSymlinksInPath().path)).inserted else { throw OutputError.namedTwice(path: url.path) }
             try AtomicFile.ensure(url, isNotOneOf: inputs)
             guard !Self.isFolder(url) else { throw OutputError.isFolder(path: url.path) }
             try Self.checkWritable(AtomicFile.destination(of: url).deletingLastPathComponent(), for: url)

@@ -168,23 +168,31 @@ struct BatchCommandTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(long).path))
     }
 
-    @Test("SIGTERM ends a batch at once and leaves no temporary file; a rerun with --skip-existing finishes it")
+    @Test("SIGTERM ends a batch at once, leaves no temporary file and loses no --json record; a rerun with --skip-existing finishes it")
     func terminated() throws {
         let batch = try write((0..<40).map { #"{"prompt": "tone \#($0)", "seed": 1}"# }, to: "forty.jsonl")
         let out = work.appendingPathComponent("terminated")
         let process = Process()
         process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
         process.arguments = ["generate", "--model", model.path, "--steps", "1", "--duration", "0.3", "--batch", batch.path,
-                             "--output-dir", out.path, "--quiet"]
+                             "--output-dir", out.path, "--quiet", "--json"]
+        let records = Pipe()
+        process.standardOutput = records
         try process.run()
-        let manifest = out.appendingPathComponent("manifest.jsonl")
+        let manifestFile = out.appendingPathComponent("manifest.jsonl")
         let deadline = Date().addingTimeInterval(60)
-        while process.isRunning, Date() < deadline, ((try? String(contentsOf: manifest, encoding: .utf8)) ?? "").count < 2 {
+        while process.isRunning, Date() < deadline,
+              ((try? String(contentsOf: manifestFile, encoding: .utf8)) ?? "").split(separator: "\n").count < 2 {
             usleep(20_000)
         }
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        // Each record is written as its task ends, not kept in a buffer that the signal discards
+        // (one may be between its manifest line and its record when the signal comes).
+        let printed = entries(String(decoding: records.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)).count
+        let ended = try manifest(out).count
+        #expect(printed >= 1 && printed >= ended - 1, "\(printed) records of \(ended) tasks ended")
         let left = try FileManager.default.contentsOfDirectory(atPath: out.path)
         #expect(!left.contains { $0.contains("partial") }, "\(left)")
         #expect(left.filter { $0.hasSuffix(".wav") }.count < 40)

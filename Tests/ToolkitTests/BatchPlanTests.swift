@@ -87,6 +87,45 @@ struct BatchPlanTests {
         }
     }
 
+    @Test("an output that is a symbolic link to a file outside fails its line: the write would go through it")
+    func linkedOutput() throws {
+        let out = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let victim = folder.appendingPathComponent("victim.wav")
+        try Data("keep".utf8).write(to: victim)
+        try FileManager.default.createSymbolicLink(at: out.appendingPathComponent("000000.wav"), withDestinationURL: victim)
+        try FileManager.default.createSymbolicLink(at: out.appendingPathComponent("inside.wav"),
+                                                   withDestinationURL: out.appendingPathComponent("target.wav"))
+        try Data("old".utf8).write(to: out.appendingPathComponent("target.wav"))
+        let laidOut = try plan([#"{"prompt": "p"}"#, #"{"prompt": "q", "output": "inside.wav"}"#])
+        #expect(names(laidOut) == [nil, "inside.wav"])
+    }
+
+    @Test("an output that another output needs as its folder refuses the batch; a file where a folder is needed fails its line")
+    func outputsAsFolders() throws {
+        #expect(throws: BatchError.outputHoldsOutput(path: OutputFolder.resolvedPath(folder.appendingPathComponent("out/d.wav/e.wav")),
+                                                     folder: OutputFolder.resolvedPath(folder.appendingPathComponent("out/d.wav")),
+                                                     lines: [1, 3])) {
+            try plan([#"{"prompt": "a", "output": "d.wav"}"#, #"{"prompt": "b"}"#, #"{"prompt": "c", "output": "d.wav/e.wav"}"#])
+        }
+        let out = folder.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try Data("an earlier output".utf8).write(to: out.appendingPathComponent("f.wav"))
+        let laidOut = try plan([#"{"prompt": "a", "output": "f.wav/g/h.wav"}"#, #"{"prompt": "b", "output": "f.wav"}"#])
+        #expect(names(laidOut) == [nil, "f.wav"])
+        if case .failure(let failure) = laidOut.tasks[0].item {
+            #expect(failure.description.contains("needs the folder \(out.path)/f.wav, which is a file"))
+        }
+    }
+
+    @Test("names are compared byte for byte, as Linux does: composed and decomposed café are two files")
+    func unicodeNames() throws {
+        let composed = "caf\u{E9}.wav", decomposed = "cafe\u{301}.wav"
+        #expect(composed == decomposed)   // Swift's String equality, which the check must not use
+        let laidOut = try plan([#"{"prompt": "a", "output": "\#(composed)"}"#, #"{"prompt": "b", "output": "\#(decomposed)"}"#])
+        #expect(laidOut.tasks.compactMap(\.output).count == 2)
+    }
+
     @Test("two lines with the same output refuse the whole batch before anything runs")
     func duplicates() throws {
         let lines = [#"{"prompt": "a", "output": "x.wav"}"#, #"{"prompt": "b"}"#, #"{"prompt": "c", "output": "./sub/../x.wav"}"#]

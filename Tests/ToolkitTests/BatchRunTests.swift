@@ -6,14 +6,17 @@ import Testing
 import TestSupport
 import Toolkit
 
-/// A job that writes a tone whose pitch follows the seed, and fails on the prompts it is told to.
+/// A job that writes a tone whose pitch follows the seed, and fails on the prompts it is told to
+/// (those in `full` as a write to a full disk fails).
 private struct ToneJob: BatchJob {
     var failing: Set<String> = []
+    var full: Set<String> = []
 
     var command: String { "tone" }
 
     func run(_ line: BatchItem, seed: UInt64, pipeline: AuffusionPipeline, progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
         if failing.contains(line.prompt) { throw BatchFailure("\(line.prompt) cannot be made") }
+        if full.contains(line.prompt) { throw AudioFileError.noSpace(path: "/out/\(line.prompt).wav") }
         _ = progress(1, 1)
         let samples = (0..<1600).map { Float(0.5 * sin(Double($0) * Double(seed % 100 + 1) * 0.01)) }
         return BatchProduct(audio: AudioBuffer(mono: samples, sampleRate: 16000),
@@ -81,5 +84,46 @@ struct BatchRunTests {
         #expect(rerun.skipped == 3 && rerun.failed == 2 && rerun.done == 5)
         let again = try BatchRun(job: ToneJob(), plan: plan, skipExisting: true).run(pipeline: pipeline, drawSeed: { 0 })
         #expect(again.skipped == 8 && again.failed == 2 && again.done == 0)
+    }
+
+    @Test("an output made with the peak guard off is not the one made with it on, for --skip-existing")
+    func peakGuardInFingerprint() throws {
+        let plan = try plan()
+        _ = try BatchRun(job: ToneJob(), plan: plan).run(pipeline: pipeline, drawSeed: { 0 })
+        var unguarded = BatchRun(job: ToneJob(), plan: plan, skipExisting: true)
+        unguarded.guardsPeaks = false
+        let first = try unguarded.run(pipeline: pipeline, drawSeed: { 0 })
+        #expect(first.done == 4 && first.skipped == 0)
+        let second = try unguarded.run(pipeline: pipeline, drawSeed: { 0 })
+        #expect(second.done == 0 && second.skipped == 4)
+    }
+
+    @Test("a task that finds the file system full stops the batch after its entry, instead of failing every task after it")
+    func fullDisk() throws {
+        var events: [String] = []
+        let run = BatchRun(job: ToneJob(full: ["two"]), plan: try plan())
+        let observer = BatchRun<ToneJob>.Observer(started: { _, _, label in events.append(label) })
+        #expect(throws: BatchError.noSpace(path: folder.appendingPathComponent("out/000002.wav").path)) {
+            try run.run(pipeline: pipeline, drawSeed: { 0 }, observer: observer)
+        }
+        #expect(events == ["one", "broken", "two"])
+        let manifest = try String(contentsOf: folder.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
+        #expect(manifest.split(separator: "\n").count == 3 && manifest.contains("no space left on the device"))
+    }
+
+    @Test("an edit line's fingerprint holds its inputs' sizes and dates, not where they are: a moved data folder resumes")
+    func movedInputs() throws {
+        let line = try EditBatchLine(json: Data(#"{"input": "clips/a.wav", "passes": [{"prompt": "x", "start": {"from": "clip"}}]}"#.utf8))
+        let before = folder.appendingPathComponent("data"), after = folder.appendingPathComponent("moved")
+        try FileManager.default.createDirectory(at: before.appendingPathComponent("clips"), withIntermediateDirectories: true)
+        try AudioFile.write(AudioBuffer(mono: [Float](repeating: 0.1, count: 1600), sampleRate: 16000),
+                            to: before.appendingPathComponent("clips/a.wav"))
+        let settings = EditBatchJob(inputFolder: before).settings(of: line)
+        #expect(settings.contains("\n\(44 + 3200) "), "\(settings)")   // the clip's size: the input was found
+        try FileManager.default.moveItem(at: before, to: after)
+        #expect(EditBatchJob(inputFolder: after).settings(of: line) == settings)
+        try AudioFile.write(AudioBuffer(mono: [Float](repeating: 0.2, count: 3200), sampleRate: 16000),
+                            to: after.appendingPathComponent("clips/a.wav"))
+        #expect(EditBatchJob(inputFolder: after).settings(of: line) != settings)
     }
 }

@@ -172,7 +172,13 @@ public struct EditPlanDocument: Codable, Sendable, Equatable {
     /// The input clip, its path taken relative to `folder` (the plan's).
     public func inputClip(relativeTo folder: URL) -> URL? { input.map { Self.resolve($0, in: folder) } }
 
-    private static func resolve(_ path: String, in folder: URL) -> URL { URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL }
+    /// `path` read from `folder` (the current folder when `nil`): absolute as it is, else relative
+    /// to it, whether or not `folder`'s URL ends in a slash (a URL without one is relative to its
+    /// parent).
+    static func resolve(_ path: String, in folder: URL?) -> URL {
+        let base = folder.map { URL(fileURLWithPath: $0.path, isDirectory: true) }
+        return URL(fileURLWithPath: URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.path)
+    }
 
     /// The plan, with masks checked against `clipDuration` (seconds) and the pipeline's band,
     /// and blend words against the prompts; inversion files are relative to `folder` (the plan's).
@@ -340,9 +346,7 @@ extension EditPlanDocument.Start {
             guard method == nil, sourcePrompt == nil, sourceGuidance == nil else {
                 throw fail("start.file", "a saved inversion has its own method, source prompt and guidance; leave them out")
             }
-            let base = folder.map { URL(fileURLWithPath: $0.path, isDirectory: true) }
-            return InversionStart(.file(URL(fileURLWithPath: URL(fileURLWithPath: file, relativeTo: base).standardizedFileURL.path)),
-                                  strength: strength)
+            return InversionStart(.file(EditPlanDocument.resolve(file, in: folder)), strength: strength)
         }
         let kind: InversionSettings.Method
         switch method ?? (source == nil ? "ddpm" : "ddim") {

@@ -81,9 +81,11 @@ public struct EditBatchJob: BatchJob {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys   // the same text in every process (dictionaries have no order)
         let plan = (try? encoder.encode(line.plan)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        // The plan names its inputs as the line spells them; their absolute paths would change
+        // when the data is moved, mounted elsewhere or reached through a link.
         let files = inputs(of: line).map { url in
             let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-            return "\(url.path) \(attributes?[.size] ?? "") \(attributes?[.modificationDate] ?? "")"
+            return "\(attributes?[.size] ?? "") \(attributes?[.modificationDate] ?? "")"
         }
         return ([plan, "\(finishing)", "\(format)", "\(samplePosterior)"] + files).joined(separator: "\n")
     }

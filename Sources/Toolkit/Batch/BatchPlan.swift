@@ -19,7 +19,8 @@ import Foundation
 ///
 /// **Checks, all before the first task runs.** A line that does not decode, or whose output
 /// leaves the folder or has no audio extension, becomes a failed task (the others run). Two
-/// tasks with the same output file refuse the whole batch, on every shard alike.
+/// tasks with the same output file, or one whose output is another's folder, refuse the whole
+/// batch, on every shard alike.
 public struct BatchPlan<Line: BatchLine>: Sendable {
     /// One task: a take of a line.
     public struct Task: Sendable {
@@ -49,7 +50,8 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
     public let tasks: [Task]
 
     /// The plan of `lines`: (0-based line number, the line or why it failed to decode).
-    /// - Throws: ``BatchError/duplicateOutput(path:lines:)``, ``BatchError/tooManyTasks(_:limit:)``.
+    /// - Throws: ``BatchError/duplicateOutput(path:lines:)``, ``BatchError/outputHoldsOutput(path:folder:lines:)``,
+    ///   ``BatchError/tooManyTasks(_:limit:)``.
     public init(lines: [(line: Int, item: Result<Line, BatchFailure>)], folder: OutputFolder, takes: Takes) throws {
         guard lines.count * takes.count <= Self.taskLimit else {
             throw BatchError.tooManyTasks(lines.count * takes.count, limit: Self.taskLimit)
@@ -57,7 +59,7 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
         self.folder = folder
         self.takes = takes
         var tasks: [Task] = []
-        var owners: [String: Int] = [:]
+        var owners: [PathKey: Int] = [:], outputs: [(path: String, line: Int)] = []
         var resolved = OutputFolder.ResolvedPaths()
         for (index, (line, item)) in lines.enumerated() {
             for take in 0..<takes.count {
@@ -70,9 +72,11 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
                             throw BatchFailure("\(AudioFileError.unsupportedExtension(path: output.path))")
                         }
                         // Keyed by the file the path reaches: two names through a symbolic link are one file.
-                        if let first = owners.updateValue(line, forKey: resolved.of(output)) {
+                        let path = resolved.of(output)
+                        if let first = owners.updateValue(line, forKey: PathKey(path)) {
                             throw BatchError.duplicateOutput(path: output.path, lines: [first + 1, line + 1])
                         }
+                        outputs.append((path, line))
                         task.output = output
                     } catch let error as OutputFolder.Error {
                         task.item = .failure(BatchFailure("\(error)"))
@@ -83,7 +87,23 @@ public struct BatchPlan<Line: BatchLine>: Sendable {
                 tasks.append(task)
             }
         }
+        try Self.checkNoOutputHoldsAnother(outputs, owners: owners, folder: OutputFolder.resolvedPath(folder.url))
         self.tasks = tasks
+    }
+
+    /// Refuses an output that another output needs as its folder (`d.wav` and `d.wav/e.wav`):
+    /// whichever shard ran first would decide which of the two lines fails.
+    /// - Throws: ``BatchError/outputHoldsOutput(path:folder:lines:)``.
+    private static func checkNoOutputHoldsAnother(_ outputs: [(path: String, line: Int)], owners: [PathKey: Int], folder: String) throws {
+        for (path, line) in outputs {
+            var parent = (path as NSString).deletingLastPathComponent
+            while parent.utf8.count > folder.utf8.count {
+                if let owner = owners[PathKey(parent)] {
+                    throw BatchError.outputHoldsOutput(path: path, folder: parent, lines: [owner + 1, line + 1])
+                }
+                parent = (parent as NSString).deletingLastPathComponent
+            }
+        }
     }
 
     /// The plan of a JSON Lines file: one line per line of `file` that is not blank. Lines end

@@ -99,7 +99,8 @@ public struct BatchRun<Job: BatchJob>: Sendable {
     /// Runs the shard's tasks in order.
     /// - Parameter drawSeed: the seed of a task that has none (the caller's random source).
     /// - Throws: only what stops every task: the output folder or the manifest cannot be
-    ///   written, the model folder cannot be read. A task's own failure is in its entry.
+    ///   written (``BatchError/noSpace(path:)`` once a task finds its file system full, after
+    ///   that task's entry), the model folder cannot be read. A task's own failure is in its entry.
     public func run(pipeline: AuffusionPipeline, drawSeed: () -> UInt64, observer: Observer = Observer()) throws -> Summary {
         try checkNoOutputIsAnInput()
         try FileManager.default.createDirectory(at: plan.folder.url, withIntermediateDirectories: true)
@@ -127,6 +128,7 @@ public struct BatchRun<Job: BatchJob>: Sendable {
             observer.started(position + 1, tasks.count, label ?? "line \(task.line + 1)")
             let start = ContinuousClock.now
             var warnings: [String] = []
+            var full = false
             do {
                 let line = try task.item.get()
                 let seed = task.seed ?? drawSeed()
@@ -141,40 +143,52 @@ public struct BatchRun<Job: BatchJob>: Sendable {
                 entry.status = .failed
                 entry.error = "\(error)"
                 summary.failed += 1
+                full = Self.meansNoSpace(error)
             }
             entry.record.timings.total = (ContinuousClock.now - start) / .seconds(1)
             try manifest.append(try entry.jsonLine())
             observer.finished(entry, warnings)
+            if full, let output = task.output { throw BatchError.noSpace(path: output.path) }
         }
         return summary
     }
 
     /// What decides `task`'s output: the job's command and settings of the line, the seed (or
-    /// that it is drawn), the model.
+    /// that it is drawn), the model, and the peak guard when it is off (a part only then, so
+    /// that the fingerprints of runs with it stay as they were).
     private func fingerprint(of task: BatchPlan<Job.Line>.Task, model: String) throws -> String {
         var hash = FNV1a()
-        for part in [job.command, job.settings(of: try task.item.get()), task.seed.map(String.init) ?? "drawn", model] {
+        let parts = [job.command, job.settings(of: try task.item.get()), task.seed.map(String.init) ?? "drawn", model]
+        for part in parts + (guardsPeaks ? [] : ["no peak guard"]) {
             hash.add(part + "\u{0}")
         }
         return hash.hex
+    }
+
+    /// Whether `error` says the output's file system is full: the next task's output would not fit either.
+    private static func meansNoSpace(_ error: any Error) -> Bool {
+        switch error {
+        case AudioFileError.noSpace, AtomicFile.Error.noSpace, CocoaError.fileWriteOutOfSpace: true
+        default: false
+        }
     }
 
     /// Refuses the whole batch, on every shard alike, when a task would write a file that a line
     /// reads: which shard runs first would decide what that line edits.
     /// - Throws: ``BatchError/outputIsInput(path:outputLine:inputLine:)``.
     public func checkNoOutputIsAnInput() throws {
-        var readers: [String: Int] = [:]
+        var readers: [PathKey: Int] = [:]
         var resolved = OutputFolder.ResolvedPaths()
         for task in plan.tasks where task.take == 0 {
             guard case .success(let line) = task.item else { continue }
             for input in job.inputs(of: line) {
-                let path = resolved.of(input)
+                let path = PathKey(resolved.of(input))
                 readers[path] = readers[path] ?? task.line
             }
         }
         guard !readers.isEmpty else { return }
         for task in plan.tasks {
-            if let output = task.output, let reader = readers[resolved.of(output)] {
+            if let output = task.output, let reader = readers[PathKey(resolved.of(output))] {
                 throw BatchError.outputIsInput(path: output.path, outputLine: task.line + 1, inputLine: reader + 1)
             }
         }
