@@ -35,8 +35,7 @@ extension EditorServer {
         }
         routes.add(.get, "/api/clips/:clip/files/**", to: router) { request, context in
             let id = try context.parameters.require("clip")
-            let name = context.parameters.getCatchAll().joined(separator: "/")
-            let url = try self.folder.file(name, of: id)
+            let url = try self.folder.file(try Self.fileName(in: request.uri.path, clip: id), of: id)
             var headers: HTTPFields = [.contentType: Self.contentType(of: url), .cacheControl: "no-store", .acceptRanges: "bytes"]
             if request.uri.queryParameters.get("download") != nil {
                 headers[.contentDisposition] = "attachment; filename=\"\(url.lastPathComponent)\""
@@ -53,7 +52,7 @@ extension EditorServer {
         }
         routes.add(.get, "/api/jobs", to: router) { _, _ in try self.queue.all().jsonResponse() }
         routes.add(.get, "/api/jobs/:job", to: router) { _, context in try self.queue.status(try context.parameters.require("job")).jsonResponse() }
-        routes.add(.delete, "/api/jobs/:job", to: router) { _, context in try self.queue.cancel(try context.parameters.require("job")).jsonResponse() }
+        routes.add(.delete, "/api/jobs/:job", to: router) { _, context in try self.cancel(try context.parameters.require("job")).jsonResponse() }
         routes.add(.get, "/api/jobs/:job/events", to: router) { _, context in
             let stream = try self.queue.events(try context.parameters.require("job"))
             let body = ResponseBody { writer in
@@ -65,6 +64,16 @@ extension EditorServer {
             }
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
         }
+    }
+
+    /// The file name a files URL asks for: the path after `/api/clips/ID/files/`, percent-decoded
+    /// (a word's heatmap is `v1-maps/01-café.png`; a client may encode its `/` as `%2F` too).
+    static func fileName(in path: String, clip id: String) throws -> String {
+        let prefix = "/api/clips/\(id)/files/"
+        guard path.hasPrefix(prefix), let name = String(path.dropFirst(prefix.count)).removingPercentEncoding else {
+            throw ServerError.notFound("clip \(id.prefix(40)) has no file \"\(path.suffix(80))\"")
+        }
+        return name
     }
 
     /// What a `Range` header asks of a file of `size` bytes.
@@ -107,8 +116,10 @@ extension EditorServer {
         case .whole:
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: url))))
         case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(size)"
-            return Response(status: .rangeNotSatisfiable, headers: headers)
+            var response = ServerError.response(status: .rangeNotSatisfiable,
+                                                message: "the range \(header?.prefix(80) ?? "") starts past the end of the file's \(size) bytes")
+            response.headers[.contentRange] = "bytes */\(size)"
+            return response
         case .part(let bytes):
             let file = try FileHandle(forReadingFrom: url)
             defer { try? file.close() }
@@ -208,8 +219,9 @@ extension EditorServer {
         try Data(body.readableBytesView).write(to: incoming)
         try checkAudio(at: incoming)
         // Stored as what the bytes are, whatever the name says; a format the toolkit does not
-        // write (MP3, CAF, …) is stored as WAV.
-        let detected = try AudioReader(incoming).format.container
+        // write (MP3, CAF, AU, …) is stored as WAV, in its own sample format where WAV has it.
+        let incomingFormat = try AudioReader(incoming).format
+        let detected = incomingFormat.container
         let format = detected ?? .wav
         let id = try folder.newClip(name: String(name.prefix(200)), format: format)
         do {
@@ -217,7 +229,7 @@ extension EditorServer {
             if detected != nil {
                 try FileManager.default.moveItem(at: incoming, to: file)
             } else {
-                try AudioFile.write(try AudioFile.read(incoming), to: file, encoding: .float32)
+                try AudioFile.write(try AudioFile.read(incoming), to: file, encoding: incomingFormat.encoding ?? .float32)
             }
             let version: Version
             do { version = try runner.describe(file, number: 0, kind: "upload", in: id) } catch {
@@ -257,6 +269,16 @@ extension EditorServer {
         case .nonFiniteSamples: "it holds NaN or infinite samples"
         default: "\(error)"
         }
+    }
+
+    /// Cancels job `id`. A generation cancelled before it ran takes along the clip made for it,
+    /// still empty (one cancelled while running removes it itself, as a failed one does).
+    func cancel(_ id: String) throws -> JobStatus {
+        let status = try queue.cancel(id)
+        if status.kind == .generate, status.state == .cancelled, let clip = status.clip, (try? folder.clip(clip))?.versions.isEmpty == true {
+            folder.remove(clip)
+        }
+        return status
     }
 
     /// Queues an edit (or a generation, which makes a new clip) after checking its plan.

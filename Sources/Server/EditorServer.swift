@@ -34,7 +34,8 @@ public final class EditorServer: Sendable {
         runner = EditRunner(pipeline: pipeline, folder: folder)
         page = try PageFiles()
         maximumSteps = try pipeline.makeScheduler(nil).largestStepCount()
-        queue.start(describe: Self.describe)
+        let root = folder.root.path
+        queue.start { Self.describe($0, hidingFolder: root) }
     }
 
     /// Every route of the page and the API (docs/serve-openapi.json describes them), behind the
@@ -68,13 +69,16 @@ public final class EditorServer: Sendable {
         try await application(onStart: onStart).runService()
     }
 
-    /// A job's error as a person reads it.
-    static func describe(_ error: any Error) -> String {
-        switch error {
+    /// A job's error as a person reads it, its files named as the API names them: the server's
+    /// own folders (`root/clips/ID/`) are its business, not the client's.
+    package static func describe(_ error: any Error, hidingFolder root: String) -> String {
+        let message = switch error {
         case let error as ServerError: error.message
         case let error as CustomStringConvertible: error.description
         default: "\(error)"
         }
+        let clipFolder = NSRegularExpression.escapedPattern(for: root + "/clips/") + "[0-9a-f]{32}/"
+        return message.replacingOccurrences(of: clipFolder, with: "", options: .regularExpression)
     }
 
     /// The seconds of the model's canvas.
@@ -83,7 +87,7 @@ public final class EditorServer: Sendable {
     /// Applies the expiry rule now.
     func sweep() {
         let expired = folder.sweep(busy: queue.busyClips())
-        if !expired.isEmpty { queue.forget(clips: Set(expired)) }
+        queue.forget(clips: Set(expired), finishedBefore: Date().addingTimeInterval(-configuration.expirySeconds))
     }
 }
 

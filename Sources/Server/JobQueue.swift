@@ -111,11 +111,14 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         return Set(entries.values.filter { !$0.status.state.isFinal }.compactMap(\.status.clip))
     }
 
-    /// Forgets the finished jobs of `clips` (expired with them).
-    func forget(clips: Set<String>) {
+    /// Forgets the finished jobs of `clips` (expired with them), and those that finished before
+    /// `date` (a failed or cancelled generation's clip is gone at once, and never expires).
+    func forget(clips: Set<String>, finishedBefore date: Date) {
         condition.lock()
         defer { condition.unlock() }
-        entries = entries.filter { _, entry in !(entry.status.state.isFinal && entry.status.clip.map(clips.contains) == true) }
+        entries = entries.filter { _, entry in
+            !(entry.status.state.isFinal && (entry.status.clip.map(clips.contains) == true || entry.finished.map { $0 < date } == true))
+        }
     }
 
     /// The statuses of job `id`, the current one first, until it is final.

@@ -131,6 +131,21 @@ struct EditAPITests {
             #expect(maps.compactMap { $0["word"] as? String } == ["a", "cat", "barking"])
             let picture = try #require(maps.first?["picture"] as? String)
             #expect(try await client.file("v1-maps/\(picture)", of: clip).starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            // A word outside ASCII: its picture's name is percent-encoded in the URL, as a browser sends it.
+            let café = try await client.submit(#"{"kind": "reweight", "clip": "\#(clip)", "prompt": "un café bruyant", "weights": {"café": 2}, "steps": 2}"#)
+            #expect(try await client.wait(café)["state"] as? String == "done")
+            let named = try #require(try await client.versions(of: clip).last?["maps"] as? [[String: Any]])
+            let cafePicture = try #require(named.first { $0["word"] as? String == "café" }?["picture"] as? String)
+            let encoded = try #require(cafePicture.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed))
+            #expect(encoded != cafePicture)
+            for uri in ["/api/clips/\(clip)/files/v2-maps/\(encoded)", "/api/clips/\(clip)/files/v2-maps%2F\(encoded)"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .ok && response.headers[.contentType] == "image/png", "\(uri): \(response.status)")
+                }
+            }
+            for uri in ["/api/clips/\(clip)/files//v0.png", "/api/clips/\(clip)/files/v0.png/"] {
+                try await client.execute(uri: uri, method: .get) { response in #expect(response.status == .notFound, "\(uri)") }
+            }
         }
     }
 

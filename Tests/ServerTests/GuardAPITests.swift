@@ -154,6 +154,17 @@ struct GuardAPITests {
             try await client.execute(uri: "/api/clips/\(clip)/files/v0.wav", method: .get) { response in
                 #expect(response.status == .ok && response.headers[.contentType] == "audio/wav", "\(response.headers)")
             }
+            // A container the toolkit does not write (Sun AU, 16-bit) is kept as WAV in its own sample format.
+            let samples = (0..<8000).map { Int16(truncatingIfNeeded: $0 * 7 % 20000 - 10000) }
+            var au = Data(".snd".utf8)
+            for field in [UInt32(24), UInt32(samples.count * 2), 3, 16000, 1] { withUnsafeBytes(of: field.bigEndian) { au.append(contentsOf: $0) } }
+            for sample in samples { withUnsafeBytes(of: sample.bigEndian) { au.append(contentsOf: $0) } }
+            let file = try Fixtures.temporaryDirectory().appendingPathComponent("tone.au")
+            try au.write(to: file)
+            let sun = try await client.upload(file, name: "tone.au")
+            let stored = server.workFolder.appendingPathComponent("clips/\(sun)/v0.wav")
+            #expect(try AudioReader(stored).format.encoding == .pcm16)
+            #expect(try AudioFile.read(stored).channels[0] == AudioFile.read(file).channels[0])
         }
     }
 
@@ -254,6 +265,7 @@ struct GuardAPITests {
                         }
                     } else {
                         #expect(response.headers[.contentRange] == "bytes */\(count)")
+                        #expect(errorMessage(response).contains("past the end"), "\(range): every error is JSON")
                     }
                 }
             }
@@ -414,5 +426,37 @@ struct GuardAPITests {
             }
             #expect(!FileManager.default.fileExists(atPath: server.workFolder.appendingPathComponent("clips/\(clip)").path))
         }
+    }
+
+    @Test("a generation that fails or is cancelled leaves no clip, not even one cancelled while queued; its job is forgotten after the expiry")
+    func finishedGenerations() async throws {
+        let server = try TestServer { $0.expirySeconds = 1 }
+        try await server.test { client in
+            let clips = { try FileManager.default.contentsOfDirectory(atPath: server.workFolder.appendingPathComponent("clips").path).count }
+            let clip = try await client.upload(TestServer.clip)
+            let blocker = try await client.submit(longJob(clip))
+            let queued = try await client.submit(#"{"kind": "generate", "prompt": "a beep", "steps": 2}"#)
+            let queuedClip = try #require(try await client.status(queued)["clip"] as? String)
+            let cancelled = try await client.execute(uri: "/api/jobs/\(queued)", method: .delete) { try object($0)["state"] as? String }
+            #expect(cancelled == "cancelled")
+            try await client.execute(uri: "/api/clips/\(queuedClip)", method: .get) { response in
+                #expect(response.status == .notFound, "a queued generation cancelled leaves its empty clip")
+            }
+            #expect(try clips() == 1)
+            _ = try await client.execute(uri: "/api/jobs/\(blocker)", method: .delete)
+            #expect(try await client.wait(blocker)["state"] as? String == "cancelled")
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await client.upload(TestServer.clip)   // an upload applies the rule
+            try await client.execute(uri: "/api/jobs/\(queued)", method: .get) { response in
+                #expect(response.status == .notFound, "the cancelled generation's job outlived the expiry")
+            }
+        }
+    }
+
+    @Test("a failed job's error names its files as the API does, not by the server's folders")
+    func failedJobPaths() {
+        let root = "/srv/work"
+        let error = AudioFileError.unwritable(path: "\(root)/clips/\(String(repeating: "ab", count: 16))/v2.wav", reason: "the disk is on fire")
+        #expect(EditorServer.describe(error, hidingFolder: root) == "cannot write v2.wav: the disk is on fire")
     }
 }
