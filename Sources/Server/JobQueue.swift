@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 
 /// One job at a time on the CPU, the rest in a queue with their positions.
@@ -174,6 +175,9 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         let outcome: Result<Int, any Error> = Result {
             try work { step, total in self.progress(id, step: step, total: total) }
         }
+        // The job's activations were freed into the heaps of the threads that ran it, which keep
+        // them (ComputeThreads' thresholds); a server held 2–3 MB more after every job.
+        HeapMemory.returnFreed()
         condition.lock()
         defer { condition.unlock() }
         guard var entry = entries[id] else { return }

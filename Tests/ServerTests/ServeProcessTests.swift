@@ -1,0 +1,45 @@
+import AudioDSP
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("auffusion serve as a process")
+struct ServeProcessTests {
+    @Test("resident memory stays flat over many jobs: what a job frees goes back to the system, not kept per clip")
+    func memoryOverJobs() async throws {
+        let work = try Fixtures.temporaryDirectory().appendingPathComponent("work")
+        let process = Process()
+        process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
+        process.arguments = ["serve", "--port", "0", "--workdir", work.path, "--json", "--quiet"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let line = try #require(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).split(separator: "\n").first)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let client = LoopbackClient(port: try #require((record["details"] as? [String: Any])?["port"] as? Int))
+        let tone = work.deletingLastPathComponent().appendingPathComponent("tone.wav")
+        try AudioFile.write(AudioBuffer(mono: (0..<48000).map { Float(0.3 * sin(Double($0) * 0.1)) }, sampleRate: 16000), to: tone)
+        let clip = try await client.upload(tone)
+        func fill(_ count: Int) async throws {
+            for _ in 0..<count {
+                let job = try await client.submit(#"{"kind": "fill", "clip": "\#(clip)", "version": 0, "prompt": "white noise", "ranges": [[0.5, 1.5]], "steps": 2}"#)
+                #expect(try await client.wait(job)["state"] as? String == "done")
+            }
+        }
+        try await fill(5)
+        let before = try residentMegabytes(of: process.processIdentifier)
+        try await fill(40)
+        let after = try residentMegabytes(of: process.processIdentifier)
+        // Before each job's freed memory was handed back, the threads' heaps kept it: 36 MB over 25
+        // such jobs, 2–3 MB a job on a 2.6 s clip.
+        #expect(after - before < 20, "\(before) MB after 5 jobs, \(after) MB after 45")
+    }
+
+    private func residentMegabytes(of pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return (Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0) / 1024
+    }
+}
