@@ -9,6 +9,8 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
     case wrongShape(expected: String, actual: [Int])
     /// A spectrogram contains NaN or infinite values.
     case nonFiniteValues
+    /// A spectrogram too short for Griffin-Lim: its frames and the fewest it needs.
+    case tooFewFrames(count: Int, minimum: Int)
     /// The mel parameters are inconsistent.
     case invalidParameters(String)
 
@@ -20,6 +22,8 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
         case .nonFiniteSamples: "the clip contains NaN or infinite samples"
         case .wrongShape(let expected, let actual): "expected a spectrogram of shape \(expected), got \(actual)"
         case .nonFiniteValues: "the spectrogram contains NaN or infinite values"
+        case .tooFewFrames(let count, let minimum):
+            "the spectrogram has \(count) frame\(count == 1 ? "" : "s"); Griffin-Lim needs at least \(minimum) to resynthesise it"
         case .invalidParameters(let reason): "invalid mel parameters: \(reason)"
         }
     }

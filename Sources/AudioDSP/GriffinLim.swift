@@ -32,13 +32,19 @@ public struct GriffinLim: Sendable {
         transform = ShortTimeFourierTransform(parameters)
     }
 
+    /// The fewest frames it reconstructs: each iteration reflects the signal at its ends by
+    /// ``MelParameters/padding`` samples, as the analysis does, which needs a longer signal.
+    public var minimumFrames: Int { parameters.padding / parameters.hopLength + 1 }
+
     /// Reconstructs a signal from `frames × bins` magnitudes (frame-major).
     /// - Parameter progress: called after each iteration with (done, total).
     /// - Returns: `frames · hop` samples.
+    /// - Throws: ``AnalysisError/tooFewFrames(count:minimum:)`` below ``minimumFrames``.
     public func reconstruct(magnitudes: [Float], frameCount frames: Int,
-                            progress: (Int, Int) -> Void = { _, _ in }) -> [Float] {
+                            progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
         let bins = transform.binCount
         precondition(magnitudes.count == frames * bins, "GriffinLim: \(magnitudes.count) magnitudes for \(frames) frames")
+        guard frames >= minimumFrames else { throw AnalysisError.tooFewFrames(count: frames, minimum: minimumFrames) }
         var angles = ComplexSpectrogram(frameCount: frames, binCount: bins,
                                         real: [Float](repeating: 1, count: frames * bins),
                                         imaginary: [Float](repeating: 0, count: frames * bins))
@@ -76,11 +82,12 @@ public struct GriffinLim: Sendable {
     ///   - magnitudes: the `count × bins` magnitudes of a range of `count` frames.
     ///   - progress: (iterations done, total) over every block.
     /// - Returns: `frames · hop` samples.
+    /// - Throws: ``AnalysisError/tooFewFrames(count:minimum:)`` below ``minimumFrames``.
     public func reconstruct(frameCount frames: Int, magnitudes: (Range<Int>) -> [Float],
-                            progress: (Int, Int) -> Void = { _, _ in }) -> [Float] {
+                            progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
         let (block, overlap, hop) = (blockFrames, blockOverlap, parameters.hopLength)
-        guard frames > block, block > overlap, overlap * 3 / 8 * hop >= parameters.fftSize / 2 else {
-            return reconstruct(magnitudes: magnitudes(0..<frames), frameCount: frames, progress: progress)
+        guard frames > block, block > overlap, overlap >= minimumFrames, overlap * 3 / 8 * hop >= parameters.fftSize / 2 else {
+            return try reconstruct(magnitudes: magnitudes(0..<frames), frameCount: frames, progress: progress)
         }
         let fade = (overlap * 3 / 8)..<(overlap * 5 / 8)
         let blockCount = (frames - overlap + block - overlap - 1) / (block - overlap)
@@ -88,7 +95,7 @@ public struct GriffinLim: Sendable {
         var start = 0
         for index in 0..<blockCount {
             let end = index == blockCount - 1 ? frames : start + block
-            let samples = reconstruct(magnitudes: magnitudes(start..<end), frameCount: end - start) { done, _ in
+            let samples = try reconstruct(magnitudes: magnitudes(start..<end), frameCount: end - start) { done, _ in
                 progress(index * iterations + done, blockCount * iterations)
             }
             let first = index == 0 ? 0 : fade.lowerBound * hop

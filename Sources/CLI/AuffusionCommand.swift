@@ -24,6 +24,9 @@ struct AuffusionCommand: AsyncParsableCommand {
 
     static func main() async {
         PendingFiles.shared.removeOnInterrupt()
+        // Past a file-size limit (`ulimit -f`) a write then fails with EFBIG and becomes one
+        // `error:` line, its temporary file removed, instead of SIGXFSZ ending the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             let arguments = Array(CommandLine.arguments.dropFirst())
             try refuseHelpOfUnknownCommand(arguments)

@@ -60,11 +60,14 @@ enum ErrorLine {
             return "--scheduler does not apply to an inversion start (it steps with DDIM); use --start sdedit to choose a sampler"
         case let error as CocoaError:
             let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? error.errorUserInfo[NSFilePathErrorKey] as? String
+            // Foundation's own text for the other codes is "(NSCocoaErrorDomain error 512.)"; the
+            // system's reason underneath says what happened (a file where a folder should be, …).
+            let underlying = (error.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }.flatMap { $0.domain == NSPOSIXErrorDomain ? $0 : nil }
             let what = switch error.code {
             case .fileReadNoSuchFile, .fileNoSuchFile: "no such file"
             case .fileReadNoPermission, .fileWriteNoPermission: "permission denied"
             case .fileWriteOutOfSpace: "no space left on the device"
-            default: error.localizedDescription
+            default: underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
             }
             return path.map { "\($0): \(what)" } ?? what
         default:

@@ -196,8 +196,8 @@ struct SpliceOptions: ParsableArguments {
     var rawLevel = false
 
     func validate() throws {
-        if let crossfade, !(crossfade >= 0 && crossfade.isFinite) {
-            throw ValidationError("--crossfade must be non-negative, got \(crossfade)")
+        if let crossfade, !(crossfade >= 0 && crossfade <= FillPlacement.longestLength * 1000) {
+            throw ValidationError("--crossfade must be between 0 and \(Int(FillPlacement.longestLength * 1000)) ms, got \(crossfade)")
         }
     }
 

@@ -51,11 +51,19 @@ public enum AtomicFile {
     /// existing file the user may not write (read-only), which ``commit(_:to:)`` would refuse:
     /// so before any work.
     public static func ensure(_ output: URL, isNotOneOf inputs: [URL]) throws {
-        let target = PathKey(output.resolvingSymlinksInPath().standardizedFileURL.path)
-        for input in inputs where PathKey(input.resolvingSymlinksInPath().standardizedFileURL.path) == target {
+        let target = PathKey(output.resolvingSymlinksInPath().standardizedFileURL.path), file = identity(of: output)
+        for input in inputs where PathKey(input.resolvingSymlinksInPath().standardizedFileURL.path) == target
+            || (file != nil && identity(of: input) == file) {   // a hard link: another name of the same file
             throw Error.wouldOverwriteInput(path: output.path)
         }
         try ensureWritable(destination(of: output), named: output)
+    }
+
+    /// The device and inode of the file at `url` (through symbolic links), `nil` when there is none.
+    private static func identity(of url: URL) -> [UInt64]? {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
     }
 
     /// Where a write to `url` lands: the file a symbolic link at `url` points to, so that writing
@@ -68,43 +76,85 @@ public enum AtomicFile {
     }
 
     /// Refuses an existing file at `destination` the user may not write: replacing it by a rename
-    /// would succeed in a writable folder, but a read-only file says it is not to be replaced.
-    /// (A folder there is the caller's to name.)
+    /// would succeed in a writable folder, but a read-only file says it is not to be replaced; nor
+    /// is a FIFO, a device or a socket, which a rename would turn into a plain file (as root, a
+    /// link to `/dev/null` would replace `/dev/null`). (A folder there is the caller's to name.)
     private static func ensureWritable(_ destination: URL, named url: URL) throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: destination.path, isDirectory: &isFolder), !isFolder.boolValue,
-              access(destination.path, W_OK) != 0 else { return }
+        var info = stat()
+        guard stat(destination.path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw Error.unwritable(path: url.path, reason: "it is not a regular file (a FIFO, a device or a socket); give a file's path")
+        }
+        guard access(destination.path, W_OK) != 0 else { return }
         throw Error.unwritable(path: url.path, reason: "the file exists and is read-only")
     }
 
     /// Moves a finished temporary file over `url`, once its bytes are on the disk (`fsync`): a
     /// crash after the rename then finds the whole file, and a file system that reports a full
-    /// disk only when flushing (NFS) fails the write here.
+    /// disk only when flushing (NFS) fails the write here. Inside ``committingTogether(_:)`` the
+    /// rename waits for the end of the scope.
     ///
     /// A file it replaces keeps its permissions (and, when run as root, its owner); a read-only
     /// one is refused; a symbolic link at `url` is written through (``destination(of:)``).
     public static func commit(_ temporary: URL, to url: URL) throws {
-        defer { PendingFiles.shared.remove(temporary) }
         let destination = destination(of: url)
-        do { try ensureWritable(destination, named: url) } catch {
+        do {
+            try ensureWritable(destination, named: url)
+            var existing = stat()
+            if stat(destination.path, &existing) == 0 {
+                // Owner (root only) and group (any group the user is in) first: chown clears set-id bits.
+                _ = chown(temporary.path, geteuid() == 0 ? existing.st_uid : uid_t.max, existing.st_gid)
+                _ = chmod(temporary.path, existing.st_mode & 0o7777)
+            }
+            let descriptor = open(temporary.path, O_RDONLY | O_CLOEXEC)
+            let synced = descriptor >= 0 && fsync(descriptor) == 0
+            let code = errno
+            if descriptor >= 0 { close(descriptor) }
+            guard synced else { throw failure(code, writing: url) }
+        } catch {
             try? FileManager.default.removeItem(at: temporary)
+            PendingFiles.shared.remove(temporary)
             throw error
         }
-        var existing = stat()
-        if stat(destination.path, &existing) == 0 {
-            // Owner (root only) and group (any group the user is in) first: chown clears set-id bits.
-            _ = chown(temporary.path, geteuid() == 0 ? existing.st_uid : uid_t.max, existing.st_gid)
-            _ = chmod(temporary.path, existing.st_mode & 0o7777)
+        if let staged = StagedCommits.current {
+            staged.add(temporary, destination, url)
+        } else {
+            try renameIntoPlace(temporary, to: destination, reportedAs: url)
         }
-        let descriptor = open(temporary.path, O_RDONLY | O_CLOEXEC)
-        let synced = descriptor >= 0 && fsync(descriptor) == 0
-        let syncError = errno
-        if descriptor >= 0 { close(descriptor) }
-        if !synced || rename(temporary.path, destination.path) != 0 {
-            let code = synced ? errno : syncError
+    }
+
+    /// Runs `body`, which writes several outputs of one run (audio, picture, log-mel), so that
+    /// they replace what was there together: each is written and flushed to its temporary file as
+    /// `body` goes, and only when `body` has returned are they all renamed into place, where no
+    /// interrupt can come between two renames (``PendingFiles/uninterrupted(_:)``). A run
+    /// interrupted before leaves the earlier files, all of them; one that fails removes what it
+    /// wrote. A scope inside another is part of it.
+    public static func committingTogether<Value>(_ body: () throws -> Value) throws -> Value {
+        if StagedCommits.current != nil { return try body() }
+        let staged = StagedCommits()
+        StagedCommits.current = staged
+        defer { StagedCommits.current = nil }
+        let value: Value
+        do { value = try body() } catch {
+            staged.discard()
+            throw error
+        }
+        try PendingFiles.shared.uninterrupted { try staged.renameAll() }
+        return value
+    }
+
+    /// Renames a flushed temporary file over `destination`; a failure removes it.
+    fileprivate static func renameIntoPlace(_ temporary: URL, to destination: URL, reportedAs url: URL) throws {
+        defer { PendingFiles.shared.remove(temporary) }
+        guard rename(temporary.path, destination.path) == 0 else {
+            let code = errno
             try? FileManager.default.removeItem(at: temporary)
-            throw meansNoSpace(code) ? Error.noSpace(path: url.path) : Error.unwritable(path: url.path, reason: String(cString: strerror(code)))
+            throw failure(code, writing: url)
         }
+    }
+
+    private static func failure(_ code: Int32, writing url: URL) -> Error {
+        meansNoSpace(code) ? Error.noSpace(path: url.path) : Error.unwritable(path: url.path, reason: String(cString: strerror(code)))
     }
 
     /// Writes `data` to `url` atomically.
@@ -117,5 +167,46 @@ public enum AtomicFile {
             throw Error.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
         }
         try commit(temporary, to: url)
+    }
+}
+
+/// The temporary files a ``AtomicFile/committingTogether(_:)`` scope has written and flushed,
+/// waiting to be renamed into place; one scope per thread (a server's job thread and its upload
+/// handlers write at once).
+private final class StagedCommits {
+    private var files: [(temporary: URL, destination: URL, reported: URL)] = []
+
+    func add(_ temporary: URL, _ destination: URL, _ reported: URL) { files.append((temporary, destination, reported)) }
+
+    func renameAll() throws {
+        defer { discard() }
+        while !files.isEmpty {
+            let file = files.removeFirst()
+            try AtomicFile.renameIntoPlace(file.temporary, to: file.destination, reportedAs: file.reported)
+        }
+    }
+
+    func discard() {
+        for file in files {
+            try? FileManager.default.removeItem(at: file.temporary)
+            PendingFiles.shared.remove(file.temporary)
+        }
+        files = []
+    }
+
+    // A pthread key because Swift has no thread-local storage; the key lives for the process.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// The calling thread's scope.
+    static var current: StagedCommits? {
+        get { pthread_getspecific(key).map { Unmanaged<StagedCommits>.fromOpaque($0).takeUnretainedValue() } }
+        set {
+            if let old = pthread_getspecific(key) { Unmanaged<StagedCommits>.fromOpaque(old).release() }
+            pthread_setspecific(key, newValue.map { Unmanaged.passRetained($0).toOpaque() })
+        }
     }
 }

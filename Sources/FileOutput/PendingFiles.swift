@@ -11,10 +11,20 @@ public final class PendingFiles: @unchecked Sendable {
     public static let shared = PendingFiles()
 
     private let lock = NSLock()
+    /// Held while a run's outputs are renamed into place (``uninterrupted(_:)``); the interrupt waits for it.
+    private let together = NSRecursiveLock()
     private var paths: Set<String> = []
     private var handling = false
 
     private init() {}
+
+    /// Runs `body` (a few renames, ``AtomicFile/committingTogether(_:)``) with no interrupt
+    /// taking effect in its middle: one that arrives meanwhile ends the process once it returns.
+    func uninterrupted<Value>(_ body: () throws -> Value) rethrows -> Value {
+        together.lock()
+        defer { together.unlock() }
+        return try body()
+    }
 
     func insert(_ url: URL) { lock.withLock { _ = paths.insert(url.path) } }
 
@@ -48,9 +58,14 @@ public final class PendingFiles: @unchecked Sendable {
                 started.signal()
                 var signals = signals, received: Int32 = 0
                 guard sigwait(&signals, &received) == 0 else { return }
+                together.lock()
                 lock.lock()
                 for path in paths { unlink(path) }
-                signal(received, SIG_DFL)
+                // Both back to their default before either is unblocked: the other may be pending
+                // too (INT and TERM at once), and must end the process as well, not reach the
+                // handler that passes it to this thread, which no longer waits.
+                signal(SIGINT, SIG_DFL)
+                signal(SIGTERM, SIG_DFL)
                 pthread_sigmask(SIG_UNBLOCK, &signals, nil)
                 raise(received)
             }

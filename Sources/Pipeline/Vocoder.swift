@@ -39,7 +39,7 @@ public enum Vocoder: Sendable {
         case .hifiGAN(let generator):
             return try generator(logMel.reshaped([1, logMel.shape[0], logMel.shape[1]])).scalars
         case .griffinLim(let griffinLim, let inversion):
-            return griffinLim.reconstruct(frameCount: logMel.shape[1], magnitudes: { frames in
+            return try griffinLim.reconstruct(frameCount: logMel.shape[1], magnitudes: { frames in
                 inversion.magnitudes(fromLogMel: logMel.sliced(axis: 1, frames))
             }, progress: progress)
         }

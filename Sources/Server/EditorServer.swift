@@ -64,9 +64,12 @@ public final class EditorServer: Sendable {
                            logger: logger)
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the process is stopped, logging warnings and errors (not Hummingbird's
+    /// "server started": `onStart` hears the port, for the caller to say what to open).
     public func run(onStart: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await application(onStart: onStart).runService()
+        var logger = Logger(label: "auffusion-serve")
+        logger.logLevel = .warning
+        try await application(logger: logger, onStart: onStart).runService()
     }
 
     /// A job's error as a person reads it, its files named as the API names them: the server's

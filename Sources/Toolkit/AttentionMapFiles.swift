@@ -38,6 +38,12 @@ public enum AttentionMapFiles {
             try AttentionHeatmap.render(maps.map(ofTokens: positions), over: image).writePNG(to: folder.appendingPathComponent(name))
             pictures.append(name)
         }
+        // The folder shows this prompt's words only: an earlier run's heatmaps (`02-barking.png`
+        // beside this run's `01-cat.png`) would read as this prompt's.
+        for stale in (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
+        where isMapFile(stale) && stale.lastPathComponent != "maps.npy" && !pictures.contains(stale.lastPathComponent) {
+            try? FileManager.default.removeItem(at: stale)
+        }
         return Written(tokenCount: tokenCount, pictures: pictures)
     }
 

@@ -1,5 +1,6 @@
 import AudioDSP
 import Editing
+import FileOutput
 import Foundation
 
 extension RunOutputs {
@@ -10,6 +11,10 @@ extension RunOutputs {
     /// what was done to each fill of the output.
     public func write(_ edit: EditResult, into file: EditedFile,
                       warn: (String) -> Void) throws -> (files: RunRecord.Files, fills: [FillReport]) {
+        try AtomicFile.committingTogether { try writeEach(edit, into: file, warn: warn) }
+    }
+
+    private func writeEach(_ edit: EditResult, into file: EditedFile, warn: (String) -> Void) throws -> (files: RunRecord.Files, fills: [FillReport]) {
         var others = self
         (others.audio, others.sourceAudio) = (nil, nil)
         var files = try others.write(edit.output, source: edit.source, warn: warn)

@@ -94,6 +94,10 @@ public struct RunOutputs: Sendable {
     /// returns their record; `warn` hears what the peak guard did.
     public func write(_ result: GenerationResult, source: GenerationResult? = nil,
                       warn: (String) -> Void) throws -> RunRecord.Files {
+        try AtomicFile.committingTogether { try writeEach(result, source: source, warn: warn) }
+    }
+
+    private func writeEach(_ result: GenerationResult, source: GenerationResult?, warn: (String) -> Void) throws -> RunRecord.Files {
         var files = RunRecord.Files()
         if let audio {
             files.peakGainDecibels = try writeAudio(result.audio, to: audio, warn: warn)

@@ -23,10 +23,26 @@ struct GriffinLimTests {
         let logMel = try Fixtures.tensor("audio/\(name).logmel.npy")
         let magnitudes = try MelInversion(filterbank: MelFilterbank.make(parameters)).magnitudes(fromLogMel: logMel)
         let griffinLim = GriffinLim(parameters: parameters)
-        let signal = griffinLim.reconstruct(magnitudes: magnitudes, frameCount: logMel.shape[1])
+        let signal = try griffinLim.reconstruct(magnitudes: magnitudes, frameCount: logMel.shape[1])
         #expect(signal.count == logMel.shape[1] * parameters.hopLength)
         let ours = griffinLim.spectralConvergence(of: signal, magnitudes: magnitudes)
         #expect(ours <= reference * 1.10, "ours \(ours), librosa \(reference)")
+    }
+
+    @Test("a spectrogram shorter than its reflection padding is refused, not read past its end; the shortest allowed is finite")
+    func tooFewFrames() throws {
+        let parameters = MelParameters()
+        let griffinLim = GriffinLim(parameters: parameters, iterations: 4)
+        #expect(griffinLim.minimumFrames == parameters.padding / parameters.hopLength + 1)
+        let bins = parameters.fftSize / 2 + 1
+        for frames in [1, griffinLim.minimumFrames - 1] {
+            #expect(throws: AnalysisError.tooFewFrames(count: frames, minimum: griffinLim.minimumFrames)) {
+                try griffinLim.reconstruct(magnitudes: [Float](repeating: 0.1, count: frames * bins), frameCount: frames)
+            }
+        }
+        let shortest = griffinLim.minimumFrames
+        let signal = try griffinLim.reconstruct(magnitudes: [Float](repeating: 0.1, count: shortest * bins), frameCount: shortest)
+        #expect(signal.count == shortest * parameters.hopLength && signal.allSatisfy(\.isFinite))
     }
 
     @Test("more iterations reduce the spectral convergence")
@@ -37,7 +53,7 @@ struct GriffinLimTests {
         let few = GriffinLim(parameters: parameters, iterations: 2)
         let many = GriffinLim(parameters: parameters, iterations: 32)
         let frames = logMel.shape[1]
-        #expect(many.spectralConvergence(of: many.reconstruct(magnitudes: magnitudes, frameCount: frames), magnitudes: magnitudes)
+        #expect(try many.spectralConvergence(of: many.reconstruct(magnitudes: magnitudes, frameCount: frames), magnitudes: magnitudes)
             < few.spectralConvergence(of: few.reconstruct(magnitudes: magnitudes, frameCount: frames), magnitudes: magnitudes))
     }
 
@@ -70,9 +86,9 @@ struct GriffinLimTests {
         let whole = GriffinLim(parameters: parameters)
         var blocked = whole
         (blocked.blockFrames, blocked.blockOverlap) = (256, 128)
-        let one = whole.reconstruct(magnitudes: magnitudes(0..<frames), frameCount: frames)
-        let pieces = blocked.reconstruct(frameCount: frames, magnitudes: magnitudes)
-        #expect(whole.reconstruct(frameCount: frames, magnitudes: magnitudes) == one)
+        let one = try whole.reconstruct(magnitudes: magnitudes(0..<frames), frameCount: frames)
+        let pieces = try blocked.reconstruct(frameCount: frames, magnitudes: magnitudes)
+        #expect(try whole.reconstruct(frameCount: frames, magnitudes: magnitudes) == one)
         #expect(pieces.count == one.count)
         let all = magnitudes(0..<frames)
         let (oneError, piecesError) = (whole.spectralConvergence(of: one, magnitudes: all), whole.spectralConvergence(of: pieces, magnitudes: all))

@@ -19,6 +19,12 @@ struct AttentionCommandTests {
         }
         #expect(try NumPyFile.read(out.appendingPathComponent("maps.npy")).shape == [5, 4, 256])   // BOS a dog barking EOS
         #expect(result.standardOutput.contains("\"resolution\":\"4x256\""), "\(result.standardOutput)")
+        // Again into the same folder with another prompt: only this prompt's heatmaps are left.
+        let again = try CommandRunner.run("auffusion", ["attention", "a cat", "--model", folder.path, "-o", out.path, "--steps", "2",
+                                                        "--duration", "0.5", "--resolution", "4x256", "--quiet"])
+        #expect(again.exitCode == 0, "\(again.standardError)")
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".png") && $0 != "spectrogram.png" }
+        #expect(pictures.sorted() == ["00-a.png", "01-cat.png"], "\(pictures)")
     }
 
     @Test("one error line for a level the model does not store, an unusable folder, or a word not in the prompts")

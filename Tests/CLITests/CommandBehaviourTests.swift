@@ -52,6 +52,7 @@ struct CommandBehaviourTests {
             (["transfer", input, "a beep", "--start", "ddpm", "--scheduler", "euler", "-o", out], "--scheduler does not apply"),
             (["generate", "a beep", "-n", "2", "--output-dir", folder.path, "--save-mel", out], "name one file"),
             (["edit", "--batch", input, "--output-dir", folder.path, "--spectrogram", out], "name one file"),
+            (["inpaint", input, "noise", "--mask", "0.1-0.2", "--crossfade", "1e300", "-o", out], "--crossfade must be between 0 and 60000 ms"),
         ]
         for (arguments, fragment) in usage {
             let result = try CommandRunner.run("auffusion", arguments)
@@ -66,6 +67,11 @@ struct CommandBehaviourTests {
         let missing = try CommandRunner.run("auffusion", ["edit", folder.appendingPathComponent("none.json").path, "-o", out])
         #expect(missing.exitCode == 1 && missing.standardError == "error: \(folder.path)/none.json: no such file\n",
                 "\(missing.standardError)")
+        // A file where a folder must be made: the system's reason, not "NSCocoaErrorDomain error 512".
+        let workFile = folder.appendingPathComponent("work-file")
+        try Data().write(to: workFile)
+        let serve = try CommandRunner.run("auffusion", ["serve", "--workdir", workFile.path, "--port", "0", "--quiet"])
+        #expect(serve.exitCode == 1 && serve.standardError == "error: \(workFile.path)/clips: Not a directory\n", "\(serve.standardError)")
     }
 
     @Test("--version prints the version and help names the command asked for")

@@ -29,13 +29,13 @@ struct OutputWriteTests {
         let size = try #require(try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int)
         try FileManager.default.removeItem(at: output)
         // A file-size limit (ulimit counts 512-byte blocks here) fails every write past it with
-        // EFBIG, as a full disk fails them with ENOSPC; SIGXFSZ is ignored so that the write
-        // reports the failure instead of the signal ending the process. The limit is a little
+        // EFBIG, as a full disk fails them with ENOSPC; the command ignores SIGXFSZ itself, so that
+        // the write reports the failure instead of the signal ending the process. The limit is a little
         // under the finished file's size: the cut falls in the encoder's last writes, which
         // libsndfile's FLAC and Ogg encoders do not report.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -f \((size - 700) / 512); trap '' XFSZ; exec \"$0\" \"$@\"", try auffusion().path] + arguments
+        process.arguments = ["-c", "ulimit -f \((size - 700) / 512); exec \"$0\" \"$@\"", try auffusion().path] + arguments
         let errors = Pipe()
         process.standardError = errors
         try process.run()
@@ -70,6 +70,33 @@ struct OutputWriteTests {
         #expect(created)
         try #require(!pending.isEmpty, "the output was finished before the process could be stopped")
         #expect(status & 0x7f == SIGTERM, "the process ended with status \(status), not by SIGTERM")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+    }
+
+    @Test("SIGINT and SIGTERM at once end the process too, its temporary file removed (the second signal once made it spin forever)")
+    func twoSignalsAtOnce() throws {
+        let output = work.appendingPathComponent("twice.flac")
+        let watch = try CreationWatch(folder: work)
+        defer { close(watch.descriptor) }
+        let pid = try spawnWithSignalsUnblocked(try auffusion(), ["generate", "a beep", "--model", model.path, "--steps", "1",
+                                                                  "--duration", "60", "-o", output.path, "--quiet"])
+        #expect(watch.waitForName(containing: ".partial.", timeout: 120))
+        kill(pid, SIGSTOP)   // both pending when it runs again
+        kill(pid, SIGINT)
+        kill(pid, SIGTERM)
+        kill(pid, SIGCONT)
+        var status: Int32 = 0, ended = false
+        let deadline = Date().addingTimeInterval(30)
+        while !ended, Date() < deadline {
+            ended = waitpid(pid, &status, WNOHANG) == pid
+            if !ended { usleep(20_000) }
+        }
+        if !ended {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+        }
+        #expect(ended, "the process did not end within 30 s of SIGINT and SIGTERM")
+        #expect([SIGINT, SIGTERM].contains(status & 0x7f), "the process ended with status \(status), not by the signal")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
     }
 

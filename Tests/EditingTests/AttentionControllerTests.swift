@@ -111,6 +111,17 @@ struct AttentionControllerTests {
         }
     }
 
+    @Test("a word past the text encoder's 75 tokens is named as such, not as a word missing from the prompt")
+    func wordPastTheWindow() throws {
+        let tokenizer = try Self.pipeline().text.tokenizer
+        let prompt = (0..<80).map { "word\($0)" }.joined(separator: " ")
+        let tokens = PromptTokens(prompt, tokenizer: tokenizer)
+        #expect(try !tokens.requiredPositions(of: "word0").isEmpty)
+        #expect { try tokens.equalizer([(word: "word79", factor: 2)]) } throws: { "\($0)".contains("comes after the 75 tokens") }
+        #expect(throws: PromptEditError.self) { try tokens.requiredPositions(of: "cat") }
+        #expect { try tokens.requiredPositions(of: "cat") } throws: { "\($0)".contains("is not a word of") }
+    }
+
     @Test("the word-swap mapper maps the swapped word and keeps the rest on the diagonal")
     func replacementMapper() throws {
         let tokenizer = try Self.pipeline().text.tokenizer

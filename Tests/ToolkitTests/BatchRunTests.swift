@@ -68,6 +68,7 @@ struct BatchRunTests {
         #expect(entries.map { $0?["status"] as? String } == ["done", "failed", "done", "failed", "done"])
         #expect(entries.map { $0?["seed"] as? Int } == [4, 100, 101, nil, 102])
         #expect(entries[1]?["error"] as? String == "broken cannot be made" && entries[1]?["prompt"] as? String == "broken")
+        #expect((entries[1]?["outputs"] as? [String: Any])?.isEmpty == true, "a failed task wrote nothing")
         #expect((entries[3]?["error"] as? String)?.contains("unknown key \"nonsense\"") == true)
         #expect(try AudioFile.read(folder.appendingPathComponent("out/deep/er/three.flac")).frameCount == 1600)
     }

@@ -1,4 +1,5 @@
 import AudioDSP
+import FileOutput
 import Foundation
 import Testing
 import TestSupport
@@ -28,6 +29,39 @@ struct RunOutputsTests {
         try Data([1]).write(to: file("in.wav"))
         #expect(throws: (any Error).self) { try RunOutputs(audio: file("in.wav"), inputs: [file("in.wav")]) }
         _ = try RunOutputs(audio: file("out.wav"), spectrogram: file("out.png"), inputs: [file("in.wav")])
+    }
+
+    @Test("outputs written together replace the earlier ones together: none before the scope ends, none when it fails")
+    func committedTogether() throws {
+        for name in ["a.txt", "b.txt"] { try Data("old".utf8).write(to: file(name)) }
+        let text = { (name: String) in String(decoding: try Data(contentsOf: self.file(name)), as: UTF8.self) }
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try AtomicFile.committingTogether {
+                try AtomicFile.write(Data("new".utf8), to: file("a.txt"))
+                #expect(try text("a.txt") == "old")
+                try AtomicFile.write(Data("new".utf8), to: file("b.txt"))
+                throw Stop()
+            }
+        }
+        #expect(try text("a.txt") == "old" && text("b.txt") == "old")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["a.txt", "b.txt"])
+        try AtomicFile.committingTogether {
+            try AtomicFile.write(Data("new".utf8), to: file("a.txt"))
+            try AtomicFile.committingTogether { try AtomicFile.write(Data("new".utf8), to: file("b.txt")) }
+            #expect(try text("a.txt") == "old" && text("b.txt") == "old")   // the inner scope is the outer's
+        }
+        #expect(try text("a.txt") == "new" && text("b.txt") == "new")
+        #expect(PendingFiles.shared.pending.isEmpty)
+    }
+
+    @Test("an output that is a FIFO, or a hard link to an input, is refused before any work")
+    func specialOutputs() throws {
+        #expect(mkfifo(file("pipe.wav").path, 0o644) == 0)
+        #expect { try RunOutputs(audio: file("pipe.wav"), inputs: []) } throws: { "\($0)".contains("not a regular file") }
+        try Data([1]).write(to: file("in.wav"))
+        #expect(link(file("in.wav").path, file("same.wav").path) == 0)
+        #expect { try RunOutputs(audio: file("same.wav"), inputs: [file("in.wav")]) } throws: { "\($0)".contains("overwrite the input") }
     }
 
     @Test("audio that would clip is scaled by the peak guard and the gain reported; without it, written as is")

@@ -29,10 +29,15 @@ public struct PromptTokens: Sendable {
     /// exactly `word`, words that equal it without case and surrounding punctuation match, so
     /// `noise` finds `noise.` in "a beep and white noise." and `Rain` finds `rain`.
     public func positions(of word: String) -> [Int] {
+        allPositions(of: word).filter { $0 < Self.keyCount }
+    }
+
+    /// The positions of `word`'s tokens, those past the text encoder's window too.
+    private func allPositions(of word: String) -> [Int] {
         var matches = words.filter { $0.text.unicodeScalars.elementsEqual(word.unicodeScalars) }
         let plain = Self.plain(word)
         if matches.isEmpty, !plain.isEmpty { matches = words.filter { Self.plain($0.text) == plain } }
-        return matches.flatMap(\.tokenPositions).filter { $0 < Self.keyCount }
+        return matches.flatMap(\.tokenPositions)
     }
 
     /// `text` lower-cased without leading and trailing punctuation.
@@ -42,8 +47,12 @@ public struct PromptTokens: Sendable {
     /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)``.
     public func requiredPositions(of word: String) throws -> [Int] {
         let found = positions(of: word)
-        guard !found.isEmpty else { throw PromptEditError.unknownWord(word, prompt: prompt, tokens: tokenTexts) }
-        return found
+        guard found.isEmpty else { return found }
+        guard allPositions(of: word).isEmpty else {
+            throw PromptEditError.invalid("\"\(word)\" comes after the \(Self.keyCount - 2) tokens of the prompt that the text encoder reads, "
+                + "so an edit cannot reach it; shorten the prompt or move the word forward")
+        }
+        throw PromptEditError.unknownWord(word, prompt: prompt, tokens: tokenTexts)
     }
 
     /// `get_equalizer(prompt, words, values)` for one row: 1 everywhere, `factor` at each word's tokens.

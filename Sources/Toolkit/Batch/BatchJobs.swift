@@ -19,7 +19,9 @@ public struct GenerationBatchJob: BatchJob {
         var noise = NoiseSource(seed: seed)
         let result = try pipeline.generate(request, noise: &noise) { progress($0.step, $0.total) }
         let dropped = result.droppedTokenCount
-        return BatchProduct(audio: result.audio, record: RunRecord(command: command, request: request, seed: seed, result: result, elapsed: 0),
+        var record = RunRecord(command: command, request: request, seed: seed, result: result, elapsed: 0)
+        record.addDetails(["windows": .number(Double(pipeline.windows(of: request).offsets.count))])   // as a single generate's
+        return BatchProduct(audio: result.audio, record: record,
                             warnings: dropped > 0 ? ["the prompt is longer than 75 tokens; the last \(dropped) were dropped"] : [])
     }
 

@@ -140,6 +140,7 @@ public struct BatchRun<Job: BatchJob>: Sendable {
                 summary.done += 1
             } catch {
                 entry.record.prompt = label
+                entry.record.outputs = RunRecord.Files()   // nothing was written, whatever the kind of batch
                 entry.status = .failed
                 entry.error = "\(error)"
                 summary.failed += 1
