@@ -66,7 +66,7 @@ public struct KernelBenchmarks: Sendable {
         let logMel = try analyzer.logMel(of: source)
         let magnitudes = try MelInversion(filterbank: analyzer.filterbank).magnitudes(fromLogMel: logMel)
         let griffinLim = GriffinLim(parameters: parameters)
-        return { _ = try? griffinLim.reconstruct(magnitudes: magnitudes, frameCount: logMel.shape[1]) }
+        return { _ = try griffinLim.reconstruct(magnitudes: magnitudes, frameCount: logMel.shape[1]) }
     }
 
     private func median(of body: () throws -> Void) throws -> Double {

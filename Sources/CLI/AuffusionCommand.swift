@@ -59,7 +59,7 @@ struct AuffusionCommand: AsyncParsableCommand {
         }
         let usage = code == .validationFailure || error is ValidationError
         let message = usage ? message(for: error) : ErrorLine.describe(error)
-        FileHandle.standardError.write(Data("error: \(ErrorLine.oneLine(message))\n".utf8))
+        Console.error("error: \(ErrorLine.oneLine(message))\n")
         Foundation.exit(usage ? 2 : (error as? ExitCode)?.rawValue ?? 1)
     }
 }

@@ -86,11 +86,11 @@ struct BatchOptions: ParsableArguments {
                 progress.finish()
                 warnings.forEach(report.warn)
                 if let error = entry.error {
-                    FileHandle.standardError.write(Data("error: \(source):\(entry.line + 1): \(ErrorLine.oneLine(error))\n".utf8))
+                    Console.error("error: \(source):\(entry.line + 1): \(ErrorLine.oneLine(error))\n")
                 }
                 // Written at once, not through print's buffer: a reader of a pipe sees each task as
                 // it ends, and a scheduler's SIGTERM loses none of them.
-                if report.json, let line = try? entry.jsonLine() { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+                if report.json, let line = try? entry.jsonLine() { Console.output(line + "\n") }
             })
         let summary = try run.run(pipeline: pipeline, drawSeed: Seeds.draw, observer: observer)
         report.say("\(summary.done) done, \(summary.skipped) skipped, \(summary.failed) failed; manifest \(summary.manifest.path)")

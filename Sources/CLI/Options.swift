@@ -151,12 +151,12 @@ struct ReportOptions: ParsableArguments {
     /// A note on stderr unless silent.
     func say(_ line: String) {
         guard !silent else { return }
-        FileHandle.standardError.write(Data("\(line)\n".utf8))
+        Console.error("\(line)\n")
     }
 
     /// A warning on stderr, even when quiet (it is about the result).
     func warn(_ line: String) {
-        FileHandle.standardError.write(Data("warning: \(ErrorLine.oneLine(line))\n".utf8))
+        Console.error("warning: \(ErrorLine.oneLine(line))\n")
     }
 
     func progress() -> ProgressReporter { ProgressReporter(quiet: silent) }

@@ -39,14 +39,14 @@ final class ProgressReporter {
         last = now
         let left = now.timeIntervalSince(start) / Double(max(done, 1)) * Double(max(total - done, 0))
         let line = String(format: "%@  %.2f s/step  %.0f s left", label, perStep, left)
-        FileHandle.standardError.write(Data((interactive ? "\r\(line)\u{1B}[K" : "\(line)\n").utf8))
+        Console.error(interactive ? "\r\(line)\u{1B}[K" : "\(line)\n")
         printed = true
     }
 
     /// Ends the updating line on a terminal, once.
     func finish() {
         guard !quiet, printed, interactive else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
+        Console.error("\n")
         printed = false
     }
 

@@ -69,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
                 if let token { record.addDetails(["token": .string(token)]) }
                 line = (try? record.jsonLine()) ?? line
             }
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            Console.output(line + "\n")
         }
     }
 }

@@ -127,8 +127,9 @@ public enum AtomicFile {
     /// they replace what was there together: each is written and flushed to its temporary file as
     /// `body` goes, and only when `body` has returned are they all renamed into place, where no
     /// interrupt can come between two renames (``PendingFiles/uninterrupted(_:)``). A run
-    /// interrupted before leaves the earlier files, all of them; one that fails removes what it
-    /// wrote. A scope inside another is part of it.
+    /// interrupted before leaves the earlier files, all of them; one whose `body` fails removes
+    /// what it wrote (a rename that fails leaves those before it done). A scope inside another is
+    /// part of it.
     public static func committingTogether<Value>(_ body: () throws -> Value) throws -> Value {
         if StagedCommits.current != nil { return try body() }
         let staged = StagedCommits()

@@ -65,7 +65,7 @@ public struct OutputFolder: Sendable, Equatable {
 
     /// ``resolvedPath(_:)`` for many files, each folder resolved once (a batch's outputs share a few).
     public struct ResolvedPaths {
-        private var folders: [String: String] = [:]
+        private var folders: [PathKey: String] = [:]
 
         public init() {}
 
@@ -73,8 +73,8 @@ public struct OutputFolder: Sendable, Equatable {
         public mutating func of(_ file: URL) -> String {
             if FileManager.default.fileExists(atPath: file.path) { return OutputFolder.resolvedPath(file) }
             let parent = file.standardizedFileURL.deletingLastPathComponent()
-            let resolved = folders[parent.path] ?? OutputFolder.resolvedPath(parent)
-            folders[parent.path] = resolved
+            let resolved = folders[PathKey(parent.path)] ?? OutputFolder.resolvedPath(parent)
+            folders[PathKey(parent.path)] = resolved
             return resolved + "/" + file.lastPathComponent
         }
     }

@@ -119,6 +119,7 @@ extension EditorServer {
             var response = ServerError.response(status: .rangeNotSatisfiable,
                                                 message: "the range \(header?.prefix(80) ?? "") starts past the end of the file's \(size) bytes")
             response.headers[.contentRange] = "bytes */\(size)"
+            response.headers[.acceptRanges] = "bytes"
             return response
         case .part(let bytes):
             let file = try FileHandle(forReadingFrom: url)
@@ -197,7 +198,7 @@ extension EditorServer {
         do { try CLIPTokenizer.validate(prompt: prompt) } catch { throw ServerError.badRequest("\(error)") }
         let tokens = PromptTokens(prompt, tokenizer: pipeline.tokenizer)
         // Only words with a token inside the text encoder's window can be reweighted.
-        let addressable = tokens.words.filter { $0.tokenPositions.contains { $0 < PromptTokens.keyCount } }
+        let addressable = tokens.words.filter { $0.tokenPositions.contains { $0 < PromptTokens.tokenWindow } }
         return Words(words: addressable.map(\.text), tokens: tokens.ids.count)
     }
 

@@ -80,8 +80,12 @@ public final class EditorServer: Sendable {
         case let error as CustomStringConvertible: error.description
         default: "\(error)"
         }
-        let clipFolder = NSRegularExpression.escapedPattern(for: root + "/clips/") + "[0-9a-f]{32}/"
-        return message.replacingOccurrences(of: clipFolder, with: "", options: .regularExpression)
+        // As given and with its links resolved (a destination is named resolved).
+        let roots = Set([root, URL(fileURLWithPath: root).resolvingSymlinksInPath().path])
+        return roots.reduce(message) { text, root in
+            text.replacingOccurrences(of: NSRegularExpression.escapedPattern(for: root + "/clips/") + "[0-9a-f]{32}/", with: "",
+                                      options: .regularExpression)
+        }
     }
 
     /// The seconds of the model's canvas.

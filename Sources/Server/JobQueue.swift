@@ -63,7 +63,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     func status(_ id: String) throws -> JobStatus {
         condition.lock()
         defer { condition.unlock() }
-        guard let entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"; finished jobs are forgotten with their clip") }
+        guard let entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"; finished jobs are forgotten with their clip, or --keep-hours after they ended") }
         return entry.status
     }
 
@@ -112,7 +112,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         return Set(entries.values.filter { !$0.status.state.isFinal }.compactMap(\.status.clip))
     }
 
-    /// Forgets the finished jobs of `clips` (expired with them), and those that finished before
+    /// Forgets the finished jobs of `clips` (expired with them), and any that finished before
     /// `date` (a failed or cancelled generation's clip is gone at once, and never expires).
     func forget(clips: Set<String>, finishedBefore date: Date) {
         condition.lock()

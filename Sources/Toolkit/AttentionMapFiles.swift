@@ -1,6 +1,7 @@
 import AudioDSP
 import Compute
 import Editing
+import FileOutput
 import Foundation
 import Models
 import Pictures
@@ -26,24 +27,27 @@ public enum AttentionMapFiles {
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw OutputError.cannotCreateFolder(path: folder.path)
         }
+        // A folder that holds an earlier run's maps shows this prompt's words only afterwards: its
+        // heatmaps (`02-barking.png` beside this run's `01-cat.png`) would read as this prompt's.
+        // In any other folder, files named like heatmaps are the user's, and stay.
+        let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent("maps.npy").path)
+            ? ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []).filter {
+                isMapFile($0) && $0.lastPathComponent != "maps.npy"
+            } : []
         let maps = try CrossAttentionMaps(store: store, resolution: resolution, prompt: index)
         let tokens = PromptTokens(prompt, tokenizer: tokenizer)
         let tokenCount = min(tokens.ids.count, PromptTokens.keyCount)
         try NumPyFile.write(maps.maps.sliced(axis: 0, 0..<tokenCount), to: folder.appendingPathComponent("maps.npy"))
         var pictures: [String] = []
         for (position, word) in tokens.words.enumerated() {
-            let positions = word.tokenPositions.filter { $0 < PromptTokens.keyCount }
+            let positions = word.tokenPositions.filter { $0 < PromptTokens.tokenWindow }
             guard !positions.isEmpty else { continue }
             let name = String(format: "%02d-", position) + fileName(word.text) + ".png"
             try AttentionHeatmap.render(maps.map(ofTokens: positions), over: image).writePNG(to: folder.appendingPathComponent(name))
             pictures.append(name)
         }
-        // The folder shows this prompt's words only: an earlier run's heatmaps (`02-barking.png`
-        // beside this run's `01-cat.png`) would read as this prompt's.
-        for stale in (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
-        where isMapFile(stale) && stale.lastPathComponent != "maps.npy" && !pictures.contains(stale.lastPathComponent) {
-            try? FileManager.default.removeItem(at: stale)
-        }
+        let written = Set(pictures.map(PathKey.init))
+        for stale in earlier where !written.contains(PathKey(stale.lastPathComponent)) { try? FileManager.default.removeItem(at: stale) }
         return Written(tokenCount: tokenCount, pictures: pictures)
     }
 

@@ -65,10 +65,10 @@ public struct RunOutputs: Sendable {
     /// it, or itself, writable), and holding none of the other outputs under a name the maps take
     /// (`maps.npy`, `NN-word.png`).
     private func checkMaps(_ maps: URL) throws {
-        let resolved = maps.resolvingSymlinksInPath().path
+        let resolved = PathKey(maps.resolvingSymlinksInPath().path)
         guard !FileManager.default.fileExists(atPath: maps.path) || Self.isFolder(maps),
-              !files.contains(where: { $0.resolvingSymlinksInPath().path == resolved }) else { throw OutputError.notAFolder(path: maps.path) }
-        for url in files where url.deletingLastPathComponent().resolvingSymlinksInPath().path == resolved && AttentionMapFiles.isMapFile(url) {
+              !files.contains(where: { PathKey($0.resolvingSymlinksInPath().path) == resolved }) else { throw OutputError.notAFolder(path: maps.path) }
+        for url in files where PathKey(url.deletingLastPathComponent().resolvingSymlinksInPath().path) == resolved && AttentionMapFiles.isMapFile(url) {
             throw OutputError.namedTwice(path: url.path)
         }
         var existing = maps

@@ -25,6 +25,14 @@ struct AttentionCommandTests {
         #expect(again.exitCode == 0, "\(again.standardError)")
         let pictures = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".png") && $0 != "spectrogram.png" }
         #expect(pictures.sorted() == ["00-a.png", "01-cat.png"], "\(pictures)")
+        // A folder that held no maps before keeps whatever it holds, named like a heatmap or not.
+        let mine = folder.deletingLastPathComponent().appendingPathComponent("mine")
+        try FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
+        try Data("a picture of mine".utf8).write(to: mine.appendingPathComponent("07-intro.png"))
+        let into = try CommandRunner.run("auffusion", ["attention", "a cat", "--model", folder.path, "-o", mine.path, "--steps", "2",
+                                                       "--duration", "0.5", "--resolution", "4x256", "--quiet"])
+        #expect(into.exitCode == 0, "\(into.standardError)")
+        #expect(FileManager.default.fileExists(atPath: mine.appendingPathComponent("07-intro.png").path))
     }
 
     @Test("one error line for a level the model does not store, an unusable folder, or a word not in the prompts")

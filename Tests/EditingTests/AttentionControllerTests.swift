@@ -118,6 +118,12 @@ struct AttentionControllerTests {
         let tokens = PromptTokens(prompt, tokenizer: tokenizer)
         #expect(try !tokens.requiredPositions(of: "word0").isEmpty)
         #expect { try tokens.equalizer([(word: "word79", factor: 2)]) } throws: { "\($0)".contains("comes after the 75 tokens") }
+        // The 76th token is cut for EOS: a word there is past the window too, not EOS's slot.
+        let filler = Array(repeating: "a", count: 75)
+        #expect(throws: PromptEditError.pastTokenWindow("dog")) {
+            try PromptTokens((filler + ["dog"]).joined(separator: " "), tokenizer: tokenizer).requiredPositions(of: "dog")
+        }
+        #expect(try PromptTokens((filler.dropLast() + ["dog"]).joined(separator: " "), tokenizer: tokenizer).requiredPositions(of: "dog") == [75])
         #expect(throws: PromptEditError.self) { try tokens.requiredPositions(of: "cat") }
         #expect { try tokens.requiredPositions(of: "cat") } throws: { "\($0)".contains("is not a word of") }
     }

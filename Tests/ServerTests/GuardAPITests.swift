@@ -428,7 +428,7 @@ struct GuardAPITests {
         }
     }
 
-    @Test("a generation that fails or is cancelled leaves no clip, not even one cancelled while queued; its job is forgotten after the expiry")
+    @Test("a generation cancelled while queued leaves no clip; its job is forgotten after the expiry")
     func finishedGenerations() async throws {
         let server = try TestServer { $0.expirySeconds = 1 }
         try await server.test { client in

@@ -122,8 +122,9 @@ struct BatchPlanTests {
     func unicodeNames() throws {
         let composed = "caf\u{E9}.wav", decomposed = "cafe\u{301}.wav"
         #expect(composed == decomposed)   // Swift's String equality, which the check must not use
-        let laidOut = try plan([#"{"prompt": "a", "output": "\#(composed)"}"#, #"{"prompt": "b", "output": "\#(decomposed)"}"#])
-        #expect(laidOut.tasks.compactMap(\.output).count == 2)
+        let laidOut = try plan([#"{"prompt": "a", "output": "\#(composed)"}"#, #"{"prompt": "b", "output": "\#(decomposed)"}"#,
+                                #"{"prompt": "c", "output": "caf\#u{E9}/x.wav"}"#, #"{"prompt": "d", "output": "cafe\#u{301}/x.wav"}"#])
+        #expect(laidOut.tasks.compactMap(\.output).count == 4)
     }
 
     @Test("two lines with the same output refuse the whole batch before anything runs")

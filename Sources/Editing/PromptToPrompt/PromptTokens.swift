@@ -8,6 +8,9 @@ import Models
 public struct PromptTokens: Sendable {
     /// The conditioning length the maps' keys span (`max_num_words`).
     public static let keyCount = 77
+    /// Token positions below this are the prompt's words the text encoder reads: BOS, then 75
+    /// tokens; the last of the 77 is EOS, which a longer prompt's 76th token never reaches.
+    public static let tokenWindow = keyCount - 1
 
     public let prompt: String
     /// `[BOS, t₁ … tₙ, EOS]`, unpadded.
@@ -29,7 +32,7 @@ public struct PromptTokens: Sendable {
     /// exactly `word`, words that equal it without case and surrounding punctuation match, so
     /// `noise` finds `noise.` in "a beep and white noise." and `Rain` finds `rain`.
     public func positions(of word: String) -> [Int] {
-        allPositions(of: word).filter { $0 < Self.keyCount }
+        allPositions(of: word).filter { $0 < Self.tokenWindow }
     }
 
     /// The positions of `word`'s tokens, those past the text encoder's window too.
@@ -44,19 +47,17 @@ public struct PromptTokens: Sendable {
     static func plain(_ text: String) -> String { text.lowercased().trimmingCharacters(in: .punctuationCharacters) }
 
     /// Like ``positions(of:)``, but a word that is not there is an error.
-    /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)``.
+    /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)``; ``PromptEditError/pastTokenWindow(_:)``
+    ///   for a word whose tokens all come after the ones the text encoder reads.
     public func requiredPositions(of word: String) throws -> [Int] {
         let found = positions(of: word)
         guard found.isEmpty else { return found }
-        guard allPositions(of: word).isEmpty else {
-            throw PromptEditError.invalid("\"\(word)\" comes after the \(Self.keyCount - 2) tokens of the prompt that the text encoder reads, "
-                + "so an edit cannot reach it; shorten the prompt or move the word forward")
-        }
+        guard allPositions(of: word).isEmpty else { throw PromptEditError.pastTokenWindow(word) }
         throw PromptEditError.unknownWord(word, prompt: prompt, tokens: tokenTexts)
     }
 
     /// `get_equalizer(prompt, words, values)` for one row: 1 everywhere, `factor` at each word's tokens.
-    /// - Throws: ``PromptEditError/unknownWord(_:prompt:tokens:)``.
+    /// - Throws: as ``requiredPositions(of:)``.
     public func equalizer(_ weights: [(word: String, factor: Float)]) throws -> [Float] {
         var row = [Float](repeating: 1, count: Self.keyCount)
         for (word, factor) in weights {
