@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compute
 import FileOutput
 import Foundation
 
@@ -30,6 +31,9 @@ struct AuffusionCommand: AsyncParsableCommand {
         do {
             let arguments = Array(CommandLine.arguments.dropFirst())
             try refuseHelpOfUnknownCommand(arguments)
+            if let isa = InstructionSet.unknownRequest(in: ProcessInfo.processInfo.environment) {
+                throw ValidationError("AUFFUSION_ISA is \"\(isa)\"; give one of \(InstructionSet.allCases.map(\.description).joined(separator: ", ")), or leave it unset")
+            }
             var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(arguments))
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()

@@ -41,6 +41,15 @@ public enum InstructionSet: Int, Comparable, Sendable, CaseIterable, CustomStrin
     /// The set the kernels use: ``supported``, capped by `AUFFUSION_ISA` when it names a narrower one.
     public static let active: InstructionSet = capped(supported, by: ProcessInfo.processInfo.environment["AUFFUSION_ISA"])
 
+    /// The value of `AUFFUSION_ISA` in `environment` when it names no instruction set (a typo such
+    /// as `avx-2` would otherwise run the widest set without a word); `nil` when unset or known.
+    public static func unknownRequest(in environment: [String: String]) -> String? {
+        guard let request = environment["AUFFUSION_ISA"], !allCases.contains(where: { $0.description == request.lowercased() }) else {
+            return nil
+        }
+        return request
+    }
+
     /// `supported`, or the set `request` names (`baseline`, `avx2`, `avx512`, `avx512bf16`) if that is narrower.
     /// An unknown or absent name leaves `supported` as it is.
     public static func capped(_ supported: InstructionSet, by request: String?) -> InstructionSet {

@@ -39,6 +39,11 @@ public struct RunRecord: Codable, Sendable {
     public var seed: UInt64?
     public var steps: Int?
     public var guidance: Float?
+    /// The request's settings that change the output, when they are not the defaults: the
+    /// negative prompt, the guidance rescale, the way windows of a long canvas are joined.
+    public var negativePrompt: String?
+    public var guidanceRescale: Float?
+    public var windowJoin: String?
     public var scheduler: String?
     public var sampleRate: Double?
     public var seconds: Double?
@@ -52,6 +57,7 @@ public struct RunRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case command, input, prompt, seed, steps, guidance, scheduler, seconds, details, outputs, timings
         case sourcePrompt = "source_prompt", sampleRate = "sample_rate", droppedTokens = "dropped_tokens"
+        case negativePrompt = "negative_prompt", guidanceRescale = "guidance_rescale", windowJoin = "window_join"
     }
 
     /// A record of `command`, which ran `request` from `seed` (when it denoised) on `input` and
@@ -66,6 +72,9 @@ public struct RunRecord: Codable, Sendable {
         self.seed = seed
         steps = request?.stepCount
         guidance = request?.guidanceScale
+        negativePrompt = request?.negativePrompt
+        guidanceRescale = request.flatMap { $0.guidanceRescale != 0 ? $0.guidanceRescale : nil }
+        windowJoin = request.flatMap { $0.windowJoin != .crossfade ? $0.windowJoin.rawValue : nil }
         scheduler = request?.scheduler?.name
         sampleRate = result?.audio.sampleRate
         seconds = result?.audio.duration

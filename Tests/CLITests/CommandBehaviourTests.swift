@@ -67,6 +67,10 @@ struct CommandBehaviourTests {
         let missing = try CommandRunner.run("auffusion", ["edit", folder.appendingPathComponent("none.json").path, "-o", out])
         #expect(missing.exitCode == 1 && missing.standardError == "error: \(folder.path)/none.json: no such file\n",
                 "\(missing.standardError)")
+        // A misspelt instruction set is a usage error, not the widest set run without a word.
+        let isa = try CommandRunner.run("auffusion", ["tokens", "a dog"], environment: ["AUFFUSION_ISA": "avx-2"])
+        #expect(isa.exitCode == 2 && isa.standardError.hasPrefix("error: AUFFUSION_ISA is \"avx-2\"; give one of baseline, avx2"),
+                "\(isa.standardError)")
         // A file where a folder must be made: the system's reason, not "NSCocoaErrorDomain error 512".
         let workFile = folder.appendingPathComponent("work-file")
         try Data().write(to: workFile)

@@ -1,6 +1,7 @@
 import AudioDSP
 import FileOutput
 import Foundation
+import Pipeline
 import Testing
 import TestSupport
 import Toolkit
@@ -53,6 +54,18 @@ struct RunOutputsTests {
         }
         #expect(try text("a.txt") == "new" && text("b.txt") == "new")
         #expect(PendingFiles.shared.pending.isEmpty)
+    }
+
+    @Test("the record holds the request's settings that change the output when they are not the defaults")
+    func requestSettings() throws {
+        let plain = try RunRecord(command: "generate", request: GenerationRequest(prompt: "a dog"), elapsed: 0).jsonLine()
+        for key in ["negative_prompt", "guidance_rescale", "window_join"] { #expect(!plain.contains(key), "\(plain)") }
+        var request = GenerationRequest(prompt: "a dog")
+        (request.negativePrompt, request.guidanceRescale, request.windowJoin) = ("noise", 0.7, .average)
+        let record = try RunRecord(command: "generate", request: request, elapsed: 0).jsonLine()
+        for part in [#""negative_prompt":"noise""#, #""guidance_rescale":0.7"#, #""window_join":"average""#] {
+            #expect(record.contains(part), "\(record)")
+        }
     }
 
     @Test("an output that is a FIFO, or a hard link to an input, is refused before any work")
