@@ -46,14 +46,19 @@ struct OutputWriteTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
     }
 
-    @Test("SIGTERM while the output is being written removes the temporary file before the process dies of it")
-    func terminatedWhileWriting() throws {
-        let output = work.appendingPathComponent("long.flac")
+    /// Starts a 60 s generation into `name` in the work folder as a scheduler would, and returns
+    /// once its temporary file exists (`created`: whether it appeared in time).
+    private func startLongWrite(_ name: String) throws -> (pid: pid_t, created: Bool) {
         let watch = try CreationWatch(folder: work)
         defer { close(watch.descriptor) }
         let pid = try spawnWithSignalsUnblocked(try auffusion(), ["generate", "a beep", "--model", model.path, "--steps", "1",
-                                                                  "--duration", "60", "-o", output.path, "--quiet"])
-        let created = watch.waitForName(containing: ".partial.", timeout: 120)
+                                                                  "--duration", "60", "-o", work.appendingPathComponent(name).path, "--quiet"])
+        return (pid, watch.waitForName(containing: ".partial.", timeout: 120))
+    }
+
+    @Test("SIGTERM while the output is being written removes the temporary file before the process dies of it")
+    func terminatedWhileWriting() throws {
+        let (pid, created) = try startLongWrite("long.flac")
         // Frozen as soon as the temporary file exists, then sent the signal, then let go: the
         // signal arrives while the file is pending. The kernel gives a process's signal to any
         // thread that does not block it, so it is sent to each such thread but the one waiting
@@ -75,12 +80,8 @@ struct OutputWriteTests {
 
     @Test("SIGINT and SIGTERM at once end the process too, its temporary file removed (the second signal once made it spin forever)")
     func twoSignalsAtOnce() throws {
-        let output = work.appendingPathComponent("twice.flac")
-        let watch = try CreationWatch(folder: work)
-        defer { close(watch.descriptor) }
-        let pid = try spawnWithSignalsUnblocked(try auffusion(), ["generate", "a beep", "--model", model.path, "--steps", "1",
-                                                                  "--duration", "60", "-o", output.path, "--quiet"])
-        #expect(watch.waitForName(containing: ".partial.", timeout: 120))
+        let (pid, created) = try startLongWrite("twice.flac")
+        #expect(created)
         kill(pid, SIGSTOP)   // both pending when it runs again
         kill(pid, SIGINT)
         kill(pid, SIGTERM)
