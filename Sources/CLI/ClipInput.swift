@@ -100,7 +100,8 @@ extension ClipInputOptions {
         run.samplePosterior = samplePosterior
         run.posteriorNoise = noiseFromFile ? NoiseSource(seed: seed) : nil
         let progress = report.progress()
-        let (_, record) = try run.run(command: command, seed: seed, details: details, pipeline: pipeline, noise: &noise,
+        let asked = samplePosterior ? details.merging(["sample_posterior": .bool(true)]) { $1 } : details
+        let (_, record) = try run.run(command: command, seed: seed, details: asked, pipeline: pipeline, noise: &noise,
                                       outputs: outputs, started: report.started, progress: progress.passes(), warn: progress.warn(report))
         progress.finish()
         return record

@@ -60,6 +60,14 @@ public struct PromptEditRequest: Sendable {
         var details: [String: JSONValue] = ["shared_noise": .bool(onClip || (sharedNoise ?? true)),
                                             "weights": .object(Dictionary(weights.map { ($0.word, .number(Double($0.factor))) },
                                                                           uniquingKeysWith: { $1 }))]
+        // The schedule and the blend the run used, so that its record remakes it.
+        details["cross_replace"] = .number(schedule.crossDefault.upperBound)
+        details["self_replace"] = .number(schedule.selfRange.upperBound)
+        if !crossReplaceWords.isEmpty {
+            details["cross_replace_words"] = .object(Dictionary(crossReplaceWords.map { ($0.word, .array([.number($0.start), .number($0.end)])) },
+                                                                uniquingKeysWith: { $1 }))
+        }
+        if !blend.isEmpty { details["blend"] = .array(blend.map(JSONValue.string)) }
         details["start"] = startRecord
         return (pass, details)
     }

@@ -21,7 +21,10 @@ struct EditCommandTests {
         let audio = try AudioFile.read(out.appendingPathComponent("cat.wav"))
         #expect(audio.sampleRate == 16000 && audio.frameCount == 8000)
         #expect(try NumPyFile.read(out.appendingPathComponent("cat-mel.npy")).shape[0] == 16)
-        #expect(result.standardOutput.contains("\"strength\":0.5"))
+        #expect(result.standardOutput.contains("\"strength\":0.5") && !result.standardOutput.contains("sample_posterior"))
+        let sampled = try CommandRunner.run("auffusion", ["transfer", clip, "a cat meowing", "--model", folder.path, "--steps", "2",
+                                                          "--sample-posterior", "-o", out.appendingPathComponent("sampled.wav").path, "--json"])
+        #expect(sampled.exitCode == 0 && sampled.standardOutput.contains("\"sample_posterior\":true"), "\(sampled.standardOutput)")
     }
 
     @Test("inpaint keeps the clip outside the mask and reports the merged ranges")

@@ -91,6 +91,14 @@ struct PromptEditCommandTests {
             let result = try swap(["--cross-replace-word"] + bounds.split(separator: " ").map(String.init), to: "bad.wav").result
             #expect(result.exitCode == 2 && result.standardError.contains(reason), "\(bounds): \(result.standardError)")
         }
+        // The record holds the schedule and blend the run used, so that it remakes the run.
+        let recorded = try swap(["--cross-replace-word", "cat=0.4-1", "--self-replace", "0.2", "--blend", "dog", "cat", "--json"],
+                                to: "recorded.wav").result
+        let details = try #require((try JSONSerialization.jsonObject(with: Data(recorded.standardOutput.utf8)) as? [String: Any])?["details"]
+                                   as? [String: Any], "\(recorded.standardOutput)\(recorded.standardError)")
+        #expect(details["cross_replace"] as? Double == 0.8 && details["self_replace"] as? Double == 0.2, "\(details)")
+        #expect((details["cross_replace_words"] as? [String: [Double]])?["cat"] == [0.4, 1], "\(details)")
+        #expect(details["blend"] as? [String] == ["dog", "cat"], "\(details)")
         let unknown = try swap(["--cross-replace-word", "bird=0.3"], to: "bad.wav").result
         #expect(unknown.exitCode == 1 && unknown.standardError.contains("\"bird\" is not a word of"), "\(unknown.standardError)")
     }
