@@ -87,7 +87,8 @@ struct EditRequestTests {
         #expect(pass.start == .noise && pass.promptNoise == .perPrompt)
         #expect(pass.attention?.sourcePrompt == "a dog barking" && pass.attention?.blend != nil)
         #expect(pass.attention?.edit.weights.map { $0.word } == ["cat"])
-        #expect(details == ["shared_noise": .bool(false), "weights": .object(["cat": .number(2)])])
+        #expect(details == ["shared_noise": .bool(false), "weights": .object(["cat": .number(2)]), "cross_replace": .number(0.8),
+                            "self_replace": .number(0.4), "blend": .array([.string("dog"), .string("cat")])])
         #expect(pass.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.8, self: 0...0.4))
 
         let (onClip, clipDetails) = try edit.pass(request: GenerationRequest(prompt: "a cat barking"), onClip: true,
@@ -95,7 +96,7 @@ struct EditRequestTests {
         #expect(onClip.start == .inversion(InversionStart(.invert(InversionSettings(method: .ddim, sourcePrompt: "a dog barking")))))
         #expect(onClip.request.stepCount == 50)
         #expect(onClip.attention?.edit.schedule == ReplaceSchedule(cross: 0...0.95, self: 0...1))
-        #expect(clipDetails["shared_noise"] == .bool(true))
+        #expect(clipDetails["shared_noise"] == .bool(true) && clipDetails["cross_replace"] == .number(0.95) && clipDetails["self_replace"] == .number(1))
         #expect(clipDetails["start"] != nil)
 
         (edit.crossReplace, edit.crossReplaceWords) = (0.5, [WordReplaceBounds(word: "cat", end: 0.3)])
