@@ -185,7 +185,7 @@ struct DurationOption: ParsableArguments {
 
 /// How an edit whose passes are all masked joins its result to the clip.
 struct SpliceOptions: ParsableArguments {
-    @Option(help: "Crossfade length at each mask edge, in milliseconds (default: 20, or an edit plan's crossfade_ms).")
+    @Option(help: "Crossfade length at each mask edge, 0 to 60000 milliseconds (default: 20, or an edit plan's crossfade_ms).")
     var crossfade: Double?
 
     @Flag(help: "Return the decoded result, as the reference does, instead of keeping the clip outside the masks.")

@@ -12,7 +12,7 @@ public final class PendingFiles: @unchecked Sendable {
 
     private let lock = NSLock()
     /// Held while a run's outputs are renamed into place (``uninterrupted(_:)``); the interrupt waits for it.
-    private let together = NSRecursiveLock()
+    private let together = NSLock()
     private var paths: Set<String> = []
     private var handling = false
 

@@ -32,7 +32,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// The shard of this task of a job array, read from the scheduler's environment:
     /// - a Slurm job array: `SLURM_ARRAY_TASK_ID` of ``countVariable`` shards when it is set (so
     ///   that a part of the array resubmitted, `sbatch --array=5`, is still shard 5 of the whole),
-    ///   else of the array's own `SLURM_ARRAY_TASK_COUNT` (or MAX − MIN + 1) tasks; such an array
+    ///   else of the array's own `SLURM_ARRAY_TASK_COUNT` (or MAX + 1) tasks; such an array
     ///   must be `0-N` with step 1, or some shards would never run;
     /// - a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` of ``countVariable`` pods.
     /// - Throws: ``BatchError/noScheduler(_:)`` outside both, in both at once, or when the
