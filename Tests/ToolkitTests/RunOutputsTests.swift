@@ -53,7 +53,7 @@ struct RunOutputsTests {
             #expect(try text("a.txt") == "old" && text("b.txt") == "old")   // the inner scope is the outer's
         }
         #expect(try text("a.txt") == "new" && text("b.txt") == "new")
-        #expect(PendingFiles.shared.pending.isEmpty)
+        #expect(!PendingFiles.shared.pending.contains { $0.hasPrefix(folder.path) })   // other tests' files may be pending
     }
 
     @Test("the record holds the request's settings that change the output when they are not the defaults")
