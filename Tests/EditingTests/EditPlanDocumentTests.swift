@@ -84,7 +84,7 @@ struct EditPlanDocumentTests {
             } throws: { error in
                 "\(error)".hasPrefix(message)
             }
-            #expect(Date().timeIntervalSince(started) < 2)
+            #expect(Date().timeIntervalSince(started) < 10)   // about 0.1 s; a loaded machine may be slower
         }
     }
 

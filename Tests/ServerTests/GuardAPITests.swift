@@ -430,7 +430,8 @@ struct GuardAPITests {
 
     @Test("a generation cancelled while queued leaves no clip; its job is forgotten after the expiry")
     func finishedGenerations() async throws {
-        let server = try TestServer { $0.expirySeconds = 1 }
+        // An expiry with room for a slow machine between the upload and the submit, which sweeps first.
+        let server = try TestServer { $0.expirySeconds = 3 }
         try await server.test { client in
             let clips = { try FileManager.default.contentsOfDirectory(atPath: server.workFolder.appendingPathComponent("clips").path).count }
             let clip = try await client.upload(TestServer.clip)
@@ -445,7 +446,7 @@ struct GuardAPITests {
             #expect(try clips() == 1)
             _ = try await client.execute(uri: "/api/jobs/\(blocker)", method: .delete)
             #expect(try await client.wait(blocker)["state"] as? String == "cancelled")
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Task.sleep(for: .milliseconds(3200))
             _ = try await client.upload(TestServer.clip)   // an upload applies the rule
             try await client.execute(uri: "/api/jobs/\(queued)", method: .get) { response in
                 #expect(response.status == .notFound, "the cancelled generation's job outlived the expiry")

@@ -157,11 +157,11 @@ extension LoopbackClient {
     /// Opens a connection, writes `bytes` (perhaps half a request) and then nothing; returns the
     /// seconds until the server closes it, or `nil` if it is still open after `limit` seconds.
     func secondsUntilClosed(afterSending bytes: String, limit: Double) async throws -> Double? {
+        let start = Date()   // before the server accepts: its idle timer starts there
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }
-        let start = Date()
         return try await channel.executeThenClose { inbound, outbound in
             if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
             return try await withThrowingTaskGroup(of: Double?.self) { group in
