@@ -5,7 +5,8 @@ import Foundation
 /// ``removeOnInterrupt()``, SIGINT and SIGTERM (Ctrl-C, `kill`, `scancel`, a Kubernetes pod
 /// stopping) delete them before the process ends by the same signal (exit status 128 + signal,
 /// 130 for Ctrl-C). `kill -9` cannot be caught; what it leaves is a hidden
-/// `.NAME.NNN.partial.EXT` file, never a half-written output.
+/// `.NAME.NNN.partial.EXT` file, never a half-written output. Folders a run made for outputs
+/// still to come (``MadeFolders``) are removed too, when that leaves them empty.
 public final class PendingFiles: @unchecked Sendable {
     /// The process's one registry.
     public static let shared = PendingFiles()
@@ -14,6 +15,8 @@ public final class PendingFiles: @unchecked Sendable {
     /// Held while a run's outputs are renamed into place (``uninterrupted(_:)``); the interrupt waits for it.
     private let together = NSLock()
     private var paths: Set<String> = []
+    /// Folders made for outputs still to come, each after its parent.
+    private var folders: [String] = []
     private var handling = false
 
     private init() {}
@@ -29,6 +32,34 @@ public final class PendingFiles: @unchecked Sendable {
     func insert(_ url: URL) { lock.withLock { _ = paths.insert(url.path) } }
 
     func remove(_ url: URL) { lock.withLock { _ = paths.remove(url.path) } }
+
+    /// Makes `urls`, each after its parent, and registers them, with no interrupt in between: the
+    /// cleanup waits for the lock. A failure removes those already made.
+    func makeFolders(_ urls: [URL]) throws {
+        try lock.withLock {
+            var made: [URL] = []
+            do {
+                for url in urls {
+                    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+                    made.append(url)
+                }
+            } catch {
+                for url in made.reversed() { rmdir(url.path) }
+                throw error
+            }
+            folders += made.map(\.path)
+        }
+    }
+
+    /// Forgets `urls`; with `removingEmpty`, removes those that are empty first, deepest first,
+    /// with no interrupt in between.
+    func removeFolders(_ urls: [URL], removingEmpty: Bool = false) {
+        let leaving = Set(urls.map(\.path))
+        lock.withLock {
+            if removingEmpty { urls.reversed().forEach { rmdir($0.path) } }
+            folders.removeAll(where: leaving.contains)
+        }
+    }
 
     /// The paths pending now.
     public var pending: [String] { lock.withLock { paths.sorted() } }
@@ -61,6 +92,7 @@ public final class PendingFiles: @unchecked Sendable {
                 together.lock()
                 lock.lock()
                 for path in paths { unlink(path) }
+                for folder in folders.reversed() { rmdir(folder) }   // only an empty folder goes
                 // Both back to their default before either is unblocked: the other may be pending
                 // too (INT and TERM at once), and must end the process as well, not reach the
                 // handler that passes it to this thread, which no longer waits.

@@ -1,4 +1,5 @@
 import Editing
+import FileOutput
 import Foundation
 import Pipeline
 
@@ -72,18 +73,26 @@ extension EditRun {
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output,
                                elapsed: Date().timeIntervalSince(started), input: file?.source)
         record.addDetails(details.merging(placement) { $1 })
-        if let file, !result.fills.isEmpty {
-            try outputs.write(result, into: file, record: &record, warn: warn)
-        } else {
-            record.outputs = try outputs.write(result.output, source: result.source, warn: warn)
-        }
-        record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
-        if let folder = outputs.maps, let store = result.attentionStore, let mapsResolution, let prompt = plan.passes.last?.request.prompt {
+        // The audio and the maps replace an earlier run's together, or not at all; an edit written
+        // into the user's file is recorded once it is in place (its length is read back).
+        typealias IntoFile = (files: RunRecord.Files, fills: [FillReport])
+        let (intoFile, maps) = try AtomicFile.committingTogether { () -> (IntoFile?, URL?) in
+            var intoFile: IntoFile?
+            if let file, !result.fills.isEmpty {
+                intoFile = try outputs.write(result, into: file, warn: warn)
+            } else {
+                record.outputs = try outputs.write(result.output, source: result.source, warn: warn)
+            }
+            guard let folder = outputs.maps, let store = result.attentionStore, let mapsResolution,
+                  let prompt = plan.passes.last?.request.prompt else { return (intoFile, nil) }
             _ = try AttentionMapFiles.write(store: store, prompt: prompt, index: 1, tokenizer: pipeline.tokenizer,
                                             image: result.output.image, resolution: store.storedResolution(atLevelOf: mapsResolution),
                                             to: folder)
-            record.outputs.maps = folder.path
+            return (intoFile, folder)
         }
+        if let file, let intoFile { try outputs.complete(&record, written: intoFile, into: file) }
+        if let maps { record.outputs.maps = maps.path }
+        record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
         return (result, record)
     }
 }

@@ -1,4 +1,5 @@
 import Editing
+import FileOutput
 import Foundation
 import Pipeline
 
@@ -59,8 +60,8 @@ public struct AttentionMapRun: Sendable {
         }
     }
 
-    /// Generates while recording attention and writes into `folder` (made if missing; when the
-    /// run fails, what it wrote there is removed, and the folder it made if that leaves it empty):
+    /// Generates while recording attention and writes into `folder` (made if missing; a run that
+    /// fails or is interrupted writes nothing there, and leaves no folder it made):
     /// `audio.wav`, `spectrogram.png`, one heatmap per word and `maps.npy` (``AttentionMapFiles``). Returns the run's record (`resolution`,
     /// `tokens` and `heatmaps` in its details).
     /// - Parameters:
@@ -76,31 +77,19 @@ public struct AttentionMapRun: Sendable {
         }
         let level = try AttentionMapFiles.level(resolution, pipeline: pipeline, canvasFrames: canvas)
         let folder = folder.standardizedFileURL
-        let made = !FileManager.default.fileExists(atPath: folder.path)
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError.cannotCreateFolder(path: folder.path)
-        }
+        let made: MadeFolders
+        do { made = try MadeFolders(folder) } catch { throw OutputError.cannotCreateFolder(path: folder.path) }
         do {
             var outputs = try RunOutputs(audio: folder.appendingPathComponent("audio.wav"), spectrogram: folder.appendingPathComponent("spectrogram.png"),
                                          maps: folder, inputs: inputs)
             outputs.guardsPeaks = guardsPeaks
-            return try run(level, pipeline: pipeline, noise: &noise, outputs: outputs, started: started, progress: progress, warn: warn)
+            let record = try run(level, pipeline: pipeline, noise: &noise, outputs: outputs, started: started, progress: progress, warn: warn)
+            made.keep()
+            return record
         } catch {
-            if made { Self.removeWritten(from: folder) }
+            made.removeEmpty()
             throw error
         }
-    }
-
-    /// Removes what a failed run wrote into the folder it made, then the folder if nothing else
-    /// is in it.
-    private static func removeWritten(from folder: URL) {
-        let files = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
-        for file in files where ["audio.wav", "spectrogram.png"].contains(file.lastPathComponent) || AttentionMapFiles.isMapFile(file) {
-            try? FileManager.default.removeItem(at: file)
-        }
-        if (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
     }
 
     private func run(_ level: AttentionResolution, pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,
@@ -108,10 +97,13 @@ public struct AttentionMapRun: Sendable {
         let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: 1)
         let result = try pipeline.promptToPrompt([request.prompt], request: request, noise: &noise, controller: store, progress: progress)
         guard let generated = result.outputs.first, let folder = outputs.maps else { throw PipelineError.invalidRequest("the run made no output") }
-        var record = RunRecord(command: "attention", request: request, seed: seed, result: generated,
-                               outputs: try outputs.write(generated, warn: warn), elapsed: 0)
-        let written = try AttentionMapFiles.write(store: store, prompt: request.prompt, index: 0, tokenizer: pipeline.tokenizer,
-                                                  image: generated.image, resolution: level, to: folder)
+        // The audio, its picture and the maps replace an earlier run's together, or not at all.
+        let (outputPaths, written) = try AtomicFile.committingTogether {
+            (try outputs.write(generated, warn: warn),
+             try AttentionMapFiles.write(store: store, prompt: request.prompt, index: 0, tokenizer: pipeline.tokenizer,
+                                         image: generated.image, resolution: level, to: folder))
+        }
+        var record = RunRecord(command: "attention", request: request, seed: seed, result: generated, outputs: outputPaths, elapsed: 0)
         record.outputs.maps = folder.path
         record.addDetails(["resolution": .string(level.description), "tokens": .number(Double(written.tokenCount)),
                            "heatmaps": .array(written.pictures.map(JSONValue.string))])

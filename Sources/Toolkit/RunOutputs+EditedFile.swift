@@ -36,7 +36,12 @@ extension RunOutputs {
     /// details, the file's format and fills (``EditedFile/recordDetails(output:fills:)``). A
     /// single edit and a batch line record it alike.
     public func write(_ edit: EditResult, into file: EditedFile, record: inout RunRecord, warn: (String) -> Void) throws {
-        let written = try write(edit, into: file, warn: warn)
+        try complete(&record, written: try write(edit, into: file, warn: warn), into: file)
+    }
+
+    /// Completes `record` for an edit that ``write(_:into:warn:)`` wrote into `file`, once the
+    /// files are in place (it reads the audio's length back).
+    public func complete(_ record: inout RunRecord, written: (files: RunRecord.Files, fills: [FillReport]), into file: EditedFile) throws {
         record.outputs = written.files
         record.sampleRate = file.outputRate
         if let audio, let frames = try AudioReader(audio).declaredFrameCount { record.seconds = Double(frames) / file.outputRate }

@@ -23,7 +23,9 @@ struct OutputWriteTests {
           arguments: ["flac", "ogg", "wav"])
     func fullDisk(container: String) throws {
         let output = work.appendingPathComponent("cut.\(container)")
-        let arguments = ["generate", "a beep", "--model", model.path, "--steps", "1", "--duration", "2", "-o", output.path, "--quiet"]
+        // One seed for both runs: a FLAC file's size depends on the sound (55.9–56.7 KB over seeds).
+        let arguments = ["generate", "a beep", "--model", model.path, "--steps", "1", "--duration", "2", "--seed", "1",
+                         "-o", output.path, "--quiet"]
         let whole = try CommandRunner.run("auffusion", arguments)
         try #require(whole.exitCode == 0, "\(whole.standardError)")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int)
@@ -46,44 +48,50 @@ struct OutputWriteTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
     }
 
-    /// Starts a 60 s generation into `name` in the work folder as a scheduler would, and returns
-    /// once its temporary file exists (`created`: whether it appeared in time).
-    private func startLongWrite(_ name: String) throws -> (pid: pid_t, created: Bool) {
-        let watch = try CreationWatch(folder: work)
-        defer { close(watch.descriptor) }
-        let pid = try spawnWithSignalsUnblocked(try auffusion(), ["generate", "a beep", "--model", model.path, "--steps", "1",
-                                                                  "--duration", "60", "-o", work.appendingPathComponent(name).path, "--quiet"])
-        return (pid, watch.waitForName(containing: ".partial.", timeout: 120))
+    /// Starts a 60 s generation into `name` in the work folder as a scheduler would, and stops it
+    /// (SIGSTOP) while its temporary file exists; `nil` when three tries each finished first (the
+    /// file exists for some 40 ms, and a loaded machine may wake the test too late).
+    private func stoppedLongWrite(_ name: String) throws -> pid_t? {
+        for _ in 0..<3 {
+            let watch = try CreationWatch(folder: work)
+            defer { close(watch.descriptor) }
+            let pid = try spawnWithSignalsUnblocked(try auffusion(), ["generate", "a beep", "--model", model.path, "--steps", "1",
+                                                                      "--duration", "60", "-o", work.appendingPathComponent(name).path, "--quiet"])
+            let created = watch.waitForName(containing: ".partial.", timeout: 120)
+            kill(pid, SIGSTOP)
+            if created, try FileManager.default.contentsOfDirectory(atPath: work.path).contains(where: { $0.contains(".partial.") }) {
+                return pid
+            }
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+            for file in try FileManager.default.contentsOfDirectory(at: work, includingPropertiesForKeys: nil) {
+                try FileManager.default.removeItem(at: file)
+            }
+        }
+        return nil
     }
 
     @Test("SIGTERM while the output is being written removes the temporary file before the process dies of it")
     func terminatedWhileWriting() throws {
-        let (pid, created) = try startLongWrite("long.flac")
-        // Frozen as soon as the temporary file exists, then sent the signal, then let go: the
-        // signal arrives while the file is pending. The kernel gives a process's signal to any
-        // thread that does not block it, so it is sent to each such thread but the one waiting
-        // for it (a thread a library started before `main`, as OpenBLAS's pool is), the case
-        // that once ended the process before its cleanup.
-        kill(pid, SIGSTOP)
-        let pending = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains(".partial.") }
+        let pid = try #require(try stoppedLongWrite("long.flac"), "the output was finished before the process could be stopped, three times")
+        // Sent the signal while the file is pending, then let go. The kernel gives a process's
+        // signal to any thread that does not block it, so it is sent to each such thread but the
+        // one waiting for it (a thread a library started before `main`, as OpenBLAS's pool is),
+        // the case that once ended the process before its cleanup.
         let others = try ThreadSignals.threadsTaking(SIGTERM, of: pid).filter { !$0.isWaiting }
         if others.isEmpty { kill(pid, SIGTERM) }
         for thread in others { ThreadSignals.send(SIGTERM, to: thread.id, of: pid) }
         kill(pid, SIGCONT)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        #expect(created)
-        try #require(!pending.isEmpty, "the output was finished before the process could be stopped")
         #expect(status & 0x7f == SIGTERM, "the process ended with status \(status), not by SIGTERM")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
     }
 
     @Test("SIGINT and SIGTERM at once end the process too, its temporary file removed (the second signal once made it spin forever)")
     func twoSignalsAtOnce() throws {
-        let (pid, created) = try startLongWrite("twice.flac")
-        #expect(created)
-        kill(pid, SIGSTOP)   // both pending when it runs again
-        kill(pid, SIGINT)
+        let pid = try #require(try stoppedLongWrite("twice.flac"), "the output was finished before the process could be stopped, three times")
+        kill(pid, SIGINT)   // both pending when it runs again
         kill(pid, SIGTERM)
         kill(pid, SIGCONT)
         var status: Int32 = 0, ended = false
@@ -98,6 +106,27 @@ struct OutputWriteTests {
         }
         #expect(ended, "the process did not end within 30 s of SIGINT and SIGTERM")
         #expect([SIGINT, SIGTERM].contains(status & 0x7f), "the process ended with status \(status), not by the signal")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+    }
+
+    @Test("SIGTERM during an attention run removes the output folder it made, and the folder above it that it made too")
+    func terminatedAttentionRun() throws {
+        let watch = try CreationWatch(folder: work)
+        defer { close(watch.descriptor) }
+        let pid = try spawnWithSignalsUnblocked(try auffusion(), ["attention", "a beep", "--model", model.path, "--steps", "999",
+                                                                  "-o", work.appendingPathComponent("runs/maps").path, "--quiet"])
+        let created = watch.waitForName(containing: "runs", timeout: 120)
+        kill(pid, SIGSTOP)
+        var status: Int32 = 0
+        let running = waitpid(pid, &status, WNOHANG) == 0   // reaped here when it has ended
+        if running {
+            kill(pid, SIGTERM)
+            kill(pid, SIGCONT)
+            waitpid(pid, &status, 0)
+        }
+        #expect(created)
+        try #require(running, "the run ended with status \(status) before the signal")
+        #expect(status & 0x7f == SIGTERM, "the run ended with status \(status), not by SIGTERM")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
     }
 
@@ -182,10 +211,19 @@ private func spawnWithSignalsUnblocked(_ executable: URL, _ arguments: [String])
     posix_spawnattr_setsigmask(&attributes, &none)
     posix_spawnattr_setsigdefault(&attributes, &interrupts)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    // Descriptors past stderr closed: the pipes of another test's command, open at this moment,
+    // would otherwise stay open in this long run and keep that test waiting for their end.
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    let closeFrom = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
+                                 "glibc 2.34 or later")   // not in Swift's Glibc module
+    _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3)
     let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid = pid_t()
-    let status = posix_spawn(&pid, executable.path, nil, &attributes, argv, environ)
+    let status = posix_spawn(&pid, executable.path, &actions, &attributes, argv, environ)
     try #require(status == 0, "posix_spawn: \(String(cString: strerror(status)))")
     return pid
 }
@@ -233,8 +271,9 @@ private enum ThreadSignals {
         let tasks = URL(fileURLWithPath: "/proc/\(pid)/task")
         return try FileManager.default.contentsOfDirectory(atPath: tasks.path).compactMap { name in
             let folder = tasks.appendingPathComponent(name)
-            let status = try String(contentsOf: folder.appendingPathComponent("status"), encoding: .utf8)
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+            // A thread may end between the listing and the reading.
+            guard let status = try? String(contentsOf: folder.appendingPathComponent("status"), encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
                   let blocked = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16),
                   blocked & (1 << UInt64(signal - 1)) == 0, let id = Int32(name) else { return nil }
             let channel = (try? String(contentsOf: folder.appendingPathComponent("wchan"), encoding: .utf8)) ?? ""

@@ -56,6 +56,17 @@ struct RunOutputsTests {
         #expect(!PendingFiles.shared.pending.contains { $0.hasPrefix(folder.path) })   // other tests' files may be pending
     }
 
+    @Test("made folders: the missing ones are made and listed, each after its parent; a failed run removes those left empty, deepest first; under a file nothing is made")
+    func madeFolders() throws {
+        let made = try MadeFolders(file("a/b/c"))
+        #expect(made.urls.map(\.path) == [file("a").path, file("a/b").path, file("a/b/c").path])
+        try Data("x".utf8).write(to: file("a/b/kept.txt"))
+        made.removeEmpty()
+        #expect(!FileManager.default.fileExists(atPath: file("a/b/c").path) && FileManager.default.fileExists(atPath: file("a/b/kept.txt").path))
+        #expect(try MadeFolders(file("a/b")).urls.isEmpty)   // nothing to make
+        #expect(throws: (any Error).self) { try MadeFolders(file("a/b/kept.txt/f")) }
+    }
+
     @Test("the record holds the request's settings that change the output when they are not the defaults")
     func requestSettings() throws {
         let plain = try RunRecord(command: "generate", request: GenerationRequest(prompt: "a dog"), elapsed: 0).jsonLine()
