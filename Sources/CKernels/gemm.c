@@ -93,14 +93,6 @@ void ck_pack_elements(const gemm_kind *kind, const float *origin, ptrdiff_t lane
     }
 }
 
-/// `pack_lanes` of the float kinds: one row of lanes per depth.
-static void pack_lanes_f32(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptrdiff_t lanes, int width, float *out) {
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        memcpy(out + p * width, origin + p * ld, sizeof(float) * (size_t)lanes);
-        for (int l = (int)lanes; l < width; l++) out[p * width + l] = 0.0f;
-    }
-}
-
 /// Packs rows [row, row + rows) × depth [depth, depth + kc) of op(A) into panels of MR rows, zero
 /// rows past the end: through the kind's vector packers where the rows are contiguous or the panel whole.
 static void pack_a(const gemm_kind *kind, const operand *a, ptrdiff_t row, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t kc,
@@ -433,6 +425,45 @@ static void pack_columns_avx512(const float *origin, ptrdiff_t ldb, ptrdiff_t kc
     }
 }
 
+// The float lane packers copy each depth's lanes (contiguous in memory) with masked vector loads
+// and stores, the lanes past `lanes` zero. A `memcpy` per depth, 48 or 128 bytes, cost a call each:
+// 3 % of a full-size U-Net step and of the embedded model's generation.
+
+/// AVX2 lane packing: pieces of 8 lanes, at most 4 (width ≤ 32).
+__attribute__((target("avx2,fma")))
+static void pack_lanes_avx2(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptrdiff_t lanes, int width, float *out) {
+    const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const int pieces = (width + 7) / 8;
+    __m256i valid[4], stored[4];
+    for (int i = 0; i < pieces; i++) {
+        const ptrdiff_t count = lanes - i * 8;
+        valid[i] = _mm256_cmpgt_epi32(_mm256_set1_epi32(count < 0 ? 0 : count > 8 ? 8 : (int)count), index);
+        stored[i] = _mm256_cmpgt_epi32(_mm256_set1_epi32(width - i * 8 > 8 ? 8 : width - i * 8), index);
+    }
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        for (int i = 0; i < pieces; i++) {
+            _mm256_maskstore_ps(out + p * width + i * 8, stored[i], _mm256_maskload_ps(origin + p * ld + i * 8, valid[i]));
+        }
+    }
+}
+
+/// AVX-512 lane packing: pieces of 16 lanes, at most 2 (width ≤ 32).
+__attribute__((target("avx512f")))
+static void pack_lanes_avx512(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptrdiff_t lanes, int width, float *out) {
+    const int pieces = (width + 15) / 16;
+    __mmask16 valid[2], stored[2];
+    for (int i = 0; i < pieces; i++) {
+        const ptrdiff_t count = lanes - i * 16;
+        valid[i] = count <= 0 ? 0 : count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
+        stored[i] = width - i * 16 >= 16 ? 0xFFFF : (__mmask16)((1u << (width - i * 16)) - 1);
+    }
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        for (int i = 0; i < pieces; i++) {
+            _mm512_mask_storeu_ps(out + p * width + i * 16, stored[i], _mm512_maskz_loadu_ps(valid[i], origin + p * ld + i * 16));
+        }
+    }
+}
+
 // The bfloat16 packers round each float once (`VCVTNE2PS2BF16`, to nearest even) and store two
 // consecutive depths per 32-bit slot, so the transposes above move pairs as they moved floats.
 
@@ -491,9 +522,9 @@ static void pack_lanes_avx512_bf16(const float *origin, ptrdiff_t ld, ptrdiff_t 
     }
 }
 
-static const gemm_kind avx2_kind = {6, 16, 256, 120, 4096, 0, micro_avx2, pack_rows_avx2, pack_columns_avx2, pack_lanes_f32};
+static const gemm_kind avx2_kind = {6, 16, 256, 120, 4096, 0, micro_avx2, pack_rows_avx2, pack_columns_avx2, pack_lanes_avx2};
 static const gemm_kind avx512_kind = {12, 32, 256, 240, 4096, 0, micro_avx512, pack_rows_avx512, pack_columns_avx512,
-                                      pack_lanes_f32};
+                                      pack_lanes_avx512};
 /// Twice the depths of the float kinds per block: the same bytes of panel in L1.
 static const gemm_kind avx512_bf16_kind = {12, 32, 512, 240, 4096, 1, micro_avx512_bf16, pack_rows_avx512_bf16,
                                            pack_columns_avx512_bf16, pack_lanes_avx512_bf16};
