@@ -19,7 +19,7 @@ struct AttentionControllerTests {
         return request
     }
 
-    @Test("the store counts U-Net evaluations (PNDM: steps + 1) and keeps conditional maps of every stored layer")
+    @Test("the store counts U-Net evaluations (PNDM: steps + 1) and keeps the conditional cross-attention maps of every stored layer")
     func storeCounting() throws {
         let pipeline = try Self.pipeline()
         let store = AttentionStore(layersPerEvaluation: pipeline.unetConfiguration.attentionLayerCount, promptCount: 2)
@@ -27,9 +27,10 @@ struct AttentionControllerTests {
         _ = try pipeline.promptToPrompt(["a dog barking", "a cat barking"], request: Self.request(), noise: &noise, controller: store)
         #expect(pipeline.unetConfiguration.attentionLayerCount == 8)
         #expect(store.evaluationCount == 5)
-        #expect(store.entries.count == 8)   // every layer of the tiny U-Net has ≤ 32² query pixels
+        // Every layer of the tiny U-Net has ≤ 32² query pixels; the cross-attention half is kept.
+        #expect(store.entries.count == 4 && store.entries.allSatisfy(\.site.isCrossAttention))
         for entry in store.averages() {
-            let keys = entry.site.isCrossAttention ? 77 : entry.site.queryCount
+            let keys = 77
             #expect(entry.sum.shape == [2, 2, entry.site.queryCount, keys], "\(entry.site)")
             // averaged probabilities still sum to 1 over the keys
             let firstRow = entry.sum.scalars.prefix(keys).reduce(0, +)

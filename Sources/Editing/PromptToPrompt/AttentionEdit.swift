@@ -45,9 +45,14 @@ public final class AttentionEdit: AttentionRecorder {
     public var runShape: AttentionRunShape? { store.runShape }
 
     public func wantsProbabilities(at site: AttentionSite) -> Bool {
-        let wants = site.isCrossAttention || store.wantsMap(at: site)
+        let wants = site.isCrossAttention || replacesSelf(at: site)
         if !wants { store.advance() }
         return wants
+    }
+
+    /// Whether the self-attention at `site` is replaced on this evaluation.
+    private func replacesSelf(at site: AttentionSite) -> Bool {
+        selfEvaluations.contains(store.evaluationCount) && site.queryCount <= Self.selfReplaceQueryLimit
     }
 
     public func process(_ probabilities: Tensor, at site: AttentionSite) -> Tensor {
@@ -55,7 +60,7 @@ public final class AttentionEdit: AttentionRecorder {
         let step = store.evaluationCount
         if site.isCrossAttention {
             conditional = editedCross(conditional, alpha: alphas[min(step, alphas.count - 1)])
-        } else if selfEvaluations.contains(step) && site.queryCount <= Self.selfReplaceQueryLimit {
+        } else if replacesSelf(at: site) {
             conditional = Self.replacingSelf(conditional)
         }
         store.record(conditional, at: site)

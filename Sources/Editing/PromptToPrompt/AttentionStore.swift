@@ -16,6 +16,11 @@ public protocol AttentionRecorder: AttentionController {
 /// batch `[uncond×P, cond×P]` is kept (the whole batch when guidance is off), and only maps with at
 /// most 32² query pixels. The reference also offers every other layer to its controller; here the
 /// layers the store does not want still count, through ``wantsProbabilities(at:)``.
+///
+/// Unlike the reference, the store keeps cross-attention maps only: they are what the word maps and
+/// local blend read, while a self-attention map at 32² queries is `[P, heads, 1024, 1024]`, 64 MB
+/// for two prompts of 8 heads, per layer and per window of a long clip (a swap of a 10-minute clip
+/// held 8.6 GB of them on the embedded model), and made its layer take the slower split attention.
 public final class AttentionStore: AttentionRecorder {
     /// One stored map: where it came from and its summed probabilities `[P, heads, Nq, Nk]`.
     public struct Entry: Sendable {
@@ -75,7 +80,7 @@ public final class AttentionStore: AttentionRecorder {
 
     // MARK: - Bookkeeping shared with the editing controllers
 
-    func wantsMap(at site: AttentionSite) -> Bool { site.queryCount <= Self.storedQueryLimit }
+    func wantsMap(at site: AttentionSite) -> Bool { site.isCrossAttention && site.queryCount <= Self.storedQueryLimit }
 
     /// `[B, H, Nq, Nk]` → the conditional rows `[P, H, Nq, Nk]`.
     func conditionalHalf(of probabilities: Tensor) -> Tensor {
