@@ -31,10 +31,10 @@ struct AttentionControllerTests {
         #expect(store.entries.count == 4 && store.entries.allSatisfy(\.site.isCrossAttention))
         for entry in store.averages() {
             let keys = 77
-            #expect(entry.sum.shape == [2, 2, entry.site.queryCount, keys], "\(entry.site)")
-            // averaged probabilities still sum to 1 over the keys
+            #expect(entry.sum.shape == [2, 1, entry.site.queryCount, keys] && entry.heads == 2, "\(entry.site)")
+            // averaged probabilities still sum to 1 over the keys, in each of the heads summed
             let firstRow = entry.sum.scalars.prefix(keys).reduce(0, +)
-            #expect(abs(firstRow - 1) < 1e-4, "\(entry.site)")
+            #expect(abs(firstRow - Float(entry.heads)) < 1e-4, "\(entry.site)")
         }
     }
 

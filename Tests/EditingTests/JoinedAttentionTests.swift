@@ -32,7 +32,7 @@ struct JoinedAttentionTests {
         #expect(windows.offsets == [0, 4])
         let joined = AttentionStore(joining: [Self.store(level: 1), Self.store(level: 3)], windows: windows)
         let entry = try #require(joined.entries.first)
-        #expect(joined.entries.count == 1 && entry.site.isCrossAttention, "self-attention is not joined")
+        #expect(joined.entries.count == 1 && entry.site.isCrossAttention, "the store keeps cross-attention only")
         #expect(entry.site.height == 2 && entry.site.width == 6 && entry.sum.shape == [1, 1, 12, 2])
         // Latent columns 4–7 are shared: the first window's weight falls 3.5/4, 2.5/4, 1.5/4, 0.5/4
         // (column centres), so they hold 1.25, 1.75, 2.25, 2.75; map columns average pairs.

@@ -31,13 +31,9 @@ public struct CrossAttentionMaps: Sendable {
         var total = [Float](repeating: 0, count: pixels * keys)   // [Nq, 77], summed over heads and layers
         var count = 0
         for entry in chosen {
-            let heads = entry.sum.shape[1]
-            let item = entry.sum.sliced(axis: 0, prompt..<(prompt + 1)).scalars
-            for head in 0..<heads {
-                let base = head * pixels * keys
-                for index in 0..<(pixels * keys) { total[index] += item[base + index] }
-            }
-            count += heads
+            let item = entry.sum.sliced(axis: 0, prompt..<(prompt + 1)).scalars   // the heads' sum
+            for index in 0..<(pixels * keys) { total[index] += item[index] }
+            count += entry.heads
         }
         let scale = 1 / Float(count)
         self.resolution = resolution

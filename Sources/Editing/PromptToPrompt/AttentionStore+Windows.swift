@@ -43,7 +43,7 @@ extension AttentionStore {
     private static func joined(_ parts: [Entry], windows: LatentWindows) -> Entry {
         var site = parts[0].site
         let factor = windows.windowWidth / site.width          // latent columns per map column
-        let shape = parts[0].sum.shape                         // [P, heads, h·w, keys]
+        let shape = parts[0].sum.shape                         // [P, 1, h·w, keys]
         let lines = shape[0] * shape[1] * site.height, keys = shape[3]
         let windowWidth = windows.windowWidth, spanWidth = windows.spanWidth
         // Each window's maps as rows of latent columns, [lines·keys, windowWidth].
@@ -74,6 +74,6 @@ extension AttentionStore {
             }
         }
         site.width = width
-        return Entry(site: site, sum: Tensor(shape: [shape[0], shape[1], site.height * width, keys], scalars: sum))
+        return Entry(site: site, sum: Tensor(shape: [shape[0], shape[1], site.height * width, keys], scalars: sum), heads: parts[0].heads)
     }
 }

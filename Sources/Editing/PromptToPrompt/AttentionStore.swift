@@ -21,11 +21,16 @@ public protocol AttentionRecorder: AttentionController {
 /// local blend read, while a self-attention map at 32² queries is `[P, heads, 1024, 1024]`, 64 MB
 /// for two prompts of 8 heads, per layer and per window of a long clip (a swap of a 10-minute clip
 /// held 8.6 GB of them on the embedded model), and made its layer take the slower split attention.
+/// Every reader averages the heads of a layer, so a map is kept as their sum, a heads-th of the
+/// memory (the sums are the reference's up to float rounding: heads are added before steps).
 public final class AttentionStore: AttentionRecorder {
-    /// One stored map: where it came from and its summed probabilities `[P, heads, Nq, Nk]`.
+    /// One stored map: where it came from and its probabilities summed over the evaluations and
+    /// over the layer's heads, `[P, 1, Nq, Nk]`.
     public struct Entry: Sendable {
         public var site: AttentionSite
         public var sum: Tensor
+        /// The heads `sum` adds up: what a mean over heads divides by.
+        public var heads: Int
     }
 
     /// The largest query count whose maps are stored (`attn.shape[1] <= 32 ** 2`).
@@ -75,7 +80,7 @@ public final class AttentionStore: AttentionRecorder {
     /// The maps averaged over evaluations (`get_average_attention`), in layer order.
     public func averages() -> [Entry] {
         let scale = 1 / Float(max(evaluationCount, 1))
-        return entries.map { Entry(site: $0.site, sum: $0.sum * scale) }
+        return entries.map { Entry(site: $0.site, sum: $0.sum * scale, heads: $0.heads) }
     }
 
     // MARK: - Bookkeeping shared with the editing controllers
@@ -96,7 +101,22 @@ public final class AttentionStore: AttentionRecorder {
     }
 
     func record(_ conditional: Tensor, at site: AttentionSite) {
-        if wantsMap(at: site) { current.append(Entry(site: site, sum: conditional)) }
+        if wantsMap(at: site) { current.append(Entry(site: site, sum: Self.headSum(conditional), heads: conditional.shape[1])) }
+    }
+
+    /// `[P, H, Nq, Nk]` → `[P, 1, Nq, Nk]`, the heads added in order.
+    private static func headSum(_ maps: Tensor) -> Tensor {
+        let (prompts, heads) = (maps.shape[0], maps.shape[1]), plane = maps.shape[2] * maps.shape[3]
+        var sum = [Float](repeating: 0, count: prompts * plane)
+        maps.scalars.withUnsafeBufferPointer { values in
+            for prompt in 0..<prompts {
+                for head in 0..<heads {
+                    let from = (prompt * heads + head) * plane, to = prompt * plane
+                    for index in 0..<plane { sum[to + index] += values[from + index] }
+                }
+            }
+        }
+        return Tensor(shape: [prompts, 1, maps.shape[2], maps.shape[3]], scalars: sum)
     }
 
     /// Counts one layer; after the last layer of an evaluation, adds its maps to the sums.

@@ -67,17 +67,14 @@ public struct LocalBlend: Sendable {
             var map = [Float](repeating: 0, count: pixels)
             var count = 0
             for entry in chosen {
-                let heads = entry.sum.shape[1], keys = entry.sum.shape[3]
-                let item = entry.sum.sliced(axis: 0, prompt..<(prompt + 1)).scalars
-                for head in 0..<heads {
-                    for pixel in 0..<pixels {
-                        let row = (head * pixels + pixel) * keys
-                        for key in 0..<min(keys, PromptTokens.keyCount) where selection[prompt][key] != 0 {
-                            map[pixel] += item[row + key] * selection[prompt][key]
-                        }
+                let keys = entry.sum.shape[3]
+                let item = entry.sum.sliced(axis: 0, prompt..<(prompt + 1)).scalars   // the heads' sum
+                for pixel in 0..<pixels {
+                    for key in 0..<min(keys, PromptTokens.keyCount) where selection[prompt][key] != 0 {
+                        map[pixel] += item[pixel * keys + key] * selection[prompt][key]
                     }
                 }
-                count += heads
+                count += entry.heads
             }
             let pooled = Self.maxPool3x3(map.map { $0 / Float(max(count, 1)) }, height: size.height, width: size.width)
             let resized = (0..<(height * width)).map { index in
