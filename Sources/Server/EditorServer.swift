@@ -51,13 +51,15 @@ public final class EditorServer: Sendable {
         return router
     }
 
-    /// The application: the router bound to the configured address, closing idle connections;
-    /// `onStart` hears the port it listens on (the one chosen when the configuration says 0).
+    /// The application: the router bound to the configured address, closing idle connections and
+    /// those past the limit (``ConnectionLimit``, with the process's open-file limit raised for
+    /// them); `onStart` hears the port it listens on (the one chosen when the configuration says 0).
     public func application(logger: Logger = Logger(label: "auffusion-serve"),
                             onStart: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let idle = TimeAmount.nanoseconds(Int64(configuration.idleSeconds * 1e9))
+        let count = ConnectionLimit.Count(limit: ConnectionLimit.raiseFileLimit(for: configuration.maximumConnections))
         return Application(router: router(),
-                           server: .http1(configuration: .init(idleTimeout: idle)),
+                           server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionLimit(count)], idleTimeout: idle)),
                            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                                    serverName: "auffusion"),
                            onServerRunning: { channel in await onStart(channel.localAddress?.port ?? 0) },

@@ -27,6 +27,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// (a stalled upload), is closed; a response being written (a download, a job's event
     /// stream) is never cut.
     public var idleSeconds: TimeInterval = 60
+    /// Connections open at once; one more is closed as it opens (a browser opens six at most).
+    public var maximumConnections = 512
 
     public init(workFolder: URL) { self.workFolder = workFolder }
 
@@ -57,6 +59,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard maximumQueuedJobs >= 0 else { throw fail("--max-queue", "must be at least 0") }
         guard expirySeconds > 0, expirySeconds.isFinite else { throw fail("--keep-hours", "must be positive") }
         guard idleSeconds > 0, idleSeconds <= 86_400 else { throw fail("--idle-seconds", "must be in (0, 86400], got \(idleSeconds)") }
+        guard maximumConnections > 0 else { throw fail("maximumConnections", "must be positive") }
         if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             throw fail("--token", "give at least 16 letters, digits, - or _")
         }

@@ -1,6 +1,8 @@
 import AudioDSP
 import Foundation
 import Hummingbird
+import NIOCore
+import NIOPosix
 import Server
 import Testing
 import TestSupport
@@ -370,6 +372,23 @@ struct GuardAPITests {
         for host in ["127.0.0.1:8080", "localhost", "LOCALHOST:80", "[::1]:8080"] { #expect(ServerConfiguration.isLoopback(authority: host)) }
         for host in ["rebound.example:8080", "127.0.0.1.evil.example", "192.168.1.2:8080", "[::2]:80"] {
             #expect(!ServerConfiguration.isLoopback(authority: host), "\(host)")
+        }
+    }
+
+    @Test("connections past the limit are closed as they open, and the server answers again once the others close")
+    func connectionLimit() async throws {
+        let server = try TestServer { $0.maximumConnections = 4 }
+        try await server.test { client in
+            var held: [any Channel] = []
+            for _ in 0..<4 {
+                held.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: client.port).get())
+            }
+            try await Task.sleep(for: .milliseconds(200))   // each counted in
+            let closed = try await client.secondsUntilClosed(afterSending: "", limit: 10)
+            #expect(closed.map { $0 < 2 } == true, "a fifth connection was closed after \(String(describing: closed)) s, not at once")
+            for channel in held { try await channel.close() }
+            try await Task.sleep(for: .milliseconds(200))
+            try await client.execute(uri: "/api/info", method: .get) { #expect($0.status == .ok) }
         }
     }
 
