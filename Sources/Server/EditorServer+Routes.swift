@@ -214,6 +214,11 @@ extension EditorServer {
         guard body.readableBytes <= limit else { throw tooLarge }
         guard body.readableBytes > 0 else { throw ServerError.badRequest("the upload is empty; send the audio file as the request body") }
         let name = request.uri.queryParameters.get("name") ?? "upload.wav"
+        return try await uploads.run { try self.keep(body, name: name) }
+    }
+
+    /// Checks an upload's bytes and keeps them as version 0 of a new clip (on ``UploadLane``).
+    private func keep(_ body: ByteBuffer, name: String) throws -> ClipSummary {
         sweep()
         let incoming = folder.incomingFolder.appendingPathComponent(WorkFolder.newID())
         defer { try? FileManager.default.removeItem(at: incoming) }

@@ -19,6 +19,7 @@ public final class EditorServer: Sendable {
     let queue: JobQueue
     let runner: EditRunner
     let page: PageFiles
+    let uploads = UploadLane(capacity: 4)
     /// The most steps the model's own scheduler takes, for the page's Steps field.
     let maximumSteps: Int
 

@@ -375,6 +375,18 @@ struct GuardAPITests {
         }
     }
 
+    @Test("uploads are processed one at a time off the request threads; past the waiting room one is refused with 429")
+    func uploadLane() async throws {
+        let lane = UploadLane(capacity: 0)
+        let release = DispatchSemaphore(value: 0)
+        let first = Task { try await lane.run { release.wait(); return 1 } }
+        try await Task.sleep(for: .milliseconds(100))   // the first is being processed
+        await #expect(throws: ServerError.self) { _ = try await lane.run { 2 } }
+        release.signal()
+        #expect(try await first.value == 1)
+        #expect(try await lane.run { 3 } == 3)   // room again
+    }
+
     @Test("connections past the limit are closed as they open, and the server answers again once the others close")
     func connectionLimit() async throws {
         let server = try TestServer { $0.maximumConnections = 4 }
