@@ -1,3 +1,5 @@
+import AudioDSP
+import FileOutput
 import Foundation
 import Hummingbird
 
@@ -40,8 +42,8 @@ public struct ServerError: Error, HTTPResponseError, CustomStringConvertible {
 
 /// Turns every error a handler throws into ``ServerError``'s JSON shape: Hummingbird's own
 /// (an unknown route, a body over the limit) keep their status, except that a path of `routes`
-/// asked with a method none of its routes answers is 405, not 404; anything else is a 500 that
-/// names the error, and the server goes on serving.
+/// asked with a method none of its routes answers is 405, not 404; a full disk is 507; anything
+/// else is a 500, the error in the server's log, and the server goes on serving.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: RouteTable
 
@@ -62,7 +64,24 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw ServerError(.contentTooLarge, "the request body is too large")
         } catch {
             context.logger.error("request \(request.uri.path) failed: \(error)")
-            throw ServerError(.internalServerError, "the server failed: \(error)")
+            throw ServerError.unexpected(error)
         }
+    }
+}
+
+extension ServerError {
+    /// What the client is told of an error no route expected: a full disk as 507, anything else
+    /// as a 500 whose details (paths of the server's folders among them) go to the log only.
+    package static func unexpected(_ error: any Error) -> ServerError {
+        let full = switch error {
+        case AtomicFile.Error.noSpace, AudioFileError.noSpace: true
+        case let error as CocoaError: error.code == .fileWriteOutOfSpace
+        default: (error as NSError).domain == NSPOSIXErrorDomain && AtomicFile.meansNoSpace(Int32((error as NSError).code))
+        }
+        if full {
+            return ServerError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+                               "the server's disk is full; try again once clips have expired or space is freed")
+        }
+        return ServerError(.internalServerError, "the server failed; its log says why")
     }
 }

@@ -375,6 +375,16 @@ struct GuardAPITests {
         }
     }
 
+    @Test("an unexpected error shows the client no path of the server's: a full disk is 507, anything else a plain 500")
+    func unexpectedErrors() {
+        let secret = "/srv/work/incoming/87fa"
+        let full = ServerError.unexpected(CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: secret]))
+        #expect(full.status.code == 507 && !full.message.contains(secret), "\(full)")
+        #expect(ServerError.unexpected(AudioFileError.noSpace(path: secret)).status.code == 507)
+        let other = ServerError.unexpected(CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: secret]))
+        #expect(other.status == .internalServerError && !other.message.contains(secret), "\(other)")
+    }
+
     @Test("uploads are processed one at a time off the request threads; past the waiting room one is refused with 429")
     func uploadLane() async throws {
         let lane = UploadLane(capacity: 0)
