@@ -54,9 +54,14 @@ extension EditorServer {
         routes.add(.get, "/api/jobs/:job", to: router) { _, context in try self.queue.status(try context.parameters.require("job")).jsonResponse() }
         routes.add(.delete, "/api/jobs/:job", to: router) { _, context in try self.cancel(try context.parameters.require("job")).jsonResponse() }
         routes.add(.get, "/api/jobs/:job/events", to: router) { _, context in
-            let stream = try self.queue.events(try context.parameters.require("job"))
+            let events = Self.keepingAlive(try self.queue.events(try context.parameters.require("job")),
+                                           every: self.configuration.keepAliveSeconds)
             let body = ResponseBody { writer in
-                for await status in stream {
+                for await event in events {
+                    guard let status = event else {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        continue
+                    }
                     let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
                     try await writer.write(ByteBuffer(string: "event: status\ndata: \(json)\n\n"))
                 }
@@ -64,6 +69,26 @@ extension EditorServer {
             }
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
         }
+    }
+
+    /// `statuses` with a `nil` every `seconds` between them, for a comment line: writing to a
+    /// connection whose client has gone fails, which ends the stream and frees its socket. Without
+    /// it a closed page's stream of a queued job stayed open until the job's status changed (5,000
+    /// of them held 3,000 sockets and 1 GB).
+    private static func keepingAlive(_ statuses: AsyncStream<JobStatus>, every seconds: Double) -> AsyncStream<JobStatus?> {
+        let (events, continuation) = AsyncStream.makeStream(of: JobStatus?.self)
+        let forward = Task {
+            for await status in statuses { continuation.yield(status) }
+            continuation.finish()
+        }
+        let ticker = Task {
+            while (try? await Task.sleep(for: .seconds(seconds))) != nil { continuation.yield(nil) }
+        }
+        continuation.onTermination = { _ in
+            forward.cancel()
+            ticker.cancel()
+        }
+        return events
     }
 
     /// The file name a files URL asks for: the path after `/api/clips/ID/files/`, percent-decoded

@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var idleSeconds: TimeInterval = 60
     /// Connections open at once; one more is closed as it opens (a browser opens six at most).
     public var maximumConnections = 512
+    /// A job's event stream sends a comment this often, so that the stream of a client that has
+    /// gone ends.
+    public var keepAliveSeconds = 15.0
 
     public init(workFolder: URL) { self.workFolder = workFolder }
 
@@ -60,6 +63,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard expirySeconds > 0, expirySeconds.isFinite else { throw fail("--keep-hours", "must be positive") }
         guard idleSeconds > 0, idleSeconds <= 86_400 else { throw fail("--idle-seconds", "must be in (0, 86400], got \(idleSeconds)") }
         guard maximumConnections > 0 else { throw fail("maximumConnections", "must be positive") }
+        guard keepAliveSeconds > 0, keepAliveSeconds.isFinite else { throw fail("keepAliveSeconds", "must be positive") }
         if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             throw fail("--token", "give at least 16 letters, digits, - or _")
         }

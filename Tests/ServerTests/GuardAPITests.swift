@@ -397,6 +397,36 @@ struct GuardAPITests {
         #expect(try await lane.run { 3 } == 3)   // room again
     }
 
+    @Test("a job's event stream sends a comment every keep-alive interval, so the stream of a client that has gone ends and frees its connection")
+    func eventKeepAlive() async throws {
+        let server = try TestServer {
+            $0.keepAliveSeconds = 0.3
+            $0.maximumConnections = 2
+        }
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let blocker = try await client.submit(longJob(clip))
+            let queued = try await client.submit(longJob(clip))   // no event of its own while it waits
+            struct Gone: Error {}
+            var comment = false
+            do {
+                _ = try await client.stream("/api/jobs/\(queued)/events") { part in
+                    guard String(buffer: part).contains(": keep-alive") else { return }
+                    comment = true
+                    throw Gone()   // the page closed
+                }
+            } catch is Gone {}
+            #expect(comment)
+            try await Task.sleep(for: .seconds(1))   // the next comment finds the client gone
+            // Under a limit of 2, a held connection and a request fit only if the stream's is free.
+            let held = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: client.port).get()
+            try await Task.sleep(for: .milliseconds(200))
+            try await client.execute(uri: "/api/info", method: .get) { #expect($0.status == .ok) }
+            try await held.close()
+            for job in [queued, blocker] { _ = try await client.execute(uri: "/api/jobs/\(job)", method: .delete) }
+        }
+    }
+
     @Test("connections past the limit are closed as they open, and the server answers again once the others close")
     func connectionLimit() async throws {
         let server = try TestServer { $0.maximumConnections = 4 }
