@@ -40,7 +40,8 @@ let libraries: [Target] = [
 
 let server: [Target] = [
     .target(name: "Server", dependencies: ["AudioDSP", "Compute", "Editing", "FileOutput", "Models", "Pictures", "Pipeline", "Toolkit",
-                                           .product(name: "Hummingbird", package: "hummingbird")],
+                                           .product(name: "Hummingbird", package: "hummingbird"),
+                                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             resources: [.copy("Page")]),
 ]
 

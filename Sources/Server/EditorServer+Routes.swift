@@ -5,6 +5,7 @@ import Hummingbird
 import Models
 import NIOCore
 import Pipeline
+import ServiceLifecycle
 
 /// The API (docs/serve.md, "API"; docs/serve-openapi.json).
 extension EditorServer {
@@ -74,11 +75,16 @@ extension EditorServer {
     /// `statuses` with a `nil` every `seconds` between them, for a comment line: writing to a
     /// connection whose client has gone fails, which ends the stream and frees its socket. Without
     /// it a closed page's stream of a queued job stayed open until the job's status changed (5,000
-    /// of them held 3,000 sockets and 1 GB).
+    /// of them held 3,000 sockets and 1 GB). The stream also ends when the server shuts down
+    /// gracefully, which waits for open responses: an open page kept it up until its job ended.
     private static func keepingAlive(_ statuses: AsyncStream<JobStatus>, every seconds: Double) -> AsyncStream<JobStatus?> {
         let (events, continuation) = AsyncStream.makeStream(of: JobStatus?.self)
         let forward = Task {
-            for await status in statuses { continuation.yield(status) }
+            await withGracefulShutdownHandler {
+                for await status in statuses { continuation.yield(status) }
+            } onGracefulShutdown: {
+                continuation.finish()
+            }
             continuation.finish()
         }
         let ticker = Task {

@@ -24,6 +24,36 @@ struct ServeProcessTests {
         try await withTaskExecutorPreference(OwnThread.shared) { try await measure(client, work: work, pid: process.processIdentifier) }
     }
 
+    @Test("SIGTERM stops the server at once while a page watches a running job (it used to wait for the job to end)")
+    func stopsWhileWatched() async throws {
+        let work = try Fixtures.temporaryDirectory().appendingPathComponent("work")
+        let process = Process()
+        process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
+        process.arguments = ["serve", "--port", "0", "--workdir", work.path, "--json", "--quiet"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let line = try #require(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).split(separator: "\n").first)
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let client = LoopbackClient(port: try #require((record["details"] as? [String: Any])?["port"] as? Int))
+        try await withTaskExecutorPreference(OwnThread.shared) {
+            let clip = try await client.upload(TestServer.clip)
+            let job = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "version": 0, "prompt": "white noise", "strength": 1, "steps": 999}"#)
+            let (opened, received) = AsyncStream.makeStream(of: Void.self)
+            let watching = Task { try? await client.stream("/api/jobs/\(job)/events") { _ in received.yield() } }
+            var events = opened.makeAsyncIterator()
+            _ = await events.next()   // the page has its first status
+            let stopped = Date()
+            process.terminate()
+            while process.isRunning, Date().timeIntervalSince(stopped) < 20 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!process.isRunning && Date().timeIntervalSince(stopped) < 10,
+                    "the server took \(Date().timeIntervalSince(stopped)) s to stop while a page watched its job")
+            _ = await watching.value
+        }
+    }
+
     private func measure(_ client: LoopbackClient, work: URL, pid: Int32) async throws {
         let tone = work.deletingLastPathComponent().appendingPathComponent("tone.wav")
         try AudioFile.write(AudioBuffer(mono: (0..<48000).map { Float(0.3 * sin(Double($0) * 0.1)) }, sampleRate: 16000), to: tone)
