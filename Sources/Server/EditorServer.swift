@@ -31,7 +31,7 @@ public final class EditorServer: Sendable {
         self.configuration = configuration
         self.pipeline = pipeline
         folder = try WorkFolder(root: configuration.workFolder, expiry: configuration.expirySeconds)
-        queue = JobQueue(capacity: configuration.maximumQueuedJobs)
+        queue = JobQueue(capacity: configuration.maximumQueuedJobs, finishedLimit: configuration.rememberedJobs)
         runner = EditRunner(pipeline: pipeline, folder: folder)
         page = try PageFiles()
         maximumSteps = try pipeline.makeScheduler(nil).largestStepCount()

@@ -26,11 +26,18 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     private var waiting: [String] = []
     private var subscribers: [UUID: (job: String, continuation: AsyncStream<JobStatus>.Continuation)] = [:]
     private let capacity: Int
+    /// Finished jobs, oldest first: past `finishedLimit` the oldest is forgotten.
+    private var finishedOrder: [String] = []
+    private let finishedLimit: Int
     private var thread: Thread?
 
     /// A queue holding at most `capacity` waiting jobs behind the running one (0: a job is taken
-    /// only when none runs).
-    init(capacity: Int) { self.capacity = capacity }
+    /// only when none runs) and remembering at most `finishedLimit` finished ones (a client that
+    /// submitted and cancelled 10,000 generations once grew it for a day, every submit slower).
+    init(capacity: Int, finishedLimit: Int) {
+        self.capacity = capacity
+        self.finishedLimit = finishedLimit
+    }
 
     /// Starts the worker thread; `describe` turns a job's error into its message.
     func start(describe: @escaping @Sendable (any Error) -> String) {
@@ -95,6 +102,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
             entry.work = nil
             entry.finished = Date()
             entries[id] = entry
+            finishedLocked(id)
             renumberLocked()
             publishLocked(Array(waiting) + [id])
         case .running:
@@ -120,6 +128,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         entries = entries.filter { _, entry in
             !(entry.status.state.isFinal && (entry.status.clip.map(clips.contains) == true || entry.finished.map { $0 < date } == true))
         }
+        finishedOrder.removeAll { entries[$0] == nil }
     }
 
     /// The statuses of job `id`, the current one first, until it is final.
@@ -196,6 +205,13 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         entry.status.elapsed = entry.started.map { Date().timeIntervalSince($0) }
         entries[id] = entry
         publishLocked([id])
+        finishedLocked(id)
+    }
+
+    /// Counts job `id` as finished, forgetting the oldest finished ones past the limit.
+    private func finishedLocked(_ id: String) {
+        finishedOrder.append(id)
+        while finishedOrder.count > finishedLimit { entries[finishedOrder.removeFirst()] = nil }
     }
 
     /// Records step `step` of `total` of the running job; returns whether it goes on.

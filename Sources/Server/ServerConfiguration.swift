@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maximumDecodedBytes: Int { Int(min(maximumUploadSeconds * 48_000 * 2 * 4, Double(Int.max / 2))) }
     /// Jobs waiting behind the running one before new ones are refused.
     public var maximumQueuedJobs = 8
+    /// Finished jobs whose status the server still answers; past it the oldest is forgotten.
+    public var rememberedJobs = 1000
     /// A clip (its upload, versions and finished jobs) is deleted this long after its last new version.
     public var expirySeconds: TimeInterval = 24 * 3600
     /// A connection that sends nothing for this long, between requests or in the middle of one
@@ -63,6 +65,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard expirySeconds > 0, expirySeconds.isFinite else { throw fail("--keep-hours", "must be positive") }
         guard idleSeconds > 0, idleSeconds <= 86_400 else { throw fail("--idle-seconds", "must be in (0, 86400], got \(idleSeconds)") }
         guard maximumConnections > 0 else { throw fail("maximumConnections", "must be positive") }
+        guard rememberedJobs > 0 else { throw fail("rememberedJobs", "must be positive") }
         guard keepAliveSeconds > 0, keepAliveSeconds.isFinite else { throw fail("keepAliveSeconds", "must be positive") }
         if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             throw fail("--token", "give at least 16 letters, digits, - or _")

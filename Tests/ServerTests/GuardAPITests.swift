@@ -537,6 +537,27 @@ struct GuardAPITests {
         }
     }
 
+    @Test("finished jobs are remembered up to a limit, the oldest forgotten first")
+    func rememberedJobs() async throws {
+        let server = try TestServer { $0.rememberedJobs = 3 }
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let blocker = try await client.submit(longJob(clip))
+            var cancelled: [String] = []
+            for _ in 0..<5 {
+                let job = try await client.submit(#"{"kind": "generate", "prompt": "a beep", "steps": 2}"#)
+                _ = try await client.execute(uri: "/api/jobs/\(job)", method: .delete)
+                cancelled.append(job)
+            }
+            for (index, job) in cancelled.enumerated() {
+                try await client.execute(uri: "/api/jobs/\(job)", method: .get) { response in
+                    #expect(response.status == (index < 2 ? .notFound : .ok), "job \(index + 1) of 5")
+                }
+            }
+            _ = try await client.execute(uri: "/api/jobs/\(blocker)", method: .delete)
+        }
+    }
+
     @Test("a failed job's error names its files as the API does, not by the server's folders")
     func failedJobPaths() {
         let root = "/srv/work"
