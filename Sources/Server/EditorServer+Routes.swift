@@ -262,7 +262,7 @@ extension EditorServer {
 
     /// Checks an upload's bytes and keeps them as version 0 of a new clip (on ``UploadLane``).
     private func keep(_ body: ByteBuffer, name: String) throws -> ClipSummary {
-        sweep()
+        try sweep()
         let incoming = folder.incomingFolder.appendingPathComponent(WorkFolder.newID())
         defer { try? FileManager.default.removeItem(at: incoming) }
         try Data(body.readableBytesView).write(to: incoming)
@@ -332,7 +332,7 @@ extension EditorServer {
 
     /// Queues an edit (or a generation, which makes a new clip) after checking its plan.
     func submit(_ request: EditRequest) throws -> JobStatus {
-        sweep()
+        try sweep()
         var request = request
         let clip: String?, parent: Version?, format: AudioContainer
         if request.kind == .generate {

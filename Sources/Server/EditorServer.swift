@@ -94,10 +94,17 @@ public final class EditorServer: Sendable {
     /// The seconds of the model's canvas.
     var canvasSeconds: Double { Double(pipeline.canvasFrames) / pipeline.melParameters.framesPerSecond }
 
-    /// Applies the expiry rule now.
-    func sweep() {
+    /// Applies the expiry rule now, then refuses new work while the disk has less free than
+    /// ``ServerConfiguration/minimumFreeBytes``.
+    /// - Throws: ``ServerError`` (507).
+    func sweep() throws {
         let expired = folder.sweep(busy: queue.busyClips())
         queue.forget(clips: Set(expired), finishedBefore: Date().addingTimeInterval(-configuration.expirySeconds))
+        let free = (try? FileManager.default.attributesOfFileSystem(forPath: folder.root.path))?[.systemFreeSize] as? Int
+        if let free, free < configuration.minimumFreeBytes {
+            throw ServerError.diskFull(String(format: "the server's disk has %.1f GB free, less than the %.1f GB it keeps free",
+                                              Double(free) / 1e9, Double(configuration.minimumFreeBytes) / 1e9))
+        }
     }
 }
 

@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maximumQueuedJobs = 8
     /// Finished jobs whose status the server still answers; past it the oldest is forgotten.
     public var rememberedJobs = 1000
+    /// Uploads and jobs are refused (507) while the work folder's disk has less free than this:
+    /// results and converted uploads are kept for a day, and must not fill the machine's disk.
+    public var minimumFreeBytes = 512 << 20
     /// A clip (its upload, versions and finished jobs) is deleted this long after its last new version.
     public var expirySeconds: TimeInterval = 24 * 3600
     /// A connection that sends nothing for this long, between requests or in the middle of one
@@ -66,6 +69,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         guard idleSeconds > 0, idleSeconds <= 86_400 else { throw fail("--idle-seconds", "must be in (0, 86400], got \(idleSeconds)") }
         guard maximumConnections > 0 else { throw fail("maximumConnections", "must be positive") }
         guard rememberedJobs > 0 else { throw fail("rememberedJobs", "must be positive") }
+        guard minimumFreeBytes >= 0 else { throw fail("minimumFreeBytes", "must be at least 0") }
         guard keepAliveSeconds > 0, keepAliveSeconds.isFinite else { throw fail("keepAliveSeconds", "must be positive") }
         if let token, token.count < 16 || !token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             throw fail("--token", "give at least 16 letters, digits, - or _")

@@ -78,10 +78,12 @@ extension ServerError {
         case let error as CocoaError: error.code == .fileWriteOutOfSpace
         default: (error as NSError).domain == NSPOSIXErrorDomain && AtomicFile.meansNoSpace(Int32((error as NSError).code))
         }
-        if full {
-            return ServerError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
-                               "the server's disk is full; try again once clips have expired or space is freed")
-        }
-        return ServerError(.internalServerError, "the server failed; its log says why")
+        return full ? .diskFull("the server's disk is full") : ServerError(.internalServerError, "the server failed; its log says why")
+    }
+
+    /// 507: the work folder's disk is full, or too near it (`reason`).
+    static func diskFull(_ reason: String) -> ServerError {
+        ServerError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+                    "\(reason); try again once clips have expired or space is freed")
     }
 }

@@ -537,6 +537,19 @@ struct GuardAPITests {
         }
     }
 
+    @Test("uploads and jobs are refused with 507 while the disk has less free than the server keeps free")
+    func keepsDiskFree() async throws {
+        let server = try TestServer { $0.minimumFreeBytes = Int.max / 2 }
+        try await server.test { client in
+            try await client.execute(uri: "/api/clips?name=c.wav", method: .post, body: ByteBuffer(bytes: try Data(contentsOf: TestServer.clip))) { response in
+                #expect(response.status.code == 507 && errorMessage(response).contains("free"), "\(errorMessage(response))")
+            }
+            try await client.execute(uri: "/api/jobs", method: .post, body: ByteBuffer(string: #"{"kind": "generate", "prompt": "a beep", "steps": 2}"#)) { response in
+                #expect(response.status.code == 507, "\(errorMessage(response))")
+            }
+        }
+    }
+
     @Test("finished jobs are remembered up to a limit, the oldest forgotten first")
     func rememberedJobs() async throws {
         let server = try TestServer { $0.rememberedJobs = 3 }

@@ -22,6 +22,7 @@ struct TestServer {
         workFolder = try Fixtures.temporaryDirectory().appendingPathComponent("work")
         var configuration = ServerConfiguration(workFolder: workFolder)
         configuration.port = 0
+        configuration.minimumFreeBytes = 0   // whatever the test machine's disk holds; `keepsDiskFree` sets it
         configure(&configuration)
         server = try EditorServer(configuration: configuration, pipeline: try AuffusionPipeline(folder: modelFolder))
     }
