@@ -5,13 +5,14 @@ import TestSupport
 
 @Suite("auffusion serve as a process")
 struct ServeProcessTests {
-    @Test("resident memory stays flat over many jobs: what a job frees goes back to the system, not kept per clip")
-    func memoryOverJobs() async throws {
+    /// `auffusion serve` on a free port in a process of its own, and a client of it; the process
+    /// is stopped when `body` returns, if it has not stopped. `body` runs on a thread of its own,
+    /// as TestServer's clients do: the shared pool is busy with the model tests.
+    private func withServeProcess(_ extra: [String] = [], _ body: @Sendable (Process, LoopbackClient, URL) async throws -> Void) async throws {
         let work = try Fixtures.temporaryDirectory().appendingPathComponent("work")
         let process = Process()
         process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
-        // The suite's other tests keep the machine busy: no idle cut between this client's requests.
-        process.arguments = ["serve", "--port", "0", "--workdir", work.path, "--json", "--quiet", "--idle-seconds", "3600"]
+        process.arguments = ["serve", "--port", "0", "--workdir", work.path, "--json", "--quiet"] + extra
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -20,25 +21,20 @@ struct ServeProcessTests {
         let line = try #require(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).split(separator: "\n").first)
         let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let client = LoopbackClient(port: try #require((record["details"] as? [String: Any])?["port"] as? Int))
-        // On a thread of its own, as TestServer's clients: the shared pool is busy with model tests.
-        try await withTaskExecutorPreference(OwnThread.shared) { try await measure(client, work: work, pid: process.processIdentifier) }
+        try await withTaskExecutorPreference(OwnThread.shared) { try await body(process, client, work) }
+    }
+
+    @Test("resident memory stays flat over many jobs: what a job frees goes back to the system, not kept per clip")
+    func memoryOverJobs() async throws {
+        // The suite's other tests keep the machine busy: no idle cut between this client's requests.
+        try await withServeProcess(["--idle-seconds", "3600"]) { process, client, work in
+            try await measure(client, work: work, pid: process.processIdentifier)
+        }
     }
 
     @Test("SIGTERM stops the server at once while a page watches a running job (it used to wait for the job to end)")
     func stopsWhileWatched() async throws {
-        let work = try Fixtures.temporaryDirectory().appendingPathComponent("work")
-        let process = Process()
-        process.executableURL = try #require(CommandRunner.productsDirectory()).appendingPathComponent("auffusion")
-        process.arguments = ["serve", "--port", "0", "--workdir", work.path, "--json", "--quiet"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let line = try #require(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).split(separator: "\n").first)
-        let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        let client = LoopbackClient(port: try #require((record["details"] as? [String: Any])?["port"] as? Int))
-        try await withTaskExecutorPreference(OwnThread.shared) {
+        try await withServeProcess { process, client, _ in
             let clip = try await client.upload(TestServer.clip)
             let job = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "version": 0, "prompt": "white noise", "strength": 1, "steps": 999}"#)
             let (opened, received) = AsyncStream.makeStream(of: Void.self)
