@@ -55,46 +55,26 @@ extension EditorServer {
         routes.add(.get, "/api/jobs/:job", to: router) { _, context in try self.queue.status(try context.parameters.require("job")).jsonResponse() }
         routes.add(.delete, "/api/jobs/:job", to: router) { _, context in try self.cancel(try context.parameters.require("job")).jsonResponse() }
         routes.add(.get, "/api/jobs/:job/events", to: router) { _, context in
-            let events = Self.keepingAlive(try self.queue.events(try context.parameters.require("job")),
-                                           every: self.configuration.keepAliveSeconds)
+            let events = try self.queue.events(try context.parameters.require("job"))
             let body = ResponseBody { writer in
-                for await event in events {
-                    guard let status = event else {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        continue
+                // Ended at a graceful shutdown, which waits for open responses: an open page
+                // kept the server up until its job ended.
+                try await withGracefulShutdownHandler {
+                    for await event in events {
+                        guard let status = event else {
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            continue
+                        }
+                        let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+                        try await writer.write(ByteBuffer(string: "event: status\ndata: \(json)\n\n"))
                     }
-                    let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
-                    try await writer.write(ByteBuffer(string: "event: status\ndata: \(json)\n\n"))
+                } onGracefulShutdown: {
+                    self.queue.endStreams()
                 }
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
         }
-    }
-
-    /// `statuses` with a `nil` every `seconds` between them, for a comment line: writing to a
-    /// connection whose client has gone fails, which ends the stream and frees its socket. Without
-    /// it a closed page's stream of a queued job stayed open until the job's status changed (5,000
-    /// of them held 3,000 sockets and 1 GB). The stream also ends when the server shuts down
-    /// gracefully, which waits for open responses: an open page kept it up until its job ended.
-    private static func keepingAlive(_ statuses: AsyncStream<JobStatus>, every seconds: Double) -> AsyncStream<JobStatus?> {
-        let (events, continuation) = AsyncStream.makeStream(of: JobStatus?.self)
-        let forward = Task {
-            await withGracefulShutdownHandler {
-                for await status in statuses { continuation.yield(status) }
-            } onGracefulShutdown: {
-                continuation.finish()
-            }
-            continuation.finish()
-        }
-        let ticker = Task {
-            while (try? await Task.sleep(for: .seconds(seconds))) != nil { continuation.yield(nil) }
-        }
-        continuation.onTermination = { _ in
-            forward.cancel()
-            ticker.cancel()
-        }
-        return events
     }
 
     /// The file name a files URL asks for: the path after `/api/clips/ID/files/`, percent-decoded
@@ -170,6 +150,8 @@ extension EditorServer {
                 try await writer.write(ByteBuffer(bytes: chunk))
                 left -= chunk.count
             }
+            // Shorter than its Content-Length said: end the connection rather than the response.
+            guard left == 0 else { throw ServerError(.internalServerError, "\(url.lastPathComponent) ended \(left) bytes early") }
             try await writer.finish(nil)
         }
     }
@@ -252,12 +234,14 @@ extension EditorServer {
         let tooLarge = ServerError(.contentTooLarge, String(format: "the upload is larger than this server's limit of %.1f MB (--max-upload-mb)",
                                                             Double(limit) / 1_048_576))
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError { throw tooLarge }
-        guard body.readableBytes <= limit else { throw tooLarge }
-        guard body.readableBytes > 0 else { throw ServerError.badRequest("the upload is empty; send the audio file as the request body") }
         let name = request.uri.queryParameters.get("name") ?? "upload.wav"
-        return try await uploads.run { try self.keep(body, name: name) }
+        return try await uploads.run(receiving: {
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError { throw tooLarge }
+            guard body.readableBytes <= limit else { throw tooLarge }
+            guard body.readableBytes > 0 else { throw ServerError.badRequest("the upload is empty; send the audio file as the request body") }
+            return body
+        }, { body in try self.keep(body, name: name) })
     }
 
     /// Checks an upload's bytes and keeps them as version 0 of a new clip (on ``UploadLane``).

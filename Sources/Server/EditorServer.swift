@@ -36,7 +36,7 @@ public final class EditorServer: Sendable {
         page = try PageFiles()
         maximumSteps = try pipeline.makeScheduler(nil).largestStepCount()
         let root = folder.root.path
-        queue.start { Self.describe($0, hidingFolder: root) }
+        queue.start(keepAlive: configuration.keepAliveSeconds) { Self.describe($0, hidingFolder: root) }
     }
 
     /// Every route of the page and the API (docs/serve-openapi.json describes them), behind the
