@@ -426,7 +426,7 @@ static void pack_columns_avx512(const float *origin, ptrdiff_t ldb, ptrdiff_t kc
 }
 
 // The float lane packers copy each depth's lanes (contiguous in memory) with masked vector loads
-// and stores, the lanes past `lanes` zero. A `memcpy` per depth, 48 or 128 bytes, cost a call each:
+// and stores, the lanes past `lanes` zero. A `memcpy` per depth (24 to 128 bytes) cost a call each:
 // 3 % of a full-size U-Net step and of the embedded model's generation.
 
 /// AVX2 lane packing: pieces of 8 lanes, at most 4 (width ≤ 32).
@@ -441,8 +441,9 @@ static void pack_lanes_avx2(const float *origin, ptrdiff_t ld, ptrdiff_t kc, ptr
         stored[i] = _mm256_cmpgt_epi32(_mm256_set1_epi32(width - i * 8 > 8 ? 8 : width - i * 8), index);
     }
     for (ptrdiff_t p = 0; p < kc; p++) {
-        for (int i = 0; i < pieces; i++) {
-            _mm256_maskstore_ps(out + p * width + i * 8, stored[i], _mm256_maskload_ps(origin + p * ld + i * 8, valid[i]));
+        for (int i = 0; i < pieces; i++) {   // a piece past `lanes` is zero, its address never formed
+            const __m256 value = lanes > i * 8 ? _mm256_maskload_ps(origin + p * ld + i * 8, valid[i]) : _mm256_setzero_ps();
+            _mm256_maskstore_ps(out + p * width + i * 8, stored[i], value);
         }
     }
 }
@@ -458,8 +459,9 @@ static void pack_lanes_avx512(const float *origin, ptrdiff_t ld, ptrdiff_t kc, p
         stored[i] = width - i * 16 >= 16 ? 0xFFFF : (__mmask16)((1u << (width - i * 16)) - 1);
     }
     for (ptrdiff_t p = 0; p < kc; p++) {
-        for (int i = 0; i < pieces; i++) {
-            _mm512_mask_storeu_ps(out + p * width + i * 16, stored[i], _mm512_maskz_loadu_ps(valid[i], origin + p * ld + i * 16));
+        for (int i = 0; i < pieces; i++) {   // a piece past `lanes` is zero, its address never formed
+            const __m512 value = lanes > i * 16 ? _mm512_maskz_loadu_ps(valid[i], origin + p * ld + i * 16) : _mm512_setzero_ps();
+            _mm512_mask_storeu_ps(out + p * width + i * 16, stored[i], value);
         }
     }
 }

@@ -37,18 +37,19 @@ final class ConnectionLimit: ChannelInboundHandler, RemovableChannelHandler, Sen
     }
 
     /// Raises this process's soft limit on open files towards its hard limit, to leave room for
-    /// `connections` besides the model's files; returns the connections the limit leaves room for.
+    /// `connections`, two descriptors each (the socket, and the file a download streams), besides
+    /// the model's files; returns the connections the limit leaves room for.
     static func raiseFileLimit(for connections: Int) -> Int {
         let reserve = 256   // the model, the work folder's files, the job thread's reads and writes
         let files = Int32(RLIMIT_NOFILE.rawValue)
         var limits = rlimit()
         guard getrlimit(files, &limits) == 0 else { return connections }
-        let wanted = rlim_t(connections + reserve)
+        let wanted = rlim_t(2 * connections + reserve)
         if limits.rlim_cur < wanted {
             limits.rlim_cur = min(wanted, limits.rlim_max)
             _ = setrlimit(files, &limits)
             _ = getrlimit(files, &limits)
         }
-        return max(1, min(connections, Int(limits.rlim_cur) - reserve))
+        return max(1, min(connections, (Int(clamping: limits.rlim_cur) - reserve) / 2))
     }
 }

@@ -13,18 +13,22 @@ package final class UploadLane: @unchecked Sendable {   // `waiting` behind `loc
 
     package init(capacity: Int) { self.capacity = capacity }
 
-    /// `work`'s result, once the uploads before it are done.
-    /// - Throws: ``ServerError`` (429) when `capacity` uploads already wait; `work`'s errors.
-    package func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    /// `work`'s result on what `receive` gives, once the uploads before it are done; the place
+    /// in the lane is taken before `receive` reads the body, so that waiting bodies are bounded.
+    /// - Throws: ``ServerError`` (429) when `capacity` uploads already wait; `receive`'s and
+    ///   `work`'s errors.
+    package func run<Input: Sendable, Value: Sendable>(receiving receive: () async throws -> Input,
+                                                      _ work: @escaping @Sendable (Input) throws -> Value) async throws -> Value {
         try lock.withLock {
             guard waiting <= capacity else {
-                throw ServerError(.tooManyRequests, "\(waiting) uploads are being processed; try again when one has finished")
+                throw ServerError(.tooManyRequests, "an upload is being processed and \(capacity) wait; try again when one has finished")
             }
             waiting += 1
         }
         defer { lock.withLock { waiting -= 1 } }
+        let input = try await receive()
         return try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
+            queue.async { continuation.resume(with: Result { try work(input) }) }
         }
     }
 }

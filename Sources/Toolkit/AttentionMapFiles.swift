@@ -19,26 +19,15 @@ public enum AttentionMapFiles {
         public var pictures: [String]
     }
 
-    /// Writes the files into `folder` (created if missing; a failure leaves no folder it made).
+    /// Writes the files into `folder` (created if missing: a caller that must not leave it behind
+    /// makes it first, with ``MadeFolders``).
     /// - Throws: ``OutputError/cannotCreateFolder(path:)``, ``AttentionMapError`` when the run
     ///   stored no maps at `resolution`.
     public static func write(store: AttentionStore, prompt: String, index: Int, tokenizer: CLIPTokenizer,
                              image: SpectrogramImage, resolution: AttentionResolution, to folder: URL) throws -> Written {
-        let made: MadeFolders
-        do { made = try MadeFolders(folder) } catch { throw OutputError.cannotCreateFolder(path: folder.path) }
-        do {
-            let written = try writeFiles(store: store, prompt: prompt, index: index, tokenizer: tokenizer, image: image,
-                                         resolution: resolution, to: folder)
-            made.keep()
-            return written
-        } catch {
-            made.removeEmpty()
-            throw error
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw OutputError.cannotCreateFolder(path: folder.path)
         }
-    }
-
-    private static func writeFiles(store: AttentionStore, prompt: String, index: Int, tokenizer: CLIPTokenizer,
-                                   image: SpectrogramImage, resolution: AttentionResolution, to folder: URL) throws -> Written {
         // A folder that holds an earlier run's maps shows this prompt's words only afterwards: its
         // heatmaps (`02-barking.png` beside this run's `01-cat.png`) would read as this prompt's.
         // In any other folder, files named like heatmaps are the user's, and stay.

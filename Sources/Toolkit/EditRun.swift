@@ -73,10 +73,34 @@ extension EditRun {
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output,
                                elapsed: Date().timeIntervalSince(started), input: file?.source)
         record.addDetails(details.merging(placement) { $1 })
-        // The audio and the maps replace an earlier run's together, or not at all; an edit written
-        // into the user's file is recorded once it is in place (its length is read back).
-        typealias IntoFile = (files: RunRecord.Files, fills: [FillReport])
-        let (intoFile, maps) = try AtomicFile.committingTogether { () -> (IntoFile?, URL?) in
+        // The audio and the maps replace an earlier run's together, or not at all, and a maps
+        // folder the run made goes again if it fails; an edit written into the user's file is
+        // recorded once it is in place (its length is read back).
+        let mapsFolder = result.attentionStore != nil && mapsResolution != nil ? outputs.maps : nil
+        let made: MadeFolders?
+        do { made = try mapsFolder.map { try MadeFolders($0) } } catch { throw OutputError.cannotCreateFolder(path: mapsFolder?.path ?? "") }
+        let (intoFile, maps): (IntoFile?, URL?)
+        do {
+            (intoFile, maps) = try write(result, into: outputs, record: &record, pipeline: pipeline, warn: warn)
+            made?.keep()
+        } catch {
+            made?.removeEmpty()
+            throw error
+        }
+        if let file, let intoFile { try outputs.complete(&record, written: intoFile, into: file) }
+        if let maps { record.outputs.maps = maps.path }
+        record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
+        return (result, record)
+    }
+
+    /// What an edit written into the user's file needs for its record.
+    private typealias IntoFile = (files: RunRecord.Files, fills: [FillReport])
+
+    /// Writes the result and its maps in one commit; returns what an edit written into the
+    /// user's file needs for its record, and the maps folder written.
+    private func write(_ result: EditResult, into outputs: RunOutputs, record: inout RunRecord, pipeline: AuffusionPipeline,
+                       warn: (String) -> Void) throws -> (IntoFile?, URL?) {
+        try AtomicFile.committingTogether { () -> (IntoFile?, URL?) in
             var intoFile: IntoFile?
             if let file, !result.fills.isEmpty {
                 intoFile = try outputs.write(result, into: file, warn: warn)
@@ -90,10 +114,6 @@ extension EditRun {
                                             to: folder)
             return (intoFile, folder)
         }
-        if let file, let intoFile { try outputs.complete(&record, written: intoFile, into: file) }
-        if let maps { record.outputs.maps = maps.path }
-        record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
-        return (result, record)
     }
 }
 

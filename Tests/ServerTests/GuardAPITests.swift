@@ -385,16 +385,20 @@ struct GuardAPITests {
         #expect(other.status == .internalServerError && !other.message.contains(secret), "\(other)")
     }
 
-    @Test("uploads are processed one at a time off the request threads; past the waiting room one is refused with 429")
+    @Test("uploads are processed one at a time off the request threads; past the waiting room one is refused with 429 before its body is read")
     func uploadLane() async throws {
         let lane = UploadLane(capacity: 0)
         let release = DispatchSemaphore(value: 0)
-        let first = Task { try await lane.run { release.wait(); return 1 } }
-        try await Task.sleep(for: .milliseconds(100))   // the first is being processed
-        await #expect(throws: ServerError.self) { _ = try await lane.run { 2 } }
+        let (started, start) = AsyncStream.makeStream(of: Void.self)
+        let first = Task { try await lane.run(receiving: { start.yield(); return 1 }, { value in release.wait(); return value }) }
+        var events = started.makeAsyncIterator()
+        _ = await events.next()   // the first holds the lane
+        var read = false
+        await #expect(throws: ServerError.self) { _ = try await lane.run(receiving: { read = true; return 2 }, { $0 }) }
+        #expect(!read, "the refused upload's body was read")
         release.signal()
         #expect(try await first.value == 1)
-        #expect(try await lane.run { 3 } == 3)   // room again
+        #expect(try await lane.run(receiving: { 3 }, { $0 }) == 3)   // room again
     }
 
     @Test("a job's event stream sends a comment every keep-alive interval, so the stream of a client that has gone ends and frees its connection")
@@ -447,12 +451,17 @@ struct GuardAPITests {
             for _ in 0..<4 {
                 held.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: client.port).get())
             }
-            try await Task.sleep(for: .milliseconds(200))   // each counted in
+            try await Task.sleep(for: .milliseconds(500))   // each counted in (a fifth counted first would take one's place)
             let closed = try await client.secondsUntilClosed(afterSending: "", limit: 10)
             #expect(closed.map { $0 < 2 } == true, "a fifth connection was closed after \(String(describing: closed)) s, not at once")
             for channel in held { try await channel.close() }
-            try await Task.sleep(for: .milliseconds(200))
-            try await client.execute(uri: "/api/info", method: .get) { #expect($0.status == .ok) }
+            var answered = false
+            let deadline = Date().addingTimeInterval(20)   // until the closed ones are counted out
+            while !answered, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                answered = (try? await client.execute(uri: "/api/info", method: .get) { $0.status == .ok }) == true
+            }
+            #expect(answered, "the server did not answer once the held connections closed")
         }
     }
 

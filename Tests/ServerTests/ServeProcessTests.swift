@@ -38,7 +38,10 @@ struct ServeProcessTests {
             let clip = try await client.upload(TestServer.clip)
             let job = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "version": 0, "prompt": "white noise", "strength": 1, "steps": 999}"#)
             let (opened, received) = AsyncStream.makeStream(of: Void.self)
-            let watching = Task { try? await client.stream("/api/jobs/\(job)/events") { _ in received.yield() } }
+            let watching = Task {
+                defer { received.finish() }   // a stream that fails must not leave the test waiting
+                _ = try? await client.stream("/api/jobs/\(job)/events") { _ in received.yield() }
+            }
             var events = opened.makeAsyncIterator()
             _ = await events.next()   // the page has its first status
             let stopped = Date()
