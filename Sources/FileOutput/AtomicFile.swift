@@ -144,6 +144,17 @@ public enum AtomicFile {
         return value
     }
 
+    /// Removes `url`, an earlier run's file that this run's outputs make stale: inside
+    /// ``committingTogether(_:)`` once the scope's files are renamed into place (a scope that
+    /// fails keeps it), at once outside one. A file already gone is no error.
+    public static func removeWhenCommitted(_ url: URL) {
+        if let staged = StagedCommits.current {
+            staged.removeAfterRenames(url)
+        } else {
+            try? FileManager.default.removeItem(at: url)
+        }
+    }
+
     /// Renames a flushed temporary file over `destination`; a failure removes it.
     fileprivate static func renameIntoPlace(_ temporary: URL, to destination: URL, reportedAs url: URL) throws {
         defer { PendingFiles.shared.remove(temporary) }
@@ -177,7 +188,11 @@ public enum AtomicFile {
 private final class StagedCommits {
     private var files: [(temporary: URL, destination: URL, reported: URL)] = []
 
+    private var stale: [URL] = []
+
     func add(_ temporary: URL, _ destination: URL, _ reported: URL) { files.append((temporary, destination, reported)) }
+
+    func removeAfterRenames(_ url: URL) { stale.append(url) }
 
     func renameAll() throws {
         defer { discard() }
@@ -185,6 +200,7 @@ private final class StagedCommits {
             let file = files.removeFirst()
             try AtomicFile.renameIntoPlace(file.temporary, to: file.destination, reportedAs: file.reported)
         }
+        for url in stale { try? FileManager.default.removeItem(at: url) }
     }
 
     func discard() {
@@ -192,7 +208,7 @@ private final class StagedCommits {
             try? FileManager.default.removeItem(at: file.temporary)
             PendingFiles.shared.remove(file.temporary)
         }
-        files = []
+        (files, stale) = ([], [])
     }
 
     // A pthread key because Swift has no thread-local storage; the key lives for the process.

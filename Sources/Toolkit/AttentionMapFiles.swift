@@ -48,7 +48,7 @@ public enum AttentionMapFiles {
             pictures.append(name)
         }
         let written = Set(pictures.map(PathKey.init))
-        for stale in earlier where !written.contains(PathKey(stale.lastPathComponent)) { try? FileManager.default.removeItem(at: stale) }
+        for stale in earlier where !written.contains(PathKey(stale.lastPathComponent)) { AtomicFile.removeWhenCommitted(stale) }
         return Written(tokenCount: tokenCount, pictures: pictures)
     }
 

@@ -54,6 +54,21 @@ struct RunOutputsTests {
         }
         #expect(try text("a.txt") == "new" && text("b.txt") == "new")
         #expect(!PendingFiles.shared.pending.contains { $0.hasPrefix(folder.path) })   // other tests' files may be pending
+        // A file the outputs make stale goes with their commit, not before; a failed scope keeps it.
+        try Data("old".utf8).write(to: file("stale.txt"))
+        #expect(throws: Stop.self) {
+            try AtomicFile.committingTogether {
+                AtomicFile.removeWhenCommitted(file("stale.txt"))
+                throw Stop()
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: file("stale.txt").path))
+        try AtomicFile.committingTogether {
+            AtomicFile.removeWhenCommitted(file("stale.txt"))
+            #expect(FileManager.default.fileExists(atPath: file("stale.txt").path))
+            try AtomicFile.write(Data("new".utf8), to: file("a.txt"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: file("stale.txt").path))
     }
 
     @Test("made folders: the missing ones are made and listed, each after its parent; a failed run removes those left empty, deepest first; under a file nothing is made")
