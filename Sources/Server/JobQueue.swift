@@ -88,7 +88,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     func status(_ id: String) throws -> JobStatus {
         condition.lock()
         defer { condition.unlock() }
-        guard let entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"; finished jobs are forgotten with their clip, --keep-hours after they ended, or beyond the newest 1,000") }
+        guard let entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"; finished jobs are forgotten with their clip, --keep-hours after they ended, or beyond the newest \(finishedLimit)") }
         return entry.status
     }
 
