@@ -37,11 +37,12 @@ public struct GriffinLim: Sendable {
     public var minimumFrames: Int { parameters.padding / parameters.hopLength + 1 }
 
     /// Reconstructs a signal from `frames × bins` magnitudes (frame-major).
-    /// - Parameter progress: called after each iteration with (done, total).
+    /// - Parameter progress: called after each iteration with (done, total); `false` stops.
     /// - Returns: `frames · hop` samples.
-    /// - Throws: ``AnalysisError/tooFewFrames(count:minimum:)`` below ``minimumFrames``.
+    /// - Throws: ``AnalysisError/tooFewFrames(count:minimum:)`` below ``minimumFrames``;
+    ///   `CancellationError` when `progress` returns `false`.
     public func reconstruct(magnitudes: [Float], frameCount frames: Int,
-                            progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
+                            progress: (Int, Int) -> Bool = { _, _ in true }) throws -> [Float] {
         let bins = transform.binCount
         precondition(magnitudes.count == frames * bins, "GriffinLim: \(magnitudes.count) magnitudes for \(frames) frames")
         guard frames >= minimumFrames else { throw AnalysisError.tooFewFrames(count: frames, minimum: minimumFrames) }
@@ -62,7 +63,7 @@ public struct GriffinLim: Sendable {
                 angles.real[index] = re / norm
                 angles.imaginary[index] = im / norm
             }
-            progress(iteration + 1, iterations)
+            guard progress(iteration + 1, iterations) else { throw CancellationError() }
         }
         return signal(magnitudes, angles)
     }
@@ -80,11 +81,12 @@ public struct GriffinLim: Sendable {
     /// block, or an FFT too long for the overlap, is reconstructed whole.
     /// - Parameters:
     ///   - magnitudes: the `count × bins` magnitudes of a range of `count` frames.
-    ///   - progress: (iterations done, total) over every block.
+    ///   - progress: (iterations done, total) over every block; `false` stops.
     /// - Returns: `frames · hop` samples.
-    /// - Throws: ``AnalysisError/tooFewFrames(count:minimum:)`` below ``minimumFrames``.
+    /// - Throws: ``AnalysisError/tooFewFrames(count:minimum:)`` below ``minimumFrames``;
+    ///   `CancellationError` when `progress` returns `false`.
     public func reconstruct(frameCount frames: Int, magnitudes: (Range<Int>) -> [Float],
-                            progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
+                            progress: (Int, Int) -> Bool = { _, _ in true }) throws -> [Float] {
         let (block, overlap, hop) = (blockFrames, blockOverlap, parameters.hopLength)
         guard frames > block, block > overlap, overlap >= minimumFrames, overlap * 3 / 8 * hop >= parameters.fftSize / 2 else {
             return try reconstruct(magnitudes: magnitudes(0..<frames), frameCount: frames, progress: progress)

@@ -62,7 +62,8 @@ struct GenerateCommand: ParsableCommand {
         let pipeline = try model.load(report)
         try report.emit { progress in
             try GenerationRun(request(prompt: prompt ?? ""), seed: sampling.recordedSeed)(
-                pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), warn: progress.warn(report))
+                pipeline: pipeline, noise: &noise, outputs: outputs, started: report.started, progress: progress.steps(), rendering: progress.rendering(),
+                warn: progress.warn(report))
         }
     }
 

@@ -34,10 +34,12 @@ public struct ClipLatents: Sendable {
     ///   - canvasFrames: the canvas width in spectrogram frames, a multiple of the VAE factor;
     ///     `nil`: the model's canvas (``AuffusionPipeline/canvasFrames``).
     ///   - posteriorNoise: `nil` for the posterior mean; else the source a posterior sample draws from.
+    ///   - progress: each window encoded (``RenderProgress/Stage/encoding``); `false` cancels.
     /// - Throws: ``EditingError/emptyClip``, ``PipelineError/invalidValue(field:reason:)`` for a
-    ///   canvas off the VAE's grid or longer than the longest generation, resampling and model errors.
+    ///   canvas off the VAE's grid or longer than the longest generation, resampling and model errors;
+    ///   ``PipelineError/cancelled``.
     public init(encoding clip: AudioBuffer, pipeline: AuffusionPipeline, canvasFrames: Int? = nil,
-                posteriorNoise: inout NoiseSource?) throws {
+                posteriorNoise: inout NoiseSource?, progress: (RenderProgress) -> Bool = { _ in true }) throws {
         guard clip.frameCount > 0 else { throw EditingError.emptyClip }
         let canvasFrames = canvasFrames ?? pipeline.canvasFrames
         let grid = pipeline.downsamplingFactor, longest = Int(AuffusionPipeline.longestDuration * pipeline.melParameters.framesPerSecond)
@@ -52,7 +54,7 @@ public struct ClipLatents: Sendable {
         audio = AudioBuffer(mono: Array(samples.prefix(canvasSamples)), sampleRate: Double(parameters.sampleRate))
         let logMel = try MelAnalyzer(parameters).logMel(of: audio.channels[0])       // [mels, frames]
         image = SpectrogramImage(logMel: logMel).resized(toWidth: canvasFrames)     // [mels, canvas]
-        latents = try pipeline.latents(of: image, sampling: &posteriorNoise)          // [1, 4, mels/f, canvas/f]
+        latents = try pipeline.latents(of: image, sampling: &posteriorNoise, progress: progress)   // [1, 4, mels/f, canvas/f]
         self.canvasFrames = canvasFrames
     }
 

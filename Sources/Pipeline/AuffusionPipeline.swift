@@ -177,9 +177,11 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// Generates audio for `request`, drawing the initial latents from `noise`: the noise start,
-    /// the request's conditioning, one run of the loop, and the rendering.
+    /// the request's conditioning, one run of the loop, and the rendering. `progress` hears each
+    /// step, `rendering` each window decoded and vocoded; either cancels by returning `false`.
     public func generate(_ request: GenerationRequest, noise: inout NoiseSource,
-                         progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> GenerationResult {
+                         progress: (DenoiseProgress) -> Bool = { _ in true },
+                         rendering: (RenderProgress) -> Bool = { _ in true }) throws -> GenerationResult {
         let start = try noiseStart(request, noise: &noise)
         let conditioning = try conditioning([request.prompt], request: request)
         let latents: Tensor
@@ -189,7 +191,7 @@ public struct AuffusionPipeline: Sendable {
             latents = try run.finish(progress: progress)
             noise = run.noise
         }
-        var result = try render(latents, duration: canvas(of: request).duration, products: request.speed.products)
+        var result = try render(latents, duration: canvas(of: request).duration, products: request.speed.products, progress: rendering)
         result.initialLatents = start.latents
         result.droppedTokenCount = conditioning.droppedTokenCount
         return result
@@ -204,8 +206,11 @@ public struct AuffusionPipeline: Sendable {
     /// blocks of its own that hand their phases on, since blocks phased apart would cancel where
     /// they are crossfaded (``GriffinLim/reconstruct(frameCount:magnitudes:progress:)``).
     /// The VAE decoder's products run in `products` (a fast preset's ``SpeedOptions/products``),
-    /// the vocoder's in float32.
-    public func render(_ latents: Tensor, duration: Double, products: ProductPrecision = .float32) throws -> GenerationResult {
+    /// the vocoder's in float32. `progress` hears each window decoded and vocoded (Griffin-Lim:
+    /// each iteration) and cancels by returning `false`.
+    /// - Throws: ``PipelineError/cancelled`` when `progress` returns `false`; model errors.
+    public func render(_ latents: Tensor, duration: Double, products: ProductPrecision = .float32,
+                       progress: (RenderProgress) -> Bool = { _ in true }) throws -> GenerationResult {
         guard latents.rank == 4, latents.shape[0] >= 1, latents.shape[3] >= 1 else {
             throw PipelineError.invalidRequest("latents to render must be [B, C, h, w], got \(latents.shape)")
         }
@@ -214,6 +219,9 @@ public struct AuffusionPipeline: Sendable {
         }
         let windows = LatentWindows(spanWidth: latents.shape[3], windowWidth: canvasLatentWidth)
         let factor = downsamplingFactor
+        func report(_ stage: RenderProgress.Stage, _ done: Int, of total: Int) throws {
+            guard progress(RenderProgress(stage: stage, done: done, total: total)) else { throw PipelineError.cancelled }
+        }
         let image: SpectrogramImage
         do {    // the VAE is released before the vocoder loads when networks are kept one at a time
             let codec = try codec
@@ -222,21 +230,30 @@ public struct AuffusionPipeline: Sendable {
                 guard let image = try ProductPrecision.with(products, { try codec.images(from: part) }).first else {
                     throw PipelineError.invalidRequest("no latents to decode")
                 }
+                try report(.decoding, window + 1, of: windows.offsets.count)
                 return image.pixels
             }
             image = SpectrogramImage(pixels: windows.joined(images, scale: factor))
         }
         let vocoder = try vocoder
         let samples: [Float]
-        if case .hifiGAN = vocoder, windows.isWindowed {
+        if case .hifiGAN = vocoder {
             let waveforms = try windows.offsets.indices.map { window in
                 let frames = windows.columns(of: window)
-                let part = try vocoder.waveform(logMel: image.logMel.sliced(axis: 1, (frames.lowerBound * factor)..<(frames.upperBound * factor)))
+                let part = try vocoder.waveform(logMel: windows.isWindowed
+                    ? image.logMel.sliced(axis: 1, (frames.lowerBound * factor)..<(frames.upperBound * factor)) : image.logMel)
+                try report(.vocoding, window + 1, of: windows.offsets.count)
                 return Tensor(shape: [1, part.count], scalars: part)
             }
-            samples = windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars
+            samples = windows.isWindowed ? windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars : waveforms[0].scalars
         } else {
-            samples = try vocoder.waveform(logMel: image.logMel)
+            do {
+                samples = try vocoder.waveform(logMel: image.logMel) { done, total in
+                    progress(RenderProgress(stage: .vocoding, done: done, total: total))
+                }
+            } catch is CancellationError {
+                throw PipelineError.cancelled
+            }
         }
         let length = min(samples.count, Int(duration * Double(melParameters.sampleRate)))
         return GenerationResult(audio: AudioBuffer(mono: Array(samples.prefix(length)), sampleRate: Double(melParameters.sampleRate)),
@@ -244,16 +261,22 @@ public struct AuffusionPipeline: Sendable {
     }
 
     /// Scaled latents of a spectrogram image (``LatentCodec/latents(of:sampling:)``); an image
-    /// wider than the canvas is encoded window by window and joined with crossfades.
-    public func latents(of image: SpectrogramImage, sampling random: inout NoiseSource?) throws -> Tensor {
+    /// wider than the canvas is encoded window by window and joined with crossfades. `progress`
+    /// hears each window encoded and cancels by returning `false`.
+    /// - Throws: ``PipelineError/cancelled`` when `progress` returns `false`; model errors.
+    public func latents(of image: SpectrogramImage, sampling random: inout NoiseSource?,
+                        progress: (RenderProgress) -> Bool = { _ in true }) throws -> Tensor {
         let factor = downsamplingFactor
         let windows = LatentWindows(spanWidth: image.width / factor, windowWidth: canvasLatentWidth)
-        guard windows.isWindowed else { return try codec.latents(of: image, sampling: &random) }
         let parts = try windows.offsets.indices.map { window in
             let columns = windows.columns(of: window)
-            return try codec.latents(of: image.resized(toWidth: columns.count * factor, start: columns.lowerBound * factor),
-                                     sampling: &random)
+            let part = windows.isWindowed ? image.resized(toWidth: columns.count * factor, start: columns.lowerBound * factor) : image
+            let latents = try codec.latents(of: part, sampling: &random)
+            guard progress(RenderProgress(stage: .encoding, done: window + 1, total: windows.offsets.count)) else {
+                throw PipelineError.cancelled
+            }
+            return latents
         }
-        return windows.joined(parts)
+        return windows.isWindowed ? windows.joined(parts) : parts[0]
     }
 }

@@ -24,10 +24,11 @@ public enum Vocoder: Sendable {
     /// [−1, 1] for HiFi-GAN (its last layer is tanh), unbounded for Griffin-Lim — clipping them
     /// here would clip silently; the output stage (`PeakGuard`) scales what would clip, and says so.
     /// Griffin-Lim works block by block on a long log-mel (``GriffinLim/reconstruct(frameCount:magnitudes:progress:)``).
-    /// - Parameter progress: Griffin-Lim's (iterations done, total) after each iteration.
+    /// - Parameter progress: Griffin-Lim's (iterations done, total) after each iteration; `false` stops.
     /// - Throws: ``AnalysisError/wrongShape(expected:actual:)`` unless `logMel` is `[mels, frames]`
-    ///   with this vocoder's band count and at least one frame; the network's errors.
-    public func waveform(logMel: Tensor, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Float] {
+    ///   with this vocoder's band count and at least one frame; the network's errors;
+    ///   `CancellationError` when `progress` returns `false`.
+    public func waveform(logMel: Tensor, progress: (Int, Int) -> Bool = { _, _ in true }) throws -> [Float] {
         let bands = switch self {
         case .hifiGAN(let generator): generator.configuration.melBinCount
         case .griffinLim(_, let inversion): inversion.melBinCount

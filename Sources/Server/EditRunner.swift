@@ -17,11 +17,11 @@ struct EditRunner: Sendable {
     let folder: WorkFolder
 
     /// Runs `document` with `seed` on clip `clip`, writing version `number`; `progress` hears
-    /// (step, total) after every step and stops the run by returning `false`. The plan keeps
+    /// every step and every window encoded, decoded and vocoded, and stops the run by returning `false`. The plan keeps
     /// `auffusion edit`'s defaults (20 ms crossfades, fills at the level of their surroundings).
     /// - Returns: the new version (not yet added to the clip).
     func run(_ document: EditPlanDocument, seed: UInt64, kind: EditRequest.Kind, clip id: String, number: Int,
-             parent: Version?, progress: (Int, Int) -> Bool) throws -> Version {
+             parent: Version?, progress: (JobProgress) -> Bool) throws -> Version {
         let clipFolder = folder.folder(of: id)
         var noise = NoiseSource(seed: seed)
         var notes: [String] = []
@@ -31,10 +31,13 @@ struct EditRunner: Sendable {
         var inverted = 0
         if let clip, let parent {
             let file = clipFolder.appendingPathComponent("v\(parent.number).ddim.inversion")
-            (plan, inverted) = try VersionInversion(pipeline: pipeline).reusing(plan, clip: clip, file: file, progress: progress)
+            (plan, inverted) = try VersionInversion(pipeline: pipeline).reusing(plan, clip: clip, file: file) { step, total in
+                progress(JobProgress(step: step, total: total))
+            }
         }
         let (result, _) = try EditRun(plan, clip: clip)(pipeline: pipeline, noise: &noise) { step in
-            progress(inverted + step.stepsDone, inverted + step.totalSteps)
+            progress(JobProgress(step: inverted + step.stepsDone, total: inverted + step.totalSteps, stage: step.rendering?.stage.rawValue,
+                                 stageDone: step.rendering?.done ?? 0, stageTotal: step.rendering?.total ?? 0))
         }
         guard let output = document.output else { throw ServerError(.internalServerError, "the plan names no output") }
         let outputURL = clipFolder.appendingPathComponent(output)

@@ -10,8 +10,8 @@ import Foundation
 /// never starts. Every status change is pushed to the job's subscribers (server-sent events);
 /// a subscriber gets the current status first, so a reloaded page picks its job up again.
 final class JobQueue: @unchecked Sendable {   // all state behind `condition`
-    /// What the worker runs: a job's work, reporting (step, total) and asking whether to go on.
-    typealias Work = @Sendable (_ progress: (_ step: Int, _ total: Int) -> Bool) throws -> Int
+    /// What the worker runs: a job's work, reporting where it is and asking whether to go on.
+    typealias Work = @Sendable (_ progress: (JobProgress) -> Bool) throws -> Int
 
     private struct Entry {
         var status: JobStatus
@@ -19,6 +19,10 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         var cancelRequested = false
         var started: Date?
         var finished: Date?
+        /// When the stage now running began (the previous report's time).
+        var stageStarted: Date?
+        var lastReport: Date?
+        var lastPublished: Date?
     }
 
     private let condition = NSCondition()
@@ -203,7 +207,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
 
     private func execute(_ id: String, _ work: Work, describe: (any Error) -> String) {
         let outcome: Result<Int, any Error> = Result {
-            try work { step, total in self.progress(id, step: step, total: total) }
+            try work { progress in self.progress(id, progress) }
         }
         // The job's activations were freed into the heaps of the threads that ran it, which keep
         // them (ComputeThreads' thresholds); a server held 2–3 MB more after every job.
@@ -222,7 +226,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
             entry.status.error = describe(error)
         }
         entry.finished = Date()
-        entry.status.secondsLeft = nil
+        (entry.status.secondsLeft, entry.status.stage, entry.status.stageDone, entry.status.stageTotal) = (nil, nil, nil, nil)
         entry.status.elapsed = entry.started.map { Date().timeIntervalSince($0) }
         entries[id] = entry
         publishLocked([id])
@@ -235,20 +239,38 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         while finishedOrder.count > finishedLimit { entries[finishedOrder.removeFirst()] = nil }
     }
 
-    /// Records step `step` of `total` of the running job; returns whether it goes on.
-    private func progress(_ id: String, step: Int, total: Int) -> Bool {
+    /// Records where the running job is; returns whether it goes on. The time left is the steps'
+    /// while it denoises, and the stage's own (timed from its start) while one runs. Every step is
+    /// pushed to the subscribers; a stage's units (Griffin-Lim's hundreds of iterations) at most
+    /// every ``stagePublishingInterval`` seconds, and its first and last.
+    private func progress(_ id: String, _ progress: JobProgress) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard var entry = entries[id] else { return false }
-        let elapsed = Date().timeIntervalSince(entry.started ?? Date())
-        entry.status.step = step
-        entry.status.total = total
+        let now = Date(), started = entry.started ?? Date()
+        let newStage = progress.stage != entry.status.stage
+        if newStage { entry.stageStarted = entry.lastReport ?? started }
+        entry.lastReport = now
+        let elapsed = now.timeIntervalSince(started)
+        // Before the plan is checked (a long clip's first encoding) the steps' total is unknown: none is shown.
+        let known = progress.total > 0
+        (entry.status.step, entry.status.total) = known ? (progress.step, progress.total) : (nil, nil)
         entry.status.elapsed = elapsed
-        entry.status.secondsLeft = elapsed / Double(max(step, 1)) * Double(max(total - step, 0))
+        entry.status.stage = progress.stage
+        (entry.status.stageDone, entry.status.stageTotal) = progress.stage == nil ? (nil, nil) : (progress.stageDone, progress.stageTotal)
+        let (done, total, since) = progress.stage == nil ? (progress.step, progress.total, started)
+            : (progress.stageDone, progress.stageTotal, entry.stageStarted ?? started)
+        entry.status.secondsLeft = total > 0 ? now.timeIntervalSince(since) / Double(max(done, 1)) * Double(max(total - done, 0)) : nil
+        let publishes = progress.stage == nil || newStage || progress.stageDone >= progress.stageTotal
+            || now.timeIntervalSince(entry.lastPublished ?? .distantPast) >= Self.stagePublishingInterval
+        if publishes { entry.lastPublished = now }
         entries[id] = entry
-        publishLocked([id])
+        if publishes { publishLocked([id]) }
         return !entry.cancelRequested
     }
+
+    /// Seconds between two pushed statuses of a stage's units.
+    static let stagePublishingInterval = 0.25
 
     private func renumberLocked() {
         for (index, id) in waiting.enumerated() { entries[id]?.status.position = index + 1 }

@@ -18,7 +18,13 @@ public struct JobStatus: Codable, Sendable, Equatable {
     /// While running: the step done over the whole plan, of ``total``.
     public var step: Int?
     public var total: Int?
-    /// Seconds since the job started running, and an estimate of the seconds left.
+    /// While running the work around its steps — `encoding` a clip, `decoding` or `vocoding` the
+    /// result, window by window — that work and its units done (``stageDone``) of ``stageTotal``.
+    public var stage: String?
+    public var stageDone: Int?
+    public var stageTotal: Int?
+    /// Seconds since the job started running, and an estimate of the seconds left (of the steps,
+    /// or of the stage while one runs).
     public var elapsed: Double?
     public var secondsLeft: Double?
     /// When done: the new version of ``clip``.
@@ -27,7 +33,17 @@ public struct JobStatus: Codable, Sendable, Equatable {
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, clip, state, position, step, total, elapsed, version, error
-        case secondsLeft = "seconds_left"
+        case id, kind, clip, state, position, step, total, stage, elapsed, version, error
+        case stageDone = "stage_done", stageTotal = "stage_total", secondsLeft = "seconds_left"
     }
+}
+
+/// Where a running job is, as its work reports it: the step done of the total, and the work
+/// around the steps while it runs (``JobStatus/stage``).
+struct JobProgress: Sendable {
+    var step: Int
+    var total: Int
+    var stage: String?
+    var stageDone = 0
+    var stageTotal = 0
 }

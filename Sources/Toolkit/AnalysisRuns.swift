@@ -58,8 +58,8 @@ public struct Resynthesis: Sendable {
 
     /// Resynthesises the log-mel stored at `logMel` (`.npy`), writes `outputs.audio` through the
     /// peak guard and returns the record.
-    /// - Parameter progress: Griffin-Lim's iterations done and their total.
-    public func callAsFunction(logMel url: URL, outputs: RunOutputs, started: Date, progress: (Int, Int) -> Void = { _, _ in },
+    /// - Parameter progress: Griffin-Lim's iterations done and their total; `false` stops.
+    public func callAsFunction(logMel url: URL, outputs: RunOutputs, started: Date, progress: (Int, Int) -> Bool = { _, _ in true },
                                warn: (String) -> Void) throws -> RunRecord {
         let logMel = try NumPyFile.read(url)
         let (vocoder, parameters) = try Vocoder.resynthesis(of: logMel, model: model, iterations: iterations)

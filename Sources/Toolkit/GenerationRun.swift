@@ -19,10 +19,12 @@ public struct GenerationRun: Sendable {
     /// canvas per step, in its details).
     /// - Parameters:
     ///   - started: when the run was asked for, for the record's timings.
+    ///   - progress, rendering: each step, and each window decoded and vocoded (``AuffusionPipeline/generate(_:noise:progress:rendering:)``).
     ///   - warn: hears what the peak guard did.
     public func callAsFunction(pipeline: AuffusionPipeline, noise: inout NoiseSource, outputs: RunOutputs, started: Date,
-                               progress: (DenoiseProgress) -> Bool = { _ in true }, warn: (String) -> Void) throws -> RunRecord {
-        let result = try pipeline.generate(request, noise: &noise, progress: progress)
+                               progress: (DenoiseProgress) -> Bool = { _ in true }, rendering: (RenderProgress) -> Bool = { _ in true },
+                               warn: (String) -> Void) throws -> RunRecord {
+        let result = try pipeline.generate(request, noise: &noise, progress: progress, rendering: rendering)
         let files = try outputs.write(result, warn: warn)
         var record = RunRecord(command: "generate", request: request, seed: seed, result: result, outputs: files,
                                elapsed: Date().timeIntervalSince(started))

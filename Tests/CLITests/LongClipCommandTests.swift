@@ -21,8 +21,14 @@ struct LongClipCommandTests {
         #expect((details?["windows"] as? Int ?? 0) >= 3 && (details?["spans"] as? [[Double]]) == [[0, 6]], "\(restyle.standardOutput)")
         #expect(try AudioFile.read(out).frameCount == 96_000)
         let generated = folder.appendingPathComponent("generated.wav")
-        let generate = try CommandRunner.run("auffusion", ["generate", "a beep", "--duration", "6", "--steps", "3", "-o", generated.path, "--quiet"])
+        let generate = try CommandRunner.run("auffusion", ["generate", "a beep", "--duration", "6", "--steps", "3", "-o", generated.path])
         #expect(generate.exitCode == 0 && (try? AudioFile.read(generated).frameCount) == 96_000, "\(generate.standardError)")
+        // The work after the last step is shown window by window (a log gets its last line at least).
+        let windows = details?["windows"] as? Int ?? 0
+        #expect(generate.standardError.contains("step ") && generate.standardError.contains("decoding \(windows)/\(windows)")
+                && generate.standardError.contains("vocoding "), "\(generate.standardError)")
+        let shown = try CommandRunner.run("auffusion", ["transfer", clip.path, "white noise", "--steps", "2", "-o", out.path])
+        #expect(shown.exitCode == 0 && shown.standardError.contains("encoding \(windows)/\(windows)"), "\(shown.standardError)")
         let swapped = folder.appendingPathComponent("swap.wav")
         let swap = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
                                                        "-o", swapped.path, "--quiet"])

@@ -154,6 +154,45 @@ struct LongClipTests {
         }
     }
 
+    @Test("a long clip's encoding, decoding and vocoding report every window in order around the steps, and stop when the handler says so")
+    func renderingProgress() throws {
+        let clip = try bursts(seconds: 6)
+        let plan = EditPlan([EditPass(start: .clip(strength: 0.5), request: request("white noise"))])
+        var stages: [(RenderProgress.Stage?, Int, Int)] = []
+        var noise = NoiseSource(seed: 11)
+        _ = try plan.run(on: clip, pipeline: pipeline, noise: &noise) { progress in
+            stages.append((progress.rendering?.stage, progress.rendering?.done ?? progress.stepsDone,
+                           progress.rendering?.total ?? progress.totalSteps))
+            return true
+        }
+        var sized = request("white noise")
+        sized.duration = clip.duration
+        let windows = pipeline.windows(of: sized).offsets.count
+        #expect(windows >= 3)
+        for stage in [RenderProgress.Stage.encoding, .decoding] {
+            let reports = stages.filter { $0.0 == stage }
+            #expect(reports.map(\.1) == Array(1...windows) && reports.allSatisfy { $0.2 == windows }, "\(stage): \(reports)")
+        }
+        let order = stages.map { $0.0.map(\.rawValue) ?? "step" }.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } }
+        #expect(order == ["encoding", "step", "decoding", "vocoding"], "\(order)")
+        let vocoding = stages.filter { $0.0 == .vocoding }
+        #expect(vocoding.last.map { $0.1 == $0.2 } == true, "\(vocoding.suffix(2))")
+
+        for stop in [RenderProgress.Stage.encoding, .decoding, .vocoding] {
+            var after: [RenderProgress] = []
+            var stopped = false
+            var noise = NoiseSource(seed: 11)
+            #expect(throws: PipelineError.cancelled, "\(stop)") {
+                _ = try plan.run(on: clip, pipeline: pipeline, noise: &noise) { progress in
+                    if stopped, let rendering = progress.rendering { after.append(rendering) }
+                    if progress.rendering?.stage == stop { stopped = true }
+                    return !stopped
+                }
+            }
+            #expect(stopped && after.isEmpty, "\(stop): went on to \(after.prefix(3))")
+        }
+    }
+
     @Test("a 20 s restyle and a 20 s generation show no seams: at the window edges, the spectral flux and the level change are typical of the rest of the sound, where hard splices at the same places are not")
     func noSeams() throws {
         let clip = try bursts(seconds: 20)

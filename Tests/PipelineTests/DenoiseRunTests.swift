@@ -74,6 +74,28 @@ struct DenoiseRunTests {
         #expect(seen == 3)
     }
 
+    @Test("a generation wider than the canvas reports each window decoded and vocoded by HiFi-GAN, and stops there when asked")
+    func renderingProgress() throws {
+        let pipeline = try Self.pipeline()
+        var request = Self.request(steps: 2)
+        (request.canvasFrames, request.duration) = (nil, 25)   // the folder's canvas is 10.24 s
+        let windows = pipeline.windows(of: request).offsets.count
+        #expect(windows >= 3)
+        var noise = NoiseSource(seed: 1)
+        var reports: [RenderProgress] = []
+        _ = try pipeline.generate(request, noise: &noise, rendering: { reports.append($0); return true })
+        #expect(reports == (1...windows).map { RenderProgress(stage: .decoding, done: $0, total: windows) }
+            + (1...windows).map { RenderProgress(stage: .vocoding, done: $0, total: windows) })
+        for stop in [reports[0], reports[windows + 1]] {
+            var seen: [RenderProgress] = []
+            noise = NoiseSource(seed: 1)
+            #expect(throws: PipelineError.cancelled) {
+                _ = try pipeline.generate(request, noise: &noise, rendering: { seen.append($0); return $0 != stop })
+            }
+            #expect(seen.last == stop, "\(seen)")
+        }
+    }
+
     @Test("the conditioning of several prompts reports the most tokens any prompt lost")
     func droppedTokensOfABatch() throws {
         let pipeline = try Self.pipeline()

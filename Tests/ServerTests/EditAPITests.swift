@@ -166,7 +166,7 @@ struct EditAPITests {
         }
     }
 
-    @Test("the event stream pushes every step, then the final status")
+    @Test("the event stream pushes every step and the stages around them (encoding, decoding, vocoding), then the final status")
     func progressEvents() async throws {
         let server = try TestServer()
         try await server.test { client in
@@ -188,12 +188,15 @@ struct EditAPITests {
             }
             #expect(statuses.first?["state"] as? String == "queued")
             #expect(statuses.last?["state"] as? String == "done")
-            let steps = statuses.compactMap { $0["state"] as? String == "running" ? $0["step"] as? Int : nil }
+            let steps = statuses.compactMap { $0["state"] as? String == "running" && $0["stage"] == nil ? $0["step"] as? Int : nil }
             // PNDM evaluates its warm-up timestep twice: 5 steps are 6 evaluations, each pushed, in order.
             let total = try #require(statuses.compactMap { $0["total"] as? Int }.first)
             #expect(total == 6)
             #expect(steps == Array(1...total), "\(steps)")
             #expect(statuses.allSatisfy { ($0["total"] as? Int).map { $0 == total } ?? true })
+            // Around the steps, the clip's encoding and the result's decoding and vocoding.
+            let stages = statuses.compactMap { $0["stage"] as? String }.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } }
+            #expect(stages == ["encoding", "decoding", "vocoding"], "\(stages)")
             // A finished job's stream gives its final status at once.
             let again = try await client.execute(uri: "/api/jobs/\(job)/events", method: .get) { String(buffer: $0.body) }
             #expect(again.contains(#""state":"done""#))

@@ -84,6 +84,35 @@ struct GuardAPITests {
         }
     }
 
+    @Test("a long clip's job reports the work after its last step (decoding, vocoding: window by window) and is cancelled there too")
+    func cancelWhileRendering() async throws {
+        let server = try TestServer()
+        let long = try Fixtures.temporaryDirectory().appendingPathComponent("long.wav")
+        let samples = (0..<(60 * 16_000)).map { Float(0.3 * sin(2 * .pi * 255 * Double($0) / 16_000)) }
+        try AudioFile.write(AudioBuffer(mono: samples, sampleRate: 16_000), to: long)
+        try await server.test { client in
+            let clip = try await client.upload(long)
+            let job = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "white noise", "steps": 2}"#)
+            var stages: [String] = []
+            var status: [String: Any] = [:]
+            let deadline = Date().addingTimeInterval(120)
+            repeat {
+                try await Task.sleep(for: .milliseconds(5))
+                status = try await client.status(job)
+                if let stage = status["stage"] as? String, stages.last != stage {
+                    stages.append(stage)
+                    let (done, total) = (status["stage_done"] as? Int ?? 0, status["stage_total"] as? Int ?? 0)
+                    #expect(done >= 1 && done <= total && status["seconds_left"] != nil, "\(status)")
+                }
+            } while stages.last != "vocoding" && status["state"] as? String == "running" && Date() < deadline
+            #expect(stages.suffix(2) == ["decoding", "vocoding"], "\(stages), \(status)")
+            _ = try await client.execute(uri: "/api/jobs/\(job)", method: .delete)
+            let final = try await client.wait(job, timeout: 30)
+            #expect(final["state"] as? String == "cancelled" && final["stage"] == nil, "\(final)")
+            #expect(try await client.versions(of: clip).count == 1, "a cancelled job adds no version")
+        }
+    }
+
     @Test("a job that would fail is refused at submit with the reason; one that fails while running reports why, and the server keeps serving")
     func failedJob() async throws {
         let server = try TestServer()

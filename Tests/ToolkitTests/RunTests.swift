@@ -148,7 +148,7 @@ struct RunTests {
         try NumPyFile.write(Tensor(shape: [256, 50], scalars: [Float](repeating: -4, count: 256 * 50)), to: file("mel.npy"))
         var reported: [Int] = []
         let record = try Resynthesis(model: nil, iterations: 2)(logMel: file("mel.npy"), outputs: try RunOutputs(audio: file("back.wav"), inputs: [file("mel.npy")]),
-                                                                started: Date(), progress: { done, _ in reported.append(done) }, warn: { _ in })
+                                                                started: Date(), progress: { done, _ in reported.append(done); return true }, warn: { _ in })
         let audio = try AudioFile.read(file("back.wav"))
         #expect(reported.last == 2)
         #expect(record.command == "vocode" && record.sampleRate == 16000 && record.seconds == audio.duration)

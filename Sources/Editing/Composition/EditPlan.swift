@@ -13,6 +13,10 @@ public struct EditProgress: Sendable {
     /// Steps done over the whole plan, 1…``totalSteps``.
     public var stepsDone: Int
     public var totalSteps: Int
+    /// While the plan encodes its clip (before the first step; ``totalSteps`` is 0 until the first
+    /// span's latents let the plan be checked) or decodes and vocodes its result (after the last
+    /// step, whose progress ``step`` keeps): that work's progress. `nil` while it denoises.
+    public var rendering: RenderProgress? = nil
 }
 
 /// What a plan produced. Not `Sendable`: it shares the controller's mutable ``AttentionStore``.
@@ -169,6 +173,7 @@ public struct EditPlan: Sendable {
         var dropped = 0
         var store: AttentionStore?
         let totalSteps = stepCounts.reduce(0, +)
+        var lastStep = DenoiseProgress(step: 0, total: 0, timestep: 0)
         for (index, pass) in passes.enumerated() {
             let stepsBefore = stepCounts[..<index].reduce(0, +)
             let previous = latents.sliced(axis: 0, (latents.shape[0] - 1)..<latents.shape[0])
@@ -176,8 +181,9 @@ public struct EditPlan: Sendable {
                 let request = Self.request(of: pass, canvasFrames: canvasFrames, pipeline: pipeline)
                 let prompts = pass.prompts
                 func report(_ step: DenoiseProgress, after done: Int) -> Bool {
-                    progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
-                                          stepsDone: stepsBefore + done + step.step, totalSteps: totalSteps))
+                    lastStep = step
+                    return progress(EditProgress(pass: index + 1, passCount: passes.count, step: step,
+                                                 stepsDone: stepsBefore + done + step.step, totalSteps: totalSteps))
                 }
                 let start: DenoiseStart
                 var constraint: DenoiseRun.Constraint?
@@ -230,19 +236,23 @@ public struct EditPlan: Sendable {
         }
         return try finish(latents, clip: clip, canvasFrames: canvasFrames, pipeline: pipeline,
                           renderSource: renderSource && passes.last?.attention != nil,
-                          initial: initial ?? latents, dropped: dropped, store: store)
+                          initial: initial ?? latents, dropped: dropped, store: store) { rendering in
+            progress(EditProgress(pass: passes.count, passCount: passes.count, step: lastStep, stepsDone: totalSteps,
+                                  totalSteps: totalSteps, rendering: rendering))
+        }
     }
 
     /// The finishing step: renders the last row of `latents` (and the first, for the source),
     /// trims to the clip or splices into it.
     private func finish(_ latents: Tensor, clip: ClipLatents?, canvasFrames: Int, pipeline: AuffusionPipeline,
-                        renderSource: Bool, initial: Tensor, dropped: Int, store: AttentionStore?) throws -> EditResult {
+                        renderSource: Bool, initial: Tensor, dropped: Int, store: AttentionStore?,
+                        progress: (RenderProgress) -> Bool) throws -> EditResult {
         let duration = clip == nil ? pipeline.canvas(of: passes[0].request).duration
             : Double(canvasFrames) / pipeline.melParameters.framesPerSecond
         let rows = latents.shape[0]
         func rendered(_ row: Int) throws -> (result: GenerationResult, fills: [Fill], reports: [FillReport]) {
             var result = try pipeline.render(latents.sliced(axis: 0, row..<(row + 1)), duration: duration,
-                                            products: passes[passes.count - 1].request.speed.products)
+                                            products: passes[passes.count - 1].request.speed.products, progress: progress)
             result.initialLatents = initial.sliced(axis: 0, min(row, initial.shape[0] - 1)..<min(row + 1, initial.shape[0]))
             result.droppedTokenCount = dropped
             guard let clip else { return (result, [], []) }

@@ -20,11 +20,14 @@ public struct EditClip: Sendable {
 
     /// The whole clip's latents as a plan that changes the whole clip encodes them (the one span
     /// of ``EditSpans``): what an inversion of the clip must be made from to serve such plans.
-    /// - Parameter posteriorNoise: a sample of the VAE posterior is drawn from it; `nil`: its mean.
-    public func latents(pipeline: AuffusionPipeline, posteriorNoise: inout NoiseSource?) throws -> ClipLatents {
+    /// - Parameters:
+    ///   - posteriorNoise: a sample of the VAE posterior is drawn from it; `nil`: its mean.
+    ///   - progress: each window encoded; `false` cancels (``PipelineError/cancelled``).
+    public func latents(pipeline: AuffusionPipeline, posteriorNoise: inout NoiseSource?,
+                        progress: (RenderProgress) -> Bool = { _ in true }) throws -> ClipLatents {
         let frames = spectrogramFrames(pipeline: pipeline)
         return try latents(of: EditSpans.Span(frames: 0..<frames, pipeline: pipeline), whole: true, pipeline: pipeline,
-                           posteriorNoise: &posteriorNoise)
+                           posteriorNoise: &posteriorNoise, progress: progress)
     }
 
     /// The clip's length in spectrogram frames at the model's frame rate.
@@ -35,13 +38,14 @@ public struct EditClip: Sendable {
 
     /// The latents of `span` of the clip on its canvas; a `whole` clip no longer than the model's
     /// canvas is encoded as a short clip is (``ClipLatents``'s own canvas).
-    func latents(of span: EditSpans.Span, whole: Bool, pipeline: AuffusionPipeline,
-                 posteriorNoise: inout NoiseSource?) throws -> ClipLatents {
+    func latents(of span: EditSpans.Span, whole: Bool, pipeline: AuffusionPipeline, posteriorNoise: inout NoiseSource?,
+                 progress: (RenderProgress) -> Bool) throws -> ClipLatents {
         let hop = pipeline.melParameters.hopLength
         let samples = min(span.frames.lowerBound * hop, audio.frameCount)..<min(span.frames.upperBound * hop, audio.frameCount)
         let short = whole && span.frames.count <= pipeline.canvasFrames
         return try ClipLatents(encoding: AudioBuffer(mono: Array(audio.channels[0][samples]), sampleRate: audio.sampleRate),
-                               pipeline: pipeline, canvasFrames: short ? nil : span.canvasFrames, posteriorNoise: &posteriorNoise)
+                               pipeline: pipeline, canvasFrames: short ? nil : span.canvasFrames, posteriorNoise: &posteriorNoise,
+                               progress: progress)
     }
 }
 
@@ -158,7 +162,11 @@ extension EditPlan {
         var stepCounts: [Int] = []
         for (span, plan) in zip(spans.spans, plans) {
             var posterior: NoiseSource? = samplePosterior ? (separatePosterior ?? noise) : nil
-            let latents = try clip.latents(of: span, whole: whole, pipeline: pipeline, posteriorNoise: &posterior)
+            let (done, known) = (stepCounts.prefix(pieces.count).reduce(0, +), stepCounts.reduce(0, +))
+            let latents = try clip.latents(of: span, whole: whole, pipeline: pipeline, posteriorNoise: &posterior) { encoding in
+                progress(EditProgress(pass: 1, passCount: passes.count, step: DenoiseProgress(step: 0, total: 0, timestep: 0),
+                                      stepsDone: done, totalSteps: known, rendering: encoding))
+            }
             if let posterior { if separatePosterior == nil { noise = posterior } else { separatePosterior = posterior } }
             if stepCounts.isEmpty {
                 stepCounts = try plans.map { try $0.validate(clip: latents, pipeline: pipeline).reduce(0, +) }

@@ -444,10 +444,14 @@ async function showStatus(status) {
     $("status").textContent = `queued: position ${status.position}`;
     progress.removeAttribute("value");
   } else if (status.state === "running") {
+    // The work around the steps (encoding a clip, decoding and vocoding the result) has a stage
+    // of its own, counted in windows, with its own time left.
     const left = status.seconds_left !== undefined ? `, ${Math.ceil(status.seconds_left)} s left` : "";
-    $("status").textContent = status.step ? `step ${status.step}/${status.total}${left}` : "preparing…";
-    progress.max = status.total || 1;
-    progress.value = status.step || 0;
+    const [done, total] = status.stage ? [status.stage_done, status.stage_total] : [status.step, status.total];
+    $("status").textContent = status.stage ? `${status.stage} ${done}/${total}${left}`
+      : status.step ? `step ${done}/${total}${left}` : "preparing…";
+    progress.max = total || 1;
+    progress.value = done || 0;
   } else if (status.state === "done") {
     $("status").textContent = `done in ${status.elapsed.toFixed(1)} s: v${status.version}`;
     progress.value = progress.max;
