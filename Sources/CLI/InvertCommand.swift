@@ -61,7 +61,8 @@ struct InvertCommand: ParsableCommand {
                                          guidance: sourceGuidance)
         try report.emit { progress in
             try InversionRun(settings, seed: seed)(clip: clip, input: inputURL, pipeline: pipeline, outputs: outputs,
-                                                   started: report.started, progress: progress.steps(label: "inverting"))
+                                                   started: report.started, encoding: progress.rendering(),
+                                                   progress: progress.steps(label: "inverting"))
         }
     }
 }

@@ -31,9 +31,7 @@ struct EditRunner: Sendable {
         var inverted = 0
         if let clip, let parent {
             let file = clipFolder.appendingPathComponent("v\(parent.number).ddim.inversion")
-            (plan, inverted) = try VersionInversion(pipeline: pipeline).reusing(plan, clip: clip, file: file) { step, total in
-                progress(JobProgress(step: step, total: total))
-            }
+            (plan, inverted) = try VersionInversion(pipeline: pipeline).reusing(plan, clip: clip, file: file, progress: progress)
         }
         let (result, _) = try EditRun(plan, clip: clip)(pipeline: pipeline, noise: &noise) { step in
             progress(JobProgress(step: inverted + step.stepsDone, total: inverted + step.totalSteps, stage: step.rendering?.stage.rawValue,

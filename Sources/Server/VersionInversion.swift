@@ -16,21 +16,24 @@ struct VersionInversion {
 
     /// `plan` with a one-pass DDIM inversion start of `clip` replaced by the inversion saved at
     /// `file`: read when it was made with the same settings, else made now and written there;
-    /// other plans unchanged. `progress` hears (step, total) over the inversion and then the edit.
+    /// other plans unchanged. `progress` hears the clip's encoding, then (step, total) over the
+    /// inversion and the edit.
     /// - Returns: the plan to run and the steps inverted now, which the plan's progress comes after.
     func reusing(_ plan: EditPlan, clip: EditClip, file: URL,
-                 progress: (Int, Int) -> Bool) throws -> (plan: EditPlan, inverted: Int) {
+                 progress: (JobProgress) -> Bool) throws -> (plan: EditPlan, inverted: Int) {
         guard plan.passes.count == 1, case .inversion(let start) = plan.passes[0].start,
               case .invert(let settings) = start.source, settings.method == .ddim else { return (plan, 0) }
         var none: NoiseSource?
-        let latents = try clip.latents(pipeline: pipeline, posteriorNoise: &none).latents
+        let latents = try clip.latents(pipeline: pipeline, posteriorNoise: &none) { encoding in
+            progress(JobProgress(step: 0, total: 0, stage: encoding.stage.rawValue, stageDone: encoding.done, stageTotal: encoding.total))
+        }.latents
         let edited = start.editSteps(settings)
         var inverted = 0
         let saved = try? Inversion(contentsOf: file, for: latents, pipeline: pipeline)
         if saved?.settings != settings {
             var noise = NoiseSource(seed: 0)     // a DDIM inversion draws nothing
             let inversion = try Inversion(inverting: latents, settings: settings, pipeline: pipeline, noise: &noise) {
-                progress($0.step, settings.startStep + edited)
+                progress(JobProgress(step: $0.step, total: settings.startStep + edited))
             }
             try inversion.write(to: file, pipeline: pipeline)
             inverted = settings.startStep

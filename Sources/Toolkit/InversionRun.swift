@@ -16,11 +16,13 @@ public struct InversionRun: Sendable {
 
     /// Inverts `clip` (read from `input`), writes the inversion to `outputs.inversion`, and returns
     /// the run's record: the source prompt, steps and guidance of the inversion, and its
-    /// `method`, `start_step` and file size (`bytes`) in the details.
+    /// `method`, `start_step` and file size (`bytes`) in the details. `encoding` hears each window
+    /// of the clip encoded, `progress` each step inverted; either cancels by returning `false`.
     public func callAsFunction(clip: EditClip, input: URL, pipeline: AuffusionPipeline, outputs: RunOutputs, started: Date,
+                               encoding: (RenderProgress) -> Bool = { _ in true },
                                progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> RunRecord {
         var noise = NoiseSource(seed: seed), posterior: NoiseSource?
-        let latents = try clip.latents(pipeline: pipeline, posteriorNoise: &posterior).latents
+        let latents = try clip.latents(pipeline: pipeline, posteriorNoise: &posterior, progress: encoding).latents
         let inversion = try InversionStart(.invert(settings)).inversion(of: latents, pipeline: pipeline, noise: &noise, progress: progress)
         var record = RunRecord(command: "invert", seed: seed, outputs: try outputs.write(inversion, pipeline: pipeline),
                                elapsed: Date().timeIntervalSince(started), input: input)

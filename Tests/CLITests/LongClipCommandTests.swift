@@ -29,6 +29,9 @@ struct LongClipCommandTests {
                 && generate.standardError.contains("vocoding "), "\(generate.standardError)")
         let shown = try CommandRunner.run("auffusion", ["transfer", clip.path, "white noise", "--steps", "2", "-o", out.path])
         #expect(shown.exitCode == 0 && shown.standardError.contains("encoding \(windows)/\(windows)"), "\(shown.standardError)")
+        let inverted = try CommandRunner.run("auffusion", ["invert", clip.path, "--steps", "2", "-o", folder.appendingPathComponent("clip.inversion").path])
+        #expect(inverted.exitCode == 0 && inverted.standardError.contains("encoding \(windows)/\(windows)")
+                && inverted.standardError.contains("inverting 2/2"), "\(inverted.standardError)")
         let swapped = folder.appendingPathComponent("swap.wav")
         let swap = try CommandRunner.run("auffusion", ["swap", "a low beep", "a high beep", "--from", clip.path, "--steps", "4",
                                                        "-o", swapped.path, "--quiet"])

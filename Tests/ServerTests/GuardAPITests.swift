@@ -93,20 +93,23 @@ struct GuardAPITests {
         try await server.test { client in
             let clip = try await client.upload(long)
             let job = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "white noise", "steps": 2}"#)
-            var stages: [String] = []
-            var status: [String: Any] = [:]
-            let deadline = Date().addingTimeInterval(120)
-            repeat {
-                try await Task.sleep(for: .milliseconds(5))
-                status = try await client.status(job)
-                if let stage = status["stage"] as? String, stages.last != stage {
-                    stages.append(stage)
-                    let (done, total) = (status["stage_done"] as? Int ?? 0, status["stage_total"] as? Int ?? 0)
-                    #expect(done >= 1 && done <= total && status["seconds_left"] != nil, "\(status)")
-                }
-            } while stages.last != "vocoding" && status["state"] as? String == "running" && Date() < deadline
-            #expect(stages.suffix(2) == ["decoding", "vocoding"], "\(stages), \(status)")
-            _ = try await client.execute(uri: "/api/jobs/\(job)", method: .delete)
+            // The event stream pushes the first status of every stage: the cancel goes out as vocoding begins.
+            var text = "", cancelSent = false
+            _ = try await client.stream("/api/jobs/\(job)/events") { chunk in
+                text += String(buffer: chunk)
+                guard !cancelSent, text.contains(#""stage":"vocoding""#) else { return }
+                cancelSent = true
+                _ = try await client.execute(uri: "/api/jobs/\(job)", method: .delete)
+            }
+            let statuses = text.components(separatedBy: "\n\n").compactMap { event in
+                event.range(of: "data: ").flatMap { try? JSONSerialization.jsonObject(with: Data(event[$0.upperBound...].utf8)) as? [String: Any] }
+            }
+            let stages = statuses.compactMap { $0["stage"] as? String }.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } }
+            #expect(stages.suffix(2) == ["decoding", "vocoding"], "\(stages)")
+            for status in statuses where status["stage"] != nil {
+                let (done, total) = (status["stage_done"] as? Int ?? 0, status["stage_total"] as? Int ?? 0)
+                #expect(done >= 1 && done <= total && status["seconds_left"] != nil, "\(status)")
+            }
             let final = try await client.wait(job, timeout: 30)
             #expect(final["state"] as? String == "cancelled" && final["stage"] == nil, "\(final)")
             #expect(try await client.versions(of: clip).count == 1, "a cancelled job adds no version")
