@@ -60,6 +60,6 @@ public struct Inpainting: Sendable {
         plan.crossfadeSeconds = crossfadeSeconds
         plan.raw = raw
         plan.fillLevel = fillLevel
-        return try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.step) }.output
+        return try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { $0.step(to: progress) }.output
     }
 }

@@ -43,6 +43,6 @@ public struct StyleTransfer: Sendable {
     public func run(on clip: ClipLatents, request: GenerationRequest, pipeline: AuffusionPipeline,
                     noise: inout NoiseSource, progress: (DenoiseProgress) -> Bool = { _ in true }) throws -> GenerationResult {
         try EditingError.check(strength: strength)
-        return try EditPlan([pass(request)]).run(clip: clip, pipeline: pipeline, noise: &noise) { progress($0.step) }.output
+        return try EditPlan([pass(request)]).run(clip: clip, pipeline: pipeline, noise: &noise) { $0.step(to: progress) }.output
     }
 }

@@ -155,8 +155,12 @@ struct BatchCommandTests {
         let named = work.appendingPathComponent("named.json")
         try #"{"output": "rain.flac", "passes": [{"prompt": "rain", "start": {"from": "noise"}, "steps": 1}]}"#
             .write(to: named, atomically: true, encoding: .utf8)
-        let namedTakes = try CommandRunner.run("auffusion", ["edit", named.path, "--output-dir", out.path, "-n", "2", "--model", model.path, "--quiet"])
+        let namedTakes = try CommandRunner.run("auffusion", ["edit", named.path, "--output-dir", out.path, "-n", "2", "--model", model.path])
         #expect(namedTakes.exitCode == 0, "\(namedTakes.standardError)")
+        // Each task shows its steps once each; the rendering after them adds no "step" lines.
+        let stepLines = namedTakes.standardError.split(separator: "\n").filter { $0.hasPrefix("step ") }
+        #expect(stepLines.count == 2 && stepLines.allSatisfy { $0.hasPrefix("step 1/1 ") },
+                "\(namedTakes.standardError)")
         for take in ["rain-001.flac", "rain-002.flac"] {
             #expect(try AudioReader(out.appendingPathComponent(take)).format.container == .flac, "\(take)")
         }

@@ -17,10 +17,21 @@ struct EditPlanTests {
     func transfer(strength: Double) throws {
         let (pipeline, clip) = try fixtureClip()
         var noise = NoiseSource(seed: 11)
-        let single = try StyleTransfer(strength: strength).run(on: clip, request: Self.request(), pipeline: pipeline, noise: &noise)
+        var heard: [Int] = []
+        let single = try StyleTransfer(strength: strength).run(on: clip, request: Self.request(), pipeline: pipeline, noise: &noise) {
+            heard.append($0.step)
+            return true
+        }
         var again = NoiseSource(seed: 11)
         let plan = EditPlan([EditPass(start: .clip(strength: strength), request: Self.request())])
-        let planned = try plan.run(clip: clip, pipeline: pipeline, noise: &again).output
+        var rendering: [RenderProgress] = []
+        let planned = try plan.run(clip: clip, pipeline: pipeline, noise: &again) { progress in
+            rendering += progress.rendering.map { [$0] } ?? []
+            return true
+        }.output
+        // A single run's handler hears each step once; the plan's also hears the rendering after them.
+        #expect(heard == Array(heard.indices.map { $0 + 1 }) && !rendering.isEmpty && rendering.allSatisfy { $0.stage != .encoding },
+                "\(heard), \(rendering)")
         #expect(planned.logMel.scalars == single.logMel.scalars)
         #expect(planned.audio.channels == single.audio.channels)
         #expect(planned.initialLatents.scalars == single.initialLatents.scalars)

@@ -17,6 +17,10 @@ public struct EditProgress: Sendable {
     /// span's latents let the plan be checked) or decodes and vocodes its result (after the last
     /// step, whose progress ``step`` keeps): that work's progress. `nil` while it denoises.
     public var rendering: RenderProgress? = nil
+
+    /// Hands the step to `handler`, a single run's progress, which hears neither the encoding nor
+    /// the rendering around the steps: those go on.
+    public func step(to handler: (DenoiseProgress) -> Bool) -> Bool { rendering == nil ? handler(step) : true }
 }
 
 /// What a plan produced. Not `Sendable`: it shares the controller's mutable ``AttentionStore``.

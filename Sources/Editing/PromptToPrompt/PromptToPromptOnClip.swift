@@ -27,7 +27,7 @@ extension AuffusionPipeline {
         target.prompt = prompts[1]
         let attention = EditPass.Attention(sourcePrompt: prompts[0], edit: edit, blend: blend)
         let result = try EditPlan([.promptEdit(attention, request: target, start: .clip(strength: strength))])
-            .run(clip: clip, pipeline: self, noise: &noise, renderSource: true) { progress($0.step) }
+            .run(clip: clip, pipeline: self, noise: &noise, renderSource: true) { $0.step(to: progress) }
         let outputs = [result.source ?? result.output, result.output]
         return PromptToPromptResult(outputs: outputs,
                                     initialLatents: .concatenated(outputs.map(\.initialLatents), axis: 0),

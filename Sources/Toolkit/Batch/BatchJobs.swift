@@ -63,7 +63,8 @@ public struct EditBatchJob: BatchJob {
         let plan = finishing.applied(to: try line.plan.plan(clipDuration: clip?.duration, folder: inputFolder, pipeline: pipeline))
         var run = EditRun(plan, clip: clip)
         run.samplePosterior = samplePosterior
-        let (result, placement) = try run(pipeline: pipeline, noise: &noise) { progress($0.stepsDone, $0.totalSteps) }
+        // A batch shows its tasks' steps; the encoding and rendering around them are not counted there.
+        let (result, placement) = try run(pipeline: pipeline, noise: &noise) { $0.rendering == nil ? progress($0.stepsDone, $0.totalSteps) : true }
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
                                input: input)
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt
