@@ -10,9 +10,7 @@ import Pipeline
 final class ProgressReporter {
     private let quiet: Bool
     private let interactive = isatty(STDERR_FILENO) != 0
-    private var last = Date()
-    private var stage = ""
-    private var stageStart = Date()
+    private var clock = ProgressClock()
     private var printed = false
     private var lastPrinted = Date.distantPast
 
@@ -46,18 +44,15 @@ final class ProgressReporter {
     }
 
     /// Shows `label` with the time per unit and the time left after `done` of `total` units of
-    /// `stage` (steps, or a stage's windows), timed from the end of the stage before. In a log
-    /// (not a terminal) a stage other than the steps prints at most a line a second, and its last.
+    /// `stage` (steps, or a stage's windows; ``ProgressClock``). In a log (not a terminal) a stage
+    /// other than the steps prints at most a line a second, and its last.
     func show(_ label: String, done: Int, of total: Int, stage: String = "step") {
         guard !quiet else { return }
         let now = Date()
-        if stage != self.stage { (self.stage, stageStart) = (stage, last) }
-        let perUnit = now.timeIntervalSince(last)
-        last = now
+        let (perUnit, left) = clock.record(stage, done: done, of: total, at: now)
         guard interactive || stage == "step" || done >= total || now.timeIntervalSince(lastPrinted) >= 1 else { return }
         lastPrinted = now
-        let left = now.timeIntervalSince(stageStart) / Double(max(done, 1)) * Double(max(total - done, 0))
-        let line = String(format: stage == "step" ? "%@  %.2f s/step  %.0f s left" : "%@  %.2f s each  %.0f s left", label, perUnit, left)
+        let line = String(format: stage == "step" ? "%@  %.2f s/step  %.0f s left" : "%@  %.2f s each  %.0f s left", label, perUnit, left ?? 0)
         Console.error(interactive ? "\r\(line)\u{1B}[K" : "\(line)\n")
         printed = true
     }

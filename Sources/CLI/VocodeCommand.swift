@@ -39,7 +39,7 @@ struct VocodeCommand: ParsableCommand {
         try report.emit { progress in
             try Resynthesis(model: model.map(URL.init(fileURLWithPath:)), iterations: iterations)(
                 logMel: inputURL, outputs: outputs, started: report.started,
-                progress: { done, total in progress.show("griffin-lim \(done)/\(total)", done: done, of: total); return true }, warn: progress.warn(report))
+                progress: { done, total in progress.show("griffin-lim \(done)/\(total)", done: done, of: total, stage: "griffin-lim"); return true }, warn: progress.warn(report))
         }
     }
 }

@@ -245,7 +245,7 @@ public struct AuffusionPipeline: Sendable {
                 try report(.vocoding, window + 1, of: windows.offsets.count)
                 return Tensor(shape: [1, part.count], scalars: part)
             }
-            samples = windows.isWindowed ? windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars : waveforms[0].scalars
+            samples = windows.joined(waveforms, scale: factor * melParameters.hopLength).scalars
         } else {
             do {
                 samples = try vocoder.waveform(logMel: image.logMel) { done, total in
@@ -277,6 +277,6 @@ public struct AuffusionPipeline: Sendable {
             }
             return latents
         }
-        return windows.isWindowed ? windows.joined(parts) : parts[0]
+        return windows.joined(parts)
     }
 }

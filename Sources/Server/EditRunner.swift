@@ -34,8 +34,9 @@ struct EditRunner: Sendable {
             (plan, inverted) = try VersionInversion(pipeline: pipeline).reusing(plan, clip: clip, file: file, progress: progress)
         }
         let (result, _) = try EditRun(plan, clip: clip)(pipeline: pipeline, noise: &noise) { step in
-            progress(JobProgress(step: inverted + step.stepsDone, total: inverted + step.totalSteps, stage: step.rendering?.stage.rawValue,
-                                 stageDone: step.rendering?.done ?? 0, stageTotal: step.rendering?.total ?? 0))
+            // While the clip is encoded, before the plan is checked, the total is not known: none is shown.
+            progress(JobProgress(step: inverted + step.stepsDone, total: step.totalSteps > 0 ? inverted + step.totalSteps : 0,
+                                 rendering: step.rendering))
         }
         guard let output = document.output else { throw ServerError(.internalServerError, "the plan names no output") }
         let outputURL = clipFolder.appendingPathComponent(output)

@@ -1,13 +1,16 @@
 import Compute
 import Foundation
+import Pipeline
 
 /// One job at a time on the CPU, the rest in a queue with their positions.
 ///
 /// A dedicated thread runs the jobs in order (each blocks a core for seconds per step, so it
 /// must not run on the server's event loops or Swift's cooperative pool). The running job is
-/// driven step by step: after each step its progress callback publishes the status and answers
-/// whether to go on, so a cancel frees the CPU within one step. A queued job that is cancelled
-/// never starts. Every status change is pushed to the job's subscribers (server-sent events);
+/// driven step by step: after each step (and each window of the encoding, decoding and vocoding
+/// around the steps) its progress callback records the status and answers whether to go on, so a
+/// cancel frees the CPU within one step or window. A queued job that is cancelled
+/// never starts. Every status change is pushed to the job's subscribers (server-sent events; a
+/// stage's windows at most four times a second);
 /// a subscriber gets the current status first, so a reloaded page picks its job up again.
 final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     /// What the worker runs: a job's work, reporting where it is and asking whether to go on.
@@ -19,9 +22,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         var cancelRequested = false
         var started: Date?
         var finished: Date?
-        /// When the stage now running began (the previous report's time).
-        var stageStarted: Date?
-        var lastReport: Date?
+        var clock = ProgressClock()
         var lastPublished: Date?
     }
 
@@ -111,7 +112,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         }
     }
 
-    /// Cancels job `id`: a waiting job is dropped at once; the running one stops after its current step.
+    /// Cancels job `id`: a waiting job is dropped at once; the running one stops after its current step or window.
     func cancel(_ id: String) throws -> JobStatus {
         condition.lock()
         defer { condition.unlock() }
@@ -161,7 +162,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         condition.lock()
         defer { condition.unlock() }
         guard let entry = entries[id] else { throw ServerError.notFound("no job \"\(id.prefix(40))\"") }
-        let (stream, continuation) = AsyncStream.makeStream(of: JobStatus?.self, bufferingPolicy: .bufferingNewest(8))
+        let (stream, continuation) = AsyncStream.makeStream(of: JobStatus?.self, bufferingPolicy: .bufferingNewest(32))
         continuation.yield(entry.status)
         if entry.status.state.isFinal {
             continuation.finish()
@@ -195,6 +196,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
                 entry.status.state = .running
                 entry.status.position = nil
                 entry.started = Date()
+                entry.clock = ProgressClock()
                 entry.work = nil
                 entries[id] = entry
                 renumberLocked()
@@ -240,28 +242,23 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     }
 
     /// Records where the running job is; returns whether it goes on. The time left is the steps'
-    /// while it denoises, and the stage's own (timed from its start) while one runs. Every step is
-    /// pushed to the subscribers; a stage's units (Griffin-Lim's hundreds of iterations) at most
-    /// every ``stagePublishingInterval`` seconds, and its first and last.
+    /// while it denoises and the stage's while one runs, each timed by ``ProgressClock``. Every
+    /// step is pushed to the subscribers; a stage's units (Griffin-Lim's hundreds of iterations)
+    /// at most every ``stagePublishingInterval`` seconds, and its first and last.
     private func progress(_ id: String, _ progress: JobProgress) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard var entry = entries[id] else { return false }
-        let now = Date(), started = entry.started ?? Date()
-        let newStage = progress.stage != entry.status.stage
-        if newStage { entry.stageStarted = entry.lastReport ?? started }
-        entry.lastReport = now
-        let elapsed = now.timeIntervalSince(started)
-        // Before the plan is checked (a long clip's first encoding) the steps' total is unknown: none is shown.
-        let known = progress.total > 0
-        (entry.status.step, entry.status.total) = known ? (progress.step, progress.total) : (nil, nil)
-        entry.status.elapsed = elapsed
-        entry.status.stage = progress.stage
-        (entry.status.stageDone, entry.status.stageTotal) = progress.stage == nil ? (nil, nil) : (progress.stageDone, progress.stageTotal)
-        let (done, total, since) = progress.stage == nil ? (progress.step, progress.total, started)
-            : (progress.stageDone, progress.stageTotal, entry.stageStarted ?? started)
-        entry.status.secondsLeft = total > 0 ? now.timeIntervalSince(since) / Double(max(done, 1)) * Double(max(total - done, 0)) : nil
-        let publishes = progress.stage == nil || newStage || progress.stageDone >= progress.stageTotal
+        let now = Date()
+        let stage = progress.rendering?.stage.rawValue
+        let newStage = stage != entry.status.stage
+        // Before the plan is checked (a long clip's first encoding) the steps' total is unknown (0): none is shown.
+        (entry.status.step, entry.status.total) = progress.total > 0 ? (progress.step, progress.total) : (nil, nil)
+        entry.status.elapsed = now.timeIntervalSince(entry.started ?? now)
+        (entry.status.stage, entry.status.stageDone, entry.status.stageTotal) = (stage, progress.rendering?.done, progress.rendering?.total)
+        let (done, total) = progress.rendering.map { ($0.done, $0.total) } ?? (progress.step, progress.total)
+        entry.status.secondsLeft = entry.clock.record(stage ?? "step", done: done, of: total, at: now).left
+        let publishes = progress.rendering.map { newStage || $0.done >= $0.total } ?? true
             || now.timeIntervalSince(entry.lastPublished ?? .distantPast) >= Self.stagePublishingInterval
         if publishes { entry.lastPublished = now }
         entries[id] = entry

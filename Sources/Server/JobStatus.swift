@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// Where a job is, as `GET /api/jobs/ID` returns it and its event stream pushes it.
 public struct JobStatus: Codable, Sendable, Equatable {
@@ -38,12 +39,14 @@ public struct JobStatus: Codable, Sendable, Equatable {
     }
 }
 
-/// Where a running job is, as its work reports it: the step done of the total, and the work
-/// around the steps while it runs (``JobStatus/stage``).
+/// Where a running job is, as its work reports it: the step done of the total (0: not known yet),
+/// and the work around the steps while it runs (``JobStatus/stage``).
 struct JobProgress: Sendable {
     var step: Int
     var total: Int
-    var stage: String?
-    var stageDone = 0
-    var stageTotal = 0
+    var rendering: RenderProgress?
+
+    init(step: Int, total: Int, rendering: RenderProgress? = nil) {
+        (self.step, self.total, self.rendering) = (step, total, rendering)
+    }
 }

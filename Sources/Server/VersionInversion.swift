@@ -25,7 +25,7 @@ struct VersionInversion {
               case .invert(let settings) = start.source, settings.method == .ddim else { return (plan, 0) }
         var none: NoiseSource?
         let latents = try clip.latents(pipeline: pipeline, posteriorNoise: &none) { encoding in
-            progress(JobProgress(step: 0, total: 0, stage: encoding.stage.rawValue, stageDone: encoding.done, stageTotal: encoding.total))
+            progress(JobProgress(step: 0, total: 0, rendering: encoding))
         }.latents
         let edited = start.editSteps(settings)
         var inverted = 0

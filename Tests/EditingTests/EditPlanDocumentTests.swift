@@ -141,10 +141,12 @@ struct EditPlanDocumentTests {
         let counts = try plan.validate(clip: clip, pipeline: pipeline)
         var seen: [EditProgress] = []
         var noise = NoiseSource(seed: 1)
+        var rendered = 0
         _ = try plan.run(clip: clip, pipeline: pipeline, noise: &noise) { progress in
-            seen.append(progress)
+            if progress.rendering == nil { seen.append(progress) } else { rendered += 1 }
             return true
         }
+        #expect(rendered > 0, "the rendering after the last step is reported too")
         #expect(seen.count == counts.reduce(0, +) && seen.map(\.stepsDone) == Array(1...seen.count))
         #expect(Set(seen.map(\.totalSteps)) == [seen.count] && seen.last?.pass == 2 && seen.first?.pass == 1)
     }

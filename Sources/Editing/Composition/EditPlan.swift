@@ -13,9 +13,12 @@ public struct EditProgress: Sendable {
     /// Steps done over the whole plan, 1…``totalSteps``.
     public var stepsDone: Int
     public var totalSteps: Int
-    /// While the plan encodes its clip (before the first step; ``totalSteps`` is 0 until the first
-    /// span's latents let the plan be checked) or decodes and vocodes its result (after the last
-    /// step, whose progress ``step`` keeps): that work's progress. `nil` while it denoises.
+    /// While the plan encodes its clip or decodes and vocodes its result: that work's progress;
+    /// `nil` while it denoises. A clip of several spans (``EditSpans``) is encoded before each
+    /// span's steps and rendered after them; while a span is encoded ``step`` is zero, and
+    /// ``totalSteps`` is 0 until the first span's latents let the plan be checked. While a result
+    /// is rendered ``step`` keeps the last step; a plan that also renders its source
+    /// (`renderSource`) renders twice, each stage counting its windows from 1 again.
     public var rendering: RenderProgress? = nil
 
     /// Hands the step to `handler`, a single run's progress, which hears neither the encoding nor

@@ -141,7 +141,8 @@ extension EditPlan {
     /// - Parameters:
     ///   - samplePosterior: encode each span with a sample of the VAE posterior drawn from
     ///     `posteriorNoise`, or from `noise` when that is `nil`; otherwise its mean.
-    ///   - progress: ``EditProgress`` over every span's steps; return `false` to cancel.
+    ///   - progress: ``EditProgress`` over every span's steps, and each span's encoding and
+    ///     rendering (``EditProgress/rendering``); return `false` to cancel.
     /// - Throws: as ``run(clip:pipeline:noise:renderSource:progress:)``; every span's plan is
     ///   checked before the first runs.
     public func run(on clip: EditClip, pipeline: AuffusionPipeline, noise: inout NoiseSource, samplePosterior: Bool = false,
