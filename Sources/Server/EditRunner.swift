@@ -26,12 +26,14 @@ struct EditRunner: Sendable {
         var noise = NoiseSource(seed: seed)
         var notes: [String] = []
         let inputURL = parent.map { clipFolder.appendingPathComponent($0.file) }
-        let clip = try inputURL.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
+        var clip = try inputURL.map { try EditClip(try AudioFile.read($0), pipeline: pipeline) }
         var plan = try document.plan(clipDuration: clip?.duration, pipeline: pipeline)
         var inverted = 0
-        if let clip, let parent {
+        if let parent, let parentClip = clip {
             let file = clipFolder.appendingPathComponent("v\(parent.number).ddim.inversion")
-            (plan, inverted) = try VersionInversion(pipeline: pipeline).reusing(plan, clip: clip, file: file, progress: progress)
+            let reused = try VersionInversion(pipeline: pipeline).reusing(plan, clip: parentClip, file: file, progress: progress)
+            (plan, inverted) = (reused.plan, reused.inverted)
+            clip?.encoded = reused.encoded
         }
         let (result, _) = try EditRun(plan, clip: clip)(pipeline: pipeline, noise: &noise) { step in
             // While the clip is encoded, before the plan is checked, the total is not known: none is shown.

@@ -18,15 +18,17 @@ struct VersionInversion {
     /// `file`: read when it was made with the same settings, else made now and written there;
     /// other plans unchanged. `progress` hears the clip's encoding, then (step, total) over the
     /// inversion and the edit.
-    /// - Returns: the plan to run and the steps inverted now, which the plan's progress comes after.
+    /// - Returns: the plan to run, the steps inverted now (which the plan's progress comes after)
+    ///   and the clip's latents, for the plan to use rather than encode the clip again.
     func reusing(_ plan: EditPlan, clip: EditClip, file: URL,
-                 progress: (JobProgress) -> Bool) throws -> (plan: EditPlan, inverted: Int) {
+                 progress: (JobProgress) -> Bool) throws -> (plan: EditPlan, inverted: Int, encoded: ClipLatents?) {
         guard plan.passes.count == 1, case .inversion(let start) = plan.passes[0].start,
-              case .invert(let settings) = start.source, settings.method == .ddim else { return (plan, 0) }
+              case .invert(let settings) = start.source, settings.method == .ddim else { return (plan, 0, nil) }
         var none: NoiseSource?
-        let latents = try clip.latents(pipeline: pipeline, posteriorNoise: &none) { encoding in
+        let encoded = try clip.latents(pipeline: pipeline, posteriorNoise: &none) { encoding in
             progress(JobProgress(step: 0, total: 0, rendering: encoding))
-        }.latents
+        }
+        let latents = encoded.latents
         let edited = start.editSteps(settings)
         var inverted = 0
         let saved = try? Inversion(contentsOf: file, for: latents, pipeline: pipeline)
@@ -40,6 +42,6 @@ struct VersionInversion {
         }
         var reusing = plan
         reusing.passes[0].start = .inversion(InversionStart(.file(file), strength: start.strength))
-        return (reusing, inverted)
+        return (reusing, inverted, encoded)
     }
 }

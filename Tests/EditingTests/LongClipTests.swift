@@ -193,6 +193,26 @@ struct LongClipTests {
         }
     }
 
+    @Test("a clip whose latents a caller already has is not encoded again by a plan that changes it whole, and edits to the same bits")
+    func encodedOnce() throws {
+        var clip = try bursts(seconds: 6)
+        let plan = EditPlan([EditPass(start: .clip(strength: 0.5), request: request("white noise"))])
+        func run(_ clip: EditClip) throws -> (audio: [Float], encodings: Int) {
+            var noise = NoiseSource(seed: 11), encodings = 0
+            let result = try plan.run(on: clip, pipeline: pipeline, noise: &noise) { progress in
+                encodings += progress.rendering?.stage == .encoding ? 1 : 0
+                return true
+            }
+            return (result.edit.output.audio.channels[0], encodings)
+        }
+        let fresh = try run(clip)
+        var none: NoiseSource?
+        clip.encoded = try clip.latents(pipeline: pipeline, posteriorNoise: &none)
+        let reused = try run(clip)
+        #expect(fresh.encodings >= 3 && reused.encodings == 0, "\(fresh.encodings), \(reused.encodings)")
+        #expect(reused.audio.map(\.bitPattern) == fresh.audio.map(\.bitPattern))
+    }
+
     @Test("a 20 s restyle and a 20 s generation show no seams: at the window edges, the spectral flux and the level change are typical of the rest of the sound, where hard splices at the same places are not")
     func noSeams() throws {
         let clip = try bursts(seconds: 20)

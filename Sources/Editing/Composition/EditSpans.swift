@@ -7,6 +7,11 @@ import Pipeline
 public struct EditClip: Sendable {
     /// The clip, mono, at the model's sample rate.
     public let audio: AudioBuffer
+    /// The whole clip's latents (the posterior mean) when a caller already has them from
+    /// ``latents(pipeline:posteriorNoise:progress:)`` with the pipeline the plan runs on (a
+    /// saved inversion checked against them): a plan that changes the whole clip then uses them
+    /// instead of encoding it again, minutes of a long clip on a full-size model.
+    public var encoded: ClipLatents?
 
     /// Prepares `clip` (any sample rate and channel count) for `pipeline`.
     /// - Throws: ``EditingError/emptyClip``; resampling errors.
@@ -40,6 +45,7 @@ public struct EditClip: Sendable {
     /// canvas is encoded as a short clip is (``ClipLatents``'s own canvas).
     func latents(of span: EditSpans.Span, whole: Bool, pipeline: AuffusionPipeline, posteriorNoise: inout NoiseSource?,
                  progress: (RenderProgress) -> Bool) throws -> ClipLatents {
+        if whole, posteriorNoise == nil, let encoded { return encoded }
         let hop = pipeline.melParameters.hopLength
         let samples = min(span.frames.lowerBound * hop, audio.frameCount)..<min(span.frames.upperBound * hop, audio.frameCount)
         let short = whole && span.frames.count <= pipeline.canvasFrames
