@@ -1,6 +1,7 @@
 import Editing
 import Foundation
 import Pipeline
+import Toolkit
 
 /// Prints a step counter with the time per step and the time left on stderr, unless quiet:
 /// one updating line on a terminal, one line per step otherwise (logs). For a plan of several

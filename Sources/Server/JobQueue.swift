@@ -1,6 +1,7 @@
 import Compute
 import Foundation
 import Pipeline
+import Toolkit
 
 /// One job at a time on the CPU, the rest in a queue with their positions.
 ///

@@ -211,6 +211,10 @@ struct LongClipTests {
         let reused = try run(clip)
         #expect(fresh.encodings >= 3 && reused.encodings == 0, "\(fresh.encodings), \(reused.encodings)")
         #expect(reused.audio.map(\.bitPattern) == fresh.audio.map(\.bitPattern))
+        // Latents of another canvas (a 2 s clip's) are not taken for this clip's: it is encoded afresh.
+        clip.encoded = try bursts(seconds: 2).latents(pipeline: pipeline, posteriorNoise: &none)
+        let mismatched = try run(clip)
+        #expect(mismatched.encodings == fresh.encodings && mismatched.audio.map(\.bitPattern) == fresh.audio.map(\.bitPattern))
     }
 
     @Test("a 20 s restyle and a 20 s generation show no seams: at the window edges, the spectral flux and the level change are typical of the rest of the sound, where hard splices at the same places are not")

@@ -45,10 +45,15 @@ public struct EditClip: Sendable {
     /// canvas is encoded as a short clip is (``ClipLatents``'s own canvas).
     func latents(of span: EditSpans.Span, whole: Bool, pipeline: AuffusionPipeline, posteriorNoise: inout NoiseSource?,
                  progress: (RenderProgress) -> Bool) throws -> ClipLatents {
-        if whole, posteriorNoise == nil, let encoded { return encoded }
         let hop = pipeline.melParameters.hopLength
         let samples = min(span.frames.lowerBound * hop, audio.frameCount)..<min(span.frames.upperBound * hop, audio.frameCount)
         let short = whole && span.frames.count <= pipeline.canvasFrames
+        // Latents given for another canvas or model (their shape says so) are not used: encoded afresh.
+        let canvas = short ? pipeline.canvasFrames : span.canvasFrames
+        if whole, posteriorNoise == nil, let encoded, encoded.canvasFrames == canvas,
+           encoded.latents.shape == pipeline.latentShape(canvasFrames: canvas) {
+            return encoded
+        }
         return try ClipLatents(encoding: AudioBuffer(mono: Array(audio.channels[0][samples]), sampleRate: audio.sampleRate),
                                pipeline: pipeline, canvasFrames: short ? nil : span.canvasFrames, posteriorNoise: &posteriorNoise,
                                progress: progress)

@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+import Toolkit
 import Testing
 
 /// The time left of a progress line or a job's status: each kind of unit timed by its own seconds.
