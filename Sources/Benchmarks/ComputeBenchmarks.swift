@@ -1,7 +1,8 @@
 import Compute
 
 /// The compute-kernel benchmarks of `auffusion-bench`, at the sizes of the U-Net's top level
-/// for a 10 s clip (latent 32 × 128; the `deep` convolutions: its 1280-channel 8 × 32 level, batch 2).
+/// for a 10 s clip (latent 32 × 128; the `deep` convolutions: its 1280-channel 8 × 32 level, batch 2;
+/// the linear layers: the top level's 4096 tokens, batch 2).
 /// Inputs come from `TorchRandomSource`, as in the reference.
 public enum ComputeBenchmarks {
     /// (name, prepared work) pairs; preparation is not timed.
@@ -18,6 +19,10 @@ public enum ComputeBenchmarks {
         let deepImage = random.normal(shape: [2, 1280, 8, 32])
         let deepKernel = random.normal(shape: [1280, 1280, 3, 3]) * 0.01
         let deepBias = random.normal(shape: [1280])
+        let tokens = random.normal(shape: [2, 4096, 320]), wideTokens = random.normal(shape: [2, 4096, 1280])
+        let projection = random.normal(shape: [320, 320]) * 0.05, projectionBias = random.normal(shape: [320])
+        let feedForwardIn = random.normal(shape: [2560, 320]) * 0.05, feedForwardInBias = random.normal(shape: [2560])
+        let feedForwardOut = random.normal(shape: [320, 1280]) * 0.03
         return [
             ("compute.sgemm_1024", { _ = BLAS.matmul(a, b) }),
             ("compute.conv2d_3x3", { _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1) }),
@@ -36,6 +41,9 @@ public enum ComputeBenchmarks {
             ("compute.attention", {
                 _ = Attention.scaledDotProduct(query: query, key: key, value: value, scale: 1 / Float(40).squareRoot())
             }),
+            ("compute.linear_320", { _ = tokens.linear(weight: projection, bias: projectionBias) }),
+            ("compute.linear_320_2560", { _ = tokens.linear(weight: feedForwardIn, bias: feedForwardInBias) }),
+            ("compute.linear_1280_320", { _ = wideTokens.linear(weight: feedForwardOut, bias: projectionBias) }),
             ("compute.groupnorm", {
                 _ = Normalization.groupNorm(image, groups: 32, weight: gamma, bias: beta, epsilon: 1e-6)
             }),

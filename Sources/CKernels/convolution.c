@@ -207,7 +207,7 @@ static int conv(const gemm_kind *kind, void (*pack_panel)(const ck_conv_shape *,
                     const ptrdiff_t row = panel * mr, height = outputs - row < mr ? outputs - row : mr;
                     const float *a_panel = packed_a + ck_panel_depth(kind, pc) * panels * mr + panel * mr * slots;
                     float *tile = output + row * ldc + jr;
-                    const tile_epilogue epilogue = {bias ? bias + row : NULL, residual ? residual + row * ldc + jr : NULL, ldc};
+                    const tile_epilogue epilogue = {bias ? bias + row : NULL, residual ? residual + row * ldc + jr : NULL, ldc, NULL};
                     const tile_epilogue *finish = last && (bias || residual) ? &epilogue : NULL;
                     if (height == mr && width == nr) {
                         kind->micro(kc, a_panel, panel_b, tile, ldc, 1.0f, beta, finish);

@@ -132,9 +132,12 @@ static void pack_b(const gemm_kind *kind, const operand *b, ptrdiff_t depth, ptr
     }
 }
 
-static void scale(float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, float beta) {
+static void scale(float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, float beta, const float *column_bias) {
     for (ptrdiff_t i = 0; i < m; i++) {
-        for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const float kept = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+            c[i * ldc + j] = column_bias ? kept + column_bias[j] : kept;
+        }
     }
 }
 
@@ -146,16 +149,17 @@ void ck_store_edge(const float *edge, int nr, float *tile, ptrdiff_t ldc, ptrdif
             float value = edge[i * nr + j] + (beta == 0.0f ? 0.0f : beta * *target);
             if (epilogue && epilogue->bias) value += epilogue->bias[i];
             if (epilogue && epilogue->residual) value += epilogue->residual[i * epilogue->ldr + j];
+            if (epilogue && epilogue->column_bias) value += epilogue->column_bias[j];
             *target = value;
         }
     }
 }
 
 static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const operand *a,
-               const operand *b, float beta, float *c, ptrdiff_t ldc) {
+               const operand *b, float beta, float *c, ptrdiff_t ldc, const float *column_bias) {
     if (m <= 0 || n <= 0) return 0;
     if (k <= 0 || alpha == 0.0f) {
-        scale(c, ldc, m, n, beta);
+        scale(c, ldc, m, n, beta, column_bias);
         return 0;
     }
     const int mr = kind->mr, nr = kind->nr;
@@ -171,6 +175,7 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
         for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
             const ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             const float block_beta = pc == 0 ? beta : 1.0f;
+            const int last = pc + kc >= k;
             const ptrdiff_t slots = ck_panel_depth(kind, kc);
             pack_b(kind, b, pc, kc, jc, nc, packed_b);
             for (ptrdiff_t ic = 0; ic < m; ic += mc_max) {
@@ -179,16 +184,19 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
                 for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
                     const float *b_panel = packed_b + jr * slots;
                     const ptrdiff_t width = nc - jr < nr ? nc - jr : nr;
+                    // The bias joins the sums once they are whole: after the last block of depths.
+                    const tile_epilogue epilogue = {NULL, NULL, 0, column_bias ? column_bias + jc + jr : NULL};
+                    const tile_epilogue *finish = last && column_bias ? &epilogue : NULL;
                     for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
                         const float *a_panel = packed_a + ir * slots;
                         const ptrdiff_t height = mc - ir < mr ? mc - ir : mr;
                         float *tile = c + (ic + ir) * ldc + jc + jr;
                         if (height == mr && width == nr) {
-                            kind->micro(kc, a_panel, b_panel, tile, ldc, alpha, block_beta, NULL);
+                            kind->micro(kc, a_panel, b_panel, tile, ldc, alpha, block_beta, finish);
                             continue;
                         }
                         kind->micro(kc, a_panel, b_panel, edge, nr, alpha, 0.0f, NULL);
-                        ck_store_edge(edge, nr, tile, ldc, height, width, block_beta, NULL);
+                        ck_store_edge(edge, nr, tile, ldc, height, width, block_beta, finish);
                     }
                 }
             }
@@ -228,6 +236,7 @@ static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, p
             if (epilogue && epilogue->residual) {
                 value = _mm256_add_ps(value, _mm256_loadu_ps(epilogue->residual + r * epilogue->ldr + half * 8));
             }
+            if (epilogue && epilogue->column_bias) value = _mm256_add_ps(value, _mm256_loadu_ps(epilogue->column_bias + half * 8));
             _mm256_storeu_ps(target, value);
         }
     }
@@ -263,6 +272,10 @@ static inline void store_row_avx512(float *target, __m512 v0, __m512 v1, int r, 
         const float *extra = epilogue->residual + r * epilogue->ldr;
         v0 = _mm512_add_ps(v0, _mm512_loadu_ps(extra));
         v1 = _mm512_add_ps(v1, _mm512_loadu_ps(extra + 16));
+    }
+    if (epilogue && epilogue->column_bias) {
+        v0 = _mm512_add_ps(v0, _mm512_loadu_ps(epilogue->column_bias));
+        v1 = _mm512_add_ps(v1, _mm512_loadu_ps(epilogue->column_bias + 16));
     }
     _mm512_storeu_ps(target, v0);
     _mm512_storeu_ps(target + 16, v1);
@@ -559,25 +572,25 @@ const gemm_kind *ck_gemm_kind_bf16(void) {
 
 int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
              float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-             float beta, float *c, ptrdiff_t ldc) {
+             float beta, float *c, ptrdiff_t ldc, const float *column_bias) {
 #if CK_X86
     const operand op_a = make_operand(a, transpose_a, lda), op_b = make_operand(b, transpose_b, ldb);
-    return run(ck_gemm_kind(isa), m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
+    return run(ck_gemm_kind(isa), m, n, k, alpha, &op_a, &op_b, beta, c, ldc, column_bias);
 #else
     (void)isa; (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
-    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc; (void)column_bias;
     return -1;
 #endif
 }
 
 int ck_sgemm_bf16(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                  ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+                  ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc, const float *column_bias) {
 #if CK_X86
     const operand op_a = make_operand(a, transpose_a, lda), op_b = make_operand(b, transpose_b, ldb);
-    return run(ck_gemm_kind_bf16(), m, n, k, alpha, &op_a, &op_b, beta, c, ldc);
+    return run(ck_gemm_kind_bf16(), m, n, k, alpha, &op_a, &op_b, beta, c, ldc, column_bias);
 #else
     (void)transpose_a; (void)transpose_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
-    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc; (void)column_bias;
     return -1;
 #endif
 }

@@ -7,10 +7,13 @@
 
 /// What the last block of a sum adds to its tile after the products, in this order and each
 /// rounded: `bias[r]` to row r (when not NULL), then `residual[r * ldr + j]` (when not NULL).
+/// What a tile adds after its sums, in this order: `bias[i]` to row i, `residual[i * ldr + j]`,
+/// `column_bias[j]` to column j (a linear layer's bias); each NULL when absent.
 typedef struct {
     const float *bias;
     const float *residual;
     ptrdiff_t ldr;
+    const float *column_bias;
 } tile_epilogue;
 
 /// Sizes and micro-kernel of one instruction set.

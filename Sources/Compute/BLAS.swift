@@ -21,12 +21,14 @@ public enum BLAS {
     /// Block sizes are multiples of this, so no block ends inside OpenBLAS's register tile.
     static let blockGranularity = 16
 
-    /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, all row-major.
+    /// `C[m×n] = alpha · op(A) · op(B) + beta · C (+ columnBias[j] to column j)`, all row-major.
     ///
     /// - Parameters:
     ///   - a: `m×k` (or `k×m` when `transposeA`), leading dimension `lda`.
     ///   - b: `k×n` (or `n×k` when `transposeB`), leading dimension `ldb`.
     ///   - c: `m×n`, leading dimension `ldc`.
+    ///   - columnBias: `n` values added to the rounded sums of their columns as the tiles are
+    ///     stored (the same bits as a pass after the product, without reading C again).
     ///   - instructionSet: the kernels to use (tests pass each one the CPU supports).
     ///   - precision: the products' precision; bfloat16 where `instructionSet` has it
     ///     (``ProductPrecision/runs(on:)``), else float32.
@@ -39,6 +41,7 @@ public enum BLAS {
         b: UnsafeBufferPointer<Float>, ldb: Int,
         beta: Float = 0,
         c: UnsafeMutableBufferPointer<Float>, ldc: Int,
+        columnBias: UnsafeBufferPointer<Float>? = nil,
         instructionSet: InstructionSet = .active,
         precision: ProductPrecision = .current
     ) {
@@ -46,23 +49,30 @@ public enum BLAS {
         precondition(a.count >= (transposeA ? (k - 1) * lda + m : (m - 1) * lda + k), "sgemm: A too small")
         precondition(b.count >= (transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n), "sgemm: B too small")
         precondition(c.count >= (m - 1) * ldc + n, "sgemm: C too small")
+        precondition(columnBias.map { $0.count >= n } ?? true, "sgemm: bias too small")
         ComputeThreads.configureOnce()
         let kernel = instructionSet.kernel
         let bfloat16 = precision == .bfloat16 && precision.runs(on: instructionSet)
-        let product = { (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, n: Int) in
+        let product = { (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, m: Int, n: Int,
+                         bias: UnsafePointer<Float>?) in
             let (ta, tb): (Int32, Int32) = (transposeA ? 1 : 0, transposeB ? 1 : 0)
             // The kernels fail only when their packing buffers cannot be allocated; OpenBLAS then runs.
-            if bfloat16, ck_sgemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 { return }
-            if let kernel, ck_sgemm(kernel, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 { return }
+            if bfloat16, ck_sgemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias) == 0 { return }
+            if let kernel, ck_sgemm(kernel, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias) == 0 { return }
             cblas_sgemm(CblasRowMajor,
                         transposeA ? CblasTrans : CblasNoTrans,
                         transposeB ? CblasTrans : CblasNoTrans,
                         blasint(m), blasint(n), blasint(k),
                         alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+            guard let bias else { return }
+            for row in 0..<m {
+                for column in 0..<n { c[row * ldc + column] += bias[column] }
+            }
         }
+        let bias = columnBias?.baseAddress
         let threads = ComputeThreads.count
         guard threads > 1, m * n * k >= parallelMinimumWork, !ComputeThreads.isInsideParallelWork else {
-            product(pa, pb, pc, m, n)
+            product(pa, pb, pc, m, n, bias)
             return
         }
         // Cut the longer side of C: each block then still multiplies a wide panel.
@@ -72,9 +82,9 @@ public enum BLAS {
         ComputeThreads.parallelFor((side + blockSize - 1) / blockSize) { block in
             let start = block * blockSize, size = min(blockSize, side - start)
             if alongRows {
-                product(pa + (transposeA ? start : start * lda), pb, pc + start * ldc, size, n)
+                product(pa + (transposeA ? start : start * lda), pb, pc + start * ldc, size, n, bias)
             } else {
-                product(pa, pb + (transposeB ? start * ldb : start), pc + start, m, size)
+                product(pa, pb + (transposeB ? start * ldb : start), pc + start, m, size, bias.map { $0 + start })
             }
         }
     }

@@ -11,23 +11,18 @@ extension Tensor {
         let inputs = weight.shape[1], outputs = weight.shape[0]
         let rows = count / Swift.max(1, inputs)
         precondition(bias == nil || bias?.shape == [outputs], "linear: bias \(bias?.shape ?? []), expected [\(outputs)]")
-        // The product overwrites every element (no zero fill), then the bias is added in parallel:
-        // each element is `Σ + b`, rounded once, as when the bias was the product's initial C.
-        let result = [Float](unsafeUninitializedCapacity: rows * outputs) { y, initialized in
+        // The product overwrites every element (no zero fill) and adds the bias as it stores each
+        // tile: each element is the rounded `Σ`, then `+ b`, the bits a pass after the product gave.
+        let result = [Float](unsafeUninitializedCapacity: rows * outputs) { output, initialized in
+            let y = output
             scalars.withUnsafeBufferPointer { x in
                 weight.scalars.withUnsafeBufferPointer { w in
-                    // [rows, in] · [out, in]ᵀ -> [rows, out]
-                    BLAS.sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
-                               c: y, ldc: outputs)
-                }
-            }
-            if let bias {
-                bias.scalars.withUnsafeBufferPointer { b in
-                    ComputeThreads.parallelRanges(rows, minimumPerRange: Swift.max(1, (1 << 15) / Swift.max(1, outputs))) { range in
-                        for row in range {
-                            for column in 0..<outputs { y[row * outputs + column] += b[column] }
-                        }
+                    // [rows, in] · [out, in]ᵀ + b -> [rows, out]
+                    let product = { (b: UnsafeBufferPointer<Float>?) in
+                        BLAS.sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
+                                   c: y, ldc: outputs, columnBias: b)
                     }
+                    if let bias { bias.scalars.withUnsafeBufferPointer(product) } else { product(nil) }
                 }
             }
             initialized = rows * outputs

@@ -49,19 +49,49 @@ struct MatrixProductBlockTests {
 
     static let instructionSets = InstructionSet.allCases.filter { $0 <= InstructionSet.supported }
 
-    /// `BLAS.sgemm` of `shape` on copies of the operands, with `instructionSet`.
-    static func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], _ instructionSet: InstructionSet = .active) -> [Float] {
+    /// `BLAS.sgemm` of `shape` on copies of the operands, with `instructionSet` and `precision` (the scope's by default),
+    /// adding `columnBias` when given.
+    static func product(_ shape: Shape, _ a: [Float], _ b: [Float], _ c: [Float], _ instructionSet: InstructionSet = .active,
+                        precision: ProductPrecision = .current, columnBias: [Float]? = nil) -> [Float] {
         var c = c
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k,
-                               alpha: shape.alpha, a: a, lda: shape.lda, b: b, ldb: shape.ldb, beta: shape.beta, c: c, ldc: shape.ldc,
-                               instructionSet: instructionSet)
+                c.withUnsafeMutableBufferPointer { output in
+                    let c = output
+                    let run = { (bias: UnsafeBufferPointer<Float>?) in
+                        BLAS.sgemm(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k,
+                                   alpha: shape.alpha, a: a, lda: shape.lda, b: b, ldb: shape.ldb, beta: shape.beta, c: c, ldc: shape.ldc,
+                                   columnBias: bias, instructionSet: instructionSet, precision: precision)
+                    }
+                    if let columnBias { columnBias.withUnsafeBufferPointer(run) } else { run(nil) }
                 }
             }
         }
         return c
+    }
+
+    /// The shapes above, and products of several blocks of depths (the kernels' blocks hold 256, or 512
+    /// bfloat16 depths), so that the bias is seen to join after the last block only.
+    static let biasShapes = shapes + [false, true].map {
+        Shape(m: 70, n: 61, k: 1100, transposeA: $0, transposeB: !$0, beta: $0 ? 1 : 0)
+    }
+
+    @Test("a column bias joins each element's rounded sum: the bits of a pass after the product, on every cut and kernel",
+          arguments: biasShapes, instructionSets)
+    func columnBias(shape: Shape, instructionSet: InstructionSet) {
+        var random = TorchRandomSource(seed: 12)
+        let a = (random.normal(shape: [(shape.transposeA ? shape.k : shape.m) * shape.lda]) * 0.1).scalars
+        let b = (random.normal(shape: [(shape.transposeB ? shape.n : shape.k) * shape.ldb]) * 0.1).scalars
+        let c = random.normal(shape: [shape.m * shape.ldc]).scalars
+        let bias = random.normal(shape: [shape.n]).scalars
+        for precision in [ProductPrecision.float32, .bfloat16] {
+            var expected = Self.product(shape, a, b, c, instructionSet, precision: precision)
+            for i in 0..<shape.m {
+                for j in 0..<shape.n { expected[i * shape.ldc + j] += bias[j] }
+            }
+            let fused = Self.product(shape, a, b, c, instructionSet, precision: precision, columnBias: bias)
+            #expect(fused == expected, "\(precision): \(compare(fused, expected))")
+        }
     }
 
     @Test("every cut agrees with the definition and leaves the padding of C alone",

@@ -147,6 +147,12 @@ SGEMM_N = 1024
 CONV_SHAPE = (1, 320, 32, 128)   # the UNet's first level on a 256 x 1024 spectrogram (latents 32 x 128)
 DEEP_CONV_SHAPE = (2, 1280, 8, 32)  # its deepest Winograd level, batch 2 as guidance runs it
 ATTENTION_SHAPE = (1, 8, 4096, 40)  # batch, heads, tokens (32 x 128), head size
+LINEAR_TOKENS = (2, 4096)           # the UNet's first level, batch 2 as guidance runs it
+LINEAR_SHAPES = {                   # (in, out): a projection, the feed-forward's GEGLU input and its output
+    "compute.linear_320": (320, 320),
+    "compute.linear_320_2560": (320, 2560),
+    "compute.linear_1280_320": (1280, 320),
+}
 
 
 def setup_sgemm(workdir: pathlib.Path) -> Callable[[], object]:
@@ -178,6 +184,17 @@ def setup_attention(workdir: pathlib.Path) -> Callable[[], object]:
     return lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v)
 
 
+def setup_linear(name: str) -> Callable[[pathlib.Path], Callable[[], object]]:
+    """compute.linear_*: F.linear with a bias over (2, 4096, in) tokens, the shapes of LINEAR_SHAPES."""
+    inputs, outputs = LINEAR_SHAPES[name]
+
+    def setup(workdir: pathlib.Path) -> Callable[[], object]:
+        x = seeded(*LINEAR_TOKENS, inputs, seed=15)
+        weight, bias = 0.05 * seeded(outputs, inputs, seed=16), seeded(outputs, seed=17)
+        return lambda: torch.nn.functional.linear(x, weight, bias)
+    return setup
+
+
 def setup_groupnorm(workdir: pathlib.Path) -> Callable[[], object]:
     """compute.groupnorm: F.group_norm, x (1, 320, 32, 128), 32 groups, eps 1e-6, affine."""
     channels = CONV_SHAPE[1]
@@ -198,6 +215,7 @@ REFERENCES: dict[str, Callable[[pathlib.Path], Callable[[], object]]] = {
     "compute.conv2d_3x3_deep_winograd4x4": setup_deep_conv2d,
     "compute.attention": setup_attention,
     "compute.groupnorm": setup_groupnorm,
+    **{name: setup_linear(name) for name in LINEAR_SHAPES},
 }
 
 # Floating-point operations of one call (a multiply-add counts 2), for the GFLOP/s lines.
@@ -210,6 +228,7 @@ FLOPS: dict[str, int] = {
     "compute.conv2d_3x3_deep_winograd": 2 * math.prod(DEEP_CONV_SHAPE) * DEEP_CONV_SHAPE[1] * 9,
     "compute.conv2d_3x3_deep_winograd4x4": 2 * math.prod(DEEP_CONV_SHAPE) * DEEP_CONV_SHAPE[1] * 9,
     "compute.attention": 2 * 2 * _B * _H * _N * _N * _D,  # q k^T and p v; the softmax is not counted
+    **{name: 2 * math.prod(LINEAR_TOKENS) * inputs * outputs for name, (inputs, outputs) in LINEAR_SHAPES.items()},
 }
 
 

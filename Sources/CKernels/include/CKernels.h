@@ -22,18 +22,19 @@ enum { CK_FEATURE_AVX2 = 1, CK_FEATURE_AVX512 = 2, CK_FEATURE_AVX512_BF16 = 4 };
 /// and a terminating zero in `vendor`; empty where there is no CPUID.
 void ck_cpu_vendor(char vendor[13]);
 
-/// `C[m×n] = alpha · op(A) · op(B) + beta · C`, row-major, on the calling thread, with `isa`
-/// (which the CPU must have). `beta == 0` never reads C. Returns 0, or -1 if scratch memory
-/// could not be allocated (C is then untouched).
+/// `C[m×n] = alpha · op(A) · op(B) + beta · C (+ column_bias[j] to column j)`, row-major, on the
+/// calling thread, with `isa` (which the CPU must have); the bias is added to the rounded sum, as
+/// a separate pass after the product would. `beta == 0` never reads C; `column_bias` may be NULL.
+/// Returns 0, or -1 if scratch memory could not be allocated (C is then untouched).
 int ck_sgemm(ck_isa isa, int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
              float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
-             float beta, float *c, ptrdiff_t ldc);
+             float beta, float *c, ptrdiff_t ldc, const float *column_bias);
 
 /// `ck_sgemm` with the products of bfloat16 operands: each element of op(A) and op(B) is rounded to
 /// bfloat16 (to nearest even, subnormals to zero) and the products are summed in float32 by
 /// `VDPBF16PS`, two depths per instruction. The CPU must have `CK_FEATURE_AVX512_BF16`.
 int ck_sgemm_bf16(int transpose_a, int transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                  ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
+                  ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc, const float *column_bias);
 
 /// The shape of a convolution (PyTorch's `conv2d`, one group, zero padding) and what it fuses; a
 /// 1-D convolution has `height == kernel_height == 1` and `padding_height == 0`.
