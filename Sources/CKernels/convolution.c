@@ -164,7 +164,8 @@ static size_t packed_weight_count(const gemm_kind *kind, const ck_conv_shape *sh
 /// Floats of `conv`'s scratch: the packed weight, a panel of columns (and its float staging for
 /// bfloat16 pairs), an edge tile, and 16 floats to align the start to 64 bytes.
 static size_t conv_scratch_count(const gemm_kind *kind, const ck_conv_shape *shape, ck_conv_range range) {
-    const size_t b_count = (size_t)(kind->kc * kind->nr), staging_count = kind->bf16_pairs ? b_count : 0;
+    const ptrdiff_t depth_block = ck_depth_block(kind, shape->channels * shape->kernel_height * shape->kernel_width);
+    const size_t b_count = (size_t)(depth_block * kind->nr), staging_count = kind->bf16_pairs ? b_count : 0;
     return packed_weight_count(kind, shape, range) + b_count + staging_count + (size_t)(kind->mr * kind->nr) + 16;
 }
 
@@ -184,15 +185,16 @@ static int conv(const gemm_kind *kind, void (*pack_panel)(const ck_conv_shape *,
     if (residual) residual += range.first_output * ldc;
     const ptrdiff_t panels = (outputs + mr - 1) / mr, nc = block_columns(kind, outputs);
     const size_t a_count = packed_weight_count(kind, shape, range);
-    const size_t b_count = (size_t)(kind->kc * nr), staging_count = kind->bf16_pairs ? b_count : 0;
+    const ptrdiff_t depth_block = ck_depth_block(kind, depth_count);
+    const size_t b_count = (size_t)(depth_block * nr), staging_count = kind->bf16_pairs ? b_count : 0;
     float *packed_a = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     float *panel_b = packed_a + a_count, *staging = panel_b + b_count, *edge = staging + staging_count;
-    ck_pack_weight(kind, kind->kc, weight, outputs, depth_count, panels, packed_a);
+    ck_pack_weight(kind, depth_block, weight, outputs, depth_count, panels, packed_a);
     const ptrdiff_t end = range.first_position + range.position_count;
     for (ptrdiff_t jc = range.first_position; jc < end; jc += nc) {
         const ptrdiff_t columns = end - jc < nc ? end - jc : nc;
-        for (ptrdiff_t pc = 0; pc < depth_count; pc += kind->kc) {
-            const ptrdiff_t kc = depth_count - pc < kind->kc ? depth_count - pc : kind->kc, slots = ck_panel_depth(kind, kc);
+        for (ptrdiff_t pc = 0; pc < depth_count; pc += depth_block) {
+            const ptrdiff_t kc = depth_count - pc < depth_block ? depth_count - pc : depth_block, slots = ck_panel_depth(kind, kc);
             const float beta = pc == 0 ? 0.0f : 1.0f;
             const int last = pc + kc == depth_count;
             for (ptrdiff_t jr = jc; jr < jc + columns; jr += nr) {

@@ -163,7 +163,7 @@ static int run(const gemm_kind *kind, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
         return 0;
     }
     const int mr = kind->mr, nr = kind->nr;
-    const ptrdiff_t kc_max = kind->kc, mc_max = kind->mc, nc_max = kind->nc;
+    const ptrdiff_t kc_max = ck_depth_block(kind, k), mc_max = kind->mc, nc_max = kind->nc;
     const size_t a_count = (size_t)((mc_max + mr - 1) / mr * mr) * (size_t)ck_panel_depth(kind, kc_max);
     const size_t b_count = (size_t)((nc_max + nr - 1) / nr * nr) * (size_t)ck_panel_depth(kind, kc_max);
     float *scratch = aligned_alloc(64, sizeof(float) * (a_count + b_count));
