@@ -24,29 +24,75 @@ public enum Attention {
     /// - Returns: `[B, H, Nq, Dv]`.
     public static func scaledDotProduct(query: Tensor, key: Tensor, value: Tensor, scale: Float,
                                         causal: Bool = false) -> Tensor {
-        let shape = validate(query, key, value)
-        let (heads, queries, keys, depth, valueDepth) = shape
-        var output = [Float](repeating: 0, count: heads * queries * valueDepth)
+        let (items, heads) = (query.shape[0], query.shape[1])
+        let (_, queries, keys, depth, valueDepth) = validate(query, key, value)
+        let layout = HeadLayout(query: .headsMajor(heads: heads, rows: queries, width: depth),
+                                key: .headsMajor(heads: heads, rows: keys, width: depth),
+                                value: .headsMajor(heads: heads, rows: keys, width: valueDepth),
+                                output: .headsMajor(heads: heads, rows: queries, width: valueDepth))
+        let output = attend(query, key, value, items: items, heads: heads, queries: queries, keys: keys, depth: depth,
+                            valueDepth: valueDepth, layout: layout, scale: scale, causal: causal)
+        return Tensor(shape: Array(query.shape.dropLast()) + [valueDepth], scalars: output)
+    }
+
+    /// The attention output of `heads` heads whose rows lie side by side in each token's row, as
+    /// the projections write them: the result of the heads-major form with the heads split before
+    /// and merged after, to the bit, without the two copies.
+    /// - Parameters:
+    ///   - query: `[B, Nq, H·D]`.
+    ///   - key: `[B, Nk, H·D]`.
+    ///   - value: `[B, Nk, H·Dv]`.
+    /// - Returns: `[B, Nq, H·Dv]`.
+    public static func scaledDotProduct(query: Tensor, key: Tensor, value: Tensor, heads: Int, scale: Float,
+                                        causal: Bool = false) -> Tensor {
+        precondition(query.rank == 3 && key.rank == 3 && value.rank == 3 && heads > 0, "attention: expected [B, N, H·D] tensors")
+        precondition(query.shape[0] == key.shape[0] && key.shape[0...1] == value.shape[0...1] && query.shape[2] == key.shape[2]
+                     && query.shape[2] % heads == 0 && value.shape[2] % heads == 0,
+                     "attention: query \(query.shape), key \(key.shape), value \(value.shape) do not match \(heads) heads")
+        let (items, queries, keys) = (query.shape[0], query.shape[1], key.shape[1])
+        let (depth, valueDepth) = (query.shape[2] / heads, value.shape[2] / heads)
+        let layout = HeadLayout(query: .tokensMajor(heads: heads, rows: queries, width: depth),
+                                key: .tokensMajor(heads: heads, rows: keys, width: depth),
+                                value: .tokensMajor(heads: heads, rows: keys, width: valueDepth),
+                                output: .tokensMajor(heads: heads, rows: queries, width: valueDepth))
+        let output = attend(query, key, value, items: items, heads: heads, queries: queries, keys: keys, depth: depth,
+                            valueDepth: valueDepth, layout: layout, scale: scale, causal: causal)
+        return Tensor(shape: [items, queries, heads * valueDepth], scalars: output)
+    }
+
+    /// The online-softmax attention of every head of every item, in blocks of queries run in
+    /// parallel, reading and writing rows where `layout` puts them.
+    private static func attend(_ query: Tensor, _ key: Tensor, _ value: Tensor, items: Int, heads: Int, queries: Int, keys: Int,
+                               depth: Int, valueDepth: Int, layout: HeadLayout, scale: Float, causal: Bool) -> [Float] {
+        var output = [Float](repeating: 0, count: items * heads * queries * valueDepth)
         let blocksPerHead = (queries + queryBlock - 1) / queryBlock
         query.scalars.withUnsafeBufferPointer { q in
             key.scalars.withUnsafeBufferPointer { k in
                 value.scalars.withUnsafeBufferPointer { v in
                     output.withUnsafeMutableBufferPointer { o in
-                        ComputeThreads.parallelFor(heads * blocksPerHead) { task in
-                            let head = task / blocksPerHead, block = task % blocksPerHead
-                            let first = block * queryBlock, rows = Swift.min(queryBlock, queries - first)
-                            OnlineSoftmaxBlock(rows: rows, firstQuery: first, keys: keys, depth: depth,
-                                               valueDepth: valueDepth, scale: scale, causal: causal).run(
-                                query: UnsafeBufferPointer(rebasing: q[(head * queries + first) * depth..<(head * queries + first + rows) * depth]),
-                                key: UnsafeBufferPointer(rebasing: k[head * keys * depth..<(head + 1) * keys * depth]),
-                                value: UnsafeBufferPointer(rebasing: v[head * keys * valueDepth..<(head + 1) * keys * valueDepth]),
-                                output: UnsafeMutableBufferPointer(rebasing: o[(head * queries + first) * valueDepth..<(head * queries + first + rows) * valueDepth]))
+                        ComputeThreads.parallelFor(items * heads * blocksPerHead) { task in
+                            let (item, head) = (task / blocksPerHead).quotientAndRemainder(dividingBy: heads)
+                            let first = task % blocksPerHead * queryBlock, rows = Swift.min(queryBlock, queries - first)
+                            let block = OnlineSoftmaxBlock(rows: rows, firstQuery: first, keys: keys, depth: depth,
+                                                           valueDepth: valueDepth, scale: scale, causal: causal)
+                            let span = { (rows: HeadRows, range: Range<Int>, width: Int) in
+                                rows.span(range, item: item, head: head, width: width)
+                            }
+                            block.run(
+                                query: StridedRows(buffer: UnsafeBufferPointer(rebasing: q[span(layout.query, first..<first + rows, depth)]),
+                                                   stride: layout.query.rowStride),
+                                key: StridedRows(buffer: UnsafeBufferPointer(rebasing: k[span(layout.key, 0..<keys, depth)]),
+                                                 stride: layout.key.rowStride),
+                                value: StridedRows(buffer: UnsafeBufferPointer(rebasing: v[span(layout.value, 0..<keys, valueDepth)]),
+                                                   stride: layout.value.rowStride),
+                                output: StridedRows(buffer: UnsafeMutableBufferPointer(rebasing: o[span(layout.output, first..<first + rows, valueDepth)]),
+                                                    stride: layout.output.rowStride))
                         }
                     }
                 }
             }
         }
-        return Tensor(shape: Array(query.shape.dropLast()) + [valueDepth], scalars: output)
+        return output
     }
 
     /// The attention probabilities `softmax(scale · Q Kᵀ)`, `[B, H, Nq, Nk]`.
@@ -142,8 +188,8 @@ private struct OnlineSoftmaxBlock {
     let rows: Int, firstQuery: Int, keys: Int, depth: Int, valueDepth: Int
     let scale: Float, causal: Bool
 
-    func run(query: UnsafeBufferPointer<Float>, key: UnsafeBufferPointer<Float>, value: UnsafeBufferPointer<Float>,
-             output: UnsafeMutableBufferPointer<Float>) {
+    func run(query: StridedRows<UnsafeBufferPointer<Float>>, key: StridedRows<UnsafeBufferPointer<Float>>,
+             value: StridedRows<UnsafeBufferPointer<Float>>, output: StridedRows<UnsafeMutableBufferPointer<Float>>) {
         let width = Swift.min(Attention.keyBlock, keys), online = keys > width
         // Every score and every element of Oᵀ is written by a product before it is read: no zero fill.
         var scores = [Float](unsafeUninitializedCapacity: rows * width) { _, initialized in initialized = rows * width }
@@ -158,9 +204,8 @@ private struct OnlineSoftmaxBlock {
                 while start < keys {
                     let columns = Swift.min(width, keys - start)
                     // [rows, D] · [columns, D]ᵀ -> [rows, columns]
-                    BLAS.sgemm(transposeB: true, m: rows, n: columns, k: depth, alpha: scale, a: query, lda: depth,
-                               b: UnsafeBufferPointer(rebasing: key[start * depth..<(start + columns) * depth]), ldb: depth,
-                               c: s, ldc: columns)
+                    BLAS.sgemm(transposeB: true, m: rows, n: columns, k: depth, alpha: scale, a: query.buffer, lda: query.stride,
+                               b: key.rows(start..<start + columns, width: depth), ldb: key.stride, c: s, ldc: columns)
                     for row in 0..<rows {
                         let scoresRow = scoreBase + row * columns
                         if causal {  // this block's column c is key start + c
@@ -187,16 +232,61 @@ private struct OnlineSoftmaxBlock {
                     }
                     // Oᵀ += Vᵀ_block · Pᵀ: [columns, Dv]ᵀ · [rows, columns]ᵀ -> [Dv, rows]
                     BLAS.sgemm(transposeA: true, transposeB: true, m: valueDepth, n: rows, k: columns,
-                               a: UnsafeBufferPointer(rebasing: value[start * valueDepth..<(start + columns) * valueDepth]),
-                               lda: valueDepth, b: UnsafeBufferPointer(s), ldb: columns, beta: start == 0 ? 0 : 1,
-                               c: t, ldc: rows)
+                               a: value.rows(start..<start + columns, width: valueDepth), lda: value.stride,
+                               b: UnsafeBufferPointer(s), ldb: columns, beta: start == 0 ? 0 : 1, c: t, ldc: rows)
                     start += columns
                 }
                 for row in 0..<rows {
                     let inverse: Float = online && runningSum[row] > 0 ? 1 / runningSum[row] : 1
-                    for d in 0..<valueDepth { output[row * valueDepth + d] = t[d * rows + row] * inverse }
+                    for d in 0..<valueDepth { output.buffer[row * output.stride + d] = t[d * rows + row] * inverse }
                 }
             }
         }
     }
+}
+
+/// Where the rows of one head of one batch item lie in a buffer: row `r` of head `h` of item `b`
+/// starts at `b · itemStride + h · headStride + r · rowStride`.
+struct HeadRows {
+    let itemStride: Int, headStride: Int, rowStride: Int
+
+    /// `[B, H, N, W]`: each head's rows one after another.
+    static func headsMajor(heads: Int, rows: Int, width: Int) -> HeadRows {
+        HeadRows(itemStride: heads * rows * width, headStride: rows * width, rowStride: width)
+    }
+
+    /// `[B, N, H·W]`: each row holds every head's piece, side by side.
+    static func tokensMajor(heads: Int, rows: Int, width: Int) -> HeadRows {
+        HeadRows(itemStride: rows * heads * width, headStride: width, rowStride: heads * width)
+    }
+
+    /// The floats from the start of the first of rows `range` of head `head` of item `item` to
+    /// the end of the last, `width` floats a row.
+    func span(_ range: Range<Int>, item: Int, head: Int, width: Int) -> Range<Int> {
+        Self.span(range, from: item * itemStride + head * headStride, stride: rowStride, width: width)
+    }
+
+    /// The floats of rows `range` of `width` floats, `stride` apart from `origin` on.
+    static func span(_ range: Range<Int>, from origin: Int, stride: Int, width: Int) -> Range<Int> {
+        let start = origin + range.lowerBound * stride
+        return start..<(range.isEmpty ? start : start + (range.count - 1) * stride + width)
+    }
+}
+
+/// Rows `stride` floats apart in `buffer`, the first at its start.
+struct StridedRows<Buffer> {
+    let buffer: Buffer
+    let stride: Int
+}
+
+extension StridedRows<UnsafeBufferPointer<Float>> {
+    /// Rows `range` of these, `width` floats each.
+    func rows(_ range: Range<Int>, width: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(rebasing: buffer[HeadRows.span(range, from: 0, stride: stride, width: width)])
+    }
+}
+
+/// The layouts of the four operands of one attention call.
+struct HeadLayout {
+    let query: HeadRows, key: HeadRows, value: HeadRows, output: HeadRows
 }

@@ -32,20 +32,16 @@ public struct AttentionLayer: Sendable {
     public func callAsFunction(_ x: Tensor, context: Tensor? = nil, site: AttentionSite? = nil,
                                controller: (any AttentionController)? = nil) -> Tensor {
         let source = context ?? x
-        let q = splitHeads(query(x))               // [B, H, N, d]
-        let k = splitHeads(key(source))            // [B, H, M, d]
-        let v = splitHeads(value(source))          // [B, H, M, d]
+        let (q, k, v) = (query(x), key(source), value(source))   // [B, N, H·d], [B, M, H·d], [B, M, H·d]
         let scale = 1 / Float(headWidth).squareRoot()
-        let attended: Tensor
-        if let controller, let site, controller.wantsProbabilities(at: site) {
-            let probabilities = controller.process(Attention.probabilities(query: q, key: k, scale: scale), at: site)
-            attended = Attention.weightedSum(probabilities: probabilities, value: v)
-        } else {
-            attended = Attention.scaledDotProduct(query: q, key: k, value: v, scale: scale)
+        guard let controller, let site, controller.wantsProbabilities(at: site) else {
+            // The heads read in place, where the projections wrote them.
+            return output(Attention.scaledDotProduct(query: q, key: k, value: v, heads: heads, scale: scale))
         }
-        let (batch, count) = (x.shape[0], x.shape[1])
+        let probabilities = controller.process(Attention.probabilities(query: splitHeads(q), key: splitHeads(k), scale: scale), at: site)
+        let attended = Attention.weightedSum(probabilities: probabilities, value: splitHeads(v))
         // [B, H, N, d] -> [B, N, H, d] -> [B, N, H·d]
-        return output(attended.permuted([0, 2, 1, 3]).reshaped([batch, count, heads * headWidth]))
+        return output(attended.permuted([0, 2, 1, 3]).reshaped([x.shape[0], x.shape[1], heads * headWidth]))
     }
 
     /// `[B, N, H·d] → [B, H, N, d]`.

@@ -50,15 +50,11 @@ struct CLIPEncoderLayer: Sendable {
         return hidden
     }
 
-    /// Causal multi-head attention before the output projection: `[B, N, D] → [B, N, D]`.
+    /// Causal multi-head attention before the output projection: `[B, N, D] → [B, N, D]`, the
+    /// heads read in place in the projections' rows.
     private func selfAttention(_ x: Tensor) -> Tensor {
-        let (batch, length, width) = (x.shape[0], x.shape[1], x.shape[2])
-        let depth = width / headCount
-        func heads(_ projection: Linear) -> Tensor {
-            projection(x).reshaped([batch, length, headCount, depth]).permuted([0, 2, 1, 3])  // [B, N, D] -> [B, H, N, d]
-        }
-        let attended = Attention.scaledDotProduct(query: heads(query), key: heads(key), value: heads(value),
-                                                  scale: Float(pow(Double(depth), -0.5)), causal: true)  // [B, H, N, d]
-        return attended.permuted([0, 2, 1, 3]).reshaped([batch, length, width])                      // -> [B, N, D]
+        let depth = x.shape[2] / headCount
+        return Attention.scaledDotProduct(query: query(x), key: key(x), value: value(x), heads: headCount,
+                                          scale: Float(pow(Double(depth), -0.5)), causal: true)
     }
 }
