@@ -26,12 +26,8 @@ public enum Attention {
                                         causal: Bool = false) -> Tensor {
         let (items, heads) = (query.shape[0], query.shape[1])
         let (_, queries, keys, depth, valueDepth) = validate(query, key, value)
-        let layout = HeadLayout(query: .headsMajor(heads: heads, rows: queries, width: depth),
-                                key: .headsMajor(heads: heads, rows: keys, width: depth),
-                                value: .headsMajor(heads: heads, rows: keys, width: valueDepth),
-                                output: .headsMajor(heads: heads, rows: queries, width: valueDepth))
         let output = attend(query, key, value, items: items, heads: heads, queries: queries, keys: keys, depth: depth,
-                            valueDepth: valueDepth, layout: layout, scale: scale, causal: causal)
+                            valueDepth: valueDepth, arrangement: HeadRows.headsMajor, scale: scale, causal: causal)
         return Tensor(shape: Array(query.shape.dropLast()) + [valueDepth], scalars: output)
     }
 
@@ -51,19 +47,18 @@ public enum Attention {
                      "attention: query \(query.shape), key \(key.shape), value \(value.shape) do not match \(heads) heads")
         let (items, queries, keys) = (query.shape[0], query.shape[1], key.shape[1])
         let (depth, valueDepth) = (query.shape[2] / heads, value.shape[2] / heads)
-        let layout = HeadLayout(query: .tokensMajor(heads: heads, rows: queries, width: depth),
-                                key: .tokensMajor(heads: heads, rows: keys, width: depth),
-                                value: .tokensMajor(heads: heads, rows: keys, width: valueDepth),
-                                output: .tokensMajor(heads: heads, rows: queries, width: valueDepth))
         let output = attend(query, key, value, items: items, heads: heads, queries: queries, keys: keys, depth: depth,
-                            valueDepth: valueDepth, layout: layout, scale: scale, causal: causal)
+                            valueDepth: valueDepth, arrangement: HeadRows.tokensMajor, scale: scale, causal: causal)
         return Tensor(shape: [items, queries, heads * valueDepth], scalars: output)
     }
 
     /// The online-softmax attention of every head of every item, in blocks of queries run in
-    /// parallel, reading and writing rows where `layout` puts them.
+    /// parallel, each operand's rows (and the output's) where `arrangement` puts them.
     private static func attend(_ query: Tensor, _ key: Tensor, _ value: Tensor, items: Int, heads: Int, queries: Int, keys: Int,
-                               depth: Int, valueDepth: Int, layout: HeadLayout, scale: Float, causal: Bool) -> [Float] {
+                               depth: Int, valueDepth: Int, arrangement: (_ heads: Int, _ rows: Int, _ width: Int) -> HeadRows,
+                               scale: Float, causal: Bool) -> [Float] {
+        let layout = (query: arrangement(heads, queries, depth), key: arrangement(heads, keys, depth),
+                      value: arrangement(heads, keys, valueDepth), output: arrangement(heads, queries, valueDepth))
         var output = [Float](repeating: 0, count: items * heads * queries * valueDepth)
         let blocksPerHead = (queries + queryBlock - 1) / queryBlock
         query.scalars.withUnsafeBufferPointer { q in
@@ -284,9 +279,4 @@ extension StridedRows<UnsafeBufferPointer<Float>> {
     func rows(_ range: Range<Int>, width: Int) -> UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(rebasing: buffer[HeadRows.span(range, from: 0, stride: stride, width: width)])
     }
-}
-
-/// The layouts of the four operands of one attention call.
-struct HeadLayout {
-    let query: HeadRows, key: HeadRows, value: HeadRows, output: HeadRows
 }
