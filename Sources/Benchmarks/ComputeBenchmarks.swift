@@ -22,7 +22,7 @@ public enum ComputeBenchmarks {
         let tokens = random.normal(shape: [2, 4096, 320]), wideTokens = random.normal(shape: [2, 4096, 1280])
         let projection = random.normal(shape: [320, 320]) * 0.05, projectionBias = random.normal(shape: [320])
         let feedForwardIn = random.normal(shape: [2560, 320]) * 0.05, feedForwardInBias = random.normal(shape: [2560])
-        let feedForwardOut = random.normal(shape: [320, 1280]) * 0.03
+        let feedForwardOut = random.normal(shape: [320, 1280]) * 0.05
         return [
             ("compute.sgemm_1024", { _ = BLAS.matmul(a, b) }),
             ("compute.conv2d_3x3", { _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1) }),

@@ -1,7 +1,7 @@
 // Convolutions as matrix products that never materialise their im2col columns:
 // `y[o, q] = Σ_{c, i, j} w[o, (c·kh + i)·kw + j] · x[c, y·s − ph + i·d, x·s − pw + j·d]` for the
 // output position q = (y, x) is the product of the weight `[O, C·kh·kw]` with columns
-// `[C·kh·kw, H′·W′]`, and each packed panel of those columns (KC depths × NR positions) is read
+// `[C·kh·kw, H′·W′]`, and each packed panel of those columns (a block of depths × NR positions) is read
 // straight from the image, through leaky ReLU when the layer applies one to its input. The bias
 // and a residual are added as the last block of each tile is stored. A 1-D convolution is the
 // case H = kh = 1, ph = 0. The HiFi-GAN vocoder spent half its time writing and re-reading im2col
@@ -9,7 +9,7 @@
 // the bias and the residual adds.
 //
 // The sums are the matrix product's (gemm.c), in the same order: depth (c·kh + i)·kw + j, in
-// blocks of KC added to the tile one after the other; then `+ bias`, then `+ residual`, each
+// blocks of `ck_depth_block` added to the tile one after the other; then `+ bias`, then `+ residual`, each
 // rounded. So the result is the one im2col, `ck_sgemm`, a bias pass and a residual pass give, to
 // the bit.
 #include "CKernels.h"

@@ -6,9 +6,8 @@
 #include "CKernels.h"
 
 /// What the last block of a sum adds to its tile after the products, in this order and each
-/// rounded: `bias[r]` to row r (when not NULL), then `residual[r * ldr + j]` (when not NULL).
-/// What a tile adds after its sums, in this order: `bias[i]` to row i, `residual[i * ldr + j]`,
-/// `column_bias[j]` to column j (a linear layer's bias); each NULL when absent.
+/// rounded: `bias[i]` to row i, `residual[i * ldr + j]`, `column_bias[j]` to column j (a linear
+/// layer's bias); each NULL when absent.
 typedef struct {
     const float *bias;
     const float *residual;
@@ -41,8 +40,9 @@ static inline ptrdiff_t ck_panel_depth(const gemm_kind *kind, ptrdiff_t kc) { re
 
 /// Depths per block of a product over `depth` depths: the kind's block, or all of them when they are
 /// at most half again as many, since a short second block passes over C once more for a few depths
-/// (a 320-deep product as 256 + 64 took 13 % longer). Every driver blocks this way, so that a
-/// convolution and the GEMM of its im2col columns sum in the same order.
+/// (a 320-deep product as 256 + 64 took 13 % longer). The GEMM and `ck_conv` block this way, so that
+/// a convolution and the GEMM of its im2col columns sum in the same order (winograd1d.c keeps its
+/// own blocks of 128).
 static inline ptrdiff_t ck_depth_block(const gemm_kind *kind, ptrdiff_t depth) {
     return depth <= kind->kc * 3 / 2 ? depth : kind->kc;
 }

@@ -41,7 +41,8 @@ public enum Attention {
     /// - Returns: `[B, Nq, H·Dv]`.
     public static func scaledDotProduct(query: Tensor, key: Tensor, value: Tensor, heads: Int, scale: Float,
                                         causal: Bool = false) -> Tensor {
-        precondition(query.rank == 3 && key.rank == 3 && value.rank == 3 && heads > 0, "attention: expected [B, N, H·D] tensors")
+        precondition(query.rank == 3 && key.rank == 3 && value.rank == 3 && heads > 0 && key.shape[1] > 0,
+                     "attention: expected [B, N, H·D] tensors and at least one key")
         precondition(query.shape[0] == key.shape[0] && key.shape[0...1] == value.shape[0...1] && query.shape[2] == key.shape[2]
                      && query.shape[2] % heads == 0 && value.shape[2] % heads == 0,
                      "attention: query \(query.shape), key \(key.shape), value \(value.shape) do not match \(heads) heads")

@@ -20,9 +20,10 @@ extension Convolution {
         return withUnsafePointer(to: shape) { shape in
             input.scalars.withUnsafeBufferPointer { x in
                 weight.scalars.withUnsafeBufferPointer { w in
-                    bias.withUnsafeScalars { b in
-                        residual.withUnsafeScalars { r in
-                            inPieces(shape.pointee, batch: batch, positions: shape.pointee.out_height * shape.pointee.out_width,
+                    bias.withUnsafeScalars { biasScalars in
+                        residual.withUnsafeScalars { residualScalars in
+                            let (b, r) = (biasScalars?.baseAddress, residualScalars?.baseAddress)
+                            return inPieces(shape.pointee, batch: batch, positions: shape.pointee.out_height * shape.pointee.out_width,
                                      positionGranularity: positionGranularity, positionsPerOutput: 1) { item, range, y in
                                 let (image, extra) = (x.baseAddress! + item * imageSize, r.map { $0 + item * outputSize })
                                 let count = ck_conv_scratch_count(isa, bfloat16 ? 1 : 0, shape, range)
@@ -62,11 +63,12 @@ extension Convolution {
                     let packed = filter.packedFor.kernel == isa ? filter.packed : []
                     return filter.scalars.withUnsafeBufferPointer { w in
                         packed.withUnsafeBufferPointer { packed in
-                            bias.withUnsafeScalars { b in
-                                residual.withUnsafeScalars { r in
+                            bias.withUnsafeScalars { biasScalars in
+                                residual.withUnsafeScalars { residualScalars in
+                                    let (b, r) = (biasScalars?.baseAddress, residualScalars?.baseAddress)
                                     // Pieces of any number of groups: each piece's last panel of tiles is
                                     // partial anyway (groups are counted per phase), so halves are even.
-                                    inPieces(shape.pointee, batch: batch, positions: groups, positionGranularity: 1,
+                                    return inPieces(shape.pointee, batch: batch, positions: groups, positionGranularity: 1,
                                              positionsPerOutput: 4 * shape.pointee.dilation) { item, range, y in
                                         ck_winograd1d(isa, shape, w.baseAddress, packed.isEmpty ? nil : packed.baseAddress, b,
                                                       split.baseAddress! + item * splitSize, r.map { $0 + item * outputSize },
@@ -113,12 +115,3 @@ extension Convolution {
     }
 }
 
-private extension Optional where Wrapped == Tensor {
-    /// `body` with the tensor's scalars, or with `nil` when there is no tensor.
-    func withUnsafeScalars<Result>(_ body: (UnsafePointer<Float>?) -> Result) -> Result {
-        switch self {
-        case .some(let tensor): tensor.scalars.withUnsafeBufferPointer { body($0.baseAddress) }
-        case .none: body(nil)
-        }
-    }
-}

@@ -13,16 +13,14 @@ extension Tensor {
         precondition(bias == nil || bias?.shape == [outputs], "linear: bias \(bias?.shape ?? []), expected [\(outputs)]")
         // The product overwrites every element (no zero fill) and adds the bias as it stores each
         // tile: each element is the rounded `Σ`, then `+ b`, the bits a pass after the product gave.
-        let result = [Float](unsafeUninitializedCapacity: rows * outputs) { output, initialized in
-            let y = output
+        let result = [Float](unsafeUninitializedCapacity: rows * outputs) { y, initialized in
             scalars.withUnsafeBufferPointer { x in
                 weight.scalars.withUnsafeBufferPointer { w in
-                    // [rows, in] · [out, in]ᵀ + b -> [rows, out]
-                    let product = { (b: UnsafeBufferPointer<Float>?) in
+                    bias.withUnsafeScalars { b in
+                        // [rows, in] · [out, in]ᵀ + b -> [rows, out]
                         BLAS.sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
                                    c: y, ldc: outputs, columnBias: b)
                     }
-                    if let bias { bias.scalars.withUnsafeBufferPointer(product) } else { product(nil) }
                 }
             }
             initialized = rows * outputs

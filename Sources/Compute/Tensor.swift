@@ -85,3 +85,13 @@ public struct Tensor: Sendable, Equatable {
 extension Tensor: CustomStringConvertible {
     public var description: String { "Tensor(shape: \(shape), count: \(count))" }
 }
+
+extension Optional where Wrapped == Tensor {
+    /// `body` with the tensor's scalars, or with `nil` when there is no tensor.
+    func withUnsafeScalars<Result>(_ body: (UnsafeBufferPointer<Float>?) -> Result) -> Result {
+        switch self {
+        case .some(let tensor): tensor.scalars.withUnsafeBufferPointer { body($0) }
+        case .none: body(nil)
+        }
+    }
+}

@@ -20,11 +20,11 @@ struct BFloat16ProductTests {
 
     typealias Shape = MatrixProductBlockTests.Shape
 
-    /// Whole register tiles and ragged ones, odd depths (a last pair with one depth), a depth past
-    /// one 512-deep block, and the two cuts among threads; β = 1 on half of them.
+    /// Whole register tiles and ragged ones, odd depths (a last pair with one depth), depths past
+    /// two 512-deep blocks (up to 768 run as one), and the two cuts among threads; β = 1 on half of them.
     static let shapes: [Shape] = [false, true].flatMap { transposeA in
         [false, true].flatMap { transposeB in
-            [(1, 1, 1), (12, 32, 2), (13, 33, 3), (37, 70, 519), (301, 77, 190), (45, 333, 171)].enumerated().map {
+            [(1, 1, 1), (12, 32, 2), (13, 33, 3), (37, 70, 1031), (301, 77, 190), (45, 333, 171)].enumerated().map {
                 Shape(m: $1.0, n: $1.1, k: $1.2, transposeA: transposeA, transposeB: transposeB, beta: Float($0 % 2))
             }
         }

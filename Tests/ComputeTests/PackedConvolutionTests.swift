@@ -4,7 +4,7 @@ import TestSupport
 
 /// `conv1d` and the direct `conv2d` pack the columns of their product straight from the image
 /// (`ck_conv`), read the input through leaky ReLU (`conv1d`) and add the bias and a residual as
-/// they store each tile. These cases cover several blocks of depth (C·kh·kw > 256), output channels
+/// they store each tile. These cases cover several blocks of depth (C·kh·kw > 384; > 768 for bfloat16), output channels
 /// and positions that fill no whole register tile, panels across output rows, every border,
 /// strides 1 and 2, dilations, batch 2 and the cut into one piece per thread (along positions, or
 /// along channels when those are more), outside the batched path of small planes, on every instruction set this CPU supports (the AVX2
@@ -46,6 +46,9 @@ struct PackedConvolutionTests {
         Case(channels: 19, outputs: 26, height: 31, width: 45, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 2,
              dilation: 2, slope: nil, residual: false),
         Case(channels: 24, outputs: 40, height: 70, width: 80, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1,
+             dilation: 1, slope: nil, residual: true),
+        // Depths 810: four float32 blocks, two of bfloat16 pairs.
+        Case(channels: 90, outputs: 20, height: 12, width: 40, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1,
              dilation: 1, slope: nil, residual: true),
         // More output channels than positions: the cut between threads runs along channels.
         Case(channels: 64, outputs: 200, height: 1, width: 150, kernelHeight: 1, kernelWidth: 5, stride: 1, padding: 2,
