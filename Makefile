@@ -163,13 +163,14 @@ demo: build
 	  --seed 3 -o $(DEMO_DIR)/filled.wav --spectrogram $(DEMO_DIR)/filled.png
 	@echo "demo: wrote generated, restyled and filled .wav/.png to $(DEMO_DIR)/ (docs/mini-model.md says what the model knows)"
 
-## bench: time our kernels beside the PyTorch/librosa reference on this machine, and the networks
-## beside PyTorch 2.0.1 and the current PyTorch (fp32, and bf16 autocast where the CPU has bfloat16
-## dot products), as ratios.
+## bench: time our kernels beside the PyTorch/librosa reference on this machine (the compute
+## kernels also beside the current PyTorch), and the networks beside PyTorch 2.0.1 and the current
+## PyTorch (fp32, and bf16 autocast where the CPU has bfloat16 dot products), as ratios.
 bench: build $(VENV)/.installed $(CURRENT_VENV)/.installed
 	$(PYTHON) scripts/reference/bench.py --write-clip .bench-clip.wav
 	$(BIN)/auffusion-bench --clip .bench-clip.wav --json > .bench-swift.json
 	$(PYTHON) scripts/reference/bench.py --swift .bench-swift.json
+	$(CURRENT_VENV)/bin/python scripts/reference/bench.py --swift .bench-swift.json --compute-only
 	$(PYTHON) scripts/reference/bench_models.py --swift-bench $(BIN)/auffusion-bench --current-python $(CURRENT_VENV)/bin/python
 
 ## bench-batch: lines per hour per core of a batch with the embedded model (25 steps, one thread),

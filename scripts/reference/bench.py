@@ -3,6 +3,8 @@
 
     python scripts/reference/bench.py --swift .bench-swift.json     # what `make bench` runs
     python scripts/reference/bench.py --write-clip clip.wav          # the 10 s benchmark clip
+    .venv-torch-current/bin/python scripts/reference/bench.py --swift .bench-swift.json --compute-only
+                                                                     # the kernels beside the current PyTorch
 
 The Swift file is the run record of `auffusion-bench --json` (docs/cli.md); its details hold
 {"results": [{"name": "audio.analysis_10s", "seconds": 0.012}, ...]}.
@@ -28,14 +30,17 @@ import tempfile
 import time
 from typing import Callable
 
-import librosa
 import numpy as np
-import soundfile
 import torch
 
-from audio_fixtures import (GRIFFIN_LIM_ITERATIONS, GRIFFIN_LIM_MOMENTUM, HOP, N_FFT, SAMPLE_RATE,
-                            WIN, mel_filterbank, mel_spectrogram, quantize, scaled_waveform,
-                            spectrogram_image)
+try:  # the audio references; --compute-only runs without them (the current PyTorch's virtualenv has no librosa)
+    import librosa
+    import soundfile
+    from audio_fixtures import (GRIFFIN_LIM_ITERATIONS, GRIFFIN_LIM_MOMENTUM, HOP, N_FFT, SAMPLE_RATE,
+                                WIN, mel_filterbank, mel_spectrogram, quantize, scaled_waveform,
+                                spectrogram_image)
+except ModuleNotFoundError:
+    librosa = None
 
 # The benchmark clip: 10 s, 44.1 kHz, stereo, 16-bit PCM, a seeded mix of tones and noise that
 # looks like speech on a spectrogram:
@@ -308,7 +313,11 @@ def main() -> None:
     parser.add_argument("--swift", type=pathlib.Path, help="JSON results of `auffusion-bench --json`")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per reference (default 5)")
     parser.add_argument("--write-clip", type=pathlib.Path, help="write the benchmark clip and exit")
+    parser.add_argument("--compute-only", action="store_true",
+                        help="time only the compute kernels' references (torch alone, e.g. the current release)")
     arguments = parser.parse_args()
+    if librosa is None and not arguments.compute_only:
+        parser.error("librosa is not installed here: use the reference virtualenv, or --compute-only")
     if arguments.write_clip:
         write_bench_clip(arguments.write_clip)
         return
@@ -317,12 +326,14 @@ def main() -> None:
 
     torch.set_num_threads(THREADS)
     results = json.loads(arguments.swift.read_text())["details"]["results"]
-    print(f"threads {THREADS}, torch {torch.__version__}, librosa {librosa.__version__}, "
-          f"resampler {resampler()}, median of {arguments.runs} runs after a warm-up\n")
+    audio = "" if arguments.compute_only else f"librosa {librosa.__version__}, resampler {resampler()}, "
+    print(f"threads {THREADS}, torch {torch.__version__}, {audio}median of {arguments.runs} runs after a warm-up\n")
     rows, throughput = [], []
     with tempfile.TemporaryDirectory() as folder:
         for result in results:
             name, swift_ms = result["name"], 1000.0 * result["seconds"]
+            if arguments.compute_only and not name.startswith("compute."):
+                continue
             setup = REFERENCES.get(name)
             if setup is None:
                 rows.append((name, f"{swift_ms:.2f}", "no reference", ""))
