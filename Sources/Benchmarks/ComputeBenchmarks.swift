@@ -15,6 +15,8 @@ public enum ComputeBenchmarks {
         let query = random.normal(shape: [1, 8, 4096, 40])
         let key = random.normal(shape: [1, 8, 4096, 40])
         let value = random.normal(shape: [1, 8, 4096, 40])
+        // The same heads side by side in each token's row, as the U-Net's attention layers read them.
+        let (tokenQuery, tokenKey, tokenValue) = (tokensMajor(query), tokensMajor(key), tokensMajor(value))
         let gamma = random.normal(shape: [320]), beta = random.normal(shape: [320])
         let deepImage = random.normal(shape: [2, 1280, 8, 32])
         let deepKernel = random.normal(shape: [1280, 1280, 3, 3]) * 0.01
@@ -44,9 +46,18 @@ public enum ComputeBenchmarks {
             ("compute.linear_320", { _ = tokens.linear(weight: projection, bias: projectionBias) }),
             ("compute.linear_320_2560", { _ = tokens.linear(weight: feedForwardIn, bias: feedForwardInBias) }),
             ("compute.linear_1280_320", { _ = wideTokens.linear(weight: feedForwardOut, bias: projectionBias) }),
+            ("compute.attention_tokens", {
+                _ = Attention.scaledDotProduct(query: tokenQuery, key: tokenKey, value: tokenValue, heads: 8,
+                                               scale: 1 / Float(40).squareRoot())
+            }),
             ("compute.groupnorm", {
                 _ = Normalization.groupNorm(image, groups: 32, weight: gamma, bias: beta, epsilon: 1e-6)
             }),
         ]
+    }
+
+    /// `[B, H, N, D]` as `[B, N, H·D]`.
+    private static func tokensMajor(_ x: Tensor) -> Tensor {
+        x.permuted([0, 2, 1, 3]).reshaped([x.shape[0], x.shape[2], x.shape[1] * x.shape[3]])
     }
 }

@@ -60,8 +60,10 @@ public enum Attention {
                                scale: Float, causal: Bool) -> [Float] {
         let layout = (query: arrangement(heads, queries, depth), key: arrangement(heads, keys, depth),
                       value: arrangement(heads, keys, valueDepth), output: arrangement(heads, queries, valueDepth))
-        var output = [Float](repeating: 0, count: items * heads * queries * valueDepth)
         let blocksPerHead = (queries + queryBlock - 1) / queryBlock
+        // Every element is written by its head's query block (its row, its head's piece): no zero fill.
+        let count = items * heads * queries * valueDepth
+        var output = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         query.scalars.withUnsafeBufferPointer { q in
             key.scalars.withUnsafeBufferPointer { k in
                 value.scalars.withUnsafeBufferPointer { v in

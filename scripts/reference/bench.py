@@ -219,6 +219,7 @@ REFERENCES: dict[str, Callable[[pathlib.Path], Callable[[], object]]] = {
     "compute.conv2d_3x3_deep_winograd": setup_deep_conv2d,
     "compute.conv2d_3x3_deep_winograd4x4": setup_deep_conv2d,
     "compute.attention": setup_attention,
+    "compute.attention_tokens": setup_attention,  # the same attention; Swift reads [B, N, H·D] in place
     "compute.groupnorm": setup_groupnorm,
     **{name: setup_linear(name) for name in LINEAR_SHAPES},
 }
@@ -233,6 +234,7 @@ FLOPS: dict[str, int] = {
     "compute.conv2d_3x3_deep_winograd": 2 * math.prod(DEEP_CONV_SHAPE) * DEEP_CONV_SHAPE[1] * 9,
     "compute.conv2d_3x3_deep_winograd4x4": 2 * math.prod(DEEP_CONV_SHAPE) * DEEP_CONV_SHAPE[1] * 9,
     "compute.attention": 2 * 2 * _B * _H * _N * _N * _D,  # q k^T and p v; the softmax is not counted
+    "compute.attention_tokens": 2 * 2 * _B * _H * _N * _N * _D,
     **{name: 2 * math.prod(LINEAR_TOKENS) * inputs * outputs for name, (inputs, outputs) in LINEAR_SHAPES.items()},
 }
 
