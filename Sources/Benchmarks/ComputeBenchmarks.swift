@@ -25,6 +25,12 @@ public enum ComputeBenchmarks {
         let projection = random.normal(shape: [320, 320]) * 0.05, projectionBias = random.normal(shape: [320])
         let feedForwardIn = random.normal(shape: [2560, 320]) * 0.05, feedForwardInBias = random.normal(shape: [2560])
         let feedForwardOut = random.normal(shape: [320, 1280]) * 0.05
+        // The deeper levels' feed-forward layers: 1024 and 256 tokens a batch item, 640 and 1280 channels.
+        let middleTokens = random.normal(shape: [2, 1024, 640]), deepTokens = random.normal(shape: [2, 256, 1280])
+        let deepWideTokens = random.normal(shape: [2, 256, 5120])
+        let middleIn = random.normal(shape: [5120, 640]) * 0.05, middleInBias = random.normal(shape: [5120])
+        let deepIn = random.normal(shape: [10240, 1280]) * 0.05, deepInBias = random.normal(shape: [10240])
+        let deepOut = random.normal(shape: [1280, 5120]) * 0.05, deepOutBias = random.normal(shape: [1280])
         return [
             ("compute.sgemm_1024", { _ = BLAS.matmul(a, b) }),
             ("compute.conv2d_3x3", { _ = Convolution.conv2d(image, weight: kernel, bias: bias, padding: 1) }),
@@ -46,6 +52,9 @@ public enum ComputeBenchmarks {
             ("compute.linear_320", { _ = tokens.linear(weight: projection, bias: projectionBias) }),
             ("compute.linear_320_2560", { _ = tokens.linear(weight: feedForwardIn, bias: feedForwardInBias) }),
             ("compute.linear_1280_320", { _ = wideTokens.linear(weight: feedForwardOut, bias: projectionBias) }),
+            ("compute.linear_640_5120", { _ = middleTokens.linear(weight: middleIn, bias: middleInBias) }),
+            ("compute.linear_1280_10240", { _ = deepTokens.linear(weight: deepIn, bias: deepInBias) }),
+            ("compute.linear_5120_1280", { _ = deepWideTokens.linear(weight: deepOut, bias: deepOutBias) }),
             ("compute.attention_tokens", {
                 _ = Attention.scaledDotProduct(query: tokenQuery, key: tokenKey, value: tokenValue, heads: 8,
                                                scale: 1 / Float(40).squareRoot())

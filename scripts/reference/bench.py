@@ -152,11 +152,15 @@ SGEMM_N = 1024
 CONV_SHAPE = (1, 320, 32, 128)   # the UNet's first level on a 256 x 1024 spectrogram (latents 32 x 128)
 DEEP_CONV_SHAPE = (2, 1280, 8, 32)  # its deepest Winograd level, batch 2 as guidance runs it
 ATTENTION_SHAPE = (1, 8, 4096, 40)  # batch, heads, tokens (32 x 128), head size
-LINEAR_TOKENS = (2, 4096)           # the UNet's first level, batch 2 as guidance runs it
-LINEAR_SHAPES = {                   # (in, out): a projection, the feed-forward's GEGLU input and its output
-    "compute.linear_320": (320, 320),
-    "compute.linear_320_2560": (320, 2560),
-    "compute.linear_1280_320": (1280, 320),
+LINEAR_SHAPES = {  # (tokens of a batch item, in, out), batch 2 as guidance runs it: the top level's (4096
+    # tokens) projection, its feed-forward's GEGLU input and output; the GEGLU inputs of the 640- and
+    # 1280-channel levels (1024 and 256 tokens) and the deepest one's output
+    "compute.linear_320": (4096, 320, 320),
+    "compute.linear_320_2560": (4096, 320, 2560),
+    "compute.linear_1280_320": (4096, 1280, 320),
+    "compute.linear_640_5120": (1024, 640, 5120),
+    "compute.linear_1280_10240": (256, 1280, 10240),
+    "compute.linear_5120_1280": (256, 5120, 1280),
 }
 
 
@@ -190,11 +194,11 @@ def setup_attention(workdir: pathlib.Path) -> Callable[[], object]:
 
 
 def setup_linear(name: str) -> Callable[[pathlib.Path], Callable[[], object]]:
-    """compute.linear_*: F.linear with a bias over (2, 4096, in) tokens, the shapes of LINEAR_SHAPES."""
-    inputs, outputs = LINEAR_SHAPES[name]
+    """compute.linear_*: F.linear with a bias over (2, tokens, in) inputs, the shapes of LINEAR_SHAPES."""
+    tokens, inputs, outputs = LINEAR_SHAPES[name]
 
     def setup(workdir: pathlib.Path) -> Callable[[], object]:
-        x = seeded(*LINEAR_TOKENS, inputs, seed=15)
+        x = seeded(2, tokens, inputs, seed=15)
         weight, bias = 0.05 * seeded(outputs, inputs, seed=16), seeded(outputs, seed=17)
         return lambda: torch.nn.functional.linear(x, weight, bias)
     return setup
@@ -235,7 +239,7 @@ FLOPS: dict[str, int] = {
     "compute.conv2d_3x3_deep_winograd4x4": 2 * math.prod(DEEP_CONV_SHAPE) * DEEP_CONV_SHAPE[1] * 9,
     "compute.attention": 2 * 2 * _B * _H * _N * _N * _D,  # q k^T and p v; the softmax is not counted
     "compute.attention_tokens": 2 * 2 * _B * _H * _N * _N * _D,
-    **{name: 2 * math.prod(LINEAR_TOKENS) * inputs * outputs for name, (inputs, outputs) in LINEAR_SHAPES.items()},
+    **{name: 2 * 2 * tokens * inputs * outputs for name, (tokens, inputs, outputs) in LINEAR_SHAPES.items()},
 }
 
 
