@@ -18,7 +18,7 @@ public struct UpsamplingConvolution: Sendable {
 
     /// Which kernel rows (or columns) of the 3×3 kernel fall on input offset 0 and 1 of the 2×2
     /// neighbourhood, for an even (0) and an odd (1) output row (or column).
-    private static let taps: [[[Int]]] = [[[0], [1, 2]], [[0, 1], [2]]]
+    private static let taps: [[Range<Int>]] = [[0..<1, 1..<3], [0..<2, 2..<3]]
 
     /// - Parameters:
     ///   - weight: the 3×3 convolution's `[O, C, 3, 3]`.
@@ -27,19 +27,27 @@ public struct UpsamplingConvolution: Sendable {
         precondition(weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3,
                      "UpsamplingConvolution: expected a [O, C, 3, 3] kernel, got \(weight.shape)")
         let pairs = weight.shape[0] * weight.shape[1]
+        // Built when a model loads (the U-Net's 1280-channel upsamplers: 1.6 M kernels), so in
+        // parallel and over raw buffers; each sum adds its taps in the same order either way.
         phaseWeights = (0..<4).map { phase in
             let (rowTaps, columnTaps) = (Self.taps[phase / 2], Self.taps[phase % 2])
-            var kernel = [Float](repeating: 0, count: pairs * 4)
-            for pair in 0..<pairs {
-                for (row, kernelRows) in rowTaps.enumerated() {
-                    for (column, kernelColumns) in columnTaps.enumerated() {
-                        var sum: Float = 0
-                        for kernelRow in kernelRows {
-                            for kernelColumn in kernelColumns { sum += weight.scalars[pair * 9 + kernelRow * 3 + kernelColumn] }
+            let kernel = [Float](unsafeUninitializedCapacity: pairs * 4) { kernel, initialized in
+                weight.scalars.withUnsafeBufferPointer { g in
+                    ComputeThreads.parallelRanges(pairs, minimumPerRange: 1 << 14) { range in
+                        for pair in range {
+                            for row in 0..<2 {
+                                for column in 0..<2 {
+                                    var sum: Float = 0
+                                    for kernelRow in rowTaps[row] {
+                                        for kernelColumn in columnTaps[column] { sum += g[pair * 9 + kernelRow * 3 + kernelColumn] }
+                                    }
+                                    kernel[pair * 4 + row * 2 + column] = sum
+                                }
+                            }
                         }
-                        kernel[pair * 4 + row * 2 + column] = sum
                     }
                 }
+                initialized = pairs * 4
             }
             return Tensor(shape: [weight.shape[0], weight.shape[1], 2, 2], scalars: kernel)
         }

@@ -90,22 +90,30 @@ struct StoredTensor: Sendable {
         zip(zip(shape, strides), Self.contiguousStrides(shape)).allSatisfy { $0.0 <= 1 || $0.1 == $1 }
     }
 
+    /// Elements per piece of a contiguous tensor, the pieces widened on ``ComputeThreads`` (4 MB of
+    /// float32): loading is mostly the first touch of the copies' fresh pages, which the kernel
+    /// zeroes on the faulting thread, so a large tensor is written by every thread at once.
+    static let piece = 1 << 20
+
     /// Reads the elements, widened to Float32, into a contiguous row-major tensor.
     /// - Returns: a tensor of shape `shape`.
     /// - Throws: ``WeightsError/corrupt(path:reason:)`` if the storage is not inside the file.
-    /// - Complexity: O(count); contiguous float32 tensors are a single copy.
+    /// - Complexity: O(count); contiguous float32 tensors are a single copy. Every element is
+    ///   written once (the copy is not zero-filled first), a contiguous tensor's pieces in parallel.
     func materialize(from file: ByteStorage) throws -> Tensor {
-        var scalars = [Float](repeating: 0, count: count)
-        guard count > 0 else { return Tensor(shape: shape, scalars: scalars) }
-        try file.withBytes(storage) { raw in
-            scalars.withUnsafeMutableBufferPointer { output in
-                guard let destination = output.baseAddress else { return }
+        let scalars = try [Float](unsafeUninitializedCapacity: count) { output, initialized in
+            guard let destination = output.baseAddress else { return }
+            try file.withBytes(storage) { raw in
                 if isContiguous {
-                    Self.widen(raw, dtype, start: offset, stride: 1, count: count, into: destination)
+                    ComputeThreads.parallelFor((count + Self.piece - 1) / Self.piece) { index in
+                        let first = index * Self.piece, length = Swift.min(Self.piece, count - first)
+                        Self.widen(raw, dtype, start: offset + first, stride: 1, count: length, into: destination + first)
+                    }
                 } else {
                     widenStrided(raw, into: destination)
                 }
             }
+            initialized = count
         }
         file.release(storage)
         return Tensor(shape: shape, scalars: scalars)

@@ -23,6 +23,36 @@ struct SafetensorsTests {
         }
     }
 
+    /// Tensors are widened in pieces of a million elements (on every compute thread): every element
+    /// of a tensor of two whole pieces and part of a third lands where it belongs, in each stored type.
+    @Test("reads tensors larger than a piece exactly, element by element", arguments: ["F32", "F16", "BF16"])
+    func largeTensors(dtype: String) throws {
+        let count = 2 << 20 + 12_345, width = dtype == "F32" ? 4 : 2
+        // Every element's bits differ from its neighbours' (and are finite numbers): an element
+        // copied to the wrong place or left unwritten shows.
+        let bits = (0..<count).map { UInt32($0 % 30_000 + 1) }
+        let values: [Float] = switch dtype {
+        case "F32": bits.map { Float($0) * 0.25 }
+        case "F16": bits.map { Float(Float16(bitPattern: UInt16($0))) }
+        default: bits.map { Float(bitPattern: ($0 + 0x3C00) << 16) }
+        }
+        var data = [UInt8]()
+        data.reserveCapacity(count * width)
+        for (index, value) in values.enumerated() {
+            let stored: UInt32 = switch dtype {
+            case "F32": value.bitPattern
+            case "F16": bits[index]
+            default: bits[index] + 0x3C00
+            }
+            for byte in 0..<width { data.append(UInt8((stored >> (8 * byte)) & 0xFF)) }
+        }
+        let header = #"{"t":{"dtype":"\#(dtype)","shape":[\#(count)],"data_offsets":[0,\#(count * width)]}}"#
+        let tensor = try Safetensors(data: safetensorsFile(header: header, data: data)).tensor("t")
+        #expect(tensor.shape == [count])
+        let wrong = zip(tensor.scalars, values).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }
+        #expect(wrong == nil, "element \(wrong?.offset ?? -1)")
+    }
+
     @Test("an empty header is a valid file without tensors")
     func empty() throws {
         let file = try Safetensors(data: safetensorsFile(header: "{}"))
