@@ -50,6 +50,10 @@ static inline ptrdiff_t ck_depth_block(const gemm_kind *kind, ptrdiff_t depth) {
 /// The float32 kind of `isa`, or NULL where this build has no vector kernels (not x86-64).
 const gemm_kind *ck_gemm_kind(ck_isa isa);
 
+/// AVX-512's float kind with 8 × 32 tiles (for row counts that are a multiple of 8 but not of 12),
+/// or NULL for other instruction sets and where this build has no vector kernels.
+const gemm_kind *ck_gemm_kind_rows8(ck_isa isa);
+
 /// The AVX-512 BF16 kind (panels of bfloat16 pairs), or NULL where this build has no vector kernels.
 const gemm_kind *ck_gemm_kind_bf16(void);
 

@@ -342,55 +342,13 @@ void ck_winograd1d_filter(const ck_conv_shape *shape, const float *weight, float
 /// every panel of V of its block.
 enum { depth_block = 128 };
 
-#if defined(__x86_64__)
-/// AVX-512 with 8 × 32 register tiles in 16 accumulators: the vocoder's 32- and 64-channel stages
-/// fill no whole 12-row tile (36 rows for 32, 72 for 64: an eighth of the products wasted).
-/// Eight broadcasts and two loads per 16 FMAs keep it bound by the FMAs, as the 12 × 32 tile is;
-/// the vocoder took 5 % less time with it, its 128- and 256-channel stages included.
-#define ROWS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-__attribute__((target("avx512f")))
-static void micro_avx512_8(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
-                           const tile_epilogue *epilogue) {
-    (void)alpha;
-    (void)epilogue;
-#define DECLARE(r) __m512 acc##r##_0 = _mm512_setzero_ps(), acc##r##_1 = _mm512_setzero_ps();
-    ROWS8(DECLARE)
-#undef DECLARE
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#define STEP(r) { const __m512 x = _mm512_set1_ps(a[r]); \
-        acc##r##_0 = _mm512_fmadd_ps(x, b0, acc##r##_0); acc##r##_1 = _mm512_fmadd_ps(x, b1, acc##r##_1); }
-        ROWS8(STEP)
-#undef STEP
-        a += 8;
-        b += 32;
-    }
-#define STORE(r) { float *target = c + r * ldc; \
-        if (beta != 0.0f) { acc##r##_0 = _mm512_add_ps(acc##r##_0, _mm512_loadu_ps(target)); \
-                            acc##r##_1 = _mm512_add_ps(acc##r##_1, _mm512_loadu_ps(target + 16)); } \
-        _mm512_storeu_ps(target, acc##r##_0); _mm512_storeu_ps(target + 16, acc##r##_1); }
-    ROWS8(STORE)
-#undef STORE
-}
-#undef ROWS8
-
-/// Packs one whole panel of 8 rows into `[kc][8]`.
-static void pack_rows_8(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        for (int r = 0; r < 8; r++) out[p * 8 + r] = origin[r * lda + p];
-    }
-}
-
-static const gemm_kind avx512_8_kind = {.mr = 8, .nr = 32, .kc = depth_block, .micro = micro_avx512_8, .pack_rows = pack_rows_8};
-#endif
-
 /// The kind the products of `shape` run on with `isa`: AVX-512's 8 × 32 tiles where the output
-/// channels are a multiple of 8 but not of 12, else the matrix products' own.
+/// channels are a multiple of 8 but not of 12 (the vocoder's 32- and 64-channel stages fill no
+/// whole 12-row tile: an eighth of the products wasted; the vocoder took 5 % less time with them,
+/// its 128- and 256-channel stages included), else the matrix products' own.
 static const gemm_kind *products_kind(ck_isa isa, const ck_conv_shape *shape) {
-#if defined(__x86_64__)
-    if (isa == CK_ISA_AVX512 && shape->outputs % 8 == 0 && shape->outputs % 12 != 0) return &avx512_8_kind;
-#endif
-    return ck_gemm_kind(isa);
+    const gemm_kind *rows8 = ck_gemm_kind_rows8(isa);
+    return rows8 && shape->outputs % 8 == 0 && shape->outputs % 12 != 0 ? rows8 : ck_gemm_kind(isa);
 }
 
 /// Floats of one packed U[ξ] of `outputs` rows (rounded up to 64 bytes).

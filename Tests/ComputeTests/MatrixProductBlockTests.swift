@@ -94,6 +94,39 @@ struct MatrixProductBlockTests {
         }
     }
 
+    /// On AVX-512, products of at most 1024 rows that are a multiple of 8 but not of 12 (the
+    /// attention's `Vᵀ · Pᵀ`: 40 rows) run in 8-row tiles; 48 rows run in 12-row ones. A row's sums
+    /// are the same either way: the first 40 rows of a 48-row product, to the bit.
+    @Test("products in 8-row tiles give each row the bits of 12-row tiles",
+          arguments: [40, 320, 1031], [false, true])
+    func eightRowTiles(depth: Int, transposeA: Bool) {
+        var random = TorchRandomSource(seed: 13)
+        let (rows, padded, columns) = (40, 48, 70)
+        let lda = transposeA ? padded + 3 : depth + 3, ldc = columns + 2
+        let a = (random.normal(shape: [(transposeA ? depth : padded) * lda]) * 0.1).scalars
+        let b = (random.normal(shape: [depth * columns]) * 0.1).scalars
+        let c = random.normal(shape: [padded * ldc]).scalars
+        let bias = random.normal(shape: [columns]).scalars
+        for beta: Float in [0, 1] {
+            let run = { (m: Int) -> [Float] in
+                var output = c
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        bias.withUnsafeBufferPointer { bias in
+                            output.withUnsafeMutableBufferPointer { output in
+                                BLAS.sgemm(transposeA: transposeA, m: m, n: columns, k: depth, alpha: 0.5, a: a, lda: lda, b: b,
+                                           ldb: columns, beta: beta, c: output, ldc: ldc, columnBias: bias)
+                            }
+                        }
+                    }
+                }
+                return Array(output[0..<rows * ldc])
+            }
+            let (eight, twelve) = (run(rows), run(padded))
+            #expect(eight == twelve, "β = \(beta): \(compare(eight, twelve))")
+        }
+    }
+
     @Test("every cut agrees with the definition and leaves the padding of C alone",
           arguments: shapes, instructionSets)
     func blocks(shape: Shape, instructionSet: InstructionSet) {
