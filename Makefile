@@ -86,7 +86,7 @@ test-side:
 
 ## test-browser: `auffusion serve` with the embedded model, driven in headless Chromium over
 ## WebDriver by a Python script (standard library only): upload, drag a selection, fill, play,
-## download; the download must equal `auffusion inpaint`'s file (about 10 s). Skipped, saying so,
+## download (it must equal `auffusion inpaint`'s file), delete the clip (about 10 s). Skipped, saying so,
 ## when chromium or chromedriver is missing. SCREENSHOT=docs/images/serve-fill.png saves the page.
 BROWSER_TEST = if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
 	  python3 scripts/serve/browser_test.py $(BIN)/auffusion $(if $(SCREENSHOT),--screenshot $(SCREENSHOT)); \

@@ -34,6 +34,10 @@ extension EditorServer {
         routes.add(.get, "/api/clips/:clip", to: router) { _, context in
             try self.folder.summary(try context.parameters.require("clip"), canvasSeconds: self.canvasSeconds).jsonResponse()
         }
+        routes.add(.delete, "/api/clips/:clip", to: router) { _, context in
+            try self.deleteClip(try context.parameters.require("clip"))
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+        }
         routes.add(.get, "/api/clips/:clip/files/**", to: router) { request, context in
             let id = try context.parameters.require("clip")
             let url = try self.folder.file(try Self.fileName(in: request.uri.path, clip: id), of: id)
@@ -306,6 +310,14 @@ extension EditorServer {
 
     /// Cancels job `id`. A generation cancelled before it ran takes along the clip made for it,
     /// still empty (one cancelled while running removes it itself, as a failed one does).
+    /// Deletes a clip whose jobs are all final, with its files and its finished jobs.
+    func deleteClip(_ id: String) throws {
+        try folder.delete(id, busy: queue.busyClips()) {
+            queue.all().filter { $0.clip == id && !$0.state.isFinal }.map(\.id)
+        }
+        queue.forget(clips: [id], finishedBefore: .distantPast)
+    }
+
     func cancel(_ id: String) throws -> JobStatus {
         let status = try queue.cancel(id)
         if status.kind == .generate, status.state == .cancelled, let clip = status.clip, (try? folder.clip(clip))?.versions.isEmpty == true {

@@ -553,6 +553,34 @@ struct GuardAPITests {
         }
     }
 
+    @Test("a clip is deleted on request, files and finished jobs with it; while a job uses it the delete is refused with 409 naming the job")
+    func deleteClip() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let clip = try await client.upload(TestServer.clip)
+            let edit = try await client.submit(#"{"kind": "restyle", "clip": "\#(clip)", "prompt": "a cat", "steps": 2}"#)
+            #expect(try await client.wait(edit)["state"] as? String == "done")
+            let running = try await client.submit(longJob(clip))
+            try await client.execute(uri: "/api/clips/\(clip)", method: .delete) { response in
+                #expect(response.status == .conflict)
+                #expect(errorMessage(response).contains(running))
+            }
+            #expect(try await client.versions(of: clip).count == 2, "a refused delete leaves the clip as it was")
+            _ = try await client.execute(uri: "/api/jobs/\(running)", method: .delete)
+            #expect(try await client.wait(running)["state"] as? String == "cancelled")
+            try await client.execute(uri: "/api/clips/\(clip)", method: .delete) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/api/clips/\(clip)", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/clips/\(clip)/files/v0.wav", method: .get) { #expect($0.status == .notFound) }
+            for job in [edit, running] {
+                try await client.execute(uri: "/api/jobs/\(job)", method: .get) { #expect($0.status == .notFound, "job \(job) is forgotten") }
+            }
+            #expect(!FileManager.default.fileExists(atPath: server.workFolder.appendingPathComponent("clips/\(clip)").path))
+            try await client.execute(uri: "/api/clips/\(clip)", method: .delete) { #expect($0.status == .notFound) }
+        }
+    }
+
     @Test("a generation cancelled while queued leaves no clip; its job is forgotten after the expiry")
     func finishedGenerations() async throws {
         // An expiry with room for a slow machine between the upload and the submit, which sweeps first.

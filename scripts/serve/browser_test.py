@@ -7,7 +7,8 @@ Starts `AUFFUSION serve` with the embedded model and Debian's Chromium (headless
 chromedriver, and drives the page over the W3C WebDriver protocol (plain HTTP and JSON, Python's
 standard library only): load the page, upload a clip, drag a selection on the spectrogram, run a
 fill, wait for the result, play it, download it; the downloaded file must equal, byte for byte,
-what `AUFFUSION inpaint` writes with the same settings and seed. --screenshot saves the page
+what `AUFFUSION inpaint` writes with the same settings and seed; then delete the clip (the
+confirmation dismissed, then accepted). --screenshot saves the page
 with the result. Exits 0 when every step passed, 1 with a message naming the step otherwise.
 """
 
@@ -252,6 +253,26 @@ def run(auffusion, screenshot, folder):
             if downloaded.read() != written.read():
                 raise Failure(f"the page's download {version['file']} differs from `auffusion inpaint`'s file")
         step("compare")
+
+        # Deleting the clip asks first; dismissed, nothing happens; accepted, the server forgets the
+        # clip and the page is as it starts.
+        clip_id = browser.script("return state.clip.id")
+        browser.click("#delete-clip")
+        browser.command("POST", "alert/dismiss", {})
+        if browser.script("return state.clip === null"):
+            raise Failure("a dismissed delete forgot the clip")
+        browser.click("#delete-clip")
+        browser.command("POST", "alert/accept", {})
+        browser.wait("return state.clip === null && document.querySelectorAll('#versions li').length === 0 "
+                     "&& ['undo', 'redo', 'ab', 'delete-clip'].every((id) => document.getElementById(id).disabled)",
+                     "the page shows no clip after the delete")
+        status = browser.script("return fetch('/api/clips/' + arguments[0]).then((response) => response.status)", clip_id)
+        if status != 404:
+            raise Failure(f"the deleted clip still answers {status}")
+        errors = browser.script("return pageErrors")
+        if errors:
+            raise Failure(f"the page's script threw after the delete: {errors}")
+        step("delete")
     finally:
         if browser:
             browser.quit()
@@ -272,7 +293,7 @@ def main():
             print(f"error: browser test: {error}", file=sys.stderr)
             return 1
     steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
-    print(f"browser test: passed (load, upload, drag, fill, play, download = auffusion inpaint); at {steps}")
+    print(f"browser test: passed (load, upload, drag, fill, play, download = auffusion inpaint, delete); at {steps}")
     return 0
 
 

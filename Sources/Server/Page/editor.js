@@ -61,6 +61,7 @@ function showClip(clip, number) {
   if (!state.clip || state.clip.id !== clip.id) { state.selection = null; state.showParent = false; state.picture = null; describeSelection(); }
   state.clip = clip;
   $("clip-name").textContent = `${clip.name} — ${clip.format} (the model hears ${clip.canvas_seconds} s at a time; longer clips are edited in windows)`;
+  $("delete-clip").disabled = false;
   if (number !== undefined) state.current = number;
   state.current = Math.min(state.current, clip.versions.length - 1);
   remember();
@@ -136,6 +137,34 @@ function loadVersion() {
   const picture = new Image();
   picture.onload = () => { if (load === state.loads) { state.picture = picture; draw(); } };
   picture.src = fileURL(`v${version.number}.png`);
+}
+
+// Deletes the clip shown from the server, after asking; the page is then as it starts, with no clip.
+async function deleteClip() {
+  if (!state.clip || !confirm(`Delete “${state.clip.name}” and all its versions from the server?`)) return;
+  try {
+    await api(`/api/clips/${state.clip.id}`, { method: "DELETE" });
+  } catch (error) {
+    say(error.message);
+    return;
+  }
+  say("");
+  Object.assign(state, { clip: null, current: 0, showParent: false, selection: null, picture: null, overlay: null });
+  state.undo.length = 0; state.redo.length = 0;
+  sessionStorage.removeItem("auffusion-view");
+  const audio = $("audio");
+  audio.pause();
+  audio.removeAttribute("src");
+  audio.load();
+  $("clip-name").textContent = "no clip yet: open one, or generate one from text below";
+  $("versions").innerHTML = "";
+  $("details").innerHTML = "";
+  $("overlay").innerHTML = '<option value="">none</option>';
+  $("download").removeAttribute("href");
+  $("plan").hidden = true;
+  for (const id of ["undo", "redo", "ab", "delete-clip"]) $(id).disabled = true;
+  describeSelection();
+  draw();
 }
 
 function escapeHTML(text) {
@@ -527,6 +556,7 @@ async function start() {
   $("strength").oninput = () => { $("strength-value").textContent = $("strength").value; };
   $("edit").onsubmit = run;
   $("cancel").onclick = cancel;
+  $("delete-clip").onclick = deleteClip;
   // Undo and redo move along the versions chosen, never deleting one.
   const step = (from, to) => () => {
     if (!state.clip || !from.length) return;
