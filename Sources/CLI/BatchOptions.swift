@@ -78,8 +78,11 @@ struct BatchOptions: ParsableArguments {
                 report.say("[\(position)/\(count)] \(label)")
                 progress = report.progress()
             },
-            progress: { done, total in
-                progress.show("step \(done)/\(total)", done: done, of: total)
+            progress: { task in
+                switch task {
+                case .step(let done, let total): progress.show("step \(done)/\(total)", done: done, of: total)
+                case .rendering(let work): _ = progress.rendering()(work)
+                }
                 return true
             },
             finished: { entry, warnings in

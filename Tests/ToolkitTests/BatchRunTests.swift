@@ -14,10 +14,10 @@ private struct ToneJob: BatchJob {
 
     var command: String { "tone" }
 
-    func run(_ line: BatchItem, seed: UInt64, pipeline: AuffusionPipeline, progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
+    func run(_ line: BatchItem, seed: UInt64, pipeline: AuffusionPipeline, progress: @escaping (TaskProgress) -> Bool) throws -> BatchProduct {
         if failing.contains(line.prompt) { throw BatchFailure("\(line.prompt) cannot be made") }
         if full.contains(line.prompt) { throw AudioFileError.noSpace(path: "/out/\(line.prompt).wav") }
-        _ = progress(1, 1)
+        _ = progress(.step(done: 1, total: 1))
         let samples = (0..<1600).map { Float(0.5 * sin(Double($0) * Double(seed % 100 + 1) * 0.01)) }
         return BatchProduct(audio: AudioBuffer(mono: samples, sampleRate: 16000),
                             record: RunRecord(command: command, seed: seed, elapsed: 0), warnings: ["note on \(line.prompt)"])
@@ -110,6 +110,28 @@ struct BatchRunTests {
         #expect(events == ["one", "broken", "two"])
         let manifest = try String(contentsOf: folder.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
         #expect(manifest.split(separator: "\n").count == 3 && manifest.contains("no space left on the device"))
+    }
+
+    @Test("a task reports the decoding and vocoding after its steps, as a single run does")
+    func renderingProgress() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("batch.jsonl")
+        try #"{"prompt": "a beep", "seed": 1}"#.write(to: file, atomically: true, encoding: .utf8)
+        let plan = try BatchPlan<BatchItem>(file: file, folder: OutputFolder(folder.appendingPathComponent("out")), takes: .one)
+        var defaults = GenerationRequest(prompt: "")
+        defaults.stepCount = 2
+        var seen: [String] = []
+        let observer = BatchRun<GenerationBatchJob>.Observer(progress: { task in
+            switch task {
+            case .step(let done, let total): seen.append("step \(done)/\(total)")
+            case .rendering(let work): seen.append("\(work.stage.rawValue) \(work.done)/\(work.total)")
+            }
+            return true
+        })
+        let summary = try BatchRun(job: GenerationBatchJob(defaults: defaults), plan: plan).run(pipeline: pipeline, drawSeed: { 0 }, observer: observer)
+        #expect(summary.done == 1)
+        // The fixture's scheduler (PNDM) evaluates 3 times for 2 steps; its one canvas is one window.
+        #expect(seen == ["step 1/3", "step 2/3", "step 3/3", "decoding 1/1", "vocoding 1/1"], "\(seen)")
     }
 
     @Test("an edit line's fingerprint holds its inputs' sizes and dates, not where they are: a moved data folder resumes")

@@ -14,10 +14,11 @@ public struct GenerationBatchJob: BatchJob {
     public var command: String { "generate" }
 
     public func run(_ line: BatchItem, seed: UInt64, pipeline: AuffusionPipeline,
-                    progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
+                    progress: @escaping (TaskProgress) -> Bool) throws -> BatchProduct {
         let request = line.request(defaults: defaults)
         var noise = NoiseSource(seed: seed)
-        let result = try pipeline.generate(request, noise: &noise) { progress($0.step, $0.total) }
+        let result = try pipeline.generate(request, noise: &noise, progress: { progress(.step(done: $0.step, total: $0.total)) },
+                                           rendering: { progress(.rendering($0)) })
         let dropped = result.droppedTokenCount
         var record = RunRecord(command: command, request: request, seed: seed, result: result, elapsed: 0)
         record.addDetails(["windows": .number(Double(pipeline.windows(of: request).offsets.count))])   // as a single generate's
@@ -50,7 +51,7 @@ public struct EditBatchJob: BatchJob {
     public var command: String { "edit" }
 
     public func run(_ line: EditBatchLine, seed: UInt64, pipeline: AuffusionPipeline,
-                    progress: @escaping (Int, Int) -> Bool) throws -> BatchProduct {
+                    progress: @escaping (TaskProgress) -> Bool) throws -> BatchProduct {
         var noise = NoiseSource(seed: seed)
         let input = line.plan.inputClip(relativeTo: inputFolder)
         let file = try input.map { url in
@@ -63,8 +64,9 @@ public struct EditBatchJob: BatchJob {
         let plan = finishing.applied(to: try line.plan.plan(clipDuration: clip?.duration, folder: inputFolder, pipeline: pipeline))
         var run = EditRun(plan, clip: clip)
         run.samplePosterior = samplePosterior
-        // A batch shows its tasks' steps; the encoding and rendering around them are not counted there.
-        let (result, placement) = try run(pipeline: pipeline, noise: &noise) { $0.rendering == nil ? progress($0.stepsDone, $0.totalSteps) : true }
+        let (result, placement) = try run(pipeline: pipeline, noise: &noise) { edit in
+            edit.rendering.map { progress(.rendering($0)) } ?? progress(.step(done: edit.stepsDone, total: edit.totalSteps))
+        }
         var record = RunRecord(command: command, request: plan.passes.last?.request, seed: seed, result: result.output, elapsed: 0,
                                input: input)
         record.sourcePrompt = plan.passes.last?.attention?.sourcePrompt

@@ -11,9 +11,9 @@ import Pipeline
 public protocol BatchJob: Sendable {
     associatedtype Line: BatchLine
     /// Runs `line` with noise seeded by `seed`.
-    /// - Parameter progress: called after each denoising step with the steps done and the total;
-    ///   returning `false` stops the run.
-    func run(_ line: Line, seed: UInt64, pipeline: AuffusionPipeline, progress: @escaping (_ done: Int, _ total: Int) -> Bool) throws -> BatchProduct
+    /// - Parameter progress: called after each denoising step, and after each window of the work
+    ///   around the steps (encoding a clip, decoding, vocoding); returning `false` stops the run.
+    func run(_ line: Line, seed: UInt64, pipeline: AuffusionPipeline, progress: @escaping (TaskProgress) -> Bool) throws -> BatchProduct
     /// What progress shows for `line` (its prompt).
     func label(of line: Line) -> String
     /// The command whose runs the job repeats (`generate`, `edit`), for the records.
@@ -28,6 +28,13 @@ public protocol BatchJob: Sendable {
 
 extension BatchJob {
     public func inputs(of line: Line) -> [URL] { [] }
+}
+
+/// What a batch task reports while it runs: a denoising step ended (steps done of all its steps,
+/// every pass of an edit plan counted), or a window of the work around the steps did.
+public enum TaskProgress: Sendable, Equatable {
+    case step(done: Int, total: Int)
+    case rendering(RenderProgress)
 }
 
 /// What a job made of one line: the audio to write and the record of the run (its outputs and
@@ -57,13 +64,14 @@ public struct BatchRun<Job: BatchJob>: Sendable {
     public struct Observer {
         /// A task starts: its position in this run (1-based), the number of tasks, its label.
         public var started: (_ position: Int, _ count: Int, _ label: String) -> Void
-        /// A denoising step of the current task ended; `false` stops it.
-        public var progress: (_ done: Int, _ total: Int) -> Bool
+        /// A denoising step, or a window of the rendering around the steps, of the current task
+        /// ended; `false` stops it.
+        public var progress: (TaskProgress) -> Bool
         /// A task ended (done, failed or skipped), with its warnings.
         public var finished: (_ entry: BatchManifestEntry, _ warnings: [String]) -> Void
 
         public init(started: @escaping (Int, Int, String) -> Void = { _, _, _ in },
-                    progress: @escaping (Int, Int) -> Bool = { _, _ in true },
+                    progress: @escaping (TaskProgress) -> Bool = { _ in true },
                     finished: @escaping (BatchManifestEntry, [String]) -> Void = { _, _ in }) {
             self.started = started
             self.progress = progress
@@ -197,7 +205,7 @@ public struct BatchRun<Job: BatchJob>: Sendable {
 
     /// Runs one task and writes its output; returns what it made, its record completed. The
     /// output is checked before the run (``RunOutputs``).
-    private func run(_ line: Job.Line, output: URL?, seed: UInt64, progress: @escaping (Int, Int) -> Bool,
+    private func run(_ line: Job.Line, output: URL?, seed: UInt64, progress: @escaping (TaskProgress) -> Bool,
                      pipeline: AuffusionPipeline) throws -> BatchProduct {
         guard let output else { throw BatchFailure("the line has no output") }
         try plan.folder.createFolders(for: output)
