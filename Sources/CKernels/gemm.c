@@ -242,9 +242,9 @@ static void micro_avx2(ptrdiff_t kc, const float *a, const float *b, float *c, p
     }
 }
 
-/// AVX-512: a 12 × 32 tile in 24 zmm accumulators. The accumulators are named registers, not an
-/// array: clang zeroed an array through memset on the stack and reloaded it, a tenth of the time
-/// of the attention's short (k = 40) products. The tile of C is prefetched while the sums run.
+/// AVX-512: the accumulators of a tile are named registers, not an array: clang zeroed an array
+/// through memset on the stack and reloaded it, a tenth of the time of the attention's short
+/// (k = 40) products. The tile of C is prefetched while the sums run.
 #define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define DECLARE_TILE_ROW(r) __m512 acc##r##_0 = _mm512_setzero_ps(), acc##r##_1 = _mm512_setzero_ps(); \
     _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0); _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
@@ -281,42 +281,34 @@ static inline void store_row_avx512(float *target, __m512 v0, __m512 v1, int r, 
     _mm512_storeu_ps(target + 16, v1);
 }
 
-__attribute__((target("avx512f")))
-static void micro_avx512(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
-                         const tile_epilogue *epilogue) {
-    ROWS12(DECLARE_TILE_ROW)
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#define STEP(r) { const __m512 x = _mm512_set1_ps(a[r]); \
-        acc##r##_0 = _mm512_fmadd_ps(x, b0, acc##r##_0); acc##r##_1 = _mm512_fmadd_ps(x, b1, acc##r##_1); }
-        ROWS12(STEP)
-#undef STEP
-        a += 12;
-        b += 32;
-    }
-    ROWS12(STORE_TILE_ROW)
-}
-
-/// AVX-512 with 8 × 32 tiles in 16 accumulators, for products of few rows that are a multiple of 8
-/// but not of 12 (the attention's `Vᵀ · Pᵀ`: 40 rows at the U-Net's top level fill 3⅓ tiles of 12,
-/// so a sixth of the 12-row products were wasted). Eight broadcasts and two loads per 16 FMAs keep
-/// it bound by the FMAs, as the 12 × 32 tile is; each element's sum is the same.
+/// The float AVX-512 micro-kernels: an MR × 32 tile (`ROWS` lists the MR rows) in 2·MR zmm
+/// accumulators, each depth one broadcast of A per row and two loads of B for 2·MR FMAs.
+///
+/// The 12-row one is the products' own. The 8-row one is for products of few rows that are a
+/// multiple of 8 but not of 12. The attention's `Vᵀ · Pᵀ` has 40 rows at the U-Net's top level:
+/// 3⅓ tiles of 12, so a sixth of its 12-row products were wasted. With eight broadcasts and two
+/// loads per 16 FMAs the 8-row tile stays bound by the FMAs, as the 12-row one is. Either way each
+/// element's sum is the same.
 #define ROWS8(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-__attribute__((target("avx512f")))
-static void micro_avx512_rows8(ptrdiff_t kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float alpha, float beta,
-                               const tile_epilogue *epilogue) {
-    ROWS8(DECLARE_TILE_ROW)
-    for (ptrdiff_t p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#define STEP(r) { const __m512 x = _mm512_set1_ps(a[r]); \
-        acc##r##_0 = _mm512_fmadd_ps(x, b0, acc##r##_0); acc##r##_1 = _mm512_fmadd_ps(x, b1, acc##r##_1); }
-        ROWS8(STEP)
-#undef STEP
-        a += 8;
-        b += 32;
+#define FMA_TILE_ROW(r) { const __m512 x = _mm512_set1_ps(a[r]); \
+    acc##r##_0 = _mm512_fmadd_ps(x, b0, acc##r##_0); acc##r##_1 = _mm512_fmadd_ps(x, b1, acc##r##_1); }
+#define FLOAT_MICRO_AVX512(name, ROWS, mr)                                                                             \
+    __attribute__((target("avx512f"))) static void name(ptrdiff_t kc, const float *a, const float *b, float *c,      \
+                                                        ptrdiff_t ldc, float alpha, float beta,                      \
+                                                        const tile_epilogue *epilogue) {                             \
+        ROWS(DECLARE_TILE_ROW)                                                                                        \
+        for (ptrdiff_t p = 0; p < kc; p++) {                                                                          \
+            const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);                                         \
+            ROWS(FMA_TILE_ROW)                                                                                        \
+            a += mr;                                                                                                  \
+            b += 32;                                                                                                  \
+        }                                                                                                             \
+        ROWS(STORE_TILE_ROW)                                                                                          \
     }
-    ROWS8(STORE_TILE_ROW)
-}
+FLOAT_MICRO_AVX512(micro_avx512, ROWS12, 12)
+FLOAT_MICRO_AVX512(micro_avx512_rows8, ROWS8, 8)
+#undef FLOAT_MICRO_AVX512
+#undef FMA_TILE_ROW
 #undef ROWS8
 
 /// AVX-512 BF16: the 12 × 32 tile of `micro_avx512` from panels of bfloat16 pairs, each
