@@ -402,36 +402,30 @@ static void pack_rows_avx2(const float *origin, ptrdiff_t lda, ptrdiff_t kc, flo
     }
 }
 
-/// AVX-512 row packing: 12 rows (and 4 zero rows) of 16 depths, transposed, stored 12 lanes per depth.
-__attribute__((target("avx512f")))
-static void pack_rows_avx512(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
+/// AVX-512 row packing of a panel of `mr` ≤ 16 rows: `mr` rows (and zero rows up to 16) of 16
+/// depths at a time, transposed, stored `mr` lanes per depth.
+__attribute__((target("avx512f"), always_inline))
+static inline void pack_rows_avx512_of(int mr, const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
     ptrdiff_t p = 0;
     for (; p + 16 <= kc; p += 16) {
         __m512 r[16];
-        for (int i = 0; i < 12; i++) r[i] = _mm512_loadu_ps(origin + i * lda + p);
-        r[12] = r[13] = r[14] = r[15] = _mm512_setzero_ps();
+        for (int i = 0; i < 16; i++) r[i] = i < mr ? _mm512_loadu_ps(origin + i * lda + p) : _mm512_setzero_ps();
         transpose16_avx512(r);
-        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(out + (p + j) * 12, 0x0FFF, r[j]);
+        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(out + (p + j) * mr, (__mmask16)((1u << mr) - 1), r[j]);
     }
     for (; p < kc; p++) {
-        for (int i = 0; i < 12; i++) out[p * 12 + i] = origin[i * lda + p];
+        for (int i = 0; i < mr; i++) out[p * mr + i] = origin[i * lda + p];
     }
 }
 
-/// AVX-512 row packing for 8-row panels: 16 depths at a time through the 16 × 16 transpose.
+__attribute__((target("avx512f")))
+static void pack_rows_avx512(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
+    pack_rows_avx512_of(12, origin, lda, kc, out);
+}
+
 __attribute__((target("avx512f")))
 static void pack_rows_avx512_rows8(const float *origin, ptrdiff_t lda, ptrdiff_t kc, float *out) {
-    ptrdiff_t p = 0;
-    for (; p + 16 <= kc; p += 16) {
-        __m512 r[16];
-        for (int i = 0; i < 8; i++) r[i] = _mm512_loadu_ps(origin + i * lda + p);
-        for (int i = 8; i < 16; i++) r[i] = _mm512_setzero_ps();
-        transpose16_avx512(r);
-        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(out + (p + j) * 8, 0x00FF, r[j]);
-    }
-    for (; p < kc; p++) {
-        for (int i = 0; i < 8; i++) out[p * 8 + i] = origin[i * lda + p];
-    }
+    pack_rows_avx512_of(8, origin, lda, kc, out);
 }
 
 /// AVX2 column packing: 16 columns of 8 depths, as two transposed 8 × 8 blocks.
