@@ -7,6 +7,7 @@
 #include "CKernels.h"
 #include "gemm_kind.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,8 @@ void ck_store_edge(const float *edge, int nr, float *tile, ptrdiff_t ldc, ptrdif
     for (ptrdiff_t i = 0; i < height; i++) {
         for (ptrdiff_t j = 0; j < width; j++) {
             float *target = tile + i * ldc + j;
-            float value = edge[i * nr + j] + (beta == 0.0f ? 0.0f : beta * *target);
+            // As the micro-kernels store a whole tile: one rounding for beta · target + sum.
+            float value = beta == 0.0f ? edge[i * nr + j] : fmaf(*target, beta, edge[i * nr + j]);
             if (epilogue && epilogue->bias) value += epilogue->bias[i];
             if (epilogue && epilogue->residual) value += epilogue->residual[i * epilogue->ldr + j];
             if (epilogue && epilogue->column_bias) value += epilogue->column_bias[j];
@@ -599,7 +601,10 @@ const gemm_kind *ck_gemm_kind_rows8(ck_isa isa) {
 
 /// The float kind for a product of `m` rows: AVX-512's 8-row tiles where they fit the rows exactly
 /// and 12-row ones would not, for products of few rows (where a partial tile is a real share of
-/// the work), else the instruction set's own.
+/// the work), else the instruction set's own. `m` is what one thread runs: `BLAS.sgemm` cuts a
+/// large product into a block of rows per thread, so with 8 threads the top level's 8192-row
+/// linear layers (1024 rows each) take 8-row tiles too; on 512-row linear layers they ran as fast
+/// as 12-row ones (docs/compute.md). The sums are the same either way.
 static const gemm_kind *float_kind(ck_isa isa, ptrdiff_t m) {
     const gemm_kind *rows8 = ck_gemm_kind_rows8(isa);
     return rows8 && m <= 1024 && m % 8 == 0 && m % 12 != 0 ? rows8 : ck_gemm_kind(isa);

@@ -179,7 +179,8 @@ public enum Attention {
 ///
 /// The products with the values run transposed, `Oᵀ = Vᵀ · Pᵀ` (`[Dv, rows]`), and `O` is read
 /// out of `Oᵀ` at the end: in `P · V` a head width of 40 fills 40 of the 64 columns of the GEMM
-/// kernels' 32-wide tiles, while `rows` (256) fills them whole and 40 fills 40 of 48 rows. Every
+/// kernels' 32-wide tiles, while `rows` (256) fills them whole and 40 rows fill five 8-row tiles
+/// on AVX-512 (40 of 48 rows of 12-row ones elsewhere). Every
 /// element is summed over the keys in the same order either way, so the result is unchanged to
 /// the bit, and still equals ``Attention/weightedSum(probabilities:value:)``'s.
 private struct OnlineSoftmaxBlock {

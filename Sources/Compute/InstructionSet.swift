@@ -15,7 +15,8 @@ public enum InstructionSet: Int, Comparable, Sendable, CaseIterable, CustomStrin
     case baseline
     /// AVX2 with FMA: 6 × 16 register tiles of 256-bit vectors.
     case avx2
-    /// AVX-512 F: 12 × 32 register tiles of 512-bit vectors.
+    /// AVX-512 F: 12 × 32 register tiles of 512-bit vectors (8 × 32 for products of few rows that
+    /// are a multiple of 8 but not of 12).
     case avx512
     /// AVX-512 with BF16 dot products (`VDPBF16PS`, and BW for their packers): the float32 kernels
     /// of ``avx512``, and bfloat16 products where a scope asks for them (``ProductPrecision``).

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Reusable scratch memory for kernels (im2col columns, attention score blocks, packed convolution
-/// weights), so that a denoising step does not map, fault in and zero fresh pages for its
+/// Reusable scratch memory for kernels (im2col columns, Winograd's transformed matrices, packed
+/// convolution weights), so that a denoising step does not map, fault in and zero fresh pages for its
 /// temporaries every time, nor leave them in whichever heap arena a worker thread has.
 ///
 /// Buffers are handed out under a lock and returned after use; a buffer is reused when it is

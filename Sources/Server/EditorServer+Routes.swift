@@ -308,16 +308,15 @@ extension EditorServer {
         }
     }
 
-    /// Cancels job `id`. A generation cancelled before it ran takes along the clip made for it,
-    /// still empty (one cancelled while running removes it itself, as a failed one does).
-    /// Deletes a clip whose jobs are all final, with its files and its finished jobs.
+    /// Deletes a clip whose jobs are all final, with its files and its finished jobs: 404 for an
+    /// unknown clip, 409 while a job of it is queued or running.
     func deleteClip(_ id: String) throws {
-        try folder.delete(id, busy: queue.busyClips()) {
-            queue.all().filter { $0.clip == id && !$0.state.isFinal }.map(\.id)
-        }
-        queue.forget(clips: [id], finishedBefore: .distantPast)
+        _ = try folder.clip(id)
+        try queue.withoutJobs(of: id) { folder.remove(id) }
     }
 
+    /// Cancels job `id`. A generation cancelled before it ran takes along the clip made for it,
+    /// still empty (one cancelled while running removes it itself, as a failed one does).
     func cancel(_ id: String) throws -> JobStatus {
         let status = try queue.cancel(id)
         if status.kind == .generate, status.state == .cancelled, let clip = status.clip, (try? folder.clip(clip))?.versions.isEmpty == true {
@@ -355,7 +354,7 @@ extension EditorServer {
         let id = try clip ?? folder.newClip(name: "generated.wav", format: .wav)
         let (folder, runner, edit, generated) = (self.folder, self.runner, request, clip == nil)
         do {
-            return try queue.submit(id: WorkFolder.newID(), kind: request.kind, clip: id) { progress in
+            return try queue.submit(id: WorkFolder.newID(), kind: request.kind, clip: id, admit: { _ = try folder.clip(id) }) { progress in
                 let number = try folder.clip(id).versions.count
                 do {
                     let planned = try edit.document(input: parent?.file, output: "v\(number).\(format.rawValue)")

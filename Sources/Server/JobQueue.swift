@@ -74,11 +74,14 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
         }
     }
 
-    /// Queues `work` as job `id`; returns its status.
-    /// - Throws: ``ServerError`` (429) when the queue is full.
-    func submit(id: String, kind: EditRequest.Kind, clip: String?, work: @escaping Work) throws -> JobStatus {
+    /// Queues `work` as job `id`; returns its status. `admit` runs first under the queue's lock
+    /// (the clip still exists: a delete cannot slip in between its check and the queueing).
+    /// - Throws: ``ServerError`` (429) when the queue is full; what `admit` throws.
+    func submit(id: String, kind: EditRequest.Kind, clip: String?, admit: () throws -> Void = {},
+                work: @escaping Work) throws -> JobStatus {
         condition.lock()
         defer { condition.unlock() }
+        try admit()
         let running = entries.values.contains { $0.status.state == .running } ? 1 : 0
         guard waiting.count + running < capacity + 1 else {
             throw ServerError(.tooManyRequests, "the queue is full (\(capacity) jobs wait behind the running one); try again when one has finished")
@@ -135,6 +138,20 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
             break
         }
         return entries[id]!.status
+    }
+
+    /// Runs `body` (a clip's deletion) when no job of `clip` is queued or running, with the queue's
+    /// lock held so that none can be queued meanwhile; otherwise throws 409 naming those jobs.
+    func withoutJobs(of clip: String, _ body: () throws -> Void) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        let busy = entries.values.filter { $0.status.clip == clip && !$0.status.state.isFinal }.map(\.status.id).sorted()
+        guard busy.isEmpty else {
+            throw ServerError(.conflict, "clip \"\(clip)\" has a queued or running job (\(busy.joined(separator: ", "))); cancel it (DELETE /api/jobs/ID) and delete the clip again")
+        }
+        try body()
+        entries = entries.filter { $0.value.status.clip != clip }
+        finishedOrder.removeAll { entries[$0] == nil }
     }
 
     /// The clips of queued and running jobs, which expiry must spare.

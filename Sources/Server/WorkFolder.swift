@@ -72,16 +72,6 @@ final class WorkFolder: @unchecked Sendable {   // state behind `lock`; handlers
         }
     }
 
-    /// Deletes clip `id` and its files at once, unless it is in `busy` (a queued or running job uses it).
-    /// - Throws: 404 for an unknown clip, 409 for a busy one, naming `jobs` to cancel first.
-    func delete(_ id: String, busy: Set<String>, jobs: () -> [String]) throws {
-        _ = try clip(id)
-        guard !busy.contains(id) else {
-            throw ServerError(.conflict, "clip \"\(id)\" has a queued or running job (\(jobs().joined(separator: ", "))); cancel it (DELETE /api/jobs/ID) and delete the clip again")
-        }
-        remove(id)
-    }
-
     /// Deletes clip `id` (an upload that failed its checks, a clip asked to be deleted).
     func remove(_ id: String) {
         lock.withLock { _ = clips.removeValue(forKey: id) }

@@ -98,6 +98,7 @@ struct MatrixProductBlockTests {
     /// attention's `Vᵀ · Pᵀ`: 40 rows) run in 8-row tiles; 48 rows run in 12-row ones. A row's sums
     /// are the same either way: the first 40 rows of a 48-row product, to the bit.
     @Test("products in 8-row tiles give each row the bits of 12-row tiles",
+          .enabled(if: InstructionSet.supported >= .avx512, "the 8-row tiles are AVX-512's"),
           arguments: [40, 320, 1031], [false, true])
     func eightRowTiles(depth: Int, transposeA: Bool) {
         var random = TorchRandomSource(seed: 13)
@@ -115,7 +116,8 @@ struct MatrixProductBlockTests {
                         bias.withUnsafeBufferPointer { bias in
                             output.withUnsafeMutableBufferPointer { output in
                                 BLAS.sgemm(transposeA: transposeA, m: m, n: columns, k: depth, alpha: 0.5, a: a, lda: lda, b: b,
-                                           ldb: columns, beta: beta, c: output, ldc: ldc, columnBias: bias)
+                                           ldb: columns, beta: beta, c: output, ldc: ldc, columnBias: bias, instructionSet: .avx512,
+                                           precision: .float32)
                             }
                         }
                     }

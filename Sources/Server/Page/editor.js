@@ -149,6 +149,7 @@ async function deleteClip() {
     return;
   }
   say("");
+  state.loads++;   // a picture of the deleted clip still loading is ignored when it arrives
   Object.assign(state, { clip: null, current: 0, showParent: false, selection: null, picture: null, overlay: null });
   state.undo.length = 0; state.redo.length = 0;
   sessionStorage.removeItem("auffusion-view");
