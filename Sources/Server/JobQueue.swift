@@ -150,8 +150,7 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
             throw ServerError(.conflict, "clip \"\(clip)\" has a queued or running job (\(busy.joined(separator: ", "))); cancel it (DELETE /api/jobs/ID) and delete the clip again")
         }
         try body()
-        entries = entries.filter { $0.value.status.clip != clip }
-        finishedOrder.removeAll { entries[$0] == nil }
+        forgetLocked { $0.status.clip == clip }
     }
 
     /// The clips of queued and running jobs, which expiry must spare.
@@ -166,9 +165,14 @@ final class JobQueue: @unchecked Sendable {   // all state behind `condition`
     func forget(clips: Set<String>, finishedBefore date: Date) {
         condition.lock()
         defer { condition.unlock() }
-        entries = entries.filter { _, entry in
-            !(entry.status.state.isFinal && (entry.status.clip.map(clips.contains) == true || entry.finished.map { $0 < date } == true))
+        forgetLocked { entry in
+            entry.status.state.isFinal && (entry.status.clip.map(clips.contains) == true || entry.finished.map { $0 < date } == true)
         }
+    }
+
+    /// Drops the entries `forgotten` picks, and their places in the finished order.
+    private func forgetLocked(_ forgotten: (Entry) -> Bool) {
+        entries = entries.filter { !forgotten($0.value) }
         finishedOrder.removeAll { entries[$0] == nil }
     }
 
